@@ -1,0 +1,140 @@
+"""`gan-jax`: train, sample. Parses arguments, then calls library functions.
+
+  gan-jax train --config experiments/configs/ring_gan.py --workdir DIR [--config.FIELD=VALUE ...]
+  gan-jax sample --workdir DIR --num N --seed S --out FILE.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import os
+import sys
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(ValueError):
+  """Bad command-line input: exit status 2."""
+
+
+def load_config_file(path: str):
+  """Imports `path` and returns its get_config()."""
+  if not os.path.isfile(path):
+    raise UsageError(f"config file {path!r} does not exist")
+  spec = importlib.util.spec_from_file_location("gan_jax_user_config", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  if not hasattr(module, "get_config"):
+    raise UsageError(f"config file {path!r} has no get_config() function")
+  return module.get_config()
+
+
+def _parse_value(text: str):
+  try:
+    return ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    return text
+
+
+def apply_overrides(config, overrides: list[str]):
+  """Applies ['--config.a.b=value', ...] to an ml_collections ConfigDict, type-checked."""
+  for item in overrides:
+    if not item.startswith("--config.") or "=" not in item:
+      raise UsageError(f"argument {item!r} is not understood; overrides look like --config.FIELD=VALUE")
+    dotted, text = item[len("--config."):].split("=", 1)
+    *parents, leaf = dotted.split(".")
+    node = config
+    for name in parents:
+      if name not in node:
+        raise UsageError(f"config has no field {dotted!r} (no {name!r})")
+      node = node[name]
+    value = _parse_value(text)
+    if leaf not in node:
+      if parents and parents[-1] in ("generator", "discriminator"):
+        node[leaf] = value  # free-form model options
+        continue
+      raise UsageError(f"config has no field {dotted!r}; known fields here: {', '.join(sorted(node.keys()))}")
+    current = node[leaf]
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+      value = float(value)
+    if isinstance(current, tuple) and isinstance(value, list):
+      value = tuple(value)
+    if current is not None and hasattr(current, "keys") is False and type(value) is not type(current):
+      raise UsageError(f"--config.{dotted}={text!r}: expected a {type(current).__name__}, "
+                       f"got a {type(value).__name__}")
+    node[leaf] = value
+  return config
+
+
+def _train(args, overrides):
+  from gan_jax import train
+  config = apply_overrides(load_config_file(args.config), overrides)
+  try:
+    train.train_and_evaluate(config, args.workdir, progress=not args.no_progress)
+  except KeyboardInterrupt:
+    print(f"interrupted; a checkpoint was saved in {args.workdir}", file=sys.stderr)
+    return 130
+  except train._StopRequested:
+    print(f"terminated; a checkpoint was saved in {args.workdir}", file=sys.stderr)
+    return 143
+  print(f"done: {args.workdir}")
+  return 0
+
+
+def _sample(args, overrides):
+  if overrides:
+    raise UsageError(f"sample takes no config overrides, got {overrides[0]!r}")
+  if args.num < 1:
+    raise UsageError(f"--num must be >= 1, got {args.num}")
+  import numpy as np
+  from gan_jax import train
+  _, _, state = train.load_run(args.workdir)
+  samples = train.draw_samples(state, args.num, args.seed)
+  out_dir = os.path.dirname(os.path.abspath(args.out))
+  os.makedirs(out_dir, exist_ok=True)
+  np.savez(args.out, samples=samples)
+  print(f"wrote {args.num} samples of shape {samples.shape[1:]} to {args.out}")
+  return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+  parser = argparse.ArgumentParser(prog="gan-jax", description="Functional GANs on JAX/Flax.")
+  parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
+  commands = parser.add_subparsers(dest="command", required=True)
+  train = commands.add_parser("train", help="train a GAN from a config file")
+  train.add_argument("--config", required=True, help="python file with get_config()")
+  train.add_argument("--workdir", required=True, help="directory for logs, samples, checkpoints")
+  train.add_argument("--no-progress", action="store_true", help="no progress bar")
+  train.set_defaults(run=_train)
+  sample = commands.add_parser("sample", help="draw samples from a trained run")
+  sample.add_argument("--workdir", required=True)
+  sample.add_argument("--num", type=int, default=64)
+  sample.add_argument("--seed", type=int, default=0)
+  sample.add_argument("--out", required=True, help="output .npz with an array 'samples'")
+  sample.set_defaults(run=_sample)
+  return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+  argv = list(sys.argv[1:] if argv is None else argv)
+  parser = build_parser()
+  known = [a for a in argv if not a.startswith("--config.")]
+  overrides = [a for a in argv if a.startswith("--config.")]
+  args = parser.parse_args(known)
+  try:
+    return args.run(args, overrides)
+  except Exception as error:  # one line unless --debug
+    if args.debug:
+      raise
+    from gan_jax.checkpoint import CheckpointMismatchError
+    usage = isinstance(error, (UsageError, ValueError, TypeError, FileNotFoundError,
+                               CheckpointMismatchError))
+    print(f"gan-jax: error: {error}", file=sys.stderr)
+    return EXIT_USAGE if usage else EXIT_FAILURE
+
+
+if __name__ == "__main__":
+  sys.exit(main())

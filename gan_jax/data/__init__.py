@@ -1,0 +1,125 @@
+"""Data sources behind one interface, picked by config.
+
+A `DataSource` keeps its arrays (possibly none) in device memory and draws
+batches with a pure, jittable `sample(arrays, key, num)`, so the order of
+examples is a function of (seed, step) and resuming needs no iterator state.
+Images come out as NHWC float32 in [-1, 1]; toy points in their own coordinates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gan_jax.data import files, toy
+from gan_jax.data.toy import GaussianMixture
+
+SOURCES = ("toy", "idx", "npz")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DataSource:
+  """A dataset the train step samples from.
+
+  Attributes:
+    name: e.g. 'ring8' or 'fashion_mnist'.
+    kind: 'points' (toy coordinates) or 'image' (NHWC in [-1, 1]).
+    data_shape: shape of one example, e.g. (2,) or (28, 28, 1).
+    arrays: host arrays to place on the device, e.g. {'x': uint8 (N, H, W, C),
+      'label': int32 (N,)}; empty for distributions sampled in closed form.
+    sample: pure fn(arrays, key, num) -> {'x': float32 (num, *data_shape), ...}.
+    distribution: the `GaussianMixture` of a toy source, else None.
+    num_classes: number of labels, or 0.
+  """
+
+  name: str
+  kind: str
+  data_shape: tuple[int, ...]
+  arrays: dict[str, np.ndarray]
+  sample: Callable[[dict, jax.Array, int], dict[str, jax.Array]]
+  distribution: GaussianMixture | None = None
+  num_classes: int = 0
+
+  def __len__(self) -> int:
+    return len(self.arrays["x"]) if self.arrays else 0
+
+
+def to_unit_range(images: jax.Array) -> jax.Array:
+  """uint8 [0, 255] -> float32 [-1, 1]; float input is returned as float32."""
+  if images.dtype == jnp.uint8:
+    return images.astype(jnp.float32) / 127.5 - 1.0
+  return images.astype(jnp.float32)
+
+
+def sample_arrays(arrays: dict, key: jax.Array, num: int) -> dict[str, jax.Array]:
+  """Draws `num` examples uniformly with replacement; images to float32 [-1, 1]."""
+  index = jax.random.randint(key, (num,), 0, arrays["x"].shape[0])
+  batch = {"x": to_unit_range(arrays["x"][index])}
+  if "label" in arrays:
+    batch["label"] = arrays["label"][index]
+  return batch
+
+
+def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> DataSource:
+  """A `DataSource` over in-memory images (N, H, W, C), uint8 or float in [-1, 1]."""
+  if images.ndim != 4:
+    raise ValueError(f"images of {name} must be (N, H, W, C), got shape {images.shape}")
+  if len(images) == 0:
+    raise ValueError(f"dataset {name} is empty")
+  if images.dtype != np.uint8:
+    if not np.issubdtype(images.dtype, np.floating):
+      raise ValueError(f"images of {name} must be uint8 or float in [-1, 1], got {images.dtype}")
+    low, high = float(images.min()), float(images.max())
+    if low < -1.0 or high > 1.0:
+      raise ValueError(f"float images of {name} must lie in [-1, 1], got [{low:.3g}, {high:.3g}]")
+    images = images.astype(np.float32)
+  arrays = {"x": images}
+  num_classes = 0
+  if labels is not None:
+    if labels.shape != (len(images),):
+      raise ValueError(f"labels of {name} must be ({len(images)},), got {labels.shape}")
+    arrays["label"] = labels.astype(np.int32)
+    num_classes = int(labels.max()) + 1
+  return DataSource(name, "image", tuple(images.shape[1:]), arrays, sample_arrays,
+                    num_classes=num_classes)
+
+
+def toy_source(distribution: GaussianMixture) -> DataSource:
+  """A `DataSource` drawing from a Gaussian mixture in closed form."""
+  def sample(arrays, key, num):
+    del arrays
+    return {"x": distribution.sample(key, num)}
+  return DataSource(distribution.name, "points", distribution.data_shape, {}, sample,
+                    distribution=distribution)
+
+
+def make_data_source(config) -> DataSource:
+  """Builds the data source a `config.data` names.
+
+  config.data.source: 'toy' (config.data.name in ring8, grid25, gaussian1d),
+  'idx' (config.data.path: a directory of MNIST-format files, config.data.split),
+  'npz' (config.data.path: a file with an array 'x' and optionally 'label').
+  """
+  data = config.data if hasattr(config, "data") else config
+  source = data.get("source", "toy")
+  if source == "toy":
+    name = data.get("name", "ring8")
+    if name not in toy.TOY_DISTRIBUTIONS:
+      raise ValueError(f"toy dataset {name!r} is unknown; accepted: {', '.join(toy.TOY_DISTRIBUTIONS)}")
+    return toy_source(toy.TOY_DISTRIBUTIONS[name]())
+  if source == "idx":
+    path = data.get("path", files.FASHION_MNIST_DIR)
+    images, labels = files.load_idx_split(path, data.get("split", "train"))
+    return image_source(data.get("name", "fashion_mnist"), images, labels)
+  if source == "npz":
+    images, labels = files.load_npz(data.path)
+    return image_source(data.get("name", "npz"), images, labels)
+  raise ValueError(f"data source {source!r} is unknown; accepted: {', '.join(SOURCES)}")
+
+
+__all__ = ["DataSource", "make_data_source", "image_source", "toy_source", "sample_arrays",
+           "to_unit_range", "GaussianMixture"]

@@ -1,0 +1,73 @@
+"""Local image files: MNIST-format idx files (gzipped or not) and .npz arrays."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+
+import numpy as np
+
+IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+IDX_SPLIT_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def read_idx(path: str) -> np.ndarray:
+  """Reads one idx file (optionally .gz) into an array of its stored shape and dtype."""
+  opener = gzip.open if path.endswith(".gz") else open
+  with opener(path, "rb") as f:
+    data = f.read()
+  if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_DTYPES:
+    raise ValueError(f"{path} is not an idx file (bad magic number {data[:4].hex()})")
+  ndim = data[3]
+  shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+  dtype = np.dtype(IDX_DTYPES[data[2]])
+  expected = int(np.prod(shape)) * dtype.itemsize
+  body = data[4 + 4 * ndim:]
+  if len(body) != expected:
+    raise ValueError(f"{path} is truncated or padded: header shape {shape} needs {expected} "
+                     f"bytes, file has {len(body)}")
+  return np.frombuffer(body, dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find(directory: str, stem: str) -> str:
+  for name in (stem, stem + ".gz"):
+    path = os.path.join(directory, name)
+    if os.path.exists(path):
+      return path
+  raise FileNotFoundError(
+      f"no {stem}[.gz] in {directory}; for Fashion-MNIST install Debian's package: "
+      f"apt-get install dataset-fashion-mnist (files go to {FASHION_MNIST_DIR})")
+
+
+def load_idx_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+  """Images (N, H, W, 1) uint8 and labels (N,) int32 of an MNIST-layout directory."""
+  if split not in IDX_SPLIT_PREFIX:
+    raise ValueError(f"split {split!r} is unknown; accepted: {', '.join(IDX_SPLIT_PREFIX)}")
+  if not os.path.isdir(directory):
+    raise FileNotFoundError(
+        f"data directory {directory} does not exist; for Fashion-MNIST install Debian's "
+        f"package: apt-get install dataset-fashion-mnist (files go to {FASHION_MNIST_DIR})")
+  prefix = IDX_SPLIT_PREFIX[split]
+  images = read_idx(_find(directory, f"{prefix}-images-idx3-ubyte"))
+  labels = read_idx(_find(directory, f"{prefix}-labels-idx1-ubyte"))
+  if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+    raise ValueError(f"idx files in {directory} disagree: images {images.shape}, labels {labels.shape}")
+  return images[..., None], labels.astype(np.int32)
+
+
+def load_npz(path: str, image_key: str = "x", label_key: str = "label"):
+  """Images (N, H, W, C) and labels (N,) or None from an .npz file."""
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"npz file {path} does not exist")
+  with np.load(path, allow_pickle=False) as arrays:
+    if image_key not in arrays:
+      raise ValueError(f"{path} has no array {image_key!r}; it has: {', '.join(arrays.files)}")
+    images = arrays[image_key]
+    labels = arrays[label_key].astype(np.int32) if label_key in arrays else None
+  if images.ndim == 3:
+    images = images[..., None]
+  if images.ndim != 4:
+    raise ValueError(f"{path}:{image_key} must be (N, H, W) or (N, H, W, C), got {images.shape}")
+  return images, labels

@@ -1,0 +1,87 @@
+"""DCGAN players (Radford et al. 2016) for 28x28, 32x32 and 64x64 images, any channel count.
+
+All-convolutional: strided (transposed) convolutions instead of pooling,
+BatchNorm in the generator, LeakyReLU(0.2) in the discriminator, tanh output.
+
+Generator for an H x W x C image, H = W = base * 2^n (base 7 for 28, 4 for 32
+and 64): Dense(base*base*F*2^n), BN, act -> ConvT(F*2^(n-1), stride 1), BN, act
+-> n-1 ConvT stride 2 halving the width down to F, BN, act -> ConvT(C, stride 2), tanh.
+For 28x28 with F=64 this is Dense(7*7*256) -> ConvT 128 s1 -> ConvT 64 s2 -> ConvT C s2.
+
+Discriminator: Conv(F, stride 2), LeakyReLU -> Conv(2F, stride 2) [BN], LeakyReLU
+-> ... down to base x base -> Dense(1): logits (B,).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+SUPPORTED_SIZES = {28: 7, 32: 4, 64: 4}
+
+
+def upsampling_depth(image_shape: Sequence[int]) -> tuple[int, int]:
+  """(base, n) with height = width = base * 2^n; raises for unsupported shapes."""
+  if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[0] not in SUPPORTED_SIZES:
+    raise ValueError(
+        f"DCGAN image shape {tuple(image_shape)} is not supported; accepted: (H, H, C) "
+        f"with H in {sorted(SUPPORTED_SIZES)} and any C")
+  base = SUPPORTED_SIZES[image_shape[0]]
+  return base, (image_shape[0] // base).bit_length() - 1
+
+
+class DCGANGenerator(nn.Module):
+  """z (B, latent) -> images (B, H, W, C) in [-1, 1]."""
+
+  image_shape: Sequence[int]
+  features: int = 64
+  kernel_size: int = 5
+  activation: str = "relu"  # Radford et al.; 'leaky_relu' (slope 0.2) as in TF's tutorial
+  axis_name: str | None = None
+
+  def _act(self, x):
+    return nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
+
+  def _bn(self, x, train):
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                        axis_name=self.axis_name)(x)
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    base, n = upsampling_depth(self.image_shape)
+    k = (self.kernel_size, self.kernel_size)
+    width = self.features * 2 ** n
+    x = nn.Dense(base * base * width, use_bias=False)(z.reshape(z.shape[0], -1))
+    x = self._act(self._bn(x, train)).reshape(z.shape[0], base, base, width)
+    x = nn.ConvTranspose(width // 2, k, strides=(1, 1), padding="SAME", use_bias=False)(x)
+    x = self._act(self._bn(x, train))
+    for i in range(n - 1):
+      x = nn.ConvTranspose(self.features * 2 ** (n - 2 - i), k, strides=(2, 2), padding="SAME",
+                           use_bias=False)(x)
+      x = self._act(self._bn(x, train))
+    x = nn.ConvTranspose(self.image_shape[2], k, strides=(2, 2), padding="SAME")(x)
+    return jnp.tanh(x)
+
+
+class DCGANDiscriminator(nn.Module):
+  """Images (B, H, W, C) -> logits (B,)."""
+
+  image_shape: Sequence[int]
+  features: int = 64
+  kernel_size: int = 5
+  batch_norm: bool = False
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    _, n = upsampling_depth(self.image_shape)
+    k = (self.kernel_size, self.kernel_size)
+    for i in range(n):
+      x = nn.Conv(self.features * 2 ** i, k, strides=(2, 2), padding="SAME")(x)
+      if self.batch_norm and i > 0:
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                         axis_name=self.axis_name)(x)
+      x = nn.leaky_relu(x, 0.2)
+    return nn.Dense(1)(x.reshape(x.shape[0], -1))[:, 0]

@@ -1,0 +1,86 @@
+"""Fully connected players: the two MLP GANs printed in the seeds.
+
+Both discriminators return logits of shape (B,); the seeds' final Sigmoid is
+folded into the losses (gan_jax.losses), which is the numerically stable form.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+
+class Seed001Generator(nn.Module):
+  """Seed 001's generator: z -> 256 -> 512 -> 1024 -> prod(data_shape), LeakyReLU 0.01, tanh.
+
+  Input z: (B, latent); output: (B, *data_shape) in [-1, 1].
+  """
+
+  data_shape: Sequence[int]
+  hidden: Sequence[int] = (256, 512, 1024)
+  negative_slope: float = 0.01
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    x = z.reshape(z.shape[0], -1)
+    for width in self.hidden:
+      x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
+    x = jnp.tanh(nn.Dense(math.prod(self.data_shape))(x))
+    return x.reshape((z.shape[0],) + tuple(self.data_shape))
+
+
+class Seed001Discriminator(nn.Module):
+  """Seed 001's discriminator: flatten -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.01; logits (B,)."""
+
+  hidden: Sequence[int] = (1024, 512, 256)
+  negative_slope: float = 0.01
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    x = x.reshape(x.shape[0], -1)
+    for width in self.hidden:
+      x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
+    return nn.Dense(1)(x)[:, 0]
+
+
+class Seed002Generator(nn.Module):
+  """Seed 002's generator (PyTorch-GAN's): z -> 128 -> 256 -> 512 -> 1024 -> prod(data_shape).
+
+  Each block is Linear, then BatchNorm1d(out, 0.8) except the first, then
+  LeakyReLU(0.2); the output goes through tanh. As printed, the BatchNorm's
+  second argument is its epsilon, 0.8 (PyTorch's default momentum 0.1 is
+  Flax's momentum 0.9). Output: (B, *data_shape) in [-1, 1].
+  """
+
+  data_shape: Sequence[int]
+  hidden: Sequence[int] = (128, 256, 512, 1024)
+  batch_norm_epsilon: float = 0.8
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    x = z.reshape(z.shape[0], -1)
+    for i, width in enumerate(self.hidden):
+      x = nn.Dense(width)(x)
+      if i > 0:
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9,
+                         epsilon=self.batch_norm_epsilon, axis_name=self.axis_name)(x)
+      x = nn.leaky_relu(x, 0.2)
+    x = jnp.tanh(nn.Dense(math.prod(self.data_shape))(x))
+    return x.reshape((z.shape[0],) + tuple(self.data_shape))
+
+
+class Seed002Discriminator(nn.Module):
+  """Seed 002's discriminator: flatten -> 512 -> 256 -> 1, LeakyReLU 0.2; logits (B,)."""
+
+  hidden: Sequence[int] = (512, 256)
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    x = x.reshape(x.shape[0], -1)
+    for width in self.hidden:
+      x = nn.leaky_relu(nn.Dense(width)(x), 0.2)
+    return nn.Dense(1)(x)[:, 0]

@@ -1,0 +1,201 @@
+"""The GAN training state, the noise sampler and the named random streams.
+
+A `GANState` holds everything needed to continue a run bit-exactly: the step,
+both players' parameters and non-trainable collections (batch statistics),
+their optax states, the run's root PRNG key and the optional generator EMA.
+Static fields hold the apply functions, the optimizers and the noise sampler,
+so a jitted step is traced once per model, never per value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from typing import Any, Callable
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from gan_jax.losses import Game
+
+PyTree = Any
+NOISE_DISTRIBUTIONS = ("normal", "uniform")
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseSampler:
+  """Draws generator inputs z of shape (batch, *latent_shape).
+
+  Attributes:
+    latent_shape: shape of one latent vector, e.g. (100,).
+    distribution: 'normal' (standard normal) or 'uniform' (on [-1, 1]).
+  """
+
+  latent_shape: tuple[int, ...]
+  distribution: str = "normal"
+
+  def __post_init__(self):
+    shape = tuple(self.latent_shape)
+    if not shape or any(int(d) < 1 for d in shape):
+      raise ValueError(
+          f"latent_shape must be a non-empty tuple of positive sizes, got {self.latent_shape!r}")
+    if self.distribution not in NOISE_DISTRIBUTIONS:
+      raise ValueError(
+          f"noise distribution {self.distribution!r} is unknown; accepted: {', '.join(NOISE_DISTRIBUTIONS)}")
+    object.__setattr__(self, "latent_shape", tuple(int(d) for d in shape))
+
+  def __call__(self, key: jax.Array, batch_size: int, dtype=jnp.float32) -> jax.Array:
+    """Returns float array of shape (batch_size, *latent_shape)."""
+    shape = (batch_size,) + self.latent_shape
+    if self.distribution == "normal":
+      return jax.random.normal(key, shape, dtype)
+    return jax.random.uniform(key, shape, dtype, minval=-1.0, maxval=1.0)
+
+
+def stream_id(name: str) -> int:
+  """A stable integer for a named random stream (CRC32 of the name)."""
+  return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+def step_key(root_key: jax.Array, step: jax.Array | int, name: str, *indices) -> jax.Array:
+  """The key of stream `name` at `step`: fold_in(fold_in(root, step), name, *indices).
+
+  Every random draw of a run comes from here, so it is a function of
+  (seed, step, stream name, indices) alone.
+  """
+  key = jax.random.fold_in(root_key, step)
+  key = jax.random.fold_in(key, stream_id(name))
+  for index in indices:
+    key = jax.random.fold_in(key, index)
+  return key
+
+
+class GANState(struct.PyTreeNode):
+  """The whole state of a GAN run.
+
+  Array fields (saved in checkpoints):
+    step: int32 scalar, generator updates done so far.
+    key: uint32[2], the run's root PRNG key; never split in place, every draw
+      derives from it through `step_key`.
+    g_params, d_params: the players' trainable parameters.
+    g_collections, d_collections: their other variable collections, e.g.
+      {'batch_stats': ...}; empty dicts when a model has none.
+    g_opt_state, d_opt_state: optax states.
+    g_ema_params: exponential moving average of g_params, or None when off.
+
+  Static fields (part of the tree structure, not saved):
+    g_apply_fn, d_apply_fn: the Flax `Module.apply` of each player.
+    g_tx, d_tx: the optax optimizers.
+    noise: the `NoiseSampler`.
+    game: the `Game`: loss pair, k discriminator steps, regularizer weights.
+    ema_decay: decay of the generator EMA, 0.0 when off.
+  """
+
+  step: jax.Array
+  key: jax.Array
+  g_params: PyTree
+  d_params: PyTree
+  g_collections: PyTree
+  d_collections: PyTree
+  g_opt_state: optax.OptState
+  d_opt_state: optax.OptState
+  g_ema_params: PyTree | None
+  g_apply_fn: Callable = struct.field(pytree_node=False)
+  d_apply_fn: Callable = struct.field(pytree_node=False)
+  g_tx: optax.GradientTransformation = struct.field(pytree_node=False)
+  d_tx: optax.GradientTransformation = struct.field(pytree_node=False)
+  noise: NoiseSampler = struct.field(pytree_node=False)
+  game: Game = struct.field(pytree_node=False, default=Game())
+  ema_decay: float = struct.field(pytree_node=False, default=0.0)
+
+  @property
+  def g_variables(self) -> dict:
+    return {"params": self.g_params, **self.g_collections}
+
+  @property
+  def d_variables(self) -> dict:
+    return {"params": self.d_params, **self.d_collections}
+
+  @property
+  def sampling_params(self) -> PyTree:
+    """The generator parameters to sample with: the EMA when on."""
+    return self.g_ema_params if self.g_ema_params is not None else self.g_params
+
+  def key_for(self, name: str, *indices) -> jax.Array:
+    """The key of the named stream at this state's step."""
+    return step_key(self.key, self.step, name, *indices)
+
+
+def _split_variables(variables) -> tuple[PyTree, dict]:
+  variables = flax.core.unfreeze(variables)
+  params = variables.pop("params")
+  return params, variables
+
+
+def create_state(
+    *,
+    seed: int,
+    generator,
+    discriminator,
+    noise: NoiseSampler,
+    data_shape: tuple[int, ...],
+    g_tx: optax.GradientTransformation,
+    d_tx: optax.GradientTransformation,
+    game: Game = Game(),
+    ema_decay: float = 0.0,
+    init_batch_size: int = 2,
+) -> GANState:
+  """Initialises both players from `seed` and returns a step-0 `GANState`.
+
+  Args:
+    seed: integer seed of the run; the same seed gives the same bits.
+    generator: a Flax module mapping z (B, *latent_shape) to x (B, *data_shape).
+    discriminator: a Flax module mapping x (B, *data_shape) to logits (B,).
+    noise: the latent sampler.
+    data_shape: shape of one data point, e.g. (28, 28, 1) or (2,).
+    g_tx, d_tx: optax optimizers for each player.
+    game: the losses, k and the regularizers.
+    ema_decay: generator EMA decay in [0, 1); 0 turns the EMA off.
+  """
+  if not 0.0 <= ema_decay < 1.0:
+    raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay!r}")
+  root = jax.random.PRNGKey(seed)
+  g_key, d_key = jax.random.split(jax.random.fold_in(root, stream_id("init")))
+  z = jnp.zeros((init_batch_size,) + noise.latent_shape, jnp.float32)
+  x = jnp.zeros((init_batch_size,) + tuple(data_shape), jnp.float32)
+  g_params, g_collections = _split_variables(generator.init(g_key, z, train=False))
+  d_params, d_collections = _split_variables(discriminator.init(d_key, x, train=False))
+  return GANState(
+      step=jnp.zeros((), jnp.int32),
+      key=root,
+      g_params=g_params,
+      d_params=d_params,
+      g_collections=g_collections,
+      d_collections=d_collections,
+      g_opt_state=g_tx.init(g_params),
+      d_opt_state=d_tx.init(d_params),
+      g_ema_params=g_params if ema_decay > 0 else None,
+      g_apply_fn=generator.apply,
+      d_apply_fn=discriminator.apply,
+      g_tx=g_tx,
+      d_tx=d_tx,
+      noise=noise,
+      game=game,
+      ema_decay=float(ema_decay),
+  )
+
+
+def generate(state: GANState, z: jax.Array, *, params: PyTree | None = None) -> jax.Array:
+  """Samples G(z) in inference mode (running batch statistics, EMA if on).
+
+  Args:
+    z: (B, *latent_shape) latent vectors.
+    params: generator parameters to use; defaults to `state.sampling_params`.
+  Returns:
+    (B, *data_shape) samples in data space.
+  """
+  params = state.sampling_params if params is None else params
+  return state.g_apply_fn({"params": params, **state.g_collections}, z, train=False)
