@@ -149,7 +149,7 @@ def discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int =
   d_params = optax.apply_updates(state.d_params, updates)
   if state.game.clip_value > 0:
     d_params = losses.clip_weights(d_params, state.game.clip_value)
-  metrics = {"d_loss": loss, "d_grad_norm": optax.global_norm(grads), **aux,
+  metrics = {"d_loss": loss, "d_grad_norm": optax.tree.norm(grads), **aux,
              **_logit_metrics(real_logits, fake_logits, state.game.loss.threshold)}
   new_state = state.replace(d_params=d_params, d_opt_state=d_opt_state,
                             d_collections=_mean_over_devices(collections, axis_name))
@@ -184,7 +184,7 @@ def generator_step(state: GANState, batch: dict[str, Any], *,
   g_ema_params = state.g_ema_params
   if g_ema_params is not None:
     g_ema_params = optax.incremental_update(g_params, g_ema_params, 1.0 - state.ema_decay)
-  metrics = {"g_loss": loss, "g_grad_norm": optax.global_norm(grads),
+  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads),
              "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
   new_state = state.replace(
       step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,

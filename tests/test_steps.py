@@ -1,0 +1,141 @@
+"""The pure steps: Algorithm 1's schedule, determinism, one trace, metrics, EMA and clipping."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gan_jax import builders, data, steps, train
+from tests.conftest import tiny_ring_config
+
+METRIC_KEYS = {"d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake",
+               "d_grad_norm", "g_grad_norm"}
+
+
+def setup(config):
+  source = data.make_data_source(config)
+  state = builders.create_state_from_config(config, source.data_shape)
+  return source, state
+
+
+def real_batches(source, k, batch, seed=0):
+  return {"x": source.sample({}, jax.random.PRNGKey(seed), k * batch)["x"].reshape(k, batch, -1)}
+
+
+def trees_equal(a, b):
+  return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def test_train_step_reports_the_metrics():
+  source, state = setup(tiny_ring_config())
+  state, metrics = jax.jit(steps.train_step)(state, real_batches(source, 1, 32))
+  assert METRIC_KEYS <= set(metrics)
+  assert int(state.step) == 1
+  for value in metrics.values():
+    assert np.isfinite(float(value))
+  assert 0.0 <= float(metrics["d_acc_real"]) <= 1.0
+
+
+def test_train_step_is_k_discriminator_steps_then_one_generator_step():
+  config = tiny_ring_config(d_steps=3)
+  source, state = setup(config)
+  batch = real_batches(source, 3, 32)
+  fused, _ = jax.jit(steps.train_step)(state, batch)
+  manual = state
+  for i in range(3):
+    manual, _ = steps.discriminator_step(manual, {"x": batch["x"][i]}, d_index=i)
+  assert int(manual.step) == 0  # discriminator steps do not advance the step
+  manual, _ = steps.generator_step(manual, {"x": batch["x"][2]})
+  for a, b in zip(jax.tree.leaves(fused.d_params), jax.tree.leaves(manual.d_params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  for a, b in zip(jax.tree.leaves(fused.g_params), jax.tree.leaves(manual.g_params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  # Three discriminator updates differ from one.
+  one, _ = steps.discriminator_step(state, {"x": batch["x"][0]})
+  assert not trees_equal(one.d_params, manual.d_params)
+
+
+def test_train_step_rejects_a_batch_without_the_k_axis():
+  source, state = setup(tiny_ring_config(d_steps=2))
+  with pytest.raises(ValueError, match=r"needs batch\['x'\] of shape \(d_steps=2, batch, ...\)"):
+    steps.train_step(state, real_batches(source, 1, 32))
+
+
+def test_jitted_train_step_is_traced_once_across_many_calls():
+  source, state = setup(tiny_ring_config())
+  traces = []
+
+  def counted(state, batch):
+    traces.append(1)
+    return steps.train_step(state, batch)
+
+  step_fn = jax.jit(counted)
+  for i in range(6):
+    state, _ = step_fn(state, real_batches(source, 1, 32, seed=i))
+  assert len(traces) == 1
+  assert int(state.step) == 6
+
+
+def test_same_seed_same_bits_and_other_seed_other_bits():
+  def run(seed):
+    config = tiny_ring_config(seed=seed)
+    source, state = setup(config)
+    step_fn = train.make_train_step_fn(source, config.batch_size)
+    for _ in range(10):
+      state, _ = step_fn(state, source.arrays)
+    return state
+
+  a, b, c = run(0), run(0), run(1)
+  assert trees_equal(a.g_params, b.g_params) and trees_equal(a.d_params, b.d_params)
+  assert trees_equal(a.g_opt_state, b.g_opt_state)
+  assert not trees_equal(a.g_params, c.g_params)
+
+
+def test_each_draw_comes_from_its_own_named_stream():
+  source, state = setup(tiny_ring_config())
+  keys = [state.key_for(name) for name in ("data", "discriminator", "generator")]
+  keys.append(state.replace(step=state.step + 1).key_for("data"))
+  assert len({tuple(np.asarray(k)) for k in keys}) == 4
+
+
+def test_generator_ema_follows_its_definition():
+  config = tiny_ring_config(ema_decay=0.9)
+  source, state = setup(config)
+  assert state.g_ema_params is not None
+  new, _ = jax.jit(steps.train_step)(state, real_batches(source, 1, 32))
+  for ema, old, params in zip(jax.tree.leaves(new.g_ema_params), jax.tree.leaves(state.g_ema_params),
+                              jax.tree.leaves(new.g_params)):
+    np.testing.assert_allclose(ema, 0.9 * old + 0.1 * params, rtol=1e-5, atol=1e-7)
+  assert not trees_equal(new.g_ema_params, new.g_params)
+
+
+def test_weight_clipping_keeps_the_critic_in_the_box():
+  config = tiny_ring_config(loss="wasserstein", clip_value=0.01, d_steps=5)
+  config.d_optimizer = {"name": "rmsprop", "learning_rate": 5e-5}
+  source, state = setup(config)
+  state, metrics = jax.jit(steps.train_step)(state, real_batches(source, 5, 32))
+  leaves = jax.tree.leaves(state.d_params)
+  assert max(float(jnp.abs(p).max()) for p in leaves) <= 0.01
+
+
+def test_penalties_are_reported_and_enter_the_loss():
+  config = tiny_ring_config(loss="wasserstein", gradient_penalty_weight=10.0, r1_weight=1.0)
+  source, state = setup(config)
+  batch = real_batches(source, 1, 32)
+  _, metrics = jax.jit(steps.train_step)(state, batch)
+  assert float(metrics["gradient_penalty"]) > 0 and float(metrics["r1_penalty"]) > 0
+  plain = state.replace(game=state.game.__class__(loss=state.game.loss))
+  _, plain_metrics = jax.jit(steps.train_step)(plain, batch)
+  expected = (float(plain_metrics["d_loss"]) + 10 * float(metrics["gradient_penalty"])
+              + float(metrics["r1_penalty"]))
+  assert float(metrics["d_loss"]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_batchnorm_generator_updates_its_running_statistics_in_the_generator_step():
+  config = tiny_ring_config()
+  config.model.name = "seed002_mlp"
+  config.model.generator = {"hidden": (8, 8, 8, 8)}
+  config.model.discriminator = {"hidden": (8, 8)}
+  source, state = setup(config)
+  new, _ = jax.jit(steps.train_step)(state, real_batches(source, 1, 32))
+  assert not trees_equal(new.g_collections, state.g_collections)
