@@ -32,6 +32,14 @@ def load_config_file(path: str):
   return module.get_config()
 
 
+TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+              tuple: "a tuple", list: "a list"}
+
+
+def _type_name(value) -> str:
+  return TYPE_NAMES.get(type(value), f"a {type(value).__name__}")
+
+
 def _parse_value(text: str):
   try:
     return ast.literal_eval(text)
@@ -63,8 +71,8 @@ def apply_overrides(config, overrides: list[str]):
     if isinstance(current, tuple) and isinstance(value, list):
       value = tuple(value)
     if current is not None and hasattr(current, "keys") is False and type(value) is not type(current):
-      raise UsageError(f"--config.{dotted}={text!r}: expected a {type(current).__name__}, "
-                       f"got a {type(value).__name__}")
+      raise UsageError(f"--config.{dotted}={text!r}: expected {_type_name(current)}, "
+                       f"got {_type_name(value)}")
     node[leaf] = value
   return config
 

@@ -10,7 +10,7 @@ import ml_collections
 def get_config():
   config = ml_collections.ConfigDict()
   config.seed = 0
-  config.num_steps = 4000
+  config.num_steps = 20000
   config.batch_size = 256
   config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "path": "", "split": "train"})
   config.model = ml_collections.ConfigDict({
@@ -29,8 +29,8 @@ def get_config():
   config.d_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-3, "b1": 0.5, "b2": 0.999})
   config.ema_decay = 0.0
   config.log_every = 100
-  config.sample_every = 1000
-  config.checkpoint_every = 1000
+  config.sample_every = 2000
+  config.checkpoint_every = 5000
   config.keep_checkpoints = 3
   config.num_sample_images = 64
   return config
