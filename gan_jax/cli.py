@@ -98,9 +98,19 @@ def _sample(args, overrides):
   if args.num < 1:
     raise UsageError(f"--num must be >= 1, got {args.num}")
   import numpy as np
-  from gan_jax import train
-  _, _, state = train.load_run(args.workdir)
-  samples = train.draw_samples(state, args.num, args.seed)
+  from gan_jax import recipes, train
+  config, source, state = train.load_run(args.workdir)
+  recipe = recipes.recipe_of(config)
+  labels = None
+  if args.label is not None:
+    if not recipe.needs_labels:
+      raise UsageError(f"--label needs a conditional recipe; this run's recipe is {recipe.name!r}")
+    if not 0 <= args.label < source.num_classes:
+      raise UsageError(f"--label must be in [0, {source.num_classes - 1}], got {args.label}")
+    labels = np.full((args.num,), args.label, np.int32)
+  elif recipe.needs_labels:
+    labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
+  samples = train.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
   out_dir = os.path.dirname(os.path.abspath(args.out))
   os.makedirs(out_dir, exist_ok=True)
   np.savez(args.out, samples=samples)
@@ -122,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
   sample.add_argument("--num", type=int, default=64)
   sample.add_argument("--seed", type=int, default=0)
   sample.add_argument("--out", required=True, help="output .npz with an array 'samples'")
+  sample.add_argument("--label", type=int, default=None,
+                      help="class to generate, for conditional recipes (default: cycle through classes)")
   sample.set_defaults(run=_sample)
   return parser
 

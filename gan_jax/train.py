@@ -20,9 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from gan_jax import builders, checkpoint, data, plotting, steps
+from gan_jax import checkpoint, data, plotting, recipes, steps
 from gan_jax.logs import MetricWriter, truncate_metrics
-from gan_jax.state import GANState, generate, step_key
+from gan_jax.state import GANState, step_key
 
 
 def sample_real_batches(state: GANState, arrays: dict, *, sample, local_batch: int,
@@ -41,16 +41,18 @@ def sample_real_batches(state: GANState, arrays: dict, *, sample, local_batch: i
 
 
 def sampled_train_step(state: GANState, arrays: dict, *, sample, local_batch: int,
-                       axis_name: str | None = None):
-  """Draws the real batches inside the step, then runs `steps.train_step`."""
+                       axis_name: str | None = None, train_step=steps.train_step):
+  """Draws the real batches inside the step, then runs `train_step` (the recipe's)."""
   batch = sample_real_batches(state, arrays, sample=sample, local_batch=local_batch,
                               axis_name=axis_name)
-  return steps.train_step(state, batch, axis_name=axis_name)
+  return train_step(state, batch, axis_name=axis_name)
 
 
-def make_train_step_fn(source: data.DataSource, batch_size: int):
+def make_train_step_fn(source: data.DataSource, batch_size: int,
+                       recipe: recipes.Recipe = recipes.RECIPES["gan"]):
   """The jitted step fn(state, arrays) -> (state, metrics) for one device."""
-  fn = functools.partial(sampled_train_step, sample=source.sample, local_batch=batch_size)
+  fn = functools.partial(sampled_train_step, sample=source.sample, local_batch=batch_size,
+                         train_step=recipe.train_step)
   donate = () if jax.default_backend() == "cpu" else (0,)
   return jax.jit(fn, donate_argnums=donate)
 
@@ -77,21 +79,34 @@ def validate_config(config) -> None:
       raise ValueError(f"config.{name} must be an integer >= 1, got {value!r}")
 
 
-def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000) -> np.ndarray:
-  """`num` generator samples in data space from `seed`, with the sampling (EMA) weights."""
+def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
+                 recipe: recipes.Recipe = recipes.RECIPES["gan"], labels=None) -> np.ndarray:
+  """`num` generator samples in data space from `seed`, with the sampling (EMA) weights.
+
+  `labels` (num,) int, for recipes that condition on a class.
+  """
   key = step_key(jax.random.PRNGKey(seed), 0, "samples")
   z = state.noise(key, num)
-  sample_fn = jax.jit(generate)
-  return np.concatenate([np.asarray(sample_fn(state, z[i:i + batch_size]))
-                         for i in range(0, num, batch_size)])
+  sample_fn = jax.jit(recipe.sample)
+  chunks = []
+  for i in range(0, num, batch_size):
+    chunk_labels = None if labels is None else jnp.asarray(labels[i:i + batch_size])
+    chunks.append(np.asarray(sample_fn(state, z[i:i + batch_size], chunk_labels)))
+  return np.concatenate(chunks)
 
 
-def save_sample_picture(state: GANState, source: data.DataSource, path: str, num_images: int = 64):
-  """An image grid of `num_images` samples, or a scatter of 2500 points over the data."""
+def save_sample_picture(state: GANState, source: data.DataSource, path: str, num_images: int = 64,
+                        recipe: recipes.Recipe = recipes.RECIPES["gan"]):
+  """An image grid of `num_images` samples, or a scatter of 2500 points over the data.
+
+  For recipes that need labels, the grid cycles through the classes.
+  """
+  labels = (np.arange(num_images) % max(source.num_classes, 1)) if recipe.needs_labels else None
   if source.kind == "image":
-    plotting.save_image_grid(draw_samples(state, num_images, seed=0), path)
+    plotting.save_image_grid(draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels),
+                             path)
   else:
-    points = draw_samples(state, 2500, seed=0)
+    points = draw_samples(state, 2500, seed=0, recipe=recipe)
     reference = np.asarray(source.sample(source.arrays, jax.random.PRNGKey(0), 2500)["x"])
     plotting.save_scatter(points, reference, path, title=f"step {int(state.step)}")
 
@@ -108,8 +123,9 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> GANSta
   Returns the final state.
   """
   validate_config(config)
+  recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
-  state = builders.create_state_from_config(config, source.data_shape)
+  state = recipe.create_state(config, source.data_shape)
   os.makedirs(workdir, exist_ok=True)
   config_dict = config_to_dict(config)
   checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
@@ -128,7 +144,7 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> GANSta
 
   writer = MetricWriter(workdir, start_wall_time=wall_time)
   arrays = jax.device_put(source.arrays)
-  step_fn = make_train_step_fn(source, config.batch_size)
+  step_fn = make_train_step_fn(source, config.batch_size, recipe)
 
   def save_checkpoint(state, force=False):
     checkpointer.save(state, {"config": config_dict, "wall_time": writer.elapsed()}, force=force)
@@ -148,7 +164,7 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> GANSta
         bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
       if step % config.sample_every == 0 or step == config.num_steps:
         save_sample_picture(state, source, os.path.join(workdir, "samples", f"step_{step:07d}.png"),
-                            config.get("num_sample_images", 64))
+                            config.get("num_sample_images", 64), recipe)
       if step % config.checkpoint_every == 0:
         save_checkpoint(state)
     save_checkpoint(state, force=True)
@@ -179,7 +195,7 @@ def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSourc
   with open(path) as f:
     config = ml_collections.ConfigDict(json.load(f))
   source = data.make_data_source(config)
-  template = builders.create_state_from_config(config, source.data_shape)
+  template = recipes.recipe_of(config).create_state(config, source.data_shape)
   checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
   try:
     state, _ = checkpointer.restore(template, step)
