@@ -51,6 +51,7 @@ def make_game(config) -> losses.Game:
       gradient_penalty_weight=float(config.get("gradient_penalty_weight", 0.0)),
       r1_weight=float(config.get("r1_weight", 0.0)),
       clip_value=float(config.get("clip_value", 0.0)),
+      reuse_fakes=bool(config.get("reuse_fakes", False)),
   )
 
 

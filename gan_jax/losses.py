@@ -166,6 +166,9 @@ class Game:
     gradient_penalty_weight: lambda of the WGAN-GP penalty, 0 to turn off.
     r1_weight: gamma of the R1 penalty, 0 to turn off.
     clip_value: c of WGAN weight clipping, 0 to turn off.
+    reuse_fakes: the generator step reuses the last discriminator step's z and
+      G(z) (one generator forward per iteration, as PyTorch's DCGAN example);
+      False draws fresh noise for the generator, as Algorithm 1 does.
   """
 
   loss: GANLoss = non_saturating
@@ -173,6 +176,7 @@ class Game:
   gradient_penalty_weight: float = 0.0
   r1_weight: float = 0.0
   clip_value: float = 0.0
+  reuse_fakes: bool = False
 
   def __post_init__(self):
     if not isinstance(self.d_steps, int) or self.d_steps < 1:

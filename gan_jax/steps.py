@@ -122,6 +122,33 @@ def discriminator_loss(state: GANState, d_params, real, fake, key: jax.Array,
   return loss, (real_logits, fake_logits, collections, aux)
 
 
+def discriminator_update(state: GANState, real, fake, key: jax.Array,
+                         axis_name: str | None = None) -> tuple[GANState, Metrics]:
+  """Updates the discriminator on given real and fake batches (B, *data_shape).
+
+  `fake` must carry no generator gradient; `key` is this step's stream key.
+  """
+  grad_fn = jax.value_and_grad(discriminator_loss, argnums=1, has_aux=True)
+  (loss, (real_logits, fake_logits, collections, aux)), grads = grad_fn(
+      state, state.d_params, real, fake, key, axis_name)
+  grads = _mean_over_devices(grads, axis_name)
+  updates, d_opt_state = state.d_tx.update(grads, state.d_opt_state, state.d_params)
+  d_params = optax.apply_updates(state.d_params, updates)
+  if state.game.clip_value > 0:
+    d_params = losses.clip_weights(d_params, state.game.clip_value)
+  metrics = {"d_loss": loss, "d_grad_norm": optax.tree.norm(grads), **aux,
+             **_logit_metrics(real_logits, fake_logits, state.game.loss.threshold)}
+  new_state = state.replace(d_params=d_params, d_opt_state=d_opt_state,
+                            d_collections=_mean_over_devices(collections, axis_name))
+  return new_state, _mean_over_devices(metrics, axis_name)
+
+
+def _discriminator_noise(state: GANState, d_index: int, local_batch: int, axis_name):
+  key = state.key_for("discriminator", d_index)
+  z = local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), local_batch, axis_name)
+  return key, z, _device_key(jax.random.fold_in(key, 3), axis_name)
+
+
 def discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int = 0,
                        axis_name: str | None = None) -> tuple[GANState, Metrics]:
   """One discriminator update on a real batch and fresh fakes (inner loop of Algorithm 1).
@@ -136,23 +163,25 @@ def discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int =
     d_grad_norm, game_value and the active penalties.
   """
   real = batch["x"]
-  key = state.key_for("discriminator", d_index)
-  z = local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), real.shape[0], axis_name)
-  fake, _ = apply_generator(state, state.g_params, z, train=True,
-                            key=_device_key(jax.random.fold_in(key, 3), axis_name))
-  fake = lax.stop_gradient(fake)
-  grad_fn = jax.value_and_grad(discriminator_loss, argnums=1, has_aux=True)
-  (loss, (real_logits, fake_logits, collections, aux)), grads = grad_fn(
-      state, state.d_params, real, fake, key, axis_name)
+  key, z, g_dropout = _discriminator_noise(state, d_index, real.shape[0], axis_name)
+  fake, _ = apply_generator(state, state.g_params, z, train=True, key=g_dropout)
+  return discriminator_update(state, real, lax.stop_gradient(fake), key, axis_name)
+
+
+def generator_update(state: GANState, grads, loss, fake_logits, g_collections,
+                     axis_name: str | None = None) -> tuple[GANState, Metrics]:
+  """Applies generator gradients: optimizer, EMA, collections; advances `state.step`."""
   grads = _mean_over_devices(grads, axis_name)
-  updates, d_opt_state = state.d_tx.update(grads, state.d_opt_state, state.d_params)
-  d_params = optax.apply_updates(state.d_params, updates)
-  if state.game.clip_value > 0:
-    d_params = losses.clip_weights(d_params, state.game.clip_value)
-  metrics = {"d_loss": loss, "d_grad_norm": optax.tree.norm(grads), **aux,
-             **_logit_metrics(real_logits, fake_logits, state.game.loss.threshold)}
-  new_state = state.replace(d_params=d_params, d_opt_state=d_opt_state,
-                            d_collections=_mean_over_devices(collections, axis_name))
+  updates, g_opt_state = state.g_tx.update(grads, state.g_opt_state, state.g_params)
+  g_params = optax.apply_updates(state.g_params, updates)
+  g_ema_params = state.g_ema_params
+  if g_ema_params is not None:
+    g_ema_params = optax.incremental_update(g_params, g_ema_params, 1.0 - state.ema_decay)
+  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads),
+             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
+  new_state = state.replace(
+      step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
+      g_collections=_mean_over_devices(g_collections, axis_name), g_ema_params=g_ema_params)
   return new_state, _mean_over_devices(metrics, axis_name)
 
 
@@ -178,23 +207,41 @@ def generator_step(state: GANState, batch: dict[str, Any], *,
 
   (loss, (fake_logits, g_collections)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
       state.g_params)
-  grads = _mean_over_devices(grads, axis_name)
-  updates, g_opt_state = state.g_tx.update(grads, state.g_opt_state, state.g_params)
-  g_params = optax.apply_updates(state.g_params, updates)
-  g_ema_params = state.g_ema_params
-  if g_ema_params is not None:
-    g_ema_params = optax.incremental_update(g_params, g_ema_params, 1.0 - state.ema_decay)
-  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads),
-             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
-  new_state = state.replace(
-      step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
-      g_collections=_mean_over_devices(g_collections, axis_name), g_ema_params=g_ema_params)
-  return new_state, _mean_over_devices(metrics, axis_name)
+  return generator_update(state, grads, loss, fake_logits, g_collections, axis_name)
+
+
+def _shared_forward_steps(state: GANState, real, d_index: int, axis_name: str | None):
+  """The last discriminator step and the generator step on one generator forward pass.
+
+  G(z) is computed once with its VJP; the discriminator updates on the detached
+  fakes, then the generator's loss is taken through the updated discriminator
+  at the same fakes and pulled back through the saved VJP (PyTorch's DCGAN
+  example does the same). Saves one generator forward per iteration.
+  """
+  key, z, g_dropout = _discriminator_noise(state, d_index, real.shape[0], axis_name)
+  fake, pullback, g_collections = jax.vjp(
+      lambda p: apply_generator(state, p, z, train=True, key=g_dropout), state.g_params,
+      has_aux=True)
+  state, d_metrics = discriminator_update(state, real, lax.stop_gradient(fake), key, axis_name)
+  d_dropout = _device_key(jax.random.fold_in(state.key_for("generator"), 4), axis_name)
+
+  def loss_of_fakes(fakes):
+    fake_logits, _ = apply_discriminator(state, state.d_params, fakes, train=True, key=d_dropout)
+    return state.game.loss.generator(fake_logits), fake_logits
+
+  (loss, fake_logits), fake_grads = jax.value_and_grad(loss_of_fakes, has_aux=True)(fake)
+  (grads,) = pullback(fake_grads)
+  state, g_metrics = generator_update(state, grads, loss, fake_logits, g_collections, axis_name)
+  return state, {**d_metrics, **g_metrics}
 
 
 def train_step(state: GANState, batch: dict[str, Any], *,
                axis_name: str | None = None) -> tuple[GANState, Metrics]:
   """One iteration of Algorithm 1: k discriminator steps, then one generator step.
+
+  With `state.game.reuse_fakes`, the generator step reuses the last
+  discriminator step's noise and generator forward pass instead of drawing fresh
+  noise (one generator forward per iteration; see `_shared_forward_steps`).
 
   Args:
     batch: {'x': (k, B, *data_shape)}, one real minibatch per discriminator step,
@@ -208,11 +255,14 @@ def train_step(state: GANState, batch: dict[str, Any], *,
     raise ValueError(
         f"train_step needs batch['x'] of shape (d_steps={k}, batch, ...), got {real.shape}")
   metrics = {}
+  shared = state.game.reuse_fakes
   # A Python loop, not lax.scan: k is small and static, and convolutions inside
   # scan run far slower on CPU (benchmarks/RESULTS.md).
-  for i in range(k):
+  for i in range(k - 1 if shared else k):
     minibatch = {name: value[i] for name, value in batch.items()}
     state, metrics = discriminator_step(state, minibatch, d_index=i, axis_name=axis_name)
   last = {name: value[k - 1] for name, value in batch.items()}
+  if shared:
+    return _shared_forward_steps(state, last["x"], k - 1, axis_name)
   state, g_metrics = generator_step(state, last, axis_name=axis_name)
   return state, {**metrics, **g_metrics}

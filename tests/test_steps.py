@@ -140,3 +140,35 @@ def test_batchnorm_generator_updates_its_running_statistics_in_the_generator_ste
   source, state = setup(config)
   new, _ = jax.jit(steps.train_step)(state, real_batches(source, 1, 32))
   assert not trees_equal(new.g_collections, state.g_collections)
+
+
+def test_reused_generator_forward_equals_separate_passes_on_the_same_noise():
+  """reuse_fakes: one G forward (with its VJP) serves both players; the result equals a
+  discriminator step, then a generator step recomputing G(z) on that same z."""
+  config = tiny_ring_config(d_steps=2, reuse_fakes=True)
+  config.model.name = "seed002_mlp"  # BatchNorm in G: its statistics must match too
+  config.model.generator = {"hidden": (8, 8, 8, 8)}
+  config.model.discriminator = {"hidden": (8, 8)}
+  source, state = setup(config)
+  batch = real_batches(source, 2, 32)
+  fused, metrics = jax.jit(steps.train_step)(state, batch)
+
+  @jax.jit
+  def reference(state):
+    state, _ = steps.discriminator_step(state, {"x": batch["x"][0]}, d_index=0)
+    key, z, g_dropout = steps._discriminator_noise(state, 1, 32, None)
+    state, _ = steps.discriminator_step(state, {"x": batch["x"][1]}, d_index=1)
+    d_dropout = jax.random.fold_in(state.key_for("generator"), 4)
+
+    def loss_fn(g_params):
+      fake, cols = steps.apply_generator(state, g_params, z, train=True, key=g_dropout)
+      logits, _ = steps.apply_discriminator(state, state.d_params, fake, train=True, key=d_dropout)
+      return state.game.loss.generator(logits), (logits, cols)
+
+    (loss, (logits, cols)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
+    return steps.generator_update(state, grads, loss, logits, cols)[0]
+
+  expected = reference(state)
+  for a, b in zip(jax.tree.leaves(fused), jax.tree.leaves(expected)):
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+  assert int(fused.step) == 1 and {"d_loss", "g_loss"} <= set(metrics)

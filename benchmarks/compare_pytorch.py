@@ -1,0 +1,250 @@
+"""Training steps per second: gan_jax's normal code path against a PyTorch reference.
+
+Three workloads (one discriminator and one generator update per step, Adam,
+random data): the seeds' MLP GAN (seed 002 networks, 28x28, z=100, batch 64),
+DCGAN-28 (batch 64) and a 2D toy GAN (2 x 128 tanh, z=100, batch 512).
+Each (framework, workload) runs in its own subprocess so its peak memory is its
+own; the two frameworks of one workload run back to back, so their ratio is
+taken under the same machine load.
+
+  python benchmarks/compare_pytorch.py              # table
+  python benchmarks/compare_pytorch.py --json       # one JSON object per workload
+  python benchmarks/compare_pytorch.py --batch-scale 8   # larger batches (e.g. on a GPU)
+
+PyTorch is a benchmark-only dependency: pip install torch==2.13.0 (CPU build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+WORKLOADS = ("mlp", "dcgan28", "toy2d")
+BATCH = {"mlp": 64, "dcgan28": 64, "toy2d": 512}
+
+
+# --- gan_jax ---------------------------------------------------------------------------------
+
+def jax_config(workload: str, batch: int):
+  import ml_collections
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.num_steps = 1
+  config.batch_size = batch
+  config.loss = "non_saturating"
+  config.d_steps = 1
+  config.ema_decay = 0.0
+  adam = {"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999}
+  config.g_optimizer = dict(adam)
+  config.d_optimizer = dict(adam)
+  if workload == "mlp":
+    config.model = {"name": "seed002_mlp", "latent_dim": 100, "generator": {}, "discriminator": {}}
+  elif workload == "dcgan28":
+    config.model = {"name": "dcgan", "latent_dim": 100,
+                    "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},
+                    "discriminator": {"features": 64, "kernel_size": 5}}
+  else:
+    config.model = {"name": "toy_mlp", "latent_dim": 100,
+                    "generator": {"hidden": (128, 128), "activation": "tanh"},
+                    "discriminator": {"hidden": (128, 128), "activation": "tanh"}}
+  return config
+
+
+def run_jax(workload: str, batch: int, seconds: float) -> dict:
+  import jax
+  import numpy as np
+  from gan_jax import builders, data, train
+
+  config = jax_config(workload, batch)
+  if workload == "toy2d":
+    source = data.toy_source(data.toy.ring())
+  else:
+    images = np.random.default_rng(0).integers(0, 256, (max(8 * batch, 1024), 28, 28, 1), np.uint8)
+    source = data.image_source("random", images, None)
+  state = builders.create_state_from_config(config, source.data_shape)
+  arrays = jax.device_put(source.arrays)
+  step_fn = train.make_train_step_fn(source, batch)
+  t0 = time.perf_counter()
+  compiled = step_fn.lower(state, arrays).compile()
+  compile_s = time.perf_counter() - t0
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  flops = float(cost.get("flops", 0.0)) if cost else 0.0
+  for _ in range(3):
+    state, metrics = compiled(state, arrays)
+  jax.block_until_ready(state)
+  steps, t0 = 0, time.perf_counter()
+  while time.perf_counter() - t0 < seconds or steps < 5:
+    state, metrics = compiled(state, arrays)
+    steps += 1
+    if steps % 10 == 0:
+      jax.block_until_ready(state)
+  jax.block_until_ready(state)
+  elapsed = time.perf_counter() - t0
+  return {"steps_per_s": steps / elapsed, "compile_s": compile_s, "flops_per_step": flops,
+          "device": str(jax.devices()[0].device_kind)}
+
+
+def jax_matmul_gflops(n: int = 2048) -> float:
+  import jax
+  import jax.numpy as jnp
+  a = jax.random.normal(jax.random.PRNGKey(0), (n, n))
+  f = jax.jit(lambda a: a @ a)
+  f(a).block_until_ready()
+  reps, t0 = 0, time.perf_counter()
+  while time.perf_counter() - t0 < 1.0:
+    f(a).block_until_ready()
+    reps += 1
+  return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+# --- PyTorch reference ----------------------------------------------------------------------
+
+def torch_models(workload: str):
+  import torch
+  from torch import nn
+  if workload == "mlp":  # seed 002, as printed
+    def block(i, o, normalize=True):
+      layers = [nn.Linear(i, o)]
+      if normalize:
+        layers.append(nn.BatchNorm1d(o, 0.8))
+      layers.append(nn.LeakyReLU(0.2))
+      return layers
+    g = nn.Sequential(*block(100, 128, False), *block(128, 256), *block(256, 512),
+                      *block(512, 1024), nn.Linear(1024, 784), nn.Tanh())
+    d = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Linear(512, 256),
+                      nn.LeakyReLU(0.2), nn.Linear(256, 1))
+    return g, d, 100, (1, 28, 28)
+  if workload == "dcgan28":
+    class Reshape(nn.Module):
+      def forward(self, x):
+        return x.view(x.shape[0], 256, 7, 7)
+    g = nn.Sequential(
+        nn.Linear(100, 7 * 7 * 256, bias=False), nn.BatchNorm1d(7 * 7 * 256), nn.LeakyReLU(0.2), Reshape(),
+        nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False), nn.BatchNorm2d(64),
+        nn.LeakyReLU(0.2),
+        nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1), nn.Tanh())
+    d = nn.Sequential(nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 5, 2, 2),
+                      nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
+    return g, d, 100, (1, 28, 28)
+  g = nn.Sequential(nn.Linear(100, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 2))
+  d = nn.Sequential(nn.Linear(2, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 1))
+  return g, d, 100, (2,)
+
+
+def run_torch(workload: str, batch: int, seconds: float) -> dict:
+  import torch
+  import torch.nn.functional as F
+  torch.manual_seed(0)
+  device = "cuda" if torch.cuda.is_available() else "cpu"
+  g, d, latent, shape = torch_models(workload)
+  g, d = g.to(device), d.to(device)
+  opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
+  opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
+  data = torch.rand((max(8 * batch, 1024),) + shape, device=device) * 2 - 1
+  ones = torch.ones(batch, device=device)
+  zeros = torch.zeros(batch, device=device)
+
+  def step():
+    # PyTorch's DCGAN example: one generator forward, a discriminator step on the detached
+    # fakes, then a generator step through the updated discriminator.
+    real = data[torch.randint(0, data.shape[0], (batch,), device=device)]
+    fake = g(torch.randn(batch, latent, device=device))
+    opt_d.zero_grad()
+    d_loss = (F.binary_cross_entropy_with_logits(d(real).view(-1), ones)
+              + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros))
+    d_loss.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    g_loss = F.binary_cross_entropy_with_logits(d(fake).view(-1), ones)
+    g_loss.backward()
+    opt_g.step()
+
+  for _ in range(3):
+    step()
+  sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+  sync()
+  steps, t0 = 0, time.perf_counter()
+  while time.perf_counter() - t0 < seconds or steps < 5:
+    step()
+    steps += 1
+  sync()
+  return {"steps_per_s": steps / (time.perf_counter() - t0), "compile_s": 0.0,
+          "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+          "torch_threads": torch.get_num_threads()}
+
+
+# --- driver ---------------------------------------------------------------------------------
+
+def child(framework: str, workload: str, batch: int, seconds: float) -> None:
+  result = run_jax(workload, batch, seconds) if framework == "jax" else run_torch(workload, batch, seconds)
+  if framework == "jax" and workload == "mlp":
+    result["matmul_gflops"] = jax_matmul_gflops()
+  result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+  print(json.dumps(result))
+
+
+def measure(framework: str, workload: str, batch: int, seconds: float) -> dict:
+  out = subprocess.run([sys.executable, __file__, "--child", framework, workload, str(batch), str(seconds)],
+                       capture_output=True, text=True, check=False)
+  if out.returncode != 0:
+    raise RuntimeError(f"{framework}/{workload} failed:\n{out.stderr[-3000:]}")
+  return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+  if len(sys.argv) > 1 and sys.argv[1] == "--child":
+    child(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    return
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--workloads", default=",".join(WORKLOADS))
+  parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per measurement")
+  parser.add_argument("--batch-scale", type=int, default=1, help="multiply every batch size")
+  parser.add_argument("--json", action="store_true", help="one JSON object per workload")
+  args = parser.parse_args()
+  workloads = args.workloads.split(",")
+  for w in workloads:
+    if w not in WORKLOADS:
+      parser.error(f"workload {w!r} is unknown; accepted: {', '.join(WORKLOADS)}")
+  rows, peak = [], None
+  for workload in workloads:
+    batch = BATCH[workload] * args.batch_scale
+    library = measure("jax", workload, batch, args.seconds)
+    reference = measure("torch", workload, batch, args.seconds)
+    peak = library.get("matmul_gflops", peak)
+    rows.append({
+        "workload": workload, "batch": batch,
+        "library_steps_per_s": round(library["steps_per_s"], 2),
+        "pytorch_steps_per_s": round(reference["steps_per_s"], 2),
+        "ratio": round(library["steps_per_s"] / reference["steps_per_s"], 3),
+        "library_compile_s": round(library["compile_s"], 2),
+        "flops_per_step": library["flops_per_step"],
+        "library_gflops_per_s": round(library["flops_per_step"] * library["steps_per_s"] / 1e9, 1),
+        "library_peak_rss_mib": round(library["peak_rss_mib"], 1),
+        "pytorch_peak_rss_mib": round(reference["peak_rss_mib"], 1),
+        "library_device": library["device"], "pytorch_device": reference["device"],
+    })
+  for row in rows:
+    row["matmul_peak_gflops_per_s"] = round(peak, 1) if peak else None
+    if args.json:
+      print(json.dumps(row))
+  if not args.json:
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores; matmul peak (JAX, 2048^2 f32): "
+          f"{peak and round(peak, 1)} GFLOP/s")
+    print(f"{'workload':10} {'batch':>5} {'gan_jax/s':>10} {'torch/s':>9} {'ratio':>6} {'compile s':>9} "
+          f"{'GFLOP/s':>8} {'jax MiB':>8} {'torch MiB':>9}")
+    for r in rows:
+      print(f"{r['workload']:10} {r['batch']:5d} {r['library_steps_per_s']:10.1f} {r['pytorch_steps_per_s']:9.1f} "
+            f"{r['ratio']:6.2f} {r['library_compile_s']:9.2f} {r['library_gflops_per_s']:8.1f} "
+            f"{r['library_peak_rss_mib']:8.0f} {r['pytorch_peak_rss_mib']:9.0f}")
+
+
+if __name__ == "__main__":
+  main()
