@@ -39,6 +39,7 @@ def jax_config(workload: str, batch: int):
   config.batch_size = batch
   config.loss = "non_saturating"
   config.d_steps = 1
+  config.reuse_fakes = True  # the reference's maths: one G forward serves both updates
   config.ema_decay = 0.0
   adam = {"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999}
   config.g_optimizer = dict(adam)

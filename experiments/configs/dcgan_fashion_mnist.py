@@ -23,6 +23,7 @@ def get_config():
   config.gradient_penalty_weight = 0.0
   config.r1_weight = 0.0
   config.clip_value = 0.0
+  config.reuse_fakes = True  # one generator forward per step, as PyTorch DCGAN example
   config.g_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999})
   config.d_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999})
   config.ema_decay = 0.0

@@ -25,6 +25,7 @@ def get_config():
   config.gradient_penalty_weight = 0.0
   config.r1_weight = 0.0
   config.clip_value = 0.0
+  config.reuse_fakes = False  # Algorithm 1: fresh noise for the generator step
   config.g_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-3, "b1": 0.5, "b2": 0.999})
   config.d_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-3, "b1": 0.5, "b2": 0.999})
   config.ema_decay = 0.0

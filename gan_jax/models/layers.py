@@ -1,0 +1,107 @@
+"""Layers with a faster but equivalent formulation on some backends.
+
+`SubpixelConvTranspose` computes exactly what `flax.linen.ConvTranspose` with
+'SAME' padding and stride s computes, from the same `kernel` (kh, kw, Cin, Cout)
+and `bias` parameters, but as one stride-1 convolution with s*s*Cout output
+channels followed by a depth-to-space shuffle. No dilated input appears, in the
+forward pass or in the kernel gradient, which on XLA's CPU backend is where a
+stride-2 transposed convolution spends its time (benchmarks/RESULTS.md).
+tests/test_layers.py checks the equivalence, values and gradients.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+from jax import lax
+
+
+def _same_transpose_padding(kernel: int, stride: int) -> int:
+  """Low-side padding lax.conv_transpose uses for 'SAME' (of the dilated input)."""
+  pad_len = kernel + stride - 2
+  return kernel - 1 if stride > kernel - 1 else -(-pad_len // 2)
+
+
+def _phase_taps(kernel: int, stride: int):
+  """For each output phase a: (first tap, input offset of that tap, number of taps)."""
+  pad_lo = _same_transpose_padding(kernel, stride)
+  phases = []
+  for a in range(stride):
+    first = (pad_lo - a) % stride
+    offset = (a + first - pad_lo) // stride
+    count = len(range(first, kernel, stride))
+    phases.append((first, offset, count))
+  return phases
+
+
+def _phase_kernel(kernel: jnp.ndarray, stride: int) -> tuple[jnp.ndarray, tuple[int, int], tuple[int, int]]:
+  """Stacks every phase's sub-kernel into one (th, tw, Cin, s*s*Cout) kernel.
+
+  Returns the kernel and, per spatial dim, (low padding, high padding) of the
+  stride-1 convolution.
+  """
+  kh, kw, cin, cout = kernel.shape
+  rows, cols = _phase_taps(kh, stride), _phase_taps(kw, stride)
+
+  def extent(phases):
+    low = min(offset for _, offset, _ in phases)
+    high = max(offset + count - 1 for _, offset, count in phases)
+    return low, high
+
+  (row_lo, row_hi), (col_lo, col_hi) = extent(rows), extent(cols)
+  th, tw = row_hi - row_lo + 1, col_hi - col_lo + 1
+  blocks = []
+  for first_r, off_r, n_r in rows:
+    for first_c, off_c, n_c in cols:
+      sub = kernel[first_r::stride, first_c::stride]  # (n_r, n_c, Cin, Cout)
+      sub = jnp.pad(sub, ((off_r - row_lo, row_hi - (off_r + n_r - 1)),
+                          (off_c - col_lo, col_hi - (off_c + n_c - 1)), (0, 0), (0, 0)))
+      blocks.append(sub)
+  stacked = jnp.stack(blocks, axis=-2).reshape(th, tw, cin, stride * stride * cout)
+  return stacked, (-row_lo, th - 1 + row_lo), (-col_lo, tw - 1 + col_lo)
+
+
+def conv_transpose_subpixel(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray:
+  """lax.conv_transpose(x, kernel, (s, s), 'SAME') for NHWC x and HWIO kernel, via sub-pixels.
+
+  Args:
+    x: (B, H, W, Cin).
+    kernel: (kh, kw, Cin, Cout), as flax.linen.ConvTranspose stores it.
+    stride: s.
+  Returns:
+    (B, H*s, W*s, Cout).
+  """
+  stacked, pad_h, pad_w = _phase_kernel(kernel, stride)
+  y = lax.conv_general_dilated(x, stacked.astype(x.dtype), (1, 1), (pad_h, pad_w),
+                               dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  b, h, w, _ = y.shape
+  cout = kernel.shape[-1]
+  y = y.reshape(b, h, w, stride, stride, cout).transpose(0, 1, 3, 2, 4, 5)
+  return y.reshape(b, h * stride, w * stride, cout)
+
+
+class SubpixelConvTranspose(nn.Module):
+  """Drop-in for nn.ConvTranspose(features, kernel_size, strides=(s, s), padding='SAME').
+
+  Same parameter names, shapes and initializers; same outputs up to float rounding.
+  """
+
+  features: int
+  kernel_size: Sequence[int]
+  strides: Sequence[int] = (2, 2)
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+
+  @nn.compact
+  def __call__(self, x):
+    if self.strides[0] != self.strides[1]:
+      raise ValueError(f"SubpixelConvTranspose needs equal strides, got {tuple(self.strides)}")
+    kh, kw = self.kernel_size
+    kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features))
+    y = conv_transpose_subpixel(x, kernel, self.strides[0])
+    if self.use_bias:
+      y = y + self.param("bias", self.bias_init, (self.features,))
+    return y
