@@ -2,6 +2,7 @@
 
   gan-jax train --config experiments/configs/ring_gan.py --workdir DIR [--config.FIELD=VALUE ...]
   gan-jax sample --workdir DIR --num N --seed S --out FILE.npz
+  gan-jax evaluate --workdir DIR [--num-samples N] [--feature-network PATH] [--inception-weights FILE.npz]
 """
 
 from __future__ import annotations
@@ -80,8 +81,12 @@ def apply_overrides(config, overrides: list[str]):
 def _train(args, overrides):
   from gan_jax import train
   config = apply_overrides(load_config_file(args.config), overrides)
+  hook = None
+  if args.eval_every:
+    from gan_jax import evaluate
+    hook = evaluate.PeriodicEvaluator(args.workdir, config, args.eval_every)
   try:
-    train.train_and_evaluate(config, args.workdir, progress=not args.no_progress)
+    train.train_and_evaluate(config, args.workdir, progress=not args.no_progress, step_hook=hook)
   except KeyboardInterrupt:
     print(f"interrupted; a checkpoint was saved in {args.workdir}", file=sys.stderr)
     return 130
@@ -118,6 +123,22 @@ def _sample(args, overrides):
   return 0
 
 
+def _evaluate(args, overrides):
+  if overrides:
+    raise UsageError(f"evaluate takes no config overrides, got {overrides[0]!r}")
+  if args.num_samples is not None and args.num_samples < 2:
+    raise UsageError(f"--num-samples must be >= 2, got {args.num_samples}")
+  from gan_jax import evaluate, report
+  result = evaluate.evaluate_run(
+      args.workdir, seed=args.seed, num_samples=args.num_samples,
+      feature_network_path=args.feature_network, inception_weights=args.inception_weights)
+  print(evaluate.format_table(result))
+  print(f"wrote {os.path.join(args.workdir, evaluate.EVAL_FILE)}")
+  if not args.no_report:
+    print(f"wrote {report.write_report(args.workdir)}")
+  return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(prog="gan-jax", description="Functional GANs on JAX/Flax.")
   parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
@@ -126,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
   train.add_argument("--config", required=True, help="python file with get_config()")
   train.add_argument("--workdir", required=True, help="directory for logs, samples, checkpoints")
   train.add_argument("--no-progress", action="store_true", help="no progress bar")
+  train.add_argument("--eval-every", type=int, default=0,
+                     help="evaluate every N steps into DIR/eval_metrics.jsonl (0: never)")
   train.set_defaults(run=_train)
   sample = commands.add_parser("sample", help="draw samples from a trained run")
   sample.add_argument("--workdir", required=True)
@@ -135,6 +158,18 @@ def build_parser() -> argparse.ArgumentParser:
   sample.add_argument("--label", type=int, default=None,
                       help="class to generate, for conditional recipes (default: cycle through classes)")
   sample.set_defaults(run=_sample)
+  evaluate = commands.add_parser("evaluate", help="metrics of a trained run into DIR/eval.json, "
+                                 "and DIR/report.md")
+  evaluate.add_argument("--workdir", required=True)
+  evaluate.add_argument("--num-samples", type=int, default=None,
+                        help="generated samples (default: 2500 for mixtures, 10000 for images)")
+  evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples drawn")
+  evaluate.add_argument("--feature-network", default=None,
+                        help="cached feature network (default: ~/.cache/gan_jax/, trained if absent)")
+  evaluate.add_argument("--inception-weights", default=None,
+                        help="Inception .npz (see gan_jax.metrics.inception) to add FID")
+  evaluate.add_argument("--no-report", action="store_true", help="skip DIR/report.md")
+  evaluate.set_defaults(run=_evaluate)
   return parser
 
 

@@ -115,11 +115,14 @@ class _StopRequested(Exception):
   pass
 
 
-def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> GANState:
+def train_and_evaluate(config, workdir: str, *, progress: bool = True,
+                       step_hook=None) -> GANState:
   """Trains a GAN as `config` says, writing logs, pictures and checkpoints into `workdir`.
 
   Resumes from the newest checkpoint in `workdir/checkpoints` when there is one;
   a resumed run continues bit-exactly. Ctrl-C or SIGTERM saves a checkpoint and stops.
+  `step_hook(step, state, source)`, when given, runs on the host after every
+  step (e.g. `gan_jax.evaluate.PeriodicEvaluator`); it must not change the state.
   Returns the final state.
   """
   validate_config(config)
@@ -167,6 +170,8 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> GANSta
                             config.get("num_sample_images", 64), recipe)
       if step % config.checkpoint_every == 0:
         save_checkpoint(state)
+      if step_hook is not None:
+        step_hook(step, state, source)
     save_checkpoint(state, force=True)
   except (KeyboardInterrupt, _StopRequested) as stop:
     bar.write(f"stopping at step {int(state.step)} ({type(stop).__name__} {stop}); saving a checkpoint")

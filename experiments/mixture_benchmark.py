@@ -1,0 +1,250 @@
+"""Mode coverage on PacGAN's ring (8) and grid (25) mixtures, every recipe, several seeds.
+
+  python experiments/mixture_benchmark.py                      # the full table: 10 seeds
+  python experiments/mixture_benchmark.py --seeds 2 --steps 1000 --recipes gan_ns,wgan_gp
+
+Each run is `train_and_evaluate` on experiments/configs/ring_gan.py with the
+recipe's overrides; it is then scored by PacGAN's protocol (2500 samples,
+gan_jax.metrics.mixture). Writes OUT/mixture.md, OUT/mixture.json (one row per
+recipe and dataset: mean and standard error over seeds of modes,
+high_quality (a fraction) and reverse_kl, and the wall-clock per run) and
+OUT/mixture_samples.png (samples over the data, first seed of each recipe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import platform
+import tempfile
+import time
+
+import jax
+import ml_collections
+import numpy as np
+
+from gan_jax import train
+from gan_jax.metrics import mixture
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATASETS = {"ring": "ring8", "grid": "grid25"}
+
+
+def _adam(learning_rate, b1=0.5, b2=0.999):
+  return {"name": "adam", "learning_rate": learning_rate, "b1": b1, "b2": b2}
+
+
+# name -> (description, config overrides). Unlisted fields keep ring_gan.py's values:
+# toy_mlp 2 x 128 ReLU players, z = 16, batch 256, Adam 1e-3 (0.5, 0.999).
+RECIPES = {
+    "gan_saturating": ("vanilla GAN, minimax (saturating) generator loss", {"loss": "minimax"}),
+    "gan_ns": ("vanilla GAN, non-saturating generator loss", {"loss": "non_saturating"}),
+    "wgan_clip": ("WGAN, weight clipping 0.01, 5 critic steps, RMSProp 5e-5", {
+        "loss": "wasserstein", "clip_value": 0.01, "d_steps": 5,
+        "g_optimizer": {"name": "rmsprop", "learning_rate": 5e-5},
+        "d_optimizer": {"name": "rmsprop", "learning_rate": 5e-5}}),
+    "wgan_gp": ("WGAN-GP, lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9)", {
+        "loss": "wasserstein", "gradient_penalty_weight": 10.0, "d_steps": 5,
+        "g_optimizer": _adam(1e-4, 0.0, 0.9), "d_optimizer": _adam(1e-4, 0.0, 0.9)}),
+    "hinge": ("hinge loss", {"loss": "hinge"}),
+    "best": ("non-saturating + R1 (gamma 0.1) + generator EMA 0.999", {
+        "loss": "non_saturating", "r1_weight": 0.1, "ema_decay": 0.999}),
+}
+
+# PacGAN (Lin et al. 2018), Table 1: modes / % high quality / reverse KL.
+PUBLISHED = [
+    ("GAN", "ring", 6.3, 98.2, 0.45), ("GAN", "grid", 17.3, 94.8, 0.70),
+    ("PacGAN2", "ring", 7.9, 95.6, 0.07), ("PacGAN2", "grid", 23.8, 91.3, 0.13),
+    ("PacGAN4", "ring", 7.8, 95.9, 0.07), ("PacGAN4", "grid", 24.8, 93.6, 0.04),
+]
+
+
+def base_config() -> ml_collections.ConfigDict:
+  path = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
+  spec = importlib.util.spec_from_file_location("ring_gan", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
+
+
+def recipe_config(recipe: str, dataset: str, seed: int, steps: int) -> ml_collections.ConfigDict:
+  """ring_gan.py with the recipe's overrides, the dataset, the seed and the step count."""
+  if recipe not in RECIPES:
+    raise ValueError(f"recipe {recipe!r} is unknown; accepted: {', '.join(RECIPES)}")
+  if dataset not in DATASETS:
+    raise ValueError(f"dataset {dataset!r} is unknown; accepted: {', '.join(DATASETS)}")
+  config = base_config()
+  for field, value in RECIPES[recipe][1].items():
+    config[field] = ml_collections.ConfigDict(value) if isinstance(value, dict) else value
+  config.data.name = DATASETS[dataset]
+  config.seed = seed
+  config.num_steps = steps
+  config.log_every = max(steps // 20, 1)
+  config.sample_every = steps
+  config.checkpoint_every = steps
+  return config
+
+
+def run_one(recipe: str, dataset: str, seed: int, steps: int, workdir: str) -> dict:
+  """Trains one run and scores it; returns its metrics, wall-clock and samples."""
+  config = recipe_config(recipe, dataset, seed, steps)
+  start = time.perf_counter()
+  state = train.train_and_evaluate(config, workdir, progress=False)
+  seconds = time.perf_counter() - start
+  points = train.draw_samples(state, mixture.PROTOCOL_NUM_POINTS, seed=seed)
+  source_distribution = train.data.make_data_source(config).distribution
+  result = mixture.evaluate_mixture(points, source_distribution)
+  return {**result.as_dict(), "seconds": seconds, "points": points,
+          "distribution": source_distribution}
+
+
+def mean_and_stderr(values: list[float]) -> dict:
+  """{'mean', 'stderr'} over seeds; stderr = sample std / sqrt(n), None for one seed."""
+  values = np.asarray(values, np.float64)
+  mean = float(np.mean(values))
+  stderr = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else None
+  return {"mean": mean if math.isfinite(mean) else str(mean),
+          "stderr": stderr if stderr is None or math.isfinite(stderr) else str(stderr)}
+
+
+def _fmt(stat: dict, scale: float = 1.0, digits: int = 2) -> str:
+  mean = stat["mean"]
+  if isinstance(mean, str):
+    return mean
+  text = f"{mean * scale:.{digits}f}"
+  if stat["stderr"] is not None and not isinstance(stat["stderr"], str):
+    text += f" ± {stat['stderr'] * scale:.{digits}f}"
+  return text
+
+
+def write_markdown(rows: list[dict], path: str, args, total_seconds: float) -> None:
+  lines = ["# Mode coverage on PacGAN's mixtures", "",
+           f"`python experiments/mixture_benchmark.py --seeds {args.seeds}"
+           + (f" --steps {args.steps}" if args.steps else "")
+           + f" --recipes {','.join(args.recipes)} --datasets {','.join(args.datasets)}`", "",
+           f"Protocol (PacGAN, after VEEGAN): 2500 samples per run; a sample is high quality "
+           f"within 3 standard deviations of its nearest mode; a mode is captured with at least "
+           f"one high-quality sample; reverse KL = log K - H(histogram of high-quality samples). "
+           f"Ours: mean ± standard error over seeds. Machine: {platform.machine()}, "
+           f"{os.cpu_count()} CPUs, JAX {jax.__version__} on {jax.default_backend()}; "
+           f"whole benchmark {total_seconds / 60:.1f} min.", ""]
+  if args.seeds < 10 or args.steps or set(args.datasets) != set(DATASETS) or set(
+      args.recipes) != set(RECIPES):
+    lines += ["**A reduced run** (fewer seeds, steps, recipes or datasets than the full "
+              "benchmark's 10 seeds of every recipe on both mixtures): indicative only.", ""]
+  for dataset in args.datasets:
+    k = 8 if dataset == "ring" else 25
+    lines += [f"## {dataset} ({k} modes)", "",
+              "| recipe | seeds | steps | modes | high quality (%) | reverse KL | s / run |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, published_dataset, modes, hq, kl in PUBLISHED:
+      if published_dataset == dataset:
+        lines.append(f"| {name} (PacGAN Table 1) | | | {modes} | {hq} | {kl} | |")
+    for row in rows:
+      if row["dataset"] == dataset:
+        lines.append(f"| {row['recipe']}: {RECIPES[row['recipe']][0]} | {row['seeds']} | "
+                     f"{row['steps']} | {_fmt(row['modes'], digits=1)} | "
+                     f"{_fmt(row['high_quality'], 100.0, 1)} | {_fmt(row['reverse_kl'])} | "
+                     f"{row['seconds_per_run']:.1f} |")
+    lines.append("")
+  lines += ["![samples](mixture_samples.png)", "",
+            "Samples (orange) over the data (blue), first seed of each recipe.", ""]
+  with open(path, "w") as f:
+    f.write("\n".join(lines))
+
+
+def save_figure(examples: dict, recipes: list[str], datasets: list[str], path: str) -> None:
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  fig, axes = plt.subplots(len(datasets), len(recipes), figsize=(2.6 * len(recipes), 2.6 * len(datasets)),
+                           squeeze=False)
+  for i, dataset in enumerate(datasets):
+    for j, recipe in enumerate(recipes):
+      ax = axes[i][j]
+      example = examples.get((recipe, dataset))
+      if example is None:
+        ax.axis("off")
+        continue
+      distribution = example["distribution"]
+      data = np.asarray(distribution.sample(jax.random.PRNGKey(0), 2500))
+      ax.scatter(data[:, 0], data[:, 1], s=1, alpha=0.3, color="tab:blue")
+      points = example["points"]
+      ax.scatter(points[:, 0], points[:, 1], s=1, alpha=0.5, color="tab:orange")
+      span = 1.5 if dataset == "ring" else 5.5
+      ax.set_xlim(-span, span)
+      ax.set_ylim(-span, span)
+      ax.set_aspect("equal")
+      ax.set_xticks([])
+      ax.set_yticks([])
+      ax.set_title(f"{recipe} / {dataset}\n{example['modes']} modes, "
+                   f"{100 * example['high_quality']:.0f}% HQ", fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=90)
+  plt.close(fig)
+
+
+DEFAULT_STEPS = {"ring": 4000, "grid": 8000}
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per recipe and dataset")
+  parser.add_argument("--steps", type=int, default=0,
+                      help=f"generator steps per run (default: {DEFAULT_STEPS})")
+  parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipe names")
+  parser.add_argument("--datasets", default="ring,grid", help="comma-separated: ring, grid")
+  parser.add_argument("--out", default=os.path.join(ROOT, "experiments", "results"))
+  args = parser.parse_args(argv)
+  args.recipes = [r for r in args.recipes.split(",") if r]
+  args.datasets = [d for d in args.datasets.split(",") if d]
+  for recipe in args.recipes:
+    if recipe not in RECIPES:
+      parser.error(f"recipe {recipe!r} is unknown; accepted: {', '.join(RECIPES)}")
+  for dataset in args.datasets:
+    if dataset not in DATASETS:
+      parser.error(f"dataset {dataset!r} is unknown; accepted: {', '.join(DATASETS)}")
+  if args.seeds < 1 or args.steps < 0:
+    parser.error(f"--seeds must be >= 1 and --steps >= 0, got {args.seeds} and {args.steps}")
+  os.makedirs(args.out, exist_ok=True)
+
+  rows, examples = [], {}
+  begin = time.perf_counter()
+  with tempfile.TemporaryDirectory() as scratch:
+    for dataset in args.datasets:
+      steps = args.steps or DEFAULT_STEPS[dataset]
+      for recipe in args.recipes:
+        runs = []
+        for seed in range(args.seeds):
+          workdir = os.path.join(scratch, f"{recipe}_{dataset}_{seed}")
+          run = run_one(recipe, dataset, seed, steps, workdir)
+          runs.append(run)
+          if seed == 0:
+            examples[(recipe, dataset)] = run
+          print(f"{recipe:15s} {dataset} seed {seed}: {run['modes']} modes, "
+                f"{100 * run['high_quality']:.1f}% HQ, reverse KL {run['reverse_kl']:.3f}, "
+                f"{run['seconds']:.1f} s", flush=True)
+        rows.append({
+            "recipe": recipe, "dataset": dataset, "seeds": args.seeds, "steps": steps,
+            "description": RECIPES[recipe][0],
+            **{key: mean_and_stderr([r[key] for r in runs]) for key in mixture.MixtureMetrics._fields
+               if key != "counts"},
+            "seconds_per_run": float(np.mean([r["seconds"] for r in runs])),
+            "per_seed": [{k: r[k] for k in ("modes", "high_quality", "reverse_kl", "seconds")}
+                         for r in runs],
+        })
+  total = time.perf_counter() - begin
+  with open(os.path.join(args.out, "mixture.json"), "w") as f:
+    json.dump([{**row, "per_seed": [{k: (v if math.isfinite(v) else str(v)) for k, v in r.items()}
+                                     for r in row["per_seed"]]} for row in rows], f, indent=2)
+  write_markdown(rows, os.path.join(args.out, "mixture.md"), args, total)
+  save_figure(examples, args.recipes, args.datasets, os.path.join(args.out, "mixture_samples.png"))
+  print(f"wrote {args.out}/mixture.md, mixture.json, mixture_samples.png ({total / 60:.1f} min)")
+  return 0
+
+
+if __name__ == "__main__":
+  raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""A run report: DIR/report.md with PNG figures in DIR/report/.
+
+Figures: the final samples (image grid or scatter over the data), the losses,
+D(x) and D(G(z)) over steps, the gradient norms, and the metrics over steps
+when the run was evaluated during training (DIR/eval_metrics.jsonl).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gan_jax import evaluate  # noqa: E402
+from gan_jax.logs import read_metrics  # noqa: E402
+
+REPORT_DIR = "report"
+
+
+def _series(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
+  """(steps, values) of `key` over records, skipping records without a finite value."""
+  steps, values = [], []
+  for record in records:
+    try:
+      value = float(record[key])
+    except (KeyError, TypeError, ValueError):
+      continue
+    steps.append(record["step"])
+    values.append(value)
+  return np.asarray(steps), np.asarray(values)
+
+
+def plot_curves(records: list[dict], keys: list[tuple[str, str]], path: str, title: str,
+                ylabel: str = "", log_y: bool = False) -> bool:
+  """Line plot of (key, label) pairs over steps into `path`; False when no key has data."""
+  fig, ax = plt.subplots(figsize=(6, 3.5))
+  drawn = False
+  for key, label in keys:
+    steps, values = _series(records, key)
+    if len(steps):
+      ax.plot(steps, values, label=label, linewidth=1.2)
+      drawn = True
+  if not drawn:
+    plt.close(fig)
+    return False
+  if log_y:
+    ax.set_yscale("log")
+  ax.set_xlabel("generator step")
+  ax.set_ylabel(ylabel)
+  ax.set_title(title)
+  ax.legend(loc="best")
+  ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=80)
+  plt.close(fig)
+  return True
+
+
+def plot_eval_history(history: list[dict], path: str) -> bool:
+  """One panel per metric over steps; False when there is no history."""
+  keys = [k for k in evaluate.MIXTURE_KEYS + evaluate.IMAGE_KEYS if any(k in r for r in history)]
+  if not keys:
+    return False
+  fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3), squeeze=False)
+  for ax, key in zip(axes[0], keys):
+    steps, values = _series(history, key)
+    ax.plot(steps, values, marker="o", markersize=3)
+    ax.set_title(key)
+    ax.set_xlabel("generator step")
+    ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=80)
+  plt.close(fig)
+  return True
+
+
+def write_report(workdir: str, state=None, source=None, config=None) -> str:
+  """Writes DIR/report.md and its figures; returns the report's path.
+
+  `state`, `source` and `config` default to the run's newest checkpoint.
+  """
+  from gan_jax import train
+  if state is None:
+    config, source, state = train.load_run(workdir)
+  figures_dir = os.path.join(workdir, REPORT_DIR)
+  os.makedirs(figures_dir, exist_ok=True)
+  records = read_metrics(workdir) if os.path.exists(os.path.join(workdir, "metrics.jsonl")) else []
+  history = evaluate.read_history(workdir)
+  figures = []
+
+  def figure(name, caption, made):
+    if made:
+      figures.append((caption, f"{REPORT_DIR}/{name}"))
+
+  samples_path = os.path.join(figures_dir, "samples.png")
+  train.save_sample_picture(state, source, samples_path, config.get("num_sample_images", 64))
+  figure("samples.png", "Final samples" + (" over the data" if source.kind == "points" else ""), True)
+  figure("losses.png", "Losses", plot_curves(
+      records, [("d_loss", "discriminator"), ("g_loss", "generator")],
+      os.path.join(figures_dir, "losses.png"), "losses"))
+  figure("discriminator.png", "D(x) and D(G(z))", plot_curves(
+      records, [("d_real", "D(x)"), ("d_fake", "D(G(z))")],
+      os.path.join(figures_dir, "discriminator.png"), "discriminator outputs (sigmoid of logits)"))
+  figure("grad_norms.png", "Gradient norms", plot_curves(
+      records, [("d_grad_norm", "discriminator"), ("g_grad_norm", "generator")],
+      os.path.join(figures_dir, "grad_norms.png"), "global gradient norms", log_y=True))
+  figure("eval_metrics.png", "Metrics over steps", plot_eval_history(
+      history, os.path.join(figures_dir, "eval_metrics.png")))
+
+  lines = [f"# Run report: {os.path.basename(os.path.abspath(workdir))}", ""]
+  lines += [f"- data: `{source.name}`; model: `{config.model.name}`; loss: `{config.loss}`, "
+            f"d_steps {config.get('d_steps', 1)}, gradient penalty "
+            f"{config.get('gradient_penalty_weight', 0.0)}, clip {config.get('clip_value', 0.0)}",
+            f"- seed {config.seed}; step {int(state.step)} of {config.num_steps}; batch {config.batch_size}"]
+  if records:
+    lines.append(f"- wall-clock at the last logged step: {records[-1].get('wall_time', 'n/a')} s")
+  eval_path = os.path.join(workdir, evaluate.EVAL_FILE)
+  if os.path.exists(eval_path):
+    with open(eval_path) as f:
+      result = json.load(f)
+    lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
+  for caption, path in figures:
+    lines += ["", f"## {caption}", "", f"![{caption}]({path})"]
+  report_path = os.path.join(workdir, "report.md")
+  with open(report_path, "w") as f:
+    f.write("\n".join(lines) + "\n")
+  return report_path

@@ -1,0 +1,94 @@
+"""End to end: train tiny runs, then `gan-jax evaluate` writes eval.json and report.md."""
+
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+from gan_jax import cli, evaluate, report, train
+from gan_jax.data import toy
+from gan_jax.metrics import features, mixture
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(name):
+  spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "experiments", "configs",
+                                                                   name + ".py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
+
+
+@pytest.fixture(scope="module")
+def ring_run(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp("ring"))
+  config = _config("ring_gan")
+  config.num_steps = 200
+  config.log_every = 20
+  config.sample_every = 200
+  config.checkpoint_every = 200
+  hook = evaluate.PeriodicEvaluator(workdir, config, 100)
+  state = train.train_and_evaluate(config, workdir, progress=False, step_hook=hook)
+  return workdir, state
+
+
+def test_evaluate_cli_writes_the_pacgan_metrics_of_the_run(ring_run, capsys):
+  workdir, state = ring_run
+  assert cli.main(["evaluate", "--workdir", workdir]) == 0
+  with open(os.path.join(workdir, "eval.json")) as f:
+    result = json.load(f)
+  expected = mixture.evaluate_mixture(train.draw_samples(state, 2500, seed=0), toy.ring())
+  assert result["modes"] == expected.modes
+  assert result["high_quality"] == pytest.approx(expected.high_quality)
+  assert 0.0 <= result["high_quality"] <= 1.0
+  assert result["reverse_kl"] == pytest.approx(expected.reverse_kl)
+  assert result["num_samples"] == 2500 and result["step"] == 200 and result["data"] == "ring8"
+  printed = capsys.readouterr().out
+  assert "reverse_kl" in printed and f"{expected.modes} / 8" in printed
+
+
+def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run):
+  workdir, _ = ring_run
+  history = evaluate.read_history(workdir)
+  assert [r["step"] for r in history] == [100, 200]
+  path = report.write_report(workdir)
+  text = open(path).read()
+  for name in ("samples.png", "losses.png", "discriminator.png", "grad_norms.png",
+               "eval_metrics.png"):
+    assert f"(report/{name})" in text
+    with open(os.path.join(workdir, "report", name), "rb") as f:
+      assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_on_a_directory_without_a_run_is_a_usage_error(tmp_path, capsys):
+  assert cli.main(["evaluate", "--workdir", str(tmp_path)]) == cli.EXIT_USAGE
+  assert "no run" in capsys.readouterr().err
+
+
+def test_image_runs_get_fd_precision_recall_and_class_kl(tmp_path):
+  rng = np.random.default_rng(0)
+  labels = rng.integers(0, 10, 96).astype(np.int32)
+  images = rng.integers(0, 255, (96, 28, 28)).astype(np.uint8)
+  np.savez(tmp_path / "data.npz", x=images, label=labels)
+  params, _ = features.train_classifier(images[..., None], labels, num_steps=2, batch_size=8)
+  network_path = str(tmp_path / "net.msgpack")
+  features.save_network(features.FeatureNetwork(params, 10, features.parameter_identity(params)),
+                        network_path)
+  config = _config("mlp_fashion_mnist")
+  config.data.source, config.data.path = "npz", str(tmp_path / "data.npz")
+  config.model.generator = {"hidden": (32, 32, 32, 32)}
+  config.model.discriminator = {"hidden": (32, 32)}
+  config.num_steps, config.batch_size, config.log_every = 3, 8, 1
+  workdir = str(tmp_path / "run")
+  train.train_and_evaluate(config, workdir, progress=False)
+  result = evaluate.evaluate_run(workdir, num_samples=40, feature_network_path=network_path)
+  saved = json.load(open(os.path.join(workdir, "eval.json")))
+  for key in ("fd", "precision", "recall", "class_kl"):
+    assert saved[key] == pytest.approx(result[key])
+  assert 0 <= saved["precision"] <= 1 and 0 <= saved["recall"] <= 1
+  assert 0 <= saved["class_kl"] <= np.log(10) + 1e-9 and saved["fd"] >= 0
+  assert saved["feature_network"] == features.parameter_identity(params)
+  assert saved["num_samples"] == 40
