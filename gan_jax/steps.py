@@ -33,12 +33,14 @@ def local_slice_of_global_draw(draw, key: jax.Array, local_batch: int, axis_name
 
   Without an axis this is `draw(key, local_batch)`. With one, every device
   draws the same (local_batch * axis_size) rows and keeps slice axis_index.
+  `draw` may return an array or a tree of arrays (e.g. {'x': ..., 'label': ...}).
   """
   if axis_name is None:
     return draw(key, local_batch)
   num_devices = lax.axis_size(axis_name)
   rows = draw(key, local_batch * num_devices)
-  return lax.dynamic_slice_in_dim(rows, lax.axis_index(axis_name) * local_batch, local_batch)
+  start = lax.axis_index(axis_name) * local_batch
+  return jax.tree.map(lambda x: lax.dynamic_slice_in_dim(x, start, local_batch), rows)
 
 
 def _device_key(key: jax.Array, axis_name: str | None) -> jax.Array:

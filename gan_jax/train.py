@@ -4,6 +4,9 @@ This is the only place with a Python loop over steps. Everything it runs per
 step is one jitted call of `sampled_train_step`, which draws the real
 minibatches from the on-device data with the state's key and then runs
 `steps.train_step`; so the whole run is a function of the config and the seed.
+With config.data.pipeline = 'host' the same examples are read on the host
+(`data.HostPipeline`) and `streamed_train_step` runs instead. config.parallel
+('none', 'pmap', 'shard_map') maps the step over all devices (`gan_jax.parallel`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from gan_jax import checkpoint, data, plotting, recipes, steps
+from gan_jax import checkpoint, data, distributed, parallel, plotting, recipes, steps
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.state import GANState, step_key
 
@@ -46,6 +49,45 @@ def sampled_train_step(state: GANState, arrays: dict, *, sample, local_batch: in
   batch = sample_real_batches(state, arrays, sample=sample, local_batch=local_batch,
                               axis_name=axis_name)
   return train_step(state, batch, axis_name=axis_name)
+
+
+def streamed_train_step(state: GANState, batch: dict, *, axis_name: str | None = None,
+                        train_step=steps.train_step):
+  """Runs `train_step` (the recipe's) on real batches read by the host pipeline.
+
+  Args:
+    batch: {'x': (k, local_batch, *data_shape) uint8 in [0, 255] or float in [-1, 1], ...}.
+  """
+  batch = {**batch, "x": data.to_unit_range(batch["x"])}
+  return train_step(state, batch, axis_name=axis_name)
+
+
+def streams(config) -> bool:
+  """Whether the run reads its batches with the host pipeline (config.data.pipeline == 'host')."""
+  return config.get("data", {}).get("pipeline", "device") == "host"
+
+
+def make_parallel_train_step(source: data.DataSource, config,
+                             recipe: recipes.Recipe | None = None) -> parallel.ParallelStep:
+  """The step of a run on the devices config.parallel names, for its data pipeline."""
+  recipe = recipe or recipes.recipe_of(config)
+  mode = config.get("parallel", "none")
+  local_batch = parallel.local_batch_size(config.batch_size, mode)
+  if streams(config):
+    step = functools.partial(streamed_train_step, train_step=recipe.train_step)
+    return parallel.make_parallel_step(step, mode, global_batch=config.batch_size, shard_data=True)
+  step = functools.partial(sampled_train_step, sample=source.sample, local_batch=local_batch,
+                           train_step=recipe.train_step)
+  return parallel.make_parallel_step(step, mode, global_batch=config.batch_size)
+
+
+def make_host_pipeline(source: data.DataSource, config, root_key, *,
+                       prefetch: int = 2) -> data.HostPipeline:
+  """The host pipeline of a streamed run: this process's rows of each step's global batch."""
+  return data.HostPipeline(
+      source.row_reader(), len(source), root_key, global_batch=config.batch_size,
+      d_steps=config.get("d_steps", 1), prefetch=prefetch,
+      rows=parallel.process_rows(config.batch_size, config.get("parallel", "none")))
 
 
 def make_train_step_fn(source: data.DataSource, batch_size: int,
@@ -126,9 +168,14 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
   Returns the final state.
   """
   validate_config(config)
+  if distributed.initialize_from_config(config):
+    raise NotImplementedError("train_and_evaluate writes logs and checkpoints from one process; "
+                              "with several, run parallel.make_parallel_step in your own loop")
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
-  state = recipe.create_state(config, source.data_shape)
+  runner = make_parallel_train_step(source, config, recipe)
+  axis_name = None if runner.mode == "none" else parallel.AXIS_NAME
+  state = recipe.create_state(config, source.data_shape, axis_name=axis_name)
   os.makedirs(workdir, exist_ok=True)
   config_dict = config_to_dict(config)
   checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
@@ -146,11 +193,18 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
   os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
 
   writer = MetricWriter(workdir, start_wall_time=wall_time)
-  arrays = jax.device_put(source.arrays)
-  step_fn = make_train_step_fn(source, config.batch_size, recipe)
+  batches = None
+  if streams(config):
+    batches = make_host_pipeline(source, config, state.key).iterate(start)
+    next_data = lambda: runner.put_data(next(batches))
+  else:
+    arrays = runner.put_data(source.arrays)
+    next_data = lambda: arrays
+  placed = runner.put_state(state)
 
-  def save_checkpoint(state, force=False):
-    checkpointer.save(state, {"config": config_dict, "wall_time": writer.elapsed()}, force=force)
+  def save_checkpoint(placed, force=False):
+    checkpointer.save(runner.get_state(placed), {"config": config_dict,
+                                                 "wall_time": writer.elapsed()}, force=force)
 
   def request_stop(signum, frame):
     raise _StopRequested(signal.Signals(signum).name)
@@ -160,30 +214,34 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
              dynamic_ncols=True)
   try:
     for step in range(start + 1, config.num_steps + 1):
-      state, metrics = step_fn(state, arrays)
+      placed, metrics = runner.step_fn(placed, next_data())
       bar.update(1)
       if step % config.log_every == 0 or step == config.num_steps:
         record = writer.write(step, jax.device_get(metrics))
         bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
       if step % config.sample_every == 0 or step == config.num_steps:
-        save_sample_picture(state, source, os.path.join(workdir, "samples", f"step_{step:07d}.png"),
+        save_sample_picture(runner.get_state(placed), source,
+                            os.path.join(workdir, "samples", f"step_{step:07d}.png"),
                             config.get("num_sample_images", 64), recipe)
       if step % config.checkpoint_every == 0:
-        save_checkpoint(state)
+        save_checkpoint(placed)
       if step_hook is not None:
-        step_hook(step, state, source)
-    save_checkpoint(state, force=True)
+        step_hook(step, runner.get_state(placed), source)
+    save_checkpoint(placed, force=True)
   except (KeyboardInterrupt, _StopRequested) as stop:
-    bar.write(f"stopping at step {int(state.step)} ({type(stop).__name__} {stop}); saving a checkpoint")
-    save_checkpoint(state, force=True)
+    stopped_at = int(jax.device_get(runner.get_state(placed).step))
+    bar.write(f"stopping at step {stopped_at} ({type(stop).__name__} {stop}); saving a checkpoint")
+    save_checkpoint(placed, force=True)
     raise
   finally:
     bar.close()
+    if batches is not None:
+      batches.close()
     writer.close()
     checkpointer.close()
     if previous_handler is not None:
       signal.signal(signal.SIGTERM, previous_handler)
-  return state
+  return runner.get_state(placed)
 
 
 def _main_thread() -> bool:

@@ -15,10 +15,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.data import files, toy
+from gan_jax.data import files, pipeline, tfds_source, toy
+from gan_jax.data.pipeline import HostPipeline
 from gan_jax.data.toy import GaussianMixture
 
-SOURCES = ("toy", "idx", "npz")
+SOURCES = ("toy", "idx", "npz", "tfds")
+PIPELINES = ("device", "host")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -34,6 +36,9 @@ class DataSource:
     sample: pure fn(arrays, key, num) -> {'x': float32 (num, *data_shape), ...}.
     distribution: the `GaussianMixture` of a toy source, else None.
     num_classes: number of labels, or 0.
+    read_rows: for a source streamed by the host pipeline without `arrays`:
+      fn(indices (n,)) -> {'x': uint8 (n, *data_shape), ...}; else None.
+    num_examples: the size of a streamed source (`len` of one with arrays).
   """
 
   name: str
@@ -43,9 +48,20 @@ class DataSource:
   sample: Callable[[dict, jax.Array, int], dict[str, jax.Array]]
   distribution: GaussianMixture | None = None
   num_classes: int = 0
+  read_rows: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None
+  num_examples: int = 0
 
   def __len__(self) -> int:
-    return len(self.arrays["x"]) if self.arrays else 0
+    return len(self.arrays["x"]) if self.arrays else self.num_examples
+
+  def row_reader(self) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+    """fn(indices (n,)) -> rows {'x': (n, *data_shape), ...} for the host pipeline."""
+    if self.read_rows is not None:
+      return self.read_rows
+    if not self.arrays:
+      raise ValueError(f"data source {self.name!r} has no rows to read (it is sampled in "
+                       f"closed form); use config.data.pipeline='device'")
+    return pipeline.array_reader(self.arrays)
 
 
 def to_unit_range(images: jax.Array) -> jax.Array:
@@ -97,15 +113,41 @@ def toy_source(distribution: GaussianMixture) -> DataSource:
                     distribution=distribution)
 
 
+def tfds_image_source(name: str, split: str = "train", data_dir: str | None = None, *,
+                      stream: bool = False) -> DataSource:
+  """A `DataSource` over a prepared tensorflow-datasets image split.
+
+  stream=False loads the split into memory (sampled on the device);
+  stream=True keeps only a row reader for the host pipeline (large datasets).
+  """
+  if not stream:
+    images, labels, num_classes = tfds_source.load_arrays(name, split, data_dir)
+    source = image_source(name, images, labels)
+    return dataclasses.replace(source, num_classes=num_classes or source.num_classes)
+  data_source = tfds_source.open_data_source(name, split, data_dir)
+  read_rows = tfds_source.make_reader(data_source)
+  first = read_rows(np.zeros(1, np.int64))
+  return DataSource(name, "image", tuple(first["x"].shape[1:]), {}, sample_arrays,
+                    num_classes=tfds_source.num_classes(data_source), read_rows=read_rows,
+                    num_examples=len(data_source))
+
+
 def make_data_source(config) -> DataSource:
   """Builds the data source a `config.data` names.
 
   config.data.source: 'toy' (config.data.name in ring8, grid25, gaussian1d),
   'idx' (config.data.path: a directory of MNIST-format files, config.data.split),
-  'npz' (config.data.path: a file with an array 'x' and optionally 'label').
+  'npz' (config.data.path: a file with an array 'x' and optionally 'label'),
+  'tfds' (config.data.name a tensorflow-datasets name such as 'fashion_mnist',
+  config.data.split, optional config.data.data_dir; prepared beforehand).
+  With config.data.pipeline = 'host' a tfds split is not loaded into memory but
+  read row by row by the host pipeline.
   """
   data = config.data if hasattr(config, "data") else config
   source = data.get("source", "toy")
+  mode = data.get("pipeline", "device")
+  if mode not in PIPELINES:
+    raise ValueError(f"data pipeline {mode!r} is unknown; accepted: {', '.join(PIPELINES)}")
   if source == "toy":
     name = data.get("name", "ring8")
     if name not in toy.TOY_DISTRIBUTIONS:
@@ -118,8 +160,11 @@ def make_data_source(config) -> DataSource:
   if source == "npz":
     images, labels = files.load_npz(data.path)
     return image_source(data.get("name", "npz"), images, labels)
+  if source == "tfds":
+    return tfds_image_source(data.get("name", "fashion_mnist"), data.get("split", "train"),
+                             data.get("data_dir", None) or None, stream=mode == "host")
   raise ValueError(f"data source {source!r} is unknown; accepted: {', '.join(SOURCES)}")
 
 
-__all__ = ["DataSource", "make_data_source", "image_source", "toy_source", "sample_arrays",
-           "to_unit_range", "GaussianMixture"]
+__all__ = ["DataSource", "make_data_source", "image_source", "toy_source", "tfds_image_source",
+           "sample_arrays", "to_unit_range", "GaussianMixture", "HostPipeline"]

@@ -1,0 +1,209 @@
+"""Running one pure step on all devices: `jax.pmap`, or `jax.jit` over `jax.shard_map`.
+
+A step here is a pure fn(state, data, *, axis_name) -> (state, metrics), such
+as `train.sampled_train_step` (data: the dataset arrays, the same on every
+device) or `train.streamed_train_step` (data: a real batch {'x': (k, B, ...)}
+split along B). The wrappers below map it over a named device axis; inside,
+`lax.pmean` averages gradients, BatchNorm statistics and metrics across
+devices and every random draw is made for the global batch and sliced per
+device (`steps.local_slice_of_global_draw`), so the run is a function of the
+seed and the GLOBAL batch size, not of the device count.
+
+The state is replicated: for pmap each leaf gets a leading device axis
+(`replicate` / `unreplicate`); for shard_map it is one global array with a
+replicated `NamedSharding` on a 1-D `make_mesh()`. Both work with several
+processes (`gan_jax.distributed`): the mesh and the collectives then span
+every device of every process.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+PARALLEL_MODES = ("none", "pmap", "shard_map")
+AXIS_NAME = "batch"
+
+PyTree = Any
+
+
+def check_mode(mode: str) -> str:
+  if mode not in PARALLEL_MODES:
+    raise ValueError(f"config.parallel {mode!r} is unknown; accepted: {', '.join(PARALLEL_MODES)}")
+  return mode
+
+
+def num_devices(mode: str) -> int:
+  """How many devices share the global batch: 1 for 'none', else all devices of all processes."""
+  return 1 if check_mode(mode) == "none" else jax.device_count()
+
+
+def local_batch_size(global_batch: int, mode: str) -> int:
+  """The rows of the global batch that each device gets; raises unless they divide evenly."""
+  count = num_devices(mode)
+  if global_batch % count:
+    raise ValueError(f"config.batch_size {global_batch} (the global batch) must be divisible by "
+                     f"the {count} devices of parallel={mode!r}")
+  return global_batch // count
+
+
+def make_mesh(devices=None, axis_name: str = AXIS_NAME) -> Mesh:
+  """A 1-D mesh named `axis_name` over `devices` (default: all devices of all processes)."""
+  devices = jax.devices() if devices is None else devices
+  return Mesh(np.asarray(devices), (axis_name,))
+
+
+def put_replicated(tree: PyTree, mesh: Mesh) -> PyTree:
+  """Each leaf as one global array replicated on every device of `mesh` (multi-process safe)."""
+  sharding = NamedSharding(mesh, P())
+
+  def put(x):
+    x = np.asarray(x)
+    return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+  return jax.tree.map(put, jax.device_get(tree))
+
+
+def fetch_replicated(tree: PyTree) -> PyTree:
+  """A replicated global tree as single-device arrays of this process (its first copy)."""
+  return jax.tree.map(lambda x: x.addressable_data(0), tree)
+
+
+def replicate(tree: PyTree, devices=None) -> PyTree:
+  """For pmap: every leaf x becomes (n, *x.shape), one copy on each of the n local devices."""
+  devices = jax.local_devices() if devices is None else devices
+  sharding = NamedSharding(Mesh(np.asarray(devices), ("devices",)), P("devices"))
+
+  def put(x):
+    x = np.asarray(x)
+    return jax.device_put(np.broadcast_to(x, (len(devices),) + x.shape), sharding)
+  return jax.tree.map(put, jax.device_get(tree))
+
+
+def unreplicate(tree: PyTree) -> PyTree:
+  """Inverse of `replicate`: the copy of the first local device, as single-device arrays."""
+  return jax.tree.map(lambda x: x.addressable_shards[0].data[0], tree)
+
+
+def pmap_train_step(step_fn: Callable, axis_name: str = AXIS_NAME, *, donate: bool = False) -> Callable:
+  """`jax.pmap` of step_fn(state, data, *, axis_name) over the local devices.
+
+  Takes a `replicate`d state and data with a leading device axis: dataset
+  arrays `replicate`d, or a batch split by `split_for_pmap`. Returns the
+  replicated new state and unreplicated metrics (they are device means).
+  """
+  fn = functools.partial(step_fn, axis_name=axis_name)
+  return jax.pmap(fn, axis_name=axis_name, in_axes=(0, 0), out_axes=(0, None),
+                  donate_argnums=(0,) if donate else ())
+
+
+def shard_map_train_step(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
+                         shard_data: bool = False, donate: bool = False) -> Callable:
+  """`jax.jit(jax.shard_map(step_fn))` on a 1-D `mesh` named `axis_name`.
+
+  Takes a state replicated on the mesh (`put_replicated`) and data that is
+  replicated (shard_data=False) or split along axis 1 (shard_data=True: a
+  batch {'x': (k, B, ...)} with B split over the devices). Returns the new
+  replicated state and the metrics (device means), both replicated.
+  """
+  fn = functools.partial(step_fn, axis_name=axis_name)
+  data_spec = P(None, axis_name) if shard_data else P()
+  # check_vma=False, as jax.pmap does: with it on, the gradient of a per-device
+  # loss with respect to replicated parameters comes back already summed over
+  # devices, and the step's own lax.pmean would leave it num_devices times too big.
+  mapped = jax.shard_map(fn, mesh=mesh, in_specs=(P(), data_spec), out_specs=(P(), P()),
+                         check_vma=False)
+  return jax.jit(mapped, donate_argnums=(0,) if donate else ())
+
+
+def split_for_pmap(batch: PyTree, devices=None) -> PyTree:
+  """This process's rows (k, R, ...) of a batch as (n, k, R / n, ...) on its n local devices."""
+  devices = jax.local_devices() if devices is None else devices
+  n = len(devices)
+  sharding = NamedSharding(Mesh(np.asarray(devices), ("devices",)), P("devices"))
+
+  def put(x):
+    x = np.asarray(x)
+    k, rows = x.shape[:2]
+    x = x.reshape((k, n, rows // n) + x.shape[2:]).swapaxes(0, 1)
+    return jax.device_put(x, sharding)
+  return jax.tree.map(put, batch)
+
+
+def put_batch_on_mesh(batch: PyTree, mesh: Mesh, global_rows: int,
+                      axis_name: str = AXIS_NAME) -> PyTree:
+  """This process's rows (k, R, ...) of a batch as a global (k, global_rows, ...) array split on axis 1."""
+  sharding = NamedSharding(mesh, P(None, axis_name))
+
+  def put(x):
+    x = np.asarray(x)
+    global_shape = (x.shape[0], global_rows) + x.shape[2:]
+    return jax.make_array_from_process_local_data(sharding, x, global_shape)
+  return jax.tree.map(put, batch)
+
+
+def process_rows(global_batch: int, mode: str) -> slice:
+  """The rows of the global batch that this process's devices hold (contiguous, in device order)."""
+  if mode == "none" or jax.process_count() == 1:
+    return slice(0, global_batch)
+  local = local_batch_size(global_batch, mode)
+  positions = [i for i, d in enumerate(jax.devices()) if d.process_index == jax.process_index()]
+  if positions != list(range(positions[0], positions[0] + len(positions))):
+    raise ValueError(f"devices of process {jax.process_index()} are not contiguous in jax.devices()")
+  return slice(positions[0] * local, (positions[-1] + 1) * local)
+
+
+class ParallelStep(NamedTuple):
+  """What the training loop needs to run a step on its devices.
+
+  Attributes:
+    step_fn: fn(placed state, placed data) -> (placed state, metrics of device means).
+    put_state: host or single-device state -> placed state.
+    get_state: placed state -> state on one device of this process (to save or sample).
+    put_data: data -> placed data: dataset arrays (replicated) or, when the step
+      takes batches, this process's rows (k, R, ...) of the global batch.
+    num_devices: devices sharing the global batch.
+    mode: 'none', 'pmap' or 'shard_map'.
+  """
+
+  step_fn: Callable
+  put_state: Callable
+  get_state: Callable
+  put_data: Callable
+  num_devices: int
+  mode: str
+
+
+def make_parallel_step(step_fn: Callable, mode: str, *, global_batch: int,
+                       shard_data: bool = False, donate: bool | None = None) -> ParallelStep:
+  """Wraps the pure step_fn(state, data, *, axis_name) for `mode` in PARALLEL_MODES.
+
+  Args:
+    step_fn: the pure step; its local batch must be global_batch / num_devices(mode).
+    mode: 'none' (jax.jit, one device), 'pmap' or 'shard_map' (all devices).
+    global_batch: the global batch size (config.batch_size); checked to divide evenly.
+    shard_data: whether `data` is a batch split along axis 1 (else it is replicated).
+    donate: donate the state buffers; default: on everywhere but CPU.
+  """
+  check_mode(mode)
+  local_batch_size(global_batch, mode)
+  donate = jax.default_backend() != "cpu" if donate is None else donate
+  if mode == "none":
+    device = jax.local_devices()[0]
+    put = functools.partial(jax.device_put, device=device)
+    return ParallelStep(jax.jit(functools.partial(step_fn, axis_name=None),
+                                donate_argnums=(0,) if donate else ()),
+                        put, lambda state: state, put, 1, mode)
+  if mode == "pmap":
+    return ParallelStep(
+        pmap_train_step(step_fn, donate=donate), replicate, unreplicate,
+        split_for_pmap if shard_data else replicate, jax.device_count(), mode)
+  mesh = make_mesh()
+  put_data = (functools.partial(put_batch_on_mesh, mesh=mesh, global_rows=global_batch)
+              if shard_data else functools.partial(put_replicated, mesh=mesh))
+  return ParallelStep(shard_map_train_step(step_fn, mesh, shard_data=shard_data, donate=donate),
+                      functools.partial(put_replicated, mesh=mesh), fetch_replicated, put_data,
+                      jax.device_count(), mode)
