@@ -21,6 +21,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from tqdm.auto import tqdm
 
 from gan_jax import checkpoint, data, distributed, parallel, plotting, recipes, steps
@@ -51,6 +52,26 @@ def sampled_train_step(state: GANState, arrays: dict, *, sample, local_batch: in
   return train_step(state, batch, axis_name=axis_name)
 
 
+def fuse_steps(step_fn, num_steps: int):
+  """step_fn(state, data, *, axis_name) repeated `num_steps` times in one compiled call.
+
+  The data (on-device dataset arrays) is the same for every step; each step
+  draws its own batch from its own step's key, so a fused run visits the same
+  examples as an unfused one. Metrics come back stacked, (num_steps, ...).
+  Pays for small models, where dispatching one step costs as much as running
+  it; convolutions inside lax.scan run much slower on CPU (benchmarks/RESULTS.md).
+  """
+  if num_steps == 1:
+    return step_fn
+
+  def fused(state, data, *, axis_name=None):
+    def body(state, _):
+      return step_fn(state, data, axis_name=axis_name)
+    return lax.scan(body, state, None, length=num_steps)
+
+  return fused
+
+
 def streamed_train_step(state: GANState, batch: dict, *, axis_name: str | None = None,
                         train_step=steps.train_step):
   """Runs `train_step` (the recipe's) on real batches read by the host pipeline.
@@ -78,6 +99,7 @@ def make_parallel_train_step(source: data.DataSource, config,
     return parallel.make_parallel_step(step, mode, global_batch=config.batch_size, shard_data=True)
   step = functools.partial(sampled_train_step, sample=source.sample, local_batch=local_batch,
                            train_step=recipe.train_step)
+  step = fuse_steps(step, config.get("steps_per_call", 1))
   return parallel.make_parallel_step(step, mode, global_batch=config.batch_size)
 
 
@@ -115,10 +137,17 @@ def validate_config(config) -> None:
     raise ValueError(f"config.num_steps must be >= 1, got {config.num_steps}")
   if config.batch_size < 1:
     raise ValueError(f"config.batch_size must be >= 1, got {config.batch_size}")
-  for name in ("log_every", "sample_every", "checkpoint_every"):
+  fused = config.get("steps_per_call", 1)
+  if not isinstance(fused, int) or isinstance(fused, bool) or fused < 1:
+    raise ValueError(f"config.steps_per_call must be an integer >= 1, got {fused!r}")
+  for name in ("log_every", "sample_every", "checkpoint_every", "num_steps"):
     value = config.get(name, 1)
     if not isinstance(value, int) or value < 1:
       raise ValueError(f"config.{name} must be an integer >= 1, got {value!r}")
+    if value % fused:
+      raise ValueError(f"config.{name}={value} must be a multiple of steps_per_call={fused}")
+  if fused > 1 and config.get("data", {}).get("pipeline", "device") == "host":
+    raise ValueError("config.steps_per_call > 1 needs data.pipeline='device' (the dataset on the device)")
 
 
 def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
@@ -213,9 +242,12 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
   bar = tqdm(total=config.num_steps, initial=start, disable=not progress, unit="step",
              dynamic_ncols=True)
   try:
-    for step in range(start + 1, config.num_steps + 1):
+    fused = config.get("steps_per_call", 1)
+    for step in range(start + fused, config.num_steps + 1, fused):
       placed, metrics = runner.step_fn(placed, next_data())
-      bar.update(1)
+      if fused > 1:
+        metrics = jax.tree.map(lambda m: m[-1], metrics)  # the chunk's last step
+      bar.update(fused)
       if step % config.log_every == 0 or step == config.num_steps:
         record = writer.write(step, jax.device_get(metrics))
         bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")

@@ -22,6 +22,7 @@ def tiny_ring_config(**overrides):
   """The ring GAN config, shrunk to a few fast steps."""
   config = load_experiment_config("ring_gan")
   config.num_steps = 20
+  config.steps_per_call = 1
   config.batch_size = 32
   config.log_every = 5
   config.sample_every = 10

@@ -10,7 +10,7 @@ from gan_jax import cli
 from tests.conftest import CONFIG_DIR
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
-TINY = ["--config.num_steps=20", "--config.batch_size=32", "--config.log_every=5",
+TINY = ["--config.num_steps=20", "--config.steps_per_call=1", "--config.batch_size=32", "--config.log_every=5",
         "--config.sample_every=10", "--config.checkpoint_every=10",
         "--config.model.generator.hidden=(16, 16)", "--config.model.discriminator.hidden=(16, 16)"]
 
@@ -147,3 +147,22 @@ def test_sigterm_saves_a_checkpoint_and_the_resumed_run_is_exact(tmp_path):
   straight = tmp_path / "straight"
   assert train(straight, f"--config.num_steps={total}", "--config.checkpoint_every=1000000") == 0
   np.testing.assert_array_equal(sample(stopped, tmp_path / "a.npz"), sample(straight, tmp_path / "b.npz"))
+
+
+def test_fused_steps_train_the_same_run_and_resume_exactly(tmp_path):
+  """steps_per_call=5 runs five steps per compiled call: the same examples and noise as one
+  step per call (equal up to float reassociation), logs at the same steps, and resumes exactly."""
+  fused, single, halves = tmp_path / "fused", tmp_path / "single", tmp_path / "halves"
+  assert train(fused, "--config.steps_per_call=5") == 0
+  assert train(single, "--config.steps_per_call=1") == 0
+  assert [json.loads(l)["step"] for l in open(fused / "metrics.jsonl")] == [5, 10, 15, 20]
+  np.testing.assert_allclose(sample(fused, tmp_path / "a.npz"), sample(single, tmp_path / "b.npz"),
+                             atol=1e-4)
+  assert train(halves, "--config.steps_per_call=5", "--config.num_steps=10") == 0
+  assert train(halves, "--config.steps_per_call=5") == 0
+  np.testing.assert_array_equal(sample(fused, tmp_path / "c.npz"), sample(halves, tmp_path / "d.npz"))
+
+
+def test_fused_steps_must_divide_the_intervals(tmp_path, capsys):
+  assert train(tmp_path, "--config.steps_per_call=3") == 2
+  assert "config.log_every=5 must be a multiple of steps_per_call=3" in capsys.readouterr().err

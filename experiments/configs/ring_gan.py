@@ -30,6 +30,7 @@ def get_config():
   config.d_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-3, "b1": 0.5, "b2": 0.999})
   config.ema_decay = 0.0
   config.parallel = "none"  # or "pmap" / "shard_map": all devices share batch_size
+  config.steps_per_call = 10  # train steps fused into one compiled call
   config.log_every = 100
   config.sample_every = 2000
   config.checkpoint_every = 5000
