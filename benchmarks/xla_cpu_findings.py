@@ -1,0 +1,98 @@
+"""Measurements of XLA on this CPU that shaped gan_jax's code. Each prints a ratio in one run.
+
+  python benchmarks/xla_cpu_findings.py
+
+1. The kernel gradient of a stride-2 transposed convolution (lax.conv_transpose, as
+   flax.linen.ConvTranspose computes it) against the same layer as a sub-pixel
+   convolution (gan_jax.models.layers.SubpixelConvTranspose): why DCGAN uses the latter.
+2. A convolution's forward+backward inside lax.scan against the same work unrolled
+   in Python: why train_step loops over k discriminator steps in Python, and why
+   `steps_per_call` (which uses lax.scan) stays 1 for convolutional models.
+3. One small-MLP GAN step per compiled call against ten per call (lax.scan): the
+   dispatch cost that `steps_per_call` removes for toy and MLP models.
+"""
+
+from __future__ import annotations
+
+import time
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from gan_jax.models.layers import SubpixelConvTranspose
+
+
+def per_call_ms(fn, *args, seconds: float = 2.0) -> float:
+  jax.block_until_ready(fn(*args))
+  calls, t0 = 0, time.perf_counter()
+  while time.perf_counter() - t0 < seconds:
+    jax.block_until_ready(fn(*args))
+    calls += 1
+  return (time.perf_counter() - t0) / calls * 1000
+
+
+def conv_transpose_kernel_gradient():
+  print("1. stride-2 ConvTranspose 128->64, 5x5, 7x7 -> 14x14, batch 64: kernel gradient")
+  x = jax.random.normal(jax.random.PRNGKey(0), (64, 7, 7, 128))
+  results = {}
+  for name, module in (("lax.conv_transpose", nn.ConvTranspose(64, (5, 5), strides=(2, 2), padding="SAME")),
+                       ("sub-pixel", SubpixelConvTranspose(64, (5, 5), strides=(2, 2)))):
+    variables = module.init(jax.random.PRNGKey(1), x)
+    grad = jax.jit(jax.grad(lambda v, x, m=module: jnp.sum(m.apply(v, x) ** 2)))
+    results[name] = per_call_ms(grad, variables, x)
+    print(f"   {name:20s} {results[name]:8.2f} ms")
+  print(f"   ratio: {results['lax.conv_transpose'] / results['sub-pixel']:.1f}x")
+
+
+def conv_inside_scan():
+  print("2. Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, 4 times")
+  conv = nn.Conv(128, (5, 5), strides=(2, 2), padding="SAME")
+  x = jax.random.normal(jax.random.PRNGKey(0), (64, 14, 14, 64))
+  params = conv.init(jax.random.PRNGKey(1), x)
+  grad = jax.grad(lambda p, x: jnp.sum(conv.apply(p, x) ** 2))
+
+  def unrolled(p, x):
+    for _ in range(4):
+      p = jax.tree.map(lambda a, g: a - 1e-4 * g, p, grad(p, x))
+    return p
+
+  def scanned(p, x):
+    def body(p, _):
+      return jax.tree.map(lambda a, g: a - 1e-4 * g, p, grad(p, x)), None
+    return lax.scan(body, p, None, length=4)[0]
+
+  a = per_call_ms(jax.jit(unrolled), params, x)
+  b = per_call_ms(jax.jit(scanned), params, x)
+  print(f"   Python loop (unrolled) {a:8.2f} ms\n   lax.scan               {b:8.2f} ms\n   ratio: {b / a:.1f}x")
+
+
+def dispatch_cost():
+  print("3. 2D toy GAN (2x128 tanh, z=100, batch 512): steps per compiled call")
+  import ml_collections
+  from gan_jax import builders, data, train
+  config = ml_collections.ConfigDict({
+      "seed": 0, "loss": "non_saturating", "d_steps": 1,
+      "model": {"name": "toy_mlp", "latent_dim": 100,
+                "generator": {"hidden": (128, 128), "activation": "tanh"},
+                "discriminator": {"hidden": (128, 128), "activation": "tanh"}},
+      "g_optimizer": {"name": "adam", "learning_rate": 2e-4},
+      "d_optimizer": {"name": "adam", "learning_rate": 2e-4}})
+  source = data.toy_source(data.toy.ring())
+  state = builders.create_state_from_config(config, source.data_shape)
+  rates = {}
+  for n in (1, 10):
+    import functools
+    step = functools.partial(train.sampled_train_step, sample=source.sample, local_batch=512)
+    fn = jax.jit(functools.partial(train.fuse_steps(step, n), axis_name=None))
+    rates[n] = n / per_call_ms(fn, state, {}) * 1000
+    print(f"   {n:2d} per call: {rates[n]:8.1f} steps/s")
+  print(f"   ratio: {rates[10] / rates[1]:.2f}x")
+
+
+if __name__ == "__main__":
+  print(f"backend: {jax.default_backend()}, devices: {jax.devices()}")
+  conv_transpose_kernel_gradient()
+  conv_inside_scan()
+  dispatch_cost()
