@@ -166,6 +166,11 @@ class Game:
     gradient_penalty_weight: lambda of the WGAN-GP penalty, 0 to turn off.
     r1_weight: gamma of the R1 penalty, 0 to turn off.
     clip_value: c of WGAN weight clipping, 0 to turn off.
+    augment: differentiable augmentation T applied to every input of D, real
+      and fake, in both players' steps (e.g. `gan_jax.augment.DiffAugment`);
+      an object with `draw(key, n) -> u (n, P)` and `apply(u, x) -> x`, or None.
+
+  Variants that need further constants of their game subclass `Game`.
   """
 
   loss: GANLoss = non_saturating
@@ -173,6 +178,7 @@ class Game:
   gradient_penalty_weight: float = 0.0
   r1_weight: float = 0.0
   clip_value: float = 0.0
+  augment: Callable | None = None
 
   def __post_init__(self):
     if not isinstance(self.d_steps, int) or self.d_steps < 1:
@@ -181,3 +187,6 @@ class Game:
       value = getattr(self, name)
       if not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
+    if self.augment is not None and not (hasattr(self.augment, "draw")
+                                         and hasattr(self.augment, "apply")):
+      raise ValueError(f"augment must have draw(key, n) and apply(u, x), got {self.augment!r}")

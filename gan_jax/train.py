@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from gan_jax import checkpoint, data, plotting, recipes, steps
+from gan_jax import checkpoint, data, diagnostics, plotting, recipes, steps
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.state import GANState, step_key
 
@@ -155,12 +155,16 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> GANSta
   previous_handler = signal.signal(signal.SIGTERM, request_stop) if _main_thread() else None
   bar = tqdm(total=config.num_steps, initial=start, disable=not progress, unit="step",
              dynamic_ncols=True)
+  records, thresholds = [], diagnostics.Thresholds(**config.get("diagnostics", {}))
   try:
     for step in range(start + 1, config.num_steps + 1):
       state, metrics = step_fn(state, arrays)
       bar.update(1)
       if step % config.log_every == 0 or step == config.num_steps:
         record = writer.write(step, jax.device_get(metrics))
+        records.append(record)
+        for line in diagnostics.new_warnings(records, thresholds):
+          bar.write(line)
         bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
       if step % config.sample_every == 0 or step == config.num_steps:
         save_sample_picture(state, source, os.path.join(workdir, "samples", f"step_{step:07d}.png"),
