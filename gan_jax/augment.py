@@ -92,7 +92,7 @@ class DiffAugment:
 
   def apply(self, u: jax.Array, x: jax.Array) -> jax.Array:
     """T(x) for images x (B, H, W, C) and uniforms u (B, NUM_UNIFORMS)."""
-    if x.ndim != 4:
+    if self.policy and x.ndim != 4:
       raise ValueError(f"DiffAugment needs images (B, H, W, C), got shape {x.shape}; "
                        "leave config.augment empty for point data")
     for name in self.policy:
