@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import optax
 
-from gan_jax import losses, models
+from gan_jax import augment, losses, models
 from gan_jax.state import GANState, NoiseSampler, create_state
 
 OPTIMIZERS = {
@@ -44,7 +44,10 @@ def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransform
 
 
 def make_game(config) -> losses.Game:
-  """The `Game` (loss pair, k, regularizers) of a config."""
+  """The `Game` (loss pair, k, regularizers, augmentation) of a config.
+
+  config.augment: DiffAugment policy, e.g. 'color,translation,cutout'; '' or absent for none.
+  """
   return losses.Game(
       loss=losses.get_loss(config.loss),
       d_steps=config.get("d_steps", 1),
@@ -52,6 +55,7 @@ def make_game(config) -> losses.Game:
       r1_weight=float(config.get("r1_weight", 0.0)),
       clip_value=float(config.get("clip_value", 0.0)),
       reuse_fakes=bool(config.get("reuse_fakes", False)),
+      augment=augment.from_policy(config.get("augment", "")),
   )
 
 

@@ -20,7 +20,8 @@ from gan_jax.state import GANState
 # Config fields that define the model and the game: a checkpoint is refused
 # by a run whose config differs in any of them.
 IDENTITY_FIELDS = ("model", "loss", "data", "d_steps", "gradient_penalty_weight", "r1_weight",
-                   "clip_value", "ema_decay", "g_optimizer", "d_optimizer", "seed")
+                   "clip_value", "ema_decay", "g_optimizer", "d_optimizer", "seed", "recipe",
+                   "variant", "augment")
 
 
 class CheckpointMismatchError(ValueError):

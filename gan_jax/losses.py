@@ -169,6 +169,11 @@ class Game:
     reuse_fakes: the generator step reuses the last discriminator step's z and
       G(z) (one generator forward per iteration, as PyTorch's DCGAN example);
       False draws fresh noise for the generator, as Algorithm 1 does.
+    augment: differentiable augmentation T applied to every input of D, real
+      and fake, in both players' steps (e.g. `gan_jax.augment.DiffAugment`);
+      an object with `draw(key, n) -> u (n, P)` and `apply(u, x) -> x`, or None.
+
+  Variants that need further constants of their game subclass `Game`.
   """
 
   loss: GANLoss = non_saturating
@@ -177,6 +182,7 @@ class Game:
   r1_weight: float = 0.0
   clip_value: float = 0.0
   reuse_fakes: bool = False
+  augment: Callable | None = None
 
   def __post_init__(self):
     if not isinstance(self.d_steps, int) or self.d_steps < 1:
@@ -185,3 +191,6 @@ class Game:
       value = getattr(self, name)
       if not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
+    if self.augment is not None and not (hasattr(self.augment, "draw")
+                                         and hasattr(self.augment, "apply")):
+      raise ValueError(f"augment must have draw(key, n) and apply(u, x), got {self.augment!r}")

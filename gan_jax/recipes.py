@@ -45,7 +45,13 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {"gan": Recipe("gan")}
 # Modules whose import registers further recipes (variants live there).
-VARIANT_MODULES: list[str] = []
+VARIANT_MODULES: list[str] = [
+    "gan_jax.variants.conditional",
+    "gan_jax.variants.acgan",
+    "gan_jax.variants.infogan",
+    "gan_jax.variants.unrolled",
+    "gan_jax.variants.pacgan",
+]
 
 
 def register_recipe(recipe: Recipe) -> Recipe:

@@ -147,6 +147,8 @@ def create_state(
     game: Game = Game(),
     ema_decay: float = 0.0,
     init_batch_size: int = 2,
+    g_extra_inputs: tuple = (),
+    d_extra_inputs: tuple = (),
 ) -> GANState:
   """Initialises both players from `seed` and returns a step-0 `GANState`.
 
@@ -159,6 +161,10 @@ def create_state(
     g_tx, d_tx: optax optimizers for each player.
     game: the losses, k and the regularizers.
     ema_decay: generator EMA decay in [0, 1); 0 turns the EMA off.
+    init_batch_size: rows of the dummy batches the players are initialised on.
+    g_extra_inputs, d_extra_inputs: further arrays, with init_batch_size rows,
+      passed to `init` after z (resp. x), e.g. (labels int32 (2,),) for
+      conditional players.
   """
   if not 0.0 <= ema_decay < 1.0:
     raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay!r}")
@@ -166,8 +172,10 @@ def create_state(
   g_key, d_key = jax.random.split(jax.random.fold_in(root, stream_id("init")))
   z = jnp.zeros((init_batch_size,) + noise.latent_shape, jnp.float32)
   x = jnp.zeros((init_batch_size,) + tuple(data_shape), jnp.float32)
-  g_params, g_collections = _split_variables(generator.init(g_key, z, train=False))
-  d_params, d_collections = _split_variables(discriminator.init(d_key, x, train=False))
+  g_params, g_collections = _split_variables(
+      generator.init(g_key, z, *g_extra_inputs, train=False))
+  d_params, d_collections = _split_variables(
+      discriminator.init(d_key, x, *d_extra_inputs, train=False))
   return GANState(
       step=jnp.zeros((), jnp.int32),
       key=root,
@@ -188,14 +196,15 @@ def create_state(
   )
 
 
-def generate(state: GANState, z: jax.Array, *, params: PyTree | None = None) -> jax.Array:
-  """Samples G(z) in inference mode (running batch statistics, EMA if on).
+def generate(state: GANState, z: jax.Array, *inputs, params: PyTree | None = None) -> jax.Array:
+  """Samples G(z, *inputs) in inference mode (running batch statistics, EMA if on).
 
   Args:
     z: (B, *latent_shape) latent vectors.
+    inputs: further generator inputs, e.g. labels int32 (B,) of a conditional G.
     params: generator parameters to use; defaults to `state.sampling_params`.
   Returns:
     (B, *data_shape) samples in data space.
   """
   params = state.sampling_params if params is None else params
-  return state.g_apply_fn({"params": params, **state.g_collections}, z, train=False)
+  return state.g_apply_fn({"params": params, **state.g_collections}, z, *inputs, train=False)

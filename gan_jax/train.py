@@ -24,7 +24,7 @@ import numpy as np
 from jax import lax
 from tqdm.auto import tqdm
 
-from gan_jax import checkpoint, data, distributed, parallel, plotting, recipes, steps
+from gan_jax import checkpoint, data, diagnostics, distributed, parallel, plotting, recipes, steps
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.state import GANState, step_key
 
@@ -241,6 +241,7 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
   previous_handler = signal.signal(signal.SIGTERM, request_stop) if _main_thread() else None
   bar = tqdm(total=config.num_steps, initial=start, disable=not progress, unit="step",
              dynamic_ncols=True)
+  records, thresholds = [], diagnostics.Thresholds(**config.get("diagnostics", {}))
   try:
     fused = config.get("steps_per_call", 1)
     for step in range(start + fused, config.num_steps + 1, fused):
@@ -250,6 +251,9 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
       bar.update(fused)
       if step % config.log_every == 0 or step == config.num_steps:
         record = writer.write(step, jax.device_get(metrics))
+        records.append(record)
+        for line in diagnostics.new_warnings(records, thresholds):
+          bar.write(line)
         bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
       if step % config.sample_every == 0 or step == config.num_steps:
         save_sample_picture(runner.get_state(placed), source,

@@ -156,7 +156,7 @@ def test_reused_generator_forward_equals_separate_passes_on_the_same_noise():
   @jax.jit
   def reference(state):
     state, _ = steps.discriminator_step(state, {"x": batch["x"][0]}, d_index=0)
-    key, z, g_dropout = steps._discriminator_noise(state, 1, 32, None)
+    key, z, g_dropout = steps.discriminator_noise(state, 1, 32, None)
     state, _ = steps.discriminator_step(state, {"x": batch["x"][1]}, d_index=1)
     d_dropout = jax.random.fold_in(state.key_for("generator"), 4)
 

@@ -20,6 +20,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.models.layers import SubpixelConvTranspose
+from gan_jax.models.spectral import maybe_spectral_norm
 
 SUPPORTED_SIZES = {28: 7, 32: 4, 64: 4}
 
@@ -81,22 +82,32 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-  """Images (B, H, W, C) -> logits (B,)."""
+  """Images (B, H, W, C') -> logits (B,); C' may exceed image_shape's C (labels, packs).
+
+  spectral_norm: normalize every layer (SNGAN). return_features: return
+  (logits, h) with h (B, base*base*F*2^(n-1)) the flattened last feature map.
+  """
 
   image_shape: Sequence[int]
   features: int = 64
   kernel_size: int = 5
   batch_norm: bool = False
   axis_name: str | None = None
+  spectral_norm: bool = False
+  return_features: bool = False
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     _, n = upsampling_depth(self.image_shape)
     k = (self.kernel_size, self.kernel_size)
+    sn = dict(spectral_norm=self.spectral_norm, train=train)
     for i in range(n):
-      x = nn.Conv(self.features * 2 ** i, k, strides=(2, 2), padding="SAME")(x)
+      x = maybe_spectral_norm(nn.Conv(self.features * 2 ** i, k, strides=(2, 2), padding="SAME"),
+                              x, **sn)
       if self.batch_norm and i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                          axis_name=self.axis_name)(x)
       x = nn.leaky_relu(x, 0.2)
-    return nn.Dense(1)(x.reshape(x.shape[0], -1))[:, 0]
+    h = x.reshape(x.shape[0], -1)
+    logits = maybe_spectral_norm(nn.Dense(1), h, **sn)[:, 0]
+    return (logits, h) if self.return_features else logits

@@ -12,6 +12,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gan_jax.models.spectral import maybe_spectral_norm
+
 
 class Seed001Generator(nn.Module):
   """Seed 001's generator: z -> 256 -> 512 -> 1024 -> prod(data_shape), LeakyReLU 0.01, tanh.
@@ -33,17 +35,24 @@ class Seed001Generator(nn.Module):
 
 
 class Seed001Discriminator(nn.Module):
-  """Seed 001's discriminator: flatten -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.01; logits (B,)."""
+  """Seed 001's discriminator: flatten -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.01; logits (B,).
+
+  spectral_norm: normalize every layer. return_features: return (logits, h (B, 256)).
+  """
 
   hidden: Sequence[int] = (1024, 512, 256)
   negative_slope: float = 0.01
+  spectral_norm: bool = False
+  return_features: bool = False
 
   @nn.compact
   def __call__(self, x, train: bool = True):
+    sn = dict(spectral_norm=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1)
     for width in self.hidden:
-      x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
-    return nn.Dense(1)(x)[:, 0]
+      x = nn.leaky_relu(maybe_spectral_norm(nn.Dense(width), x, **sn), self.negative_slope)
+    logits = maybe_spectral_norm(nn.Dense(1), x, **sn)[:, 0]
+    return (logits, x) if self.return_features else logits
 
 
 class Seed002Generator(nn.Module):
@@ -74,13 +83,20 @@ class Seed002Generator(nn.Module):
 
 
 class Seed002Discriminator(nn.Module):
-  """Seed 002's discriminator: flatten -> 512 -> 256 -> 1, LeakyReLU 0.2; logits (B,)."""
+  """Seed 002's discriminator: flatten -> 512 -> 256 -> 1, LeakyReLU 0.2; logits (B,).
+
+  spectral_norm: normalize every layer. return_features: return (logits, h (B, 256)).
+  """
 
   hidden: Sequence[int] = (512, 256)
+  spectral_norm: bool = False
+  return_features: bool = False
 
   @nn.compact
   def __call__(self, x, train: bool = True):
+    sn = dict(spectral_norm=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1)
     for width in self.hidden:
-      x = nn.leaky_relu(nn.Dense(width)(x), 0.2)
-    return nn.Dense(1)(x)[:, 0]
+      x = nn.leaky_relu(maybe_spectral_norm(nn.Dense(width), x, **sn), 0.2)
+    logits = maybe_spectral_norm(nn.Dense(1), x, **sn)[:, 0]
+    return (logits, x) if self.return_features else logits

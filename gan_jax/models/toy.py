@@ -8,6 +8,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gan_jax.models.spectral import maybe_spectral_norm
+
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": nn.relu, "leaky_relu": nn.leaky_relu, "elu": nn.elu}
 
 
@@ -37,18 +39,27 @@ class ToyGenerator(nn.Module):
 
 
 class ToyDiscriminator(nn.Module):
-  """Points (B, *data_shape) -> logits (B,) through an MLP."""
+  """Points (B, *data_shape) -> logits (B,) through an MLP.
+
+  spectral_norm: normalize every layer (Miyato et al.). return_features: also
+  return the last hidden layer h (B, hidden[-1]), as (logits, h).
+  """
 
   hidden: Sequence[int] = (128, 128)
   activation: str = "tanh"
+  spectral_norm: bool = False
+  return_features: bool = False
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     act = activation_by_name(self.activation)
     x = x.reshape(x.shape[0], -1)
     for width in self.hidden:
-      x = act(nn.Dense(width)(x))
-    return nn.Dense(1)(x)[:, 0]
+      x = act(maybe_spectral_norm(nn.Dense(width), x, spectral_norm=self.spectral_norm,
+                                  train=train))
+    logits = maybe_spectral_norm(nn.Dense(1), x, spectral_norm=self.spectral_norm,
+                                 train=train)[:, 0]
+    return (logits, x) if self.return_features else logits
 
 
 class GaussianGenerator(nn.Module):

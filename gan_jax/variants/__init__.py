@@ -1,0 +1,57 @@
+"""GAN variants as recipes on the shared core (DESIGN.md: "Variants are recipes, not forks").
+
+One module per variant; importing it registers its `Recipe`:
+
+  conditional  Conditional GAN (Mirza & Osindero 2014); projection D (Miyato & Koyama 2018)
+  acgan        Auxiliary-classifier GAN (Odena et al. 2017)
+  infogan      InfoGAN (Chen et al. 2016)
+  unrolled     Unrolled GAN (Metz et al. 2017)
+  pacgan       PacGAN (Lin et al. 2018)
+
+A variant's options live in `config.variant` (a ConfigDict), its name in
+`config.recipe`. The helpers here are shared by the variant modules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from gan_jax import builders, models
+
+
+def variant_options(config) -> dict:
+  """config.variant as a plain dict ({} when absent)."""
+  options = config.get("variant", None)
+  if options is None:
+    return {}
+  return options.to_dict() if hasattr(options, "to_dict") else dict(options)
+
+
+def option(config, name: str, default):
+  """config.variant.NAME, or `default`."""
+  return variant_options(config).get(name, default)
+
+
+def positive_int(config, name: str, default: int, minimum: int = 1) -> int:
+  """config.variant.NAME as an int >= minimum; one-line error otherwise."""
+  value = option(config, name, default)
+  if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+    raise ValueError(f"variant.{name} must be an integer >= {minimum}, got {value!r}")
+  return value
+
+
+def base_models(config, data_shape, axis_name: str | None = None, *,
+                return_features: bool = False):
+  """The core (generator, discriminator) of config.model; the D returns (logits, features)
+  when `return_features`, for variants that put a head on D's last hidden layer."""
+  options = {"generator": builders._as_dict(config.model.get("generator", {})),
+             "discriminator": builders._as_dict(config.model.get("discriminator", {}))}
+  if return_features:
+    options["discriminator"]["return_features"] = True
+  return models.build_models(config.model.name, data_shape, axis_name=axis_name, options=options)
+
+
+def extend_game(game, game_class, **fields):
+  """A `game_class` (a subclass of `Game`) with the fields of `game` and `fields`."""
+  values = {f.name: getattr(game, f.name) for f in dataclasses.fields(game)}
+  return game_class(**{**values, **fields})

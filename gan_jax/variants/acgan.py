@@ -1,0 +1,162 @@
+"""ACGAN (Odena et al. 2017): D also classifies its input; both players add the class term.
+
+G(z, y) is the conditional generator (label embedding concatenated to z); D
+sees x alone and returns (logits (B,), class_logits (B, K)), a linear class
+head on the core discriminator's last hidden layer. With
+L_C = CE(C(x_real), y_real) + CE(C(G(z, y)), y):
+
+  D minimises  d_loss(real, fake) + aux_weight * L_C
+  G minimises  g_loss(fake) + aux_weight * CE(C(G(z, y)), y)
+
+(the paper's log-likelihood terms, each to be maximised, as cross-entropies to
+minimise). Fakes are made for the real minibatch's labels. Config:
+recipe='acgan', variant.num_classes, variant.embed_dim, variant.aux_weight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+from jax import lax
+
+from gan_jax import builders, diagnostics, losses, steps
+from gan_jax import state as state_lib
+from gan_jax.recipes import Recipe, register_recipe
+from gan_jax.variants import base_models, extend_game, option, positive_int
+from gan_jax.variants.conditional import LabelConcatGenerator, generate
+
+
+class AuxiliaryClassifierDiscriminator(nn.Module):
+  """x (B, ...) -> (logits (B,), class_logits (B, num_classes)).
+
+  base: a core discriminator built with return_features=True.
+  """
+
+  base: nn.Module
+  num_classes: int
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    logits, features = self.base(x, train=train)
+    return logits, nn.Dense(self.num_classes)(features)
+
+
+@dataclasses.dataclass(frozen=True)
+class ACGANGame(losses.Game):
+  """The game plus aux_weight, the weight of the class cross-entropies."""
+
+  aux_weight: float = 1.0
+
+  def __post_init__(self):
+    super().__post_init__()
+    if not self.aux_weight >= 0:
+      raise ValueError(f"aux_weight must be >= 0, got {self.aux_weight!r}")
+
+
+def class_loss(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
+  """Mean cross-entropy of class_logits (B, K) against labels int32 (B,)."""
+  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(class_logits, labels))
+
+
+def class_accuracy(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
+  return jnp.mean((jnp.argmax(class_logits, axis=-1) == labels).astype(jnp.float32))
+
+
+def discriminator_loss(state, d_params, real, fake, labels, key, axis_name=None):
+  """d_loss + aux_weight * (CE on real + CE on fake) + penalties; returns (loss, (collections, metrics))."""
+  game = state.game
+  real, fake = steps.augment_real_and_fake(game, key, real, fake, axis_name)
+  (real_logits, real_classes), (fake_logits, fake_classes), collections = steps.discriminate(
+      state, d_params, real, fake, key=key, axis_name=axis_name)
+  aux_loss = class_loss(real_classes, labels) + class_loss(fake_classes, labels)
+  dropout_key = steps.device_key(jax.random.fold_in(key, 0), axis_name)
+
+  def d_fn(x):
+    return steps.apply_discriminator(state, d_params, x, train=True, key=dropout_key)[0][0]
+
+  penalty, metrics = steps.discriminator_penalties(state, d_fn, real, fake, key, axis_name)
+  loss = game.loss.discriminator(real_logits, fake_logits) + game.aux_weight * aux_loss + penalty
+  metrics.update(steps.logit_metrics(real_logits, fake_logits, game.loss.threshold))
+  metrics.update(aux_loss_d=aux_loss, aux_acc_real=class_accuracy(real_classes, labels),
+                 aux_acc_fake=class_accuracy(fake_classes, labels))
+  return loss, (collections, metrics)
+
+
+def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
+  """One ACGAN discriminator update on {'x': (B, ...), 'label': int32 (B,)}."""
+  real = batch["x"]
+  (labels,) = steps.conditioning_inputs(batch, ("label",))
+  key = state.key_for("discriminator", d_index)
+  z = steps.local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), real.shape[0],
+                                       axis_name)
+  fake, _ = steps.apply_generator(state, state.g_params, z, labels, train=True,
+                                  key=steps.device_key(jax.random.fold_in(key, 3), axis_name))
+  fake = lax.stop_gradient(fake)
+  (loss, (collections, metrics)), grads = jax.value_and_grad(
+      discriminator_loss, argnums=1, has_aux=True)(state, state.d_params, real, fake, labels, key,
+                                                   axis_name)
+  grads = steps.mean_over_devices(grads, axis_name)
+  metrics.update(d_loss=loss, d_grad_norm=optax.tree.norm(grads),
+                 diversity_ratio=diagnostics.diversity_ratio(fake, real))
+  return (steps.update_discriminator(state, grads, collections, axis_name),
+          steps.mean_over_devices(metrics, axis_name))
+
+
+def generator_step(state, batch, *, axis_name: str | None = None):
+  """One ACGAN generator update for the labels of batch['label']; advances the step."""
+  (labels,) = steps.conditioning_inputs(batch, ("label",))
+  key = state.key_for("generator")
+  z = steps.local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), labels.shape[0],
+                                       axis_name)
+  g_dropout = steps.device_key(jax.random.fold_in(key, 3), axis_name)
+  d_dropout = steps.device_key(jax.random.fold_in(key, 4), axis_name)
+
+  def loss_fn(g_params):
+    fake, g_collections = steps.apply_generator(state, g_params, z, labels, train=True,
+                                                key=g_dropout)
+    if state.game.augment is not None:
+      fake = steps.augment_batch(state.game.augment, jax.random.fold_in(key, 5), fake, axis_name)
+    (fake_logits, fake_classes), _ = steps.apply_discriminator(state, state.d_params, fake,
+                                                               train=True, key=d_dropout)
+    aux_loss = class_loss(fake_classes, labels)
+    loss = state.game.loss.generator(fake_logits) + state.game.aux_weight * aux_loss
+    return loss, (fake_logits, aux_loss, g_collections)
+
+  (loss, (fake_logits, aux_loss, g_collections)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(state.g_params)
+  grads = steps.mean_over_devices(grads, axis_name)
+  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads), "aux_loss_g": aux_loss,
+             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
+  return (steps.update_generator(state, grads, g_collections, axis_name),
+          steps.mean_over_devices(metrics, axis_name))
+
+
+def train_step(state, batch, *, axis_name: str | None = None):
+  """Algorithm 1 with the ACGAN player steps; batch {'x': (k, B, ...), 'label': (k, B)}."""
+  return steps.train_step(state, batch, axis_name=axis_name,
+                          discriminator_step_fn=discriminator_step,
+                          generator_step_fn=generator_step)
+
+
+def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
+  """The step-0 ACGAN state; its game is an `ACGANGame`."""
+  num_classes = positive_int(config, "num_classes", 10, minimum=2)
+  generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
+  generator = LabelConcatGenerator(generator, num_classes, positive_int(config, "embed_dim", 16))
+  discriminator = AuxiliaryClassifierDiscriminator(discriminator, num_classes)
+  game = extend_game(builders.make_game(config), ACGANGame,
+                     aux_weight=float(option(config, "aux_weight", 1.0)))
+  return state_lib.create_state(
+      seed=config.seed, generator=generator, discriminator=discriminator,
+      noise=builders.make_noise(config), data_shape=data_shape,
+      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+      game=game, ema_decay=float(config.get("ema_decay", 0.0)),
+      g_extra_inputs=(jnp.zeros((2,), jnp.int32),))
+
+
+RECIPE = register_recipe(Recipe("acgan", create_state, train_step, generate, needs_labels=True))

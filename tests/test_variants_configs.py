@@ -1,0 +1,32 @@
+"""Every variant config ships, names a known recipe and builds its step-0 state through it."""
+
+import pytest
+
+from gan_jax import recipes
+from tests.conftest import load_experiment_config
+
+VARIANT_CONFIGS = {
+    "cgan_fashion_mnist": "conditional", "cgan_projection_fashion_mnist": "conditional",
+    "acgan_fashion_mnist": "acgan", "infogan_fashion_mnist": "infogan",
+    "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "wgan_ring": "gan",
+    "wgan_gp_ring": "gan", "wgan_fashion_mnist": "gan", "wgan_gp_fashion_mnist": "gan",
+    "sngan_diffaugment_fashion_mnist": "gan",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANT_CONFIGS))
+def test_variant_config_builds_through_its_recipe(name):
+  config = load_experiment_config(name)
+  assert config.recipe == VARIANT_CONFIGS[name]
+  data_shape = (2,) if config.data.source == "toy" else (28, 28, 1)
+  state = recipes.recipe_of(config).create_state(config, data_shape)
+  assert int(state.step) == 0
+
+
+def test_wgan_configs_follow_the_papers():
+  wgan = load_experiment_config("wgan_fashion_mnist")
+  assert (wgan.loss, wgan.clip_value, wgan.d_steps) == ("wasserstein", 0.01, 5)
+  assert wgan.d_optimizer.to_dict() == {"name": "rmsprop", "learning_rate": 5e-5}
+  gp = load_experiment_config("wgan_gp_ring")
+  assert (gp.gradient_penalty_weight, gp.d_steps) == (10.0, 5)
+  assert gp.g_optimizer.to_dict() == {"name": "adam", "learning_rate": 1e-4, "b1": 0.0, "b2": 0.9}

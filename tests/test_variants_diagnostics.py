@@ -1,0 +1,54 @@
+"""Diagnostics: the diversity metric, the three signals on records, and the loop's warning lines."""
+
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
+from gan_jax import diagnostics, train
+from tests.conftest import tiny_ring_config
+
+
+def test_mean_pairwise_distance_by_hand_and_collapse_ratio():
+  x = jnp.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])
+  # Pairs: 5, 4, 3 (each counted twice over 6 ordered pairs).
+  assert math.isclose(float(diagnostics.mean_pairwise_distance(x)), 4.0, rel_tol=1e-6)
+  collapsed = jnp.zeros((3, 2)) + 1e-3 * x
+  assert float(diagnostics.diversity_ratio(collapsed, x)) < 0.01
+  assert math.isclose(float(diagnostics.diversity_ratio(x, x)), 1.0, rel_tol=1e-6)
+
+
+def _records(**series):
+  n = len(next(iter(series.values())))
+  return [{"step": 10 * (i + 1), **{k: v[i] for k, v in series.items()}} for i in range(n)]
+
+
+def test_each_signal_fires_only_after_its_window():
+  th = diagnostics.Thresholds(window=3)
+  acc = _records(d_acc_real=[0.9, 0.52, 0.5, 0.49], d_acc_fake=[0.9, 0.5, 0.48, 0.5])
+  assert not diagnostics.convergence(acc[:3], th) and diagnostics.convergence(acc, th)
+  grads = _records(g_grad_norm=[1.0, 2.0, 0.01, 0.005, 0.001])
+  assert not diagnostics.vanishing_gradients(grads[:4], th)
+  assert diagnostics.vanishing_gradients(grads, th)
+  div = _records(diversity_ratio=[0.9, 0.3, 0.2, 0.1])
+  assert diagnostics.mode_collapse(div, th) and not diagnostics.mode_collapse(div[:3], th)
+  healthy = _records(d_acc_real=[0.8] * 6, d_acc_fake=[0.7] * 6, g_grad_norm=[1.0] * 6,
+                     diversity_ratio=[0.95] * 6)
+  assert not any(diagnostics.signals(healthy, th).values())
+
+
+def test_a_warning_is_printed_once_when_a_signal_turns_on():
+  th = diagnostics.Thresholds(window=2)
+  records = _records(diversity_ratio=[0.9, 0.2, 0.1, 0.1])
+  fired = [diagnostics.new_warnings(records[:i], th) for i in range(1, 5)]
+  assert [len(f) for f in fired] == [0, 0, 1, 0]
+  assert fired[2][0].startswith("WARNING step 30: sample diversity is 0.10")
+  assert "mode collapse" in fired[2][0]
+
+
+def test_the_training_loop_prints_the_warning_lines(tmp_path, capsys):
+  config = tiny_ring_config(num_steps=6, log_every=2, sample_every=6, checkpoint_every=6)
+  config.diagnostics = {"window": 1, "diversity_floor": 1e9}  # fires on the first log
+  train.train_and_evaluate(config, str(tmp_path), progress=False)
+  lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("WARNING")]
+  assert len(lines) == 1 and lines[0].startswith("WARNING step 2: sample diversity")

@@ -1,0 +1,59 @@
+"""InfoGAN: codes, the information loss and bound by hand, code traversal, training without labels."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gan_jax.variants import infogan
+from tests.variant_helpers import build, ring_batch
+
+
+def test_info_loss_and_bound_by_hand():
+  game = infogan.InfoGANGame(num_categories=4, num_continuous=2, continuous_weight=0.5)
+  categories = jnp.array([0, 3])
+  continuous = jnp.array([[0.5, -1.0], [1.0, 0.0]])
+  loss, metrics = infogan.info_loss(game, jnp.zeros((2, 6)), categories, continuous)
+  sq = 0.5 * (0.25 + 1.0 + 1.0 + 0.0) / 2
+  assert math.isclose(float(metrics["info_ce"]), math.log(4), rel_tol=1e-6)
+  assert math.isclose(float(metrics["mi_lower_bound"]), 0.0, abs_tol=1e-6)
+  assert math.isclose(float(loss), math.log(4) + 0.5 * sq, rel_tol=1e-6)
+  # A Q that is sure of the right category attains the bound's maximum, log K.
+  q = jnp.zeros((2, 6)).at[jnp.arange(2), categories].set(50.0)
+  assert math.isclose(float(infogan.info_loss(game, q, categories, continuous)[1]["mi_lower_bound"]),
+                      math.log(4), abs_tol=1e-5)
+
+
+def test_codes_have_the_declared_law_and_layout():
+  game = infogan.InfoGANGame(num_categories=3, num_continuous=2)
+  categories, continuous = infogan.sample_codes(game, jax.random.PRNGKey(0), 3000)
+  assert set(np.unique(categories)) == {0, 1, 2}
+  assert continuous.shape == (3000, 2) and float(jnp.min(continuous)) >= -1.0
+  assert float(jnp.max(continuous)) <= 1.0
+  codes = infogan.code_vector(game, categories[:2], continuous[:2])
+  assert codes.shape == (2, 5)
+  np.testing.assert_array_equal(codes[:, :3], jax.nn.one_hot(categories[:2], 3))
+
+
+def test_codes_steer_the_generator_and_traversal_has_one_row_per_noise():
+  _, state = build("infogan", num_categories=4, num_continuous=2, q_hidden=8)
+  z = jnp.ones((2, 16))
+  assert not np.allclose(infogan.generate(state, z, jnp.array([0, 0])),
+                         infogan.generate(state, z, jnp.array([1, 1])))
+  assert infogan.code_traversal(state, z, "category").shape == (2 * 4, 2)
+  assert infogan.code_traversal(state, z, 1, values=[-1.0, 0.0, 1.0]).shape == (2 * 3, 2)
+  with pytest.raises(ValueError, match="code must be 'category' or a continuous index in \\[0, 1\\]"):
+    infogan.code_traversal(state, z, 2)
+
+
+def test_a_few_infogan_steps_raise_the_bound_without_labels():
+  _, state = build("infogan", num_categories=4, num_continuous=1, q_hidden=16)
+  step = jax.jit(infogan.train_step)
+  bounds = []
+  for i in range(40):
+    state, metrics = step(state, {"x": ring_batch(1, 32, i)["x"]})
+    bounds.append(float(metrics["mi_lower_bound"]))
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  assert np.mean(bounds[-5:]) > np.mean(bounds[:5])
