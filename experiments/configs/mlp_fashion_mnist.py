@@ -4,33 +4,16 @@ Data: Debian's dataset-fashion-mnist idx files. Adam 2e-4, betas (0.5, 0.999),
 batch 64, z = 100, as in PyTorch-GAN's gan.py that the seed prints.
 """
 
-import ml_collections
+from gan_jax import config_base
 
 
 def get_config():
-  config = ml_collections.ConfigDict()
-  config.seed = 0
+  config = config_base.fashion_mnist()
   config.num_steps = 20000
-  config.batch_size = 64
-  config.data = ml_collections.ConfigDict({
-      "source": "idx", "name": "fashion_mnist", "path": "/usr/share/datasets/fashion-mnist",
-      "split": "train"})
-  config.model = ml_collections.ConfigDict({
-      "name": "seed002_mlp", "latent_dim": 100, "noise": "normal", "generator": {}, "discriminator": {}})
-  config.loss = "non_saturating"
-  config.d_steps = 1
-  config.gradient_penalty_weight = 0.0
-  config.r1_weight = 0.0
-  config.clip_value = 0.0
-  config.reuse_fakes = True  # one generator forward per step, as PyTorch DCGAN example
-  config.g_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999})
-  config.d_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999})
-  config.ema_decay = 0.0
-  config.parallel = "none"  # or "pmap" / "shard_map": all devices share batch_size
-  config.steps_per_call = 1  # train steps fused into one compiled call
+  config.model = {"name": "seed002_mlp", "latent_dim": 100, "noise": "normal",
+                  "generator": {}, "discriminator": {}}
+  config.reuse_fakes = True  # one generator forward per step, as in the seed's PyTorch loop
   config.log_every = 100
   config.sample_every = 1000
   config.checkpoint_every = 2000
-  config.keep_checkpoints = 3
-  config.num_sample_images = 64
   return config

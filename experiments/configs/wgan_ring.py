@@ -1,35 +1,8 @@
 """WGAN on the ring of 8: clipping c = 0.01, 5 critic steps, RMSProp 5e-5; networks of ring_gan.py.
 """
 
-import ml_collections
+from gan_jax import config_base
 
 
 def get_config():
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-  config.num_steps = 20000
-  config.batch_size = 256
-  config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "path": "", "split": "train"})
-  config.model = ml_collections.ConfigDict({
-      "name": "toy_mlp",
-      "latent_dim": 16,
-      "noise": "normal",
-      "generator": {"hidden": (128, 128), "activation": "relu"},
-      "discriminator": {"hidden": (128, 128), "activation": "relu"},
-  })
-  config.recipe = "gan"
-  config.loss = "wasserstein"
-  config.d_steps = 5
-  config.gradient_penalty_weight = 0.0
-  config.r1_weight = 0.0
-  config.clip_value = 0.01
-  config.augment = ""
-  config.g_optimizer = ml_collections.ConfigDict({"name": "rmsprop", "learning_rate": 5e-5})
-  config.d_optimizer = ml_collections.ConfigDict({"name": "rmsprop", "learning_rate": 5e-5})
-  config.ema_decay = 0.0
-  config.log_every = 100
-  config.sample_every = 2000
-  config.checkpoint_every = 5000
-  config.keep_checkpoints = 3
-  config.num_sample_images = 64
-  return config
+  return config_base.wgan(config_base.ring())

@@ -1,0 +1,99 @@
+"""The shared starting points of experiment configs (ml_collections), so that each file
+in experiments/configs/ states only what makes its experiment different.
+
+Every config has `seed`, `num_steps` and `batch_size`; the other fields and their
+meaning are listed in `base()`.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def adam(learning_rate: float, b1: float = 0.5, b2: float = 0.999, **extra) -> ml_collections.ConfigDict:
+  return ml_collections.ConfigDict({"name": "adam", "learning_rate": learning_rate, "b1": b1,
+                                    "b2": b2, **extra})
+
+
+def base() -> ml_collections.ConfigDict:
+  """Every field the library reads, with its default."""
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.num_steps = 10000
+  config.batch_size = 64
+  config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "path": "", "split": "train"})
+  config.model = ml_collections.ConfigDict({"name": "toy_mlp", "latent_dim": 16, "noise": "normal",
+                                            "generator": {}, "discriminator": {}})
+  config.recipe = "gan"  # a registered recipe: gan, conditional, acgan, infogan, unrolled, pacgan, ...
+  config.variant = ml_collections.ConfigDict()  # the recipe's own options
+  config.loss = "non_saturating"  # minimax, non_saturating, wasserstein, hinge, least_squares
+  config.d_steps = 1  # k of Algorithm 1
+  config.gradient_penalty_weight = 0.0  # WGAN-GP lambda
+  config.r1_weight = 0.0  # R1 gamma
+  config.clip_value = 0.0  # WGAN weight clipping c
+  config.reuse_fakes = False  # True: one generator forward serves both players (PyTorch's DCGAN example)
+  config.augment = ""  # DiffAugment policy, e.g. "color,translation,cutout"
+  config.g_optimizer = adam(2e-4)
+  config.d_optimizer = adam(2e-4)
+  config.ema_decay = 0.0  # generator EMA; sampling uses it when > 0
+  config.parallel = "none"  # or "pmap" / "shard_map": all local devices share batch_size
+  config.steps_per_call = 1  # train steps fused into one compiled call (pays for small models)
+  config.log_every = 100
+  config.sample_every = 1000
+  config.checkpoint_every = 1000
+  config.keep_checkpoints = 3
+  config.num_sample_images = 64
+  return config
+
+
+def ring() -> ml_collections.ConfigDict:
+  """PacGAN's ring of 8 Gaussians with 2 x 128 ReLU players, Adam 1e-3, 10 steps per call."""
+  config = base()
+  config.num_steps = 20000
+  config.batch_size = 256
+  config.model.generator = {"hidden": (128, 128), "activation": "relu"}
+  config.model.discriminator = {"hidden": (128, 128), "activation": "relu"}
+  config.g_optimizer = adam(1e-3)
+  config.d_optimizer = adam(1e-3)
+  config.steps_per_call = 10
+  config.sample_every = 2000
+  config.checkpoint_every = 5000
+  return config
+
+
+def fashion_mnist() -> ml_collections.ConfigDict:
+  """Fashion-MNIST from Debian's idx files with DCGAN players (Radford et al.'s Adam 2e-4, beta1 0.5)."""
+  config = base()
+  config.num_steps = 5000
+  config.data = ml_collections.ConfigDict({"source": "idx", "name": "fashion_mnist",
+                                           "path": FASHION_MNIST_DIR, "split": "train"})
+  config.model = ml_collections.ConfigDict({
+      "name": "dcgan", "latent_dim": 100, "noise": "normal",
+      "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},
+      "discriminator": {"features": 64, "kernel_size": 5, "batch_norm": False}})
+  config.log_every = 50
+  config.sample_every = 500
+  config.num_sample_images = 100
+  return config
+
+
+def wgan(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Arjovsky et al.: critic clipped to c = 0.01, 5 critic steps, RMSProp 5e-5."""
+  config.loss = "wasserstein"
+  config.d_steps = 5
+  config.clip_value = 0.01
+  config.g_optimizer = ml_collections.ConfigDict({"name": "rmsprop", "learning_rate": 5e-5})
+  config.d_optimizer = ml_collections.ConfigDict({"name": "rmsprop", "learning_rate": 5e-5})
+  return config
+
+
+def wgan_gp(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Gulrajani et al.: gradient penalty lambda = 10, 5 critic steps, Adam 1e-4, betas (0, 0.9)."""
+  config.loss = "wasserstein"
+  config.d_steps = 5
+  config.gradient_penalty_weight = 10.0
+  config.g_optimizer = adam(1e-4, b1=0.0, b2=0.9)
+  config.d_optimizer = adam(1e-4, b1=0.0, b2=0.9)
+  return config
