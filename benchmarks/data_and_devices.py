@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib.util
 import os
 import subprocess
 import sys
@@ -31,11 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_config(name):
-  spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "experiments", "configs",
-                                                                   name + ".py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  from gan_jax.cli import load_config_file
+  return load_config_file(os.path.join(ROOT, "experiments", "configs", name + ".py"))
 
 
 def time_steps(fn, steps: int) -> float:

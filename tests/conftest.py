@@ -1,6 +1,5 @@
 """Shared test helpers: tiny configs built from the shipped experiment configs."""
 
-import importlib.util
 import os
 
 import pytest
@@ -11,11 +10,8 @@ CONFIG_DIR = os.path.join(ROOT, "experiments", "configs")
 
 def load_experiment_config(name: str):
   """get_config() of experiments/configs/NAME.py."""
-  path = os.path.join(CONFIG_DIR, name + ".py")
-  spec = importlib.util.spec_from_file_location(f"config_{name}", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  from gan_jax.cli import load_config_file
+  return load_config_file(os.path.join(CONFIG_DIR, name + ".py"))
 
 
 def tiny_ring_config(**overrides):

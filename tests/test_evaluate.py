@@ -1,6 +1,5 @@
 """End to end: train tiny runs, then `gan-jax evaluate` writes eval.json and report.md."""
 
-import importlib.util
 import json
 import os
 
@@ -15,11 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _config(name):
-  spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "experiments", "configs",
-                                                                   name + ".py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return cli.load_config_file(os.path.join(ROOT, "experiments", "configs", name + ".py"))
 
 
 @pytest.fixture(scope="module")
