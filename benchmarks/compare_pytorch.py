@@ -185,9 +185,10 @@ def run_torch(workload: str, batch: int, seconds: float) -> dict:
 # --- driver ---------------------------------------------------------------------------------
 
 def child(framework: str, workload: str, batch: int, seconds: float) -> None:
+  if framework == "matmul":
+    print(json.dumps({"matmul_gflops": jax_matmul_gflops()}))
+    return
   result = run_jax(workload, batch, seconds) if framework == "jax" else run_torch(workload, batch, seconds)
-  if framework == "jax" and workload == "mlp":
-    result["matmul_gflops"] = jax_matmul_gflops()
   result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
   print(json.dumps(result))
 
@@ -200,6 +201,23 @@ def measure(framework: str, workload: str, batch: int, seconds: float) -> dict:
   return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def train_peak_memory_mib(steps: int = 50) -> float | None:
+  """Peak RSS of a real `gan-jax train` run of the DCGAN Fashion-MNIST config (a child process)."""
+  import tempfile
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  config = os.path.join(root, "experiments", "configs", "dcgan_fashion_mnist.py")
+  if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    return None
+  with tempfile.TemporaryDirectory() as workdir:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-m", "gan_jax.cli", "train", "--config", config, "--workdir", workdir,
+                    "--no-progress", f"--config.num_steps={steps}", f"--config.log_every={steps}",
+                    f"--config.sample_every={steps}", f"--config.checkpoint_every={steps}"],
+                   check=True, capture_output=True, cwd=root)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+  return max(before, after) / 1024
+
+
 def main() -> None:
   if len(sys.argv) > 1 and sys.argv[1] == "--child":
     child(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
@@ -209,17 +227,19 @@ def main() -> None:
   parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per measurement")
   parser.add_argument("--batch-scale", type=int, default=1, help="multiply every batch size")
   parser.add_argument("--json", action="store_true", help="one JSON object per workload")
+  parser.add_argument("--skip-train-memory", action="store_true",
+                      help="skip measuring the peak memory of `gan-jax train` on DCGAN Fashion-MNIST")
   args = parser.parse_args()
   workloads = args.workloads.split(",")
   for w in workloads:
     if w not in WORKLOADS:
       parser.error(f"workload {w!r} is unknown; accepted: {', '.join(WORKLOADS)}")
-  rows, peak = [], None
+  rows = []
+  peak = measure("matmul", "-", 0, 0.0)["matmul_gflops"]
   for workload in workloads:
     batch = BATCH[workload] * args.batch_scale
     library = measure("jax", workload, batch, args.seconds)
     reference = measure("torch", workload, batch, args.seconds)
-    peak = library.get("matmul_gflops", peak)
     rows.append({
         "workload": workload, "batch": batch,
         "library_steps_per_s": round(library["steps_per_s"], 2),
@@ -232,13 +252,16 @@ def main() -> None:
         "pytorch_peak_rss_mib": round(reference["peak_rss_mib"], 1),
         "library_device": library["device"], "pytorch_device": reference["device"],
     })
+  train_mib = None if args.skip_train_memory else train_peak_memory_mib()
   for row in rows:
     row["matmul_peak_gflops_per_s"] = round(peak, 1) if peak else None
+    row["train_dcgan_fashion_mnist_peak_rss_mib"] = train_mib and round(train_mib, 1)
     if args.json:
       print(json.dumps(row))
   if not args.json:
     print(f"machine: {platform.machine()} {os.cpu_count()} cores; matmul peak (JAX, 2048^2 f32): "
           f"{peak and round(peak, 1)} GFLOP/s")
+    print(f"peak memory of `gan-jax train` (DCGAN, Fashion-MNIST): {train_mib and round(train_mib)} MiB")
     print(f"{'workload':10} {'batch':>5} {'gan_jax/s':>10} {'torch/s':>9} {'ratio':>6} {'compile s':>9} "
           f"{'GFLOP/s':>8} {'jax MiB':>8} {'torch MiB':>9}")
     for r in rows:
