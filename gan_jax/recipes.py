@@ -45,7 +45,12 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {"gan": Recipe("gan")}
 # Modules whose import registers further recipes (variants live there).
-VARIANT_MODULES: list[str] = []
+VARIANT_MODULES: list[str] = [
+    "gan_jax.variants.pix2pix",
+    "gan_jax.variants.superres",
+    "gan_jax.variants.inpainting",
+    "gan_jax.variants.cyclegan",
+]
 
 
 def register_recipe(recipe: Recipe) -> Recipe:
