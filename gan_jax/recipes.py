@@ -51,6 +51,10 @@ VARIANT_MODULES: list[str] = [
     "gan_jax.variants.infogan",
     "gan_jax.variants.unrolled",
     "gan_jax.variants.pacgan",
+    "gan_jax.variants.pix2pix",
+    "gan_jax.variants.superres",
+    "gan_jax.variants.inpainting",
+    "gan_jax.variants.cyclegan",
 ]
 
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from gan_jax import builders
+from gan_jax import recipes
 from tests.conftest import CONFIG_DIR, load_experiment_config
 
 NAMES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(CONFIG_DIR, "*.py")))
@@ -21,5 +21,5 @@ def test_config_has_common_fields_and_builds(name):
   for field in ("seed", "num_steps", "batch_size"):
     assert isinstance(config[field], int)
   data_shape = (2,) if config.data.source == "toy" else (28, 28, 1)
-  state = builders.create_state_from_config(config, data_shape)
+  state = recipes.recipe_of(config).create_state(config, data_shape)
   assert int(state.step) == 0

@@ -19,7 +19,7 @@ from gan_jax.data import files, pipeline, tfds_source, toy
 from gan_jax.data.pipeline import HostPipeline
 from gan_jax.data.toy import GaussianMixture
 
-SOURCES = ("toy", "idx", "npz", "tfds")
+SOURCES = ("toy", "idx", "npz", "tfds", "image_to_image")
 PIPELINES = ("device", "host")
 
 
@@ -140,6 +140,8 @@ def make_data_source(config) -> DataSource:
   'npz' (config.data.path: a file with an array 'x' and optionally 'label'),
   'tfds' (config.data.name a tensorflow-datasets name such as 'fashion_mnist',
   config.data.split, optional config.data.data_dir; prepared beforehand).
+  'image_to_image' (config.data.task in edges, superres, inpainting, unpaired, built
+  from the idx files at config.data.path; see `gan_jax.data.paired`).
   With config.data.pipeline = 'host' a tfds split is not loaded into memory but
   read row by row by the host pipeline.
   """
@@ -163,6 +165,12 @@ def make_data_source(config) -> DataSource:
   if source == "tfds":
     return tfds_image_source(data.get("name", "fashion_mnist"), data.get("split", "train"),
                              data.get("data_dir", None) or None, stream=mode == "host")
+  if source == "image_to_image":
+    if mode != "device":
+      raise ValueError("image_to_image tasks are sampled on the device; use config.data.pipeline='device'")
+    from gan_jax.data import paired  # imports this package
+    return paired.source_from_config(
+        data, lambda path, split: files.load_idx_split(path or files.FASHION_MNIST_DIR, split))
   raise ValueError(f"data source {source!r} is unknown; accepted: {', '.join(SOURCES)}")
 
 

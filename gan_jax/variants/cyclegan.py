@@ -1,0 +1,236 @@
+"""CycleGAN (Zhu et al. 2017) as a recipe: 'cyclegan'.
+
+Two generators, G: A -> B and F: B -> A, and two discriminators, D_A and D_B,
+trained on unpaired images: batches {'x': domain-B images (k, B, H, W, C),
+'a': domain-A images (k, B, H, W, C)} drawn with independent indices (data task
+'unpaired'). They live in one `GANState`: the generator module `CycleGenerators`
+holds G and F (methods `a_to_b`, `b_to_a`), the discriminator module
+`CycleDiscriminators` holds D_A and D_B (methods `domain_a`, `domain_b`); so
+checkpoints, resume and the parallel wrappers are the core's.
+
+  D loss = L_D(D_B(b), D_B(G(a))) + L_D(D_A(a), D_A(F(b)))        (least squares by default)
+  G loss = L_G(D_B(G(a))) + L_G(D_A(F(b)))
+           + cycle_weight * (|F(G(a)) - a|_1 + |G(F(b)) - b|_1)      (cycle consistency, 10)
+           + identity_weight * (|G(b) - b|_1 + |F(a) - a|_1)         (identity, 0.5 * 10)
+
+No image history pool (the paper's buffer of 50 past fakes): D sees the current fakes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+from jax import lax
+
+from gan_jax import builders, recipes, steps
+from gan_jax.losses import Game
+from gan_jax.models.patchgan import PatchGAN
+from gan_jax.models.unet import UNet
+from gan_jax.state import GANState, NoiseSampler, create_state
+from gan_jax.variants.pix2pix import model_options
+from gan_jax.variants import variant_options
+
+
+@dataclasses.dataclass(frozen=True)
+class CycleGame(Game):
+  """A `Game` with CycleGAN's weights: cycle_weight (lambda, 10), identity_weight (0.5 lambda, 5)."""
+
+  cycle_weight: float = 10.0
+  identity_weight: float = 5.0
+
+  def __post_init__(self):
+    super().__post_init__()
+    for name in ("cycle_weight", "identity_weight"):
+      if not getattr(self, name) >= 0:
+        raise ValueError(f"variant.{name} must be >= 0, got {getattr(self, name)!r}")
+
+
+class CycleGenerators(nn.Module):
+  """G: A -> B and F: B -> A, two U-Nets. Calling the module is G (A -> B)."""
+
+  features: int = 32
+  depth: int = 2
+  out_channels: int = 1
+
+  def setup(self):
+    self.g_ab = UNet(self.features, self.depth, self.out_channels)
+    self.g_ba = UNet(self.features, self.depth, self.out_channels)
+
+  def a_to_b(self, x, train: bool = False):
+    return self.g_ab(x, train)
+
+  def b_to_a(self, x, train: bool = False):
+    return self.g_ba(x, train)
+
+  def __call__(self, x, train: bool = False):
+    if self.is_initializing():  # create both generators' parameters
+      self.b_to_a(x, train)
+    return self.a_to_b(x, train)
+
+
+class CycleDiscriminators(nn.Module):
+  """D_A and D_B, two PatchGANs. Calling the module is D_B (the judge of domain B, 'x')."""
+
+  features: int = 32
+  num_layers: int = 2
+
+  def setup(self):
+    self.d_a = PatchGAN(self.features, self.num_layers)
+    self.d_b = PatchGAN(self.features, self.num_layers)
+
+  def domain_a(self, x, train: bool = False):
+    return self.d_a(x, train)
+
+  def domain_b(self, x, train: bool = False):
+    return self.d_b(x, train)
+
+  def __call__(self, x, train: bool = False):
+    if self.is_initializing():
+      self.domain_a(x, train)
+    return self.domain_b(x, train)
+
+
+def create_cyclegan_state(config, data_shape, *, axis_name=None):
+  """Step-0 state of both generators and both discriminators; G's "z" is a domain-A image."""
+  del axis_name
+  game = builders.make_game(config)
+  options = variant_options(config)
+  unknown = sorted(set(options) - {"cycle_weight", "identity_weight"})
+  if unknown:
+    raise ValueError(f"variant option {unknown[0]!r} is unknown; accepted: cycle_weight, identity_weight")
+  game = CycleGame(**{f.name: getattr(game, f.name) for f in dataclasses.fields(Game)}, **options)
+  try:
+    generator = CycleGenerators(out_channels=data_shape[-1], **model_options(config, "generator"))
+    discriminator = CycleDiscriminators(**model_options(config, "discriminator"))
+  except TypeError as error:
+    raise ValueError(f"bad config.model option for cyclegan: {error}") from None
+  return create_state(
+      seed=config.seed, generator=generator, discriminator=discriminator,
+      noise=NoiseSampler(tuple(data_shape)), data_shape=data_shape,
+      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+      game=game, ema_decay=float(config.get("ema_decay", 0.0)))
+
+
+def _generate(state: GANState, params, x, method: str):
+  return state.g_apply_fn({"params": params, **state.g_collections}, x, train=True, method=method)
+
+
+def _judge(state: GANState, params, x, method: str):
+  return state.d_apply_fn({"params": params, **state.d_collections}, x, train=True, method=method)
+
+
+def _mean(tree, axis_name):
+  return tree if axis_name is None else lax.pmean(tree, axis_name)
+
+
+def cyclegan_discriminator_step(state: GANState, batch: dict[str, Any], *,
+                                axis_name: str | None = None):
+  """One update of D_A and D_B on real rows and the current fakes G(a), F(b); rows (B, ...)."""
+  loss_pair = state.game.loss
+  real_a, real_b = batch["a"], batch["x"]
+  fake_b = lax.stop_gradient(_generate(state, state.g_params, real_a, "a_to_b"))
+  fake_a = lax.stop_gradient(_generate(state, state.g_params, real_b, "b_to_a"))
+
+  def loss_fn(d_params):
+    logits_a = _judge(state, d_params, jnp.concatenate([real_a, fake_a]), "domain_a")
+    logits_b = _judge(state, d_params, jnp.concatenate([real_b, fake_b]), "domain_b")
+    n = real_a.shape[0]
+    loss_a = loss_pair.discriminator(logits_a[:n], logits_a[n:])
+    loss_b = loss_pair.discriminator(logits_b[:n], logits_b[n:])
+    return loss_a + loss_b, (loss_a, loss_b, logits_b[:n], logits_b[n:])
+
+  (loss, (loss_a, loss_b, real_logits, fake_logits)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(state.d_params)
+  grads = _mean(grads, axis_name)
+  updates, d_opt_state = state.d_tx.update(grads, state.d_opt_state, state.d_params)
+  state = state.replace(d_params=optax.apply_updates(state.d_params, updates), d_opt_state=d_opt_state)
+  threshold = loss_pair.threshold
+  metrics = {"d_loss": loss, "d_loss_a": loss_a, "d_loss_b": loss_b,
+             "d_grad_norm": optax.tree.norm(grads),
+             "d_acc_real": jnp.mean((real_logits > threshold).astype(jnp.float32)),
+             "d_acc_fake": jnp.mean((fake_logits <= threshold).astype(jnp.float32))}
+  return state, _mean(metrics, axis_name)
+
+
+def cyclegan_losses(state: GANState, g_params, real_a, real_b):
+  """(total G loss, terms): adversarial of both directions, cycle and identity L1."""
+  game = state.game
+  fake_b = _generate(state, g_params, real_a, "a_to_b")
+  fake_a = _generate(state, g_params, real_b, "b_to_a")
+  cycle_a = _generate(state, g_params, fake_b, "b_to_a")
+  cycle_b = _generate(state, g_params, fake_a, "a_to_b")
+  logits_b = _judge(state, state.d_params, fake_b, "domain_b")
+  logits_a = _judge(state, state.d_params, fake_a, "domain_a")
+  adversarial = game.loss.generator(logits_b) + game.loss.generator(logits_a)
+  cycle = jnp.mean(jnp.abs(cycle_a - real_a)) + jnp.mean(jnp.abs(cycle_b - real_b))
+  if game.identity_weight > 0:
+    identity = (jnp.mean(jnp.abs(_generate(state, g_params, real_b, "a_to_b") - real_b))
+                + jnp.mean(jnp.abs(_generate(state, g_params, real_a, "b_to_a") - real_a)))
+  else:
+    identity = jnp.zeros(())
+  total = adversarial + game.cycle_weight * cycle + game.identity_weight * identity
+  return total, {"g_adversarial": adversarial, "g_cycle": cycle, "g_identity": identity,
+                 "fake_logits": logits_b}
+
+
+def cyclegan_generator_step(state: GANState, batch: dict[str, Any], *,
+                            axis_name: str | None = None):
+  """One update of G and F on their adversarial, cycle and identity losses; step + 1."""
+
+  def loss_fn(g_params):
+    total, terms = cyclegan_losses(state, g_params, batch["a"], batch["x"])
+    return total, terms
+
+  (loss, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
+  fake_logits = terms.pop("fake_logits")
+  state, metrics = steps.generator_update(state, grads, loss, fake_logits, state.g_collections,
+                                          axis_name)
+  return state, {**metrics, **_mean(terms, axis_name)}
+
+
+def cyclegan_train_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None = None):
+  """k = d_steps updates of both discriminators, then one of both generators.
+
+  Args:
+    batch: {'x': domain-B images (k, B, H, W, C), 'a': domain-A images (k, B, H, W, C)}.
+  Returns:
+    (new state, metrics): d_loss (= d_loss_a + d_loss_b), g_loss, g_adversarial,
+    g_cycle, g_identity (unweighted), gradient norms.
+  """
+  k = state.game.d_steps
+  for name in ("x", "a"):
+    if name not in batch or batch[name].shape[0] != k:
+      shape = batch[name].shape if name in batch else None
+      raise ValueError(f"the cyclegan step needs batch[{name!r}] of shape (d_steps={k}, batch, ...), got {shape}")
+  metrics = {}
+  for i in range(k):
+    state, metrics = cyclegan_discriminator_step(state, {n: v[i] for n, v in batch.items()},
+                                                 axis_name=axis_name)
+  state, g_metrics = cyclegan_generator_step(state, {n: v[k - 1] for n, v in batch.items()},
+                                             axis_name=axis_name)
+  return state, {**metrics, **g_metrics}
+
+
+def translate_a_to_b(state: GANState, images: jax.Array, labels=None) -> jax.Array:
+  """G(images): domain-A images (B, H, W, C) in [-1, 1] -> domain B; the recipe's `generate`."""
+  del labels
+  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, images,
+                          train=False, method="a_to_b")
+
+
+def translate_b_to_a(state: GANState, images: jax.Array, labels=None) -> jax.Array:
+  """F(images): domain-B images (B, H, W, C) in [-1, 1] -> domain A."""
+  del labels
+  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, images,
+                          train=False, method="b_to_a")
+
+
+CYCLEGAN = recipes.register_recipe(recipes.Recipe(
+    "cyclegan", create_state=create_cyclegan_state, train_step=cyclegan_train_step,
+    generate=translate_a_to_b))
