@@ -51,6 +51,10 @@ VARIANT_MODULES: list[str] = [
     "gan_jax.variants.infogan",
     "gan_jax.variants.unrolled",
     "gan_jax.variants.pacgan",
+    "gan_jax.variants.progressive",
+    "gan_jax.variants.stylegan",
+    "gan_jax.variants.lapgan",
+    "gan_jax.variants.cogan",
 ]
 
 
