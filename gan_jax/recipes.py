@@ -55,6 +55,10 @@ VARIANT_MODULES: list[str] = [
     "gan_jax.variants.superres",
     "gan_jax.variants.inpainting",
     "gan_jax.variants.cyclegan",
+    "gan_jax.variants.progressive",
+    "gan_jax.variants.stylegan",
+    "gan_jax.variants.lapgan",
+    "gan_jax.variants.cogan",
 ]
 
 

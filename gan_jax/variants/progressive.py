@@ -1,0 +1,295 @@
+"""Progressive GAN (Karras et al. 2018): training grows both players from 4x4 to the full
+resolution, fading each new pair of layers in.
+
+Data: images are padded, centred, to the next power-of-two canvas with the
+background value -1 (Fashion-MNIST 28x28 -> 32x32, a 2-pixel black border);
+`generate` returns the centred data_shape crop, so samples, evaluation and
+checkpoints see 28x28 images. Stages s = 0 .. S-1 work at 4 * 2^s pixels
+(4, 8, 16, 32 for Fashion-MNIST).
+
+One parameter tree holds every stage's layers from step 0 (`create_state`
+initialises all of them), so the state's structure never changes and
+checkpoints and resume need nothing special. The stage and the fade-in weight
+alpha are pure functions of `state.step` and the schedule (`schedule`): stage
+s >= 1 lasts `stage_steps` generator steps, the first `fade_steps` of them
+blending the new layers in, alpha = (steps into the stage + 1) / fade_steps;
+the last stage lasts until the run ends.
+
+Inside the step both players run on the canvas: G's output at 4 * 2^s pixels
+is upsampled (nearest) to the canvas, D averages it back down; the real
+images are box-downsampled to the stage's resolution and, during a fade-in,
+blended with their half-resolution version by the same alpha (as the paper).
+The stage is selected with `lax.switch` over one branch per stage, so the
+step compiles once (all branches in one program) and each step runs only its
+stage's layers. The player steps are the core's, on a view of the state whose
+apply functions are bound to (stage, alpha).
+
+Networks (small, as the paper's): G: pixel-normalised z -> Dense 4x4 -> conv,
+then per stage upsample x2 and two 3x3 convs, LeakyReLU 0.2 and pixel norm
+after every conv, 1x1 toRGB, linear output. D mirrors it: 1x1 fromRGB, two
+3x3 convs and average pooling per stage, minibatch stddev, conv, Dense, Dense
+-> logit. Every layer has an equalized learning rate. Stage s has
+features * 2^(S-1-s) channels. Config: recipe='progressive',
+variant.features, variant.stage_steps, variant.fade_steps, variant.mbstd_group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from gan_jax import builders, losses, steps
+from gan_jax import state as state_lib
+from gan_jax.models import resample
+from gan_jax.models.equalized import EqualConv, EqualDense, minibatch_stddev, pixel_norm
+from gan_jax.recipes import Recipe, register_recipe
+from gan_jax.variants import extend_game, positive_int
+
+START_RESOLUTION = 4
+
+
+def num_stages_for(canvas: int) -> int:
+  """Stages from 4x4 to a canvas of 2^n pixels: 32 -> 4 (4, 8, 16, 32)."""
+  return int(math.log2(canvas // START_RESOLUTION)) + 1
+
+
+def stage_channels(features: int, num_stages: int) -> list[int]:
+  """Channels per stage, features * 2^(S-1-s): coarse stages are widest."""
+  return [features * 2 ** (num_stages - 1 - s) for s in range(num_stages)]
+
+
+def _lrelu(x):
+  return nn.leaky_relu(x, 0.2)
+
+
+class ProgressiveGenerator(nn.Module):
+  """z (B, latent) -> images.
+
+  With `stage` (a Python int) it returns the (B, canvas, canvas, C) canvas
+  drawn at 4 * 2^stage pixels, blended with the previous stage by `alpha`;
+  without, the last stage at alpha 1, cropped to image_shape (B, H, W, C).
+  """
+
+  image_shape: Sequence[int]
+  features: int = 16
+
+  def setup(self):
+    h, _, c = self.image_shape
+    self.canvas = resample.canvas_size(h)
+    self.num_stages = num_stages_for(self.canvas)
+    channels = stage_channels(self.features, self.num_stages)
+    self.channels = channels
+    self.input_dense = EqualDense(START_RESOLUTION ** 2 * channels[0], gain=math.sqrt(2) / 4)
+    self.conv_a = [EqualConv(channels[s], 3) for s in range(self.num_stages)]
+    self.conv_b = [EqualConv(channels[s], 3) for s in range(1, self.num_stages)]
+    self.to_rgb = [EqualConv(c, 1, gain=1.0) for _ in range(self.num_stages)]
+
+  def _block(self, h, s):
+    if s == 0:
+      h = self.input_dense(pixel_norm(h.reshape(h.shape[0], -1)))
+      h = pixel_norm(_lrelu(h)).reshape(h.shape[0], START_RESOLUTION, START_RESOLUTION, -1)
+      return pixel_norm(_lrelu(self.conv_a[0](h)))
+    h = resample.upsample_nearest(h)
+    h = pixel_norm(_lrelu(self.conv_a[s](h)))
+    return pixel_norm(_lrelu(self.conv_b[s - 1](h)))
+
+  def stage_output(self, z, stage: int, alpha):
+    """The canvas (B, canvas, canvas, C) at `stage` with fade-in weight `alpha`."""
+    h, previous = z, None
+    for s in range(stage + 1):
+      previous, h = h, self._block(h, s)
+    rgb = self.to_rgb[stage](h)
+    if stage > 0:
+      low = resample.upsample_nearest(self.to_rgb[stage - 1](previous))
+      rgb = alpha * rgb + (1.0 - alpha) * low
+    return resample.upsample_nearest(rgb, self.canvas // (START_RESOLUTION * 2 ** stage))
+
+  def __call__(self, z, train: bool = True, stage: int | None = None, alpha=1.0):
+    del train  # no batch statistics or dropout
+    if stage is not None:
+      return self.stage_output(z, stage, alpha)
+    if self.is_initializing():  # create every stage's layers
+      for s in range(self.num_stages - 1):
+        self.stage_output(z, s, alpha)
+    out = self.stage_output(z, self.num_stages - 1, 1.0)
+    return resample.crop_center(out, self.image_shape[0], self.image_shape[1])
+
+
+class ProgressiveDiscriminator(nn.Module):
+  """Images -> logits (B,).
+
+  With `stage`, x is a (B, canvas, canvas, C) canvas judged at 4 * 2^stage
+  pixels (fade-in weight `alpha`); without, x is (B, H, W, C) in image_shape,
+  padded to the canvas and judged at the last stage.
+  """
+
+  image_shape: Sequence[int]
+  features: int = 16
+  mbstd_group: int = 4
+
+  def setup(self):
+    self.canvas = resample.canvas_size(self.image_shape[0])
+    self.num_stages = num_stages_for(self.canvas)
+    channels = stage_channels(self.features, self.num_stages)
+    self.from_rgb = [EqualConv(channels[s], 1) for s in range(self.num_stages)]
+    self.conv_a = [EqualConv(channels[s], 3) for s in range(1, self.num_stages)]
+    self.conv_b = [EqualConv(channels[s - 1], 3) for s in range(1, self.num_stages)]
+    self.final_conv = EqualConv(channels[0], 3)
+    self.final_dense = EqualDense(channels[0])
+    self.output = EqualDense(1, gain=1.0)
+
+  def _block(self, h, s):
+    if s == 0:
+      h = _lrelu(self.final_conv(minibatch_stddev(h, self.mbstd_group)))
+      h = _lrelu(self.final_dense(h.reshape(h.shape[0], -1)))
+      return self.output(h)[:, 0]
+    h = _lrelu(self.conv_a[s - 1](h))
+    return resample.downsample(_lrelu(self.conv_b[s - 1](h)))
+
+  def stage_logits(self, x, stage: int, alpha):
+    """Logits (B,) of a canvas x (B, canvas, canvas, C) at `stage` with fade-in weight `alpha`."""
+    x = resample.downsample(x, self.canvas // (START_RESOLUTION * 2 ** stage))
+    h = self._block(_lrelu(self.from_rgb[stage](x)), stage)
+    if stage > 0:
+      low = _lrelu(self.from_rgb[stage - 1](resample.downsample(x)))
+      h = alpha * h + (1.0 - alpha) * low
+    for s in range(stage - 1, -1, -1):
+      h = self._block(h, s)
+    return h
+
+  def __call__(self, x, train: bool = True, stage: int | None = None, alpha=1.0):
+    del train
+    if stage is not None:
+      return self.stage_logits(x, stage, alpha)
+    x = resample.pad_to_canvas(x, self.canvas)
+    if self.is_initializing():
+      for s in range(self.num_stages - 1):
+        self.stage_logits(x, s, alpha)
+    return self.stage_logits(x, self.num_stages - 1, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgressiveGame(losses.Game):
+  """The game plus the growth schedule: stages of the canvas and their lengths in G steps."""
+
+  canvas: int = 32
+  num_stages: int = 4
+  stage_steps: int = 1000
+  fade_steps: int = 500
+
+  def __post_init__(self):
+    super().__post_init__()
+    if not isinstance(self.stage_steps, int) or self.stage_steps < 1:
+      raise ValueError(f"stage_steps must be an integer >= 1, got {self.stage_steps!r}")
+    if not isinstance(self.fade_steps, int) or not 0 <= self.fade_steps <= self.stage_steps:
+      raise ValueError(f"fade_steps must be an integer in [0, stage_steps={self.stage_steps}], "
+                       f"got {self.fade_steps!r}")
+
+
+def schedule(game: ProgressiveGame, step) -> tuple[jax.Array, jax.Array]:
+  """(stage int32, alpha float32) at generator step `step`; traceable.
+
+  stage = min(step // stage_steps, S - 1); alpha = 1 in stage 0 and after the
+  fade-in, else (steps into the stage + 1) / fade_steps.
+  """
+  step = jnp.asarray(step, jnp.int32)
+  stage = jnp.minimum(step // game.stage_steps, game.num_stages - 1)
+  if game.fade_steps == 0:
+    return stage, jnp.ones((), jnp.float32)
+  into = (step - stage * game.stage_steps).astype(jnp.float32)
+  alpha = jnp.clip((into + 1.0) / game.fade_steps, 0.0, 1.0)
+  return stage, jnp.where(stage == 0, 1.0, alpha).astype(jnp.float32)
+
+
+def real_at_stage(x: jax.Array, game: ProgressiveGame, stage, alpha) -> jax.Array:
+  """Real images (N, H, W, C) as the stage sees them: (N, canvas, canvas, C).
+
+  Padded to the canvas, box-downsampled to 4 * 2^stage pixels and upsampled
+  back (nearest); during a fade-in blended with the half-resolution version.
+  """
+  x = resample.pad_to_canvas(x, game.canvas)
+
+  def at(s):
+    factor = game.canvas // (START_RESOLUTION * 2 ** s)
+    return resample.upsample_nearest(resample.downsample(x, factor), factor)
+
+  def branch(s):
+    if s == 0:
+      return lambda a: at(0)
+    return lambda a: a * at(s) + (1.0 - a) * at(s - 1)
+
+  return lax.switch(stage, [branch(s) for s in range(game.num_stages)], alpha)
+
+
+def at_stage(apply_fn, num_stages: int, stage, alpha):
+  """`apply_fn` (a player's Module.apply) bound to a traced stage and alpha via lax.switch."""
+  def apply(variables, x, *args, **kwargs):
+    def branch(s):
+      return lambda v, x, a: apply_fn(v, x, *args, stage=s, alpha=a, **kwargs)
+    return lax.switch(stage, [branch(s) for s in range(num_stages)], variables, x, alpha)
+  return apply
+
+
+def train_step(state, batch, *, axis_name: str | None = None):
+  """Algorithm 1 at the stage and fade-in of `state.step`; batch {'x': (k, B, H, W, C)}.
+
+  Metrics add `stage` and `alpha`.
+  """
+  game = state.game
+  stage, alpha = schedule(game, state.step)
+  view = state.replace(g_apply_fn=at_stage(state.g_apply_fn, game.num_stages, stage, alpha),
+                       d_apply_fn=at_stage(state.d_apply_fn, game.num_stages, stage, alpha))
+  x = batch["x"]
+  real = real_at_stage(x.reshape((-1,) + x.shape[2:]), game, stage, alpha)
+  batch = {**batch, "x": real.reshape(x.shape[:2] + real.shape[1:])}
+  new_view, metrics = steps.train_step(view, batch, axis_name=axis_name)
+  new_state = new_view.replace(g_apply_fn=state.g_apply_fn, d_apply_fn=state.d_apply_fn)
+  return new_state, {**metrics, "stage": stage.astype(jnp.float32), "alpha": alpha}
+
+
+def generate(state, z: jax.Array, labels=None) -> jax.Array:
+  """The last stage's samples (B, H, W, C), cropped from the canvas; inference mode."""
+  del labels
+  return state_lib.generate(state, z)
+
+
+def generate_at_stage(state, z: jax.Array, stage: int, alpha: float = 1.0) -> jax.Array:
+  """Samples of stage `stage` (Python int): the (B, canvas, canvas, C) canvas, upsampled nearest."""
+  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, z,
+                          train=False, stage=stage, alpha=alpha)
+
+
+def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
+  """The step-0 state holding every stage's layers; its game is a `ProgressiveGame`."""
+  del axis_name  # no batch statistics
+  if len(data_shape) != 3 or data_shape[0] != data_shape[1] or data_shape[0] < 5:
+    raise ValueError(f"progressive GAN needs square images (H, H, C) with H > 4, got "
+                     f"{tuple(data_shape)}")
+  canvas = resample.canvas_size(data_shape[0])
+  features = positive_int(config, "features", 16)
+  group = positive_int(config, "mbstd_group", 4)
+  if config.batch_size % min(group, config.batch_size):
+    raise ValueError(f"config.batch_size {config.batch_size} must be a multiple of "
+                     f"variant.mbstd_group {group} (reals and fakes are grouped apart)")
+  stage_steps = positive_int(config, "stage_steps", 1000)
+  game = extend_game(builders.make_game(config), ProgressiveGame, canvas=canvas,
+                     num_stages=num_stages_for(canvas), stage_steps=stage_steps,
+                     fade_steps=positive_int(config, "fade_steps", stage_steps // 2, minimum=0))
+  return state_lib.create_state(
+      seed=config.seed,
+      generator=ProgressiveGenerator(tuple(data_shape), features),
+      discriminator=ProgressiveDiscriminator(tuple(data_shape), features, group),
+      noise=builders.make_noise(config), data_shape=data_shape,
+      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+      game=game, ema_decay=float(config.get("ema_decay", 0.0)),
+      init_batch_size=min(group, config.batch_size))
+
+
+RECIPE = register_recipe(Recipe("progressive", create_state, train_step, generate))
