@@ -97,3 +97,25 @@ def wgan_gp(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   config.g_optimizer = adam(1e-4, b1=0.0, b2=0.9)
   config.d_optimizer = adam(1e-4, b1=0.0, b2=0.9)
   return config
+
+
+def image_to_image_schedule(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Short image-to-image runs: 2000 steps of batch 32, pictures of 16 examples."""
+  config.num_steps = 2000
+  config.batch_size = 32
+  config.sample_every = 1000
+  config.keep_checkpoints = 2
+  config.num_sample_images = 16
+  return config
+
+
+def karras_schedule(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Karras et al.'s Adam (1e-3, betas (0, 0.99)), R1 gamma 1, batch 32, 4000 steps."""
+  config.num_steps = 4000
+  config.batch_size = 32
+  config.checkpoint_every = 500
+  config.num_sample_images = 64
+  config.r1_weight = 1.0
+  config.g_optimizer = adam(1e-3, b1=0.0, b2=0.99)
+  config.d_optimizer = adam(1e-3, b1=0.0, b2=0.99)
+  return config

@@ -12,6 +12,10 @@ One module per variant; importing it registers its `Recipe`:
   superres     SRGAN-style super-resolution (Ledig et al. 2017): SRResNet G, adv + content
   inpainting   context-encoder-style inpainting (Pathak et al. 2016): adv + masked L2/L1
   cyclegan     CycleGAN (Zhu et al. 2017): two G, two D, cycle + identity, least squares
+  progressive  Progressive GAN (Karras et al. 2018): 4x4 -> 32x32 with fade-in, one parameter tree
+  stylegan     StyleGAN (Karras et al. 2019, AdaIN): mapping, constant input, noise, mixing, truncation
+  lapgan       LAPGAN (Denton et al. 2015): Laplacian pyramid of generators 7 -> 14 -> 28
+  cogan        CoGAN (Liu & Tuzel 2016): weight-shared generator and discriminator pairs
 
 A variant's options live in `config.variant` (a ConfigDict), its name in
 `config.recipe`. The helpers here are shared by the variant modules.
