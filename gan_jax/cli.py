@@ -13,6 +13,8 @@ import importlib.util
 import os
 import sys
 
+from gan_jax import validation
+
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
@@ -88,10 +90,12 @@ def apply_overrides(config, overrides: list[str]):
       node = node[name]
     value = _parse_value(text)
     if leaf not in node:
-      if parents and parents[-1] in ("generator", "discriminator"):
-        node[leaf] = value  # free-form model options
+      known = validation.known_fields(parents)
+      if known is None or leaf in known:
+        node[leaf] = value  # free-form options, or an optional field the file leaves out
         continue
-      raise UsageError(f"config has no field {dotted!r}; known fields here: {', '.join(sorted(node.keys()))}")
+      raise UsageError(f"config has no field {dotted!r}; known fields here: "
+                       f"{', '.join(sorted(set(node.keys()) | set(known)))}")
     current = node[leaf]
     if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
       value = float(value)

@@ -284,6 +284,13 @@ REQUIRED = ("seed", "num_steps", "batch_size", "data", "model", "loss", "g_optim
             "d_optimizer")
 
 
+def known_fields(parents: list[str]) -> dict[str, Check] | None:
+  """The table of fields a config section may hold (e.g. ['data']), None when free-form."""
+  tables = {(): FIELDS, ("data",): DATA_FIELDS, ("model",): MODEL_FIELDS,
+            ("distributed",): DISTRIBUTED_FIELDS}
+  return tables.get(tuple(parents), None)
+
+
 def register_fields(fields: dict[str, Check]) -> None:
   """Adds top-level config fields (a variant's own options) with their checks."""
   FIELDS.update(fields)

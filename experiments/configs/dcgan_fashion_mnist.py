@@ -27,6 +27,7 @@ def get_config():
   config.g_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999})
   config.d_optimizer = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999})
   config.ema_decay = 0.0
+  config.nonfinite = "stop"  # NaN/Inf in a loss, gradient or parameter: stop, or "skip" the update
   config.parallel = "none"  # or "pmap" / "shard_map": all devices share batch_size
   config.log_every = 50
   config.sample_every = 500
