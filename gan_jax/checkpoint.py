@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -149,6 +150,8 @@ class Checkpointer:
     cause = _first_line(error) if error is not None else "it was not committed"
     if isinstance(error, OSError) and error.strerror:
       cause = error.strerror
+    elif (code := re.search(r"os_error_code='?(\d+)", str(error))) is not None:
+      cause = os.strerror(int(code.group(1)))  # tensorstore's message for an OSError
     latest = self.latest_step()
     kept = (f"the newest complete checkpoint is step {latest}" if latest is not None
             else "no complete checkpoint exists yet")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import logging
 import os
 import sys
 
@@ -217,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
   known = [a for a in argv if not a.startswith("--config.")]
   overrides = [a for a in argv if a.startswith("--config.")]
   debug = "--debug" in known
+  if not debug:  # orbax logs failed background writes with tracebacks; we report them in one line
+    logging.getLogger("absl").setLevel(logging.CRITICAL)
+    logging.getLogger("concurrent.futures").setLevel(logging.CRITICAL)
   try:
     args = parser.parse_args(known)
     return args.run(args, overrides)
