@@ -113,6 +113,7 @@ class Checkpointer:
         cleanup_tmp_directories=writable, enable_async_checkpointing=async_save)
     self.manager = ocp.CheckpointManager(self.directory, options=options)
     self._pending: int | None = None  # step of a save that may still be in flight
+    self.failure: CheckpointWriteError | None = None  # the last write that failed
 
   def latest_step(self) -> int | None:
     steps = self.all_steps()
@@ -155,8 +156,9 @@ class Checkpointer:
     latest = self.latest_step()
     kept = (f"the newest complete checkpoint is step {latest}" if latest is not None
             else "no complete checkpoint exists yet")
-    return CheckpointWriteError(f"could not write the checkpoint of step {step} in "
-                                f"{self.directory}: {cause}; {kept}")
+    self.failure = CheckpointWriteError(f"could not write the checkpoint of step {step} in "
+                                        f"{self.directory}: {cause}; {kept}")
+    return self.failure
 
   def wait(self) -> None:
     """Waits for a background save; raises `CheckpointWriteError` if it failed, else prunes."""

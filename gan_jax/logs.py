@@ -34,7 +34,7 @@ class MetricWriter:
     try:
       self._jsonl.write(json.dumps(record) + "\n")
     except OSError as error:
-      raise OSError(error.errno, f"cannot write {self.path}: {error.strerror}") from None
+      raise OSError(error.errno, error.strerror, self.path) from None
     values = [summary_pb2.Summary.Value(tag=k, simple_value=float(v))
               for k, v in sorted(metrics.items())]
     self._tb.add_event(event_pb2.Event(wall_time=time.time(), step=int(step),

@@ -111,7 +111,11 @@ def validate_config(config) -> None:
 
 
 class WorkdirError(ValueError):
-  """The workdir cannot be created or written."""
+  """The workdir cannot be created or written (found before training)."""
+
+
+class WorkdirWriteError(RuntimeError):
+  """Writing logs or pictures into the workdir failed during training (full disk, ...)."""
 
 
 def check_workdir(workdir: str) -> None:
@@ -157,6 +161,13 @@ def save_sample_picture(state: GANState, source: data.DataSource, path: str, num
 
   For recipes that need labels, the grid cycles through the classes.
   """
+  try:
+    _save_sample_picture(state, source, path, num_images, recipe)
+  except OSError as error:  # image writers often leave out the file name
+    raise OSError(error.errno, error.strerror or str(error), path) from None
+
+
+def _save_sample_picture(state, source, path, num_images, recipe):
   labels = (np.arange(num_images) % max(source.num_classes, 1)) if recipe.needs_labels else None
   if source.kind == "image":
     plotting.save_image_grid(draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels),
@@ -209,6 +220,14 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
     raise guards.NonFiniteError(
         f"{error}; stopped without saving it ({kept}); config.nonfinite='skip' skips such "
         f"updates instead") from None
+  except OSError as error:
+    if checkpointer.failure is not None:  # a background checkpoint write failed first
+      raise checkpointer.failure from None
+    latest = checkpointer.latest_step()
+    kept = (f"the newest complete checkpoint is step {latest}" if latest is not None
+            else "no checkpoint was written")
+    raise WorkdirWriteError(f"writing into {workdir} failed: {error.strerror or error}"
+                            f"{f' ({error.filename})' if error.filename else ''}; {kept}") from None
 
 
 def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, state, progress,
