@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
   debug = "--debug" in known
   if not debug:  # orbax logs failed background writes with tracebacks; we report them in one line
     logging.getLogger("absl").setLevel(logging.CRITICAL)
-    logging.getLogger("concurrent.futures").setLevel(logging.CRITICAL)
+    for name in ("concurrent.futures", "asyncio"):
+      logging.getLogger(name).setLevel(logging.CRITICAL)
   try:
     args = parser.parse_args(known)
     return args.run(args, overrides)
