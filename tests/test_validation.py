@@ -101,7 +101,7 @@ CASES = [
                                           str(tmp / "s.npz")], "holds no run (no config.json)"),
     # config files
     ("config file missing", lambda tmp: ["train", "--config", str(tmp / "nope.py"), "--workdir",
-                                         str(tmp)], "config file"),
+                                         str(tmp)], "does not exist"),
     ("config file syntax error", config_file("def get_config(:\n"),
      "failed to load: SyntaxError"),
     ("config file without get_config", config_file("x = 1\n"), "has no get_config() function"),
