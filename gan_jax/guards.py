@@ -8,8 +8,9 @@ variables and optimizer state of a player whose update is not finite (the step
 counter still advances, so the next step draws fresh noise). A step without
 non-finite values returns exactly the bits of the unguarded step.
 
-`NonFiniteMonitor` reads the flags on the host one step late (so the device
-is never waited on just for them), and with policy 'stop' raises
+`NonFiniteMonitor` reads the flags on the host in batches, before anything
+is logged or saved (so the device is never waited on just for them), and with
+policy 'stop' raises
 `NonFiniteError` naming the step and the player; with 'skip' it counts the
 skipped updates.
 """
@@ -100,37 +101,46 @@ def describe(flags: int) -> str:
 
 
 class NonFiniteMonitor:
-  """Acts on the flags of each step on the host, one step late.
+  """Acts on the flags of each step on the host, in batches.
+
+  The flags stay on the device until `settle` (which the loop calls before it
+  logs, saves or samples) or until `max_pending` steps have gathered, and are
+  then read in one transfer: the host never waits on the device for them alone.
 
   Args:
     policy: 'stop' raises `NonFiniteError`; 'skip' counts skipped updates.
     skipped_d, skipped_g: counts so far (from the checkpoint of a resumed run).
+    max_pending: most steps whose flags are not read yet.
   """
 
-  def __init__(self, policy: str = "stop", skipped_d: int = 0, skipped_g: int = 0):
+  def __init__(self, policy: str = "stop", skipped_d: int = 0, skipped_g: int = 0,
+               max_pending: int = 100):
     self.policy = policy
     self.skipped_d = int(skipped_d)
     self.skipped_g = int(skipped_g)
-    self._pending = None  # (step, flags on the device) not yet read
+    self.max_pending = max_pending
+    self._pending: list[tuple[int, jax.Array]] = []  # (step, flags on the device)
 
   def push(self, step: int, flags: jax.Array) -> None:
-    """Records the flags of `step` and reads those of the step before."""
-    self.settle()
-    self._pending = (step, flags)
+    """Records the flags of `step`; reads the gathered ones when there are `max_pending`."""
+    self._pending.append((step, flags))
+    if len(self._pending) >= self.max_pending:
+      self.settle()
 
   def settle(self) -> None:
     """Reads the pending flags now; raises `NonFiniteError` under policy 'stop'."""
-    if self._pending is None:
+    if not self._pending:
       return
-    step, flags = self._pending
-    self._pending = None
-    value = int(jax.device_get(flags))
-    if not value:
-      return
-    if self.policy == "stop":
-      raise NonFiniteError(f"non-finite values (NaN or Inf) at step {step} in {describe(value)}")
-    self.skipped_d += bool(value & D_MASK)
-    self.skipped_g += bool(value & G_MASK)
+    pending, self._pending = self._pending, []
+    values = jax.device_get([flags for _, flags in pending])
+    for (step, _), value in zip(pending, values):
+      value = int(value)
+      if not value:
+        continue
+      if self.policy == "stop":
+        raise NonFiniteError(f"non-finite values (NaN or Inf) at step {step} in {describe(value)}")
+      self.skipped_d += bool(value & D_MASK)
+      self.skipped_g += bool(value & G_MASK)
 
   def counts(self) -> dict[str, int]:
     """{'skipped_d_updates', 'skipped_g_updates'} under policy 'skip', else {}."""
