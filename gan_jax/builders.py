@@ -60,7 +60,7 @@ def make_game(config) -> losses.Game:
 
 
 def make_noise(config) -> NoiseSampler:
-  latent_dim = config.model.latent_dim
+  latent_dim = config.model.get("latent_dim", None)
   if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
     raise ValueError(f"model.latent_dim must be an integer >= 1, got {latent_dim!r}")
   return NoiseSampler((latent_dim,), config.model.get("noise", "normal"))

@@ -1,18 +1,37 @@
 """Saving and restoring a `GANState` with orbax.
 
 A checkpoint holds the state's arrays (a nested dict of arrays, no code) and
-plain JSON metadata: the run's config and the wall time so far. Restoring
-needs a template state built from the same config, and never executes
-anything stored in the checkpoint.
+plain JSON metadata: the run's config, the wall time so far and the SHA-256 of
+the arrays. Restoring needs a template state built from the same config, and
+never executes anything stored in the checkpoint (no pickle anywhere).
+
+Crashes and damage:
+- orbax writes each checkpoint into a temporary directory and renames it when
+  complete, so a process killed mid-save leaves at most a temporary directory,
+  which is ignored and, by the writing `Checkpointer`, removed.
+- Old checkpoints are deleted only after a newer one is complete, by renaming
+  them out of the way first (a kill mid-delete leaves no half checkpoint).
+- `restore` verifies the SHA-256; a truncated or altered checkpoint is skipped
+  with a one-line warning (and, by the writing `Checkpointer`, moved aside to
+  `corrupt-STEP`), falling back to the previous one; when none is left it raises
+  `CheckpointCorruptError`.
+- A failed write (full disk, read-only directory) raises `CheckpointWriteError`
+  naming the step and the cause; earlier checkpoints are untouched.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import Any
+import re
+import shutil
+import sys
+import time
+from typing import Any, Callable
 
 import flax
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from gan_jax.state import GANState
@@ -22,10 +41,19 @@ from gan_jax.state import GANState
 IDENTITY_FIELDS = ("model", "loss", "data", "d_steps", "gradient_penalty_weight", "r1_weight",
                    "clip_value", "ema_decay", "g_optimizer", "d_optimizer", "seed", "recipe",
                    "variant", "augment")
+TRASH = "deleted"  # old checkpoints are renamed here, then removed
 
 
 class CheckpointMismatchError(ValueError):
   """The checkpoint was written by a run with a different model, game or data."""
+
+
+class CheckpointCorruptError(RuntimeError):
+  """No readable, intact checkpoint is left."""
+
+
+class CheckpointWriteError(RuntimeError):
+  """A checkpoint could not be written (full disk, read-only directory, ...)."""
 
 
 def state_arrays(state: GANState) -> dict[str, Any]:
@@ -33,52 +61,212 @@ def state_arrays(state: GANState) -> dict[str, Any]:
   return flax.serialization.to_state_dict(state)
 
 
-class Checkpointer:
-  """Orbax `CheckpointManager` for GAN states in DIR, keeping the newest `max_to_keep`."""
+def arrays_digest(tree) -> str:
+  """SHA-256 over every leaf's path, dtype, shape and bytes, in tree order."""
+  digest = hashlib.sha256()
+  leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(tree))[0]
+  for path, leaf in leaves:
+    leaf = np.ascontiguousarray(np.asarray(leaf))
+    digest.update(f"{jax.tree_util.keystr(path)}|{leaf.dtype.str}|{leaf.shape}|".encode())
+    digest.update(leaf.tobytes())
+  return digest.hexdigest()
 
-  def __init__(self, directory: str, max_to_keep: int = 3, async_save: bool = True):
+
+def _warn(message: str) -> None:
+  print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _first_line(error: BaseException) -> str:
+  text = str(error).strip()
+  return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+class Checkpointer:
+  """Orbax `CheckpointManager` for GAN states in DIR, keeping the newest `max_to_keep`.
+
+  Args:
+    directory: where the step directories go.
+    max_to_keep: complete checkpoints to keep.
+    async_save: write in a background thread (training goes on meanwhile).
+    writable: this process owns the directory: it removes what crashed runs
+      left (temporary and half-deleted directories), moves corrupt checkpoints
+      aside and deletes old ones. Readers (`gan-jax sample`) pass False.
+    warn: fn(message) for one-line warnings; default prints to stderr.
+  """
+
+  def __init__(self, directory: str, max_to_keep: int = 3, async_save: bool = True, *,
+               writable: bool = True, warn: Callable[[str], None] = _warn):
     self.directory = os.path.abspath(directory)
-    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
-                                           enable_async_checkpointing=async_save)
+    self.max_to_keep = max_to_keep
+    self.writable = writable
+    self.warn = warn
+    if writable:
+      try:
+        os.makedirs(self.directory, exist_ok=True)
+      except OSError as error:
+        raise CheckpointWriteError(f"cannot create the checkpoint directory {self.directory}: "
+                                   f"{error.strerror or error}") from None
+      shutil.rmtree(os.path.join(self.directory, TRASH), ignore_errors=True)
+    elif not os.path.isdir(self.directory):
+      raise FileNotFoundError(f"no checkpoint directory {self.directory}")
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=None, create=writable, read_only=not writable,
+        cleanup_tmp_directories=writable, enable_async_checkpointing=async_save)
     self.manager = ocp.CheckpointManager(self.directory, options=options)
+    self._pending: int | None = None  # step of a save that may still be in flight
+    self.failure: CheckpointWriteError | None = None  # the last write that failed
 
   def latest_step(self) -> int | None:
-    return self.manager.latest_step()
+    steps = self.all_steps()
+    return steps[-1] if steps else None
 
   def all_steps(self) -> list[int]:
-    return list(self.manager.all_steps())
+    """Steps of the complete checkpoints on disk, oldest first (temporary directories excluded)."""
+    try:
+      names = os.listdir(self.directory)
+    except FileNotFoundError:
+      return []
+    return sorted(int(name) for name in names
+                  if name.isdigit() and os.path.isdir(os.path.join(self.directory, name)))
 
   def save(self, state: GANState, metadata: dict, *, force: bool = False) -> bool:
-    """Saves the state at its step with JSON `metadata` (e.g. {'config': ..., 'wall_time': ...})."""
+    """Saves the state at its step with JSON `metadata` (e.g. {'config': ..., 'wall_time': ...}).
+
+    Raises `CheckpointWriteError` when this or the previous (background) save failed.
+    """
     step = int(jax.device_get(state.step))
-    if step in self.manager.all_steps():
+    self.wait()
+    if step in self.all_steps():
       return False
-    return self.manager.save(step, force=force, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state_arrays(state)),
-        metadata=ocp.args.JsonSave(metadata)))
+    arrays = state_arrays(state)
+    metadata = {**metadata, "step": step, "sha256": arrays_digest(arrays)}
+    self._pending = step
+    try:
+      return self.manager.save(step, force=force, args=ocp.args.Composite(
+          state=ocp.args.StandardSave(arrays), metadata=ocp.args.JsonSave(metadata)))
+    except Exception as error:
+      self._pending = None
+      raise self._write_error(step, error) from error
+
+  def _write_error(self, step: int, error: BaseException | None) -> CheckpointWriteError:
+    cause = _first_line(error) if error is not None else "it was not committed"
+    if isinstance(error, OSError) and error.strerror:
+      cause = error.strerror
+    elif (code := re.search(r"os_error_code='?(\d+)", str(error))) is not None:
+      cause = os.strerror(int(code.group(1)))  # tensorstore's message for an OSError
+    latest = self.latest_step()
+    kept = (f"the newest complete checkpoint is step {latest}" if latest is not None
+            else "no complete checkpoint exists yet")
+    self.failure = CheckpointWriteError(f"could not write the checkpoint of step {step} in "
+                                        f"{self.directory}: {cause}; {kept}")
+    return self.failure
+
+  def wait(self) -> None:
+    """Waits for a background save; raises `CheckpointWriteError` if it failed, else prunes."""
+    step, self._pending = self._pending, None
+    error = None
+    try:
+      self.manager.wait_until_finished()
+      self.manager.check_for_errors()
+    except Exception as caught:  # the background write failed
+      error = caught
+    if step is not None and (error is not None or step not in self.all_steps()):
+      raise self._write_error(step, error)
+    if self.writable:
+      self._prune()
+
+  def _prune(self) -> None:
+    """Deletes all but the newest `max_to_keep` complete checkpoints (rename, then remove)."""
+    steps = self.all_steps()
+    if not self.max_to_keep or len(steps) <= self.max_to_keep:
+      return
+    trash = os.path.join(self.directory, TRASH)
+    os.makedirs(trash, exist_ok=True)
+    for step in steps[:-self.max_to_keep]:
+      target = os.path.join(trash, f"{step}-{time.time_ns()}")
+      os.rename(os.path.join(self.directory, str(step)), target)
+      shutil.rmtree(target, ignore_errors=True)
+    try:
+      os.rmdir(trash)
+    except OSError:
+      pass
+    self.manager.reload()
 
   def read_metadata(self, step: int | None = None) -> dict:
     step = self.latest_step() if step is None else step
     return self.manager.restore(step, args=ocp.args.Composite(
         metadata=ocp.args.JsonRestore()))["metadata"]
 
-  def restore(self, template: GANState, step: int | None = None) -> tuple[GANState, dict]:
-    """Restores into the structure of `template`; returns (state, metadata)."""
-    step = self.latest_step() if step is None else step
-    if step is None:
+  def restore(self, template: GANState, step: int | None = None, *,
+              check: Callable[[dict], None] | None = None) -> tuple[GANState, dict]:
+    """Restores into the structure of `template`; returns (state, metadata).
+
+    Without `step`, takes the newest checkpoint that reads back intact, warning
+    about (and, when writable, moving aside) each damaged one it passes.
+    `check(metadata)` runs before the arrays are read (e.g. `check_compatible`);
+    its errors propagate. Raises `CheckpointCorruptError` when no intact
+    checkpoint is left, FileNotFoundError when there is none at all.
+    """
+    self.manager.reload()
+    steps = [step] if step is not None else self.all_steps()[::-1]
+    if not steps:
       raise FileNotFoundError(f"no checkpoint in {self.directory}")
+    problems = []
+    for candidate in steps:
+      try:
+        metadata = self.read_metadata(candidate)
+        if not isinstance(metadata, dict):
+          raise ValueError("its metadata is not a JSON object")
+      except Exception as error:
+        problems.append(self._damaged(candidate, f"unreadable metadata ({_first_line(error)})"))
+        continue
+      if check is not None:
+        check(metadata)
+      try:
+        state = self._restore_arrays(template, candidate, metadata)
+      except Exception as error:
+        problems.append(self._damaged(candidate, _first_line(error)))
+        continue
+      return state, metadata
+    raise CheckpointCorruptError(f"no intact checkpoint is left in {self.directory}: "
+                                 f"{'; '.join(problems)}")
+
+  def _restore_arrays(self, template: GANState, step: int, metadata: dict) -> GANState:
     target = jax.tree.map(ocp.utils.to_shape_dtype_struct, state_arrays(template))
     restored = self.manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(target), metadata=ocp.args.JsonRestore()))
-    state = flax.serialization.from_state_dict(template, restored["state"])
-    return state, restored["metadata"]
+        state=ocp.args.StandardRestore(target)))["state"]
+    expected = metadata.get("sha256")
+    if expected is None:
+      self.warn(f"checkpoint at step {step} in {self.directory} has no checksum (written by "
+                f"an older gan_jax); restored unverified")
+    elif arrays_digest(restored) != expected:
+      raise ValueError("its arrays do not match the SHA-256 stored with them (altered or damaged)")
+    return flax.serialization.from_state_dict(template, restored)
 
-  def wait(self):
-    self.manager.wait_until_finished()
+  def _damaged(self, step: int, reason: str) -> str:
+    problem = f"step {step}: {reason}"
+    action = ""
+    if self.writable:
+      aside = os.path.join(self.directory, f"corrupt-{step}-{time.time_ns()}")
+      try:
+        os.rename(os.path.join(self.directory, str(step)), aside)
+        self.manager.reload()
+        action = f"; moved to {os.path.basename(aside)}"
+      except OSError:
+        pass
+    self.warn(f"checkpoint at step {step} in {self.directory} is damaged ({reason}); "
+              f"falling back to an earlier one{action}")
+    return problem
 
   def close(self):
-    self.manager.wait_until_finished()
-    self.manager.close()
+    """Waits for a background save (raising `CheckpointWriteError` if it failed) and closes."""
+    try:
+      self.wait()
+    finally:
+      try:
+        self.manager.close()
+      except Exception:  # an error already reported by wait()
+        pass
 
 
 def check_compatible(saved_config: dict, config: dict) -> None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import logging
 import os
 import sys
+
+from gan_jax import validation
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -21,16 +24,42 @@ class UsageError(ValueError):
   """Bad command-line input: exit status 2."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse, but a bad command line is one line `gan-jax: error: ...` and exit status 2."""
+
+  def error(self, message):
+    raise UsageError(f"{message} (see {self.prog} --help)")
+
+
 def load_config_file(path: str):
   """Imports `path` and returns its get_config()."""
   if not os.path.isfile(path):
     raise UsageError(f"config file {path!r} does not exist")
+  if not path.endswith(".py"):
+    raise UsageError(f"config file {path!r} must be a python file (.py) with get_config()")
   spec = importlib.util.spec_from_file_location("gan_jax_user_config", path)
   module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
+  try:
+    spec.loader.exec_module(module)
+  except Exception as error:
+    raise UsageError(f"config file {path!r} failed to load: {type(error).__name__}: "
+                     f"{_first_line(error)}") from error
   if not hasattr(module, "get_config"):
     raise UsageError(f"config file {path!r} has no get_config() function")
-  return module.get_config()
+  try:
+    config = module.get_config()
+  except Exception as error:
+    raise UsageError(f"get_config() of {path!r} failed: {type(error).__name__}: "
+                     f"{_first_line(error)}") from error
+  if not hasattr(config, "keys"):
+    raise UsageError(f"get_config() of {path!r} must return an ml_collections.ConfigDict, "
+                     f"got {type(config).__name__}")
+  return config
+
+
+def _first_line(error: BaseException) -> str:
+  text = str(error).strip()
+  return text.splitlines()[0] if text else type(error).__name__
 
 
 TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
@@ -57,15 +86,17 @@ def apply_overrides(config, overrides: list[str]):
     *parents, leaf = dotted.split(".")
     node = config
     for name in parents:
-      if name not in node:
-        raise UsageError(f"config has no field {dotted!r} (no {name!r})")
+      if name not in node or not hasattr(node[name], "keys"):
+        raise UsageError(f"config has no field {dotted!r} (no section {name!r})")
       node = node[name]
     value = _parse_value(text)
     if leaf not in node:
-      if parents and parents[-1] in ("generator", "discriminator"):
-        node[leaf] = value  # free-form model options
+      known = validation.known_fields(parents)
+      if known is None or leaf in known:
+        node[leaf] = value  # free-form options, or an optional field the file leaves out
         continue
-      raise UsageError(f"config has no field {dotted!r}; known fields here: {', '.join(sorted(node.keys()))}")
+      raise UsageError(f"config has no field {dotted!r}; known fields here: "
+                       f"{', '.join(sorted(set(node.keys()) | set(known)))}")
     current = node[leaf]
     if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
       value = float(value)
@@ -79,6 +110,8 @@ def apply_overrides(config, overrides: list[str]):
 
 
 def _train(args, overrides):
+  if args.eval_every < 0:
+    raise UsageError(f"--eval-every must be >= 0 (0: never), got {args.eval_every}")
   from gan_jax import train
   config = apply_overrides(load_config_file(args.config), overrides)
   hook = None
@@ -102,6 +135,13 @@ def _sample(args, overrides):
     raise UsageError(f"sample takes no config overrides, got {overrides[0]!r}")
   if args.num < 1:
     raise UsageError(f"--num must be >= 1, got {args.num}")
+  if args.seed < 0:
+    raise UsageError(f"--seed must be >= 0, got {args.seed}")
+  if not args.out.endswith(".npz"):
+    raise UsageError(f"--out must name an .npz file, got {args.out!r}")
+  out_dir = os.path.dirname(os.path.abspath(args.out))
+  if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+    raise UsageError(f"--out {args.out!r} cannot be written: {out_dir} is not a directory")
   import numpy as np
   from gan_jax import recipes, train
   config, source, state = train.load_run(args.workdir)
@@ -116,7 +156,6 @@ def _sample(args, overrides):
   elif recipe.needs_labels:
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
   samples = train.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
-  out_dir = os.path.dirname(os.path.abspath(args.out))
   os.makedirs(out_dir, exist_ok=True)
   np.savez(args.out, samples=samples)
   print(f"wrote {args.num} samples of shape {samples.shape[1:]} to {args.out}")
@@ -140,7 +179,7 @@ def _evaluate(args, overrides):
 
 
 def build_parser() -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(prog="gan-jax", description="Functional GANs on JAX/Flax.")
+  parser = ArgumentParser(prog="gan-jax", description="Functional GANs on JAX/Flax.")
   parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
   commands = parser.add_subparsers(dest="command", required=True)
   train = commands.add_parser("train", help="train a GAN from a config file")
@@ -178,17 +217,35 @@ def main(argv: list[str] | None = None) -> int:
   parser = build_parser()
   known = [a for a in argv if not a.startswith("--config.")]
   overrides = [a for a in argv if a.startswith("--config.")]
-  args = parser.parse_args(known)
+  debug = "--debug" in known
+  if not debug:  # orbax logs failed background writes with tracebacks; we report them in one line
+    logging.getLogger("absl").setLevel(logging.CRITICAL)
+    for name in ("concurrent.futures", "asyncio"):
+      logging.getLogger(name).setLevel(logging.CRITICAL)
   try:
+    args = parser.parse_args(known)
     return args.run(args, overrides)
   except Exception as error:  # one line unless --debug
-    if args.debug:
+    if debug:
       raise
-    from gan_jax.checkpoint import CheckpointMismatchError
-    usage = isinstance(error, (UsageError, ValueError, TypeError, FileNotFoundError,
-                               CheckpointMismatchError))
-    print(f"gan-jax: error: {error}", file=sys.stderr)
-    return EXIT_USAGE if usage else EXIT_FAILURE
+    print(f"gan-jax: error: {error_line(error)}", file=sys.stderr)
+    return exit_status(error)
+
+
+def exit_status(error: BaseException) -> int:
+  """2 for bad input (usage, config, data, an incompatible checkpoint), 1 for runtime failures."""
+  from gan_jax.checkpoint import CheckpointMismatchError
+  usage = isinstance(error, (UsageError, ValueError, TypeError, FileNotFoundError,
+                             NotADirectoryError, CheckpointMismatchError))
+  return EXIT_USAGE if usage else EXIT_FAILURE
+
+
+def error_line(error: BaseException) -> str:
+  """The error as one line: its first line, or its type when it has no message."""
+  line = _first_line(error)
+  if len(str(error).strip().splitlines()) > 1:
+    line += " (--debug shows the rest)"
+  return line
 
 
 if __name__ == "__main__":

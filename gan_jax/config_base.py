@@ -40,6 +40,7 @@ def base() -> ml_collections.ConfigDict:
   config.ema_decay = 0.0  # generator EMA; sampling uses it when > 0
   config.parallel = "none"  # or "pmap" / "shard_map": all local devices share batch_size
   config.steps_per_call = 1  # train steps fused into one compiled call (pays for small models)
+  config.nonfinite = "stop"  # NaN/Inf in a loss, gradient or parameters: "stop", or "skip" the update
   config.log_every = 100
   config.sample_every = 1000
   config.checkpoint_every = 1000

@@ -31,7 +31,10 @@ class MetricWriter:
     record = {"step": int(step), "wall_time": round(self.elapsed(), 3)}
     record.update({k: (float(v) if math.isfinite(float(v)) else str(float(v)))
                    for k, v in sorted(metrics.items())})
-    self._jsonl.write(json.dumps(record) + "\n")
+    try:
+      self._jsonl.write(json.dumps(record) + "\n")
+    except OSError as error:
+      raise OSError(error.errno, error.strerror, self.path) from None
     values = [summary_pb2.Summary.Value(tag=k, simple_value=float(v))
               for k, v in sorted(metrics.items())]
     self._tb.add_event(event_pb2.Event(wall_time=time.time(), step=int(step),
@@ -48,13 +51,26 @@ class MetricWriter:
 
 
 def read_metrics(workdir: str) -> list[dict]:
-  """The records of DIR/metrics.jsonl, in order."""
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    return [json.loads(line) for line in f if line.strip()]
+  """The records of DIR/metrics.jsonl, in order.
+
+  A last line cut short (a run killed while writing it) is left out.
+  """
+  path = os.path.join(workdir, "metrics.jsonl")
+  with open(path) as f:
+    lines = [line for line in f.read().split("\n") if line.strip()]
+  records = []
+  for number, line in enumerate(lines, 1):
+    try:
+      records.append(json.loads(line))
+    except json.JSONDecodeError:
+      if number < len(lines):
+        raise ValueError(f"{path} line {number} is not a JSON record") from None
+  return records
 
 
 def truncate_metrics(workdir: str, last_step: int) -> None:
-  """Drops records after `last_step`, so a resumed run does not log a step twice."""
+  """Drops records after `last_step` (and a cut-off last line), so a resumed run does
+  not log a step twice."""
   path = os.path.join(workdir, "metrics.jsonl")
   if not os.path.exists(path):
     return

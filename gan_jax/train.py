@@ -24,7 +24,8 @@ import numpy as np
 from jax import lax
 from tqdm.auto import tqdm
 
-from gan_jax import checkpoint, data, diagnostics, distributed, parallel, plotting, recipes, steps
+from gan_jax import (checkpoint, data, diagnostics, distributed, guards, parallel, plotting, recipes,
+                     steps, validation)
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.state import GANState, step_key
 
@@ -94,11 +95,12 @@ def make_parallel_train_step(source: data.DataSource, config,
   recipe = recipe or recipes.recipe_of(config)
   mode = config.get("parallel", "none")
   local_batch = parallel.local_batch_size(config.batch_size, mode)
+  train_step = guards.guard_train_step(recipe.train_step, config.get("nonfinite", "stop"))
   if streams(config):
-    step = functools.partial(streamed_train_step, train_step=recipe.train_step)
+    step = functools.partial(streamed_train_step, train_step=train_step)
     return parallel.make_parallel_step(step, mode, global_batch=config.batch_size, shard_data=True)
   step = functools.partial(sampled_train_step, sample=source.sample, local_batch=local_batch,
-                           train_step=recipe.train_step)
+                           train_step=train_step)
   step = fuse_steps(step, config.get("steps_per_call", 1))
   return parallel.make_parallel_step(step, mode, global_batch=config.batch_size)
 
@@ -126,28 +128,37 @@ def config_to_dict(config) -> dict:
 
 
 def validate_config(config) -> None:
-  """Checks the fields every config has; raises one-line ValueErrors."""
-  for name in ("seed", "num_steps", "batch_size"):
-    if name not in config:
-      raise ValueError(f"config has no field {name!r}; every config needs seed, num_steps, batch_size")
-    value = config[name]
-    if not isinstance(value, int) or isinstance(value, bool):
-      raise ValueError(f"config.{name} must be an integer, got {value!r}")
-  if config.num_steps < 1:
-    raise ValueError(f"config.num_steps must be >= 1, got {config.num_steps}")
-  if config.batch_size < 1:
-    raise ValueError(f"config.batch_size must be >= 1, got {config.batch_size}")
-  fused = config.get("steps_per_call", 1)
-  if not isinstance(fused, int) or isinstance(fused, bool) or fused < 1:
-    raise ValueError(f"config.steps_per_call must be an integer >= 1, got {fused!r}")
-  for name in ("log_every", "sample_every", "checkpoint_every", "num_steps"):
-    value = config.get(name, 1)
-    if not isinstance(value, int) or value < 1:
-      raise ValueError(f"config.{name} must be an integer >= 1, got {value!r}")
-    if value % fused:
-      raise ValueError(f"config.{name}={value} must be a multiple of steps_per_call={fused}")
-  if fused > 1 and config.get("data", {}).get("pipeline", "device") == "host":
-    raise ValueError("config.steps_per_call > 1 needs data.pipeline='device' (the dataset on the device)")
+  """Checks every field of a run's config (`gan_jax.validation`); raises one-line ValueErrors."""
+  validation.validate_config(config)
+
+
+class WorkdirError(ValueError):
+  """The workdir cannot be created or written (found before training)."""
+
+
+class WorkdirWriteError(RuntimeError):
+  """Writing logs or pictures into the workdir failed during training (full disk, ...)."""
+
+
+def check_workdir(workdir: str) -> None:
+  """Creates `workdir` and writes a probe file in it; raises `WorkdirError` when it cannot."""
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, f".write-test-{os.getpid()}")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as error:
+    raise WorkdirError(f"workdir {workdir!r} cannot be written: {error.strerror or error}; "
+                       f"give a writable --workdir") from None
+
+
+def write_json_atomically(path: str, value) -> None:
+  """Writes JSON to path.tmp, then renames it over `path` (never a half-written file)."""
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(value, f, indent=2, sort_keys=True)
+  os.replace(tmp, path)
 
 
 def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
@@ -172,6 +183,13 @@ def save_sample_picture(state: GANState, source: data.DataSource, path: str, num
 
   For recipes that need labels, the grid cycles through the classes.
   """
+  try:
+    _save_sample_picture(state, source, path, num_images, recipe)
+  except OSError as error:  # image writers often leave out the file name
+    raise OSError(error.errno, error.strerror or str(error), path) from None
+
+
+def _save_sample_picture(state, source, path, num_images, recipe):
   labels = (np.arange(num_images) % max(source.num_classes, 1)) if recipe.needs_labels else None
   if source.kind == "image":
     plotting.save_image_grid(draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels),
@@ -190,38 +208,67 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
                        step_hook=None) -> GANState:
   """Trains a GAN as `config` says, writing logs, pictures and checkpoints into `workdir`.
 
-  Resumes from the newest checkpoint in `workdir/checkpoints` when there is one;
-  a resumed run continues bit-exactly. Ctrl-C or SIGTERM saves a checkpoint and stops.
+  Resumes from the newest intact checkpoint in `workdir/checkpoints` when there
+  is one; a resumed run continues bit-exactly. Ctrl-C or SIGTERM saves a
+  checkpoint and stops. Every config field, the data and the models' shapes are
+  checked before anything is compiled (`gan_jax.validation`). A NaN or Inf in a
+  loss, gradient or parameter stops the run with `guards.NonFiniteError`
+  without saving it (config.nonfinite = 'stop', the default) or skips that
+  player's update and counts it ('skip').
   `step_hook(step, state, source)`, when given, runs on the host after every
   step (e.g. `gan_jax.evaluate.PeriodicEvaluator`); it must not change the state.
   Returns the final state.
   """
-  validate_config(config)
+  validation.validate_config(config)
   if distributed.initialize_from_config(config):
     raise NotImplementedError("train_and_evaluate writes logs and checkpoints from one process; "
                               "with several, run parallel.make_parallel_step in your own loop")
+  check_workdir(workdir)
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
+  validation.validate_models(config, source.data_shape, recipe)
   runner = make_parallel_train_step(source, config, recipe)
   axis_name = None if runner.mode == "none" else parallel.AXIS_NAME
   state = recipe.create_state(config, source.data_shape, axis_name=axis_name)
-  os.makedirs(workdir, exist_ok=True)
   config_dict = config_to_dict(config)
   checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
                                          max_to_keep=config.get("keep_checkpoints", 3))
-  wall_time = 0.0
-  if checkpointer.latest_step() is not None:
-    saved = checkpointer.read_metadata()
-    checkpoint.check_compatible(saved["config"], config_dict)
-    state, metadata = checkpointer.restore(state)
-    wall_time = metadata.get("wall_time", 0.0)
+  try:
+    return _run(config, workdir, config_dict, checkpointer, runner, source, recipe, state,
+                progress, step_hook)
+  except guards.NonFiniteError as error:
+    latest = checkpointer.latest_step()
+    kept = f"the newest checkpoint is step {latest}" if latest is not None else "no checkpoint"
+    raise guards.NonFiniteError(
+        f"{error}; stopped without saving it ({kept}); config.nonfinite='skip' skips such "
+        f"updates instead") from None
+  except OSError as error:
+    if checkpointer.failure is not None:  # a background checkpoint write failed first
+      raise checkpointer.failure from None
+    latest = checkpointer.latest_step()
+    kept = (f"the newest complete checkpoint is step {latest}" if latest is not None
+            else "no checkpoint was written")
+    raise WorkdirWriteError(f"writing into {workdir} failed: {error.strerror or error}"
+                            f"{f' ({error.filename})' if error.filename else ''}; {kept}") from None
+
+
+def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, state, progress,
+         step_hook) -> GANState:
+  """The loop of `train_and_evaluate` from the restored (or initial) state."""
+  resumed = {}
+  if checkpointer.all_steps():
+    state, resumed = checkpointer.restore(
+        state, check=lambda saved: checkpoint.check_compatible(saved.get("config", {}),
+                                                               config_dict))
   start = int(state.step)
   truncate_metrics(workdir, start)
-  with open(os.path.join(workdir, "config.json"), "w") as f:
-    json.dump(config_dict, f, indent=2, sort_keys=True)
+  write_json_atomically(os.path.join(workdir, "config.json"), config_dict)
   os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+  monitor = guards.NonFiniteMonitor(config.get("nonfinite", "stop"),
+                                    resumed.get("skipped_d_updates", 0),
+                                    resumed.get("skipped_g_updates", 0))
 
-  writer = MetricWriter(workdir, start_wall_time=wall_time)
+  writer = MetricWriter(workdir, start_wall_time=resumed.get("wall_time", 0.0))
   batches = None
   if streams(config):
     batches = make_host_pipeline(source, config, state.key).iterate(start)
@@ -233,7 +280,8 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
 
   def save_checkpoint(placed, force=False):
     checkpointer.save(runner.get_state(placed), {"config": config_dict,
-                                                 "wall_time": writer.elapsed()}, force=force)
+                                                 "wall_time": writer.elapsed(),
+                                                 **monitor.counts()}, force=force)
 
   def request_stop(signum, frame):
     raise _StopRequested(signal.Signals(signum).name)
@@ -241,40 +289,58 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
   previous_handler = signal.signal(signal.SIGTERM, request_stop) if _main_thread() else None
   bar = tqdm(total=config.num_steps, initial=start, disable=not progress, unit="step",
              dynamic_ncols=True)
+  finished = False
   records, thresholds = [], diagnostics.Thresholds(**config.get("diagnostics", {}))
+  fused = config.get("steps_per_call", 1)
   try:
-    fused = config.get("steps_per_call", 1)
-    for step in range(start + fused, config.num_steps + 1, fused):
-      placed, metrics = runner.step_fn(placed, next_data())
-      if fused > 1:
-        metrics = jax.tree.map(lambda m: m[-1], metrics)  # the chunk's last step
-      bar.update(fused)
-      if step % config.log_every == 0 or step == config.num_steps:
-        record = writer.write(step, jax.device_get(metrics))
-        records.append(record)
-        for line in diagnostics.new_warnings(records, thresholds):
-          bar.write(line)
-        bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
-      if step % config.sample_every == 0 or step == config.num_steps:
-        save_sample_picture(runner.get_state(placed), source,
-                            os.path.join(workdir, "samples", f"step_{step:07d}.png"),
-                            config.get("num_sample_images", 64), recipe)
-      if step % config.checkpoint_every == 0:
-        save_checkpoint(placed)
-      if step_hook is not None:
-        step_hook(step, runner.get_state(placed), source)
-    save_checkpoint(placed, force=True)
-  except (KeyboardInterrupt, _StopRequested) as stop:
-    stopped_at = int(jax.device_get(runner.get_state(placed).step))
-    bar.write(f"stopping at step {stopped_at} ({type(stop).__name__} {stop}); saving a checkpoint")
-    save_checkpoint(placed, force=True)
-    raise
+    try:
+      for step in range(start + fused, config.num_steps + 1, fused):
+        placed, metrics = runner.step_fn(placed, next_data())
+        metrics = dict(metrics)
+        monitor.push(step, metrics.pop(guards.FLAGS_KEY))  # (fused,) flags when fused > 1
+        if fused > 1:
+          metrics = jax.tree.map(lambda m: m[-1], metrics)  # the chunk's last step
+        bar.update(fused)
+        logs = step % config.log_every == 0 or step == config.num_steps
+        samples = step % config.sample_every == 0 or step == config.num_steps
+        saves = step % config.checkpoint_every == 0
+        if logs or samples or saves or step_hook is not None:
+          monitor.settle()  # nothing of a non-finite step is written
+        if logs:
+          record = writer.write(step, {**jax.device_get(metrics), **monitor.counts()})
+          records.append(record)
+          for line in diagnostics.new_warnings(records, thresholds):
+            bar.write(line)
+          bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
+        if samples:
+          save_sample_picture(runner.get_state(placed), source,
+                              os.path.join(workdir, "samples", f"step_{step:07d}.png"),
+                              config.get("num_sample_images", 64), recipe)
+        if saves:
+          save_checkpoint(placed)
+        if step_hook is not None:
+          step_hook(step, runner.get_state(placed), source)
+      monitor.settle()
+      save_checkpoint(placed, force=True)
+      checkpointer.wait()
+    except (KeyboardInterrupt, _StopRequested) as stop:
+      monitor.settle()
+      stopped_at = int(jax.device_get(runner.get_state(placed).step))
+      bar.write(f"stopping at step {stopped_at} ({type(stop).__name__} {stop}); saving a checkpoint")
+      save_checkpoint(placed, force=True)
+      checkpointer.wait()
+      raise
+    finished = True
   finally:
     bar.close()
     if batches is not None:
       batches.close()
     writer.close()
-    checkpointer.close()
+    try:
+      checkpointer.close()
+    except checkpoint.CheckpointWriteError:
+      if finished:
+        raise  # else an error is already on its way
     if previous_handler is not None:
       signal.signal(signal.SIGTERM, previous_handler)
   return runner.get_state(placed)
@@ -295,7 +361,8 @@ def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSourc
     config = ml_collections.ConfigDict(json.load(f))
   source = data.make_data_source(config)
   template = recipes.recipe_of(config).create_state(config, source.data_shape)
-  checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False)
+  checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False,
+                                         writable=False)
   try:
     state, _ = checkpointer.restore(template, step)
   finally:

@@ -89,6 +89,9 @@ def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> Da
   if images.dtype != np.uint8:
     if not np.issubdtype(images.dtype, np.floating):
       raise ValueError(f"images of {name} must be uint8 or float in [-1, 1], got {images.dtype}")
+    if not np.all(np.isfinite(images)):
+      raise ValueError(f"float images of {name} must be finite, got NaN or Inf in "
+                       f"{int(np.sum(~np.isfinite(images)))} values")
     low, high = float(images.min()), float(images.max())
     if low < -1.0 or high > 1.0:
       raise ValueError(f"float images of {name} must lie in [-1, 1], got [{low:.3g}, {high:.3g}]")
@@ -98,6 +101,9 @@ def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> Da
   if labels is not None:
     if labels.shape != (len(images),):
       raise ValueError(f"labels of {name} must be ({len(images)},), got {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
+      raise ValueError(f"labels of {name} must be integers >= 0, got dtype {labels.dtype} "
+                       f"and minimum {labels.min()}")
     arrays["label"] = labels.astype(np.int32)
     num_classes = int(labels.max()) + 1
   return DataSource(name, "image", tuple(images.shape[1:]), arrays, sample_arrays,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import zipfile
 
 import numpy as np
 
@@ -16,8 +17,11 @@ IDX_SPLIT_PREFIX = {"train": "train", "test": "t10k"}
 def read_idx(path: str) -> np.ndarray:
   """Reads one idx file (optionally .gz) into an array of its stored shape and dtype."""
   opener = gzip.open if path.endswith(".gz") else open
-  with opener(path, "rb") as f:
-    data = f.read()
+  try:
+    with opener(path, "rb") as f:
+      data = f.read()
+  except (EOFError, gzip.BadGzipFile, IsADirectoryError) as error:
+    raise ValueError(f"{path} is not a readable idx file: {error}") from None
   if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_DTYPES:
     raise ValueError(f"{path} is not an idx file (bad magic number {data[:4].hex()})")
   ndim = data[3]
@@ -61,11 +65,20 @@ def load_npz(path: str, image_key: str = "x", label_key: str = "label"):
   """Images (N, H, W, C) and labels (N,) or None from an .npz file."""
   if not os.path.exists(path):
     raise FileNotFoundError(f"npz file {path} does not exist")
-  with np.load(path, allow_pickle=False) as arrays:
-    if image_key not in arrays:
-      raise ValueError(f"{path} has no array {image_key!r}; it has: {', '.join(arrays.files)}")
-    images = arrays[image_key]
-    labels = arrays[label_key].astype(np.int32) if label_key in arrays else None
+  try:
+    with np.load(path, allow_pickle=False) as arrays:
+      if not hasattr(arrays, "files"):
+        raise ValueError("it holds a single array, not named arrays")
+      if image_key not in arrays:
+        raise ValueError(f"{path} has no array {image_key!r}; it has: {', '.join(arrays.files)}")
+      images = arrays[image_key]
+      labels = arrays[label_key] if label_key in arrays else None
+  except ValueError as error:
+    if str(error).startswith(path):
+      raise
+    raise ValueError(f"{path} is not a readable .npz file of arrays: {error}") from None
+  except (OSError, EOFError, zipfile.BadZipFile) as error:
+    raise ValueError(f"{path} is not a readable .npz file of arrays: {error}") from None
   if images.ndim == 3:
     images = images[..., None]
   if images.ndim != 4:

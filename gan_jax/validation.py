@@ -1,0 +1,357 @@
+"""Checking a config before anything is built or compiled.
+
+`validate_config(config, num_devices)` checks every field of a run's config
+against the table `FIELDS` (and the nested tables of `data`, `model` and the
+optimizers): unknown names, wrong types and out-of-range values each raise a
+one-line `ValueError` naming the field, the bad value and what is accepted.
+`validate_models(config, data_shape, recipe)` then checks, by shape evaluation
+only (`jax.eval_shape`, nothing compiled), that the models can take and
+produce data of the dataset's shape.
+
+A variant that adds top-level config fields declares them with
+`register_fields({'name': check, ...})`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+# A check is fn(value, name) that raises a one-line ValueError when `value` is
+# not acceptable for the field `name` (e.g. 'config.model.latent_dim').
+Check = Callable[[Any, str], None]
+
+NONFINITE_POLICIES = ("stop", "skip")
+
+
+def _is_int(value) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_section(value) -> bool:
+  return hasattr(value, "keys") and hasattr(value, "get")
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Check:
+  """An int (not a bool) in [minimum, maximum]."""
+  def check(value, name):
+    if not _is_int(value):
+      raise ValueError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+      raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+      raise ValueError(f"{name} must be <= {maximum}, got {value}")
+  return check
+
+
+def number(minimum: float | None = None, below: float | None = None,
+           above: float | None = None) -> Check:
+  """A finite int or float, >= minimum, < below, > above (each when given)."""
+  def check(value, name):
+    if not _is_number(value) or not math.isfinite(value):
+      raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+      raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if above is not None and value <= above:
+      raise ValueError(f"{name} must be > {above}, got {value!r}")
+    if below is not None and value >= below:
+      raise ValueError(f"{name} must be < {below}, got {value!r}")
+  return check
+
+
+def boolean(value, name):
+  if not isinstance(value, bool):
+    raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def string(value, name):
+  if not isinstance(value, str):
+    raise ValueError(f"{name} must be a string, got {value!r}")
+
+
+def optional_string(value, name):
+  if value is not None:
+    string(value, name)
+
+
+def one_of(label: str | None, choices: Callable[[], Any]) -> Check:
+  """A name among `choices()`; the message reads "<label> 'x' is unknown; accepted: ... (field)"."""
+  def check(value, name):
+    accepted = list(choices())
+    if not isinstance(value, str) or value not in accepted:
+      where = "" if label is None else f" ({name})"
+      raise ValueError(f"{label or name} {value!r} is unknown; accepted: "
+                       f"{', '.join(accepted)}{where}")
+  return check
+
+
+def options(value, name):
+  """Free-form keyword options (checked when the object is built)."""
+  if not _is_section(value):
+    raise ValueError(f"{name} must be a dict of options, got {value!r}")
+
+
+def section(fields: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
+  """A nested ConfigDict whose fields are all in `fields`."""
+  def check(value, name):
+    if not _is_section(value):
+      raise ValueError(f"{name} must be a ConfigDict, got {value!r}")
+    check_fields(value, fields, name, required)
+  return check
+
+
+def check_fields(config, fields: dict[str, Check], prefix: str, required=()) -> None:
+  """Checks each field of `config` with its check in `fields`; unknown or missing ones raise."""
+  for key in config.keys():
+    if key not in fields:
+      dotted = f"{prefix}.{key}"[len("config."):]
+      here = " here" if prefix != "config" else ""
+      raise ValueError(f"config has no field {dotted!r}; known fields{here}: "
+                       f"{', '.join(sorted(fields))}")
+  for key in required:
+    if key not in config:
+      raise ValueError(f"{prefix}.{key} is missing; required fields: {', '.join(required)}")
+  for key in config.keys():
+    fields[key](config[key], f"{prefix}.{key}")
+
+
+# --- The tables --------------------------------------------------------------
+
+def _toy_names():
+  from gan_jax.data import toy
+  return toy.TOY_DISTRIBUTIONS
+
+
+def _sources():
+  from gan_jax import data
+  return data.SOURCES
+
+
+def _pipelines():
+  from gan_jax import data
+  return data.PIPELINES
+
+
+def _splits():
+  from gan_jax.data import files
+  return files.IDX_SPLIT_PREFIX
+
+
+def _check_data(value, name):
+  section(DATA_FIELDS)(value, name)
+  source = value.get("source", "toy")
+  if source == "toy":
+    one_of("toy dataset", _toy_names)(value.get("name", "ring8"), f"{name}.name")
+    if value.get("pipeline", "device") == "host":
+      raise ValueError(f"{name}.pipeline 'host' needs rows to read; toy data is sampled in "
+                       f"closed form: use 'device'")
+  if source == "idx":
+    one_of("split", _splits)(value.get("split", "train"), f"{name}.split")
+  if source == "npz" and not value.get("path"):
+    raise ValueError(f"{name}.path must name an .npz file for source 'npz', got "
+                     f"{value.get('path')!r}")
+
+
+DATA_FIELDS: dict[str, Check] = {
+    "source": one_of("data source", _sources),
+    "name": string,
+    "path": string,
+    "split": string,
+    "pipeline": one_of("data pipeline", _pipelines),
+    "data_dir": optional_string,
+    # image-to-image tasks (gan_jax.data.paired), checked where the task is built
+    "task": string,
+    "scale": integer(1),
+    "mask": string,
+    "domains": lambda value, name: None,
+}
+
+
+def _models():
+  from gan_jax import models
+  return models.MODEL_BUILDERS
+
+
+def _noises():
+  from gan_jax.state import NOISE_DISTRIBUTIONS
+  return NOISE_DISTRIBUTIONS
+
+
+def _latent_dim(value, name):
+  if not _is_int(value) or value < 1:
+    raise ValueError(f"model.latent_dim must be an integer >= 1, got {value!r}")
+
+
+MODEL_FIELDS: dict[str, Check] = {
+    "name": one_of("model", _models),
+    "latent_dim": _latent_dim,
+    "noise": one_of("noise distribution", _noises),
+    "generator": options,
+    "discriminator": options,
+}
+
+
+def _optimizers():
+  from gan_jax import builders
+  return builders.OPTIMIZERS
+
+
+def _learning_rate(value, name):
+  if not _is_number(value) or not math.isfinite(value) or value < 0:
+    raise ValueError(f"{name} must be a number > 0, or 0 to freeze the player, got {value!r}")
+
+
+# Options of the optax optimizers with a known range; others are passed through
+# and checked when the optimizer is built.
+OPTIMIZER_FIELDS: dict[str, Check] = {
+    "learning_rate": _learning_rate,
+    "b1": number(minimum=0.0, below=1.0),
+    "b2": number(minimum=0.0, below=1.0),
+    "eps": number(minimum=0.0),
+    "weight_decay": number(minimum=0.0),
+    "decay": number(minimum=0.0, below=1.0),
+    "momentum": lambda v, n: None if v is None else number(minimum=0.0, below=1.0)(v, n),
+    "nesterov": boolean,
+    "centered": boolean,
+}
+
+
+def _check_optimizer(value, name):
+  if not _is_section(value):
+    raise ValueError(f"{name} must be a ConfigDict like {{'name': 'adam', 'learning_rate': 2e-4}}, "
+                     f"got {value!r}")
+  player = name.rsplit(".", 1)[-1]
+  one_of(f"{player} name", _optimizers)(value.get("name", "adam"), f"{name}.name")
+  if "learning_rate" not in value:
+    raise ValueError(f"{name}.learning_rate is missing; give a number > 0 (0 freezes the player)")
+  for key in value.keys():
+    if key in OPTIMIZER_FIELDS:
+      OPTIMIZER_FIELDS[key](value[key], f"{name}.{key}")
+  from gan_jax import builders
+  builders.make_optimizer(value, player)  # unknown options of the named optimizer
+
+
+def _recipes():
+  from gan_jax import recipes
+  recipes.get_recipe("gan")  # imports the variant modules
+  return sorted(recipes.RECIPES)
+
+
+def _losses():
+  from gan_jax import losses
+  return losses.LOSSES
+
+
+def _parallel_modes():
+  from gan_jax import parallel
+  return parallel.PARALLEL_MODES
+
+
+DISTRIBUTED_FIELDS: dict[str, Check] = {
+    "coordinator_address": optional_string,
+    "num_processes": lambda v, n: None if v is None else integer(1)(v, n),
+    "process_id": lambda v, n: None if v is None else integer(0)(v, n),
+}
+
+FIELDS: dict[str, Check] = {
+    "seed": integer(0, 2 ** 32 - 1),
+    "num_steps": integer(1),
+    "batch_size": integer(1),
+    "data": _check_data,
+    "model": section(MODEL_FIELDS, required=("name",)),
+    "loss": one_of("loss", _losses),
+    "d_steps": integer(1),
+    "gradient_penalty_weight": number(minimum=0.0),
+    "r1_weight": number(minimum=0.0),
+    "clip_value": number(minimum=0.0),
+    "reuse_fakes": boolean,
+    "g_optimizer": _check_optimizer,
+    "d_optimizer": _check_optimizer,
+    "ema_decay": number(minimum=0.0, below=1.0),
+    "parallel": one_of(None, _parallel_modes),
+    "recipe": one_of("recipe", _recipes),
+    "variant": options,  # the recipe's own options, checked when its state is built
+    "augment": string,  # DiffAugment policy, checked by gan_jax.augment
+    "diagnostics": options,  # gan_jax.diagnostics.Thresholds
+    "steps_per_call": integer(1),
+    "log_every": integer(1),
+    "sample_every": integer(1),
+    "checkpoint_every": integer(1),
+    "keep_checkpoints": integer(1),
+    "num_sample_images": integer(1, 10000),
+    "nonfinite": one_of(None, lambda: NONFINITE_POLICIES),
+    "distributed": section(DISTRIBUTED_FIELDS),
+}
+REQUIRED = ("seed", "num_steps", "batch_size", "data", "model", "loss", "g_optimizer",
+            "d_optimizer")
+
+
+def known_fields(parents: list[str]) -> dict[str, Check] | None:
+  """The table of fields a config section may hold (e.g. ['data']), None when free-form."""
+  tables = {(): FIELDS, ("data",): DATA_FIELDS, ("model",): MODEL_FIELDS,
+            ("distributed",): DISTRIBUTED_FIELDS}
+  return tables.get(tuple(parents), None)
+
+
+def register_fields(fields: dict[str, Check]) -> None:
+  """Adds top-level config fields (a variant's own options) with their checks."""
+  FIELDS.update(fields)
+
+
+def validate_config(config, num_devices: int | None = None) -> None:
+  """Checks every field of a run's config; raises a one-line ValueError at the first bad one.
+
+  Args:
+    config: the run's ConfigDict.
+    num_devices: devices sharing the global batch; default: those of config.parallel.
+  """
+  if not _is_section(config):
+    raise ValueError(f"a config must be an ml_collections.ConfigDict, got {type(config).__name__}")
+  for name in ("seed", "num_steps", "batch_size"):
+    if name not in config:
+      raise ValueError(f"config has no field {name!r}; every config needs seed, num_steps, batch_size")
+  check_fields(config, FIELDS, "config", REQUIRED)
+  if num_devices is None:
+    from gan_jax import parallel
+    num_devices = parallel.num_devices(config.get("parallel", "none"))
+  fused = config.get("steps_per_call", 1)
+  for name in ("num_steps", "log_every", "sample_every", "checkpoint_every"):
+    value = config.get(name, 1)
+    if value % fused:
+      raise ValueError(f"config.{name}={value} must be a multiple of steps_per_call={fused}")
+  if fused > 1 and config.data.get("pipeline", "device") == "host":
+    raise ValueError("config.steps_per_call > 1 needs data.pipeline='device' (the dataset on the device)")
+  if config.batch_size % num_devices:
+    raise ValueError(f"config.batch_size {config.batch_size} (the global batch) must be divisible "
+                     f"by the {num_devices} devices of parallel={config.get('parallel', 'none')!r}")
+
+
+def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
+  """Checks by shape evaluation (nothing runs or compiles) that the models fit `data_shape`.
+
+  The generator must produce (B, *data_shape) and the discriminator (B,) logits.
+  """
+  from gan_jax import recipes
+  recipe = recipe or recipes.recipe_of(config)
+  model = config.model.name
+  try:
+    state = jax.eval_shape(lambda: recipe.create_state(config, tuple(data_shape)))
+    z = jax.ShapeDtypeStruct((2,) + state.noise.latent_shape, jnp.float32)
+    labels = jax.ShapeDtypeStruct((2,), jnp.int32) if recipe.needs_labels else None
+    fake = jax.eval_shape(lambda s, z, y: recipe.sample(s, z, y), state, z, labels)
+  except ValueError:
+    raise  # our own one-line messages, e.g. an unsupported DCGAN image shape
+  except Exception as error:  # shape errors from the layers
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    raise ValueError(f"model {model!r} cannot work on data of shape {tuple(data_shape)}: "
+                     f"{first}") from None
+  if tuple(fake.shape[1:]) != tuple(data_shape):
+    raise ValueError(f"model {model!r} generates samples of shape {tuple(fake.shape[1:])} but the "
+                     f"data has shape {tuple(data_shape)}")

@@ -1,0 +1,227 @@
+"""Damaged checkpoints and failing disks: detected, reported in one line, earlier files intact."""
+
+import errno
+import json
+import os
+import pickle
+import subprocess
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+from gan_jax import checkpoint, cli, train
+from tests.conftest import CONFIG_DIR, ROOT
+
+RING = os.path.join(CONFIG_DIR, "ring_gan.py")
+TINY = ["--config.batch_size=32", "--config.log_every=5", "--config.sample_every=1000",
+        "--config.checkpoint_every=10", "--config.model.generator.hidden=(16, 16)",
+        "--config.model.discriminator.hidden=(16, 16)"]
+
+
+def train_to(workdir, num_steps, *extra):
+  return cli.main(["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY,
+                   f"--config.num_steps={num_steps}", *extra])
+
+
+def saved_steps(workdir):
+  return sorted(int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit())
+
+
+def arrays(state):
+  return [np.asarray(x) for x in jax.tree.leaves(checkpoint.state_arrays(state))]
+
+
+def assert_same_state(a, b):
+  for x, y in zip(arrays(a), arrays(b), strict=True):
+    np.testing.assert_array_equal(x, y)
+
+
+def truncate_files(step_dir):
+  for root, _, names in os.walk(step_dir / "state"):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) // 2)
+
+
+def tamper_values(workdir, step):
+  """Rewrites checkpoint `step` with slightly changed parameters and its original metadata
+  (a valid orbax checkpoint whose values are not those that were saved)."""
+  _, _, state = train.load_run(str(workdir), step)
+  manager_dir = workdir / "checkpoints"
+  reader = checkpoint.Checkpointer(str(manager_dir), writable=False)
+  metadata = reader.read_metadata(step)
+  reader.close()
+  os.rename(manager_dir / str(step), manager_dir / "original")
+  changed = state.replace(d_params=jax.tree.map(lambda p: p + 1e-3, state.d_params))
+  manager = ocp.CheckpointManager(str(manager_dir))
+  manager.save(step, args=ocp.args.Composite(
+      state=ocp.args.StandardSave(checkpoint.state_arrays(changed)),
+      metadata=ocp.args.JsonSave(metadata)))
+  manager.close()
+  import shutil
+  shutil.rmtree(manager_dir / "original")
+
+
+@pytest.fixture(scope="module")
+def run20(tmp_path_factory):
+  """A run of 20 steps with checkpoints at 10 and 20, and its final state."""
+  workdir = tmp_path_factory.mktemp("run20")
+  assert train_to(workdir, 20) == 0
+  return workdir, train.load_run(str(workdir))[2]
+
+
+def copy_run(run20, tmp_path):
+  workdir = tmp_path / "run"
+  subprocess.run(["cp", "-r", str(run20[0]), str(workdir)], check=True)
+  return workdir
+
+
+@pytest.mark.parametrize("damage", ["truncated", "tampered"])
+def test_a_damaged_checkpoint_is_skipped_and_the_run_redoes_it_exactly(run20, tmp_path, capsys,
+                                                                       damage):
+  workdir = copy_run(run20, tmp_path)
+  if damage == "truncated":
+    truncate_files(workdir / "checkpoints" / "20")
+  else:
+    tamper_values(workdir, 20)
+  assert train_to(workdir, 20) == 0  # falls back to step 10 and trains 10 -> 20 again
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and err[0].startswith("warning: checkpoint at step 20 in "), err
+  assert "is damaged" in err[0] and "falling back to an earlier one; moved to corrupt-20-" in err[0]
+  if damage == "tampered":
+    assert "do not match the SHA-256" in err[0]
+  assert saved_steps(workdir) == [10, 20]
+  assert any(name.startswith("corrupt-20-") for name in os.listdir(workdir / "checkpoints"))
+  assert_same_state(train.load_run(str(workdir))[2], run20[1])
+  assert [json.loads(l)["step"] for l in open(workdir / "metrics.jsonl")] == [5, 10, 15, 20]
+
+
+def test_no_intact_checkpoint_left_is_a_clear_error(run20, tmp_path, capsys):
+  workdir = copy_run(run20, tmp_path)
+  for step in (10, 20):
+    truncate_files(workdir / "checkpoints" / str(step))
+  assert train_to(workdir, 30) == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert [line.split(" in ")[0] for line in err[:2]] == ["warning: checkpoint at step 20",
+                                                         "warning: checkpoint at step 10"]
+  assert len(err) == 3 and err[2].startswith("gan-jax: error: no intact checkpoint is left in "), err
+  assert "step 20: " in err[2] and "step 10: " in err[2]
+
+
+class _Marker:
+  """Unpickling this creates a file: proof that code from the checkpoint ran."""
+
+  def __init__(self, path):
+    self.path = path
+
+  def __reduce__(self):
+    return (open, (self.path, "w"))
+
+
+def test_restoring_never_runs_code_from_the_checkpoint(run20, tmp_path, capsys):
+  workdir = copy_run(run20, tmp_path)
+  marker = tmp_path / "code_ran"
+  payload = pickle.dumps(_Marker(str(marker)))
+  for root, _, names in os.walk(workdir / "checkpoints"):
+    for name in names:
+      with open(os.path.join(root, name), "wb") as f:
+        f.write(payload)
+  assert cli.main(["sample", "--workdir", str(workdir), "--out", str(tmp_path / "s.npz")]) == 1
+  assert "no intact checkpoint is left" in capsys.readouterr().err
+  assert not marker.exists()
+  for root, _, names in os.walk(os.path.join(ROOT, "gan_jax")):
+    for name in (n for n in names if n.endswith(".py")):
+      source = open(os.path.join(root, name)).read()
+      for unsafe in ("import pickle", "cloudpickle", "allow_pickle=True", "import dill"):
+        assert unsafe not in source, (name, unsafe)
+
+
+def _failing_save(fail_at, error):
+  original = ocp.CheckpointManager.save
+
+  def save(self, step, *args, **kwargs):
+    if step == fail_at:
+      raise error
+    return original(self, step, *args, **kwargs)
+  return save
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_a_failing_write_is_one_line_and_earlier_files_stay(run20, tmp_path, capsys, monkeypatch,
+                                                           code):
+  workdir = copy_run(run20, tmp_path)
+  before = open(workdir / "metrics.jsonl").read()
+  monkeypatch.setattr(ocp.CheckpointManager, "save",
+                      _failing_save(30, OSError(code, os.strerror(code))))
+  assert train_to(workdir, 40) == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert err == [f"gan-jax: error: could not write the checkpoint of step 30 in "
+                 f"{workdir / 'checkpoints'}: {os.strerror(code)}; the newest complete "
+                 f"checkpoint is step 20"]
+  monkeypatch.undo()
+  assert saved_steps(workdir) == [10, 20]
+  assert open(workdir / "metrics.jsonl").read().startswith(before)
+  assert_same_state(train.load_run(str(workdir))[2], run20[1])
+
+
+def _mount(*args):
+  return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+  """A 1 MiB tmpfs (needs the right to mount; skipped elsewhere)."""
+  path = tmp_path / "disk"
+  path.mkdir()
+  if not _mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)):
+    pytest.skip("cannot mount a tmpfs here")
+  yield path
+  subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_full_disk_while_saving(run20, small_disk, capsys):
+  workdir = small_disk / "run"
+  subprocess.run(["cp", "-r", str(run20[0]), str(workdir)], check=True)
+  free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+  with open(small_disk / "filler", "wb") as f:
+    f.write(bytes(max(free - 24 * 1024, 0)))  # room for logs, not for a checkpoint
+  before = open(workdir / "metrics.jsonl").read()
+  assert train_to(workdir, 40) == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and err[0].startswith("gan-jax: error: could not write the checkpoint of "
+                                             "step 30"), err
+  assert err[0].endswith("No space left on device; the newest complete checkpoint is step 20")
+  assert saved_steps(workdir) == [10, 20]
+  assert open(workdir / "metrics.jsonl").read().startswith(before)
+  assert_same_state(train.load_run(str(workdir))[2], run20[1])
+  os.remove(small_disk / "filler")  # space again: the run resumes from 20
+  assert train_to(workdir, 30) == 0
+  assert saved_steps(workdir) == [10, 20, 30]
+  assert not [n for n in os.listdir(workdir / "checkpoints") if "tmp" in n]
+
+
+def test_a_checkpoint_directory_turning_read_only_while_saving(run20, tmp_path, capsys,
+                                                               monkeypatch):
+  workdir = copy_run(run20, tmp_path)
+  checkpoints = str(workdir / "checkpoints")
+  if not _mount("--bind", checkpoints, checkpoints):
+    pytest.skip("cannot bind-mount here")
+  original = checkpoint.Checkpointer.save
+
+  def save(self, state, metadata, **kwargs):
+    if int(state.step) == 30:  # the directory turns read-only under the running process
+      assert _mount("-o", "remount,ro,bind", checkpoints)
+    return original(self, state, metadata, **kwargs)
+  try:
+    monkeypatch.setattr(checkpoint.Checkpointer, "save", save)
+    assert train_to(workdir, 40) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"gan-jax: error: could not write the checkpoint of step 30 in {checkpoints}: "
+                   f"Read-only file system; the newest complete checkpoint is step 20"]
+    assert saved_steps(workdir) == [10, 20]
+    assert_same_state(train.load_run(str(workdir))[2], run20[1])
+  finally:
+    subprocess.run(["umount", "-l", checkpoints], check=False)

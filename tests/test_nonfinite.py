@@ -1,0 +1,118 @@
+"""NaN or Inf in a step: the run stops naming the step and the player, or skips and counts."""
+
+import functools
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gan_jax import cli, data, guards, recipes, steps, train
+from tests.conftest import CONFIG_DIR, tiny_ring_config
+
+RING = os.path.join(CONFIG_DIR, "ring_gan.py")
+TINY = ["--config.num_steps=20", "--config.batch_size=32", "--config.log_every=5",
+        "--config.sample_every=100", "--config.checkpoint_every=5",
+        "--config.model.generator.hidden=(16, 16)", "--config.model.discriminator.hidden=(16, 16)"]
+
+
+def poisoned_train_step(state, batch, *, axis_name=None, player="d", at_step=13):
+  """steps.train_step, but `player`'s new parameters are NaN after step `at_step`."""
+  new, metrics = steps.train_step(state, batch, axis_name=axis_name)
+  field = f"{player}_params"
+  bad = new.step == at_step
+  poisoned = jax.tree.map(lambda p: jnp.where(bad, p * jnp.nan, p), getattr(new, field))
+  return new.replace(**{field: poisoned}), metrics
+
+
+for _player in ("d", "g"):
+  recipes.register_recipe(recipes.Recipe(
+      f"poison_{_player}_at_13", train_step=functools.partial(poisoned_train_step, player=_player)))
+
+
+def run_step(policy, player, state=None, num_steps=1):
+  config = tiny_ring_config()
+  source = data.make_data_source(config)
+  state = state or recipes.RECIPES["gan"].create_state(config, source.data_shape)
+  step = jax.jit(guards.guard_train_step(
+      functools.partial(poisoned_train_step, player=player, at_step=int(state.step) + 1), policy))
+  batch = {"x": source.sample(source.arrays, jax.random.PRNGKey(0), 32)["x"][None]}
+  return state, step(state, batch)
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+@pytest.mark.parametrize("player, expected", [
+    ("d", "the discriminator (d_params)"),
+    ("g", "the generator (g_params)"),
+])
+def test_stop_flags_the_player_of_a_nonfinite_update(player, expected):
+  _, (new, metrics) = run_step("stop", player)
+  flags = int(metrics[guards.FLAGS_KEY])
+  assert guards.describe(flags) == expected
+  monitor = guards.NonFiniteMonitor("stop")
+  monitor.push(7, metrics[guards.FLAGS_KEY])
+  with pytest.raises(guards.NonFiniteError) as error:
+    monitor.settle()
+  assert str(error.value) == f"non-finite values (NaN or Inf) at step 7 in {expected}"
+
+
+def test_skip_keeps_the_old_player_and_advances_the_step():
+  old, (new, metrics) = run_step("skip", "d")
+  assert int(new.step) == int(old.step) + 1
+  for a, b in zip(leaves((old.d_params, old.d_opt_state)), leaves((new.d_params, new.d_opt_state))):
+    np.testing.assert_array_equal(a, b)
+  assert all(np.all(np.isfinite(x)) for x in leaves(new.g_params))
+  assert any(not np.array_equal(a, b) for a, b in zip(leaves(old.g_params), leaves(new.g_params)))
+  monitor = guards.NonFiniteMonitor("skip", skipped_d=2)
+  monitor.push(1, metrics[guards.FLAGS_KEY])
+  monitor.settle()
+  assert monitor.counts() == {"skipped_d_updates": 3, "skipped_g_updates": 0}
+
+
+def test_a_finite_step_is_bit_identical_to_the_unguarded_one():
+  config = tiny_ring_config()
+  source = data.make_data_source(config)
+  state = recipes.RECIPES["gan"].create_state(config, source.data_shape)
+  plain = train.sampled_train_step
+  results = []
+  for train_step in (steps.train_step, guards.guard_train_step(steps.train_step, "skip")):
+    fn = jax.jit(functools.partial(plain, sample=source.sample, local_batch=32,
+                                   train_step=train_step))
+    s = state
+    for _ in range(5):
+      s, _ = fn(s, source.arrays)
+    results.append(leaves(s))
+  for a, b in zip(*results):
+    np.testing.assert_array_equal(a, b)
+
+
+def steps_of(path):
+  return [json.loads(line)["step"] for line in open(path)]
+
+
+def test_a_nan_stops_the_run_at_its_step_and_the_last_good_checkpoint_stays(tmp_path, capsys):
+  workdir = tmp_path / "run"
+  argv = ["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY,
+          "--config.recipe='poison_d_at_13'"]
+  assert cli.main(argv) == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1, err
+  assert err[0].startswith("gan-jax: error: non-finite values (NaN or Inf) at step 13 in the "
+                           "discriminator (d_params); stopped without saving it (the newest "
+                           "checkpoint is step 10)"), err
+  assert sorted(int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit()) == [5, 10]
+  assert steps_of(workdir / "metrics.jsonl") == [5, 10]
+  # 'skip' continues from step 10 past the bad update and counts it.
+  assert cli.main(argv + ["--config.nonfinite='skip'"]) == 0
+  records = [json.loads(line) for line in open(workdir / "metrics.jsonl")]
+  assert [r["step"] for r in records] == [5, 10, 15, 20]
+  assert [r.get("skipped_d_updates") for r in records] == [None, None, 1, 1]
+  assert [r.get("skipped_g_updates") for r in records] == [None, None, 0, 0]
+  assert all(np.isfinite(r["d_loss"]) for r in records)
+  _, _, state = train.load_run(str(workdir))
+  assert all(np.all(np.isfinite(x)) for x in leaves((state.d_params, state.g_params)))

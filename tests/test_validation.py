@@ -1,0 +1,240 @@
+"""Bad input stops `gan-jax` early, with one line naming the bad value and what is accepted.
+
+Every case runs the real command line (`cli.main`) and fails before anything
+is compiled: exit status 2, a single `gan-jax: error: ...` line, no traceback.
+"""
+
+import gzip
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from gan_jax import cli, validation
+from tests.conftest import CONFIG_DIR, tiny_ring_config
+
+RING = os.path.join(CONFIG_DIR, "ring_gan.py")
+MLP = os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py")
+DCGAN = os.path.join(CONFIG_DIR, "dcgan_fashion_mnist.py")
+TINY = ["--config.num_steps=2", "--config.batch_size=8",
+        "--config.model.generator.hidden=(8,)", "--config.model.discriminator.hidden=(8,)"]
+
+
+def ring(*overrides):
+  return lambda tmp: ["train", "--config", RING, "--workdir", str(tmp / "run"), "--no-progress",
+                      *TINY, *overrides]
+
+
+def config_file(text):
+  def make(tmp):
+    path = tmp / "my_config.py"
+    path.write_text(text)
+    return ["train", "--config", str(path), "--workdir", str(tmp / "run")]
+  return make
+
+
+def npz(config=MLP, **arrays):
+  """A run of `config` (default: the seeds' MLP GAN) on an .npz file holding `arrays`."""
+  def make(tmp):
+    path = tmp / "data.npz"
+    np.savez(path, **arrays)
+    return image_run(tmp, path, config)
+  return make
+
+
+def image_run(tmp, path, config=MLP, *extra):
+  return ["train", "--config", config, "--workdir", str(tmp / "run"), "--no-progress",
+          "--config.data.source='npz'", f"--config.data.path='{path}'", "--config.num_steps=2",
+          "--config.batch_size=8", *extra]
+
+
+def raw_file(content: bytes):
+  def make(tmp):
+    path = tmp / "data.npz"
+    path.write_bytes(content)
+    return image_run(tmp, path)
+  return make
+
+
+def truncated_idx(tmp):
+  directory = tmp / "idx"
+  directory.mkdir()
+  header = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 10, 28, 28)
+  (directory / "train-images-idx3-ubyte").write_bytes(header + bytes(28 * 28 * 3))
+  (directory / "train-labels-idx1-ubyte").write_bytes(struct.pack(">BBBBI", 0, 0, 0x08, 1, 10)
+                                                      + bytes(10))
+  return ["train", "--config", MLP, "--workdir", str(tmp / "run"),
+          "--config.data.source='idx'", f"--config.data.path='{directory}'"]
+
+
+def bad_gzip_idx(tmp):
+  directory = tmp / "idx"
+  directory.mkdir()
+  (directory / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+  return ["train", "--config", MLP, "--workdir", str(tmp / "run"),
+          "--config.data.source='idx'", f"--config.data.path='{directory}'"]
+
+
+def workdir_under_a_file(tmp):
+  (tmp / "plain_file").write_text("")
+  return ["train", "--config", RING, "--workdir", str(tmp / "plain_file" / "run"), *TINY]
+
+
+IMAGES = np.zeros((16, 28, 28), np.uint8)
+
+CASES = [
+    # the command line
+    ("missing --workdir", lambda tmp: ["train", "--config", RING],
+     "the following arguments are required: --workdir"),
+    ("unknown command", lambda tmp: ["fly"], "invalid choice: 'fly'"),
+    ("--eval-every not an int", ring("--eval-every", "often"),
+     "argument --eval-every: invalid int value: 'often'"),
+    ("--eval-every < 0", ring("--eval-every", "-1"), "--eval-every must be >= 0 (0: never), got -1"),
+    ("sample --num 0", lambda tmp: ["sample", "--workdir", str(tmp), "--num", "0", "--out",
+                                    str(tmp / "s.npz")], "--num must be >= 1, got 0"),
+    ("sample --out not .npz", lambda tmp: ["sample", "--workdir", str(tmp), "--out",
+                                           str(tmp / "s.txt")], "--out must name an .npz file"),
+    ("sample --seed < 0", lambda tmp: ["sample", "--workdir", str(tmp), "--seed", "-3", "--out",
+                                       str(tmp / "s.npz")], "--seed must be >= 0, got -3"),
+    ("sample without a run", lambda tmp: ["sample", "--workdir", str(tmp), "--out",
+                                          str(tmp / "s.npz")], "holds no run (no config.json)"),
+    # config files
+    ("config file missing", lambda tmp: ["train", "--config", str(tmp / "nope.py"), "--workdir",
+                                         str(tmp)], "does not exist"),
+    ("config file syntax error", config_file("def get_config(:\n"),
+     "failed to load: SyntaxError"),
+    ("config file without get_config", config_file("x = 1\n"), "has no get_config() function"),
+    ("typo in a config file field", config_file(
+        f"import importlib.util\nspec = importlib.util.spec_from_file_location('r', {RING!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "def get_config():\n  c = m.get_config(); c.num_stepz = 3; return c\n"),
+     "config has no field 'num_stepz'; known fields: batch_size, checkpoint_every"),
+    # overrides: names and types
+    ("unknown field", ring("--config.num_stepz=3"), "config has no field 'num_stepz'"),
+    ("unknown nested field", ring("--config.data.colour='red'"),
+     "config has no field 'data.colour'; known fields here: data_dir, name, path, pipeline"),
+    ("batch_size a string", ring("--config.batch_size=big"),
+     "--config.batch_size='big': expected an integer, got a string"),
+    ("learning rate a string", ring("--config.g_optimizer.learning_rate='fast'"),
+     "expected a number, got a string"),
+    ("reuse_fakes an int", ring("--config.reuse_fakes=1"), "expected true or false, got an integer"),
+    ("unknown loss", ring("--config.loss='vanilla'"), "loss 'vanilla' is unknown; accepted: minimax"),
+    ("unknown model", ring("--config.model.name='resnet'"), "model 'resnet' is unknown; accepted:"),
+    ("unknown optimizer", ring("--config.g_optimizer.name='adagrad9'"),
+     "g_optimizer name 'adagrad9' is unknown; accepted: adam, adamw, rmsprop, sgd"),
+    ("unknown optimizer option", ring("--config.d_optimizer.momentum2=0.9"),
+     "bad d_optimizer option for 'adam'"),
+    ("unknown noise", ring("--config.model.noise='cauchy'"),
+     "noise distribution 'cauchy' is unknown; accepted: normal, uniform"),
+    ("unknown parallel mode", ring("--config.parallel='gpu'"),
+     "config.parallel 'gpu' is unknown; accepted: none, pmap, shard_map"),
+    ("unknown data source", ring("--config.data.source='csv'"),
+     "data source 'csv' is unknown; accepted: toy, idx, npz, tfds"),
+    ("unknown toy dataset", ring("--config.data.name='spiral'"),
+     "toy dataset 'spiral' is unknown; accepted: ring8, grid25"),
+    ("host pipeline on toy data", ring("--config.data.pipeline='host'"),
+     "config.data.pipeline 'host' needs rows to read"),
+    ("unknown nonfinite policy", ring("--config.nonfinite='ignore'"),
+     "config.nonfinite 'ignore' is unknown; accepted: stop, skip"),
+    ("unknown model option", ring("--config.model.generator.widths=(3,)"),
+     "bad option for model 'toy_mlp'"),
+    # overrides: ranges
+    ("seed < 0", ring("--config.seed=-1"), "config.seed must be >= 0, got -1"),
+    ("num_steps 0", ring("--config.num_steps=0"), "config.num_steps must be >= 1, got 0"),
+    ("batch_size 0", ring("--config.batch_size=0"), "config.batch_size must be >= 1, got 0"),
+    ("negative learning rate", ring("--config.d_optimizer.learning_rate=-0.001"),
+     "config.d_optimizer.learning_rate must be a number > 0, or 0 to freeze the player, got -0.001"),
+    ("infinite learning rate", ring("--config.d_optimizer.learning_rate=1e999"),
+     "config.d_optimizer.learning_rate must be a number > 0, or 0 to freeze the player, got inf"),
+    ("adam b1 >= 1", ring("--config.g_optimizer.b1=1.5"), "config.g_optimizer.b1 must be < 1.0, got 1.5"),
+    ("k < 1", ring("--config.d_steps=0"), "config.d_steps must be >= 1, got 0"),
+    ("latent size 0", ring("--config.model.latent_dim=0"), "model.latent_dim must be an integer >= 1, got 0"),
+    ("ema_decay 1", ring("--config.ema_decay=1.0"), "config.ema_decay must be < 1.0, got 1.0"),
+    ("negative penalty", ring("--config.gradient_penalty_weight=-1.0"),
+     "config.gradient_penalty_weight must be >= 0.0, got -1.0"),
+    ("log_every 0", ring("--config.log_every=0"), "config.log_every must be >= 1, got 0"),
+    ("keep_checkpoints 0", ring("--config.keep_checkpoints=0"),
+     "config.keep_checkpoints must be >= 1, got 0"),
+    # data files
+    ("npz file missing", lambda tmp: image_run(tmp, tmp / "none.npz"), "none.npz does not exist"),
+    ("npz without x", npz(images=IMAGES), "has no array 'x'; it has: images"),
+    ("npz of the wrong rank", npz(x=np.zeros((16,), np.uint8)),
+     "must be (N, H, W) or (N, H, W, C), got (16,)"),
+    ("npz floats out of range", npz(x=np.full((4, 28, 28), 3.0, np.float32)),
+     "float images of fashion_mnist must lie in [-1, 1], got [3, 3]"),
+    ("npz with NaN", npz(x=np.full((4, 28, 28), np.nan, np.float32)),
+     "float images of fashion_mnist must be finite"),
+    ("npz of int32", npz(x=np.zeros((4, 28, 28), np.int32)),
+     "images of fashion_mnist must be uint8 or float in [-1, 1], got int32"),
+    ("empty npz", npz(x=np.zeros((0, 28, 28), np.uint8)), "dataset fashion_mnist is empty"),
+    ("negative labels", npz(x=IMAGES, label=np.full((16,), -1)),
+     "labels of fashion_mnist must be integers >= 0"),
+    ("not an npz file", raw_file(b"this is not a zip archive"), "is not a readable .npz file"),
+    ("pickled npz", raw_file(b"\x80\x04\x95" + bytes(20)), "is not a readable .npz file"),
+    ("idx directory missing", lambda tmp: image_run(tmp, tmp) + [
+        "--config.data.source='idx'", f"--config.data.path='{tmp / 'none'}'"],
+     "does not exist; for Fashion-MNIST install"),
+    ("truncated idx", truncated_idx, "is truncated or padded: header shape (10, 28, 28)"),
+    ("broken gzip idx", bad_gzip_idx, "is not a readable idx file"),
+    ("image shape DCGAN cannot produce", npz(DCGAN, x=np.zeros((4, 30, 30), np.uint8)),
+     "DCGAN image shape (30, 30, 1) is not supported; accepted: (H, H, C) with H in [28, 32, 64]"),
+    # the workdir
+    ("workdir not writable", workdir_under_a_file, "cannot be written: Not a directory"),
+]
+
+
+@pytest.mark.parametrize("make_argv, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make_argv, message):
+  status = cli.main(make_argv(tmp_path))
+  err = capsys.readouterr().err
+  lines = err.strip().splitlines()
+  assert status == 2, err
+  assert len(lines) == 1 and lines[0].startswith("gan-jax: error: "), err
+  assert message in lines[0], lines[0]
+  assert "Traceback" not in err
+  assert not os.path.exists(tmp_path / "run" / "checkpoints")
+
+
+def test_there_are_at_least_30_cases():
+  assert len(CASES) >= 30
+
+
+def test_debug_shows_the_traceback(tmp_path):
+  with pytest.raises(ValueError, match="config.num_steps must be >= 1"):
+    cli.main(["--debug", *ring("--config.num_steps=0")(tmp_path)])
+
+
+def test_batch_size_must_divide_among_the_devices():
+  config = tiny_ring_config(batch_size=12, parallel="pmap")
+  with pytest.raises(ValueError, match=r"config.batch_size 12 \(the global batch\) must be "
+                                       r"divisible by the 8 devices of parallel='pmap'"):
+    validation.validate_config(config, num_devices=8)
+  validation.validate_config(tiny_ring_config(batch_size=16, parallel="pmap"), num_devices=8)
+
+
+def test_learning_rate_zero_is_accepted_as_frozen():
+  validation.validate_config(tiny_ring_config(g_optimizer__learning_rate=0.0))
+
+
+def test_the_shipped_configs_pass():
+  from tests.conftest import load_experiment_config
+  for name in ("ring_gan", "mlp_fashion_mnist", "dcgan_fashion_mnist"):
+    validation.validate_config(load_experiment_config(name), num_devices=1)
+
+
+def test_a_variant_can_declare_its_own_fields():
+  config = tiny_ring_config()
+  config.info_weight = 1.0
+  with pytest.raises(ValueError, match="config has no field 'info_weight'"):
+    validation.validate_config(config)
+  saved = dict(validation.FIELDS)
+  try:
+    validation.register_fields({"info_weight": validation.number(minimum=0.0)})
+    validation.validate_config(config)
+    config.info_weight = -1.0
+    with pytest.raises(ValueError, match="config.info_weight must be >= 0.0, got -1.0"):
+      validation.validate_config(config)
+  finally:
+    validation.FIELDS.clear()
+    validation.FIELDS.update(saved)
