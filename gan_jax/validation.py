@@ -189,8 +189,17 @@ def _latent_dim(value, name):
     raise ValueError(f"model.latent_dim must be an integer >= 1, got {value!r}")
 
 
+def _model_name(value, name):
+  """A family of gan_jax.models, or a name a recipe builds itself (pix2pix, stylegan, ...)."""
+  from gan_jax import recipes
+  recipes.get_recipe("gan")  # imports the variant modules
+  string(value, name)
+  if value not in _models() and value not in recipes.RECIPES and value != "dcgan":
+    one_of("model", _models)(value, name)
+
+
 MODEL_FIELDS: dict[str, Check] = {
-    "name": one_of("model", _models),
+    "name": _model_name,
     "latent_dim": _latent_dim,
     "noise": one_of("noise distribution", _noises),
     "generator": options,
