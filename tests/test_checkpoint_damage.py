@@ -15,7 +15,7 @@ from gan_jax import checkpoint, cli, train
 from tests.conftest import CONFIG_DIR, ROOT
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
-TINY = ["--config.batch_size=32", "--config.log_every=5", "--config.sample_every=1000",
+TINY = ["--config.batch_size=32", "--config.steps_per_call=1", "--config.log_every=5", "--config.sample_every=1000",
         "--config.checkpoint_every=10", "--config.model.generator.hidden=(16, 16)",
         "--config.model.discriminator.hidden=(16, 16)"]
 

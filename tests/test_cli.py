@@ -164,5 +164,5 @@ def test_fused_steps_train_the_same_run_and_resume_exactly(tmp_path):
 
 
 def test_fused_steps_must_divide_the_intervals(tmp_path, capsys):
-  assert train(tmp_path, "--config.steps_per_call=3") == 2
+  assert train(tmp_path, "--config.steps_per_call=3", "--config.num_steps=21") == 2
   assert "config.log_every=5 must be a multiple of steps_per_call=3" in capsys.readouterr().err

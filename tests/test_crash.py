@@ -25,7 +25,7 @@ from tests.conftest import CONFIG_DIR, ROOT
 NUM_STEPS = 40
 COMMAND = [sys.executable, "-m", "gan_jax.cli", "train", "--config",
            os.path.join(CONFIG_DIR, "ring_gan.py"), "--no-progress",
-           f"--config.num_steps={NUM_STEPS}", "--config.batch_size=32", "--config.log_every=1",
+           f"--config.num_steps={NUM_STEPS}", "--config.batch_size=32", "--config.steps_per_call=1", "--config.log_every=1",
            "--config.sample_every=1000000", "--config.checkpoint_every=2",
            "--config.keep_checkpoints=2", "--config.model.generator.hidden=(16, 16)",
            "--config.model.discriminator.hidden=(16, 16)"]

@@ -13,7 +13,8 @@ from gan_jax import cli, data, guards, recipes, steps, train
 from tests.conftest import CONFIG_DIR, tiny_ring_config
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
-TINY = ["--config.num_steps=20", "--config.batch_size=32", "--config.log_every=5",
+TINY = ["--config.num_steps=20", "--config.steps_per_call=1", "--config.batch_size=32",
+        "--config.log_every=5",
         "--config.sample_every=100", "--config.checkpoint_every=5",
         "--config.model.generator.hidden=(16, 16)", "--config.model.discriminator.hidden=(16, 16)"]
 

@@ -17,7 +17,7 @@ from tests.conftest import CONFIG_DIR, tiny_ring_config
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
 MLP = os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py")
 DCGAN = os.path.join(CONFIG_DIR, "dcgan_fashion_mnist.py")
-TINY = ["--config.num_steps=2", "--config.batch_size=8",
+TINY = ["--config.num_steps=2", "--config.steps_per_call=1", "--config.batch_size=8",
         "--config.model.generator.hidden=(8,)", "--config.model.discriminator.hidden=(8,)"]
 
 
@@ -109,11 +109,11 @@ CASES = [
         f"import importlib.util\nspec = importlib.util.spec_from_file_location('r', {RING!r})\n"
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
         "def get_config():\n  c = m.get_config(); c.num_stepz = 3; return c\n"),
-     "config has no field 'num_stepz'; known fields: batch_size, checkpoint_every"),
+     "config has no field 'num_stepz'; known fields: augment, batch_size, checkpoint_every"),
     # overrides: names and types
     ("unknown field", ring("--config.num_stepz=3"), "config has no field 'num_stepz'"),
     ("unknown nested field", ring("--config.data.colour='red'"),
-     "config has no field 'data.colour'; known fields here: data_dir, name, path, pipeline"),
+     "config has no field 'data.colour'; known fields here: data_dir, domains, mask, name, path"),
     ("batch_size a string", ring("--config.batch_size=big"),
      "--config.batch_size='big': expected an integer, got a string"),
     ("learning rate a string", ring("--config.g_optimizer.learning_rate='fast'"),

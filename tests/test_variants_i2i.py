@@ -131,6 +131,8 @@ def test_one_step_gives_finite_metrics_and_image_outputs(recipe):
   assert int(new_state.step) == 1
   assert all(np.isfinite(v) for v in jax.device_get(metrics).values())
   cond = jnp.tanh(state.noise(jax.random.PRNGKey(0), 3))  # inputs in [-1, 1]
+  if recipe == "inpainting":  # the last channel is the mask: 1 where the generator fills in
+    cond = cond.at[..., -1:].set((cond[..., -1:] > 0).astype(cond.dtype))
   assert cond.shape == ((3, 14, 14, 1) if recipe == "superres" else
                         (3, 28, 28, 2) if recipe == "inpainting" else (3, 28, 28, 1))
   out = recipes.get_recipe(recipe).sample(new_state, cond)
