@@ -10,6 +10,7 @@ taken under the same machine load.
   python benchmarks/compare_pytorch.py              # table
   python benchmarks/compare_pytorch.py --json       # one JSON object per workload
   python benchmarks/compare_pytorch.py --batch-scale 8   # larger batches (e.g. on a GPU)
+  python benchmarks/compare_pytorch.py --steps-per-call 1 # no fused steps anywhere
 
 PyTorch is a benchmark-only dependency: pip install torch==2.13.0 (CPU build).
 """
@@ -27,6 +28,9 @@ import time
 
 WORKLOADS = ("mlp", "dcgan28", "toy2d")
 BATCH = {"mlp": 64, "dcgan28": 64, "toy2d": 512}
+# config.steps_per_call per workload: fusing pays for the small models; convolutions run
+# slower inside lax.scan on CPU, so DCGAN takes one step per call (RESULTS.md).
+STEPS_PER_CALL = {"mlp": 10, "dcgan28": 1, "toy2d": 10}
 
 
 # --- gan_jax ---------------------------------------------------------------------------------
@@ -57,39 +61,44 @@ def jax_config(workload: str, batch: int):
   return config
 
 
-def run_jax(workload: str, batch: int, seconds: float) -> dict:
+def run_jax(workload: str, batch: int, seconds: float, steps_per_call: int) -> dict:
+  """Steps/s of the training loop's own step: `train.make_parallel_train_step` (non-finite
+  guard, batches drawn on the device, `steps_per_call` steps fused into one call)."""
   import jax
   import numpy as np
   from gan_jax import builders, data, train
 
   config = jax_config(workload, batch)
+  config.parallel = "none"
+  config.nonfinite = "stop"
+  config.steps_per_call = steps_per_call
   if workload == "toy2d":
     source = data.toy_source(data.toy.ring())
   else:
     images = np.random.default_rng(0).integers(0, 256, (max(8 * batch, 1024), 28, 28, 1), np.uint8)
     source = data.image_source("random", images, None)
-  state = builders.create_state_from_config(config, source.data_shape)
-  arrays = jax.device_put(source.arrays)
-  step_fn = train.make_train_step_fn(source, batch)
+  runner = train.make_parallel_train_step(source, config)
+  state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
+  arrays = runner.put_data(source.arrays)
   t0 = time.perf_counter()
-  compiled = step_fn.lower(state, arrays).compile()
+  compiled = runner.step_fn.lower(state, arrays).compile()
   compile_s = time.perf_counter() - t0
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-  flops = float(cost.get("flops", 0.0)) if cost else 0.0
+  flops = float(cost.get("flops", 0.0)) if cost else 0.0  # a fused call: the loop body, one step
   for _ in range(3):
     state, metrics = compiled(state, arrays)
   jax.block_until_ready(state)
-  steps, t0 = 0, time.perf_counter()
-  while time.perf_counter() - t0 < seconds or steps < 5:
+  calls, t0 = 0, time.perf_counter()
+  while time.perf_counter() - t0 < seconds or calls < 5:
     state, metrics = compiled(state, arrays)
-    steps += 1
-    if steps % 10 == 0:
+    calls += 1
+    if calls % 10 == 0:
       jax.block_until_ready(state)
   jax.block_until_ready(state)
   elapsed = time.perf_counter() - t0
-  return {"steps_per_s": steps / elapsed, "compile_s": compile_s, "flops_per_step": flops,
-          "device": str(jax.devices()[0].device_kind)}
+  return {"steps_per_s": calls * steps_per_call / elapsed, "compile_s": compile_s,
+          "flops_per_step": flops, "device": str(jax.devices()[0].device_kind)}
 
 
 def jax_matmul_gflops(n: int = 2048) -> float:
@@ -184,17 +193,19 @@ def run_torch(workload: str, batch: int, seconds: float) -> dict:
 
 # --- driver ---------------------------------------------------------------------------------
 
-def child(framework: str, workload: str, batch: int, seconds: float) -> None:
+def child(framework: str, workload: str, batch: int, seconds: float, steps_per_call: int) -> None:
   if framework == "matmul":
     print(json.dumps({"matmul_gflops": jax_matmul_gflops()}))
     return
-  result = run_jax(workload, batch, seconds) if framework == "jax" else run_torch(workload, batch, seconds)
+  result = (run_jax(workload, batch, seconds, steps_per_call) if framework == "jax"
+            else run_torch(workload, batch, seconds))
   result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
   print(json.dumps(result))
 
 
-def measure(framework: str, workload: str, batch: int, seconds: float) -> dict:
-  out = subprocess.run([sys.executable, __file__, "--child", framework, workload, str(batch), str(seconds)],
+def measure(framework: str, workload: str, batch: int, seconds: float, steps_per_call: int = 1) -> dict:
+  out = subprocess.run([sys.executable, __file__, "--child", framework, workload, str(batch), str(seconds),
+                        str(steps_per_call)],
                        capture_output=True, text=True, check=False)
   if out.returncode != 0:
     raise RuntimeError(f"{framework}/{workload} failed:\n{out.stderr[-3000:]}")
@@ -220,12 +231,15 @@ def train_peak_memory_mib(steps: int = 50) -> float | None:
 
 def main() -> None:
   if len(sys.argv) > 1 and sys.argv[1] == "--child":
-    child(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    child(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))
     return
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--workloads", default=",".join(WORKLOADS))
   parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per measurement")
   parser.add_argument("--batch-scale", type=int, default=1, help="multiply every batch size")
+  parser.add_argument("--steps-per-call", type=int, default=0,
+                      help="config.steps_per_call for every workload (default: "
+                           + ", ".join(f"{k} {v}" for k, v in STEPS_PER_CALL.items()) + ")")
   parser.add_argument("--json", action="store_true", help="one JSON object per workload")
   parser.add_argument("--skip-train-memory", action="store_true",
                       help="skip measuring the peak memory of `gan-jax train` on DCGAN Fashion-MNIST")
@@ -238,10 +252,11 @@ def main() -> None:
   peak = measure("matmul", "-", 0, 0.0)["matmul_gflops"]
   for workload in workloads:
     batch = BATCH[workload] * args.batch_scale
-    library = measure("jax", workload, batch, args.seconds)
+    fused = args.steps_per_call or STEPS_PER_CALL[workload]
+    library = measure("jax", workload, batch, args.seconds, fused)
     reference = measure("torch", workload, batch, args.seconds)
     rows.append({
-        "workload": workload, "batch": batch,
+        "workload": workload, "batch": batch, "steps_per_call": fused,
         "library_steps_per_s": round(library["steps_per_s"], 2),
         "pytorch_steps_per_s": round(reference["steps_per_s"], 2),
         "ratio": round(library["steps_per_s"] / reference["steps_per_s"], 3),

@@ -50,6 +50,13 @@ RECIPES = {
         "loss": "wasserstein", "gradient_penalty_weight": 10.0, "d_steps": 5,
         "g_optimizer": _adam(1e-4, 0.0, 0.9), "d_optimizer": _adam(1e-4, 0.0, 0.9)}),
     "hinge": ("hinge loss", {"loss": "hinge"}),
+    "unrolled": ("unrolled GAN (Metz et al.), 5 unrolled discriminator steps", {
+        "recipe": "unrolled", "variant": {"unrolled_steps": 5},
+        "d_optimizer": {**_adam(1e-3), "eps_root": 1e-8}}),
+    "pacgan2": ("PacGAN2: D judges packs of 2 (batch 256 = 128 packs)", {
+        "recipe": "pacgan", "variant": {"pack_size": 2}}),
+    "pacgan4": ("PacGAN4: D judges packs of 4 (batch 256 = 64 packs)", {
+        "recipe": "pacgan", "variant": {"pack_size": 4}}),
     "best": ("non-saturating + R1 (gamma 0.1) + generator EMA 0.999", {
         "loss": "non_saturating", "r1_weight": 0.1, "ema_decay": 0.999}),
 }

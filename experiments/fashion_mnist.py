@@ -1,0 +1,110 @@
+"""Trains and evaluates the Fashion-MNIST GANs of experiments/results/fashion_mnist.md.
+
+    python experiments/fashion_mnist.py --root /tmp/fmnist                 # all runs
+    python experiments/fashion_mnist.py --root /tmp/fmnist --runs dcgan_hinge
+
+Each run is a shipped config (`experiments/configs/`) with the number of
+generator steps given here, trained by `gan_jax.train.train_and_evaluate` into
+ROOT/NAME (an existing run is resumed, so a second call only evaluates) and
+evaluated by `gan_jax.evaluate.evaluate_run` on 10,000 samples against 10,000
+training images: FD (Frechet distance in the library's Fashion-MNIST classifier
+features, not FID), precision and recall (k = 3) and class coverage (KL of the
+predicted-class histogram from uniform), beside their floor (training split
+against test split). It writes experiments/results/fashion_mnist.json, one
+sample grid per run (fashion_mnist_NAME.png) and the markdown table.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import time
+
+from recorded_runs import RESULTS, make_parser, record, shipped_config
+
+from gan_jax import evaluate, train
+
+# name -> (config file, overrides, what it is)
+RUNS = {
+    "dcgan_non_saturating": ("dcgan_fashion_mnist.py", {"num_steps": 2000},
+                             "DCGAN, non-saturating loss, Adam 2e-4 (0.5, 0.999)"),
+    "dcgan_hinge": ("dcgan_fashion_mnist.py", {"num_steps": 2000, "loss": "hinge"},
+                    "DCGAN, hinge loss, Adam 2e-4 (0.5, 0.999)"),
+    "dcgan_wgan_gp": ("wgan_gp_fashion_mnist.py", {"num_steps": 500},
+                      "DCGAN players, WGAN-GP (lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9))"),
+    "dcgan_wgan": ("wgan_fashion_mnist.py", {"num_steps": 400},
+                   "DCGAN players, WGAN (clip 0.01, 5 critic steps, RMSProp 5e-5)"),
+    "seed002_mlp": ("mlp_fashion_mnist.py", {"num_steps": 10000},
+                    "the seeds' MLP GAN (seed 002), non-saturating, Adam 2e-4 (0.5, 0.999)"),
+}
+
+
+def load_config(name: str):
+  filename, overrides, _ = RUNS[name]
+  config = shipped_config(filename)
+  for key, value in overrides.items():
+    setattr(config, key, value)
+  config.sample_every = config.checkpoint_every = config.num_steps
+  return config
+
+
+def run_one(name: str, root: str) -> dict:
+  config = load_config(name)
+  workdir = os.path.join(root, name)
+  start = time.time()
+  train.train_and_evaluate(config, workdir, progress=False)
+  train_s = time.time() - start
+  result = evaluate.evaluate_run(workdir)
+  picture = os.path.join(workdir, "samples", f"step_{config.num_steps:07d}.png")
+  if os.path.exists(picture):
+    shutil.copyfile(picture, os.path.join(RESULTS, f"fashion_mnist_{name}.png"))
+  return {"run": name, "config": RUNS[name][0], "overrides": RUNS[name][1], "what": RUNS[name][2],
+          "steps": int(config.num_steps), "d_steps": int(config.d_steps),
+          "batch_size": int(config.batch_size), "train_wall_clock_s": round(train_s, 1),
+          **{k: result[k] for k in ("fd", "precision", "recall", "class_kl", "num_samples")},
+          "floor": result.get("floor"), "feature_network": result["feature_network"],
+          "feature_network_test_accuracy": result["feature_network_test_accuracy"]}
+
+
+def write_markdown(rows: list[dict], path: str) -> None:
+  floor = next((r["floor"] for r in rows if r.get("floor")), None)
+  lines = [
+      "# Fashion-MNIST results", "",
+      "Written by `python experiments/fashion_mnist.py --root /tmp/fmnist` on this machine "
+      f"({platform.machine()}, {os.cpu_count()} CPU cores, no GPU; the machine was shared with other "
+      "work, so wall-clock figures are upper bounds). Data: Debian's `dataset-fashion-mnist` idx "
+      "files, train split (60,000 images), in [-1, 1].", "",
+      "Metrics on 10,000 samples (EMA weights when the config has them) against 10,000 training "
+      "images, in the features of the library's Fashion-MNIST classifier "
+      f"(`{rows[0]['feature_network']}`, test accuracy {rows[0]['feature_network_test_accuracy']:.2%}): "
+      "FD is the Frechet distance in those features (not FID: no Inception network); precision and "
+      "recall are Kynkaanniemi et al.'s k-NN manifolds with k = 3; class KL is the KL divergence of "
+      "the classifier's predicted-class histogram of the samples from uniform (0 = all ten classes "
+      "equally often). Steps are generator steps; WGAN-GP takes 5 critic steps per generator step.", "",
+      "| run | steps | wall-clock | FD | precision | recall | class KL | sample grid |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+  for r in rows:
+    lines.append(f"| {r['what']} (`{r['run']}`) | {r['steps']} | {r['train_wall_clock_s'] / 60:.1f} min | "
+                 f"{r['fd']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['class_kl']:.3f} | "
+                 f"![{r['run']}](fashion_mnist_{r['run']}.png) |")
+  if floor:
+    lines.append(f"| floor: training split vs test split | - | - | {floor['fd']:.2f} | "
+                 f"{floor['precision']:.3f} | {floor['recall']:.3f} | {floor['class_kl']:.3f} | |")
+  lines += ["", "Commands: `python experiments/fashion_mnist.py --root /tmp/fmnist` (all runs; "
+            "`--runs NAME,...` for some). Each run is also `gan-jax train --config "
+            "experiments/configs/CONFIG --workdir DIR --config.num_steps=N` followed by "
+            "`gan-jax evaluate --workdir DIR`.", ""]
+  with open(path, "w") as f:
+    f.write("\n".join(lines))
+
+
+def main() -> None:
+  parser = make_parser(__doc__, list(RUNS))
+  args = parser.parse_args()
+  record(parser, args.runs, list(RUNS), "fashion_mnist.json", lambda name: run_one(name, args.root),
+         lambda rows: write_markdown(rows, os.path.join(RESULTS, "fashion_mnist.md")))
+
+
+if __name__ == "__main__":
+  main()
