@@ -29,6 +29,8 @@ class Recipe:
       batch {'x': (k, B, ...), optionally 'label': (k, B)}.
     generate: fn(state, z, labels=None) -> samples (B, *data_shape), inference mode.
     needs_labels: whether batches must carry 'label'.
+    sample_shape: fn(data_shape) -> the shape of one sample of `generate`, when it is
+      not data_shape (CoGAN shows a pair side by side); checked before compiling.
   """
 
   name: str
@@ -36,6 +38,10 @@ class Recipe:
   train_step: Callable = steps.train_step
   generate: Callable = None
   needs_labels: bool = False
+  sample_shape: Callable = None
+
+  def shape_of_sample(self, data_shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(data_shape) if self.sample_shape is None else tuple(self.sample_shape(data_shape))
 
   def sample(self, state, z, labels=None):
     if self.generate is None:

@@ -361,6 +361,9 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     raise ValueError(f"model {model!r} cannot work on data of shape {tuple(data_shape)}: "
                      f"{first}") from None
-  if tuple(fake.shape[1:]) != tuple(data_shape):
+  expected = recipe.shape_of_sample(data_shape)
+  if tuple(fake.shape[1:]) != expected:
     raise ValueError(f"model {model!r} generates samples of shape {tuple(fake.shape[1:])} but the "
-                     f"data has shape {tuple(data_shape)}")
+                     f"data has shape {tuple(data_shape)}"
+                     + (f" (recipe {recipe.name!r} shows samples of shape {expected})"
+                        if expected != tuple(data_shape) else ""))

@@ -86,3 +86,13 @@ def test_a_few_core_steps_train_both_coupled_gans():
     state, metrics = step(state, {"x": X[None]})
   assert all(np.isfinite(float(v)) for v in metrics.values())
   assert jax.jit(cogan.generate)(state, jnp.ones((3, 8))).shape == (3, 28, 56, 1)
+
+
+def test_the_shipped_config_passes_validation_with_pairs_shown_side_by_side():
+  from gan_jax import recipes, validation
+  from tests.conftest import load_experiment_config
+  config = load_experiment_config("cogan_fashion_mnist")
+  validation.validate_config(config)
+  validation.validate_models(config, (28, 28, 1))  # generate gives (28, 56, 1): A | B
+  assert recipes.get_recipe("cogan").shape_of_sample((28, 28, 1)) == (28, 56, 1)
+  assert recipes.get_recipe("gan").shape_of_sample((28, 28, 1)) == (28, 28, 1)

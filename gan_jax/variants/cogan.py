@@ -200,4 +200,11 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
       game=game, ema_decay=float(config.get("ema_decay", 0.0)))
 
 
-RECIPE = register_recipe(Recipe("cogan", create_state, train_step, generate))
+def pair_picture_shape(data_shape: tuple[int, ...]) -> tuple[int, ...]:
+  """The shape of one `generate` sample: domain A and domain B side by side, (H, 2W, C)."""
+  height, width, channels = data_shape
+  return (height, 2 * width, channels)
+
+
+RECIPE = register_recipe(Recipe("cogan", create_state, train_step, generate,
+                                sample_shape=pair_picture_shape))
