@@ -18,13 +18,13 @@ to experiments/results/variants_fashion_mnist.{md,json} and PNGs beside them.
 from __future__ import annotations
 
 import os
-import time
 
 import jax
 import numpy as np
 from recorded_runs import RESULTS, make_parser, record, shipped_config
 
 from gan_jax import plotting, recipes, train
+from gan_jax.logs import read_metrics
 from gan_jax.metrics import features
 from gan_jax.state import step_key
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
@@ -96,9 +96,8 @@ def infogan_information(state, network, out_dir: str) -> dict:
 def run_one(name: str, root: str, num_steps: int, network) -> dict:
   config = load_config(name, num_steps)
   workdir = os.path.join(root, name)
-  start = time.time()
   state = train.train_and_evaluate(config, workdir, progress=False)
-  train_s = time.time() - start
+  train_s = read_metrics(workdir)[-1]["wall_time"]  # over all sessions of a resumed run
   recipe = recipes.recipe_of(config)
   row = {"run": name, "config": RUNS[name], "steps": num_steps, "train_wall_clock_s": round(train_s, 1)}
   if name == "infogan":

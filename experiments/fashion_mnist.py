@@ -19,11 +19,11 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import time
 
 from recorded_runs import RESULTS, make_parser, record, shipped_config
 
 from gan_jax import evaluate, train
+from gan_jax.logs import read_metrics
 
 # name -> (config file, overrides, what it is)
 RUNS = {
@@ -52,9 +52,8 @@ def load_config(name: str):
 def run_one(name: str, root: str) -> dict:
   config = load_config(name)
   workdir = os.path.join(root, name)
-  start = time.time()
   train.train_and_evaluate(config, workdir, progress=False)
-  train_s = time.time() - start
+  train_s = read_metrics(workdir)[-1]["wall_time"]  # over all sessions of a resumed run
   result = evaluate.evaluate_run(workdir)
   picture = os.path.join(workdir, "samples", f"step_{config.num_steps:07d}.png")
   if os.path.exists(picture):
