@@ -21,6 +21,7 @@ import os
 
 import jax
 import numpy as np
+from infogan_codes import write_code_figures
 from recorded_runs import RESULTS, make_parser, record, shipped_config
 
 from gan_jax import plotting, recipes, train
@@ -90,12 +91,7 @@ def infogan_information(state, network, out_dir: str) -> dict:
                            for i in range(0, PER_CLASS, 100)])
   codes = np.tile(np.arange(k), PER_CLASS)
   predicted = network.predict(images)
-  rows = 10
-  plotting.save_image_grid(np.asarray(infogan.code_traversal(state, z[:rows], "category")),
-                           os.path.join(out_dir, "variants_infogan_category.png"), columns=k)
-  for j in range(state.game.num_continuous):
-    plotting.save_image_grid(np.asarray(infogan.code_traversal(state, z[:rows], j)),
-                             os.path.join(out_dir, f"variants_infogan_continuous_{j}.png"), columns=9)
+  write_code_figures(state, z[:10], out_dir, prefix="variants_infogan_")
   return {"mutual_information_nats": mutual_information(codes, predicted, k),
           "ceiling_nats": float(np.log(k)),
           "best_matching_accuracy": best_matching_accuracy(codes, predicted, k)}

@@ -20,6 +20,17 @@ from gan_jax.state import step_key  # noqa: E402
 from gan_jax.variants import infogan  # noqa: E402
 
 
+def write_code_figures(state, z, out_dir: str, prefix: str = "") -> int:
+  """PREFIXcategory.png and PREFIXcontinuous_J.png in out_dir for noise rows z; returns the count."""
+  images = infogan.code_traversal(state, z, "category")
+  plotting.save_image_grid(images, os.path.join(out_dir, f"{prefix}category.png"),
+                           columns=state.game.num_categories)
+  for j in range(state.game.num_continuous):
+    images = infogan.code_traversal(state, z, j)
+    plotting.save_image_grid(images, os.path.join(out_dir, f"{prefix}continuous_{j}.png"), columns=9)
+  return 1 + state.game.num_continuous
+
+
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--workdir", required=True)
@@ -32,13 +43,8 @@ def main():
     raise SystemExit(f"{args.workdir} is a {config.get('recipe', 'gan')!r} run, not an InfoGAN one")
   os.makedirs(args.out, exist_ok=True)
   z = state.noise(step_key(jax.random.PRNGKey(args.seed), 0, "samples"), args.rows)
-  images = infogan.code_traversal(state, z, "category")
-  plotting.save_image_grid(images, os.path.join(args.out, "category.png"),
-                           columns=state.game.num_categories)
-  for j in range(state.game.num_continuous):
-    images = infogan.code_traversal(state, z, j)
-    plotting.save_image_grid(images, os.path.join(args.out, f"continuous_{j}.png"), columns=9)
-  print(f"wrote {1 + state.game.num_continuous} figures to {args.out}")
+  count = write_code_figures(state, z, args.out)
+  print(f"wrote {count} figures to {args.out}")
 
 
 if __name__ == "__main__":
