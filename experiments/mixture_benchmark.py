@@ -3,11 +3,14 @@
   python experiments/mixture_benchmark.py                      # the full table: 10 seeds
   python experiments/mixture_benchmark.py --seeds 2 --steps 1000 --recipes gan_ns,wgan_gp
 
-Each run is `train_and_evaluate` on experiments/configs/ring_gan.py with the
-recipe's overrides; it is then scored by PacGAN's protocol (2500 samples,
-gan_jax.metrics.mixture). Writes OUT/mixture.md, OUT/mixture.json (one row per
-recipe and dataset: mean and standard error over seeds of modes,
-high_quality (a fraction) and reverse_kl, and the wall-clock per run) and
+Each recipe is experiments/configs/ring_gan.py with the recipe's overrides. Its
+seeds train together as one seed sweep (`gan_jax.sweep.train_seeds`: the
+training loop's step, vmapped over the seeds' states; seed s is the run
+`gan-jax train` makes with --config.seed=s, up to float reassociation), and each
+seed is scored by PacGAN's protocol (2500 samples, gan_jax.metrics.mixture).
+Writes OUT/mixture.md, OUT/mixture.json (one row per recipe and dataset: mean
+and standard error over seeds of modes, high_quality (a fraction) and
+reverse_kl, and the wall-clock per run: the sweep's time over its seeds) and
 OUT/mixture_samples.png (samples over the data, first seed of each recipe).
 """
 
@@ -19,26 +22,27 @@ import json
 import math
 import os
 import platform
-import tempfile
 import time
 
 import jax
 import ml_collections
 import numpy as np
 
-from gan_jax import train
+from gan_jax import sweep, train
 from gan_jax.metrics import mixture
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASETS = {"ring": "ring8", "grid": "grid25"}
 
 
-def _adam(learning_rate, b1=0.5, b2=0.999):
-  return {"name": "adam", "learning_rate": learning_rate, "b1": b1, "b2": b2}
+def _adam(learning_rate, b1=0.5, b2=0.999, **schedule):
+  return {"name": "adam", "learning_rate": learning_rate, "b1": b1, "b2": b2, **schedule}
 
 
-# name -> (description, config overrides). Unlisted fields keep ring_gan.py's values:
-# toy_mlp 2 x 128 ReLU players, z = 16, batch 256, Adam 1e-3 (0.5, 0.999).
+# name -> (description, config overrides; a dotted name sets a nested field). Unlisted
+# fields keep ring_gan.py's values: toy_mlp 2 x 128 ReLU players, z = 16 normal,
+# batch 256, Adam 1e-3 (0.5, 0.999). An optimizer with a schedule decays over the run
+# (decay_steps is filled in from the step count).
 RECIPES = {
     "gan_saturating": ("vanilla GAN, minimax (saturating) generator loss", {"loss": "minimax"}),
     "gan_ns": ("vanilla GAN, non-saturating generator loss", {"loss": "non_saturating"}),
@@ -55,11 +59,17 @@ RECIPES = {
         "d_optimizer": {**_adam(1e-3), "eps_root": 1e-8}}),
     "pacgan2": ("PacGAN2: D judges packs of 2 (batch 256 = 128 packs)", {
         "recipe": "pacgan", "variant": {"pack_size": 2}}),
+    "pacgan3": ("PacGAN3: D judges packs of 3 (batch 255 = 85 packs)", {
+        "recipe": "pacgan", "variant": {"pack_size": 3}, "batch_size": 255}),
     "pacgan4": ("PacGAN4: D judges packs of 4 (batch 256 = 64 packs)", {
         "recipe": "pacgan", "variant": {"pack_size": 4}}),
-    "best": ("non-saturating + R1 (gamma 0.1) + generator EMA 0.999", {
-        "loss": "non_saturating", "r1_weight": 0.1, "ema_decay": 0.999}),
+    "best": ("PacGAN4, Adam 5e-3 cosine-decayed to 0 for both players, z = 4 uniform", {
+        "recipe": "pacgan", "variant": {"pack_size": 4},
+        "g_optimizer": _adam(5e-3, schedule="cosine"), "d_optimizer": _adam(5e-3, schedule="cosine"),
+        "model.latent_dim": 4, "model.noise": "uniform"}),
 }
+# Recipes that train longer than DEFAULT_STEPS (their schedule is part of the recipe).
+RECIPE_STEPS = {"best": {"ring": 16000, "grid": 16000}}
 
 # PacGAN (Lin et al. 2018), Table 1: modes / % high quality / reverse KL.
 PUBLISHED = [
@@ -85,10 +95,17 @@ def recipe_config(recipe: str, dataset: str, seed: int, steps: int) -> ml_collec
     raise ValueError(f"dataset {dataset!r} is unknown; accepted: {', '.join(DATASETS)}")
   config = base_config()
   for field, value in RECIPES[recipe][1].items():
-    config[field] = ml_collections.ConfigDict(value) if isinstance(value, dict) else value
+    *parents, leaf = field.split(".")
+    node = config
+    for parent in parents:
+      node = node[parent]
+    node[leaf] = ml_collections.ConfigDict(value) if isinstance(value, dict) else value
   config.data.name = DATASETS[dataset]
   config.seed = seed
   config.num_steps = steps
+  for player, updates in (("g_optimizer", steps), ("d_optimizer", steps * config.d_steps)):
+    if config[player].get("schedule", "constant") != "constant":
+      config[player].decay_steps = updates
   config.steps_per_call = math.gcd(10, steps)  # fuse steps: small models are dispatch-bound
   config.log_every = max(steps // 20 // config.steps_per_call, 1) * config.steps_per_call
   config.sample_every = steps
@@ -96,17 +113,24 @@ def recipe_config(recipe: str, dataset: str, seed: int, steps: int) -> ml_collec
   return config
 
 
-def run_one(recipe: str, dataset: str, seed: int, steps: int, workdir: str) -> dict:
-  """Trains one run and scores it; returns its metrics, wall-clock and samples."""
-  config = recipe_config(recipe, dataset, seed, steps)
+def run_recipe(recipe: str, dataset: str, seeds: int, steps: int) -> list[dict]:
+  """Trains seeds 0..seeds-1 of a recipe as one sweep and scores each seed.
+
+  Returns per seed its metrics, samples and wall-clock (the sweep's, compile
+  included, over the number of seeds).
+  """
+  config = recipe_config(recipe, dataset, 0, steps)
   start = time.perf_counter()
-  state = train.train_and_evaluate(config, workdir, progress=False)
-  seconds = time.perf_counter() - start
-  points = train.draw_samples(state, mixture.PROTOCOL_NUM_POINTS, seed=seed)
-  source_distribution = train.data.make_data_source(config).distribution
-  result = mixture.evaluate_mixture(points, source_distribution)
-  return {**result.as_dict(), "seconds": seconds, "points": points,
-          "distribution": source_distribution}
+  states = jax.block_until_ready(sweep.train_seeds(config, range(seeds)))
+  seconds = (time.perf_counter() - start) / seeds
+  distribution = train.data.make_data_source(config).distribution
+  runs = []
+  for seed in range(seeds):
+    points = train.draw_samples(sweep.select(states, seed), mixture.PROTOCOL_NUM_POINTS, seed=seed)
+    result = mixture.evaluate_mixture(points, distribution)
+    runs.append({**result.as_dict(), "seconds": seconds, "points": points,
+                 "distribution": distribution})
+  return runs
 
 
 def mean_and_stderr(values: list[float]) -> dict:
@@ -221,29 +245,24 @@ def main(argv=None) -> int:
 
   rows, examples = [], {}
   begin = time.perf_counter()
-  with tempfile.TemporaryDirectory() as scratch:
-    for dataset in args.datasets:
-      steps = args.steps or DEFAULT_STEPS[dataset]
-      for recipe in args.recipes:
-        runs = []
-        for seed in range(args.seeds):
-          workdir = os.path.join(scratch, f"{recipe}_{dataset}_{seed}")
-          run = run_one(recipe, dataset, seed, steps, workdir)
-          runs.append(run)
-          if seed == 0:
-            examples[(recipe, dataset)] = run
-          print(f"{recipe:15s} {dataset} seed {seed}: {run['modes']} modes, "
-                f"{100 * run['high_quality']:.1f}% HQ, reverse KL {run['reverse_kl']:.3f}, "
-                f"{run['seconds']:.1f} s", flush=True)
-        rows.append({
-            "recipe": recipe, "dataset": dataset, "seeds": args.seeds, "steps": steps,
-            "description": RECIPES[recipe][0],
-            **{key: mean_and_stderr([r[key] for r in runs]) for key in mixture.MixtureMetrics._fields
-               if key != "counts"},
-            "seconds_per_run": float(np.mean([r["seconds"] for r in runs])),
-            "per_seed": [{k: r[k] for k in ("modes", "high_quality", "reverse_kl", "seconds")}
-                         for r in runs],
-        })
+  for dataset in args.datasets:
+    for recipe in args.recipes:
+      steps = args.steps or RECIPE_STEPS.get(recipe, DEFAULT_STEPS)[dataset]
+      runs = run_recipe(recipe, dataset, args.seeds, steps)
+      examples[(recipe, dataset)] = runs[0]
+      for seed, run in enumerate(runs):
+        print(f"{recipe:15s} {dataset} seed {seed}: {run['modes']} modes, "
+              f"{100 * run['high_quality']:.1f}% HQ, reverse KL {run['reverse_kl']:.3f}, "
+              f"{run['seconds']:.1f} s per run", flush=True)
+      rows.append({
+          "recipe": recipe, "dataset": dataset, "seeds": args.seeds, "steps": steps,
+          "description": RECIPES[recipe][0],
+          **{key: mean_and_stderr([r[key] for r in runs]) for key in mixture.MixtureMetrics._fields
+             if key != "counts"},
+          "seconds_per_run": float(np.mean([r["seconds"] for r in runs])),
+          "per_seed": [{k: r[k] for k in ("modes", "high_quality", "reverse_kl", "seconds")}
+                       for r in runs],
+      })
   total = time.perf_counter() - begin
   with open(os.path.join(args.out, "mixture.json"), "w") as f:
     json.dump([{**row, "per_seed": [{k: (v if math.isfinite(v) else str(v)) for k, v in r.items()}

@@ -23,10 +23,36 @@ def _as_dict(config) -> dict:
   return config.to_dict() if hasattr(config, "to_dict") else dict(config)
 
 
+SCHEDULES = ("constant", "cosine", "linear")
+
+
+def make_schedule(learning_rate: float, schedule: str = "constant", decay_steps: int = 0,
+                  final_learning_rate: float = 0.0, player: str = "optimizer"):
+  """The learning rate as a float ('constant') or an optax schedule of the update count.
+
+  'cosine' and 'linear' go from `learning_rate` to `final_learning_rate` over
+  `decay_steps` updates of this player's optimizer (with d_steps = k the
+  discriminator makes k updates per generator step), then stay there.
+  """
+  if schedule not in SCHEDULES:
+    raise ValueError(f"{player}.schedule {schedule!r} is unknown; accepted: {', '.join(SCHEDULES)}")
+  if schedule == "constant":
+    return learning_rate
+  if not isinstance(decay_steps, int) or isinstance(decay_steps, bool) or decay_steps < 1:
+    raise ValueError(f"{player}.decay_steps must be an integer >= 1 with schedule {schedule!r}, "
+                     f"got {decay_steps!r}")
+  if schedule == "cosine":
+    return optax.cosine_decay_schedule(learning_rate, decay_steps,
+                                       alpha=final_learning_rate / learning_rate)
+  return optax.linear_schedule(learning_rate, final_learning_rate, decay_steps)
+
+
 def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransformation:
   """An optax optimizer from {'name': 'adam', 'learning_rate': 2e-4, **kwargs}.
 
-  `learning_rate` may be 0 to freeze a player (optax.set_to_zero).
+  `learning_rate` may be 0 to freeze a player (optax.set_to_zero). Optional
+  schedule keys: 'schedule' ('constant', 'cosine', 'linear'), 'decay_steps' and
+  'final_learning_rate' (`make_schedule`); the rest go to the optax optimizer.
   """
   options = _as_dict(config)
   name = options.pop("name", "adam")
@@ -35,8 +61,11 @@ def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransform
   learning_rate = options.pop("learning_rate", None)
   if not isinstance(learning_rate, (int, float)) or isinstance(learning_rate, bool) or learning_rate < 0:
     raise ValueError(f"{player}.learning_rate must be a number >= 0, got {learning_rate!r}")
+  schedule = {key: options.pop(key) for key in ("schedule", "decay_steps", "final_learning_rate")
+              if key in options}
   if learning_rate == 0:
     return optax.set_to_zero()
+  learning_rate = make_schedule(learning_rate, player=player, **schedule)
   try:
     return OPTIMIZERS[name](learning_rate, **options)
   except TypeError as error:

@@ -212,6 +212,11 @@ def _optimizers():
   return builders.OPTIMIZERS
 
 
+def _schedules():
+  from gan_jax import builders
+  return builders.SCHEDULES
+
+
 def _learning_rate(value, name):
   if not _is_number(value) or not math.isfinite(value) or value < 0:
     raise ValueError(f"{name} must be a number > 0, or 0 to freeze the player, got {value!r}")
@@ -229,6 +234,9 @@ OPTIMIZER_FIELDS: dict[str, Check] = {
     "momentum": lambda v, n: None if v is None else number(minimum=0.0, below=1.0)(v, n),
     "nesterov": boolean,
     "centered": boolean,
+    "schedule": one_of("schedule", lambda: _schedules()),
+    "decay_steps": integer(minimum=1),
+    "final_learning_rate": number(minimum=0.0),
 }
 
 

@@ -9,4 +9,5 @@ def get_config():
   config = config_base.fashion_mnist()
   config.recipe = "acgan"
   config.variant = {"num_classes": 10, "embed_dim": 16, "aux_weight": 1.0}
+  config.ema_decay = 0.999  # sampling (and `gan-jax sample --label L`) uses the EMA generator
   return config

@@ -12,4 +12,5 @@ def get_config():
   config = config_base.fashion_mnist()
   config.recipe = "conditional"
   config.variant = {"num_classes": 10, "embed_dim": 16, "label_channels": 1, "projection": False}
+  config.ema_decay = 0.999  # sampling (and `gan-jax sample --label L`) uses the EMA generator
   return config

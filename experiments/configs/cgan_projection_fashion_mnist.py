@@ -13,4 +13,5 @@ def get_config():
   config.recipe = "conditional"
   config.variant = {"num_classes": 10, "embed_dim": 16, "projection": True}
   config.loss = "hinge"
+  config.ema_decay = 0.999  # sampling (and `gan-jax sample --label L`) uses the EMA generator
   return config

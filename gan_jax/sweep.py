@@ -1,0 +1,124 @@
+"""Seed sweeps: several runs of one config, differing only in `config.seed`, as one program.
+
+GAN results are judged over seeds (mean and standard error), and small models
+(the 2D mixtures) leave a CPU or accelerator mostly idle on one run. A sweep
+stacks the runs' `GANState`s along a leading seed axis and maps the same pure
+step the training loop runs (`train.sampled_train_step` of the recipe, with the
+non-finite guard, fused `config.steps_per_call` at a time) over it with
+`jax.vmap`. Each seed keeps its own key, so seed s of a sweep draws the same
+noise and data as `train_and_evaluate` with `config.seed = s`; the parameters
+agree with that run up to float reassociation in the batched matmuls
+(tests/test_sweep.py).
+
+A sweep writes no logs or checkpoints: it is for measuring, e.g. by
+experiments/mixture_benchmark.py. Train one seed with `train_and_evaluate`
+to keep its logs, pictures and checkpoints.
+
+    states = sweep.train_seeds(config, seeds=range(10))
+    state_3 = sweep.select(states, 3)   # an ordinary GANState: sample, evaluate, save
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gan_jax import data, guards, recipes, train, validation
+from gan_jax.state import GANState
+
+
+def stack(states: Sequence[GANState]) -> GANState:
+  """GANStates of the same config (any seeds) as one state with leaves (num_seeds, ...)."""
+  if not states:
+    raise ValueError("stack needs at least one state, got none")
+  treedef = jax.tree.structure(states[0])
+  leaves = [jax.tree.leaves(s) for s in states]
+  return jax.tree.unflatten(treedef, [jnp.stack(xs) for xs in zip(*leaves)])
+
+
+def select(states: GANState, index: int) -> GANState:
+  """The state of seed number `index` (a position along the seed axis) of a stacked state."""
+  num = num_seeds(states)
+  if not 0 <= index < num:
+    raise ValueError(f"seed index {index} is out of range; the sweep holds {num} seeds")
+  return jax.tree.map(lambda x: x[index], states)
+
+
+def num_seeds(states: GANState) -> int:
+  return int(states.step.shape[0])
+
+
+def create_states(config, seeds: Sequence[int], data_shape, recipe: recipes.Recipe) -> GANState:
+  """The step-0 states of `config` with config.seed = each of `seeds`, stacked."""
+  states = []
+  for seed in seeds:
+    seeded = config.copy_and_resolve_references()
+    seeded.seed = int(seed)
+    states.append(recipe.create_state(seeded, data_shape))
+  return stack(states)
+
+
+def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe):
+  """jit(vmap(step)): fn(stacked state, dataset arrays) -> (stacked state, metrics (S, ...)).
+
+  The step is the training loop's for one device (config.parallel is ignored):
+  real batches drawn from each seed's key, the recipe's train step under the
+  non-finite guard, `config.steps_per_call` steps per call (metrics then
+  (S, steps_per_call, ...)).
+  """
+  train_step = guards.guard_train_step(recipe.train_step, config.get("nonfinite", "stop"))
+  step = functools.partial(train.sampled_train_step, sample=source.sample,
+                           local_batch=config.batch_size, train_step=train_step)
+  step = train.fuse_steps(step, config.get("steps_per_call", 1))
+  return jax.jit(jax.vmap(lambda state, arrays: step(state, arrays, axis_name=None),
+                          in_axes=(0, None)))
+
+
+def train_seeds(config, seeds: Sequence[int]) -> GANState:
+  """Trains config.num_steps steps of `config` for every seed in `seeds`, all at once.
+
+  Returns the final states stacked along a leading axis of len(seeds) (`select`
+  picks one). Under config.nonfinite = 'stop' a NaN or Inf in any seed raises
+  `guards.NonFiniteError` naming the seed and the step; 'skip' skips that
+  seed's update, as in a single run.
+  """
+  seeds = [int(s) for s in seeds]
+  if not seeds or len(set(seeds)) != len(seeds):
+    raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
+  validation.validate_config(config)
+  if train.streams(config) or config.get("parallel", "none") != "none":
+    raise ValueError(f"a seed sweep runs on one device from the on-device data; got "
+                     f"data.pipeline={config.data.get('pipeline', 'device')!r}, "
+                     f"parallel={config.get('parallel', 'none')!r}; accepted: 'device', 'none'")
+  recipe = recipes.recipe_of(config)
+  source = data.make_data_source(config)
+  validation.validate_models(config, source.data_shape, recipe)
+  states = create_states(config, seeds, source.data_shape, recipe)
+  step_fn = make_sweep_step(source, config, recipe)
+  arrays = jax.device_put(source.arrays)
+  fused = config.get("steps_per_call", 1)
+  pending = []
+  for step in range(fused, config.num_steps + 1, fused):
+    states, metrics = step_fn(states, arrays)
+    pending.append((step, metrics[guards.FLAGS_KEY]))
+    if len(pending) >= 100 or step + fused > config.num_steps:
+      _check_flags(pending, seeds, fused, config.get("nonfinite", "stop"))
+      pending = []
+  return states
+
+
+def _check_flags(pending, seeds, fused, policy) -> None:
+  if policy != "stop":
+    return
+  for step, flags in zip([s for s, _ in pending], jax.device_get([f for _, f in pending])):
+    flags = np.asarray(flags).reshape(len(seeds), -1)  # (S, fused)
+    bad = np.argwhere(flags != 0)
+    if len(bad):
+      index, offset = bad[0]
+      raise guards.NonFiniteError(
+          f"non-finite values (NaN or Inf) in seed {seeds[index]} at step "
+          f"{step - fused + 1 + offset} in {guards.describe(int(flags[index, offset]))}")

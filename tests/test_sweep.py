@@ -1,0 +1,86 @@
+"""Seed sweeps (gan_jax.sweep): seed s of a sweep is the run with config.seed = s."""
+
+import jax
+import numpy as np
+import optax
+import pytest
+
+from gan_jax import builders, guards, sweep, train
+from tests.conftest import tiny_ring_config
+
+
+def max_difference(a, b) -> float:
+  return max(float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
+             for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+@pytest.mark.parametrize("recipe_overrides", [
+    {}, {"recipe": "pacgan", "variant": {"pack_size": 2}},
+], ids=["gan", "pacgan2"])
+def test_each_seed_of_a_sweep_matches_its_own_run(tmp_path, recipe_overrides):
+  config = tiny_ring_config(steps_per_call=10, log_every=10, sample_every=20,
+                            checkpoint_every=20, ema_decay=0.9, **recipe_overrides)
+  seeds = [0, 3]
+  states = sweep.train_seeds(config, seeds)
+  assert sweep.num_seeds(states) == 2
+  for index, seed in enumerate(seeds):
+    single = config.copy_and_resolve_references()
+    single.seed = seed
+    alone = train.train_and_evaluate(single, str(tmp_path / f"seed{seed}"), progress=False)
+    swept = sweep.select(states, index)
+    assert int(swept.step) == int(alone.step) == 20
+    np.testing.assert_array_equal(swept.key, alone.key)
+    # Batched matmuls may sum in another order: equal up to float32 reassociation.
+    assert max_difference(swept.g_params, alone.g_params) < 1e-5
+    assert max_difference(swept.d_params, alone.d_params) < 1e-5
+    assert max_difference(swept.g_ema_params, alone.g_ema_params) < 1e-5
+  # Different seeds trained differently.
+  assert max_difference(sweep.select(states, 0).g_params, sweep.select(states, 1).g_params) > 1e-3
+
+
+def test_a_sweep_refuses_bad_input():
+  config = tiny_ring_config()
+  with pytest.raises(ValueError, match=r"seeds must be distinct and at least one, got \[1, 1\]"):
+    sweep.train_seeds(config, [1, 1])
+  with pytest.raises(ValueError, match="parallel='pmap'; accepted: 'device', 'none'"):
+    sweep.train_seeds(tiny_ring_config(parallel="pmap"), [0])
+  states = sweep.stack([train.recipes.recipe_of(config).create_state(config, (2,))])
+  with pytest.raises(ValueError, match="seed index 1 is out of range; the sweep holds 1 seeds"):
+    sweep.select(states, 1)
+
+
+def test_a_diverging_seed_stops_the_sweep_naming_it():
+  config = tiny_ring_config(num_steps=4)
+  config.g_optimizer.learning_rate = 1e38
+  config.d_optimizer.learning_rate = 1e38
+  with pytest.raises(guards.NonFiniteError, match=r"in seed 5 at step \d"):
+    sweep.train_seeds(config, [5])
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear"])
+def test_learning_rate_schedules_go_from_the_rate_to_the_final_rate(schedule):
+  tx = builders.make_optimizer({"name": "sgd", "learning_rate": 0.5, "schedule": schedule,
+                                "decay_steps": 10, "final_learning_rate": 0.1})
+  params = np.zeros((), np.float32)
+  opt_state = tx.init(params)
+  steps = []
+  for _ in range(12):  # gradient 1: the update is minus the learning rate of that update
+    update, opt_state = tx.update(np.ones((), np.float32), opt_state, params)
+    steps.append(-float(update))
+  np.testing.assert_allclose(steps[0], 0.5, rtol=1e-6)
+  np.testing.assert_allclose(steps[10:], [0.1, 0.1], rtol=1e-5)
+  assert all(a > b for a, b in zip(steps[:10], steps[1:11]))  # decreasing over decay_steps
+  if schedule == "linear":
+    np.testing.assert_allclose(steps[5], 0.3, rtol=1e-5)
+  else:
+    np.testing.assert_allclose(steps[5], 0.1 + 0.4 * 0.5 * (1 + np.cos(np.pi * 0.5)), rtol=1e-5)
+
+
+def test_schedules_are_checked_before_training():
+  with pytest.raises(ValueError, match="schedule 'cos' is unknown; accepted: constant, cosine, linear"):
+    train.validate_config(tiny_ring_config(g_optimizer={"name": "adam", "learning_rate": 1e-3,
+                                                        "schedule": "cos"}))
+  with pytest.raises(ValueError, match="decay_steps must be an integer >= 1 with schedule 'cosine'"):
+    builders.make_optimizer({"name": "adam", "learning_rate": 1e-3, "schedule": "cosine"}, "g_optimizer")
+  assert isinstance(builders.make_optimizer({"name": "adam", "learning_rate": 1e-3}),
+                    optax.GradientTransformation)
