@@ -118,10 +118,13 @@ def run_one(name: str, root: str, num_steps: int, network) -> dict:
 
 def write_markdown(rows: list[dict], network, path: str) -> None:
   lines = ["# Variants I on Fashion-MNIST: class agreement and InfoGAN's codes", "",
-           "Written by `python experiments/class_agreement.py --root /tmp/variants` on this machine "
+           "Written by `python experiments/class_agreement.py --root /tmp/variants --runs NAME "
+           "--num_steps STEPS` (each row's steps are in its heading) on this machine "
            f"({os.cpu_count()} CPU cores, no GPU; shared with other work, so wall-clock figures are upper "
            "bounds). The judge is the library's Fashion-MNIST classifier "
-           f"(`{network.identity}`, test accuracy {network.test_accuracy:.2%}).", ""]
+           f"(`{network.identity}`, test accuracy {network.test_accuracy:.2%}). Runs whose config "
+           "sets `ema_decay` (conditional, projection and ACGAN: 0.999) sample with the generator "
+           "EMA, as `gan-jax sample` does.", ""]
   agreement = [r for r in rows if "per_class" in r]
   if agreement:
     lines += ["## Class agreement: `gan-jax sample --label L`", "",
@@ -164,10 +167,24 @@ def write_markdown(rows: list[dict], network, path: str) -> None:
     f.write("\n".join(lines))
 
 
+def rewrite_page() -> None:
+  """Rewrites the markdown page from the recorded JSON rows (no training)."""
+  import json
+  network = features.load_or_train()
+  with open(os.path.join(RESULTS, "variants_fashion_mnist.json")) as f:
+    rows = json.load(f)
+  write_markdown(rows, network, os.path.join(RESULTS, "variants_fashion_mnist.md"))
+
+
 def main() -> None:
   parser = make_parser(__doc__, list(RUNS), default=["conditional", "acgan", "infogan"])
   parser.add_argument("--num_steps", type=int, default=2000)
+  parser.add_argument("--page_only", action="store_true",
+                      help="only rewrite the markdown page from the recorded rows")
   args = parser.parse_args()
+  if args.page_only:
+    rewrite_page()
+    return
   network = features.load_or_train()
   record(parser, args.runs, list(RUNS), "variants_fashion_mnist.json",
          lambda name: run_one(name, args.root, args.num_steps, network),

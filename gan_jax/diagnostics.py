@@ -1,7 +1,9 @@
 """Training diagnostics for the seeds' failure modes, as pure functions over metric records.
 
 A record is one logged line of metrics.jsonl: {'step': int, 'd_acc_real': float, ...}.
-Three signals, each on when it has held for the last `window` records:
+Three signals, each on when it has held for the last `window` records, none
+before step `warmup_steps` (an image generator starts near one output, so its
+diversity is low for a few hundred steps in every run):
 
   convergence        D's accuracy (mean of d_acc_real and d_acc_fake) within
                      `accuracy_band` of 50%: its feedback has become random.
@@ -47,10 +49,13 @@ class Thresholds:
   accuracy_band: float = 0.05
   grad_ratio: float = 0.01
   diversity_floor: float = 0.5
+  warmup_steps: int = 500
 
   def __post_init__(self):
     if not isinstance(self.window, int) or self.window < 1:
       raise ValueError(f"diagnostics window must be an integer >= 1, got {self.window!r}")
+    if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+      raise ValueError(f"diagnostics warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
 
 
 def _value(record: dict, name: str) -> float:
@@ -94,7 +99,8 @@ SIGNALS = {"convergence": convergence, "vanishing_gradients": vanishing_gradient
 
 
 def signals(records: list[dict], thresholds: Thresholds = Thresholds()) -> dict[str, bool]:
-  """{signal name: on} at the newest record."""
+  """{signal name: on} at the newest record; records before step warmup_steps are left out."""
+  records = [r for r in records if _value(r, "step") >= thresholds.warmup_steps]
   return {name: fn(records, thresholds) for name, fn in SIGNALS.items()}
 
 

@@ -4,6 +4,7 @@ import math
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from gan_jax import diagnostics, train
 from tests.conftest import tiny_ring_config
@@ -37,8 +38,20 @@ def test_each_signal_fires_only_after_its_window():
   assert not any(diagnostics.signals(healthy, th).values())
 
 
+def test_no_signal_fires_during_the_warmup():
+  # An image generator's first hundreds of steps have low diversity in every run.
+  records = [{"step": 50 * (i + 1), "diversity_ratio": 0.3 if i < 6 else 0.9} for i in range(12)]
+  th = diagnostics.Thresholds(window=5, warmup_steps=300)
+  assert not any(diagnostics.new_warnings(records[:i], th) for i in range(1, 13))
+  assert diagnostics.new_warnings(records[:5], diagnostics.Thresholds(window=5, warmup_steps=0))
+  late = records[:12] + [{"step": 650 + 50 * i, "diversity_ratio": 0.2} for i in range(5)]
+  assert diagnostics.new_warnings(late, th)[0].startswith("WARNING step 850: sample diversity")
+  with pytest.raises(ValueError, match="warmup_steps must be an integer >= 0, got -1"):
+    diagnostics.Thresholds(warmup_steps=-1)
+
+
 def test_a_warning_is_printed_once_when_a_signal_turns_on():
-  th = diagnostics.Thresholds(window=2)
+  th = diagnostics.Thresholds(window=2, warmup_steps=0)
   records = _records(diversity_ratio=[0.9, 0.2, 0.1, 0.1])
   fired = [diagnostics.new_warnings(records[:i], th) for i in range(1, 5)]
   assert [len(f) for f in fired] == [0, 0, 1, 0]
@@ -48,7 +61,7 @@ def test_a_warning_is_printed_once_when_a_signal_turns_on():
 
 def test_the_training_loop_prints_the_warning_lines(tmp_path, capsys):
   config = tiny_ring_config(num_steps=6, log_every=2, sample_every=6, checkpoint_every=6)
-  config.diagnostics = {"window": 1, "diversity_floor": 1e9}  # fires on the first log
+  config.diagnostics = {"window": 1, "diversity_floor": 1e9, "warmup_steps": 0}  # fires at once
   train.train_and_evaluate(config, str(tmp_path), progress=False)
   lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("WARNING")]
   assert len(lines) == 1 and lines[0].startswith("WARNING step 2: sample diversity")
