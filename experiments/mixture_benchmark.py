@@ -57,6 +57,11 @@ RECIPES = {
     "unrolled": ("unrolled GAN (Metz et al.), 5 unrolled discriminator steps", {
         "recipe": "unrolled", "variant": {"unrolled_steps": 5},
         "d_optimizer": {**_adam(1e-3), "eps_root": 1e-8}}),
+    "gan_ns_lr1e-4": ("vanilla GAN, non-saturating, at Metz et al.'s Adam 1e-4 (0.5, 0.999)", {
+        "loss": "non_saturating", "g_optimizer": _adam(1e-4), "d_optimizer": _adam(1e-4)}),
+    "unrolled_lr1e-4": ("unrolled GAN, 5 unrolled steps, at Metz et al.'s Adam 1e-4 (0.5, 0.999)", {
+        "recipe": "unrolled", "variant": {"unrolled_steps": 5}, "g_optimizer": _adam(1e-4),
+        "d_optimizer": {**_adam(1e-4), "eps_root": 1e-8}}),
     "pacgan2": ("PacGAN2: D judges packs of 2 (batch 256 = 128 packs)", {
         "recipe": "pacgan", "variant": {"pack_size": 2}}),
     "pacgan3": ("PacGAN3: D judges packs of 3 (batch 255 = 85 packs)", {
@@ -152,22 +157,35 @@ def _fmt(stat: dict, scale: float = 1.0, digits: int = 2) -> str:
   return text
 
 
-def write_markdown(rows: list[dict], path: str, args, total_seconds: float) -> None:
+def command_line(args) -> str:
+  return (f"python experiments/mixture_benchmark.py --seeds {args.seeds}"
+          + (f" --steps {args.steps}" if args.steps else "")
+          + f" --recipes {','.join(args.recipes)} --datasets {','.join(args.datasets)}"
+          + (" --merge" if args.merge else ""))
+
+
+def write_markdown(rows: list[dict], path: str) -> None:
+  """The page from all rows; each row carries its command, figure and wall-clock."""
+  commands = list(dict.fromkeys(row.get("command", "") for row in rows))
+  figures = list(dict.fromkeys(row.get("figure", "mixture_samples.png") for row in rows))
+  total_minutes = sum(row["seconds_per_run"] * row["seeds"] for row in rows) / 60
+  datasets = [d for d in DATASETS if any(row["dataset"] == d for row in rows)]
+  full = (all(row["seeds"] >= 10 for row in rows) and
+          {(r["recipe"], r["dataset"]) for r in rows} >= {(r, d) for r in RECIPES for d in DATASETS})
   lines = ["# Mode coverage on PacGAN's mixtures", "",
-           f"`python experiments/mixture_benchmark.py --seeds {args.seeds}"
-           + (f" --steps {args.steps}" if args.steps else "")
-           + f" --recipes {','.join(args.recipes)} --datasets {','.join(args.datasets)}`", "",
+           "Written by " + ", then ".join(f"`{c}`" for c in commands if c) + ".", "",
            f"Protocol (PacGAN, after VEEGAN): 2500 samples per run; a sample is high quality "
            f"within 3 standard deviations of its nearest mode; a mode is captured with at least "
            f"one high-quality sample; reverse KL = log K - H(histogram of high-quality samples). "
-           f"Ours: mean ± standard error over seeds. Machine: {platform.machine()}, "
-           f"{os.cpu_count()} CPUs, JAX {jax.__version__} on {jax.default_backend()}; "
-           f"whole benchmark {total_seconds / 60:.1f} min.", ""]
-  if args.seeds < 10 or args.steps or set(args.datasets) != set(DATASETS) or set(
-      args.recipes) != set(RECIPES):
-    lines += ["**A reduced run** (fewer seeds, steps, recipes or datasets than the full "
-              "benchmark's 10 seeds of every recipe on both mixtures): indicative only.", ""]
-  for dataset in args.datasets:
+           f"Ours: mean ± standard error over seeds; each recipe's seeds train together as one "
+           f"seed sweep (`gan_jax.sweep`), and s / run is the sweep's wall-clock (compile "
+           f"included) over its seeds. Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+           f"JAX {jax.__version__} on {jax.default_backend()}; all rows below "
+           f"{total_minutes:.1f} min of training.", ""]
+  if not full:
+    lines += ["**A reduced run** (fewer seeds, recipes or datasets than the full benchmark's "
+              "10 seeds of every recipe on both mixtures).", ""]
+  for dataset in datasets:
     k = 8 if dataset == "ring" else 25
     lines += [f"## {dataset} ({k} modes)", "",
               "| recipe | seeds | steps | modes | high quality (%) | reverse KL | s / run |",
@@ -177,15 +195,24 @@ def write_markdown(rows: list[dict], path: str, args, total_seconds: float) -> N
         lines.append(f"| {name} (PacGAN Table 1) | | | {modes} | {hq} | {kl} | |")
     for row in rows:
       if row["dataset"] == dataset:
-        lines.append(f"| {row['recipe']}: {RECIPES[row['recipe']][0]} | {row['seeds']} | "
+        lines.append(f"| {row['recipe']}: {row['description']} | {row['seeds']} | "
                      f"{row['steps']} | {_fmt(row['modes'], digits=1)} | "
-                     f"{_fmt(row['high_quality'], 100.0, 1)} | {_fmt(row['reverse_kl'])} | "
+                     f"{_fmt(row['high_quality'], 100.0, 1)} | {_fmt(row['reverse_kl'], digits=3)} | "
                      f"{row['seconds_per_run']:.1f} |")
     lines.append("")
-  lines += ["![samples](mixture_samples.png)", "",
-            "Samples (orange) over the data (blue), first seed of each recipe.", ""]
+  for figure in figures:
+    lines += [f"![samples]({figure})", ""]
+  lines += ["Samples (orange) over the data (blue), first seed of each recipe.", ""]
   with open(path, "w") as f:
     f.write("\n".join(lines))
+
+
+def merge_rows(old: list[dict], new: list[dict]) -> list[dict]:
+  """old rows with those of the same (recipe, dataset) replaced by new ones, in RECIPES order."""
+  by_key = {(r["recipe"], r["dataset"]): r for r in old + new}
+  order = {name: i for i, name in enumerate(RECIPES)}
+  return sorted(by_key.values(), key=lambda r: (list(DATASETS).index(r["dataset"]),
+                                                order.get(r["recipe"], len(order))))
 
 
 def save_figure(examples: dict, recipes: list[str], datasets: list[str], path: str) -> None:
@@ -230,6 +257,8 @@ def main(argv=None) -> int:
   parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipe names")
   parser.add_argument("--datasets", default="ring,grid", help="comma-separated: ring, grid")
   parser.add_argument("--out", default=os.path.join(ROOT, "experiments", "results"))
+  parser.add_argument("--merge", action="store_true",
+                      help="keep OUT/mixture.json's other rows; replace only the rows run now")
   args = parser.parse_args(argv)
   args.recipes = [r for r in args.recipes.split(",") if r]
   args.datasets = [d for d in args.datasets.split(",") if d]
@@ -264,12 +293,21 @@ def main(argv=None) -> int:
                        for r in runs],
       })
   total = time.perf_counter() - begin
-  with open(os.path.join(args.out, "mixture.json"), "w") as f:
-    json.dump([{**row, "per_seed": [{k: (v if math.isfinite(v) else str(v)) for k, v in r.items()}
-                                     for r in row["per_seed"]]} for row in rows], f, indent=2)
-  write_markdown(rows, os.path.join(args.out, "mixture.md"), args, total)
-  save_figure(examples, args.recipes, args.datasets, os.path.join(args.out, "mixture_samples.png"))
-  print(f"wrote {args.out}/mixture.md, mixture.json, mixture_samples.png ({total / 60:.1f} min)")
+  figure = ("mixture_samples.png" if not args.merge
+            else f"mixture_samples_{'_'.join(args.recipes)}.png")
+  for row in rows:
+    row.update(command=command_line(args), figure=figure)
+  json_path = os.path.join(args.out, "mixture.json")
+  if args.merge and os.path.exists(json_path):
+    with open(json_path) as f:
+      rows = merge_rows(json.load(f), rows)
+  with open(json_path, "w") as f:
+    json.dump([{**row, "per_seed": [{k: (v if isinstance(v, str) or math.isfinite(v) else str(v))
+                                      for k, v in r.items()} for r in row["per_seed"]]}
+               for row in rows], f, indent=2)
+  write_markdown(rows, os.path.join(args.out, "mixture.md"))
+  save_figure(examples, args.recipes, args.datasets, os.path.join(args.out, figure))
+  print(f"wrote {args.out}/mixture.md, mixture.json, {figure} ({total / 60:.1f} min)")
   return 0
 
 

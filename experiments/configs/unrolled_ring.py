@@ -1,7 +1,8 @@
 """Unrolled GAN (Metz et al. 2017) on the ring of 8 Gaussians, k = 5 unrolled D updates.
 
 The networks, optimizers and data are those of ring_gan.py (the vanilla GAN), so the two
-compare like for like; `experiments/unrolled_vs_vanilla.py` counts the modes each covers.
+compare like for like; `experiments/mixture_benchmark.py` scores both (rows unrolled and gan_ns,
+and the pair at Metz et al.'s Adam 1e-4).
 D's Adam has eps_root 1e-8: differentiating through Adam needs it.
 """
 
