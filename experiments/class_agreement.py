@@ -17,6 +17,7 @@ to experiments/results/variants_fashion_mnist.{md,json} and PNGs beside them.
 
 from __future__ import annotations
 
+import json
 import os
 
 import jax
@@ -169,7 +170,6 @@ def write_markdown(rows: list[dict], network, path: str) -> None:
 
 def rewrite_page() -> None:
   """Rewrites the markdown page from the recorded JSON rows (no training)."""
-  import json
   network = features.load_or_train()
   with open(os.path.join(RESULTS, "variants_fashion_mnist.json")) as f:
     rows = json.load(f)

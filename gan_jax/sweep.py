@@ -112,9 +112,11 @@ def train_seeds(config, seeds: Sequence[int]) -> GANState:
 
 
 def _check_flags(pending, seeds, fused, policy) -> None:
+  """Raises NonFiniteError for the first flagged (seed, step) of `pending` [(step, flags (S, fused))]."""
   if policy != "stop":
     return
-  for step, flags in zip([s for s, _ in pending], jax.device_get([f for _, f in pending])):
+  steps, flags_on_device = zip(*pending)
+  for step, flags in zip(steps, jax.device_get(flags_on_device)):
     flags = np.asarray(flags).reshape(len(seeds), -1)  # (S, fused)
     bad = np.argwhere(flags != 0)
     if len(bad):
