@@ -1,6 +1,9 @@
 """Trains and evaluates the image-to-image recipes on Fashion-MNIST (experiments/results/image_to_image.md).
 
     python experiments/image_to_image.py --task pix2pix --num_steps 2000 --root /tmp/i2i
+    python experiments/image_to_image.py --task cyclegan --config.variant.identity_weight=0.0
+
+Further arguments `--config.FIELD=VALUE` override the shipped config (as `gan-jax train`).
 
 For pix2pix, superres and inpainting it trains the GAN (the shipped config)
 and the same generator without the adversarial term (variant.adversarial_weight
@@ -26,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import recipes, train
+from gan_jax import cli, recipes, train
 from gan_jax.data import files, paired, to_unit_range
 from gan_jax.metrics import features, frechet, image_quality
 from gan_jax.variants import cyclegan, inpainting, translation
@@ -34,6 +37,8 @@ from gan_jax.variants import cyclegan, inpainting, translation
 ROOT = os.path.dirname(os.path.abspath(__file__))
 TASKS = ("pix2pix", "superres", "inpainting", "cyclegan")
 BATCH = 500
+CLASS_NAMES = ("T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker",
+               "bag", "ankle boot")
 
 
 def load_config(task: str):
@@ -141,8 +146,9 @@ def evaluate_cyclegan(config, state, test_images, test_labels, network) -> tuple
       "fd_b_to_a_vs_real_a": fd(network, b_to_a, network.embed(a)[0]),
       "fd_real_a_vs_real_b": fd(network, a, network.embed(b)[0]),
   }
-  rows = [("A (sneaker)", a[:10]), ("G(A)", a_to_b[:10]), ("F(G(A))", a_cycle[:10]),
-          ("B (boot)", b[:10]), ("F(B)", b_to_a[:10]), ("G(F(B))", b_cycle[:10])]
+  a_name, b_name = CLASS_NAMES[a_class], CLASS_NAMES[b_class]
+  rows = [(f"A ({a_name})", a[:10]), ("G(A)", a_to_b[:10]), ("F(G(A))", a_cycle[:10]),
+          (f"B ({b_name})", b[:10]), ("F(B)", b_to_a[:10]), ("G(F(B))", b_cycle[:10])]
   return results, rows
 
 
@@ -152,13 +158,13 @@ def main():
   parser.add_argument("--num_steps", type=int, default=None)
   parser.add_argument("--root", default="/tmp/i2i_runs")
   parser.add_argument("--out", default=os.path.join(ROOT, "results"))
-  args = parser.parse_args()
-  config = load_config(args.task)
+  args, overrides = parser.parse_known_args()
+  config = cli.apply_overrides(load_config(args.task), overrides)
   if args.num_steps:
     config.num_steps = args.num_steps
   configs = {"gan": config}
   if args.task != "cyclegan":
-    baseline = load_config(args.task)
+    baseline = cli.apply_overrides(load_config(args.task), overrides)
     baseline.num_steps = config.num_steps
     baseline.variant.adversarial_weight = 0.0
     configs["no_adversarial"] = baseline
@@ -174,7 +180,7 @@ def main():
   else:
     real_features = network.embed(test_images)[0]
     results, rows = evaluate_paired(args.task, states, test_images, network, real_features)
-  report = {"task": args.task, "num_steps": config.num_steps, "batch_size": config.batch_size,
+  report = {"task": args.task, "overrides": overrides, "num_steps": config.num_steps, "batch_size": config.batch_size,
             "train_seconds": seconds, "feature_network": network.identity,
             "backend": jax.default_backend(), "test_examples": int(len(test_images)), "results": results}
   os.makedirs(args.out, exist_ok=True)

@@ -11,6 +11,7 @@ wrappers and CLI stay untouched.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 from typing import Callable
 
@@ -31,6 +32,10 @@ class Recipe:
     needs_labels: whether batches must carry 'label'.
     sample_shape: fn(data_shape) -> the shape of one sample of `generate`, when it is
       not data_shape (CoGAN shows a pair side by side); checked before compiling.
+    phase: fn(game, step: int) -> int, the phase of generator step `step`, for a recipe
+      whose step program changes during training (progressive growing). The loop
+      then compiles one step per phase, train_step(..., phase=p), each holding only
+      its phase's work, and picks it on the host. None: one program for the run.
   """
 
   name: str
@@ -39,6 +44,13 @@ class Recipe:
   generate: Callable = None
   needs_labels: bool = False
   sample_shape: Callable = None
+  phase: Callable = None
+
+  def train_step_for(self, phase: int | None = None) -> Callable:
+    """The train step of `phase` (the plain train step when the recipe has no phases)."""
+    if phase is None:
+      return self.train_step
+    return functools.partial(self.train_step, phase=phase)
 
   def shape_of_sample(self, data_shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(data_shape) if self.sample_shape is None else tuple(self.sample_shape(data_shape))

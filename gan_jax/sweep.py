@@ -62,15 +62,17 @@ def create_states(config, seeds: Sequence[int], data_shape, recipe: recipes.Reci
   return stack(states)
 
 
-def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe):
+def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe,
+                    phase: int | None = None):
   """jit(vmap(step)): fn(stacked state, dataset arrays) -> (stacked state, metrics (S, ...)).
 
   The step is the training loop's for one device (config.parallel is ignored):
   real batches drawn from each seed's key, the recipe's train step under the
   non-finite guard, `config.steps_per_call` steps per call (metrics then
-  (S, steps_per_call, ...)).
+  (S, steps_per_call, ...)). `phase`: the training phase of a recipe with phases.
   """
-  train_step = guards.guard_train_step(recipe.train_step, config.get("nonfinite", "stop"))
+  train_step = guards.guard_train_step(recipe.train_step_for(phase),
+                                       config.get("nonfinite", "stop"))
   step = functools.partial(train.sampled_train_step, sample=source.sample,
                            local_batch=config.batch_size, train_step=train_step)
   step = train.fuse_steps(step, config.get("steps_per_call", 1))
@@ -98,12 +100,13 @@ def train_seeds(config, seeds: Sequence[int]) -> GANState:
   source = data.make_data_source(config)
   validation.validate_models(config, source.data_shape, recipe)
   states = create_states(config, seeds, source.data_shape, recipe)
-  step_fn = make_sweep_step(source, config, recipe)
+  step_fns = train.PhasedStepFns(recipe, states.game,
+                                 lambda phase: make_sweep_step(source, config, recipe, phase))
   arrays = jax.device_put(source.arrays)
   fused = config.get("steps_per_call", 1)
   pending = []
   for step in range(fused, config.num_steps + 1, fused):
-    states, metrics = step_fn(states, arrays)
+    states, metrics = step_fns.at(step - fused, fused)(states, arrays)
     pending.append((step, metrics[guards.FLAGS_KEY]))
     if len(pending) >= 100 or step + fused > config.num_steps:
       _check_flags(pending, seeds, fused, config.get("nonfinite", "stop"))

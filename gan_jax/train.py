@@ -90,12 +90,18 @@ def streams(config) -> bool:
 
 
 def make_parallel_train_step(source: data.DataSource, config,
-                             recipe: recipes.Recipe | None = None) -> parallel.ParallelStep:
-  """The step of a run on the devices config.parallel names, for its data pipeline."""
+                             recipe: recipes.Recipe | None = None,
+                             phase: int | None = None) -> parallel.ParallelStep:
+  """The step of a run on the devices config.parallel names, for its data pipeline.
+
+  `phase`: the training phase, for recipes whose step changes during training
+  (`recipes.Recipe.phase`); the step then holds only that phase's program.
+  """
   recipe = recipe or recipes.recipe_of(config)
   mode = config.get("parallel", "none")
   local_batch = parallel.local_batch_size(config.batch_size, mode)
-  train_step = guards.guard_train_step(recipe.train_step, config.get("nonfinite", "stop"))
+  train_step = guards.guard_train_step(recipe.train_step_for(phase),
+                                       config.get("nonfinite", "stop"))
   if streams(config):
     step = functools.partial(streamed_train_step, train_step=train_step)
     return parallel.make_parallel_step(step, mode, global_batch=config.batch_size, shard_data=True)
@@ -103,6 +109,32 @@ def make_parallel_train_step(source: data.DataSource, config,
                            train_step=train_step)
   step = fuse_steps(step, config.get("steps_per_call", 1))
   return parallel.make_parallel_step(step, mode, global_batch=config.batch_size)
+
+
+class PhasedStepFns:
+  """The compiled step for each phase of a recipe, built on first use and kept.
+
+  `build(phase)` makes the step fn of a phase (phase None: the recipe has none).
+  `at(step, num_steps)` is the fn that runs generator steps step + 1 ..
+  step + num_steps (one call of a fused step); they must share a phase.
+  """
+
+  def __init__(self, recipe: recipes.Recipe, game, build):
+    self.recipe, self.game, self.build = recipe, game, build
+    self.fns: dict = {}
+
+  def at(self, step: int, num_steps: int = 1):
+    phase = None
+    if self.recipe.phase is not None:
+      phase = self.recipe.phase(self.game, step)
+      last = self.recipe.phase(self.game, step + num_steps - 1)
+      if last != phase:
+        raise ValueError(f"steps {step + 1}..{step + num_steps} of one call span phases "
+                         f"{phase} and {last} of recipe {self.recipe.name!r}; choose "
+                         f"steps_per_call so that no call crosses a phase boundary")
+    if phase not in self.fns:
+      self.fns[phase] = self.build(phase)
+    return self.fns[phase]
 
 
 def make_host_pipeline(source: data.DataSource, config, root_key, *,
@@ -277,6 +309,8 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
     arrays = runner.put_data(source.arrays)
     next_data = lambda: arrays
   placed = runner.put_state(state)
+  step_fns = PhasedStepFns(recipe, state.game, lambda phase: runner.step_fn if phase is None else
+                           make_parallel_train_step(source, config, recipe, phase).step_fn)
 
   def save_checkpoint(placed, force=False):
     checkpointer.save(runner.get_state(placed), {"config": config_dict,
@@ -295,7 +329,7 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
   try:
     try:
       for step in range(start + fused, config.num_steps + 1, fused):
-        placed, metrics = runner.step_fn(placed, next_data())
+        placed, metrics = step_fns.at(step - fused, fused)(placed, next_data())
         metrics = dict(metrics)
         monitor.push(step, metrics.pop(guards.FLAGS_KEY))  # (fused,) flags when fused > 1
         if fused > 1:

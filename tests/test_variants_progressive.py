@@ -129,3 +129,36 @@ def test_resume_in_the_middle_of_a_fade_in_is_bit_exact(tmp_path):
                   jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state,
                                    resumed.d_opt_state))):
     np.testing.assert_array_equal(a, b)
+
+
+def test_per_stage_programs_match_the_one_program_step(tmp_path):
+  """The loop's step (one program per stage, phase=stage) == the lax.switch step, through a fade-in."""
+  config = tiny_config(write_tiny_images(str(tmp_path / "d.npz")))
+  state = progressive.create_state(config, (8, 8, 1))
+  x = jax.random.uniform(jax.random.PRNGKey(0), (1, 8, 8, 8, 1), minval=-1, maxval=1)
+  switched = jax.jit(progressive.train_step)
+  per_stage = {s: jax.jit(lambda st, b, s=s: progressive.train_step(st, b, phase=s))
+               for s in range(2)}
+  a = b = state
+  stages = []
+  for _ in range(6):  # steps 0-3 in stage 0, 4-5 in stage 1 (alpha 1/3, 2/3)
+    stage = progressive.stage_of(state.game, int(b.step))
+    stages.append(stage)
+    a, metrics_a = switched(a, {"x": x})
+    b, metrics_b = per_stage[stage](b, {"x": x})
+    assert float(metrics_a["stage"]) == float(metrics_b["stage"]) == stage
+  assert stages == [0, 0, 0, 0, 1, 1]
+  for u, v in zip(jax.tree.leaves((a.g_params, a.d_params)), jax.tree.leaves((b.g_params, b.d_params))):
+    np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+
+
+def test_a_fused_call_may_not_cross_a_stage(tmp_path):
+  config = tiny_config(write_tiny_images(str(tmp_path / "d.npz")), steps_per_call=3)
+  with pytest.raises(ValueError, match="stage_steps 4 must be a multiple of steps_per_call 3"):
+    progressive.create_state(config, (8, 8, 1))
+  recipe = progressive.RECIPE
+  game = progressive.create_state(tiny_config(config.data.path), (8, 8, 1)).game
+  step_fns = train.PhasedStepFns(recipe, game, lambda phase: phase)
+  assert step_fns.at(0, 4) == 0 and step_fns.at(4, 4) == 1 and step_fns.at(40, 4) == 1
+  with pytest.raises(ValueError, match="steps 3..6 of one call span phases 0 and 1"):
+    step_fns.at(2, 4)

@@ -19,10 +19,15 @@ Inside the step both players run on the canvas: G's output at 4 * 2^s pixels
 is upsampled (nearest) to the canvas, D averages it back down; the real
 images are box-downsampled to the stage's resolution and, during a fade-in,
 blended with their half-resolution version by the same alpha (as the paper).
-The stage is selected with `lax.switch` over one branch per stage, so the
-step compiles once (all branches in one program) and each step runs only its
-stage's layers. The player steps are the core's, on a view of the state whose
-apply functions are bound to (stage, alpha).
+The recipe has phases (`recipes.Recipe.phase`): the training loop compiles
+one step per stage, `train_step(..., phase=stage)`, and picks it on the host
+from the step count, so each program holds only its stage's layers and alpha
+stays a traced function of `state.step`. Called without `phase`, the step
+selects the stage itself with `lax.switch` over one branch per stage (one
+program for the whole run); on CPU, XLA runs convolutions inside a switch
+branch about 30 times slower than outside (benchmarks/RESULTS.md), which is
+why the loop does not. The player steps are the core's, on a view of the
+state whose apply functions are bound to (stage, alpha).
 
 Networks (small, as the paper's): G: pixel-normalised z -> Dense 4x4 -> conv,
 then per stage upsample x2 and two 3x3 convs, LeakyReLU 0.2 and pixel norm
@@ -224,25 +229,41 @@ def real_at_stage(x: jax.Array, game: ProgressiveGame, stage, alpha) -> jax.Arra
       return lambda a: at(0)
     return lambda a: a * at(s) + (1.0 - a) * at(s - 1)
 
+  if isinstance(stage, int):
+    return branch(stage)(alpha)
   return lax.switch(stage, [branch(s) for s in range(game.num_stages)], alpha)
 
 
 def at_stage(apply_fn, num_stages: int, stage, alpha):
-  """`apply_fn` (a player's Module.apply) bound to a traced stage and alpha via lax.switch."""
+  """`apply_fn` (a player's Module.apply) bound to a stage and alpha.
+
+  A Python int stage binds that stage's network; a traced one selects it with lax.switch.
+  """
   def apply(variables, x, *args, **kwargs):
     def branch(s):
       return lambda v, x, a: apply_fn(v, x, *args, stage=s, alpha=a, **kwargs)
+    if isinstance(stage, int):
+      return branch(stage)(variables, x, alpha)
     return lax.switch(stage, [branch(s) for s in range(num_stages)], variables, x, alpha)
   return apply
 
 
-def train_step(state, batch, *, axis_name: str | None = None):
+def stage_of(game: ProgressiveGame, step: int) -> int:
+  """The stage a state at generator step `step` trains in: `schedule`'s stage, on the host."""
+  return min(int(step) // game.stage_steps, game.num_stages - 1)
+
+
+def train_step(state, batch, *, axis_name: str | None = None, phase: int | None = None):
   """Algorithm 1 at the stage and fade-in of `state.step`; batch {'x': (k, B, H, W, C)}.
 
+  `phase`: the stage as a Python int, as the training loop passes it (one program
+  per stage); it must be the stage of `state.step`. None: chosen in the program.
   Metrics add `stage` and `alpha`.
   """
   game = state.game
   stage, alpha = schedule(game, state.step)
+  if phase is not None:
+    stage = phase
   view = state.replace(g_apply_fn=at_stage(state.g_apply_fn, game.num_stages, stage, alpha),
                        d_apply_fn=at_stage(state.d_apply_fn, game.num_stages, stage, alpha))
   x = batch["x"]
@@ -250,7 +271,7 @@ def train_step(state, batch, *, axis_name: str | None = None):
   batch = {**batch, "x": real.reshape(x.shape[:2] + real.shape[1:])}
   new_view, metrics = steps.train_step(view, batch, axis_name=axis_name)
   new_state = new_view.replace(g_apply_fn=state.g_apply_fn, d_apply_fn=state.d_apply_fn)
-  return new_state, {**metrics, "stage": stage.astype(jnp.float32), "alpha": alpha}
+  return new_state, {**metrics, "stage": jnp.asarray(stage, jnp.float32), "alpha": alpha}
 
 
 def generate(state, z: jax.Array, labels=None) -> jax.Array:
@@ -278,6 +299,9 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     raise ValueError(f"config.batch_size {config.batch_size} must be a multiple of "
                      f"variant.mbstd_group {group} (reals and fakes are grouped apart)")
   stage_steps = positive_int(config, "stage_steps", 1000)
+  if stage_steps % config.get("steps_per_call", 1):
+    raise ValueError(f"variant.stage_steps {stage_steps} must be a multiple of steps_per_call "
+                     f"{config.get('steps_per_call', 1)} (one call never crosses a stage)")
   game = extend_game(builders.make_game(config), ProgressiveGame, canvas=canvas,
                      num_stages=num_stages_for(canvas), stage_steps=stage_steps,
                      fade_steps=positive_int(config, "fade_steps", stage_steps // 2, minimum=0))
@@ -292,4 +316,4 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
       init_batch_size=min(group, config.batch_size))
 
 
-RECIPE = register_recipe(Recipe("progressive", create_state, train_step, generate))
+RECIPE = register_recipe(Recipe("progressive", create_state, train_step, generate, phase=stage_of))
