@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import cli, recipes, train
+from gan_jax import cli, train
 from gan_jax.data import files, paired, to_unit_range
 from gan_jax.metrics import features, frechet, image_quality
 from gan_jax.variants import cyclegan, inpainting, translation

@@ -15,7 +15,6 @@ import functools
 import json
 import os
 import signal
-import time
 from typing import Any
 
 import jax
