@@ -51,12 +51,17 @@ def conv_transpose_kernel_gradient():
   print(f"   ratio: {results['lax.conv_transpose'] / results['sub-pixel']:.1f}x")
 
 
-def conv_inside_scan():
-  print("2. Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, 4 times")
+def conv_gradient_problem():
+  """(params, x, grad) of D's Conv 64->128, 5x5 stride 2 on 14x14, batch 64."""
   conv = nn.Conv(128, (5, 5), strides=(2, 2), padding="SAME")
   x = jax.random.normal(jax.random.PRNGKey(0), (64, 14, 14, 64))
   params = conv.init(jax.random.PRNGKey(1), x)
-  grad = jax.grad(lambda p, x: jnp.sum(conv.apply(p, x) ** 2))
+  return params, x, jax.grad(lambda p, x: jnp.sum(conv.apply(p, x) ** 2))
+
+
+def conv_inside_scan():
+  print("2. Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, 4 times")
+  params, x, grad = conv_gradient_problem()
 
   def unrolled(p, x):
     for _ in range(4):
@@ -75,10 +80,7 @@ def conv_inside_scan():
 
 def conv_inside_switch():
   print("5. Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, in a lax.switch branch")
-  conv = nn.Conv(128, (5, 5), strides=(2, 2), padding="SAME")
-  x = jax.random.normal(jax.random.PRNGKey(0), (64, 14, 14, 64))
-  params = conv.init(jax.random.PRNGKey(1), x)
-  grad = jax.grad(lambda p, x: jnp.sum(conv.apply(p, x) ** 2))
+  params, x, grad = conv_gradient_problem()
   branches = [lambda p, x: jax.tree.map(jnp.zeros_like, p), grad]
   direct = per_call_ms(jax.jit(grad), params, x)
   switched = per_call_ms(jax.jit(lambda p, x, i: lax.switch(i, branches, p, x)), params, x,
