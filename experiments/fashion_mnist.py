@@ -33,7 +33,7 @@ RUNS = {
                     "DCGAN, hinge loss, Adam 2e-4 (0.5, 0.999)"),
     "dcgan_wgan_gp": ("wgan_gp_fashion_mnist.py", {"num_steps": 500},
                       "DCGAN players, WGAN-GP (lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9))"),
-    "dcgan_wgan": ("wgan_fashion_mnist.py", {"num_steps": 200},
+    "dcgan_wgan": ("wgan_fashion_mnist.py", {"num_steps": 2000},
                    "DCGAN players, WGAN (clip 0.01, 5 critic steps, RMSProp 5e-5)"),
     "seed002_mlp": ("mlp_fashion_mnist.py", {"num_steps": 10000},
                     "the seeds' MLP GAN (seed 002), non-saturating, Adam 2e-4 (0.5, 0.999)"),
