@@ -7,6 +7,8 @@ diversity is low for a few hundred steps in every run):
 
   convergence        D's accuracy (mean of d_acc_real and d_acc_fake) within
                      `accuracy_band` of 50%: its feedback has become random.
+                     Off for a Wasserstein critic (`thresholds_for`): its scores
+                     have no decision threshold, so their sign means nothing.
   vanishing_gradients the generator's gradient norm below `grad_ratio` times
                      its peak so far: D is too strong to learn from.
   mode_collapse      the fakes' mean pairwise distance below `diversity_floor`
@@ -50,12 +52,23 @@ class Thresholds:
   grad_ratio: float = 0.01
   diversity_floor: float = 0.5
   warmup_steps: int = 500
+  use_accuracy: bool = True
 
   def __post_init__(self):
     if not isinstance(self.window, int) or self.window < 1:
       raise ValueError(f"diagnostics window must be an integer >= 1, got {self.window!r}")
     if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
       raise ValueError(f"diagnostics warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
+    if not isinstance(self.use_accuracy, bool):
+      raise ValueError(f"diagnostics use_accuracy must be true or false, got {self.use_accuracy!r}")
+
+
+def thresholds_for(config) -> Thresholds:
+  """A run's thresholds: config.diagnostics, with use_accuracy off for the Wasserstein loss
+  unless the config sets it."""
+  options = dict(config.get("diagnostics", {}))
+  options.setdefault("use_accuracy", config.get("loss", "non_saturating") != "wasserstein")
+  return Thresholds(**options)
 
 
 def _value(record: dict, name: str) -> float:
@@ -74,7 +87,7 @@ def discriminator_accuracy(record: dict) -> float:
 def convergence(records: list[dict], thresholds: Thresholds = Thresholds()) -> bool:
   """D's accuracy has stayed within the band around 50% for the last `window` records."""
   last = records[-thresholds.window:]
-  return len(last) == thresholds.window and all(
+  return thresholds.use_accuracy and len(last) == thresholds.window and all(
       abs(discriminator_accuracy(r) - 0.5) <= thresholds.accuracy_band for r in last)
 
 

@@ -323,7 +323,7 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
   bar = tqdm(total=config.num_steps, initial=start, disable=not progress, unit="step",
              dynamic_ncols=True)
   finished = False
-  records, thresholds = [], diagnostics.Thresholds(**config.get("diagnostics", {}))
+  records, thresholds = [], diagnostics.thresholds_for(config)
   fused = config.get("steps_per_call", 1)
   try:
     try:

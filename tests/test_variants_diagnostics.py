@@ -50,6 +50,17 @@ def test_no_signal_fires_during_the_warmup():
     diagnostics.Thresholds(warmup_steps=-1)
 
 
+def test_a_wasserstein_critic_gets_no_accuracy_signal():
+  # A critic's scores have no decision threshold: WGAN-clip on Fashion-MNIST warned at
+  # steps 700, 1150 and 1750 of a run that was still improving.
+  at_chance = _records(d_acc_real=[0.5] * 6, d_acc_fake=[0.5] * 6)
+  for loss, fires in (("wasserstein", False), ("non_saturating", True), ("hinge", True)):
+    config = tiny_ring_config(loss=loss, diagnostics={"window": 3, "warmup_steps": 0})
+    assert diagnostics.convergence(at_chance, diagnostics.thresholds_for(config)) is fires
+  config = tiny_ring_config(loss="wasserstein", diagnostics={"window": 3, "use_accuracy": True})
+  assert diagnostics.thresholds_for(config).use_accuracy
+
+
 def test_a_warning_is_printed_once_when_a_signal_turns_on():
   th = diagnostics.Thresholds(window=2, warmup_steps=0)
   records = _records(diversity_ratio=[0.9, 0.2, 0.1, 0.1])
