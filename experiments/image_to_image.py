@@ -180,8 +180,8 @@ def main():
   else:
     real_features = network.embed(test_images)[0]
     results, rows = evaluate_paired(args.task, states, test_images, network, real_features)
-  report = {"task": args.task, "overrides": overrides, "num_steps": config.num_steps, "batch_size": config.batch_size,
-            "train_seconds": seconds, "feature_network": network.identity,
+  report = {"task": args.task, "overrides": overrides, "num_steps": config.num_steps,
+            "batch_size": config.batch_size, "train_seconds": seconds, "feature_network": network.identity,
             "backend": jax.default_backend(), "test_examples": int(len(test_images)), "results": results}
   os.makedirs(args.out, exist_ok=True)
   with open(os.path.join(args.out, f"image_to_image_{args.task}.json"), "w") as f:

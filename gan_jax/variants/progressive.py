@@ -25,7 +25,7 @@ from the step count, so each program holds only its stage's layers and alpha
 stays a traced function of `state.step`. Called without `phase`, the step
 selects the stage itself with `lax.switch` over one branch per stage (one
 program for the whole run); on CPU, XLA runs convolutions inside a switch
-branch about 30 times slower than outside (benchmarks/RESULTS.md), which is
+branch about 20 times slower than outside (benchmarks/RESULTS.md), which is
 why the loop does not. The player steps are the core's, on a view of the
 state whose apply functions are bound to (stage, alpha).
 
