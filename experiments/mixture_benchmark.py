@@ -74,7 +74,9 @@ RECIPES = {
         "model.latent_dim": 4, "model.noise": "uniform"}),
 }
 # Recipes that train longer than DEFAULT_STEPS (their schedule is part of the recipe).
-RECIPE_STEPS = {"best": {"ring": 16000, "grid": 16000}}
+RECIPE_STEPS = {"best": {"ring": 16000, "grid": 16000},
+                "gan_ns_lr1e-4": {"ring": 16000, "grid": 16000},
+                "unrolled_lr1e-4": {"ring": 16000, "grid": 16000}}
 
 # PacGAN (Lin et al. 2018), Table 1: modes / % high quality / reverse KL.
 PUBLISHED = [
