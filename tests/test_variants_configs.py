@@ -9,7 +9,7 @@ from tests.conftest import load_experiment_config
 VARIANT_CONFIGS = {
     "cgan_fashion_mnist": "conditional", "cgan_projection_fashion_mnist": "conditional",
     "acgan_fashion_mnist": "acgan", "infogan_fashion_mnist": "infogan",
-    "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "wgan_ring": "gan",
+    "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "pacgan_ring_best": "pacgan", "wgan_ring": "gan",
     "wgan_gp_ring": "gan", "wgan_fashion_mnist": "gan", "wgan_gp_fashion_mnist": "gan",
     "sngan_diffaugment_fashion_mnist": "gan",
 }
@@ -31,3 +31,23 @@ def test_wgan_configs_follow_the_papers():
   gp = load_experiment_config("wgan_gp_ring")
   assert (gp.gradient_penalty_weight, gp.d_steps) == (10.0, 5)
   assert gp.g_optimizer.to_dict() == {"name": "adam", "learning_rate": 1e-4, "b1": 0.0, "b2": 0.9}
+
+
+def test_the_mixture_benchmarks_best_recipe_is_the_shipped_best_config():
+  """mixture.md's `best` row trains pacgan_ring_best.py (only the logging cadence differs)."""
+  import importlib.util
+  import os
+  from tests.conftest import ROOT
+  path = os.path.join(ROOT, "experiments", "mixture_benchmark.py")
+  spec = importlib.util.spec_from_file_location("mixture_benchmark", path)
+  benchmark = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(benchmark)
+  shipped = load_experiment_config("pacgan_ring_best")
+  steps = benchmark.RECIPE_STEPS["best"]["ring"]
+  assert shipped.num_steps == steps
+  cadence = ("log_every", "sample_every", "checkpoint_every")
+
+  def drop(config):
+    return {k: v for k, v in config.to_dict().items() if k not in cadence}
+
+  assert drop(benchmark.recipe_config("best", "ring", 0, steps)) == drop(shipped)
