@@ -2,8 +2,9 @@
 
 PacGAN4 (D judges packs of 4) with ring_gan.py's 2 x 128 ReLU players, batch 512 (128 packs),
 z = 4 uniform, Adam 5e-3 (beta1 0.5) for both players cosine-decayed to 0 over 32,000 steps.
-Measured over 10 seeds: see mixture.md (goal: all 8 modes, >= 98% high-quality samples,
-reverse KL <= 0.03). The grid of 25: --config.data.name=grid25.
+Measured over 10 seeds (mixture.md): all 8 modes in every seed, 97.8% high-quality samples
+(a perfect sampler scores 98.9%), reverse KL 0.010; the issue's goal is >= 98% and <= 0.03.
+The grid of 25 (--config.data.name=grid25): 22.1 modes, 54.6% high-quality, reverse KL 0.54.
 """
 
 from gan_jax import config_base
