@@ -1,17 +1,20 @@
 """Every variant config ships, names a known recipe and builds its step-0 state through it."""
 
+import importlib.util
+import os
+
 import jax
 import pytest
 
 from gan_jax import recipes
-from tests.conftest import load_experiment_config
+from tests.conftest import ROOT, load_experiment_config
 
 VARIANT_CONFIGS = {
     "cgan_fashion_mnist": "conditional", "cgan_projection_fashion_mnist": "conditional",
     "acgan_fashion_mnist": "acgan", "infogan_fashion_mnist": "infogan",
-    "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "pacgan_ring_best": "pacgan", "wgan_ring": "gan",
-    "wgan_gp_ring": "gan", "wgan_fashion_mnist": "gan", "wgan_gp_fashion_mnist": "gan",
-    "sngan_diffaugment_fashion_mnist": "gan",
+    "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "pacgan_ring_best": "pacgan",
+    "wgan_ring": "gan", "wgan_gp_ring": "gan", "wgan_fashion_mnist": "gan",
+    "wgan_gp_fashion_mnist": "gan", "sngan_diffaugment_fashion_mnist": "gan",
 }
 
 
@@ -35,9 +38,6 @@ def test_wgan_configs_follow_the_papers():
 
 def test_the_mixture_benchmarks_best_recipe_is_the_shipped_best_config():
   """mixture.md's `best` row trains pacgan_ring_best.py (only the logging cadence differs)."""
-  import importlib.util
-  import os
-  from tests.conftest import ROOT
   path = os.path.join(ROOT, "experiments", "mixture_benchmark.py")
   spec = importlib.util.spec_from_file_location("mixture_benchmark", path)
   benchmark = importlib.util.module_from_spec(spec)
