@@ -64,20 +64,27 @@ def create_states(config, seeds: Sequence[int], data_shape, recipe: recipes.Reci
 
 def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe,
                     phase: int | None = None):
-  """jit(vmap(step)): fn(stacked state, dataset arrays) -> (stacked state, metrics (S, ...)).
+  """jit(vmap(step)): fn(stacked state, dataset arrays) -> (stacked state, flags).
 
   The step is the training loop's for one device (config.parallel is ignored):
   real batches drawn from each seed's key, the recipe's train step under the
-  non-finite guard, `config.steps_per_call` steps per call (metrics then
-  (S, steps_per_call, ...)). `phase`: the training phase of a recipe with phases.
+  non-finite guard, `config.steps_per_call` steps per call. A sweep logs
+  nothing, so only the non-finite flags come back, int32 (S,) or
+  (S, steps_per_call) (`guards.FLAGS_KEY`), and XLA drops the logged metrics
+  (losses aside, which the guard reads). `phase`: the training phase of a
+  recipe with phases.
   """
   train_step = guards.guard_train_step(recipe.train_step_for(phase),
                                        config.get("nonfinite", "stop"))
   step = functools.partial(train.sampled_train_step, sample=source.sample,
                            local_batch=config.batch_size, train_step=train_step)
   step = train.fuse_steps(step, config.get("steps_per_call", 1))
-  return jax.jit(jax.vmap(lambda state, arrays: step(state, arrays, axis_name=None),
-                          in_axes=(0, None)))
+
+  def step_and_flags(state, arrays):
+    state, metrics = step(state, arrays, axis_name=None)
+    return state, metrics[guards.FLAGS_KEY]
+
+  return jax.jit(jax.vmap(step_and_flags, in_axes=(0, None)))
 
 
 def train_seeds(config, seeds: Sequence[int]) -> GANState:
@@ -106,8 +113,8 @@ def train_seeds(config, seeds: Sequence[int]) -> GANState:
   fused = config.get("steps_per_call", 1)
   pending = []
   for step in range(fused, config.num_steps + 1, fused):
-    states, metrics = step_fns.at(step - fused, fused)(states, arrays)
-    pending.append((step, metrics[guards.FLAGS_KEY]))
+    states, flags = step_fns.at(step - fused, fused)(states, arrays)
+    pending.append((step, flags))
     if len(pending) >= 100 or step + fused > config.num_steps:
       _check_flags(pending, seeds, fused, config.get("nonfinite", "stop"))
       pending = []

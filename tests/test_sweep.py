@@ -84,3 +84,29 @@ def test_schedules_are_checked_before_training():
     builders.make_optimizer({"name": "adam", "learning_rate": 1e-3, "schedule": "cosine"}, "g_optimizer")
   assert isinstance(builders.make_optimizer({"name": "adam", "learning_rate": 1e-3}),
                     optax.GradientTransformation)
+
+
+def test_a_fused_call_returns_its_last_steps_metrics_and_every_steps_flags():
+  """steps_per_call=3: one call gives the metrics of its third step (as three single steps
+  give them) and the non-finite flags of all three; the other steps' metrics are not made."""
+  config = tiny_ring_config()
+  source = train.data.make_data_source(config)
+  state = builders.create_state_from_config(config, source.data_shape)
+  single = jax.jit(train.make_parallel_train_step(source, config).step_fn)
+  fused_config = tiny_ring_config(steps_per_call=3)
+  fused = train.make_parallel_train_step(source, fused_config).step_fn
+  alone = state
+  for _ in range(3):
+    alone, last = single(alone, source.arrays)
+  together, metrics = fused(state, source.arrays)
+  assert metrics[guards.FLAGS_KEY].shape == (3,)
+  assert not np.any(metrics[guards.FLAGS_KEY])
+  assert set(metrics) == set(last)
+  for name, value in last.items():
+    if name != guards.FLAGS_KEY:
+      assert np.shape(metrics[name]) == np.shape(value), name
+      np.testing.assert_allclose(metrics[name], value, rtol=1e-4, atol=1e-5, err_msg=name)
+  assert max_difference(together.g_params, alone.g_params) < 1e-5
+  sweep_step = sweep.make_sweep_step(source, fused_config, train.recipes.recipe_of(fused_config))
+  _, flags = sweep_step(sweep.stack([state, state]), source.arrays)
+  assert flags.shape == (2, 3) and flags.dtype == np.int32
