@@ -15,6 +15,11 @@
 5. The same convolution's forward+backward as one branch of lax.switch against
    called directly: why the progressive GAN compiles one step per stage
    (recipes.Recipe.phase) instead of selecting the stage with lax.switch.
+6. The matrix products of one MLP GAN step (seeds' MLP, batch 64; 2D toy, batch 512),
+   each timed alone and summed, against the library's whole fused step: the floor
+   any implementation of the same maths meets on this CPU with XLA's matmuls.
+
+  python benchmarks/xla_cpu_findings.py 6     # one finding
 """
 
 from __future__ import annotations
@@ -130,10 +135,60 @@ def dcgan_layer_times():
     print(f"   {name:40s} {forward:7.1f} {input_grad:7.1f} {kernel_grad:7.1f}")
 
 
+def step_matmuls(g_layers, d_layers, batch):
+  """(name, lhs shape, rhs shape, dimension numbers) of every matrix product of one GAN step.
+
+  G forward and backward on `batch` rows; D forward and backward on real and fake rows
+  together (2 * batch, kernel gradients, input gradients but the first layer's); the
+  generator's loss through D on `batch` rows (input gradients only).
+  """
+  forward = (((1,), (0,)), ((), ()))  # x (B, in) @ W (in, out)
+  input_grad = (((1,), (1,)), ((), ()))  # dy (B, out) @ W.T
+  kernel_grad = (((0,), (0,)), ((), ()))  # x.T @ dy
+  products = []
+  def layers(name, dims, rows, kernel, first_input):
+    for i, (n_in, n_out) in enumerate(dims):
+      products.append((f"{name}{i} fwd", (rows, n_in), (n_in, n_out), forward))
+      if kernel:
+        products.append((f"{name}{i} dW", (rows, n_in), (rows, n_out), kernel_grad))
+      if i > 0 or first_input:
+        products.append((f"{name}{i} dx", (rows, n_out), (n_in, n_out), input_grad))
+  layers("G", g_layers, batch, kernel=True, first_input=False)
+  layers("D", d_layers, 2 * batch, kernel=True, first_input=False)
+  layers("D(G)", d_layers, batch, kernel=False, first_input=True)
+  return products
+
+
+def mlp_step_matmul_floor():
+  print("6. one GAN step's matrix products, each alone, against the library's fused step")
+  import sys
+  sys.path.insert(0, __file__.rsplit("/", 1)[0])
+  import compare_pytorch
+  workloads = {
+      "mlp": ([(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
+              [(784, 512), (512, 256), (256, 1)]),
+      "toy2d": ([(100, 128), (128, 128), (128, 2)], [(2, 128), (128, 128), (128, 1)]),
+  }
+  for workload, (g_layers, d_layers) in workloads.items():
+    batch = compare_pytorch.BATCH[workload]
+    total = 0.0
+    for _, lhs, rhs, dims in step_matmuls(g_layers, d_layers, batch):
+      a = jax.random.normal(jax.random.PRNGKey(0), lhs)
+      b = jax.random.normal(jax.random.PRNGKey(1), rhs)
+      total += per_call_ms(jax.jit(lambda a, b, d=dims: lax.dot_general(a, b, d)), a, b, seconds=0.3)
+    step = compare_pytorch.run_jax(workload, batch, 3.0, compare_pytorch.STEPS_PER_CALL[workload])
+    step_ms = 1000 / step["steps_per_s"]
+    print(f"   {workload:6s} matrix products alone {total:6.2f} ms; the library's step {step_ms:6.2f} ms "
+          f"({100 * total / step_ms:.0f}% of it)")
+
+
+FINDINGS = {"1": conv_transpose_kernel_gradient, "2": conv_inside_scan, "3": dispatch_cost,
+            "4": dcgan_layer_times, "5": conv_inside_switch, "6": mlp_step_matmul_floor}
+
 if __name__ == "__main__":
+  import sys
   print(f"backend: {jax.default_backend()}, devices: {jax.devices()}")
-  conv_transpose_kernel_gradient()
-  conv_inside_scan()
-  dispatch_cost()
-  dcgan_layer_times()
-  conv_inside_switch()
+  for number in sys.argv[1:] or FINDINGS:
+    if number not in FINDINGS:
+      raise SystemExit(f"finding {number!r} is unknown; accepted: {', '.join(FINDINGS)}")
+    FINDINGS[number]()

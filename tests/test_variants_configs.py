@@ -4,6 +4,7 @@ import importlib.util
 import os
 
 import jax
+import numpy as np
 import pytest
 
 from gan_jax import recipes
@@ -51,3 +52,18 @@ def test_the_mixture_benchmarks_best_recipe_is_the_shipped_best_config():
     return {k: v for k, v in config.to_dict().items() if k not in cadence}
 
   assert drop(benchmark.recipe_config("best", "ring", 0, steps)) == drop(shipped)
+
+
+def test_the_mixture_benchmark_gives_the_same_rows_with_two_jobs(monkeypatch):
+  """--jobs 2 trains rows in spawned processes: the same samples and scores as one at a time."""
+  monkeypatch.syspath_prepend(os.path.join(ROOT, "experiments"))
+  import mixture_benchmark
+  tasks = [("gan_ns", "ring", 1, 10), ("hinge", "grid", 1, 10)]
+  apart = mixture_benchmark.run_rows(tasks, jobs=2)
+  together = mixture_benchmark.run_rows(tasks, jobs=1)
+  assert set(apart) == set(together) == {("gan_ns", "ring"), ("hinge", "grid")}
+  for row, runs in together.items():
+    (run,), (other,) = runs, apart[row]
+    np.testing.assert_array_equal(run["points"], other["points"])
+    assert (run["modes"], run["high_quality"]) == (other["modes"], other["high_quality"])
+    assert other["distribution"] is not None
