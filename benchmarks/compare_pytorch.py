@@ -105,7 +105,6 @@ def run_jax(workload: str, batch: int, seconds: float, steps_per_call: int) -> d
 
 def jax_matmul_gflops(n: int = 2048) -> float:
   import jax
-  import jax.numpy as jnp
   a = jax.random.normal(jax.random.PRNGKey(0), (n, n))
   f = jax.jit(lambda a: a @ a)
   f(a).block_until_ready()

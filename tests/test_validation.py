@@ -4,7 +4,6 @@ Every case runs the real command line (`cli.main`) and fails before anything
 is compiled: exit status 2, a single `gan-jax: error: ...` line, no traceback.
 """
 
-import gzip
 import os
 import struct
 

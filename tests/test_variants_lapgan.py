@@ -2,7 +2,6 @@
 is its own GAN (its bands depend on its parameters only), and a few core steps train all levels."""
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 

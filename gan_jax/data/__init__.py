@@ -9,7 +9,7 @@ Images come out as NHWC float32 in [-1, 1]; toy points in their own coordinates.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
