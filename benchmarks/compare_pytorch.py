@@ -86,7 +86,7 @@ def run_jax(workload: str, batch: int, seconds: float, steps_per_call: int) -> d
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   flops = float(cost.get("flops", 0.0)) if cost else 0.0
-  if steps_per_call > 1:  # XLA counts a loop body once: a fused call holds the body and its last step
+  if steps_per_call > 1:  # XLA counts a loop body once; a fused call holds it and its last step
     flops /= 2
   for _ in range(3):
     state, metrics = compiled(state, arrays)

@@ -148,12 +148,6 @@ def run_recipe(recipe: str, dataset: str, seeds: int, steps: int) -> list[dict]:
   return runs
 
 
-def run_row(recipe: str, dataset: str, seeds: int, steps: int) -> list[dict]:
-  """`run_recipe` in a worker process: its runs without the (unpicklable) distribution."""
-  return [{k: v for k, v in run.items() if k != "distribution"}
-          for run in run_recipe(recipe, dataset, seeds, steps)]
-
-
 def relative_cost(recipe: str, dataset: str, steps: int) -> float:
   """Roughly how long a row trains, to start the longest rows first."""
   config = recipe_config(recipe, dataset, 0, steps)
@@ -168,14 +162,8 @@ def run_rows(tasks: list[tuple[str, str, int, int]], jobs: int) -> dict:
   order = sorted(tasks, key=lambda t: -relative_cost(t[0], t[1], t[3]))
   context = multiprocessing.get_context("spawn")  # JAX must not be forked
   with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-    futures = {(r, d): pool.submit(run_row, r, d, n, s) for r, d, n, s in order}
-    results = {}
-    for (recipe, dataset, seeds, steps) in tasks:
-      runs = futures[(recipe, dataset)].result()
-      distribution = train.data.make_data_source(
-          recipe_config(recipe, dataset, 0, steps)).distribution
-      results[(recipe, dataset)] = [{**run, "distribution": distribution} for run in runs]
-  return results
+    futures = {(r, d): pool.submit(run_recipe, r, d, n, s) for r, d, n, s in order}
+    return {(r, d): futures[(r, d)].result() for r, d, _, _ in tasks}
 
 
 def mean_and_stderr(values: list[float]) -> dict:
@@ -220,7 +208,8 @@ def write_markdown(rows: list[dict], path: str) -> None:
            f"Ours: mean ± standard error over seeds; each recipe's seeds train together as one "
            f"seed sweep (`gan_jax.sweep`), and s / run is the sweep's wall-clock (compile "
            f"included) over its seeds (when a row's command has `--jobs N`, N rows trained at once "
-           f"and its s / run was measured beside the others). Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+           f"and its s / run was measured beside the others). "
+           f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
            f"JAX {jax.__version__} on {jax.default_backend()}; all rows below "
            f"{total_minutes:.1f} min of training.", ""]
   if not full:
@@ -319,7 +308,8 @@ def main(argv=None) -> int:
 
   rows, examples = [], {}
   begin = time.perf_counter()
-  tasks = [(recipe, dataset, args.seeds, args.steps or RECIPE_STEPS.get(recipe, DEFAULT_STEPS)[dataset])
+  tasks = [(recipe, dataset, args.seeds,
+            args.steps or RECIPE_STEPS.get(recipe, DEFAULT_STEPS)[dataset])
            for dataset in args.datasets for recipe in args.recipes]
   results = run_rows(tasks, args.jobs)
   for recipe, dataset, _, steps in tasks:
