@@ -92,7 +92,10 @@ def make_noise(config) -> NoiseSampler:
   latent_dim = config.model.get("latent_dim", None)
   if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
     raise ValueError(f"model.latent_dim must be an integer >= 1, got {latent_dim!r}")
-  return NoiseSampler((latent_dim,), config.model.get("noise", "normal"))
+  categories = config.model.get("noise_categories", 0)
+  if not isinstance(categories, int) or isinstance(categories, bool) or categories < 0:
+    raise ValueError(f"model.noise_categories must be an integer >= 0, got {categories!r}")
+  return NoiseSampler((categories + latent_dim,), config.model.get("noise", "normal"), categories)
 
 
 def make_models(config, data_shape, axis_name: str | None = None):

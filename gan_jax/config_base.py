@@ -24,7 +24,9 @@ def base() -> ml_collections.ConfigDict:
   config.num_steps = 10000
   config.batch_size = 64
   config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "path": "", "split": "train"})
+  # noise_categories C > 0: z = [one-hot code of C equally likely values, latent_dim of noise]
   config.model = ml_collections.ConfigDict({"name": "toy_mlp", "latent_dim": 16, "noise": "normal",
+                                            "noise_categories": 0,
                                             "generator": {}, "discriminator": {}})
   config.recipe = "gan"  # a registered recipe: gan, conditional, acgan, infogan, unrolled, pacgan, ...
   config.variant = ml_collections.ConfigDict()  # the recipe's own options
@@ -71,7 +73,7 @@ def fashion_mnist() -> ml_collections.ConfigDict:
   config.data = ml_collections.ConfigDict({"source": "idx", "name": "fashion_mnist",
                                            "path": FASHION_MNIST_DIR, "split": "train"})
   config.model = ml_collections.ConfigDict({
-      "name": "dcgan", "latent_dim": 100, "noise": "normal",
+      "name": "dcgan", "latent_dim": 100, "noise": "normal", "noise_categories": 0,
       "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},
       "discriminator": {"features": 64, "kernel_size": 5, "batch_norm": False}})
   config.log_every = 50

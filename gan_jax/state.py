@@ -32,10 +32,17 @@ class NoiseSampler:
   Attributes:
     latent_shape: shape of one latent vector, e.g. (100,).
     distribution: 'normal' (standard normal) or 'uniform' (on [-1, 1]).
+    num_categories: 0, or C >= 2: then the last axis of z starts with the
+      one-hot code of a categorical variable with C equally likely values and
+      the distribution fills its other latent_shape[-1] - C entries. Such a
+      latent space is disconnected, so a generator can give each value its own
+      mode without spreading samples between modes (Khayatkhoei et al. 2018;
+      InfoGAN's categorical code, without the information term).
   """
 
   latent_shape: tuple[int, ...]
   distribution: str = "normal"
+  num_categories: int = 0
 
   def __post_init__(self):
     shape = tuple(self.latent_shape)
@@ -45,11 +52,26 @@ class NoiseSampler:
     if self.distribution not in NOISE_DISTRIBUTIONS:
       raise ValueError(
           f"noise distribution {self.distribution!r} is unknown; accepted: {', '.join(NOISE_DISTRIBUTIONS)}")
+    categories = self.num_categories
+    if (not isinstance(categories, int) or isinstance(categories, bool) or categories < 0
+        or categories == 1 or categories >= int(shape[-1])):
+      raise ValueError(
+          f"num_categories must be 0 or an integer from 2 to latent_shape[-1] - 1 = "
+          f"{int(shape[-1]) - 1}, got {categories!r}")
     object.__setattr__(self, "latent_shape", tuple(int(d) for d in shape))
 
   def __call__(self, key: jax.Array, batch_size: int, dtype=jnp.float32) -> jax.Array:
     """Returns float array of shape (batch_size, *latent_shape)."""
-    shape = (batch_size,) + self.latent_shape
+    if not self.num_categories:
+      return self._continuous(key, (batch_size,) + self.latent_shape, dtype)
+    *lead, last = (batch_size,) + self.latent_shape
+    category_key, continuous_key = jax.random.split(key)
+    category = jax.random.randint(category_key, tuple(lead), 0, self.num_categories)
+    return jnp.concatenate([
+        jax.nn.one_hot(category, self.num_categories, dtype=dtype),
+        self._continuous(continuous_key, (*lead, last - self.num_categories), dtype)], axis=-1)
+
+  def _continuous(self, key, shape, dtype):
     if self.distribution == "normal":
       return jax.random.normal(key, shape, dtype)
     return jax.random.uniform(key, shape, dtype, minval=-1.0, maxval=1.0)

@@ -189,6 +189,12 @@ def _latent_dim(value, name):
     raise ValueError(f"model.latent_dim must be an integer >= 1, got {value!r}")
 
 
+def _noise_categories(value, name):
+  if not _is_int(value) or value < 0 or value == 1:
+    raise ValueError(f"model.noise_categories must be 0 (no categorical code) or an integer "
+                     f">= 2, got {value!r}")
+
+
 def _model_name(value, name):
   """A family of gan_jax.models, or a name a recipe builds itself (pix2pix, stylegan, ...)."""
   from gan_jax import recipes
@@ -202,6 +208,7 @@ MODEL_FIELDS: dict[str, Check] = {
     "name": _model_name,
     "latent_dim": _latent_dim,
     "noise": one_of("noise distribution", _noises),
+    "noise_categories": _noise_categories,
     "generator": options,
     "discriminator": options,
 }

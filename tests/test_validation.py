@@ -126,6 +126,8 @@ CASES = [
      "bad d_optimizer option for 'adam'"),
     ("unknown noise", ring("--config.model.noise='cauchy'"),
      "noise distribution 'cauchy' is unknown; accepted: normal, uniform"),
+    ("one noise category", ring("--config.model.noise_categories=1"),
+     "model.noise_categories must be 0 (no categorical code) or an integer >= 2, got 1"),
     ("unknown parallel mode", ring("--config.parallel='gpu'"),
      "config.parallel 'gpu' is unknown; accepted: none, pmap, shard_map"),
     ("unknown data source", ring("--config.data.source='csv'"),

@@ -21,6 +21,7 @@ def get_config():
   config.batch_size = 512
   config.model.latent_dim = 4
   config.model.noise = "uniform"
+  config.model.noise_categories = 50  # z = [one-hot code of 50 values, 4 uniform]
   config.g_optimizer = config_base.adam(5e-3, schedule="cosine", decay_steps=STEPS)
   config.d_optimizer = config_base.adam(5e-3, schedule="cosine", decay_steps=STEPS)
   return config

@@ -192,7 +192,7 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     raise ValueError(f"LAPGAN needs square images (H, H, C), got {tuple(data_shape)}")
   num_levels = positive_int(config, "num_levels", 3)
   features = positive_int(config, "features", 32)
-  latent_dim = builders.make_noise(config).latent_shape[0]
+  noise = builders.make_noise(config)  # one latent vector per level
   sizes = level_sizes(data_shape[0], num_levels)
   c = data_shape[2]
   packed = (sum(s * s * c for s in sizes),)
@@ -201,7 +201,8 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
       seed=config.seed,
       generator=LaplacianGenerator(tuple(data_shape), num_levels, features),
       discriminator=LaplacianDiscriminator(tuple(data_shape), num_levels, features),
-      noise=NoiseSampler((num_levels, latent_dim), config.model.get("noise", "normal")),
+      noise=NoiseSampler((num_levels,) + noise.latent_shape, noise.distribution,
+                         noise.num_categories),
       data_shape=packed,
       g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
       d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
