@@ -67,3 +67,28 @@ def test_the_mixture_benchmark_gives_the_same_rows_with_two_jobs(monkeypatch):
     np.testing.assert_array_equal(run["points"], other["points"])
     assert (run["modes"], run["high_quality"]) == (other["modes"], other["high_quality"])
     assert other["distribution"] is not None
+
+
+def test_the_mixture_page_keeps_studies_apart_and_says_when_a_run_is_reduced(monkeypatch, tmp_path):
+  """The benchmark's rows (BENCHMARK recipes) form the tables; other recipes go under Studies."""
+  monkeypatch.syspath_prepend(os.path.join(ROOT, "experiments"))
+  import mixture_benchmark
+  stat = {"mean": 0.5, "stderr": 0.1}
+
+  def row(recipe, dataset, seeds=10):
+    return {"recipe": recipe, "dataset": dataset, "seeds": seeds, "steps": 4000,
+            "description": mixture_benchmark.RECIPES[recipe][0], "modes": stat,
+            "high_quality": stat, "reverse_kl": stat, "seconds_per_run": 6.0,
+            "command": "python experiments/mixture_benchmark.py", "command_minutes": 42.0}
+
+  assert "gan_ns_lr1e-4" not in mixture_benchmark.BENCHMARK
+  full = [row(r, d) for d in mixture_benchmark.DATASETS for r in mixture_benchmark.BENCHMARK]
+  path = tmp_path / "mixture.md"
+  mixture_benchmark.write_markdown(full + [row("gan_ns_lr1e-4", "ring")], str(path))
+  page = path.read_text()
+  assert "A reduced run" not in page and "(42.0 min wall-clock)" in page
+  benchmark_part, studies_part = page.split("## Studies")
+  assert "gan_ns_lr1e-4" in studies_part and "gan_ns_lr1e-4" not in benchmark_part
+  assert f"sum to {6.0 * 10 * len(full) / 60:.1f} min of training" in page
+  mixture_benchmark.write_markdown(full[1:], str(path))
+  assert "A reduced run" in path.read_text()
