@@ -19,6 +19,12 @@
    each timed alone and summed, against the library's whole fused step: the floor
    any implementation of the same maths meets on this CPU with XLA's matmuls.
 
+7. The same 20 training steps (config_base.ring(), seed 0) in a process allowed one core
+   against one allowed every core: XLA sizes its CPU thread pool from the cores a process
+   may use, and that can change how its kernels split float sums, so the parameters can
+   differ in their last bits. Why the mixture benchmark trains every row in a worker pinned
+   to one core whatever --jobs is, and why "same seed, same bits" assumes the same affinity.
+
   python benchmarks/xla_cpu_findings.py 6     # one finding
 """
 
@@ -183,8 +189,42 @@ def mlp_step_matmul_floor():
           f"the library's step {step_ms:6.2f} ms ({100 * total / step_ms:.0f}% of it)")
 
 
+_AFFINITY_RUN = r"""
+import os, sys
+os.sched_setaffinity(0, {int(c) for c in sys.argv[1].split(",")})  # before XLA starts
+import hashlib, jax, numpy as np
+from gan_jax import config_base, sweep
+config = config_base.ring()
+config.num_steps, config.steps_per_call = 20, 10
+state = sweep.select(sweep.train_seeds(config, [0]), 0)
+leaves = [np.asarray(x) for x in jax.tree.leaves(state.g_params)]
+print(hashlib.sha256(b"".join(x.tobytes() for x in leaves)).hexdigest()[:16])
+"""
+
+
+def cores_change_bits():
+  print("7. the same 20 ring GAN steps in a process allowed one core and one allowed all")
+  import os
+  import subprocess
+  import sys
+  cores = sorted(os.sched_getaffinity(0))
+  if len(cores) < 2:
+    print("   needs at least 2 cores")
+    return
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  digests = {}
+  for allowed in ({cores[0]}, set(cores)):
+    done = subprocess.run(
+        [sys.executable, "-c", _AFFINITY_RUN, ",".join(str(c) for c in sorted(allowed))],
+        capture_output=True, text=True, cwd=root, check=True)
+    digests[len(allowed)] = done.stdout.split()[-1]
+    print(f"   {len(allowed)} core(s): generator parameters sha256 {digests[len(allowed)]}")
+  print(f"   same bits: {digests[1] == digests[len(cores)]}")
+
+
 FINDINGS = {"1": conv_transpose_kernel_gradient, "2": conv_inside_scan, "3": dispatch_cost,
-            "4": dcgan_layer_times, "5": conv_inside_switch, "6": mlp_step_matmul_floor}
+            "4": dcgan_layer_times, "5": conv_inside_switch, "6": mlp_step_matmul_floor,
+            "7": cores_change_bits}
 
 if __name__ == "__main__":
   import sys
