@@ -242,7 +242,7 @@ def write_markdown(rows: list[dict], path: str) -> None:
   figures = list(dict.fromkeys(row.get("figure", "mixture_samples.png") for row in rows))
   benchmark = [row for row in rows if row["recipe"] in BENCHMARK]
   studies = [row for row in rows if row["recipe"] not in BENCHMARK]
-  minutes = lambda rows: sum(row["seconds_per_run"] * row["seeds"] for row in rows) / 60
+  minutes = lambda part: sum(row["seconds_per_run"] * row["seeds"] for row in part) / 60
   datasets = [d for d in DATASETS if any(row["dataset"] == d for row in rows)]
   full = (all(row["seeds"] >= 10 for row in benchmark) and
           {(r["recipe"], r["dataset"]) for r in benchmark} >= {(r, d) for r in BENCHMARK

@@ -75,8 +75,8 @@ def test_the_mixture_page_keeps_studies_apart_and_says_when_a_run_is_reduced(mon
   import mixture_benchmark
   stat = {"mean": 0.5, "stderr": 0.1}
 
-  def row(recipe, dataset, seeds=10):
-    return {"recipe": recipe, "dataset": dataset, "seeds": seeds, "steps": 4000,
+  def row(recipe, dataset):
+    return {"recipe": recipe, "dataset": dataset, "seeds": 10, "steps": 4000,
             "description": mixture_benchmark.RECIPES[recipe][0], "modes": stat,
             "high_quality": stat, "reverse_kl": stat, "seconds_per_run": 6.0,
             "command": "python experiments/mixture_benchmark.py", "command_minutes": 42.0}
