@@ -82,6 +82,7 @@ def make_game(config) -> losses.Game:
       d_steps=config.get("d_steps", 1),
       gradient_penalty_weight=float(config.get("gradient_penalty_weight", 0.0)),
       r1_weight=float(config.get("r1_weight", 0.0)),
+      r1_decay_steps=config.get("r1_decay_steps", 0),
       clip_value=float(config.get("clip_value", 0.0)),
       reuse_fakes=bool(config.get("reuse_fakes", False)),
       augment=augment.from_policy(config.get("augment", "")),

@@ -34,6 +34,7 @@ def base() -> ml_collections.ConfigDict:
   config.d_steps = 1  # k of Algorithm 1
   config.gradient_penalty_weight = 0.0  # WGAN-GP lambda
   config.r1_weight = 0.0  # R1 gamma
+  config.r1_decay_steps = 0  # N > 0: gamma decays to 0 along a cosine over N generator steps
   config.clip_value = 0.0  # WGAN weight clipping c
   config.reuse_fakes = False  # True: one generator forward serves both players (PyTorch's DCGAN example)
   config.augment = ""  # DiffAugment policy, e.g. "color,translation,cutout"

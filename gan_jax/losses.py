@@ -151,6 +151,17 @@ def r1_penalty(discriminator_fn: DiscriminatorFn, real: Array) -> Array:
   return 0.5 * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=-1))
 
 
+def r1_weight_at(game: "Game", step: Array) -> Array:
+  """gamma at generator step `step` (int32 scalar): r1_weight, or its cosine decay to 0.
+
+  With r1_decay_steps = N > 0: r1_weight * (1 + cos(pi * min(step, N) / N)) / 2.
+  """
+  if game.r1_decay_steps == 0:
+    return jnp.asarray(game.r1_weight, jnp.float32)
+  fraction = jnp.minimum(step.astype(jnp.float32) / game.r1_decay_steps, 1.0)
+  return game.r1_weight * 0.5 * (1.0 + jnp.cos(jnp.pi * fraction))
+
+
 def clip_weights(params, clip_value: float):
   """WGAN weight clipping: every parameter clipped to [-c, c] (seed 003; c = 0.01)."""
   return jax.tree.map(lambda p: jnp.clip(p, -clip_value, clip_value), params)
@@ -165,6 +176,9 @@ class Game:
     d_steps: k, discriminator updates per generator update (Algorithm 1).
     gradient_penalty_weight: lambda of the WGAN-GP penalty, 0 to turn off.
     r1_weight: gamma of the R1 penalty, 0 to turn off.
+    r1_decay_steps: 0 keeps gamma constant; N > 0 decays it to 0 along a cosine over
+      the first N generator steps (`r1_weight_at`), so D is smooth while the modes are
+      found and sharp at the end.
     clip_value: c of WGAN weight clipping, 0 to turn off.
     reuse_fakes: the generator step reuses the last discriminator step's z and
       G(z) (one generator forward per iteration, as PyTorch's DCGAN example);
@@ -180,6 +194,7 @@ class Game:
   d_steps: int = 1
   gradient_penalty_weight: float = 0.0
   r1_weight: float = 0.0
+  r1_decay_steps: int = 0
   clip_value: float = 0.0
   reuse_fakes: bool = False
   augment: Callable | None = None
@@ -191,6 +206,9 @@ class Game:
       value = getattr(self, name)
       if not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
+    if (not isinstance(self.r1_decay_steps, int) or isinstance(self.r1_decay_steps, bool)
+        or self.r1_decay_steps < 0):
+      raise ValueError(f"r1_decay_steps must be an integer >= 0, got {self.r1_decay_steps!r}")
     if self.augment is not None and not (hasattr(self.augment, "draw")
                                          and hasattr(self.augment, "apply")):
       raise ValueError(f"augment must have draw(key, n) and apply(u, x), got {self.augment!r}")

@@ -151,7 +151,7 @@ def discriminator_penalties(state: GANState, d_fn, real, fake, key: jax.Array,
     aux["gradient_penalty"] = gp
   if game.r1_weight > 0:
     r1 = losses.r1_penalty(d_fn, real)
-    total = total + game.r1_weight * r1
+    total = total + losses.r1_weight_at(game, state.step) * r1
     aux["r1_penalty"] = r1
   return total, aux
 

@@ -294,6 +294,7 @@ FIELDS: dict[str, Check] = {
     "d_steps": integer(1),
     "gradient_penalty_weight": number(minimum=0.0),
     "r1_weight": number(minimum=0.0),
+    "r1_decay_steps": integer(0),
     "clip_value": number(minimum=0.0),
     "reuse_fakes": boolean,
     "g_optimizer": _check_optimizer,

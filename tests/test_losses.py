@@ -87,6 +87,19 @@ def test_gradient_penalty_of_a_linear_critic():
   assert float(losses.r1_penalty(critic, real)) == pytest.approx(12.5, rel=1e-5)
 
 
+def test_r1_weight_is_constant_or_decays_along_a_cosine_to_zero():
+  constant = losses.Game(r1_weight=2.0)
+  decaying = losses.Game(r1_weight=2.0, r1_decay_steps=100)
+  for step in (0, 50, 100, 1000):
+    assert float(losses.r1_weight_at(constant, jnp.int32(step))) == 2.0
+  expected = {0: 2.0, 25: 1.0 + math.sqrt(0.5), 50: 1.0, 100: 0.0, 1000: 0.0}
+  for step, weight in expected.items():
+    assert float(losses.r1_weight_at(decaying, jnp.int32(step))) == pytest.approx(weight, abs=1e-6)
+  for bad in (-1, 2.5, True):
+    with pytest.raises(ValueError, match=f"r1_decay_steps must be an integer >= 0, got {bad!r}"):
+      losses.Game(r1_decay_steps=bad)
+
+
 def test_clip_weights_bounds_every_parameter():
   params = {"a": jnp.array([-1.0, 0.005, 2.0]), "b": {"c": jnp.array([[0.5]])}}
   clipped = losses.clip_weights(params, 0.01)
@@ -121,7 +134,6 @@ def test_saturating_generator_gets_vanishing_gradients_when_d_wins():
     state, metrics = step_fn(state, source.arrays)
   assert float(metrics["d_fake"]) < 0.01  # D has won: D(G(z)) -> 0
 
-  batch = {"x": jnp.zeros((config.batch_size, 1))}
   norms = {}
   for name in ("minimax", "non_saturating"):
     game_state = state.replace(game=state.game.__class__(loss=losses.get_loss(name)))

@@ -126,6 +126,8 @@ CASES = [
      "bad d_optimizer option for 'adam'"),
     ("unknown noise", ring("--config.model.noise='cauchy'"),
      "noise distribution 'cauchy' is unknown; accepted: normal, uniform"),
+    ("r1_decay_steps < 0", ring("--config.r1_decay_steps=-5"),
+     "r1_decay_steps must be >= 0, got -5"),
     ("one noise category", ring("--config.model.noise_categories=1"),
      "model.noise_categories must be 0 (no categorical code) or an integer >= 2, got 1"),
     ("unknown parallel mode", ring("--config.parallel='gpu'"),

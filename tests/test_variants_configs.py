@@ -14,6 +14,7 @@ VARIANT_CONFIGS = {
     "cgan_fashion_mnist": "conditional", "cgan_projection_fashion_mnist": "conditional",
     "acgan_fashion_mnist": "acgan", "infogan_fashion_mnist": "infogan",
     "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "pacgan_ring_best": "pacgan",
+    "pacgan_grid_best": "pacgan",
     "wgan_ring": "gan", "wgan_gp_ring": "gan", "wgan_fashion_mnist": "gan",
     "wgan_gp_fashion_mnist": "gan", "sngan_diffaugment_fashion_mnist": "gan",
 }
@@ -37,21 +38,22 @@ def test_wgan_configs_follow_the_papers():
   assert gp.g_optimizer.to_dict() == {"name": "adam", "learning_rate": 1e-4, "b1": 0.0, "b2": 0.9}
 
 
-def test_the_mixture_benchmarks_best_recipe_is_the_shipped_best_config():
-  """mixture.md's `best` row trains pacgan_ring_best.py (only the logging cadence differs)."""
+@pytest.mark.parametrize("dataset", ["ring", "grid"])
+def test_the_mixture_benchmarks_best_recipe_is_the_shipped_best_config(dataset):
+  """mixture.md's `best` rows train pacgan_{ring,grid}_best.py (only the logging cadence differs)."""
   path = os.path.join(ROOT, "experiments", "mixture_benchmark.py")
   spec = importlib.util.spec_from_file_location("mixture_benchmark", path)
   benchmark = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(benchmark)
-  shipped = load_experiment_config("pacgan_ring_best")
-  steps = benchmark.RECIPE_STEPS["best"]["ring"]
+  shipped = load_experiment_config(f"pacgan_{dataset}_best")
+  steps = benchmark.RECIPE_STEPS["best"][dataset]
   assert shipped.num_steps == steps
   cadence = ("log_every", "sample_every", "checkpoint_every")
 
   def drop(config):
     return {k: v for k, v in config.to_dict().items() if k not in cadence}
 
-  assert drop(benchmark.recipe_config("best", "ring", 0, steps)) == drop(shipped)
+  assert drop(benchmark.recipe_config("best", dataset, 0, steps)) == drop(shipped)
 
 
 def test_the_mixture_benchmark_gives_the_same_rows_with_two_jobs(monkeypatch):
