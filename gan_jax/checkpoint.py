@@ -39,8 +39,11 @@ from gan_jax.state import GANState
 # Config fields that define the model and the game: a checkpoint is refused
 # by a run whose config differs in any of them.
 IDENTITY_FIELDS = ("model", "loss", "data", "d_steps", "gradient_penalty_weight", "r1_weight",
-                   "clip_value", "ema_decay", "g_optimizer", "d_optimizer", "seed", "recipe",
-                   "variant", "augment")
+                   "r1_decay_steps", "clip_value", "ema_decay", "g_optimizer", "d_optimizer",
+                   "seed", "recipe", "variant", "augment")
+# Identity fields added after checkpoints were written: absent from a saved config, they
+# read as these defaults (the behaviour of the code that wrote it).
+LATER_DEFAULTS = {"r1_decay_steps": 0, "model": {"noise_categories": 0}}
 TRASH = "deleted"  # old checkpoints are renamed here, then removed
 
 
@@ -269,8 +272,20 @@ class Checkpointer:
         pass
 
 
+def _with_later_defaults(saved_config: dict) -> dict:
+  """saved_config with LATER_DEFAULTS filled in where it lacks them."""
+  filled = dict(saved_config)
+  for field, default in LATER_DEFAULTS.items():
+    if isinstance(default, dict) and isinstance(filled.get(field), dict):
+      filled[field] = {**default, **filled[field]}
+    elif field not in filled:
+      filled[field] = default
+  return filled
+
+
 def check_compatible(saved_config: dict, config: dict) -> None:
   """Raises `CheckpointMismatchError` naming the first identity field that differs."""
+  saved_config = _with_later_defaults(saved_config)
   for field in IDENTITY_FIELDS:
     if saved_config.get(field) != config.get(field):
       raise CheckpointMismatchError(
