@@ -92,8 +92,8 @@ def half_the_run(steps: int) -> int:
 
 # Overrides of a recipe on one dataset only; a callable value is called with the run's
 # step count. The best recipe's R1 penalty: on the grid it keeps every seed on all 25
-# modes with even mass (4 seeds: 25.0 modes, 96.4%, reverse KL 0.017, against 24.25,
-# 92.6%, 0.093 without); on the ring it costs precision (4 seeds: 97.5% high quality,
+# modes with even mass (10 seeds: 25.0 modes, 96.0%, reverse KL 0.018, against 24.4,
+# 89.8%, 0.12 without); on the ring it costs precision (4 seeds: 97.5% high quality,
 # below the 98% goal), as 50 code values cannot split evenly over 8 modes and G spreads
 # the split values along the ring between modes.
 DATASET_OVERRIDES = {"best": {"grid": {"r1_weight": 1.0, "r1_decay_steps": half_the_run}}}
