@@ -41,8 +41,8 @@ from gan_jax.state import GANState
 IDENTITY_FIELDS = ("model", "loss", "data", "d_steps", "gradient_penalty_weight", "r1_weight",
                    "r1_decay_steps", "clip_value", "ema_decay", "g_optimizer", "d_optimizer",
                    "seed", "recipe", "variant", "augment")
-# Identity fields added after checkpoints were written: absent from a saved config, they
-# read as these defaults (the behaviour of the code that wrote it).
+# Identity fields added after checkpoints were written: absent from a config (a saved one,
+# or one built without them), they read as these defaults (the behaviour without them).
 LATER_DEFAULTS = {"r1_decay_steps": 0, "model": {"noise_categories": 0}}
 TRASH = "deleted"  # old checkpoints are renamed here, then removed
 
@@ -272,9 +272,9 @@ class Checkpointer:
         pass
 
 
-def _with_later_defaults(saved_config: dict) -> dict:
-  """saved_config with LATER_DEFAULTS filled in where it lacks them."""
-  filled = dict(saved_config)
+def _with_later_defaults(config: dict) -> dict:
+  """A config dict with LATER_DEFAULTS filled in where it lacks them."""
+  filled = dict(config)
   for field, default in LATER_DEFAULTS.items():
     if isinstance(default, dict) and isinstance(filled.get(field), dict):
       filled[field] = {**default, **filled[field]}
@@ -285,7 +285,7 @@ def _with_later_defaults(saved_config: dict) -> dict:
 
 def check_compatible(saved_config: dict, config: dict) -> None:
   """Raises `CheckpointMismatchError` naming the first identity field that differs."""
-  saved_config = _with_later_defaults(saved_config)
+  saved_config, config = _with_later_defaults(saved_config), _with_later_defaults(config)
   for field in IDENTITY_FIELDS:
     if saved_config.get(field) != config.get(field):
       raise CheckpointMismatchError(

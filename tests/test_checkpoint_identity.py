@@ -10,6 +10,7 @@ def test_a_config_saved_before_later_fields_existed_resumes_with_their_defaults(
   saved = {k: v for k, v in config.items() if k != "r1_decay_steps"}
   saved["model"] = {k: v for k, v in config["model"].items() if k != "noise_categories"}
   checkpoint.check_compatible(saved, config)  # no error: the old code had these defaults
+  checkpoint.check_compatible(saved, saved)  # nor for a run whose config lacks them too
   coded = {**config["model"], "noise_categories": 10}
   for field, value in (("r1_decay_steps", 500), ("model", coded)):
     changed = {**config, field: value}
