@@ -154,7 +154,8 @@ def r1_penalty(discriminator_fn: DiscriminatorFn, real: Array) -> Array:
 def r1_weight_at(game: "Game", step: Array) -> Array:
   """gamma at generator step `step` (int32 scalar): r1_weight, or its cosine decay to 0.
 
-  With r1_decay_steps = N > 0: r1_weight * (1 + cos(pi * min(step, N) / N)) / 2.
+  With r1_decay_steps = N > 0: r1_weight * (1 + cos(pi * min(step, N) / N)) / 2, the maths
+  of optax.cosine_decay_schedule (its float rounding differs in the last bit at some steps).
   """
   if game.r1_decay_steps == 0:
     return jnp.asarray(game.r1_weight, jnp.float32)

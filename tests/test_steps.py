@@ -137,10 +137,10 @@ def test_a_decaying_r1_weight_enters_the_loss_in_full_at_first_and_not_at_all_af
   source, state = setup(config)
   batch = real_batches(source, 1, 32)
   plain = state.replace(game=state.game.__class__(loss=state.game.loss))
+  train_step = jax.jit(steps.train_step)
   for step, weight in ((0, 3.0), (20, 1.5), (40, 0.0), (90, 0.0)):
-    at_step = state.replace(step=jnp.int32(step))
-    _, metrics = jax.jit(steps.train_step)(at_step, batch)
-    _, plain_metrics = jax.jit(steps.train_step)(plain.replace(step=jnp.int32(step)), batch)
+    _, metrics = train_step(state.replace(step=jnp.int32(step)), batch)
+    _, plain_metrics = train_step(plain.replace(step=jnp.int32(step)), batch)
     assert float(metrics["r1_penalty"]) > 0
     expected = float(plain_metrics["d_loss"]) + weight * float(metrics["r1_penalty"])
     assert float(metrics["d_loss"]) == pytest.approx(expected, rel=1e-5, abs=1e-6)
