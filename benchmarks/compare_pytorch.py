@@ -3,9 +3,12 @@
 Three workloads (one discriminator and one generator update per step, Adam,
 random data): the seeds' MLP GAN (seed 002 networks, 28x28, z=100, batch 64),
 DCGAN-28 (batch 64) and a 2D toy GAN (2 x 128 tanh, z=100, batch 512).
-Each (framework, workload) runs in its own subprocess so its peak memory is its
-own; the two frameworks of one workload run back to back, so their ratio is
-taken under the same machine load.
+Each (framework, workload) runs in its own subprocess, so its peak memory is its
+own. The two subprocesses of one workload stay alive side by side and take turns:
+one timed window of gan_jax, then one of PyTorch, and so on (`--window` seconds
+each, `--seconds` in all per framework); the reported rate is the median window.
+A drift of the machine's speed (this VM's can change 2x within a minute) then
+moves both frameworks alike, and the ratio compares like with like.
 
   python benchmarks/compare_pytorch.py              # table
   python benchmarks/compare_pytorch.py --json       # one JSON object per workload
@@ -22,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -31,6 +35,9 @@ BATCH = {"mlp": 64, "dcgan28": 64, "toy2d": 512}
 # config.steps_per_call per workload: fusing pays for the small models; convolutions run
 # slower inside lax.scan on CPU, so DCGAN takes one step per call (RESULTS.md).
 STEPS_PER_CALL = {"mlp": 10, "dcgan28": 1, "toy2d": 10}
+# A pause after each window: OpenMP worker threads (PyTorch's) keep spinning for a while
+# after their last task, and would take a core from the other framework's next window.
+SETTLE_S = 0.3
 
 
 # --- gan_jax ---------------------------------------------------------------------------------
@@ -61,9 +68,12 @@ def jax_config(workload: str, batch: int):
   return config
 
 
-def run_jax(workload: str, batch: int, seconds: float, steps_per_call: int) -> dict:
-  """Steps/s of the training loop's own step: `train.make_parallel_train_step` (non-finite
-  guard, batches drawn on the device, `steps_per_call` steps fused into one call)."""
+def setup_jax(workload: str, batch: int, steps_per_call: int):
+  """Compiles the training loop's own step (`train.make_parallel_train_step`: non-finite
+  guard, batches drawn on the device, `steps_per_call` steps fused into one call).
+
+  Returns (run_window, info): run_window(seconds) -> steps/s of one timed window.
+  """
   import jax
   import numpy as np
   from gan_jax import builders, data, train
@@ -78,29 +88,31 @@ def run_jax(workload: str, batch: int, seconds: float, steps_per_call: int) -> d
     images = np.random.default_rng(0).integers(0, 256, (max(8 * batch, 1024), 28, 28, 1), np.uint8)
     source = data.image_source("random", images, None)
   runner = train.make_parallel_train_step(source, config)
-  state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
+  box = {"state": runner.put_state(builders.create_state_from_config(config, source.data_shape))}
   arrays = runner.put_data(source.arrays)
   t0 = time.perf_counter()
-  compiled = runner.step_fn.lower(state, arrays).compile()
+  compiled = runner.step_fn.lower(box["state"], arrays).compile()
   compile_s = time.perf_counter() - t0
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   flops = float(cost.get("flops", 0.0)) if cost else 0.0
   if steps_per_call > 1:  # XLA counts a loop body once; a fused call holds it and its last step
     flops /= 2
-  for _ in range(3):
-    state, metrics = compiled(state, arrays)
-  jax.block_until_ready(state)
-  calls, t0 = 0, time.perf_counter()
-  while time.perf_counter() - t0 < seconds or calls < 5:
-    state, metrics = compiled(state, arrays)
-    calls += 1
-    if calls % 10 == 0:
-      jax.block_until_ready(state)
-  jax.block_until_ready(state)
-  elapsed = time.perf_counter() - t0
-  return {"steps_per_s": calls * steps_per_call / elapsed, "compile_s": compile_s,
-          "flops_per_step": flops, "device": str(jax.devices()[0].device_kind)}
+
+  def run_window(seconds: float) -> float:
+    state, calls, t0 = box["state"], 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds or calls < 2:
+      state, _ = compiled(state, arrays)
+      calls += 1
+      if calls % 10 == 0:
+        jax.block_until_ready(state)
+    jax.block_until_ready(state)
+    box["state"] = state
+    return calls * steps_per_call / (time.perf_counter() - t0)
+
+  run_window(0.0)  # warm-up: the first calls allocate
+  return run_window, {"compile_s": compile_s, "flops_per_step": flops,
+                      "device": str(jax.devices()[0].device_kind)}
 
 
 def jax_matmul_gflops(n: int = 2048) -> float:
@@ -150,7 +162,8 @@ def torch_models(workload: str):
   return g, d, 100, (2,)
 
 
-def run_torch(workload: str, batch: int, seconds: float) -> dict:
+def setup_torch(workload: str, batch: int):
+  """The same networks and step in PyTorch, eager. Returns (run_window, info)."""
   import torch
   import torch.nn.functional as F
   torch.manual_seed(0)
@@ -178,39 +191,98 @@ def run_torch(workload: str, batch: int, seconds: float) -> dict:
     g_loss.backward()
     opt_g.step()
 
-  for _ in range(3):
-    step()
   sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-  sync()
-  steps, t0 = 0, time.perf_counter()
-  while time.perf_counter() - t0 < seconds or steps < 5:
-    step()
-    steps += 1
-  sync()
-  return {"steps_per_s": steps / (time.perf_counter() - t0), "compile_s": 0.0,
-          "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
-          "torch_threads": torch.get_num_threads()}
+
+  def run_window(seconds: float) -> float:
+    steps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds or steps < 2:
+      step()
+      steps += 1
+    sync()
+    return steps / (time.perf_counter() - t0)
+
+  run_window(0.0)
+  return run_window, {"compile_s": 0.0, "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+                      "torch_threads": torch.get_num_threads()}
 
 
 # --- driver ---------------------------------------------------------------------------------
 
-def child(framework: str, workload: str, batch: int, seconds: float, steps_per_call: int) -> None:
+def child(framework: str, workload: str, batch: int, steps_per_call: int) -> None:
+  """Sets up, says so, then runs one timed window per 'run SECONDS' line on stdin."""
   if framework == "matmul":
-    print(json.dumps({"matmul_gflops": jax_matmul_gflops()}))
+    print(json.dumps({"matmul_gflops": jax_matmul_gflops()}), flush=True)
     return
-  result = (run_jax(workload, batch, seconds, steps_per_call) if framework == "jax"
-            else run_torch(workload, batch, seconds))
-  result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-  print(json.dumps(result))
+  run_window, info = (setup_jax(workload, batch, steps_per_call) if framework == "jax"
+                      else setup_torch(workload, batch))
+  print(json.dumps(info), flush=True)
+  for line in sys.stdin:
+    if not line.startswith("run "):
+      break
+    print(json.dumps({"steps_per_s": run_window(float(line.split()[1]))}), flush=True)
+  print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
 
 
-def measure(framework: str, workload: str, batch: int, seconds: float, steps_per_call: int = 1) -> dict:
-  out = subprocess.run([sys.executable, __file__, "--child", framework, workload, str(batch), str(seconds),
-                        str(steps_per_call)],
-                       capture_output=True, text=True, check=False)
-  if out.returncode != 0:
-    raise RuntimeError(f"{framework}/{workload} failed:\n{out.stderr[-3000:]}")
-  return json.loads(out.stdout.strip().splitlines()[-1])
+class Child:
+  """One framework's benchmark process; its stdout carries one JSON object per line."""
+
+  def __init__(self, framework: str, workload: str, batch: int, steps_per_call: int = 1):
+    self.name = f"{framework}/{workload}"
+    self.proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", framework, workload, str(batch), str(steps_per_call)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+  def read(self) -> dict:
+    line = self.proc.stdout.readline()
+    if not line:
+      self.proc.wait()
+      raise RuntimeError(f"{self.name} failed:\n{self.proc.stderr.read()[-3000:]}")
+    return json.loads(line)
+
+  def window(self, seconds: float) -> float:
+    self.proc.stdin.write(f"run {seconds}\n")
+    self.proc.stdin.flush()
+    return self.read()["steps_per_s"]
+
+  def close(self) -> dict:
+    self.proc.stdin.write("quit\n")
+    self.proc.stdin.flush()
+    result = self.read()
+    self.proc.wait()
+    return result
+
+
+def measure_pair(workload: str, batch: int, seconds: float, window: float, steps_per_call: int):
+  """gan_jax and PyTorch on one workload, in alternating timed windows.
+
+  Returns (library, reference): each its setup info plus the median steps/s, every
+  window's steps/s and the process's peak RSS.
+  """
+  library = Child("jax", workload, batch, steps_per_call)
+  library_info = library.read()  # compile before PyTorch starts: no overlap with its set-up
+  reference = Child("torch", workload, batch)
+  reference_info = reference.read()
+  windows = max(3, round(seconds / window))
+  rates = {"jax": [], "torch": []}
+  for _ in range(windows):
+    rates["jax"].append(library.window(window))
+    time.sleep(SETTLE_S)
+    rates["torch"].append(reference.window(window))
+    time.sleep(SETTLE_S)
+  out = []
+  for info, child_, key in ((library_info, library, "jax"), (reference_info, reference, "torch")):
+    info.update(child_.close())
+    info["windows_steps_per_s"] = [round(r, 2) for r in rates[key]]
+    info["steps_per_s"] = statistics.median(rates[key])
+    out.append(info)
+  return out
+
+
+def matmul_peak_gflops() -> float:
+  matmul = Child("matmul", "-", 0)
+  peak = matmul.read()["matmul_gflops"]
+  matmul.proc.wait()
+  return peak
 
 
 def train_peak_memory_mib(steps: int = 50) -> float | None:
@@ -232,11 +304,13 @@ def train_peak_memory_mib(steps: int = 50) -> float | None:
 
 def main() -> None:
   if len(sys.argv) > 1 and sys.argv[1] == "--child":
-    child(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))
+    child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     return
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--workloads", default=",".join(WORKLOADS))
-  parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per measurement")
+  parser.add_argument("--seconds", type=float, default=10.0,
+                      help="timed seconds per framework and workload, in windows that alternate")
+  parser.add_argument("--window", type=float, default=1.0, help="seconds of one timed window")
   parser.add_argument("--batch-scale", type=int, default=1, help="multiply every batch size")
   parser.add_argument("--steps-per-call", type=int, default=0,
                       help="config.steps_per_call for every workload (default: "
@@ -250,12 +324,11 @@ def main() -> None:
     if w not in WORKLOADS:
       parser.error(f"workload {w!r} is unknown; accepted: {', '.join(WORKLOADS)}")
   rows = []
-  peak = measure("matmul", "-", 0, 0.0)["matmul_gflops"]
+  peak = matmul_peak_gflops()
   for workload in workloads:
     batch = BATCH[workload] * args.batch_scale
     fused = args.steps_per_call or STEPS_PER_CALL[workload]
-    library = measure("jax", workload, batch, args.seconds, fused)
-    reference = measure("torch", workload, batch, args.seconds)
+    library, reference = measure_pair(workload, batch, args.seconds, args.window, fused)
     rows.append({
         "workload": workload, "batch": batch, "steps_per_call": fused,
         "library_steps_per_s": round(library["steps_per_s"], 2),
@@ -267,6 +340,8 @@ def main() -> None:
         "library_peak_rss_mib": round(library["peak_rss_mib"], 1),
         "pytorch_peak_rss_mib": round(reference["peak_rss_mib"], 1),
         "library_device": library["device"], "pytorch_device": reference["device"],
+        "library_windows_steps_per_s": library["windows_steps_per_s"],
+        "pytorch_windows_steps_per_s": reference["windows_steps_per_s"],
     })
   train_mib = None if args.skip_train_memory else train_peak_memory_mib()
   for row in rows:

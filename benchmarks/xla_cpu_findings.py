@@ -183,8 +183,8 @@ def mlp_step_matmul_floor():
       b = jax.random.normal(jax.random.PRNGKey(1), rhs)
       product = jax.jit(lambda a, b, d=dims: lax.dot_general(a, b, d))
       total += per_call_ms(product, a, b, seconds=0.3)
-    step = compare_pytorch.run_jax(workload, batch, 3.0, compare_pytorch.STEPS_PER_CALL[workload])
-    step_ms = 1000 / step["steps_per_s"]
+    run_window, _ = compare_pytorch.setup_jax(workload, batch, compare_pytorch.STEPS_PER_CALL[workload])
+    step_ms = 1000 / run_window(3.0)
     print(f"   {workload:6s} matrix products alone {total:6.2f} ms; "
           f"the library's step {step_ms:6.2f} ms ({100 * total / step_ms:.0f}% of it)")
 

@@ -25,6 +25,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from gan_jax import xla_options
+
 PARALLEL_MODES = ("none", "pmap", "shard_map")
 AXIS_NAME = "batch"
 
@@ -116,7 +118,7 @@ def shard_map_train_step(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NA
   # devices, and the step's own lax.pmean would leave it num_devices times too big.
   mapped = jax.shard_map(fn, mesh=mesh, in_specs=(P(), data_spec), out_specs=(P(), P()),
                          check_vma=False)
-  return jax.jit(mapped, donate_argnums=(0,) if donate else ())
+  return xla_options.jit(mapped, donate_argnums=(0,) if donate else ())
 
 
 def split_for_pmap(batch: PyTree, devices=None) -> PyTree:
@@ -194,8 +196,8 @@ def make_parallel_step(step_fn: Callable, mode: str, *, global_batch: int,
   if mode == "none":
     device = jax.local_devices()[0]
     put = functools.partial(jax.device_put, device=device)
-    return ParallelStep(jax.jit(functools.partial(step_fn, axis_name=None),
-                                donate_argnums=(0,) if donate else ()),
+    return ParallelStep(xla_options.jit(functools.partial(step_fn, axis_name=None),
+                                        donate_argnums=(0,) if donate else ()),
                         put, lambda state: state, put, 1, mode)
   if mode == "pmap":
     return ParallelStep(

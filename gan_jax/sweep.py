@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import data, guards, recipes, train, validation
+from gan_jax import data, guards, recipes, train, validation, xla_options
 from gan_jax.state import GANState
 
 
@@ -84,7 +84,7 @@ def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe,
     state, metrics = step(state, arrays, axis_name=None)
     return state, metrics[guards.FLAGS_KEY]
 
-  return jax.jit(jax.vmap(step_and_flags, in_axes=(0, None)))
+  return xla_options.jit(jax.vmap(step_and_flags, in_axes=(0, None)))
 
 
 def train_seeds(config, seeds: Sequence[int]) -> GANState:

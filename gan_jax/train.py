@@ -24,7 +24,7 @@ from jax import lax
 from tqdm.auto import tqdm
 
 from gan_jax import (checkpoint, data, diagnostics, distributed, guards, parallel, plotting, recipes,
-                     steps, validation)
+                     steps, validation, xla_options)
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.state import GANState, step_key
 
@@ -162,7 +162,7 @@ def make_train_step_fn(source: data.DataSource, batch_size: int,
   fn = functools.partial(sampled_train_step, sample=source.sample, local_batch=batch_size,
                          train_step=recipe.train_step)
   donate = () if jax.default_backend() == "cpu" else (0,)
-  return jax.jit(fn, donate_argnums=donate)
+  return xla_options.jit(fn, donate_argnums=donate)
 
 
 def config_to_dict(config) -> dict:

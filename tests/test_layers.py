@@ -1,4 +1,8 @@
-"""The sub-pixel transposed convolution computes what flax's ConvTranspose computes."""
+"""The faster formulations of layers compute what flax's layers compute.
+
+SubpixelConvTranspose against nn.ConvTranspose, PhaseConv against nn.Conv:
+same parameter shapes, same outputs and gradients up to float rounding.
+"""
 
 import flax.linen as nn
 import jax
@@ -7,7 +11,7 @@ import numpy as np
 import pytest
 
 from gan_jax import models
-from gan_jax.models.layers import SubpixelConvTranspose
+from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose, conv_phases
 
 
 @pytest.mark.parametrize("kernel, stride, size", [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)])
@@ -33,3 +37,46 @@ def test_dcgan_generator_is_the_same_function_with_either_formulation():
   variables = slow.init(jax.random.PRNGKey(1), z, train=False)
   np.testing.assert_allclose(fast.apply(variables, z, train=False), slow.apply(variables, z, train=False),
                              atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, stride, size", [(5, 2, 14), (5, 2, 28), (4, 2, 8), (3, 2, 16), (5, 3, 12),
+                                                  (2, 2, 8), (1, 2, 8)])
+def test_phase_conv_equals_strided_conv_values_and_gradients(kernel, stride, size):
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
+  reference = nn.Conv(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
+  phases = PhaseConv(4, (kernel, kernel), strides=(stride, stride))
+  variables = reference.init(jax.random.PRNGKey(1), x)
+  mine = phases.init(jax.random.PRNGKey(1), x)
+  assert jax.tree.map(jnp.shape, mine) == jax.tree.map(jnp.shape, variables)
+  for a, b in zip(jax.tree.leaves(mine), jax.tree.leaves(variables)):  # same initializers
+    np.testing.assert_array_equal(a, b)
+  np.testing.assert_allclose(phases.apply(variables, x), reference.apply(variables, x), atol=1e-5)
+  loss = lambda module: lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
+  for argnum in (0, 1):
+    want = jax.grad(loss(reference), argnums=argnum)(variables, x)
+    got = jax.grad(loss(phases), argnums=argnum)(variables, x)
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+      np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_conv_phases_refuses_a_size_the_stride_does_not_divide():
+  with pytest.raises(ValueError, match="divisible by the stride 2, got 7x8"):
+    conv_phases(jnp.zeros((1, 7, 8, 3)), jnp.zeros((5, 5, 3, 4)), 2)
+
+
+@pytest.mark.parametrize("spectral_norm, batch_norm", [(False, False), (True, True)])
+def test_dcgan_discriminator_is_the_same_function_with_either_formulation(spectral_norm, batch_norm):
+  x = jax.random.normal(jax.random.PRNGKey(0), (4, 32, 32, 3))
+  kwargs = dict(features=16, spectral_norm=spectral_norm, batch_norm=batch_norm)
+  fast = models.DCGANDiscriminator((32, 32, 3), strided_conv="phases", **kwargs)
+  slow = models.DCGANDiscriminator((32, 32, 3), strided_conv="lax", **kwargs)
+  variables = slow.init(jax.random.PRNGKey(1), x, train=False)
+  fast_variables = fast.init(jax.random.PRNGKey(1), x, train=False)
+  # The same parameter tree and initial values: checkpoints move between the two.
+  assert jax.tree.structure(fast_variables) == jax.tree.structure(variables)
+  for a, b in zip(jax.tree.leaves(fast_variables), jax.tree.leaves(variables)):
+    np.testing.assert_array_equal(a, b)
+  np.testing.assert_allclose(fast.apply(variables, x, train=False), slow.apply(variables, x, train=False),
+                             atol=1e-5)
+  with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: phases, lax"):
+    models.DCGANDiscriminator((32, 32, 3), strided_conv="fft").init(jax.random.PRNGKey(1), x)

@@ -92,7 +92,7 @@ def test_a_fused_call_returns_its_last_steps_metrics_and_every_steps_flags():
   config = tiny_ring_config()
   source = train.data.make_data_source(config)
   state = builders.create_state_from_config(config, source.data_shape)
-  single = jax.jit(train.make_parallel_train_step(source, config).step_fn)
+  single = train.make_parallel_train_step(source, config).step_fn  # jitted already
   fused_config = tiny_ring_config(steps_per_call=3)
   fused = train.make_parallel_train_step(source, fused_config).step_fn
   alone = state

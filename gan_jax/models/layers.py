@@ -6,7 +6,15 @@ and `bias` parameters, but as one stride-1 convolution with s*s*Cout output
 channels followed by a depth-to-space shuffle. No dilated input appears, in the
 forward pass or in the kernel gradient, which on XLA's CPU backend is where a
 stride-2 transposed convolution spends its time (benchmarks/RESULTS.md).
-tests/test_layers.py checks the equivalence, values and gradients.
+
+`PhaseConv` computes what `flax.linen.Conv` with 'SAME' padding and stride s
+computes, from the same parameters, as a sum of s*s stride-1 convolutions: one
+per phase of the input (its rows r, r+s, ... and columns c, c+s, ...), each
+with the kernel taps that land on that phase. It multiplies exactly the same
+numbers, and its gradients are stride-1 convolutions too, where a strided
+convolution's are dilated ones (benchmarks/RESULTS.md, finding 8).
+
+tests/test_layers.py checks both equivalences, values and gradients.
 """
 
 from __future__ import annotations
@@ -61,6 +69,73 @@ def _phase_kernel(kernel: jnp.ndarray, stride: int) -> tuple[jnp.ndarray, tuple[
       blocks.append(sub)
   stacked = jnp.stack(blocks, axis=-2).reshape(th, tw, cin, stride * stride * cout)
   return stacked, (-row_lo, th - 1 + row_lo), (-col_lo, tw - 1 + col_lo)
+
+
+def _same_padding_low(size: int, kernel: int, stride: int) -> int:
+  """Low-side padding of a 'SAME' strided convolution (lax's rule: the odd pixel goes high)."""
+  out = -(-size // stride)
+  return max((out - 1) * stride + kernel - size, 0) // 2
+
+
+def conv_phases(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray:
+  """lax.conv_general_dilated(x, kernel, (s, s), 'SAME') for NHWC x and HWIO kernel, by phases.
+
+  Args:
+    x: (B, H, W, Cin), H and W divisible by s.
+    kernel: (kh, kw, Cin, Cout), as flax.linen.Conv stores it.
+    stride: s.
+  Returns:
+    (B, H/s, W/s, Cout).
+  """
+  _, h, w, _ = x.shape
+  if h % stride or w % stride:
+    raise ValueError(f"conv_phases needs height and width divisible by the stride {stride}, got {h}x{w}")
+  kh, kw = kernel.shape[:2]
+  low_h, low_w = _same_padding_low(h, kh, stride), _same_padding_low(w, kw, stride)
+  # Output o reads input s*o + k - low through tap k: input phase r = (k - low) mod s,
+  # at row o + (k - low - r) / s of that phase.
+  y = None
+  for r in range(stride):
+    first_h = (r + low_h) % stride
+    shift_h = (first_h - low_h - r) // stride
+    taps_h = len(range(first_h, kh, stride))
+    for c in range(stride):
+      first_w = (c + low_w) % stride
+      shift_w = (first_w - low_w - c) // stride
+      taps_w = len(range(first_w, kw, stride))
+      if not taps_h or not taps_w:
+        continue
+      part = lax.conv_general_dilated(
+          x[:, r::stride, c::stride, :], kernel[first_h::stride, first_w::stride].astype(x.dtype), (1, 1),
+          ((-shift_h, taps_h - 1 + shift_h), (-shift_w, taps_w - 1 + shift_w)),
+          dimension_numbers=("NHWC", "HWIO", "NHWC"))
+      y = part if y is None else y + part
+  return y
+
+
+class PhaseConv(nn.Module):
+  """Drop-in for nn.Conv(features, kernel_size, strides=(s, s), padding='SAME').
+
+  Same parameter names, shapes and initializers; same outputs up to float rounding.
+  """
+
+  features: int
+  kernel_size: Sequence[int]
+  strides: Sequence[int] = (2, 2)
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+
+  @nn.compact
+  def __call__(self, x):
+    if self.strides[0] != self.strides[1]:
+      raise ValueError(f"PhaseConv needs equal strides, got {tuple(self.strides)}")
+    kh, kw = self.kernel_size
+    kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features))
+    y = conv_phases(x, kernel, self.strides[0])
+    if self.use_bias:
+      y = y + self.param("bias", self.bias_init, (self.features,))
+    return y
 
 
 def conv_transpose_subpixel(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray:

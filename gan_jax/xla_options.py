@@ -1,0 +1,50 @@
+"""XLA options the library compiles its train steps with, per backend.
+
+On CPU, jaxlib 0.10's XLA hands every convolution to YNNPACK by default. On the
+DCGAN shapes XLA's own (Eigen) convolutions are faster: a 5x5 256 -> 128 layer
+at 7x7, forward and both gradients, takes 82 ms against 108 ms, and a whole
+DCGAN-28 step about 1.25x less time (benchmarks/RESULTS.md, finding 8).
+YNNPACK stays on for matrix products and reductions, where it is the faster of
+the two (the MLP step runs 0.76x as fast without it). A program without
+convolutions compiles to the same code with these options as without, so its
+bits do not change.
+
+`jit(fn, **kwargs)` is `jax.jit` with these options; the train loop, the
+parallel steps and the seed sweeps compile through it. Their steps are jitted
+already: call them as they are (JAX refuses compiler options on a jit nested
+inside another). The pure steps of `gan_jax.steps` carry no options.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import jax
+
+# jaxlib's default list minus LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION.
+CPU_STEP_OPTIONS = {
+    "xla_cpu_experimental_ynn_fusion_type":
+        "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE",
+}
+
+
+@functools.cache
+def step_compiler_options() -> dict | None:
+  """The compiler options for a train step on the default backend (None: XLA's defaults).
+
+  On CPU, CPU_STEP_OPTIONS when this jaxlib accepts them; an XLA that does not
+  know the option (it is experimental) compiles with its defaults.
+  """
+  if jax.default_backend() != "cpu":
+    return None
+  try:
+    jax.jit(lambda x: x + 1, compiler_options=CPU_STEP_OPTIONS).lower(1.0).compile()
+  except Exception:  # noqa: BLE001 - any refusal means: not this XLA
+    return None
+  return dict(CPU_STEP_OPTIONS)
+
+
+def jit(fn: Callable, **kwargs) -> Callable:
+  """`jax.jit(fn, **kwargs)`, compiled with `step_compiler_options()`."""
+  return jax.jit(fn, compiler_options=step_compiler_options(), **kwargs)
