@@ -39,11 +39,16 @@ class NonFiniteError(RuntimeError):
 
 
 def all_finite(tree) -> jax.Array:
-  """True (bool scalar) when no float leaf of `tree` holds a NaN or an Inf."""
+  """True (bool scalar) when no float leaf of `tree` holds a NaN or an Inf.
+
+  x * 0 is NaN exactly where x is NaN or infinite, and a sum with a NaN term is
+  NaN: one fused reduction per leaf, with no boolean array written out (fewer
+  kernels for XLA to compile than isfinite and all; benchmarks/RESULTS.md).
+  """
   leaves = [x for x in jax.tree.leaves(tree) if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
   if not leaves:
     return jnp.array(True)
-  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+  return jnp.isfinite(sum(jnp.sum(x * 0) for x in leaves))
 
 
 def nonfinite_flags(state, metrics: dict) -> jax.Array:

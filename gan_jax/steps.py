@@ -49,6 +49,16 @@ def local_slice_of_global_draw(draw, key: jax.Array, local_batch: int, axis_name
   return jax.tree.map(lambda x: lax.dynamic_slice_in_dim(x, start, local_batch), rows)
 
 
+def gradient_norm(grads) -> jax.Array:
+  """Global L2 norm of a gradient tree: optax.tree.norm's value, up to float rounding.
+
+  Each leaf's sum of squares is a `jnp.vdot`, a product that reads the leaf once,
+  so XLA does not write g**2 out for the optimizer's second moment to read back
+  (on CPU the MLP GAN step runs about 1.05x faster; benchmarks/RESULTS.md).
+  """
+  return jnp.sqrt(sum(jnp.vdot(g, g) for g in jax.tree.leaves(grads)))
+
+
 def device_key(key: jax.Array, axis_name: str | None) -> jax.Array:
   """A key that differs per device, for per-device randomness such as dropout."""
   return key if axis_name is None else jax.random.fold_in(key, lax.axis_index(axis_name))
@@ -259,7 +269,7 @@ def discriminator_update(state: GANState, real, fake, key: jax.Array,
   (loss, (real_logits, fake_logits, collections, aux)), grads = grad_fn(
       state, state.d_params, real, fake, key, axis_name, inputs)
   grads = mean_over_devices(grads, axis_name)
-  metrics = {"d_loss": loss, "d_grad_norm": optax.tree.norm(grads),
+  metrics = {"d_loss": loss, "d_grad_norm": gradient_norm(grads),
              "diversity_ratio": diagnostics.diversity_ratio(fake, real), **aux,
              **logit_metrics(real_logits, fake_logits, state.game.loss.threshold)}
   new_state = update_discriminator(state, grads, collections, axis_name)
@@ -300,7 +310,7 @@ def generator_update(state: GANState, grads, loss, fake_logits, g_collections,
                      axis_name: str | None = None) -> tuple[GANState, Metrics]:
   """Averages G's gradients over devices, applies them (`update_generator`); returns metrics."""
   grads = mean_over_devices(grads, axis_name)
-  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads),
+  metrics = {"g_loss": loss, "g_grad_norm": gradient_norm(grads),
              "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
   new_state = update_generator(state, grads, g_collections, axis_name)
   return new_state, mean_over_devices(metrics, axis_name)

@@ -7,6 +7,7 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from gan_jax import cli, data, guards, recipes, steps, train
@@ -117,3 +118,20 @@ def test_a_nan_stops_the_run_at_its_step_and_the_last_good_checkpoint_stays(tmp_
   assert all(np.isfinite(r["d_loss"]) for r in records)
   _, _, state = train.load_run(str(workdir))
   assert all(np.all(np.isfinite(x)) for x in leaves((state.d_params, state.g_params)))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_all_finite_finds_one_bad_value_in_any_leaf_and_passes_the_largest_finite_ones(bad):
+  check = jax.jit(guards.all_finite)
+  biggest = np.finfo(np.float32).max
+  tree = {"w": jnp.full((3, 4), biggest), "b": jnp.array([-biggest, 0.0]), "count": jnp.arange(3)}
+  assert bool(check(tree))
+  for name in ("w", "b"):
+    poisoned = dict(tree, **{name: tree[name].reshape(-1).at[1].set(bad).reshape(tree[name].shape)})
+    assert not bool(check(poisoned)), (name, bad)
+  assert bool(check({"count": jnp.arange(3)}))  # integer leaves are not checked
+
+
+def test_gradient_norm_is_optaxs_global_norm():
+  grads = {"a": jax.random.normal(jax.random.PRNGKey(0), (64, 32)), "b": jnp.arange(5.0)}
+  np.testing.assert_allclose(steps.gradient_norm(grads), optax.tree.norm(grads), rtol=1e-6)

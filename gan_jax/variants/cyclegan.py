@@ -152,7 +152,7 @@ def cyclegan_discriminator_step(state: GANState, batch: dict[str, Any], *,
   state = state.replace(d_params=optax.apply_updates(state.d_params, updates), d_opt_state=d_opt_state)
   threshold = loss_pair.threshold
   metrics = {"d_loss": loss, "d_loss_a": loss_a, "d_loss_b": loss_b,
-             "d_grad_norm": optax.tree.norm(grads),
+             "d_grad_norm": steps.gradient_norm(grads),
              "d_acc_real": jnp.mean((real_logits > threshold).astype(jnp.float32)),
              "d_acc_fake": jnp.mean((fake_logits <= threshold).astype(jnp.float32))}
   return state, _mean(metrics, axis_name)
