@@ -130,7 +130,6 @@ def jax_matmul_gflops(n: int = 2048) -> float:
 # --- PyTorch reference ----------------------------------------------------------------------
 
 def torch_models(workload: str):
-  import torch
   from torch import nn
   if workload == "mlp":  # seed 002, as printed
     def block(i, o, normalize=True):

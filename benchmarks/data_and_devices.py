@@ -106,7 +106,7 @@ def main():
   config.data.pipeline = "device"
   sampled = step_seconds(config, args.steps)
   images = config.batch_size * config.d_steps
-  print(f"train step, mlp_fashion_mnist (seed 002 MLP), 1 device:")
+  print("train step, mlp_fashion_mnist (seed 002 MLP), 1 device:")
   print(f"  on-device sampler   {images / sampled:10.0f} images/s ({1000 * sampled:.2f} ms/step)")
   print(f"  host pipeline       {images / streamed:10.0f} images/s ({1000 * streamed:.2f} ms/step)")
   print(f"  pipeline / step rate: {put / (images / sampled):.1f}x")

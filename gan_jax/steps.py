@@ -52,11 +52,11 @@ def local_slice_of_global_draw(draw, key: jax.Array, local_batch: int, axis_name
 def gradient_norm(grads) -> jax.Array:
   """Global L2 norm of a gradient tree: optax.tree.norm's value, up to float rounding.
 
-  Each leaf's sum of squares is a `jnp.vdot`, a product that reads the leaf once,
-  so XLA does not write g**2 out for the optimizer's second moment to read back
-  (on CPU the MLP GAN step runs about 1.05x faster; benchmarks/RESULTS.md).
+  The squares are written |g| * |g| (the same numbers as g * g): XLA would share
+  g * g with Adam's second moment and write it out as an array of its own; as
+  written, the square stays inside the reduction (benchmarks/RESULTS.md).
   """
-  return jnp.sqrt(sum(jnp.vdot(g, g) for g in jax.tree.leaves(grads)))
+  return jnp.sqrt(sum(jnp.sum(jnp.abs(g) * jnp.abs(g)) for g in jax.tree.leaves(grads)))
 
 
 def device_key(key: jax.Array, axis_name: str | None) -> jax.Array:
