@@ -24,6 +24,11 @@
    may use, and that can change how its kernels split float sums, so the parameters can
    differ in their last bits. Why the mixture benchmark trains every row in a worker pinned
    to one core whatever --jobs is, and why "same seed, same bits" assumes the same affinity.
+8. The DCGAN-28 convolutions, forward and both gradients, compiled with XLA's default
+   CPU options (YNNPACK takes every convolution) and with gan_jax.xla_options (XLA's
+   own convolutions), and D's stride-2 convolution as lax computes it and as
+   gan_jax.models.layers.PhaseConv does: why the loop's steps compile with
+   xla_options and why DCGAN discriminators use PhaseConv from 16 input channels.
 
   python benchmarks/xla_cpu_findings.py 6     # one finding
 """
@@ -87,6 +92,14 @@ def conv_inside_scan():
   a = per_call_ms(jax.jit(unrolled), params, x)
   b = per_call_ms(jax.jit(scanned), params, x)
   print(f"   Python loop (unrolled) {a:8.2f} ms\n   lax.scan               {b:8.2f} ms\n   ratio: {b / a:.1f}x")
+  # Why: outside a loop XLA transposes the kernel gradient's operands so that its
+  # convolution has the canonical layout b01f_01io->b01f; inside the loop body it
+  # keeps the layout autodiff produced, which the CPU backend runs on a slow path.
+  for name, fn in (("unrolled", unrolled), ("lax.scan", scanned)):
+    text = jax.jit(fn).lower(params, x).compile().as_text()
+    labels = sorted({line.split("dim_labels=")[1].split(",")[0] for line in text.splitlines()
+                     if " convolution(" in line})
+    print(f"   {name:22s} convolution layouts: {', '.join(labels)}")
 
 
 def conv_inside_switch():
@@ -222,9 +235,38 @@ def cores_change_bits():
   print(f"   same bits: {digests[1] == digests[len(cores)]}")
 
 
+def conv_kernels_and_phases():
+  print("8. DCGAN-28 convolutions, forward + input and kernel gradients (ms): XLA's default CPU\n"
+        "   options (YNNPACK) against gan_jax.xla_options (XLA's own), and PhaseConv")
+  from gan_jax import xla_options
+  from gan_jax.models.layers import conv_phases
+
+  def strided(x, w):
+    return lax.conv_general_dilated(x, w, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+  def stride1(x, w):
+    return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+  cases = (("G ConvT_0 256->128 5x5 s1 on 7x7, batch 64", stride1, (64, 7, 7, 256), (5, 5, 256, 128)),
+           ("G ConvT_1 (sub-pixel) 128->4*64 3x3 on 7x7", stride1, (64, 7, 7, 128), (3, 3, 128, 256)),
+           ("G ConvT_2 (sub-pixel) 64->4*1 3x3 on 14x14", stride1, (64, 14, 14, 64), (3, 3, 64, 4)),
+           ("D Conv_1 64->128 5x5 s2 on 14x14, batch 128", strided, (128, 14, 14, 64), (5, 5, 64, 128)),
+           ("  the same as PhaseConv", lambda x, w: conv_phases(x, w, 2), (128, 14, 14, 64), (5, 5, 64, 128)),
+           ("D Conv_0 1->64 5x5 s2 on 28x28, batch 128", strided, (128, 28, 28, 1), (5, 5, 1, 64)),
+           ("  the same as PhaseConv", lambda x, w: conv_phases(x, w, 2), (128, 28, 28, 1), (5, 5, 1, 64)))
+  print(f"   {'':46s} {'YNNPACK':>8s} {'XLA own':>8s}")
+  for name, conv, x_shape, w_shape in cases:
+    x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
+    w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
+    grad = jax.grad(lambda x, w, c=conv: jnp.sum(jnp.sin(c(x, w))), argnums=(0, 1))
+    ynn = per_call_ms(jax.jit(grad), x, w, seconds=1.0)
+    own = per_call_ms(xla_options.jit(grad), x, w, seconds=1.0)
+    print(f"   {name:46s} {ynn:8.2f} {own:8.2f}")
+
+
 FINDINGS = {"1": conv_transpose_kernel_gradient, "2": conv_inside_scan, "3": dispatch_cost,
             "4": dcgan_layer_times, "5": conv_inside_switch, "6": mlp_step_matmul_floor,
-            "7": cores_change_bits}
+            "7": cores_change_bits, "8": conv_kernels_and_phases}
 
 if __name__ == "__main__":
   import sys
