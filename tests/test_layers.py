@@ -14,18 +14,28 @@ from gan_jax import models
 from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose, conv_phases
 
 
-@pytest.mark.parametrize("kernel, stride, size", [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)])
-def test_subpixel_equals_conv_transpose_values_and_gradients(kernel, stride, size):
+CASES = ([("transposed", k, s, n) for k, s, n in [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)]]
+         + [("strided", k, s, n) for k, s, n in [(5, 2, 14), (5, 2, 28), (4, 2, 8), (3, 2, 16), (5, 3, 12),
+                                                  (2, 2, 8), (1, 2, 8)]])
+
+
+@pytest.mark.parametrize("kind, kernel, stride, size", CASES)
+def test_fast_layer_equals_flax_layer_values_gradients_and_initial_parameters(kind, kernel, stride, size):
   x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
-  reference = nn.ConvTranspose(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
-  subpixel = SubpixelConvTranspose(4, (kernel, kernel), strides=(stride, stride))
+  flax_layer, fast_layer = {"transposed": (nn.ConvTranspose, SubpixelConvTranspose),
+                            "strided": (nn.Conv, PhaseConv)}[kind]
+  reference = flax_layer(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
+  fast = fast_layer(4, (kernel, kernel), strides=(stride, stride))
   variables = reference.init(jax.random.PRNGKey(1), x)
-  assert jax.tree.map(jnp.shape, subpixel.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, variables)
-  np.testing.assert_allclose(subpixel.apply(variables, x), reference.apply(variables, x), atol=1e-5)
+  mine = fast.init(jax.random.PRNGKey(1), x)
+  assert jax.tree.map(jnp.shape, mine) == jax.tree.map(jnp.shape, variables)
+  for a, b in zip(jax.tree.leaves(mine), jax.tree.leaves(variables)):  # same initializers
+    np.testing.assert_array_equal(a, b)
+  np.testing.assert_allclose(fast.apply(variables, x), reference.apply(variables, x), atol=1e-5)
   loss = lambda module: lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
   for argnum in (0, 1):
     want = jax.grad(loss(reference), argnums=argnum)(variables, x)
-    got = jax.grad(loss(subpixel), argnums=argnum)(variables, x)
+    got = jax.grad(loss(fast), argnums=argnum)(variables, x)
     for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
       np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
 
@@ -37,26 +47,6 @@ def test_dcgan_generator_is_the_same_function_with_either_formulation():
   variables = slow.init(jax.random.PRNGKey(1), z, train=False)
   np.testing.assert_allclose(fast.apply(variables, z, train=False), slow.apply(variables, z, train=False),
                              atol=1e-5)
-
-
-@pytest.mark.parametrize("kernel, stride, size", [(5, 2, 14), (5, 2, 28), (4, 2, 8), (3, 2, 16), (5, 3, 12),
-                                                  (2, 2, 8), (1, 2, 8)])
-def test_phase_conv_equals_strided_conv_values_and_gradients(kernel, stride, size):
-  x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
-  reference = nn.Conv(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
-  phases = PhaseConv(4, (kernel, kernel), strides=(stride, stride))
-  variables = reference.init(jax.random.PRNGKey(1), x)
-  mine = phases.init(jax.random.PRNGKey(1), x)
-  assert jax.tree.map(jnp.shape, mine) == jax.tree.map(jnp.shape, variables)
-  for a, b in zip(jax.tree.leaves(mine), jax.tree.leaves(variables)):  # same initializers
-    np.testing.assert_array_equal(a, b)
-  np.testing.assert_allclose(phases.apply(variables, x), reference.apply(variables, x), atol=1e-5)
-  loss = lambda module: lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
-  for argnum in (0, 1):
-    want = jax.grad(loss(reference), argnums=argnum)(variables, x)
-    got = jax.grad(loss(phases), argnums=argnum)(variables, x)
-    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
-      np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
 
 
 def test_conv_phases_refuses_a_size_the_stride_does_not_divide():
@@ -80,3 +70,9 @@ def test_dcgan_discriminator_is_the_same_function_with_either_formulation(spectr
                              atol=1e-5)
   with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: phases, lax"):
     models.DCGANDiscriminator((32, 32, 3), strided_conv="fft").init(jax.random.PRNGKey(1), x)
+
+
+def test_the_fast_layers_refuse_unequal_strides():
+  for layer in (PhaseConv, SubpixelConvTranspose):
+    with pytest.raises(ValueError, match=f"{layer.__name__} needs equal strides, got \\(2, 1\\)"):
+      layer(4, (3, 3), strides=(2, 1)).init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)))

@@ -113,31 +113,6 @@ def conv_phases(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray
   return y
 
 
-class PhaseConv(nn.Module):
-  """Drop-in for nn.Conv(features, kernel_size, strides=(s, s), padding='SAME').
-
-  Same parameter names, shapes and initializers; same outputs up to float rounding.
-  """
-
-  features: int
-  kernel_size: Sequence[int]
-  strides: Sequence[int] = (2, 2)
-  use_bias: bool = True
-  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
-  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-
-  @nn.compact
-  def __call__(self, x):
-    if self.strides[0] != self.strides[1]:
-      raise ValueError(f"PhaseConv needs equal strides, got {tuple(self.strides)}")
-    kh, kw = self.kernel_size
-    kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features))
-    y = conv_phases(x, kernel, self.strides[0])
-    if self.use_bias:
-      y = y + self.param("bias", self.bias_init, (self.features,))
-    return y
-
-
 def conv_transpose_subpixel(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray:
   """lax.conv_transpose(x, kernel, (s, s), 'SAME') for NHWC x and HWIO kernel, via sub-pixels.
 
@@ -157,11 +132,9 @@ def conv_transpose_subpixel(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) ->
   return y.reshape(b, h * stride, w * stride, cout)
 
 
-class SubpixelConvTranspose(nn.Module):
-  """Drop-in for nn.ConvTranspose(features, kernel_size, strides=(s, s), padding='SAME').
-
-  Same parameter names, shapes and initializers; same outputs up to float rounding.
-  """
+class _StridedLayer(nn.Module):
+  """A (kh, kw, Cin, features) kernel and a bias, as flax's Conv and ConvTranspose store them,
+  applied by the subclass's `compute(x, kernel, stride)`."""
 
   features: int
   kernel_size: Sequence[int]
@@ -170,13 +143,35 @@ class SubpixelConvTranspose(nn.Module):
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
 
+  @staticmethod
+  def compute(x, kernel, stride):
+    raise NotImplementedError
+
   @nn.compact
   def __call__(self, x):
     if self.strides[0] != self.strides[1]:
-      raise ValueError(f"SubpixelConvTranspose needs equal strides, got {tuple(self.strides)}")
+      raise ValueError(f"{type(self).__name__} needs equal strides, got {tuple(self.strides)}")
     kh, kw = self.kernel_size
     kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features))
-    y = conv_transpose_subpixel(x, kernel, self.strides[0])
+    y = self.compute(x, kernel, self.strides[0])
     if self.use_bias:
       y = y + self.param("bias", self.bias_init, (self.features,))
     return y
+
+
+class SubpixelConvTranspose(_StridedLayer):
+  """Drop-in for nn.ConvTranspose(features, kernel_size, strides=(s, s), padding='SAME').
+
+  Same parameter names, shapes and initializers; same outputs up to float rounding.
+  """
+
+  compute = staticmethod(conv_transpose_subpixel)
+
+
+class PhaseConv(_StridedLayer):
+  """Drop-in for nn.Conv(features, kernel_size, strides=(s, s), padding='SAME').
+
+  Same parameter names, shapes and initializers; same outputs up to float rounding.
+  """
+
+  compute = staticmethod(conv_phases)
