@@ -68,7 +68,13 @@ def test_dcgan_discriminator_is_the_same_function_with_either_formulation(spectr
     np.testing.assert_array_equal(a, b)
   np.testing.assert_allclose(fast.apply(variables, x, train=False), slow.apply(variables, x, train=False),
                              atol=1e-5)
-  with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: phases, lax"):
+  # 'auto', the default, is 'phases' on CPU (measured there) and 'lax' elsewhere.
+  convolutions = lambda module: str(jax.make_jaxpr(
+      lambda v: module.apply(v, x, train=False))(variables)).count("conv_general_dilated")
+  auto = models.DCGANDiscriminator((32, 32, 3), **kwargs)
+  assert convolutions(fast) == 1 + 4 + 4 and convolutions(slow) == 3  # Conv_0 has 3 channels
+  assert convolutions(auto) == convolutions(fast if jax.default_backend() == "cpu" else slow)
+  with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: auto, phases, lax"):
     models.DCGANDiscriminator((32, 32, 3), strided_conv="fft").init(jax.random.PRNGKey(1), x)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose
@@ -101,15 +102,19 @@ class DCGANDiscriminator(nn.Module):
   return_features: bool = False
   # How stride-2 convolutions are computed: 'phases' (a sum of 4 stride-1
   # convolutions, one per input phase, for layers with at least
-  # PHASE_MIN_CHANNELS input channels; faster on CPU) or 'lax' (one strided
-  # convolution). Same parameters and outputs either way.
-  strided_conv: str = "phases"
+  # PHASE_MIN_CHANNELS input channels; faster on CPU), 'lax' (one strided
+  # convolution) or 'auto' (phases on CPU, lax elsewhere: the phases were
+  # measured on CPU only). Same parameters and outputs either way.
+  strided_conv: str = "auto"
 
   def _downsample(self, features, in_channels, name):
     k = (self.kernel_size, self.kernel_size)
-    if self.strided_conv not in ("phases", "lax"):
-      raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: phases, lax")
-    if self.strided_conv == "phases" and in_channels >= PHASE_MIN_CHANNELS:
+    if self.strided_conv not in ("auto", "phases", "lax"):
+      raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: auto, phases, lax")
+    mode = self.strided_conv
+    if mode == "auto":
+      mode = "phases" if jax.default_backend() == "cpu" else "lax"
+    if mode == "phases" and in_channels >= PHASE_MIN_CHANNELS:
       return PhaseConv(features, k, strides=(2, 2), name=name)
     return nn.Conv(features, k, strides=(2, 2), padding="SAME", name=name)
 
