@@ -28,6 +28,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 WORKLOADS = ("mlp", "dcgan28", "toy2d")
@@ -88,10 +89,10 @@ def setup_jax(workload: str, batch: int, steps_per_call: int):
     images = np.random.default_rng(0).integers(0, 256, (max(8 * batch, 1024), 28, 28, 1), np.uint8)
     source = data.image_source("random", images, None)
   runner = train.make_parallel_train_step(source, config)
-  box = {"state": runner.put_state(builders.create_state_from_config(config, source.data_shape))}
+  state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
   arrays = runner.put_data(source.arrays)
   t0 = time.perf_counter()
-  compiled = runner.step_fn.lower(box["state"], arrays).compile()
+  compiled = runner.step_fn.lower(state, arrays).compile()
   compile_s = time.perf_counter() - t0
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
@@ -100,14 +101,14 @@ def setup_jax(workload: str, batch: int, steps_per_call: int):
     flops /= 2
 
   def run_window(seconds: float) -> float:
-    state, calls, t0 = box["state"], 0, time.perf_counter()
+    nonlocal state
+    calls, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds or calls < 2:
       state, _ = compiled(state, arrays)
       calls += 1
       if calls % 10 == 0:
         jax.block_until_ready(state)
     jax.block_until_ready(state)
-    box["state"] = state
     return calls * steps_per_call / (time.perf_counter() - t0)
 
   run_window(0.0)  # warm-up: the first calls allocate
@@ -227,15 +228,19 @@ class Child:
 
   def __init__(self, framework: str, workload: str, batch: int, steps_per_call: int = 1):
     self.name = f"{framework}/{workload}"
+    # stderr to a file, not a pipe: nobody reads it while the child runs, and a full
+    # pipe would block the child's next warning.
+    self.stderr = tempfile.TemporaryFile(mode="w+")
     self.proc = subprocess.Popen(
         [sys.executable, __file__, "--child", framework, workload, str(batch), str(steps_per_call)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
 
   def read(self) -> dict:
     line = self.proc.stdout.readline()
     if not line:
       self.proc.wait()
-      raise RuntimeError(f"{self.name} failed:\n{self.proc.stderr.read()[-3000:]}")
+      self.stderr.seek(0)
+      raise RuntimeError(f"{self.name} failed:\n{self.stderr.read()[-3000:]}")
     return json.loads(line)
 
   def window(self, seconds: float) -> float:
@@ -286,7 +291,6 @@ def matmul_peak_gflops() -> float:
 
 def train_peak_memory_mib(steps: int = 50) -> float | None:
   """Peak RSS of a real `gan-jax train` run of the DCGAN Fashion-MNIST config (a child process)."""
-  import tempfile
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   config = os.path.join(root, "experiments", "configs", "dcgan_fashion_mnist.py")
   if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
