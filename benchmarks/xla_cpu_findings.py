@@ -29,6 +29,12 @@
    own convolutions), and D's stride-2 convolution as lax computes it and as
    gan_jax.models.layers.PhaseConv does: why the loop's steps compile with
    xla_options and why DCGAN discriminators use PhaseConv from 16 input channels.
+9. Stride-1 'SAME' convolutions of small maps, forward and both gradients, as XLA
+   computes them and by a small DFT (gan_jax.models.layers.conv_fourier): a kernel
+   larger than its map (5x5 on the 4x4 map of DCGAN-32/64's first layer) takes a slow
+   path in XLA's CPU convolutions, and on a 7x7 map a 5x5 kernel needs 7x fewer
+   multiplications by DFT. Why DCGAN generators compute their first layer by DFT on CPU
+   (models.dcgan.fourier_pays) and keep XLA's convolution for 3x3 kernels.
 
   python benchmarks/xla_cpu_findings.py 6     # one finding
 """
@@ -264,9 +270,36 @@ def conv_kernels_and_phases():
     print(f"   {name:46s} {ynn:8.2f} {own:8.2f}")
 
 
+def small_map_convolutions():
+  print("9. Stride-1 'SAME' convolutions of small maps, forward + input and kernel gradients (ms),\n"
+        "   compiled with gan_jax.xla_options: XLA's convolution against conv_fourier (by DFT)")
+  from gan_jax import xla_options
+  from gan_jax.models.layers import conv_fourier, same_padding
+
+  def stride1(x, w):
+    return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+  def by_dft(x, w):
+    return conv_fourier(x, w, [same_padding(k, transpose=False) for k in w.shape[:2]])
+
+  cases = (("DCGAN-32 G ConvT_0 512->256 5x5 on 4x4, batch 64", (64, 4, 4, 512), (5, 5, 512, 256)),
+           ("DCGAN-28 G ConvT_0 256->128 5x5 on 7x7, batch 64", (64, 7, 7, 256), (5, 5, 256, 128)),
+           ("3x3 kernel, 128->256 on 7x7, batch 64", (64, 7, 7, 128), (3, 3, 128, 256)),
+           ("3x3 kernel, 512->256 on 4x4, batch 64", (64, 4, 4, 512), (3, 3, 512, 256)))
+  print(f"   {'':50s} {'XLA':>9s} {'DFT':>8s} {'ratio':>6s}")
+  for name, x_shape, w_shape in cases:
+    x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
+    w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
+    times = []
+    for conv in (stride1, by_dft):
+      grad = jax.grad(lambda x, w, c=conv: jnp.sum(jnp.sin(c(x, w))), argnums=(0, 1))
+      times.append(per_call_ms(xla_options.jit(grad), x, w, seconds=1.0))
+    print(f"   {name:50s} {times[0]:9.2f} {times[1]:8.2f} {times[0] / times[1]:5.1f}x")
+
+
 FINDINGS = {"1": conv_transpose_kernel_gradient, "2": conv_inside_scan, "3": dispatch_cost,
             "4": dcgan_layer_times, "5": conv_inside_switch, "6": mlp_step_matmul_floor,
-            "7": cores_change_bits, "8": conv_kernels_and_phases}
+            "7": cores_change_bits, "8": conv_kernels_and_phases, "9": small_map_convolutions}
 
 if __name__ == "__main__":
   import sys

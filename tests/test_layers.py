@@ -1,7 +1,8 @@
 """The faster formulations of layers compute what flax's layers compute.
 
-SubpixelConvTranspose against nn.ConvTranspose, PhaseConv against nn.Conv:
-same parameter shapes, same outputs and gradients up to float rounding.
+SubpixelConvTranspose and FourierConvTranspose against nn.ConvTranspose, PhaseConv
+and FourierConv against nn.Conv: same parameter shapes, same outputs and gradients
+up to float rounding.
 """
 
 import flax.linen as nn
@@ -11,19 +12,28 @@ import numpy as np
 import pytest
 
 from gan_jax import models
-from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose, conv_phases
+from gan_jax.models.layers import (FourierConv, FourierConvTranspose, PhaseConv, SubpixelConvTranspose,
+                                   conv_fourier, conv_phases)
 
 
 CASES = ([("transposed", k, s, n) for k, s, n in [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)]]
          + [("strided", k, s, n) for k, s, n in [(5, 2, 14), (5, 2, 28), (4, 2, 8), (3, 2, 16), (5, 3, 12),
-                                                  (2, 2, 8), (1, 2, 8)]])
+                                                  (2, 2, 8), (1, 2, 8)]]
+         # Stride 1 by DFT: kernels larger than the map, even kernels (where Conv and
+         # ConvTranspose pad differently), even and odd circular lengths.
+         + [(kind, k, 1, n) for kind in ("fourier", "fourier_transposed")
+            for k, n in [(5, 7), (5, 4), (4, 7), (4, 4), (3, 2), (2, 6), (1, 3)]])
 
 
 @pytest.mark.parametrize("kind, kernel, stride, size", CASES)
 def test_fast_layer_equals_flax_layer_values_gradients_and_initial_parameters(kind, kernel, stride, size):
   x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
   flax_layer, fast_layer = {"transposed": (nn.ConvTranspose, SubpixelConvTranspose),
-                            "strided": (nn.Conv, PhaseConv)}[kind]
+                            "strided": (nn.Conv, PhaseConv),
+                            "fourier": (nn.Conv, FourierConv),
+                            "fourier_transposed": (nn.ConvTranspose, FourierConvTranspose)}[kind]
+  if kind.startswith("fourier"):  # and a map that is not square
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size + 1, 3))
   reference = flax_layer(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
   fast = fast_layer(4, (kernel, kernel), strides=(stride, stride))
   variables = reference.init(jax.random.PRNGKey(1), x)
@@ -47,6 +57,36 @@ def test_dcgan_generator_is_the_same_function_with_either_formulation():
   variables = slow.init(jax.random.PRNGKey(1), z, train=False)
   np.testing.assert_allclose(fast.apply(variables, z, train=False), slow.apply(variables, z, train=False),
                              atol=1e-5)
+
+
+def test_dcgan_generator_first_layer_by_dft_is_the_same_function():
+  z = jax.random.normal(jax.random.PRNGKey(0), (4, 16))
+  for shape in [(28, 28, 1), (32, 32, 3)]:  # a 5x5 kernel on a 7x7 map, and on a 4x4 map
+    fast = models.DCGANGenerator(shape, features=8, first_conv="fourier")
+    slow = models.DCGANGenerator(shape, features=8, first_conv="lax")
+    variables = slow.init(jax.random.PRNGKey(1), z, train=False)
+    fast_variables = fast.init(jax.random.PRNGKey(1), z, train=False)
+    assert jax.tree.structure(fast_variables) == jax.tree.structure(variables)
+    for a, b in zip(jax.tree.leaves(fast_variables), jax.tree.leaves(variables)):
+      np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(fast.apply(variables, z, train=False), slow.apply(variables, z, train=False),
+                               atol=1e-5)
+  # 'auto', the default, takes the DFT on CPU where it pays (kernel 5 on a 7x7 map), not for 3x3 kernels.
+  convolutions = lambda module: str(jax.make_jaxpr(
+      lambda z: module.init(jax.random.PRNGKey(1), z, train=False))(z)).count("conv_general_dilated")
+  on_cpu = jax.default_backend() == "cpu"
+  assert convolutions(models.DCGANGenerator((28, 28, 1), features=8)) == (2 if on_cpu else 3)
+  assert convolutions(models.DCGANGenerator((28, 28, 1), features=8, kernel_size=3)) == 3
+  with pytest.raises(ValueError, match="first_conv 'fft' is unknown; accepted: auto, fourier, lax"):
+    models.DCGANGenerator((28, 28, 1), features=8, first_conv="fft").init(jax.random.PRNGKey(1), z)
+
+
+def test_fourier_convolution_refuses_strides_and_padding_it_cannot_compute():
+  x = jnp.zeros((1, 7, 7, 3))
+  with pytest.raises(ValueError, match="Fourier convolutions need stride 1, got 2"):
+    FourierConv(4, (5, 5), strides=(2, 2)).init(jax.random.PRNGKey(0), x)
+  with pytest.raises(ValueError, match=r"padding between 0 and kernel - 1 = 4, got \(\(5, 0\), \(2, 2\)\)"):
+    conv_fourier(x, jnp.zeros((5, 5, 3, 4)), [(5, 0), (2, 2)])
 
 
 def test_conv_phases_refuses_a_size_the_stride_does_not_divide():

@@ -20,7 +20,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose
+from gan_jax.models.layers import FourierConvTranspose, PhaseConv, SubpixelConvTranspose
 from gan_jax.models.spectral import maybe_spectral_norm
 
 SUPPORTED_SIZES = {28: 7, 32: 4, 64: 4}
@@ -28,6 +28,18 @@ SUPPORTED_SIZES = {28: 7, 32: 4, 64: 4}
 # lax's strided convolution: s*s convolutions of a few channels each are slower
 # (on CPU, 1 -> 64 channels at 28x28: 32 ms against 12 ms, forward and gradients).
 PHASE_MIN_CHANNELS = 16
+
+
+def fourier_pays(size: int, kernel: int) -> bool:
+  """Whether a stride-1 convolution of a size x size map is faster by DFT, on XLA's CPU backend.
+
+  Measured there (benchmarks/RESULTS.md, finding 9), forward and both gradients: a 5x5
+  kernel on a 7x7 map 1.8-2.4x faster, on a 4x4 map (a kernel larger than the map
+  takes a slow path in XLA's CPU convolutions) about 100x. 3x3 kernels gained
+  nothing clear (0.6x to 1.5x between measurements; sub-pixel layers by DFT made a
+  DCGAN-28 step slower), so they stay XLA's.
+  """
+  return kernel > size or (kernel >= 5 and size <= 8)
 
 
 def upsampling_depth(image_shape: Sequence[int]) -> tuple[int, int]:
@@ -51,6 +63,10 @@ class DCGANGenerator(nn.Module):
   # convolution and a depth-to-space shuffle; much faster gradients on CPU) or
   # 'lax' (lax.conv_transpose). Same parameters and outputs either way.
   conv_transpose: str = "subpixel"
+  # How the first, stride-1 transposed convolution is computed: 'fourier' (by a small
+  # DFT: models.layers.FourierConvTranspose), 'lax', or 'auto' (fourier on CPU where
+  # fourier_pays: a kernel of 5 or more on the 4x4 or 7x7 map; lax elsewhere).
+  first_conv: str = "auto"
   axis_name: str | None = None
 
   def _upsample(self, features, name, use_bias=False):
@@ -62,6 +78,17 @@ class DCGANGenerator(nn.Module):
                               name=name)
     raise ValueError(f"conv_transpose {self.conv_transpose!r} is unknown; accepted: subpixel, lax")
 
+  def _first_conv(self, features, size):
+    if self.first_conv not in ("auto", "fourier", "lax"):
+      raise ValueError(f"first_conv {self.first_conv!r} is unknown; accepted: auto, fourier, lax")
+    k = (self.kernel_size, self.kernel_size)
+    fourier = self.first_conv == "fourier" or (
+        self.first_conv == "auto" and jax.default_backend() == "cpu" and fourier_pays(size, self.kernel_size))
+    if fourier:
+      return FourierConvTranspose(features, k, use_bias=False, name="ConvTranspose_0")
+    return nn.ConvTranspose(features, k, strides=(1, 1), padding="SAME", use_bias=False,
+                            name="ConvTranspose_0")
+
   def _act(self, x):
     return nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
 
@@ -72,12 +99,10 @@ class DCGANGenerator(nn.Module):
   @nn.compact
   def __call__(self, z, train: bool = True):
     base, n = upsampling_depth(self.image_shape)
-    k = (self.kernel_size, self.kernel_size)
     width = self.features * 2 ** n
     x = nn.Dense(base * base * width, use_bias=False)(z.reshape(z.shape[0], -1))
     x = self._act(self._bn(x, train)).reshape(z.shape[0], base, base, width)
-    x = nn.ConvTranspose(width // 2, k, strides=(1, 1), padding="SAME", use_bias=False,
-                         name="ConvTranspose_0")(x)
+    x = self._first_conv(width // 2, base)(x)
     x = self._act(self._bn(x, train))
     for i in range(n - 1):
       x = self._upsample(self.features * 2 ** (n - 2 - i), f"ConvTranspose_{i + 1}")(x)

@@ -14,15 +14,27 @@ with the kernel taps that land on that phase. It multiplies exactly the same
 numbers, and its gradients are stride-1 convolutions too, where a strided
 convolution's are dilated ones (benchmarks/RESULTS.md, finding 8).
 
-tests/test_layers.py checks both equivalences, values and gradients.
+`FourierConv` and `FourierConvTranspose` compute what `flax.linen.Conv` and
+`flax.linen.ConvTranspose` with stride 1 and 'SAME' padding compute, from the same
+parameters, through a small 2-D discrete Fourier transform: the input and the kernel
+are transformed by products with fixed DFT matrices, every frequency then needs one
+(B, Cin) x (Cin, Cout) complex product instead of kh*kw real ones per output pixel,
+and a last product transforms back. On maps of at most 8x8 with kernels of 5x5 and
+more that is 4 to 7 times fewer multiplications, and on XLA's CPU backend it also
+avoids a slow path that convolutions take when the kernel is larger than the input
+(a 5x5 kernel on a 4x4 map ran at 4 GFLOP/s; benchmarks/RESULTS.md, finding 9).
+
+tests/test_layers.py checks every equivalence, values and gradients.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 
@@ -132,6 +144,86 @@ def conv_transpose_subpixel(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) ->
   return y.reshape(b, h * stride, w * stride, cout)
 
 
+def same_padding(kernel: int, transpose: bool) -> tuple[int, int]:
+  """(low, high) padding of a stride-1 'SAME' convolution (transpose: lax.conv_transpose's rule).
+
+  They differ for even kernels only: Conv puts the odd pixel high, ConvTranspose low.
+  """
+  low = kernel // 2 if transpose else (kernel - 1) // 2
+  return low, kernel - 1 - low
+
+
+@functools.lru_cache(maxsize=64)
+def _fourier_matrices(size: tuple[int, int], kernel: tuple[int, int], padding: tuple[tuple[int, int], ...]):
+  """DFT matrices of a stride-1 convolution computed as a circular one (float32 numpy).
+
+  The circular length per dim is large enough that no output reads a wrapped-around
+  input. Frequencies are those of a real 2-D FFT: all along H, the first N//2 + 1 along W.
+
+  Returns (forward (H*W, 2F), kernel (2F, kh*kw), inverse (Ho*Wo, 2F)); the 2F axis
+  holds each frequency's cosine and sine parts next to each other.
+  """
+  outs, lengths = [], []
+  for n, k, (low, high) in zip(size, kernel, padding):
+    lengths.append(max(n + max(low, high), n + low + high - k + 1))
+    outs.append(n + low + high - k + 1)
+  (nh, nw), (kh, kw) = lengths, kernel
+  fh, fw = np.meshgrid(np.arange(nh), np.arange(nw // 2 + 1), indexing="ij")
+  fh, fw = fh.ravel(), fw.ravel()
+
+  def angles(rows, cols):  # (len(rows) * len(cols), F)
+    r, c = np.meshgrid(rows, cols, indexing="ij")
+    return 2 * np.pi * (np.outer(r.ravel(), fh) / nh + np.outer(c.ravel(), fw) / nw)
+
+  def cos_sin(theta, scale=1.0):  # (rows, F) angles -> (rows, 2F): cos, -sin of each
+    return np.stack([np.cos(theta) * scale, -np.sin(theta) * scale], -1).reshape(theta.shape[0], -1)
+
+  (low_h, _), (low_w, _) = padding
+  forward = cos_sin(angles(np.arange(size[0]), np.arange(size[1])))
+  # Output i reads input i + t - low through tap t: the kernel's spectrum is sum_t k[t] e^{-i w (low - t)}.
+  kernel_dft = cos_sin(angles(low_h - np.arange(kh), low_w - np.arange(kw))).T
+  # A real signal's spectrum is Hermitian: the W frequencies other than 0 (and N/2) count twice.
+  weight = np.where((fw == 0) | (2 * fw == nw), 1.0, 2.0) / (nh * nw)
+  inverse = cos_sin(angles(np.arange(outs[0]), np.arange(outs[1])), weight)  # Re(Y e^{+i theta})
+  return tuple(m.astype(np.float32) for m in (forward, kernel_dft, inverse)), tuple(outs)
+
+
+def conv_fourier(x: jnp.ndarray, kernel: jnp.ndarray, padding: Sequence[tuple[int, int]]) -> jnp.ndarray:
+  """lax.conv_general_dilated(x, kernel, (1, 1), padding) for NHWC x and HWIO kernel, by DFT.
+
+  Args:
+    x: (B, H, W, Cin).
+    kernel: (kh, kw, Cin, Cout).
+    padding: ((low, high), (low, high)) for H and W, each at most kernel - 1.
+  Returns:
+    (B, Ho, Wo, Cout), Ho = H + low + high - kh + 1; float32 arithmetic (or wider).
+
+  Meant for small maps: the DFT matrices are dense, about (H*W) x (H*W) entries each.
+  """
+  b, h, w, cin = x.shape
+  kh, kw, _, cout = kernel.shape
+  padding = tuple((int(low), int(high)) for low, high in padding)
+  for (low, high), k in zip(padding, (kh, kw)):
+    if not 0 <= low < k or not 0 <= high < k:
+      raise ValueError(f"conv_fourier needs padding between 0 and kernel - 1 = {k - 1}, got {padding}")
+  (forward, kernel_dft, inverse), (ho, wo) = _fourier_matrices((h, w), (kh, kw), padding)
+  dtype = jnp.promote_types(x.dtype, jnp.float32)
+  freqs = forward.shape[1] // 2
+  # Spectra: x_hat (F, 2B, Cin) holds each frequency's [cos part; sin part] of the batch.
+  x_hat = jnp.dot(forward.T, x.astype(dtype).transpose(1, 2, 0, 3).reshape(h * w, b * cin))
+  x_hat = x_hat.reshape(freqs, 2 * b, cin)
+  k_hat = jnp.dot(kernel_dft, kernel.astype(dtype).reshape(kh * kw, cin * cout))
+  k_hat = k_hat.reshape(freqs, 2, cin, cout)
+  # One complex product per frequency, as two real products of the stacked parts.
+  by_cos = jnp.einsum("fbc,fco->fbo", x_hat, k_hat[:, 0])  # [Xc Kc; Xs Kc]
+  by_sin = jnp.einsum("fbc,fco->fbo", x_hat, k_hat[:, 1])  # [Xc Ks; Xs Ks]
+  real = by_cos[:, :b] - by_sin[:, b:]
+  imag = by_sin[:, :b] + by_cos[:, b:]
+  y_hat = jnp.stack([real, imag], 1).reshape(2 * freqs, b * cout)
+  y = jnp.dot(inverse, y_hat).reshape(ho, wo, b, cout)
+  return y.transpose(2, 0, 1, 3).astype(jnp.result_type(x.dtype, kernel.dtype))
+
+
 class _StridedLayer(nn.Module):
   """A (kh, kw, Cin, features) kernel and a bias, as flax's Conv and ConvTranspose store them,
   applied by the subclass's `compute(x, kernel, stride)`."""
@@ -175,3 +267,35 @@ class PhaseConv(_StridedLayer):
   """
 
   compute = staticmethod(conv_phases)
+
+
+class FourierConv(_StridedLayer):
+  """Drop-in for nn.Conv(features, kernel_size, strides=(1, 1), padding='SAME'), by DFT.
+
+  Same parameter names, shapes and initializers; same outputs up to float rounding.
+  """
+
+  strides: Sequence[int] = (1, 1)
+
+  @staticmethod
+  def compute(x, kernel, stride):
+    return _fourier_same(x, kernel, stride, transpose=False)
+
+
+class FourierConvTranspose(_StridedLayer):
+  """Drop-in for nn.ConvTranspose(features, kernel_size, strides=(1, 1), padding='SAME'), by DFT.
+
+  Same parameter names, shapes and initializers; same outputs up to float rounding.
+  """
+
+  strides: Sequence[int] = (1, 1)
+
+  @staticmethod
+  def compute(x, kernel, stride):
+    return _fourier_same(x, kernel, stride, transpose=True)
+
+
+def _fourier_same(x, kernel, stride, transpose):
+  if stride != 1:
+    raise ValueError(f"Fourier convolutions need stride 1, got {stride}")
+  return conv_fourier(x, kernel, [same_padding(k, transpose) for k in kernel.shape[:2]])
