@@ -241,18 +241,25 @@ def cores_change_bits():
   print(f"   same bits: {digests[1] == digests[len(cores)]}")
 
 
+def conv_same(x, w, stride=1):
+  return lax.conv_general_dilated(x, w, (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def conv_gradients_ms(conv, x_shape, w_shape, jit) -> float:
+  """ms per call of conv's forward and both gradients (of sum(sin(conv(x, w)))), compiled by jit."""
+  x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
+  w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
+  grad = jax.grad(lambda x, w: jnp.sum(jnp.sin(conv(x, w))), argnums=(0, 1))
+  return per_call_ms(jit(grad), x, w, seconds=1.0)
+
+
 def conv_kernels_and_phases():
   print("8. DCGAN-28 convolutions, forward + input and kernel gradients (ms): XLA's default CPU\n"
         "   options (YNNPACK) against gan_jax.xla_options (XLA's own), and PhaseConv")
   from gan_jax import xla_options
   from gan_jax.models.layers import conv_phases
 
-  def strided(x, w):
-    return lax.conv_general_dilated(x, w, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
-
-  def stride1(x, w):
-    return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
-
+  stride1, strided = conv_same, lambda x, w: conv_same(x, w, 2)
   cases = (("G ConvT_0 256->128 5x5 s1 on 7x7, batch 64", stride1, (64, 7, 7, 256), (5, 5, 256, 128)),
            ("G ConvT_1 (sub-pixel) 128->4*64 3x3 on 7x7", stride1, (64, 7, 7, 128), (3, 3, 128, 256)),
            ("G ConvT_2 (sub-pixel) 64->4*1 3x3 on 14x14", stride1, (64, 14, 14, 64), (3, 3, 64, 4)),
@@ -262,11 +269,8 @@ def conv_kernels_and_phases():
            ("  the same as PhaseConv", lambda x, w: conv_phases(x, w, 2), (128, 28, 28, 1), (5, 5, 1, 64)))
   print(f"   {'':46s} {'YNNPACK':>8s} {'XLA own':>8s}")
   for name, conv, x_shape, w_shape in cases:
-    x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
-    w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
-    grad = jax.grad(lambda x, w, c=conv: jnp.sum(jnp.sin(c(x, w))), argnums=(0, 1))
-    ynn = per_call_ms(jax.jit(grad), x, w, seconds=1.0)
-    own = per_call_ms(xla_options.jit(grad), x, w, seconds=1.0)
+    ynn = conv_gradients_ms(conv, x_shape, w_shape, jax.jit)
+    own = conv_gradients_ms(conv, x_shape, w_shape, xla_options.jit)
     print(f"   {name:46s} {ynn:8.2f} {own:8.2f}")
 
 
@@ -275,9 +279,6 @@ def small_map_convolutions():
         "   compiled with gan_jax.xla_options: XLA's convolution against conv_fourier (by DFT)")
   from gan_jax import xla_options
   from gan_jax.models.layers import conv_fourier, same_padding
-
-  def stride1(x, w):
-    return lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
   def by_dft(x, w):
     return conv_fourier(x, w, [same_padding(k, transpose=False) for k in w.shape[:2]])
@@ -288,12 +289,7 @@ def small_map_convolutions():
            ("3x3 kernel, 512->256 on 4x4, batch 64", (64, 4, 4, 512), (3, 3, 512, 256)))
   print(f"   {'':50s} {'XLA':>9s} {'DFT':>8s} {'ratio':>6s}")
   for name, x_shape, w_shape in cases:
-    x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
-    w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
-    times = []
-    for conv in (stride1, by_dft):
-      grad = jax.grad(lambda x, w, c=conv: jnp.sum(jnp.sin(c(x, w))), argnums=(0, 1))
-      times.append(per_call_ms(xla_options.jit(grad), x, w, seconds=1.0))
+    times = [conv_gradients_ms(conv, x_shape, w_shape, xla_options.jit) for conv in (conv_same, by_dft)]
     print(f"   {name:50s} {times[0]:9.2f} {times[1]:8.2f} {times[0] / times[1]:5.1f}x")
 
 

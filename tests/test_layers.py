@@ -59,18 +59,25 @@ def test_dcgan_generator_is_the_same_function_with_either_formulation():
                              atol=1e-5)
 
 
+def assert_same_function(fast, slow, inputs):
+  """The same parameter tree and initial values (checkpoints move between the two), and the
+  same outputs to 1e-5. Returns the variables."""
+  variables = slow.init(jax.random.PRNGKey(1), inputs, train=False)
+  fast_variables = fast.init(jax.random.PRNGKey(1), inputs, train=False)
+  assert jax.tree.structure(fast_variables) == jax.tree.structure(variables)
+  for a, b in zip(jax.tree.leaves(fast_variables), jax.tree.leaves(variables)):
+    np.testing.assert_array_equal(a, b)
+  np.testing.assert_allclose(fast.apply(variables, inputs, train=False),
+                             slow.apply(variables, inputs, train=False), atol=1e-5)
+  return variables
+
+
 def test_dcgan_generator_first_layer_by_dft_is_the_same_function():
   z = jax.random.normal(jax.random.PRNGKey(0), (4, 16))
   for shape in [(28, 28, 1), (32, 32, 3)]:  # a 5x5 kernel on a 7x7 map, and on a 4x4 map
     fast = models.DCGANGenerator(shape, features=8, first_conv="fourier")
     slow = models.DCGANGenerator(shape, features=8, first_conv="lax")
-    variables = slow.init(jax.random.PRNGKey(1), z, train=False)
-    fast_variables = fast.init(jax.random.PRNGKey(1), z, train=False)
-    assert jax.tree.structure(fast_variables) == jax.tree.structure(variables)
-    for a, b in zip(jax.tree.leaves(fast_variables), jax.tree.leaves(variables)):
-      np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(fast.apply(variables, z, train=False), slow.apply(variables, z, train=False),
-                               atol=1e-5)
+    assert_same_function(fast, slow, z)
   # 'auto', the default, takes the DFT on CPU where it pays (kernel 5 on a 7x7 map), not for 3x3 kernels.
   convolutions = lambda module: str(jax.make_jaxpr(
       lambda z: module.init(jax.random.PRNGKey(1), z, train=False))(z)).count("conv_general_dilated")
@@ -100,14 +107,7 @@ def test_dcgan_discriminator_is_the_same_function_with_either_formulation(spectr
   kwargs = dict(features=16, spectral_norm=spectral_norm, batch_norm=batch_norm)
   fast = models.DCGANDiscriminator((32, 32, 3), strided_conv="phases", **kwargs)
   slow = models.DCGANDiscriminator((32, 32, 3), strided_conv="lax", **kwargs)
-  variables = slow.init(jax.random.PRNGKey(1), x, train=False)
-  fast_variables = fast.init(jax.random.PRNGKey(1), x, train=False)
-  # The same parameter tree and initial values: checkpoints move between the two.
-  assert jax.tree.structure(fast_variables) == jax.tree.structure(variables)
-  for a, b in zip(jax.tree.leaves(fast_variables), jax.tree.leaves(variables)):
-    np.testing.assert_array_equal(a, b)
-  np.testing.assert_allclose(fast.apply(variables, x, train=False), slow.apply(variables, x, train=False),
-                             atol=1e-5)
+  variables = assert_same_function(fast, slow, x)
   # 'auto', the default, is 'phases' on CPU (measured there) and 'lax' elsewhere.
   convolutions = lambda module: str(jax.make_jaxpr(
       lambda v: module.apply(v, x, train=False))(variables)).count("conv_general_dilated")

@@ -30,7 +30,7 @@ tests/test_layers.py checks every equivalence, values and gradients.
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -276,26 +276,19 @@ class FourierConv(_StridedLayer):
   """
 
   strides: Sequence[int] = (1, 1)
+  transpose: ClassVar[bool] = False  # whose 'SAME' padding rule: Conv's or ConvTranspose's
 
-  @staticmethod
-  def compute(x, kernel, stride):
-    return _fourier_same(x, kernel, stride, transpose=False)
+  @classmethod
+  def compute(cls, x, kernel, stride):
+    if stride != 1:
+      raise ValueError(f"Fourier convolutions need stride 1, got {stride}")
+    return conv_fourier(x, kernel, [same_padding(k, cls.transpose) for k in kernel.shape[:2]])
 
 
-class FourierConvTranspose(_StridedLayer):
+class FourierConvTranspose(FourierConv):
   """Drop-in for nn.ConvTranspose(features, kernel_size, strides=(1, 1), padding='SAME'), by DFT.
 
   Same parameter names, shapes and initializers; same outputs up to float rounding.
   """
 
-  strides: Sequence[int] = (1, 1)
-
-  @staticmethod
-  def compute(x, kernel, stride):
-    return _fourier_same(x, kernel, stride, transpose=True)
-
-
-def _fourier_same(x, kernel, stride, transpose):
-  if stride != 1:
-    raise ValueError(f"Fourier convolutions need stride 1, got {stride}")
-  return conv_fourier(x, kernel, [same_padding(k, transpose) for k in kernel.shape[:2]])
+  transpose: ClassVar[bool] = True
