@@ -155,7 +155,7 @@ def same_padding(kernel: int, transpose: bool) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=64)
 def _fourier_matrices(size: tuple[int, int], kernel: tuple[int, int], padding: tuple[tuple[int, int], ...]):
-  """DFT matrices of a stride-1 convolution computed as a circular one (float32 numpy).
+  """DFT matrices of a stride-1 convolution computed as a circular one (float64 numpy).
 
   The circular length per dim is large enough that no output reads a wrapped-around
   input. Frequencies are those of a real 2-D FFT: all along H, the first N//2 + 1 along W.
@@ -185,7 +185,7 @@ def _fourier_matrices(size: tuple[int, int], kernel: tuple[int, int], padding: t
   # A real signal's spectrum is Hermitian: the W frequencies other than 0 (and N/2) count twice.
   weight = np.where((fw == 0) | (2 * fw == nw), 1.0, 2.0) / (nh * nw)
   inverse = cos_sin(angles(np.arange(outs[0]), np.arange(outs[1])), weight)  # Re(Y e^{+i theta})
-  return tuple(m.astype(np.float32) for m in (forward, kernel_dft, inverse)), tuple(outs)
+  return (forward, kernel_dft, inverse), tuple(outs)
 
 
 def conv_fourier(x: jnp.ndarray, kernel: jnp.ndarray, padding: Sequence[tuple[int, int]]) -> jnp.ndarray:
@@ -206,8 +206,9 @@ def conv_fourier(x: jnp.ndarray, kernel: jnp.ndarray, padding: Sequence[tuple[in
   for (low, high), k in zip(padding, (kh, kw)):
     if not 0 <= low < k or not 0 <= high < k:
       raise ValueError(f"conv_fourier needs padding between 0 and kernel - 1 = {k - 1}, got {padding}")
-  (forward, kernel_dft, inverse), (ho, wo) = _fourier_matrices((h, w), (kh, kw), padding)
+  matrices, (ho, wo) = _fourier_matrices((h, w), (kh, kw), padding)
   dtype = jnp.promote_types(x.dtype, jnp.float32)
+  forward, kernel_dft, inverse = (jnp.asarray(m, dtype) for m in matrices)
   freqs = forward.shape[1] // 2
   # Spectra: x_hat (F, 2B, Cin) holds each frequency's [cos part; sin part] of the batch.
   x_hat = jnp.dot(forward.T, x.astype(dtype).transpose(1, 2, 0, 3).reshape(h * w, b * cin))
