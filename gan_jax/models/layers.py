@@ -149,7 +149,7 @@ def same_padding(kernel: int, transpose: bool) -> tuple[int, int]:
 
   They differ for even kernels only: Conv puts the odd pixel high, ConvTranspose low.
   """
-  low = kernel // 2 if transpose else (kernel - 1) // 2
+  low = _same_transpose_padding(kernel, 1) if transpose else (kernel - 1) // 2
   return low, kernel - 1 - low
 
 
