@@ -102,7 +102,7 @@ def run_one(name: str, root: str, num_steps: int, network) -> dict:
   config = load_config(name, num_steps)
   workdir = os.path.join(root, name)
   state = train.train_and_evaluate(config, workdir, progress=False)
-  train_s = read_metrics(workdir)[-1]["wall_time"]  # over all sessions of a resumed run
+  train_s = read_metrics(workdir)[-1]["wall_time"]  # includes the time before a resume
   recipe = recipes.recipe_of(config)
   row = {"run": name, "config": RUNS[name], "steps": num_steps, "train_wall_clock_s": round(train_s, 1)}
   if name == "infogan":

@@ -53,7 +53,7 @@ def run_one(name: str, root: str) -> dict:
   config = load_config(name)
   workdir = os.path.join(root, name)
   train.train_and_evaluate(config, workdir, progress=False)
-  train_s = read_metrics(workdir)[-1]["wall_time"]  # over all sessions of a resumed run
+  train_s = read_metrics(workdir)[-1]["wall_time"]  # includes the time before a resume
   result = evaluate.evaluate_run(workdir)
   picture = os.path.join(workdir, "samples", f"step_{config.num_steps:07d}.png")
   if os.path.exists(picture):

@@ -98,7 +98,7 @@ def half_the_run(steps: int) -> int:
 # the split values along the ring between modes.
 DATASET_OVERRIDES = {"best": {"grid": {"r1_weight": 1.0, "r1_decay_steps": half_the_run}}}
 # The benchmark: the rows `python experiments/mixture_benchmark.py` trains by default,
-# the required rows and the packing and unrolling variants, sized to train in under
+# the required rows and the packing and unrolling variants, sized to train in under
 # an hour on 2 CPU cores. The other recipes are studies run by name (--recipes).
 BENCHMARK = ("gan_saturating", "gan_ns", "wgan_clip", "wgan_gp", "hinge", "unrolled",
              "pacgan2", "pacgan3", "pacgan4", "best")
