@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from gan_jax.models import initializers
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.mlp import (Seed001Discriminator, Seed001Generator, Seed002Discriminator,
                                 Seed002Generator)
@@ -51,6 +52,15 @@ def _gaussian(data_shape, axis_name, options):
           ToyDiscriminator(**options.get("discriminator", {})))
 
 
+def resolve_choices(player_options: dict) -> dict:
+  """A player's options with named choices made objects: 'weight_init' (a name from
+  `initializers.INITIALIZATIONS`) becomes the `Initialization` the modules take."""
+  player_options = dict(player_options)
+  if "weight_init" in player_options:
+    player_options["weight_init"] = initializers.get(player_options["weight_init"])
+  return player_options
+
+
 def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None = None,
                  options: dict | None = None):
   """Returns (generator, discriminator) modules for the model family `name`.
@@ -59,7 +69,8 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
     name: one of MODEL_BUILDERS.
     data_shape: shape of one data point, e.g. (28, 28, 1).
     axis_name: device axis for synchronized BatchNorm, or None.
-    options: {'generator': {...}, 'discriminator': {...}} keyword arguments.
+    options: {'generator': {...}, 'discriminator': {...}} keyword arguments; 'weight_init'
+      names an initialization (`initializers.INITIALIZATIONS`).
   """
   if name not in MODEL_BUILDERS:
     raise ValueError(f"model {name!r} is unknown; accepted: {', '.join(MODEL_BUILDERS)}")
@@ -67,6 +78,7 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
   for key in options:
     if key not in ("generator", "discriminator"):
       raise ValueError(f"model option {key!r} is unknown; accepted: generator, discriminator")
+    options[key] = resolve_choices(options[key])
   try:
     return MODEL_BUILDERS[name](tuple(data_shape), axis_name, options)
   except TypeError as error:

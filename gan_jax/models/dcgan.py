@@ -20,6 +20,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gan_jax.models import initializers
 from gan_jax.models.layers import FourierConvTranspose, PhaseConv, SubpixelConvTranspose
 from gan_jax.models.spectral import maybe_spectral_norm
 
@@ -68,14 +69,22 @@ class DCGANGenerator(nn.Module):
   # fourier_pays: a kernel of 5 or more on the 4x4 or 7x7 map; lax elsewhere).
   first_conv: str = "auto"
   axis_name: str | None = None
+  # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
+  weight_init: initializers.Initialization = initializers.RADFORD
 
-  def _upsample(self, features, name, use_bias=False):
+  def _inits(self, in_channels):
+    fan_in = in_channels * self.kernel_size ** 2
+    return dict(kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(fan_in))
+
+  def _upsample(self, features, in_channels, name, use_bias=False):
     k = (self.kernel_size, self.kernel_size)
+    inits = self._inits(in_channels)
     if self.conv_transpose == "subpixel":
-      return SubpixelConvTranspose(features, k, strides=(2, 2), use_bias=use_bias, name=name)
+      return SubpixelConvTranspose(features, k, strides=(2, 2), use_bias=use_bias, name=name,
+                                   **inits)
     if self.conv_transpose == "lax":
       return nn.ConvTranspose(features, k, strides=(2, 2), padding="SAME", use_bias=use_bias,
-                              name=name)
+                              name=name, **inits)
     raise ValueError(f"conv_transpose {self.conv_transpose!r} is unknown; accepted: subpixel, lax")
 
   def _first_conv(self, features, size):
@@ -84,30 +93,32 @@ class DCGANGenerator(nn.Module):
     k = (self.kernel_size, self.kernel_size)
     fourier = self.first_conv == "fourier" or (
         self.first_conv == "auto" and jax.default_backend() == "cpu" and fourier_pays(size, self.kernel_size))
+    inits = self._inits(2 * features)
     if fourier:
-      return FourierConvTranspose(features, k, use_bias=False, name="ConvTranspose_0")
+      return FourierConvTranspose(features, k, use_bias=False, name="ConvTranspose_0", **inits)
     return nn.ConvTranspose(features, k, strides=(1, 1), padding="SAME", use_bias=False,
-                            name="ConvTranspose_0")
+                            name="ConvTranspose_0", **inits)
 
   def _act(self, x):
     return nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
 
   def _bn(self, x, train):
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=self.axis_name)(x)
+                        axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     base, n = upsampling_depth(self.image_shape)
     width = self.features * 2 ** n
-    x = nn.Dense(base * base * width, use_bias=False)(z.reshape(z.shape[0], -1))
+    z = z.reshape(z.shape[0], -1)
+    x = nn.Dense(base * base * width, use_bias=False, kernel_init=self.weight_init.kernel)(z)
     x = self._act(self._bn(x, train)).reshape(z.shape[0], base, base, width)
     x = self._first_conv(width // 2, base)(x)
     x = self._act(self._bn(x, train))
     for i in range(n - 1):
-      x = self._upsample(self.features * 2 ** (n - 2 - i), f"ConvTranspose_{i + 1}")(x)
+      x = self._upsample(self.features * 2 ** (n - 2 - i), x.shape[-1], f"ConvTranspose_{i + 1}")(x)
       x = self._act(self._bn(x, train))
-    x = self._upsample(self.image_shape[2], f"ConvTranspose_{n}", use_bias=True)(x)
+    x = self._upsample(self.image_shape[2], x.shape[-1], f"ConvTranspose_{n}", use_bias=True)(x)
     return jnp.tanh(x)
 
 
@@ -131,17 +142,21 @@ class DCGANDiscriminator(nn.Module):
   # convolution) or 'auto' (phases on CPU, lax elsewhere: the phases were
   # measured on CPU only). Same parameters and outputs either way.
   strided_conv: str = "auto"
+  # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
+  weight_init: initializers.Initialization = initializers.RADFORD
 
   def _downsample(self, features, in_channels, name):
     k = (self.kernel_size, self.kernel_size)
+    inits = dict(kernel_init=self.weight_init.kernel,
+                 bias_init=self.weight_init.bias(in_channels * self.kernel_size ** 2))
     if self.strided_conv not in ("auto", "phases", "lax"):
       raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: auto, phases, lax")
     mode = self.strided_conv
     if mode == "auto":
       mode = "phases" if jax.default_backend() == "cpu" else "lax"
     if mode == "phases" and in_channels >= PHASE_MIN_CHANNELS:
-      return PhaseConv(features, k, strides=(2, 2), name=name)
-    return nn.Conv(features, k, strides=(2, 2), padding="SAME", name=name)
+      return PhaseConv(features, k, strides=(2, 2), name=name, **inits)
+    return nn.Conv(features, k, strides=(2, 2), padding="SAME", name=name, **inits)
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -151,8 +166,9 @@ class DCGANDiscriminator(nn.Module):
       x = maybe_spectral_norm(self._downsample(self.features * 2 ** i, x.shape[-1], f"Conv_{i}"), x, **sn)
       if self.batch_norm and i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                         axis_name=self.axis_name)(x)
+                         axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
       x = nn.leaky_relu(x, 0.2)
     h = x.reshape(x.shape[0], -1)
-    logits = maybe_spectral_norm(nn.Dense(1), h, **sn)[:, 0]
+    dense = nn.Dense(1, kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(h.shape[-1]))
+    logits = maybe_spectral_norm(dense, h, **sn)[:, 0]
     return (logits, h) if self.return_features else logits

@@ -12,7 +12,12 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gan_jax.models import initializers
 from gan_jax.models.spectral import maybe_spectral_norm
+
+
+def _dense(width: int, fan_in: int, init: initializers.Initialization) -> nn.Dense:
+  return nn.Dense(width, kernel_init=init.kernel, bias_init=init.bias(fan_in))
 
 
 class Seed001Generator(nn.Module):
@@ -61,24 +66,27 @@ class Seed002Generator(nn.Module):
   Each block is Linear, then BatchNorm1d(out, 0.8) except the first, then
   LeakyReLU(0.2); the output goes through tanh. As printed, the BatchNorm's
   second argument is its epsilon, 0.8 (PyTorch's default momentum 0.1 is
-  Flax's momentum 0.9). Output: (B, *data_shape) in [-1, 1].
+  Flax's momentum 0.9). Output: (B, *data_shape) in [-1, 1]. The seed's code
+  runs with PyTorch's default initialization, and so do these layers by default.
   """
 
   data_shape: Sequence[int]
   hidden: Sequence[int] = (128, 256, 512, 1024)
   batch_norm_epsilon: float = 0.8
   axis_name: str | None = None
+  weight_init: initializers.Initialization = initializers.PYTORCH
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     x = z.reshape(z.shape[0], -1)
     for i, width in enumerate(self.hidden):
-      x = nn.Dense(width)(x)
+      x = _dense(width, x.shape[-1], self.weight_init)(x)
       if i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9,
-                         epsilon=self.batch_norm_epsilon, axis_name=self.axis_name)(x)
+                         epsilon=self.batch_norm_epsilon, axis_name=self.axis_name,
+                         scale_init=self.weight_init.scale)(x)
       x = nn.leaky_relu(x, 0.2)
-    x = jnp.tanh(nn.Dense(math.prod(self.data_shape))(x))
+    x = jnp.tanh(_dense(math.prod(self.data_shape), x.shape[-1], self.weight_init)(x))
     return x.reshape((z.shape[0],) + tuple(self.data_shape))
 
 
@@ -86,17 +94,19 @@ class Seed002Discriminator(nn.Module):
   """Seed 002's discriminator: flatten -> 512 -> 256 -> 1, LeakyReLU 0.2; logits (B,).
 
   spectral_norm: normalize every layer. return_features: return (logits, h (B, 256)).
+  PyTorch's default initialization, as the seed's code runs.
   """
 
   hidden: Sequence[int] = (512, 256)
   spectral_norm: bool = False
   return_features: bool = False
+  weight_init: initializers.Initialization = initializers.PYTORCH
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     sn = dict(spectral_norm=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1)
     for width in self.hidden:
-      x = nn.leaky_relu(maybe_spectral_norm(nn.Dense(width), x, **sn), 0.2)
-    logits = maybe_spectral_norm(nn.Dense(1), x, **sn)[:, 0]
+      x = nn.leaky_relu(maybe_spectral_norm(_dense(width, x.shape[-1], self.weight_init), x, **sn), 0.2)
+    logits = maybe_spectral_norm(_dense(1, x.shape[-1], self.weight_init), x, **sn)[:, 0]
     return (logits, x) if self.return_features else logits

@@ -1,0 +1,82 @@
+"""Weight initializations: the DCGAN players start as Radford et al.'s, the seed-002 MLP as
+PyTorch's defaults, and a config can name another.
+
+The DCGAN default is a cause found by A/B runs against PyTorch
+(experiments/results/dcgan_vs_pytorch.md): with Flax's LeCun normal kernels, D's first
+layer starts 10x larger than N(0, 0.02) and the run reaches about twice the FD.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gan_jax import models
+from gan_jax.models import initializers
+
+KEY = jax.random.PRNGKey(0)
+
+
+def leaves_named(params, name):
+  """[(path, array)] of every parameter called `name` (kernel, bias, scale)."""
+  found = []
+  for path, leaf in jax.tree_util.tree_leaves_with_path(params):
+    if path[-1].key == name:
+      found.append((jax.tree_util.keystr(path), np.asarray(leaf)))
+  return found
+
+
+def dcgan_params(options=None, image_shape=(28, 28, 1)):
+  g, d = models.build_models("dcgan", image_shape, options=options)
+  g_params = g.init(KEY, jnp.zeros((2, 100)))["params"]
+  d_params = d.init(KEY, jnp.zeros((2,) + image_shape))["params"]
+  return g_params, d_params
+
+
+@pytest.mark.parametrize("image_shape", [(28, 28, 1), (32, 32, 3)])
+def test_dcgan_players_start_as_radford_et_al(image_shape):
+  """Fails if any DCGAN kernel keeps Flax's LeCun normal (D's first layer: std 0.2 at 28x28),
+  if BatchNorm scales start at exactly 1, or if a bias starts non-zero."""
+  for params in dcgan_params(image_shape=image_shape):
+    kernels = leaves_named(params, "kernel")
+    assert len(kernels) >= 3
+    for path, kernel in kernels:
+      assert abs(kernel.std() - 0.02) < 0.002, (path, kernel.std())
+      assert abs(kernel.mean()) < 0.002, (path, kernel.mean())
+    for path, bias in leaves_named(params, "bias"):
+      assert not bias.any(), path
+  g_params, _ = dcgan_params(image_shape=image_shape)
+  scales = np.concatenate([s for _, s in leaves_named(g_params, "scale")])
+  assert abs(scales.mean() - 1.0) < 0.002 and abs(scales.std() - 0.02) < 0.002
+
+
+def test_a_config_can_name_flax_defaults():
+  """'flax' gives LeCun normal kernels: D's first 5x5x1 kernel has std 1/sqrt(25) = 0.2."""
+  _, d_params = dcgan_params({"generator": {}, "discriminator": {"weight_init": "flax"}})
+  assert abs(d_params["Conv_0"]["kernel"].std() - 0.2) < 0.02
+
+
+def test_seed002_mlp_starts_as_pytorch_defaults():
+  """PyTorch's nn.Linear: kernel and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+  Fails if the seed's MLP keeps Flax's defaults (LeCun normal kernels, zero biases)."""
+  g, d = models.build_models("seed002_mlp", (28, 28, 1))
+  for module, x in ((g, jnp.zeros((2, 100))), (d, jnp.zeros((2, 28, 28, 1)))):
+    params = module.init(KEY, x)["params"]
+    for name, layer in params.items():
+      if not name.startswith("Dense"):
+        continue
+      fan_in = layer["kernel"].shape[0]
+      bound = 1 / math.sqrt(fan_in)
+      kernel = np.asarray(layer["kernel"])
+      assert np.abs(kernel).max() <= bound
+      assert abs(kernel.std() - bound / math.sqrt(3)) < 0.05 * bound, name  # uniform's std
+      bias = np.asarray(layer["bias"])
+      assert np.abs(bias).max() <= bound and (bias.size == 1 or bias.std() > 0.3 * bound), name
+
+
+def test_an_unknown_initialization_is_refused_in_one_line():
+  with pytest.raises(ValueError, match="init 'he' is unknown; accepted: radford, pytorch, flax"):
+    models.build_models("dcgan", (28, 28, 1), options={"generator": {"weight_init": "he"}})
+  assert initializers.get("radford") is initializers.RADFORD
