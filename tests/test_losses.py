@@ -77,14 +77,24 @@ def test_logit_gradients_of_the_generator_losses():
   assert float(non_saturating) == pytest.approx(-1.0, abs=1e-5)
 
 
-def test_gradient_penalty_of_a_linear_critic():
-  w = jnp.array([3.0, 4.0])  # ||grad|| = 5 everywhere
-  critic = lambda x: x @ w
-  real, fake = jnp.ones((4, 2)), jnp.zeros((4, 2))
-  eps = losses.interpolation_weights(jax.random.PRNGKey(0), real.shape)
-  assert eps.shape == (4, 1)
-  assert float(losses.gradient_penalty(critic, real, fake, eps)) == pytest.approx(16.0, rel=1e-5)
-  assert float(losses.r1_penalty(critic, real)) == pytest.approx(12.5, rel=1e-5)
+def test_gradient_penalty_and_r1_of_a_quadratic_critic_by_hand():
+  """D(x) = ||x||^2 has gradient 2x, so the penalty depends on where it is taken.
+
+  Fails if x_hat = fake in gradient_penalty (also if x_hat = real, or eps and 1 - eps swap).
+  """
+  critic = lambda x: jnp.sum(x ** 2, axis=-1)
+  real = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+  fake = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 3.0]])
+  eps = np.array([[0.25], [0.5], [0.9]])
+  assert losses.interpolation_weights(jax.random.PRNGKey(0), real.shape).shape == eps.shape
+  x_hat = np.array([[0.25, 0.0], [0.5, 1.0], [0.8, 1.2]])  # eps * real + (1 - eps) * fake
+  expected_gp = np.mean((2.0 * np.linalg.norm(x_hat, axis=-1) - 1.0) ** 2)
+  expected_r1 = 0.5 * np.mean(np.sum((2.0 * real) ** 2, axis=-1))  # (4 + 16 + 8) / 6
+  gp = losses.gradient_penalty(critic, jnp.asarray(real, jnp.float32),
+                               jnp.asarray(fake, jnp.float32), jnp.asarray(eps, jnp.float32))
+  assert float(gp) == pytest.approx(expected_gp, rel=1e-5)
+  assert float(losses.r1_penalty(critic, jnp.asarray(real, jnp.float32))) == pytest.approx(
+      expected_r1, rel=1e-5)
 
 
 def test_r1_weight_is_constant_or_decays_along_a_cosine_to_zero():

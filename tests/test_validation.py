@@ -4,14 +4,16 @@ Every case runs the real command line (`cli.main`) and fails before anything
 is compiled: exit status 2, a single `gan-jax: error: ...` line, no traceback.
 """
 
+import glob
 import os
 import struct
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax import cli, validation
-from tests.conftest import CONFIG_DIR, tiny_ring_config
+from gan_jax import builders, cli, config_base, validation
+from tests.conftest import CONFIG_DIR, load_experiment_config, tiny_ring_config
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
 MLP = os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py")
@@ -142,6 +144,16 @@ CASES = [
      "config.nonfinite 'ignore' is unknown; accepted: stop, skip"),
     ("unknown model option", ring("--config.model.generator.widths=(3,)"),
      "bad option for model 'toy_mlp'"),
+    ("unknown discriminator option", ring("--config.model.discriminator.widths=(3,)"),
+     "bad option for model 'toy_mlp': ToyDiscriminator"),
+    ("unknown recipe", ring("--config.recipe='vae'"), "recipe 'vae' is unknown; accepted: acgan"),
+    ("bad variant option", ring("--config.recipe='pacgan'", "--config.variant.pack_size=0"),
+     "variant.pack_size must be an integer >= 1, got 0"),
+    ("unknown augmentation", ring("--config.augment='blur'"),
+     "augmentation 'blur' is unknown; accepted: color, translation, cutout"),
+    ("unknown idx split", lambda tmp: ["train", "--config", MLP, "--workdir", str(tmp / "run"),
+                                       "--config.data.split='dev'"],
+     "split 'dev' is unknown; accepted: train, test (config.data.split)"),
     # overrides: ranges
     ("seed < 0", ring("--config.seed=-1"), "config.seed must be >= 0, got -1"),
     ("num_steps 0", ring("--config.num_steps=0"), "config.num_steps must be >= 1, got 0"),
@@ -156,6 +168,17 @@ CASES = [
     ("ema_decay 1", ring("--config.ema_decay=1.0"), "config.ema_decay must be < 1.0, got 1.0"),
     ("negative penalty", ring("--config.gradient_penalty_weight=-1.0"),
      "config.gradient_penalty_weight must be >= 0.0, got -1.0"),
+    ("negative R1 weight", ring("--config.r1_weight=-1.0"),
+     "config.r1_weight must be >= 0.0, got -1.0"),
+    ("negative clip value", ring("--config.clip_value=-0.1"),
+     "config.clip_value must be >= 0.0, got -0.1"),
+    ("steps_per_call 0", ring("--config.steps_per_call=0"),
+     "config.steps_per_call must be >= 1, got 0"),
+    ("sample_every 0", ring("--config.sample_every=0"), "config.sample_every must be >= 1, got 0"),
+    ("checkpoint_every 0", ring("--config.checkpoint_every=0"),
+     "config.checkpoint_every must be >= 1, got 0"),
+    ("num_sample_images 0", ring("--config.num_sample_images=0"),
+     "config.num_sample_images must be >= 1, got 0"),
     ("log_every 0", ring("--config.log_every=0"), "config.log_every must be >= 1, got 0"),
     ("keep_checkpoints 0", ring("--config.keep_checkpoints=0"),
      "config.keep_checkpoints must be >= 1, got 0"),
@@ -199,8 +222,46 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make_argv, message):
   assert not os.path.exists(tmp_path / "run" / "checkpoints")
 
 
-def test_there_are_at_least_30_cases():
-  assert len(CASES) >= 30
+# Overrides every ring() or image_run() case carries; the others are what a case is about.
+SHARED_OVERRIDES = {*TINY, "--config.data.source='npz'", "--config.num_steps=2",
+                    "--config.batch_size=8"}
+
+
+def overridden_fields(argv):
+  """Dotted names of the fields that `argv` overrides beyond SHARED_OVERRIDES."""
+  return {arg[len("--config."):].split("=")[0] for arg in argv
+          if arg.startswith("--config.") and arg not in SHARED_OVERRIDES}
+
+
+def field_names(config, parents=()):
+  """Dotted names of a config's fields, walking into the sections validation has a table for."""
+  names = []
+  for key in config.keys():
+    path = (*parents, key)
+    if validation.known_fields(list(path)) is not None:
+      names += field_names(config[key], path)
+    else:
+      names.append(".".join(path))
+  return names
+
+
+def test_every_field_the_library_reads_is_checked_and_has_a_bad_input_case(tmp_path):
+  """Every field of config_base.base() has a check in validation's tables and a case above.
+
+  Fails if a field is added to base() without a check, or if no case gives it a bad value.
+  """
+  fields = field_names(config_base.base())
+  assert {"seed", "data.source", "model.latent_dim", "g_optimizer", "augment"} <= set(fields)
+  for name in fields:
+    *parents, key = name.split(".")
+    assert key in validation.known_fields(parents), f"validation has no check for config.{name}"
+  overridden = set()
+  for i, (_, make_argv, _) in enumerate(CASES):
+    (tmp_path / str(i)).mkdir()
+    overridden |= overridden_fields(make_argv(tmp_path / str(i)))
+  missing = [name for name in fields
+             if not any(o == name or o.startswith(name + ".") for o in overridden)]
+  assert not missing, f"no case gives a bad value to config.{', config.'.join(missing)}"
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -217,13 +278,35 @@ def test_batch_size_must_divide_among_the_devices():
 
 
 def test_learning_rate_zero_is_accepted_as_frozen():
-  validation.validate_config(tiny_ring_config(g_optimizer__learning_rate=0.0))
+  """Rate 0 passes validation for either player and builds an optimizer whose updates are 0.
+
+  Fails if validation rejects 0 (e.g. `value <= 0` in _learning_rate), or if rate 0 builds
+  an optimizer that moves the parameters.
+  """
+  for player in ("g_optimizer", "d_optimizer"):
+    config = tiny_ring_config(**{player + "__learning_rate": 0.0})
+    validation.validate_config(config, num_devices=1)
+    tx = builders.make_optimizer(config[player], player)
+    params = {"w": jnp.ones(3)}
+    updates, _ = tx.update({"w": jnp.full(3, 5.0)}, tx.init(params), params)
+    assert np.array_equal(updates["w"], np.zeros(3))
+  with pytest.raises(ValueError, match="learning_rate must be a number > 0, or 0 to freeze"):
+    validation.validate_config(tiny_ring_config(g_optimizer__learning_rate=-1e-9), num_devices=1)
 
 
 def test_the_shipped_configs_pass():
-  from tests.conftest import load_experiment_config
-  for name in ("ring_gan", "mlp_fashion_mnist", "dcgan_fashion_mnist"):
-    validation.validate_config(load_experiment_config(name), num_devices=1)
+  """Every config in experiments/configs/ validates, and fails once a field is made bad.
+
+  Fails if validation rejects a shipped config, or stops checking the fields it is given.
+  """
+  names = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(CONFIG_DIR, "*.py")))
+  assert {"ring_gan", "mlp_fashion_mnist", "dcgan_fashion_mnist"} <= set(names)
+  for name in names:
+    config = load_experiment_config(name)
+    validation.validate_config(config, num_devices=1)
+    config.keep_checkpoints = 0
+    with pytest.raises(ValueError, match="config.keep_checkpoints must be >= 1, got 0"):
+      validation.validate_config(config, num_devices=1)
 
 
 def test_a_variant_can_declare_its_own_fields():
