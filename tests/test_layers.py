@@ -77,14 +77,20 @@ def test_dcgan_generator_first_layer_by_dft_is_the_same_function():
     fast = models.DCGANGenerator(shape, features=8, first_conv="fourier")
     slow = models.DCGANGenerator(shape, features=8, first_conv="lax")
     assert_same_function(fast, slow, z)
-  # 'auto', the default, takes the DFT on CPU where it pays (kernel 5 on a 7x7 map), not for 3x3 kernels.
+  # 'auto', the builder's default, takes the DFT on CPU where it pays (kernel 5 on a 7x7 map),
+  # not for 3x3 kernels.
   convolutions = lambda module: str(jax.make_jaxpr(
       lambda z: module.init(jax.random.PRNGKey(1), z, train=False))(z)).count("conv_general_dilated")
   on_cpu = jax.default_backend() == "cpu"
-  assert convolutions(models.DCGANGenerator((28, 28, 1), features=8)) == (2 if on_cpu else 3)
-  assert convolutions(models.DCGANGenerator((28, 28, 1), features=8, kernel_size=3)) == 3
-  with pytest.raises(ValueError, match="first_conv 'fft' is unknown; accepted: auto, fourier, lax"):
+  generator = lambda **options: models.build_models("dcgan", (28, 28, 1), options={
+      "generator": dict(features=8, **options)})[0]
+  assert convolutions(generator()) == (2 if on_cpu else 3)
+  assert convolutions(generator(kernel_size=3)) == 3
+  assert convolutions(generator(first_conv="fourier")) == 2 and convolutions(generator(first_conv="lax")) == 3
+  with pytest.raises(ValueError, match="first_conv 'fft' is unknown; accepted: fourier, lax"):
     models.DCGANGenerator((28, 28, 1), features=8, first_conv="fft").init(jax.random.PRNGKey(1), z)
+  with pytest.raises(ValueError, match="model.generator.first_conv 'fft' is unknown; accepted: auto, fourier, lax"):
+    generator(first_conv="fft")
 
 
 def test_fourier_convolution_refuses_strides_and_padding_it_cannot_compute():
@@ -107,14 +113,16 @@ def test_dcgan_discriminator_is_the_same_function_with_either_formulation(spectr
   fast = models.DCGANDiscriminator((32, 32, 3), strided_conv="phases", **kwargs)
   slow = models.DCGANDiscriminator((32, 32, 3), strided_conv="lax", **kwargs)
   variables = assert_same_function(fast, slow, x)
-  # 'auto', the default, is 'phases' on CPU (measured there) and 'lax' elsewhere.
+  # 'auto', the builder's default, is 'phases' on CPU (measured there) and 'lax' elsewhere.
   convolutions = lambda module: str(jax.make_jaxpr(
       lambda v: module.apply(v, x, train=False))(variables)).count("conv_general_dilated")
-  auto = models.DCGANDiscriminator((32, 32, 3), **kwargs)
+  _, auto = models.build_models("dcgan", (32, 32, 3), options={"discriminator": kwargs})
   assert convolutions(fast) == 1 + 4 + 4 and convolutions(slow) == 3  # Conv_0 has 3 channels
   assert convolutions(auto) == convolutions(fast if jax.default_backend() == "cpu" else slow)
-  with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: auto, phases, lax"):
+  with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: phases, lax"):
     models.DCGANDiscriminator((32, 32, 3), strided_conv="fft").init(jax.random.PRNGKey(1), x)
+  with pytest.raises(ValueError, match="model.discriminator.strided_conv 'fft' is unknown; accepted: auto, phases, lax"):
+    models.build_models("dcgan", (32, 32, 3), options={"discriminator": {"strided_conv": "fft"}})
 
 
 def test_the_fast_layers_refuse_unequal_strides():

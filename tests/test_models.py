@@ -1,5 +1,7 @@
 """The players: the seeds' MLPs exactly as printed, DCGAN at 28/32/64 with any channels, toys."""
 
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -86,9 +88,57 @@ def test_dcgan28_matches_the_benchmark_architecture():
 
 
 def test_dcgan_rejects_an_unsupported_shape():
-  g, _ = models.build_models("dcgan", (30, 30, 1))
   with pytest.raises(ValueError, match=r"DCGAN image shape \(30, 30, 1\) is not supported"):
-    g.init(KEY, jnp.zeros((1, 8)), train=False)
+    models.build_models("dcgan", (30, 30, 1))  # when built, before anything is traced
+  with pytest.raises(ValueError, match=r"DCGAN image shape \(30, 30, 1\) is not supported"):
+    models.DCGANGenerator((30, 30, 1)).init(KEY, jnp.zeros((1, 8)), train=False)
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+def test_auto_layer_formulations_are_the_cpu_forms_on_cpu_and_lax_elsewhere(size):
+  shape = (size, size, 3)
+  # On CPU: the first layer by DFT for 5x5 kernels (the 7x7 or 4x4 map), not for 3x3 ones.
+  assert models.layer_formulations("cpu", shape, 5) == {
+      "first_conv": "fourier", "conv_transpose": "subpixel", "strided_conv": "phases"}
+  assert models.layer_formulations("cpu", shape, 3) == {
+      "first_conv": "lax", "conv_transpose": "subpixel", "strided_conv": "phases"}
+  lax = {"first_conv": "lax", "conv_transpose": "lax", "strided_conv": "lax"}
+  for backend in ("gpu", "tpu"):
+    for kernel in (3, 5):
+      assert models.layer_formulations(backend, shape, kernel) == lax
+
+
+def test_build_models_resolves_auto_for_the_backend_and_keeps_explicit_choices(monkeypatch):
+  fields = lambda g, d: (g.first_conv, g.conv_transpose, d.strided_conv)
+  on_cpu = ("fourier", "subpixel", "phases")
+  monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+  assert fields(*models.build_models("dcgan", (32, 32, 1))) == on_cpu
+  auto = {"first_conv": "auto", "conv_transpose": "auto"}
+  assert fields(*models.build_models("dcgan", (28, 28, 1), options={
+      "generator": dict(auto, kernel_size=3), "discriminator": {"strided_conv": "auto"}})) == (
+          "lax", "subpixel", "phases")
+  monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+  assert fields(*models.build_models("dcgan", (32, 32, 1), options={"generator": auto})) == ("lax",) * 3
+  explicit = {"generator": {"first_conv": "fourier", "conv_transpose": "subpixel"},
+              "discriminator": {"strided_conv": "phases"}}
+  assert fields(*models.build_models("dcgan", (32, 32, 1), options=explicit)) == on_cpu
+
+
+def test_no_model_asks_for_the_backend(monkeypatch):
+  models_dir = pathlib.Path(models.__file__).parent
+  for path in models_dir.glob("*.py"):
+    if path.name != "__init__.py":  # build_models asks, once, when it builds
+      assert "default_backend" not in path.read_text(), path.name
+  def refuse():
+    raise AssertionError("a model asked for the backend")
+  for shape in [(28, 28, 1), (32, 32, 3)]:
+    g, d = models.build_models("dcgan", shape, options={"generator": {"features": 8},
+                                                        "discriminator": {"features": 16}})
+    monkeypatch.setattr(jax, "default_backend", refuse)
+    g_vars = g.init(KEY, jnp.zeros((2, 16)), train=False)
+    images, _ = g.apply(g_vars, jnp.ones((2, 16)), mutable=["batch_stats"])
+    d.apply(d.init(KEY, images), images)
+    monkeypatch.undo()
 
 
 @pytest.mark.parametrize("dim", [1, 2])

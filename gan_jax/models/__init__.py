@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from gan_jax.models import initializers
+import jax
+
+from gan_jax.models import dcgan, initializers
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.mlp import (Seed001Discriminator, Seed001Generator, Seed002Discriminator,
                                 Seed002Generator)
@@ -34,10 +36,55 @@ def _seed002(data_shape, axis_name, options):
           Seed002Discriminator(**options.get("discriminator", {})))
 
 
+# Each DCGAN layer-formulation field, the player that has it, and its accepted values.
+FORMULATIONS = {"first_conv": ("generator", ("fourier", "lax")),
+                "conv_transpose": ("generator", ("subpixel", "lax")),
+                "strided_conv": ("discriminator", ("phases", "lax"))}
+
+
+def layer_formulations(backend: str, image_shape: Sequence[int], kernel_size: int = 5) -> dict:
+  """The DCGAN layer formulations that 'auto' means on `backend` (as `jax.default_backend()`
+  names it) for images of `image_shape` and a generator kernel of `kernel_size`.
+
+  On 'cpu' the faster forms measured there (benchmarks/RESULTS.md): the generator's first
+  layer by DFT where `dcgan.fourier_pays` (finding 9), its stride-2 layers sub-pixel
+  (finding 1) and the discriminator's stride-2 layers by phases (finding 8). Elsewhere
+  'lax' for all three, conv_transpose included: each form works around a slow path of
+  XLA's CPU convolutions and none was measured on another backend. Returns
+  {'first_conv', 'conv_transpose', 'strided_conv'}; raises for an unsupported shape.
+  """
+  base, _ = dcgan.upsampling_depth(image_shape)
+  if backend != "cpu":
+    return {"first_conv": "lax", "conv_transpose": "lax", "strided_conv": "lax"}
+  return {"first_conv": "fourier" if dcgan.fourier_pays(base, kernel_size) else "lax",
+          "conv_transpose": "subpixel", "strided_conv": "phases"}
+
+
+def resolve_formulations(player: str, player_options: dict, auto: dict) -> dict:
+  """A DCGAN player's options with each formulation field that is 'auto' or absent set
+  to its value in `auto` (`layer_formulations`); raises for an unknown value."""
+  player_options = dict(player_options)
+  for field, (owner, accepted) in FORMULATIONS.items():
+    if owner != player:
+      continue
+    value = player_options.get(field, "auto")
+    if value != "auto" and value not in accepted:
+      raise ValueError(f"model.{player}.{field} {value!r} is unknown; accepted: auto, "
+                       f"{', '.join(accepted)}")
+    player_options[field] = auto[field] if value == "auto" else value
+  return player_options
+
+
 @register_model("dcgan")
 def _dcgan(data_shape, axis_name, options):
-  return (DCGANGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
-          DCGANDiscriminator(data_shape, axis_name=axis_name, **options.get("discriminator", {})))
+  generator, discriminator = options.get("generator", {}), options.get("discriminator", {})
+  # The one place that asks which backend runs the models.
+  auto = layer_formulations(jax.default_backend(), data_shape,
+                            generator.get("kernel_size", DCGANGenerator.kernel_size))
+  return (DCGANGenerator(data_shape, axis_name=axis_name,
+                         **resolve_formulations("generator", generator, auto)),
+          DCGANDiscriminator(data_shape, axis_name=axis_name,
+                             **resolve_formulations("discriminator", discriminator, auto)))
 
 
 @register_model("toy_mlp")
@@ -70,7 +117,9 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
     data_shape: shape of one data point, e.g. (28, 28, 1).
     axis_name: device axis for synchronized BatchNorm, or None.
     options: {'generator': {...}, 'discriminator': {...}} keyword arguments; 'weight_init'
-      names an initialization (`initializers.INITIALIZATIONS`).
+      names an initialization (`initializers.INITIALIZATIONS`); DCGAN's layer formulations
+      ('first_conv', 'conv_transpose', 'strided_conv') may be 'auto', their default, which
+      `layer_formulations` resolves for the backend.
   """
   if name not in MODEL_BUILDERS:
     raise ValueError(f"model {name!r} is unknown; accepted: {', '.join(MODEL_BUILDERS)}")
@@ -86,7 +135,8 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
 
 
 __all__ = [
-    "build_models", "register_model", "MODEL_BUILDERS", "DCGANGenerator", "DCGANDiscriminator",
+    "build_models", "register_model", "MODEL_BUILDERS", "layer_formulations", "DCGANGenerator",
+    "DCGANDiscriminator",
     "Seed001Generator", "Seed001Discriminator", "Seed002Generator", "Seed002Discriminator",
     "ToyGenerator", "ToyDiscriminator", "GaussianGenerator",
 ]

@@ -10,6 +10,11 @@ For 28x28 with F=64 this is Dense(7*7*256) -> ConvT 128 s1 -> ConvT 64 s2 -> Con
 
 Discriminator: Conv(F, stride 2), LeakyReLU -> Conv(2F, stride 2) [BN], LeakyReLU
 -> ... down to base x base -> Dense(1): logits (B,).
+
+Some layers have faster formulations on CPU (models.layers); the modules take the
+one to use as a field ('lax' by default: flax's own layers), and
+`models.layer_formulations` picks them for the backend when models are built. Same
+parameters and outputs, to float rounding, either way.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from gan_jax.models import initializers
@@ -61,13 +65,12 @@ class DCGANGenerator(nn.Module):
   kernel_size: int = 5
   activation: str = "relu"  # Radford et al.; 'leaky_relu' (slope 0.2) as in TF's tutorial
   # How stride-2 transposed convolutions are computed: 'subpixel' (one stride-1
-  # convolution and a depth-to-space shuffle; much faster gradients on CPU) or
-  # 'lax' (lax.conv_transpose). Same parameters and outputs either way.
-  conv_transpose: str = "subpixel"
+  # convolution and a depth-to-space shuffle, models.layers.SubpixelConvTranspose;
+  # much faster gradients on CPU) or 'lax' (nn.ConvTranspose).
+  conv_transpose: str = "lax"
   # How the first, stride-1 transposed convolution is computed: 'fourier' (by a small
-  # DFT: models.layers.FourierConvTranspose), 'lax', or 'auto' (fourier on CPU where
-  # fourier_pays: a kernel of 5 or more on the 4x4 or 7x7 map; lax elsewhere).
-  first_conv: str = "auto"
+  # DFT, models.layers.FourierConvTranspose; faster on CPU where fourier_pays) or 'lax'.
+  first_conv: str = "lax"
   axis_name: str | None = None
   # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
   weight_init: initializers.Initialization = initializers.RADFORD
@@ -87,17 +90,15 @@ class DCGANGenerator(nn.Module):
                               name=name, **inits)
     raise ValueError(f"conv_transpose {self.conv_transpose!r} is unknown; accepted: subpixel, lax")
 
-  def _first_conv(self, features, size):
-    if self.first_conv not in ("auto", "fourier", "lax"):
-      raise ValueError(f"first_conv {self.first_conv!r} is unknown; accepted: auto, fourier, lax")
+  def _first_conv(self, features):
     k = (self.kernel_size, self.kernel_size)
-    fourier = self.first_conv == "fourier" or (
-        self.first_conv == "auto" and jax.default_backend() == "cpu" and fourier_pays(size, self.kernel_size))
     inits = self._inits(2 * features)
-    if fourier:
+    if self.first_conv == "fourier":
       return FourierConvTranspose(features, k, use_bias=False, name="ConvTranspose_0", **inits)
-    return nn.ConvTranspose(features, k, strides=(1, 1), padding="SAME", use_bias=False,
-                            name="ConvTranspose_0", **inits)
+    if self.first_conv == "lax":
+      return nn.ConvTranspose(features, k, strides=(1, 1), padding="SAME", use_bias=False,
+                              name="ConvTranspose_0", **inits)
+    raise ValueError(f"first_conv {self.first_conv!r} is unknown; accepted: fourier, lax")
 
   def _act(self, x):
     return nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
@@ -113,7 +114,7 @@ class DCGANGenerator(nn.Module):
     z = z.reshape(z.shape[0], -1)
     x = nn.Dense(base * base * width, use_bias=False, kernel_init=self.weight_init.kernel)(z)
     x = self._act(self._bn(x, train)).reshape(z.shape[0], base, base, width)
-    x = self._first_conv(width // 2, base)(x)
+    x = self._first_conv(width // 2)(x)
     x = self._act(self._bn(x, train))
     for i in range(n - 1):
       x = self._upsample(self.features * 2 ** (n - 2 - i), x.shape[-1], f"ConvTranspose_{i + 1}")(x)
@@ -137,11 +138,9 @@ class DCGANDiscriminator(nn.Module):
   spectral_norm: bool = False
   return_features: bool = False
   # How stride-2 convolutions are computed: 'phases' (a sum of 4 stride-1
-  # convolutions, one per input phase, for layers with at least
-  # PHASE_MIN_CHANNELS input channels; faster on CPU), 'lax' (one strided
-  # convolution) or 'auto' (phases on CPU, lax elsewhere: the phases were
-  # measured on CPU only). Same parameters and outputs either way.
-  strided_conv: str = "auto"
+  # convolutions, one per input phase, models.layers.PhaseConv, for layers with at
+  # least PHASE_MIN_CHANNELS input channels; faster on CPU) or 'lax' (nn.Conv).
+  strided_conv: str = "lax"
   # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
   weight_init: initializers.Initialization = initializers.RADFORD
 
@@ -149,12 +148,9 @@ class DCGANDiscriminator(nn.Module):
     k = (self.kernel_size, self.kernel_size)
     inits = dict(kernel_init=self.weight_init.kernel,
                  bias_init=self.weight_init.bias(in_channels * self.kernel_size ** 2))
-    if self.strided_conv not in ("auto", "phases", "lax"):
-      raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: auto, phases, lax")
-    mode = self.strided_conv
-    if mode == "auto":
-      mode = "phases" if jax.default_backend() == "cpu" else "lax"
-    if mode == "phases" and in_channels >= PHASE_MIN_CHANNELS:
+    if self.strided_conv not in ("phases", "lax"):
+      raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: phases, lax")
+    if self.strided_conv == "phases" and in_channels >= PHASE_MIN_CHANNELS:
       return PhaseConv(features, k, strides=(2, 2), name=name, **inits)
     return nn.Conv(features, k, strides=(2, 2), padding="SAME", name=name, **inits)
 
