@@ -66,6 +66,10 @@ AB = {
         {"model.generator.first_conv": "lax", "model.generator.conv_transpose": "lax",
          "model.discriminator.strided_conv": "lax"},
         "lax's convolutions instead of the CPU formulations (DFT, sub-pixel, phases)"),
+    "dcgan28/ab_batch_stats_sampling": (
+        "dcgan28", "resample", {"of": "dcgan28/library"},
+        "the library runs above, sampled with BatchNorm in train mode (statistics of each "
+        "batch of 64) instead of the running averages; no new training"),
     "dcgan28/ab_fresh_fakes": (
         "dcgan28", "library", {"reuse_fakes": False},
         "a second generator forward for G's step (fresh noise) instead of reusing D's fakes"),
@@ -97,6 +101,20 @@ def run_library(model: str, overrides: dict, seed: int, steps: int, workdir: str
   return {"samples": np.load(out)["samples"], "seconds": seconds}
 
 
+def resample_with_batch_statistics(workdir: str, seed: int = 0) -> dict:
+  """Samples of a trained library run with G's BatchNorm in train mode, batches of 64."""
+  import jax
+  from gan_jax import train
+  from gan_jax.state import step_key
+  _, _, state = train.load_run(workdir)
+  num = -(-NUM_SAMPLES // 64) * 64  # whole batches of 64; the last rows are dropped
+  z = state.noise(step_key(jax.random.PRNGKey(seed), 0, "samples"), num)
+  apply = jax.jit(lambda z: state.g_apply_fn({"params": state.g_params, **state.g_collections},
+                                             z, train=True, mutable=["batch_stats"])[0])
+  samples = [np.asarray(apply(z[i:i + 64])) for i in range(0, num, 64)]
+  return {"samples": np.concatenate(samples)[:NUM_SAMPLES], "seconds": 0.0}
+
+
 def run_pytorch(model: str, seed: int, steps: int, images: np.ndarray, threads: int) -> dict:
   sys.path.insert(0, HERE)
   import pytorch_reference
@@ -113,6 +131,9 @@ def run_row(name: str, seed: int, root: str, network, images: np.ndarray,
   if side == "pytorch":
     result = run_pytorch(model, seed, steps, images, threads)
     np.savez(os.path.join(workdir, "samples.npz"), samples=result["samples"])
+  elif side == "resample":
+    source = os.path.join(root, overrides["of"].replace("/", "_"), f"seed{seed}")
+    result = resample_with_batch_statistics(source)
   else:
     result = run_library(model, overrides, seed, steps, workdir)
   real = images[np.random.default_rng(0).permutation(len(images))[:NUM_SAMPLES]]

@@ -16,6 +16,7 @@ sample grid per run (fashion_mnist_NAME.png) and the markdown table.
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import shutil
@@ -59,6 +60,7 @@ def run_one(name: str, root: str) -> dict:
   if os.path.exists(picture):
     shutil.copyfile(picture, os.path.join(RESULTS, f"fashion_mnist_{name}.png"))
   return {"run": name, "config": RUNS[name][0], "overrides": RUNS[name][1], "what": RUNS[name][2],
+          "measured": datetime.date.today().isoformat(), "host": platform.machine(),
           "steps": int(config.num_steps), "d_steps": int(config.d_steps),
           "batch_size": int(config.batch_size), "train_wall_clock_s": round(train_s, 1),
           **{k: result[k] for k in ("fd", "precision", "recall", "class_kl", "num_samples")},
@@ -70,7 +72,7 @@ def write_markdown(rows: list[dict], path: str) -> None:
   floor = next((r["floor"] for r in rows if r.get("floor")), None)
   lines = [
       "# Fashion-MNIST results", "",
-      "Written by `python experiments/fashion_mnist.py --root /tmp/fmnist` on this machine "
+      "Written by `python experiments/fashion_mnist.py --root /tmp/fmnist` on a host "
       f"({platform.machine()}, {os.cpu_count()} CPU cores, no GPU; the machine was shared with other "
       "work, so wall-clock figures are upper bounds). Data: Debian's `dataset-fashion-mnist` idx "
       "files, train split (60,000 images), in [-1, 1].", "",
@@ -81,17 +83,23 @@ def write_markdown(rows: list[dict], path: str) -> None:
       "recall are Kynkaanniemi et al.'s k-NN manifolds with k = 3; class KL is the KL divergence of "
       "the classifier's predicted-class histogram of the samples from uniform (0 = all ten classes "
       "equally often). Steps are generator steps; the WGANs take 5 critic steps per generator step. "
-      "The runs are short, sized to this machine (2,000 DCGAN steps are about two epochs): they show "
+      "The runs are short, sized to a 2-core CPU (2,000 DCGAN steps are about two epochs): they show "
       "where each loss stands after a stated budget, not converged quality; the shipped configs "
       "train 5,000 to 20,000 steps.", "",
-      "| run | steps | wall-clock | FD | precision | recall | class KL | sample grid |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+      "Rows measured before 2026-12-04 ran with Flax's default initializers (LeCun normal); "
+      "since then the DCGAN players start from Radford et al.'s N(0, 0.02) and the seed-002 MLP "
+      "from PyTorch's defaults (experiments/results/dcgan_vs_pytorch.md: the cause of a 2x FD "
+      "gap to PyTorch). The `measured` column says which.", "",
+      "| run | measured | steps | wall-clock | FD | precision | recall | class KL | sample grid |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
   for r in rows:
-    lines.append(f"| {r['what']} (`{r['run']}`) | {r['steps']} | {r['train_wall_clock_s'] / 60:.1f} min | "
+    measured = r.get("measured", "before 2026-12-04, Flax initializers")
+    lines.append(f"| {r['what']} (`{r['run']}`) | {measured} | {r['steps']} | "
+                 f"{r['train_wall_clock_s'] / 60:.1f} min | "
                  f"{r['fd']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['class_kl']:.3f} | "
                  f"![{r['run']}](fashion_mnist_{r['run']}.png) |")
   if floor:
-    lines.append(f"| floor: training split vs test split | - | - | {floor['fd']:.2f} | "
+    lines.append(f"| floor: training split vs test split | - | - | - | {floor['fd']:.2f} | "
                  f"{floor['precision']:.3f} | {floor['recall']:.3f} | {floor['class_kl']:.3f} | |")
   lines += ["", "Commands: `python experiments/fashion_mnist.py --root /tmp/fmnist` (all runs; "
             "`--runs NAME,...` for some). Each run is also `gan-jax train --config "
