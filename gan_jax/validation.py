@@ -148,10 +148,21 @@ def _check_data(value, name):
   section(DATA_FIELDS)(value, name)
   source = value.get("source", "toy")
   if source == "toy":
-    one_of("toy dataset", _toy_names)(value.get("name", "ring8"), f"{name}.name")
+    toy_name = value.get("name", "ring8")
+    one_of("toy dataset", _toy_names)(toy_name, f"{name}.name")
+    from gan_jax.data import toy
+    for key in ("radius", "spacing", "std"):
+      if key in value and key not in toy.OPTIONS[toy_name]:
+        raise ValueError(f"{name}.{key} is not an option of toy dataset {toy_name!r}; its "
+                         f"options: {', '.join(toy.OPTIONS[toy_name])}")
     if value.get("pipeline", "device") == "host":
       raise ValueError(f"{name}.pipeline 'host' needs rows to read; toy data is sampled in "
                        f"closed form: use 'device'")
+  else:
+    for key in ("radius", "spacing", "std", "training_set_size"):
+      if key in value:
+        raise ValueError(f"{name}.{key} is an option of toy mixtures; data source {source!r} "
+                         f"has none")
   if source == "idx":
     one_of("split", _splits)(value.get("split", "train"), f"{name}.split")
   if source == "npz" and not value.get("path"):
@@ -171,6 +182,11 @@ DATA_FIELDS: dict[str, Check] = {
     "scale": integer(1),
     "mask": string,
     "domains": lambda value, name: None,
+    # toy mixtures (gan_jax.data.toy.OPTIONS): moved means, another std, a fixed training set
+    "radius": number(above=0.0),
+    "spacing": number(above=0.0),
+    "std": number(above=0.0),
+    "training_set_size": integer(0),
 }
 
 

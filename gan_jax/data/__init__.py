@@ -110,8 +110,21 @@ def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> Da
                     num_classes=num_classes)
 
 
-def toy_source(distribution: GaussianMixture) -> DataSource:
-  """A `DataSource` drawing from a Gaussian mixture in closed form."""
+TOY_OPTIONS = ("radius", "spacing", "std")  # config.data fields of gan_jax.data.toy.OPTIONS
+
+
+def toy_source(distribution: GaussianMixture, training_set_size: int = 0) -> DataSource:
+  """A `DataSource` drawing from a Gaussian mixture in closed form.
+
+  training_set_size > 0: a fixed training set of that many points instead, drawn once from
+  PRNGKey(0) and sampled uniformly with replacement (the papers' toy code trains on a
+  set of 100,000 points); its metrics still count against the mixture itself.
+  """
+  if training_set_size:
+    points = np.asarray(distribution.sample(jax.random.PRNGKey(0), training_set_size))
+    return DataSource(distribution.name, "points", distribution.data_shape, {"x": points},
+                      sample_arrays, distribution=distribution)
+
   def sample(arrays, key, num):
     del arrays
     return {"x": distribution.sample(key, num)}
@@ -141,7 +154,9 @@ def tfds_image_source(name: str, split: str = "train", data_dir: str | None = No
 def make_data_source(config) -> DataSource:
   """Builds the data source a `config.data` names.
 
-  config.data.source: 'toy' (config.data.name in ring8, grid25, gaussian1d),
+  config.data.source: 'toy' (config.data.name in ring8, grid25, gaussian1d; optional
+  config.data.radius, .spacing, .std as `toy.OPTIONS` lists for each, and
+  config.data.training_set_size > 0 for a fixed training set of that many points),
   'idx' (config.data.path: a directory of MNIST-format files, config.data.split),
   'npz' (config.data.path: a file with an array 'x' and optionally 'label'),
   'tfds' (config.data.name a tensorflow-datasets name such as 'fashion_mnist',
@@ -157,10 +172,9 @@ def make_data_source(config) -> DataSource:
   if mode not in PIPELINES:
     raise ValueError(f"data pipeline {mode!r} is unknown; accepted: {', '.join(PIPELINES)}")
   if source == "toy":
-    name = data.get("name", "ring8")
-    if name not in toy.TOY_DISTRIBUTIONS:
-      raise ValueError(f"toy dataset {name!r} is unknown; accepted: {', '.join(toy.TOY_DISTRIBUTIONS)}")
-    return toy_source(toy.TOY_DISTRIBUTIONS[name]())
+    options = {key: data[key] for key in TOY_OPTIONS if key in data}
+    distribution = toy.make_distribution(data.get("name", "ring8"), **options)
+    return toy_source(distribution, data.get("training_set_size", 0))
   if source == "idx":
     path = data.get("path", files.FASHION_MNIST_DIR)
     images, labels = files.load_idx_split(path, data.get("split", "train"))

@@ -1,7 +1,10 @@
 """Toy distributions with the PacGAN protocol: ring of 8 Gaussians, 5x5 grid, 1D Gaussians.
 
 Each is a mixture of isotropic Gaussians with known means and one std, so
-samples, densities and mode-coverage metrics are exact.
+samples, densities and mode-coverage metrics are exact. A config may move the means
+and change the std (`make_distribution` and its `OPTIONS`: config.data.radius, .spacing,
+.std), e.g. to train at a paper's data scale; the mixture metrics then count in
+that std around those means.
 """
 
 from __future__ import annotations
@@ -72,3 +75,18 @@ def gaussian_1d(mean: float = 0.0, std: float = 1.0) -> GaussianMixture:
 
 
 TOY_DISTRIBUTIONS = {"ring8": ring, "grid25": grid, "gaussian1d": gaussian_1d}
+# The keyword options of each distribution that a config may set (config.data.<option>).
+OPTIONS = {"ring8": ("radius", "std"), "grid25": ("spacing", "std"), "gaussian1d": ("std",)}
+
+
+def make_distribution(name: str, **options) -> GaussianMixture:
+  """The toy distribution `name` with its `OPTIONS` (e.g. ring8 of radius 2, std 0.02)."""
+  if name not in TOY_DISTRIBUTIONS:
+    raise ValueError(f"toy dataset {name!r} is unknown; accepted: {', '.join(TOY_DISTRIBUTIONS)}")
+  for key, value in options.items():
+    if key not in OPTIONS[name]:
+      raise ValueError(f"toy dataset {name!r} has no option {key!r}; accepted: "
+                       f"{', '.join(OPTIONS[name])}")
+    if not value > 0:
+      raise ValueError(f"toy dataset option {key} must be > 0, got {value!r}")
+  return TOY_DISTRIBUTIONS[name](**{k: float(v) for k, v in options.items()})

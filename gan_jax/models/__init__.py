@@ -89,7 +89,7 @@ def _dcgan(data_shape, axis_name, options):
 
 @register_model("toy_mlp")
 def _toy(data_shape, axis_name, options):
-  return (ToyGenerator(data_shape, **options.get("generator", {})),
+  return (ToyGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
           ToyDiscriminator(**options.get("discriminator", {})))
 
 

@@ -15,6 +15,15 @@ bias depends on it) and BatchNorm scales.
   (PyTorch's ConvTranspose2d counts its fan-in over output channels; here a kernel's
   fan-in is always over its input channels.)
 - 'flax': Flax's defaults: LeCun normal kernels, zero biases, BatchNorm scales 1.
+- 'pacgan': PacGAN's 2-D mixture code (fjxmlzn/PacGAN, synthetic_data_experiments/*/config.py:
+  weights_init_std 0.02, biases_init Constant(0.0)): Blocks' IsotropicGaussian(0.02) kernels,
+  zero biases, and BatchNorm scales 1 (Blocks' BatchNormalization takes no pushed
+  initialization and starts its scale at Constant(1)).
+- 'metz': Metz et al. 2017 (Unrolled GAN), appendix A: orthogonal kernels scaled by 0.8,
+  zero biases.
+- 'tflib': WGAN-GP's gan_toy.py (igul222/improved_wgan_training, tflib/ops/linear.py):
+  its ReLU layers use initialization='he', U(+-sqrt(3) * sqrt(2 / fan_in)); its output
+  layer the default 'glorot', U(+-sqrt(3) * sqrt(2 / (fan_in + fan_out))); biases 0.
 """
 
 from __future__ import annotations
@@ -54,19 +63,32 @@ def _pytorch_bias(fan_in: int) -> Initializer:
 
 class Initialization(NamedTuple):
   """kernel: initializer of dense and convolution kernels; bias: fan_in -> the bias's
-  initializer; scale: initializer of BatchNorm scales."""
+  initializer; scale: initializer of BatchNorm scales; output_kernel: the output layer's
+  kernels where they differ from the others (players that have one output layer ask
+  `output_kernel_init`)."""
 
   kernel: Initializer
   bias: Callable[[int], Initializer]
   scale: Initializer
+  output_kernel: Initializer | None = None
+
+  @property
+  def output_kernel_init(self) -> Initializer:
+    return self.kernel if self.output_kernel is None else self.output_kernel
 
 
 RADFORD = Initialization(nn.initializers.normal(0.02), _zero_bias, normal_around_one(0.02))
 PYTORCH = Initialization(nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform"),
                          _pytorch_bias, nn.initializers.ones_init())
 FLAX = Initialization(nn.initializers.lecun_normal(), _zero_bias, nn.initializers.ones_init())
+PACGAN = Initialization(nn.initializers.normal(0.02), _zero_bias, nn.initializers.ones_init())
+METZ = Initialization(nn.initializers.orthogonal(0.8), _zero_bias, nn.initializers.ones_init())
+TFLIB = Initialization(nn.initializers.variance_scaling(2.0, "fan_in", "uniform"), _zero_bias,
+                       nn.initializers.ones_init(),
+                       output_kernel=nn.initializers.variance_scaling(1.0, "fan_avg", "uniform"))
 
-INITIALIZATIONS: dict[str, Initialization] = {"radford": RADFORD, "pytorch": PYTORCH, "flax": FLAX}
+INITIALIZATIONS: dict[str, Initialization] = {"radford": RADFORD, "pytorch": PYTORCH, "flax": FLAX,
+                                              "pacgan": PACGAN, "metz": METZ, "tflib": TFLIB}
 
 
 def get(name: str) -> Initialization:
