@@ -11,6 +11,7 @@ With config.data.pipeline = 'host' the same examples are read on the host
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import os
@@ -246,17 +247,25 @@ class _StopRequested(Exception):
   pass
 
 
+# Calls of the step dispatched and not yet finished, at most: after dispatching a call the
+# loop waits for the one before it, so the device always has the next call queued (the host's
+# dispatch overlaps the device's work) and a stop request waits for at most two calls.
+MAX_CALLS_IN_FLIGHT = 2
+
+
 def train_and_evaluate(config, workdir: str, *, progress: bool = True,
                        step_hook=None) -> GANState:
   """Trains a GAN as `config` says, writing logs, pictures and checkpoints into `workdir`.
 
   Resumes from the newest intact checkpoint in `workdir/checkpoints` when there
   is one; a resumed run continues bit-exactly. Ctrl-C or SIGTERM saves a
-  checkpoint and stops. Every config field, the data and the models' shapes are
-  checked before anything is compiled (`gan_jax.validation`). A NaN or Inf in a
-  loss, gradient or parameter stops the run with `guards.NonFiniteError`
-  without saving it (config.nonfinite = 'stop', the default) or skips that
-  player's update and counts it ('skip').
+  checkpoint and stops: SIGTERM is acted on between steps, and the host keeps
+  at most `MAX_CALLS_IN_FLIGHT` calls of the step dispatched, so a stop waits
+  for at most two calls, then the save. Every config field, the data and the
+  models' shapes are checked before anything is compiled (`gan_jax.validation`).
+  A NaN or Inf in a loss, gradient or parameter stops the run with
+  `guards.NonFiniteError` without saving it (config.nonfinite = 'stop', the
+  default) or skips that player's update and counts it ('skip').
   `step_hook(step, state, source)`, when given, runs on the host after every
   step (e.g. `gan_jax.evaluate.PeriodicEvaluator`); it must not change the state.
   Returns the final state.
@@ -327,8 +336,10 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
                                                  "wall_time": writer.elapsed(),
                                                  **monitor.counts()}, force=force)
 
+  stop_signals = []  # set by SIGTERM; the loop stops before its next step
+
   def request_stop(signum, frame):
-    raise _StopRequested(signal.Signals(signum).name)
+    stop_signals.append(signal.Signals(signum).name)
 
   previous_handler = signal.signal(signal.SIGTERM, request_stop) if _main_thread() else None
   bar = tqdm(total=config.num_steps, initial=start, disable=not progress, unit="step",
@@ -336,12 +347,19 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
   finished = False
   records, thresholds = [], diagnostics.thresholds_for(config)
   fused = config.get("steps_per_call", 1)
+  in_flight = collections.deque()  # an output of each call not known to be finished
   try:
     try:
       for step in range(start + fused, config.num_steps + 1, fused):
+        if stop_signals:
+          raise _StopRequested(stop_signals[0])
         placed, metrics = step_fns.at(step - fused, fused)(placed, next_data())
         metrics = dict(metrics)
-        monitor.push(step, metrics.pop(guards.FLAGS_KEY))  # (fused,) flags when fused > 1
+        flags = metrics.pop(guards.FLAGS_KEY)  # (fused,) flags when fused > 1
+        in_flight.append(flags)  # never donated, unlike the state
+        while len(in_flight) >= MAX_CALLS_IN_FLIGHT:
+          jax.block_until_ready(in_flight.popleft())
+        monitor.push(step, flags)
         bar.update(fused)
         logs = step % config.log_every == 0 or step == config.num_steps
         samples = step % config.sample_every == 0 or step == config.num_steps

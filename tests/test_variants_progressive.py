@@ -1,5 +1,6 @@
 """Progressive GAN: the growth schedule, fade-ins that start from the previous stage, layers
-of later stages untouched, equalized layers, minibatch stddev, exact resume inside a fade-in."""
+of later stages untouched, equalized layers, minibatch stddev, exact resume inside a fade-in,
+and the one-program step (a traced stage) against the per-stage and former lax.switch steps."""
 
 import math
 
@@ -8,8 +9,9 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
+from jax import lax
 
-from gan_jax import train
+from gan_jax import steps, train
 from gan_jax.models import resample
 from gan_jax.models.equalized import EqualDense, minibatch_stddev
 from gan_jax.variants import progressive
@@ -131,25 +133,89 @@ def test_resume_in_the_middle_of_a_fade_in_is_bit_exact(tmp_path):
     np.testing.assert_array_equal(a, b)
 
 
-def test_per_stage_programs_match_the_one_program_step(tmp_path):
-  """The loop's step (one program per stage, phase=stage) == the lax.switch step, through a fade-in."""
-  config = tiny_config(write_tiny_images(str(tmp_path / "d.npz")))
-  state = progressive.create_state(config, (8, 8, 1))
-  x = jax.random.uniform(jax.random.PRNGKey(0), (1, 8, 8, 8, 1), minval=-1, maxval=1)
-  switched = jax.jit(progressive.train_step)
+def switch_train_step(state, batch):
+  """The one-program step as it was until 2026-12-04, for reference: the stage picked by
+  lax.switch over one branch per stage (each branch the stage's own network)."""
+  game = state.game
+  stage, alpha = progressive.schedule(game, state.step)
+
+  def bound(apply_fn):
+    def apply(variables, x, *args, **kwargs):
+      branches = [lambda v, x, a, s=s: apply_fn(v, x, *args, stage=s, alpha=a, **kwargs)
+                  for s in range(game.num_stages)]
+      return lax.switch(stage, branches, variables, x, alpha)
+    return apply
+
+  view = state.replace(g_apply_fn=bound(state.g_apply_fn), d_apply_fn=bound(state.d_apply_fn))
+  x = batch["x"]
+  flat = x.reshape((-1,) + x.shape[2:])
+  real = lax.switch(stage, [lambda a, s=s: progressive.real_at_stage(flat, game, s, a)
+                            for s in range(game.num_stages)], alpha)
+  batch = {**batch, "x": real.reshape(x.shape[:2] + real.shape[1:])}
+  new_view, metrics = steps.train_step(view, batch)
+  return new_view.replace(g_apply_fn=state.g_apply_fn, d_apply_fn=state.d_apply_fn), metrics
+
+
+def three_stage_state():
+  """16x16 images: stages 4, 8, 16 of 2 steps each, the first 2 of stages 1-2 fading in."""
+  config = tiny_config("unused")
+  config.variant.stage_steps, config.variant.fade_steps = 2, 2
+  return progressive.create_state(config, (16, 16, 1))
+
+
+def test_players_at_a_traced_stage_equal_the_stage_network():
+  """A traced stage runs every layer and selects (no control flow); G's canvas, D's logits
+  and D's input gradient (R1's) equal those of the stage's own network, compiled apart."""
+  state = three_stage_state()
+  z = jax.random.normal(jax.random.PRNGKey(1), (4, 8))
+  x = jax.random.uniform(jax.random.PRNGKey(2), (4, 16, 16, 1), minval=-1, maxval=1)
+
+  def players(g, d, stage, alpha):
+    fake = state.g_apply_fn({"params": g}, z, stage=stage, alpha=alpha)
+    logits, grad = jax.value_and_grad(
+        lambda x: jnp.sum(state.d_apply_fn({"params": d}, x, stage=stage, alpha=alpha)))(x)
+    return fake, logits, grad
+
+  traced = jax.jit(players)
+  fixed = jax.jit(players, static_argnums=2)
+  jaxpr = str(jax.make_jaxpr(players)(state.g_params, state.d_params, jnp.int32(1), 0.5))
+  assert "cond" not in jaxpr and "while" not in jaxpr
+  for stage in range(3):
+    for alpha in (0.25, 1.0):
+      got = traced(state.g_params, state.d_params, jnp.int32(stage), jnp.float32(alpha))
+      want = fixed(state.g_params, state.d_params, stage, jnp.float32(alpha))
+      for u, v in zip(got, want):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6, err_msg=f"{stage} {alpha}")
+
+
+def test_the_one_program_step_equals_the_per_stage_and_the_switch_steps():
+  """Through three stages and two fade-ins, the one-program step (every stage's layers, the
+  stage's results selected) trains the same state as the loop's per-stage programs and as
+  the former lax.switch step, up to float rounding; its program holds no control flow."""
+  state = three_stage_state()
+  x = jax.random.uniform(jax.random.PRNGKey(0), (1, 8, 16, 16, 1), minval=-1, maxval=1)
+  jaxpr = str(jax.make_jaxpr(progressive.train_step)(state, {"x": x}))
+  assert "cond" not in jaxpr and "while" not in jaxpr
+  one_program = jax.jit(progressive.train_step)
+  switched = jax.jit(switch_train_step)
   per_stage = {s: jax.jit(lambda st, b, s=s: progressive.train_step(st, b, phase=s))
-               for s in range(2)}
-  a = b = state
+               for s in range(3)}
+  a = b = c = state
   stages = []
-  for _ in range(6):  # steps 0-3 in stage 0, 4-5 in stage 1 (alpha 1/3, 2/3)
-    stage = progressive.stage_of(state.game, int(b.step))
+  for _ in range(6):  # stage 0; stage 1 (alpha 1/2, 1); stage 2 (alpha 1/2, 1)
+    stage = progressive.stage_of(state.game, int(a.step))
     stages.append(stage)
-    a, metrics_a = switched(a, {"x": x})
+    a, metrics_a = one_program(a, {"x": x})
     b, metrics_b = per_stage[stage](b, {"x": x})
+    c, metrics_c = switched(c, {"x": x})
     assert float(metrics_a["stage"]) == float(metrics_b["stage"]) == stage
-  assert stages == [0, 0, 0, 0, 1, 1]
-  for u, v in zip(jax.tree.leaves((a.g_params, a.d_params)), jax.tree.leaves((b.g_params, b.d_params))):
+    np.testing.assert_allclose(metrics_a["d_loss"], metrics_c["d_loss"], rtol=1e-5)
+  assert stages == [0, 0, 1, 1, 2, 2]
+  trees = [jax.tree.leaves((s.g_params, s.d_params, s.g_opt_state, s.d_opt_state))
+           for s in (a, b, c)]
+  for u, v, w in zip(*trees, strict=True):
     np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(u, w, rtol=1e-5, atol=1e-5)
 
 
 def test_a_fused_call_may_not_cross_a_stage(tmp_path):

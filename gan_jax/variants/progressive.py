@@ -23,10 +23,13 @@ The recipe has phases (`recipes.Recipe.phase`): the training loop compiles
 one step per stage, `train_step(..., phase=stage)`, and picks it on the host
 from the step count, so each program holds only its stage's layers and alpha
 stays a traced function of `state.step`. Called without `phase`, the step
-selects the stage itself with `lax.switch` over one branch per stage (one
-program for the whole run); on CPU, XLA runs convolutions inside a switch
-branch about 20 times slower than outside (benchmarks/RESULTS.md), which is
-why the loop does not. The player steps are the core's, on a view of the
+is one program for the whole run, with no control flow: the players run
+every stage's layers once and `lax.select_n` picks the stage's result at
+each resolution (the G canvas; D's input to each block), so the stage's
+values and gradients are those of its own program (up to float rounding), at
+about the cost of the last stage. (It used to pick the stage with
+`lax.switch`: XLA's CPU backend runs convolutions inside a switch branch
+20-30x slower, benchmarks/RESULTS.md.) The player steps are the core's, on a view of the
 state whose apply functions are bound to (stage, alpha).
 
 Networks (small, as the paper's): G: pixel-normalised z -> Dense 4x4 -> conv,
@@ -76,7 +79,7 @@ def _lrelu(x):
 class ProgressiveGenerator(nn.Module):
   """z (B, latent) -> images.
 
-  With `stage` (a Python int) it returns the (B, canvas, canvas, C) canvas
+  With `stage` (a Python int or a traced int32) it returns the (B, canvas, canvas, C) canvas
   drawn at 4 * 2^stage pixels, blended with the previous stage by `alpha`;
   without, the last stage at alpha 1, cropped to image_shape (B, H, W, C).
   """
@@ -104,16 +107,28 @@ class ProgressiveGenerator(nn.Module):
     h = pixel_norm(_lrelu(self.conv_a[s](h)))
     return pixel_norm(_lrelu(self.conv_b[s - 1](h)))
 
-  def stage_output(self, z, stage: int, alpha):
-    """The canvas (B, canvas, canvas, C) at `stage` with fade-in weight `alpha`."""
-    h, previous = z, None
-    for s in range(stage + 1):
-      previous, h = h, self._block(h, s)
-    rgb = self.to_rgb[stage](h)
-    if stage > 0:
-      low = resample.upsample_nearest(self.to_rgb[stage - 1](previous))
+  def _canvas(self, h, previous, s: int, alpha):
+    """Stage s's canvas from its last block's features h and the block before's, `previous`."""
+    rgb = self.to_rgb[s](h)
+    if s > 0:
+      low = resample.upsample_nearest(self.to_rgb[s - 1](previous))
       rgb = alpha * rgb + (1.0 - alpha) * low
-    return resample.upsample_nearest(rgb, self.canvas // (START_RESOLUTION * 2 ** stage))
+    return resample.upsample_nearest(rgb, self.canvas // (START_RESOLUTION * 2 ** s))
+
+  def stage_output(self, z, stage, alpha):
+    """The canvas (B, canvas, canvas, C) at `stage` with fade-in weight `alpha`.
+
+    `stage`: a Python int (only its layers run) or a traced int32 scalar (every
+    block runs once and lax.select_n picks the stage's canvas; no control flow).
+    """
+    fixed = isinstance(stage, int)
+    features, h = [], z
+    for s in range((stage if fixed else self.num_stages - 1) + 1):
+      h = self._block(h, s)
+      features.append(h)
+    canvases = [self._canvas(features[s], features[s - 1] if s else None, s, alpha)
+                for s in ([stage] if fixed else range(self.num_stages))]
+    return canvases[0] if fixed else lax.select_n(stage, *canvases)
 
   def __call__(self, z, train: bool = True, stage: int | None = None, alpha=1.0):
     del train  # no batch statistics or dropout
@@ -129,9 +144,9 @@ class ProgressiveGenerator(nn.Module):
 class ProgressiveDiscriminator(nn.Module):
   """Images -> logits (B,).
 
-  With `stage`, x is a (B, canvas, canvas, C) canvas judged at 4 * 2^stage
-  pixels (fade-in weight `alpha`); without, x is (B, H, W, C) in image_shape,
-  padded to the canvas and judged at the last stage.
+  With `stage` (a Python int or a traced int32), x is a (B, canvas, canvas, C)
+  canvas judged at 4 * 2^stage pixels (fade-in weight `alpha`); without, x is
+  (B, H, W, C) in image_shape, padded to the canvas and judged at the last stage.
   """
 
   image_shape: Sequence[int]
@@ -157,8 +172,13 @@ class ProgressiveDiscriminator(nn.Module):
     h = _lrelu(self.conv_a[s - 1](h))
     return resample.downsample(_lrelu(self.conv_b[s - 1](h)))
 
-  def stage_logits(self, x, stage: int, alpha):
-    """Logits (B,) of a canvas x (B, canvas, canvas, C) at `stage` with fade-in weight `alpha`."""
+  def stage_logits(self, x, stage, alpha):
+    """Logits (B,) of a canvas x (B, canvas, canvas, C) at `stage` with fade-in weight `alpha`.
+
+    `stage`: a Python int, or a traced int32 scalar (`_selected_logits`).
+    """
+    if not isinstance(stage, int):
+      return self._selected_logits(x, stage, alpha)
     x = resample.downsample(x, self.canvas // (START_RESOLUTION * 2 ** stage))
     h = self._block(_lrelu(self.from_rgb[stage](x)), stage)
     if stage > 0:
@@ -167,6 +187,27 @@ class ProgressiveDiscriminator(nn.Module):
     for s in range(stage - 1, -1, -1):
       h = self._block(h, s)
     return h
+
+  def _selected_logits(self, x, stage, alpha):
+    """`stage_logits` at a traced stage, without control flow: every block runs once, from
+    the finest down; the input of level k (4 * 2^k pixels) is, by lax.select_n, the
+    fromRGB of x at level k when stage <= k, block k+1's output blended with the
+    fromRGB of the half-size image when stage == k + 1 (the fade-in), and block k+1's
+    output when stage > k + 1: the values of `stage_logits(x, stage)`; the layers not
+    selected get zero gradients, as in the stage's own network."""
+    h, finer = None, None
+    for k in range(self.num_stages - 1, -1, -1):
+      xk = resample.downsample(x, self.canvas // (START_RESOLUTION * 2 ** k))
+      enter = _lrelu(self.from_rgb[k](xk))
+      if h is None:
+        h = enter
+      else:
+        above = self._block(h, k + 1)
+        low = _lrelu(self.from_rgb[k](resample.downsample(finer)))
+        faded = alpha * above + (1.0 - alpha) * low
+        h = lax.select_n(jnp.clip(stage - k, 0, 2), enter, faded, above)
+      finer = xk
+    return self._block(h, 0)
 
   def __call__(self, x, train: bool = True, stage: int | None = None, alpha=1.0):
     del train
@@ -231,20 +272,17 @@ def real_at_stage(x: jax.Array, game: ProgressiveGame, stage, alpha) -> jax.Arra
 
   if isinstance(stage, int):
     return branch(stage)(alpha)
-  return lax.switch(stage, [branch(s) for s in range(game.num_stages)], alpha)
+  return lax.select_n(stage, *[branch(s)(alpha) for s in range(game.num_stages)])
 
 
-def at_stage(apply_fn, num_stages: int, stage, alpha):
+def at_stage(apply_fn, stage, alpha):
   """`apply_fn` (a player's Module.apply) bound to a stage and alpha.
 
-  A Python int stage binds that stage's network; a traced one selects it with lax.switch.
+  A Python int stage binds that stage's network; a traced one runs every stage's
+  layers and selects the stage's result (the players' `stage_output`, `stage_logits`).
   """
   def apply(variables, x, *args, **kwargs):
-    def branch(s):
-      return lambda v, x, a: apply_fn(v, x, *args, stage=s, alpha=a, **kwargs)
-    if isinstance(stage, int):
-      return branch(stage)(variables, x, alpha)
-    return lax.switch(stage, [branch(s) for s in range(num_stages)], variables, x, alpha)
+    return apply_fn(variables, x, *args, stage=stage, alpha=alpha, **kwargs)
   return apply
 
 
@@ -257,15 +295,16 @@ def train_step(state, batch, *, axis_name: str | None = None, phase: int | None 
   """Algorithm 1 at the stage and fade-in of `state.step`; batch {'x': (k, B, H, W, C)}.
 
   `phase`: the stage as a Python int, as the training loop passes it (one program
-  per stage); it must be the stage of `state.step`. None: chosen in the program.
+  per stage); it must be the stage of `state.step`. None: chosen in the program, which
+  then runs every stage's layers (about the cost of the last stage's step).
   Metrics add `stage` and `alpha`.
   """
   game = state.game
   stage, alpha = schedule(game, state.step)
   if phase is not None:
     stage = phase
-  view = state.replace(g_apply_fn=at_stage(state.g_apply_fn, game.num_stages, stage, alpha),
-                       d_apply_fn=at_stage(state.d_apply_fn, game.num_stages, stage, alpha))
+  view = state.replace(g_apply_fn=at_stage(state.g_apply_fn, stage, alpha),
+                       d_apply_fn=at_stage(state.d_apply_fn, stage, alpha))
   x = batch["x"]
   real = real_at_stage(x.reshape((-1,) + x.shape[2:]), game, stage, alpha)
   batch = {**batch, "x": real.reshape(x.shape[:2] + real.shape[1:])}
