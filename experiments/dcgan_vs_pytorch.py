@@ -49,6 +49,13 @@ PARITY = {
     "mlp/pytorch": ("mlp", "pytorch", {}, "seed 002 in PyTorch, as printed"),
     "mlp/library": ("mlp", "library", {}, "gan-jax train, mlp_fashion_mnist.py"),
 }
+# Rows scored from another row's runs, with BatchNorm in train mode for sampling.
+BATCH_STATS = {
+    "dcgan28/pytorch_batch_stats": ("dcgan28", "pytorch", {},
+                                    "the PyTorch runs above, sampled in train mode"),
+    "mlp/pytorch_batch_stats": ("mlp", "pytorch", {}, "the PyTorch runs above, sampled in train "
+                                "mode (as the seed's loop saves its pictures)"),
+}
 # A/B rows: the library with one default put back as it was (one change a row).
 AB = {
     "dcgan28/ab_flax_init": (
@@ -73,11 +80,14 @@ AB = {
     "dcgan28/ab_fresh_fakes": (
         "dcgan28", "library", {"reuse_fakes": False},
         "a second generator forward for G's step (fresh noise) instead of reusing D's fakes"),
+    "mlp/ab_batch_stats_sampling": (
+        "mlp", "resample", {"of": "mlp/library"},
+        "the library runs above, sampled with BatchNorm in train mode (batches of 64)"),
     "mlp/ab_flax_init": (
         "mlp", "library", {"model.generator.weight_init": "flax", "model.discriminator.weight_init": "flax"},
         "Flax's default initializers (LeCun normal kernels, zero biases)"),
 }
-ROWS = {**PARITY, **AB}
+ROWS = {**PARITY, **BATCH_STATS, **AB}
 
 
 def train_images() -> np.ndarray:
@@ -137,13 +147,20 @@ def run_row(name: str, seed: int, root: str, network, images: np.ndarray,
   else:
     result = run_library(model, overrides, seed, steps, workdir)
   real = images[np.random.default_rng(0).permutation(len(images))[:NUM_SAMPLES]]
-  metrics = evaluate.image_metrics(network, real, result["samples"])
-  if seed == 0:
-    from gan_jax import plotting
-    plotting.save_image_grid(result["samples"][:100], os.path.join(
-        RESULTS, f"dcgan_vs_pytorch_{name.replace('/', '_')}.png"))
-  return {"row": name, "seed": seed, "steps": steps, "seconds": round(result["seconds"], 1),
-          **{k: float(v) for k, v in metrics.items()}}
+  scored = [(name, result["samples"])]
+  if "samples_batch_stats" in result:
+    scored.append((f"{name}_batch_stats", result["samples_batch_stats"]))
+  records = []
+  for row_name, samples in scored:
+    metrics = evaluate.image_metrics(network, real, samples)
+    if seed == 0:
+      from gan_jax import plotting
+      plotting.save_image_grid(samples[:100], os.path.join(
+          RESULTS, f"dcgan_vs_pytorch_{row_name.replace('/', '_')}.png"))
+    records.append({"row": row_name, "seed": seed, "steps": steps,
+                    "seconds": round(result["seconds"], 1),
+                    **{k: float(v) for k, v in metrics.items()}})
+  return records
 
 
 def mean_and_error(values: list[float]) -> tuple[float, float]:
@@ -213,7 +230,7 @@ def write_page(records: list[dict], command: str) -> None:
       "",
       "## Parity",
       "",
-      *table(PARITY),
+      *table([*PARITY, *BATCH_STATS]),
       "",
       "Goal: the library's mean FD no worse than the reference's mean plus its standard error, "
       "and its mean recall no lower than the reference's mean minus its standard error.",
@@ -258,7 +275,7 @@ def main(argv=None) -> None:
   args = parser.parse_args(argv)
   names = {"parity": list(PARITY), "ab": list(AB)}.get(args.rows, args.rows.split(","))
   for name in names:
-    if name not in ROWS:
+    if name not in ROWS or name in BATCH_STATS:
       parser.error(f"row {name!r} is unknown; accepted: parity, ab, {', '.join(ROWS)}")
   seeds = [int(s) for s in args.seeds.split(",")]
   command = "python experiments/dcgan_vs_pytorch.py --root ROOT --rows " + args.rows + \
@@ -267,12 +284,13 @@ def main(argv=None) -> None:
   images = train_images()
   for name in names:
     for seed in seeds:
-      row = run_row(name, seed, args.root, network, images, args.torch_threads)
-      print(json.dumps(row), flush=True)
+      rows = run_row(name, seed, args.root, network, images, args.torch_threads)
+      print("\n".join(json.dumps(row) for row in rows), flush=True)
+      done = {(row["row"], row["seed"]) for row in rows}
       with open(JSON_PATH + ".lock", "w") as lock:  # several of these scripts may run at once
         fcntl.flock(lock, fcntl.LOCK_EX)
         records = json.load(open(JSON_PATH)) if os.path.exists(JSON_PATH) else []
-        records = [r for r in records if (r["row"], r["seed"]) != (name, seed)] + [row]
+        records = [r for r in records if (r["row"], r["seed"]) not in done] + rows
         records.sort(key=lambda r: (list(ROWS).index(r["row"]), r["seed"]))
         with open(JSON_PATH, "w") as f:
           json.dump(records, f, indent=2)

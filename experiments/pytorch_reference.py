@@ -86,8 +86,9 @@ def train(model: str, images: np.ndarray, *, seed: int, num_steps: int, num_samp
           threads: int | None = None) -> dict:
   """Trains the reference on `images` (N, 28, 28, 1) float32 in [-1, 1].
 
-  Returns {'samples': (num_samples, 28, 28, 1) float32 in [-1, 1] (generator in eval mode),
-  'seconds': training wall-clock, 'steps_per_s': ...}.
+  Returns {'samples': (num_samples, 28, 28, 1) float32 in [-1, 1] (generator in eval mode:
+  BatchNorm's running averages), 'samples_batch_stats': the same from train mode (batches of
+  64, each normalized by its own statistics), 'seconds': training wall-clock, 'steps_per_s'}.
   """
   import torch
   import torch.nn.functional as F
@@ -130,10 +131,18 @@ def train(model: str, images: np.ndarray, *, seed: int, num_steps: int, num_samp
       d_loss.backward()
       opt_d.step()
   seconds = time.perf_counter() - start
-  g.eval()
-  chunks = []
   with torch.no_grad():
-    for i in range(0, num_samples, 1000):
-      chunks.append(g(torch.randn(min(1000, num_samples - i), LATENT)).numpy())
-  samples = np.concatenate(chunks).transpose(0, 2, 3, 1).astype(np.float32)
-  return {"samples": samples, "seconds": seconds, "steps_per_s": num_steps / seconds}
+    # Train mode first (each batch of 64 normalized by its own statistics, as the seed's
+    # loop saves its pictures); it moves the running averages, so keep and restore them.
+    saved = {k: v.clone() for k, v in g.state_dict().items()}
+    train_mode = [g(torch.randn(BATCH, LATENT)).numpy() for _ in range(-(-num_samples // BATCH))]
+    g.load_state_dict(saved)
+    g.eval()
+    eval_mode = [g(torch.randn(min(1000, num_samples - i), LATENT)).numpy()
+                 for i in range(0, num_samples, 1000)]
+
+  def nhwc(chunks):
+    return np.concatenate(chunks)[:num_samples].transpose(0, 2, 3, 1).astype(np.float32)
+
+  return {"samples": nhwc(eval_mode), "samples_batch_stats": nhwc(train_mode),
+          "seconds": seconds, "steps_per_s": num_steps / seconds}
