@@ -219,7 +219,7 @@ def findings(summary: dict) -> list[str]:
       "slowly relative to its size. With those defaults: " + figures("dcgan28/ab_flax_init") +
       "; with Radford et al.'s initialization, now the DCGAN players' default: " +
       figures("dcgan28/library") + "; the PyTorch reference: " + figures("dcgan28/pytorch") + ".",
-      "- Which player it matters for: Flax's defaults in D only give " +
+      "- Both players contribute, each alone less than both: Flax's defaults in D only give " +
       figures("dcgan28/ab_flax_init_d") + "; in G only " + figures("dcgan28/ab_flax_init_g") + ".",
       "- Which BatchNorm statistics sampling uses does not explain the gap: the library's runs "
       "sampled with each batch's own statistics give " + figures("dcgan28/ab_batch_stats_sampling") +
