@@ -11,17 +11,14 @@ unrolled GAN (5 unrolling steps) ring 7.6 modes of 8 and 35.6% high-quality samp
 cycles between single modes and never covers the ring).
 """
 
-import importlib.util
 import os
+
+from gan_jax.cli import load_config_file
 
 
 def _load(name):
   """get_config() of the reproduction config NAME.py beside this file."""
-  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-  spec = importlib.util.spec_from_file_location(name, path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return load_config_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
 
 
 def get_config():

@@ -12,17 +12,14 @@ BatchNorm, D 3 x 200 maxout of 5 pieces, N(0, 0.02) weights, Adam 1e-4 with beta
   (MEANS = itertools.product(range(-4, 5, 2), range(-4, 5, 2)), VARIANCES = 0.05 ** 2 * I).
 """
 
-import importlib.util
 import os
+
+from gan_jax.cli import load_config_file
 
 
 def _load(name):
   """get_config() of the reproduction config NAME.py beside this file."""
-  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-  spec = importlib.util.spec_from_file_location(name, path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return load_config_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
 
 
 def get_config():

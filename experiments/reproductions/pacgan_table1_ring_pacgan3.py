@@ -13,17 +13,14 @@ synthetic_data_experiments/2DRing_GAN&PacGAN/config.py and the grid's pacgan_tas
   samples, 100 packs of 3.
 """
 
-import importlib.util
 import os
+
+from gan_jax.cli import load_config_file
 
 
 def _load(name):
   """get_config() of the reproduction config NAME.py beside this file."""
-  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-  spec = importlib.util.spec_from_file_location(name, path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return load_config_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
 
 
 def get_config():

@@ -17,19 +17,16 @@ the data, DATASET = '25gaussians', gan_toy.py:174-189:
   balanced.
 """
 
-import importlib.util
 import os
+
+from gan_jax.cli import load_config_file
 
 SQRT8 = 2.828  # gan_toy.py:186, "dataset /= 2.828 # stdev"
 
 
 def _load(name):
   """get_config() of the reproduction config NAME.py beside this file."""
-  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-  spec = importlib.util.spec_from_file_location(name, path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return load_config_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
 
 
 def get_config():
