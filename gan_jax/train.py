@@ -419,6 +419,8 @@ def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSourc
     raise FileNotFoundError(f"{workdir} holds no run (no config.json); train one with gan-jax train")
   with open(path) as f:
     config = ml_collections.ConfigDict(json.load(f))
+  from gan_jax import models
+  models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
   source = data.make_data_source(config)
   template = recipes.recipe_of(config).create_state(config, source.data_shape)
   checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False,

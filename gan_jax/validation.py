@@ -168,6 +168,19 @@ def _check_data(value, name):
   if source == "npz" and not value.get("path"):
     raise ValueError(f"{name}.path must name an .npz file for source 'npz', got "
                      f"{value.get('path')!r}")
+  if source == "images" and not value.get("path"):
+    raise ValueError(f"{name}.path must name a folder of PNG/JPEG files for source 'images', "
+                     f"got {value.get('path')!r}")
+  for key in ("image_size", "channels", "cache_dir"):
+    if key in value and source != "images":
+      raise ValueError(f"{name}.{key} is an option of data source 'images'; data source "
+                       f"{source!r} has none")
+
+
+def _channels(value, name):
+  if not _is_int(value) or value not in (0, 1, 3):
+    raise ValueError(f"{name} must be 1 (gray), 3 (RGB) or 0 (gray when every file is gray, "
+                     f"else RGB), got {value!r}")
 
 
 DATA_FIELDS: dict[str, Check] = {
@@ -177,6 +190,15 @@ DATA_FIELDS: dict[str, Check] = {
     "split": string,
     "pipeline": one_of("data pipeline", _pipelines),
     "data_dir": optional_string,
+    "download": boolean,  # tfds: download and prepare a dataset that is not prepared
+    # npz: the names of the image and label arrays
+    "image_key": string,
+    "label_key": string,
+    # a folder of images (gan_jax.data.image_folder): S x S (0: the files' own size), 1 or 3
+    # channels (0: gray when every file is gray), where the .npz cache goes ('': default)
+    "image_size": integer(0),
+    "channels": _channels,
+    "cache_dir": string,
     # image-to-image tasks (gan_jax.data.paired), checked where the task is built
     "task": string,
     "scale": integer(1),
@@ -220,8 +242,29 @@ def _model_name(value, name):
     one_of("model", _models)(value, name)
 
 
+def _model_module(value, name):
+  """A module to import before the model is built; it registers the model (user code)."""
+  string(value, name)
+  from gan_jax import models
+  models.import_module(value)
+
+
+def _check_model(value, name):
+  """config.model: its module (when given) is imported first, so that its models are known."""
+  if _is_section(value) and value.get("module"):
+    _model_module(value["module"], f"{name}.module")
+    model = value.get("name")
+    from gan_jax import recipes
+    recipes.get_recipe("gan")  # imports the variant modules
+    if isinstance(model, str) and model not in _models() and model not in recipes.RECIPES:
+      raise ValueError(f"model {model!r} is unknown; model.module {value['module']!r} registers "
+                       f"none of that name; accepted: {', '.join(_models())}")
+  section(MODEL_FIELDS, required=("name",))(value, name)
+
+
 MODEL_FIELDS: dict[str, Check] = {
     "name": _model_name,
+    "module": _model_module,
     "latent_dim": _latent_dim,
     "noise": one_of("noise distribution", _noises),
     "noise_categories": _noise_categories,
@@ -294,11 +337,6 @@ def _parallel_modes():
   return parallel.PARALLEL_MODES
 
 
-def _compute_dtypes():
-  from gan_jax import models
-  return models.COMPUTE_DTYPES
-
-
 DISTRIBUTED_FIELDS: dict[str, Check] = {
     "coordinator_address": optional_string,
     "num_processes": lambda v, n: None if v is None else integer(1)(v, n),
@@ -310,7 +348,7 @@ FIELDS: dict[str, Check] = {
     "num_steps": integer(1),
     "batch_size": integer(1),
     "data": _check_data,
-    "model": section(MODEL_FIELDS, required=("name",)),
+    "model": _check_model,
     "loss": one_of("loss", _losses),
     "d_steps": integer(1),
     "gradient_penalty_weight": number(minimum=0.0),
@@ -322,7 +360,6 @@ FIELDS: dict[str, Check] = {
     "d_optimizer": _check_optimizer,
     "ema_decay": number(minimum=0.0, below=1.0),
     "parallel": one_of(None, _parallel_modes),
-    "dtype": one_of("dtype", _compute_dtypes),
     "recipe": one_of("recipe", _recipes),
     "variant": options,  # the recipe's own options, checked when its state is built
     "augment": string,  # DiffAugment policy, checked by gan_jax.augment

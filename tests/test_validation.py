@@ -114,7 +114,8 @@ CASES = [
     # overrides: names and types
     ("unknown field", ring("--config.num_stepz=3"), "config has no field 'num_stepz'"),
     ("unknown nested field", ring("--config.data.colour='red'"),
-     "config has no field 'data.colour'; known fields here: data_dir, domains, mask, name, path"),
+     "config has no field 'data.colour'; known fields here: cache_dir, channels, data_dir, "
+     "domains, download, image_key, image_size, label_key, mask, name, path"),
     ("batch_size a string", ring("--config.batch_size=big"),
      "--config.batch_size='big': expected an integer, got a string"),
     ("learning rate a string", ring("--config.g_optimizer.learning_rate='fast'"),
@@ -134,10 +135,8 @@ CASES = [
      "model.noise_categories must be 0 (no categorical code) or an integer >= 2, got 1"),
     ("unknown parallel mode", ring("--config.parallel='gpu'"),
      "config.parallel 'gpu' is unknown; accepted: none, pmap, shard_map"),
-    ("unknown compute dtype", ring("--config.dtype='float16'"),
-     "dtype 'float16' is unknown; accepted: float32, bfloat16 (config.dtype)"),
     ("unknown data source", ring("--config.data.source='csv'"),
-     "data source 'csv' is unknown; accepted: toy, idx, npz, tfds"),
+     "data source 'csv' is unknown; accepted: toy, idx, npz, images, tfds"),
     ("unknown toy dataset", ring("--config.data.name='spiral'"),
      "toy dataset 'spiral' is unknown; accepted: ring8, grid25"),
     ("host pipeline on toy data", ring("--config.data.pipeline='host'"),
@@ -206,7 +205,8 @@ CASES = [
     ("truncated idx", truncated_idx, "is truncated or padded: header shape (10, 28, 28)"),
     ("broken gzip idx", bad_gzip_idx, "is not a readable idx file"),
     ("image shape DCGAN cannot produce", npz(DCGAN, x=np.zeros((4, 30, 30), np.uint8)),
-     "DCGAN image shape (30, 30, 1) is not supported; accepted: (H, H, C) with H in [28, 32, 64]"),
+     "DCGAN image shape (30, 30, 1) is not supported; accepted: (H, H, C) with H = 3, 4 or 7 "
+     "times a power of two >= 2 (6, 8, 12, 14, 16, 24, 28, 32, 48, 56, 64, 96, 112, 128, ...)"),
     # the workdir
     ("workdir not writable", workdir_under_a_file, "cannot be written: Not a directory"),
 ]

@@ -9,17 +9,18 @@ Images come out as NHWC float32 in [-1, 1]; toy points in their own coordinates.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.data import files, pipeline, tfds_source, toy
+from gan_jax.data import files, image_folder, pipeline, tfds_source, toy
 from gan_jax.data.pipeline import HostPipeline
 from gan_jax.data.toy import GaussianMixture
 
-SOURCES = ("toy", "idx", "npz", "tfds", "image_to_image")
+SOURCES = ("toy", "idx", "npz", "images", "tfds", "image_to_image")
 PIPELINES = ("device", "host")
 
 
@@ -133,17 +134,18 @@ def toy_source(distribution: GaussianMixture, training_set_size: int = 0) -> Dat
 
 
 def tfds_image_source(name: str, split: str = "train", data_dir: str | None = None, *,
-                      stream: bool = False) -> DataSource:
-  """A `DataSource` over a prepared tensorflow-datasets image split.
+                      stream: bool = False, download: bool = False) -> DataSource:
+  """A `DataSource` over a tensorflow-datasets image split.
 
   stream=False loads the split into memory (sampled on the device);
   stream=True keeps only a row reader for the host pipeline (large datasets).
+  download=True downloads and prepares a dataset that is not prepared yet.
   """
   if not stream:
-    images, labels, num_classes = tfds_source.load_arrays(name, split, data_dir)
+    images, labels, num_classes = tfds_source.load_arrays(name, split, data_dir, download=download)
     source = image_source(name, images, labels)
     return dataclasses.replace(source, num_classes=num_classes or source.num_classes)
-  data_source = tfds_source.open_data_source(name, split, data_dir)
+  data_source = tfds_source.open_data_source(name, split, data_dir, download=download)
   read_rows = tfds_source.make_reader(data_source)
   first = read_rows(np.zeros(1, np.int64))
   return DataSource(name, "image", tuple(first["x"].shape[1:]), {}, sample_arrays,
@@ -158,9 +160,15 @@ def make_data_source(config) -> DataSource:
   config.data.radius, .spacing, .std as `toy.OPTIONS` lists for each, and
   config.data.training_set_size > 0 for a fixed training set of that many points),
   'idx' (config.data.path: a directory of MNIST-format files, config.data.split),
-  'npz' (config.data.path: a file with an array 'x' and optionally 'label'),
+  'npz' (config.data.path: a file with an array config.data.image_key, default 'x',
+  and optionally config.data.label_key, default 'label'),
+  'images' (config.data.path: a folder of PNG/JPEG files, read recursively; class
+  subfolders become labels; config.data.image_size S resizes and center-crops them to
+  S x S, 0 or absent: the files' own size; config.data.channels 1, 3 or 0 for gray
+  when every file is gray; cached in config.data.cache_dir, see `gan_jax.data.image_folder`),
   'tfds' (config.data.name a tensorflow-datasets name such as 'fashion_mnist',
-  config.data.split, optional config.data.data_dir; prepared beforehand).
+  config.data.split, optional config.data.data_dir; prepared beforehand, or downloaded
+  with config.data.download = True).
   'image_to_image' (config.data.task in edges, superres, inpainting, unpaired, built
   from the idx files at config.data.path; see `gan_jax.data.paired`).
   With config.data.pipeline = 'host' a tfds split is not loaded into memory but
@@ -180,11 +188,20 @@ def make_data_source(config) -> DataSource:
     images, labels = files.load_idx_split(path, data.get("split", "train"))
     return image_source(data.get("name", "fashion_mnist"), images, labels)
   if source == "npz":
-    images, labels = files.load_npz(data.path)
+    images, labels = files.load_npz(data.path, data.get("image_key", "x"),
+                                    data.get("label_key", "label"))
     return image_source(data.get("name", "npz"), images, labels)
+  if source == "images":
+    path = data.get("path", "")
+    pictures, labels, names = image_folder.load_folder(
+        path, data.get("image_size", 0), data.get("channels", 0), data.get("cache_dir", ""))
+    name = data.get("name", "") or os.path.basename(os.path.normpath(path)) or "images"
+    source = image_source(name, pictures, labels)
+    return dataclasses.replace(source, num_classes=len(names) if names else 0)
   if source == "tfds":
     return tfds_image_source(data.get("name", "fashion_mnist"), data.get("split", "train"),
-                             data.get("data_dir", None) or None, stream=mode == "host")
+                             data.get("data_dir", None) or None, stream=mode == "host",
+                             download=bool(data.get("download", False)))
   if source == "image_to_image":
     if mode != "device":
       raise ValueError("image_to_image tasks are sampled on the device; use config.data.pipeline='device'")

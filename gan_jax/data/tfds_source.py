@@ -2,9 +2,10 @@
 
 Reads prepared datasets with `tfds.data_source`, random access to ArrayRecord
 files decoded to numpy, so TensorFlow is not needed (`tfds.load` and
-`as_numpy` need tf.data). Nothing is ever downloaded: a dataset that is not
-prepared in the data directory fails at once with a one-line error saying how
-to get it. Tests use `tfds.testing.mock_data`, which mocks `data_source`.
+`as_numpy` need tf.data). Nothing is downloaded unless asked (download=True,
+config.data.download): a dataset that is not prepared in the data directory
+fails at once with a one-line error saying how to get it. Tests use
+`tfds.testing.mock_data`, which mocks `data_source`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ LABEL_KEYS = ("label", "labels")
 
 
 def _how_to_get(name: str, data_dir: str) -> str:
-  return (f"on a machine with internet run `tfds build {name} --file_format=array_record "
-          f"--data_dir=DIR` and copy DIR here, then set config.data.data_dir (now {data_dir}) "
-          f"or TFDS_DATA_DIR")
+  return (f"set config.data.download=True to download and prepare it here, or on a machine "
+          f"with internet run `tfds build {name} --file_format=array_record --data_dir=DIR` "
+          f"and copy DIR here, then set config.data.data_dir (now {data_dir}) or TFDS_DATA_DIR")
 
 
-def open_data_source(name: str, split: str = "train", data_dir: str | None = None):
-  """The random-access `tfds.data_source` of a prepared dataset; raises at once when it is absent.
+def open_data_source(name: str, split: str = "train", data_dir: str | None = None, *,
+                     download: bool = False):
+  """The random-access `tfds.data_source` of a dataset; raises at once when it is absent.
+
+  download=True downloads and prepares it (as ArrayRecord files) when it is not prepared.
 
   Returns a sequence of examples, each a dict of numpy values, e.g.
   {'image': uint8 (H, W, C), 'label': int64 ()}.
@@ -37,12 +41,15 @@ def open_data_source(name: str, split: str = "train", data_dir: str | None = Non
     raise ValueError(f"tfds dataset {name!r} is unknown to tensorflow-datasets "
                      f"{tfds.__version__}; see tfds.list_builders()") from None
   try:
-    return tfds.data_source(name, split=split, data_dir=data_dir, download=False)
+    return tfds.data_source(name, split=split, data_dir=data_dir, download=download)
   except Exception as error:  # tfds raises several types here; all mean "not usable as is".
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if download and not builder.is_prepared():
+      raise ValueError(f"tfds dataset {name!r} could not be downloaded and prepared in "
+                       f"{data_dir} ({type(error).__name__}: {reason})") from None
     if not builder.is_prepared():
       raise FileNotFoundError(f"tfds dataset {name!r} is not prepared in {data_dir}; "
                               f"{_how_to_get(name, data_dir)}") from None
-    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
     raise ValueError(f"tfds dataset {name!r} split {split!r} in {data_dir} cannot be read "
                      f"without TensorFlow ({reason}); {_how_to_get(name, data_dir)}") from None
 
@@ -86,8 +93,9 @@ def num_classes(data_source) -> int:
   return int(getattr(data_source.dataset_info.features[label_key], "num_classes", 0) or 0)
 
 
-def load_arrays(name: str, split: str = "train", data_dir: str | None = None):
+def load_arrays(name: str, split: str = "train", data_dir: str | None = None, *,
+                download: bool = False):
   """The whole split in memory: images (N, H, W, C) uint8, labels (N,) int32 or None, num_classes."""
-  data_source = open_data_source(name, split, data_dir)
+  data_source = open_data_source(name, split, data_dir, download=download)
   rows = make_reader(data_source)(np.arange(len(data_source)))
   return rows["x"], rows.get("label"), num_classes(data_source)

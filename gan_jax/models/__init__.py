@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import jax
-import jax.numpy as jnp
 
 from gan_jax.models import dcgan, initializers
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -18,11 +17,39 @@ MODEL_BUILDERS: dict[str, Callable[..., tuple[Any, Any]]] = {}
 
 
 def register_model(name: str):
-  """Decorator adding a (generator, discriminator) builder under `name`."""
+  """Decorator adding a (generator, discriminator) builder under `name`.
+
+  The builder is fn(data_shape, axis_name, options) -> (generator, discriminator):
+  data_shape the shape of one example, e.g. (32, 32, 3); axis_name the device axis
+  for BatchNorm statistics or None; options {'generator': {...}, 'discriminator':
+  {...}} from config.model. A model registered in a module of one's own is found by
+  `gan-jax sample` and `evaluate` too when config.model.module names that module.
+  """
   def wrap(builder):
     MODEL_BUILDERS[name] = builder
     return builder
   return wrap
+
+
+def import_module(module: str) -> None:
+  """Imports `module` (config.model.module, e.g. 'my_package.models'), which registers
+  models with `register_model`; '' does nothing. One-line ValueError when it fails."""
+  if not module:
+    return
+  import importlib
+  try:
+    importlib.import_module(module)
+  except ModuleNotFoundError as error:
+    if error.name and (module == error.name or module.startswith(error.name + ".")):
+      raise ValueError(f"model.module {module!r} cannot be found; accepted: a module on the "
+                       f"Python path (add its folder to PYTHONPATH) that registers models with "
+                       f"gan_jax.models.register_model") from None
+    raise ValueError(f"model.module {module!r} failed to import: ModuleNotFoundError: "
+                     f"{error}") from None
+  except Exception as error:
+    text = str(error).strip()
+    raise ValueError(f"model.module {module!r} failed to import: {type(error).__name__}: "
+                     f"{text.splitlines()[0] if text else ''}") from None
 
 
 @register_model("seed001_mlp")
@@ -100,29 +127,6 @@ def _gaussian(data_shape, axis_name, options):
           ToyDiscriminator(**options.get("discriminator", {})))
 
 
-# config.dtype -> the computation dtype the players' layers take (parameters stay float32).
-COMPUTE_DTYPES = {"float32": None, "bfloat16": jnp.bfloat16}
-
-
-def with_compute_dtype(module, dtype: str, model_name: str = "this model"):
-  """`module` computing in `dtype` (a COMPUTE_DTYPES name), with float32 parameters.
-
-  Mixed precision as Flax recommends: the layers take `dtype` for their computation and
-  keep `param_dtype` float32, so the optimizers update float32 parameters; the players
-  return float32 images and logits, so losses and the non-finite guard stay float32.
-  'float32' returns `module` unchanged. Any module with a `dtype` field takes it (the
-  DCGAN and seed MLP players, and a user's own); others are refused.
-  """
-  if dtype not in COMPUTE_DTYPES:
-    raise ValueError(f"dtype {dtype!r} is unknown; accepted: {', '.join(COMPUTE_DTYPES)}")
-  if COMPUTE_DTYPES[dtype] is None:
-    return module
-  if "dtype" not in getattr(module, "__dataclass_fields__", {}):
-    raise ValueError(f"dtype {dtype!r} needs players with a dtype field; {type(module).__name__} "
-                     f"of model {model_name!r} computes in float32 only (accepted: float32)")
-  return module.clone(dtype=COMPUTE_DTYPES[dtype])
-
-
 def resolve_choices(player_options: dict) -> dict:
   """A player's options with named choices made objects: 'weight_init' (a name from
   `initializers.INITIALIZATIONS`) becomes the `Initialization` the modules take."""
@@ -159,8 +163,8 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
 
 
 __all__ = [
-    "build_models", "register_model", "MODEL_BUILDERS", "layer_formulations", "DCGANGenerator",
-    "DCGANDiscriminator",
+    "build_models", "register_model", "import_module", "MODEL_BUILDERS", "layer_formulations",
+    "DCGANGenerator", "DCGANDiscriminator",
     "Seed001Generator", "Seed001Discriminator", "Seed002Generator", "Seed002Discriminator",
     "ToyGenerator", "ToyDiscriminator", "GaussianGenerator",
 ]

@@ -1,10 +1,12 @@
-"""DCGAN players (Radford et al. 2016) for 28x28, 32x32 and 64x64 images, any channel count.
+"""DCGAN players (Radford et al. 2016) for square images of 3, 4 or 7 times a power of two
+(12, 16, 24, 28, 32, 48, 56, 64, 96, 128, ...), any channel count.
 
 All-convolutional: strided (transposed) convolutions instead of pooling,
 BatchNorm in the generator, LeakyReLU(0.2) in the discriminator, tanh output.
 
-Generator for an H x W x C image, H = W = base * 2^n (base 7 for 28, 4 for 32
-and 64): Dense(base*base*F*2^n), BN, act -> ConvT(F*2^(n-1), stride 1), BN, act
+Generator for an H x W x C image, H = W = base * 2^n with base 3, 4 or 7 and n >= 1
+(`upsampling_depth`: base 7 for 28, 4 for 32 and 64, 3 for 48):
+Dense(base*base*F*2^n), BN, act -> ConvT(F*2^(n-1), stride 1), BN, act
 -> n-1 ConvT stride 2 halving the width down to F, BN, act -> ConvT(C, stride 2), tanh.
 For 28x28 with F=64 this is Dense(7*7*256) -> ConvT 128 s1 -> ConvT 64 s2 -> ConvT C s2.
 
@@ -19,7 +21,7 @@ parameters and outputs, to float rounding, either way.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -28,7 +30,8 @@ from gan_jax.models import initializers
 from gan_jax.models.layers import FourierConvTranspose, PhaseConv, SubpixelConvTranspose
 from gan_jax.models.spectral import maybe_spectral_norm
 
-SUPPORTED_SIZES = {28: 7, 32: 4, 64: 4}
+# H = base * 2^n: the generator starts from a base x base map and doubles it n >= 1 times.
+BASES = (3, 4, 7)
 # With strided_conv='phases', a layer with fewer input channels than this keeps
 # lax's strided convolution: s*s convolutions of a few channels each are slower
 # (on CPU, 1 -> 64 channels at 28x28: 32 ms against 12 ms, forward and gradients).
@@ -47,14 +50,31 @@ def fourier_pays(size: int, kernel: int) -> bool:
   return kernel > size or (kernel >= 5 and size <= 8)
 
 
+def _base_of(size) -> int | None:
+  """The base in BASES with size = base * 2^n, n >= 1, or None."""
+  for base in BASES:
+    if isinstance(size, int) and size % (2 * base) == 0 and (size // base) & (size // base - 1) == 0:
+      return base
+  return None
+
+
+def supported_sizes(limit: int = 128) -> list[int]:
+  """The image sizes DCGAN players make, up to `limit`: [6, 8, 12, 14, 16, 24, 28, 32, ...]."""
+  return [size for size in range(1, limit + 1) if _base_of(size)]
+
+
 def upsampling_depth(image_shape: Sequence[int]) -> tuple[int, int]:
-  """(base, n) with height = width = base * 2^n; raises for unsupported shapes."""
-  if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[0] not in SUPPORTED_SIZES:
+  """(base, n) with height = width = base * 2^n, base in BASES, n >= 1; raises for other shapes.
+
+  Powers of two take base 4 (64 = 4 * 2^4, as Radford et al.), 28 takes 7, 48 takes 3.
+  """
+  shape = tuple(int(d) for d in image_shape)
+  base = _base_of(shape[0]) if len(shape) == 3 and shape[0] == shape[1] else None
+  if base is None:
     raise ValueError(
-        f"DCGAN image shape {tuple(image_shape)} is not supported; accepted: (H, H, C) "
-        f"with H in {sorted(SUPPORTED_SIZES)} and any C")
-  base = SUPPORTED_SIZES[image_shape[0]]
-  return base, (image_shape[0] // base).bit_length() - 1
+        f"DCGAN image shape {shape} is not supported; accepted: (H, H, C) with H = 3, 4 or 7 "
+        f"times a power of two >= 2 ({', '.join(map(str, supported_sizes()))}, ...) and any C")
+  return base, (shape[0] // base).bit_length() - 1
 
 
 class DCGANGenerator(nn.Module):
@@ -74,14 +94,10 @@ class DCGANGenerator(nn.Module):
   axis_name: str | None = None
   # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
   weight_init: initializers.Initialization = initializers.RADFORD
-  # Computation dtype (e.g. jnp.bfloat16); parameters stay float32 and the images come
-  # out float32. None: flax's default (float32 here).
-  dtype: Any = None
 
   def _inits(self, in_channels):
     fan_in = in_channels * self.kernel_size ** 2
-    return dict(kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(fan_in),
-                dtype=self.dtype)
+    return dict(kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(fan_in))
 
   def _upsample(self, features, in_channels, name, use_bias=False):
     k = (self.kernel_size, self.kernel_size)
@@ -109,16 +125,14 @@ class DCGANGenerator(nn.Module):
 
   def _bn(self, x, train):
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=self.axis_name, scale_init=self.weight_init.scale,
-                        dtype=self.dtype)(x)
+                        axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     base, n = upsampling_depth(self.image_shape)
     width = self.features * 2 ** n
     z = z.reshape(z.shape[0], -1)
-    x = nn.Dense(base * base * width, use_bias=False, kernel_init=self.weight_init.kernel,
-                 dtype=self.dtype)(z)
+    x = nn.Dense(base * base * width, use_bias=False, kernel_init=self.weight_init.kernel)(z)
     x = self._act(self._bn(x, train)).reshape(z.shape[0], base, base, width)
     x = self._first_conv(width // 2)(x)
     x = self._act(self._bn(x, train))
@@ -126,7 +140,7 @@ class DCGANGenerator(nn.Module):
       x = self._upsample(self.features * 2 ** (n - 2 - i), x.shape[-1], f"ConvTranspose_{i + 1}")(x)
       x = self._act(self._bn(x, train))
     x = self._upsample(self.image_shape[2], x.shape[-1], f"ConvTranspose_{n}", use_bias=True)(x)
-    return jnp.tanh(x).astype(jnp.float32)
+    return jnp.tanh(x)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -149,15 +163,11 @@ class DCGANDiscriminator(nn.Module):
   strided_conv: str = "lax"
   # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
   weight_init: initializers.Initialization = initializers.RADFORD
-  # Computation dtype (e.g. jnp.bfloat16); parameters stay float32 and the logits (and
-  # features) come out float32. None: flax's default (float32 here).
-  dtype: Any = None
 
   def _downsample(self, features, in_channels, name):
     k = (self.kernel_size, self.kernel_size)
     inits = dict(kernel_init=self.weight_init.kernel,
-                 bias_init=self.weight_init.bias(in_channels * self.kernel_size ** 2),
-                 dtype=self.dtype)
+                 bias_init=self.weight_init.bias(in_channels * self.kernel_size ** 2))
     if self.strided_conv not in ("phases", "lax"):
       raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: phases, lax")
     if self.strided_conv == "phases" and in_channels >= PHASE_MIN_CHANNELS:
@@ -172,11 +182,9 @@ class DCGANDiscriminator(nn.Module):
       x = maybe_spectral_norm(self._downsample(self.features * 2 ** i, x.shape[-1], f"Conv_{i}"), x, **sn)
       if self.batch_norm and i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                         axis_name=self.axis_name, scale_init=self.weight_init.scale,
-                         dtype=self.dtype)(x)
+                         axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
       x = nn.leaky_relu(x, 0.2)
     h = x.reshape(x.shape[0], -1)
-    dense = nn.Dense(1, kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(h.shape[-1]),
-                     dtype=self.dtype)
-    logits = maybe_spectral_norm(dense, h, **sn)[:, 0].astype(jnp.float32)
-    return (logits, h.astype(jnp.float32)) if self.return_features else logits
+    dense = nn.Dense(1, kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(h.shape[-1]))
+    logits = maybe_spectral_norm(dense, h, **sn)[:, 0]
+    return (logits, h) if self.return_features else logits

@@ -1,0 +1,191 @@
+"""A folder of PNG/JPEG files as arrays: resized, center-cropped, cached as an .npz.
+
+`load_folder(path, image_size, channels)` reads every image file under `path`
+(recursively), resizes its shorter side to `image_size` and crops the center
+square (as torchvision's Resize + CenterCrop), and returns uint8 (N, S, S, C)
+images and, when every file lies in a subfolder of `path`, int32 (N,) labels,
+one per subfolder in sorted order (as torchvision's ImageFolder). The arrays
+are cached in an .npz named by a hash of the files' relative paths, sizes and
+modification times and of the options, so a changed folder is read again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+
+import numpy as np
+
+EXTENSIONS = (".png", ".jpg", ".jpeg")
+CHANNELS = (0, 1, 3)  # 0: gray when every file is gray, else RGB
+GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+CACHE_VERSION = 1
+
+
+def default_cache_dir() -> str:
+  """$GAN_JAX_CACHE/images, else $XDG_CACHE_HOME/gan_jax/images, else ~/.cache/gan_jax/images."""
+  from gan_jax.metrics import features
+  return os.path.join(features.default_cache_dir(), "images")
+
+
+def list_files(folder: str) -> list[str]:
+  """Paths of the image files under `folder`, relative to it, sorted; raises when there is none."""
+  if not os.path.isdir(folder):
+    raise FileNotFoundError(f"image folder {folder!r} does not exist or is not a directory")
+  found = []
+  for root, dirs, names in os.walk(folder, followlinks=True):
+    dirs.sort()
+    found += [os.path.relpath(os.path.join(root, name), folder) for name in names
+              if name.lower().endswith(EXTENSIONS) and not name.startswith(".")]
+  if not found:
+    raise ValueError(f"image folder {folder!r} holds no image files; accepted: "
+                     f"{', '.join(EXTENSIONS)} files, in it or in its subfolders")
+  return sorted(found)
+
+
+def class_names(files: list[str]) -> list[str] | None:
+  """The sorted top-level subfolders when every file lies in one (its class), else None."""
+  tops = [f.split(os.sep, 1)[0] if os.sep in f else None for f in files]
+  if any(top is None for top in tops):
+    return None
+  return sorted(set(tops))
+
+
+def _open(folder: str, file: str):
+  from PIL import Image
+  path = os.path.join(folder, file)
+  try:
+    image = Image.open(path)
+    image.load()  # decodes now: a truncated file fails here, naming the file
+  except Exception as error:  # PIL raises UnidentifiedImageError, OSError, SyntaxError, ...
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    raise ValueError(f"image file {path} cannot be read ({reason}); accepted: PNG or JPEG "
+                     f"files, or remove it from the folder") from None
+  return image
+
+
+def _probe(folder: str, file: str) -> tuple[tuple[int, int], bool]:
+  """((width, height), is_gray) of one file, read from its header."""
+  from PIL import Image
+  path = os.path.join(folder, file)
+  try:
+    with Image.open(path) as image:
+      return image.size, image.mode in GRAY_MODES
+  except Exception as error:
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    raise ValueError(f"image file {path} cannot be read ({reason}); accepted: PNG or JPEG "
+                     f"files, or remove it from the folder") from None
+
+
+def resize_and_crop(image, size: int):
+  """A PIL image with its shorter side resized to `size` (Lanczos), then the center size x size."""
+  from PIL import Image
+  width, height = image.size
+  scale = size / min(width, height)
+  new = (max(size, round(width * scale)), max(size, round(height * scale)))
+  if new != (width, height):
+    image = image.resize(new, Image.Resampling.LANCZOS)
+  left, top = (new[0] - size) // 2, (new[1] - size) // 2
+  return image.crop((left, top, left + size, top + size))
+
+
+def _read(folder: str, file: str, size: int, channels: int) -> np.ndarray:
+  """uint8 (size, size, channels) of one file."""
+  image = _open(folder, file)
+  if image.mode in ("I", "I;16", "F"):  # 16-bit or float gray: scale to 8 bits
+    values = np.asarray(image, np.float64)
+    high = 65535.0 if values.max() > 255 else 255.0
+    from PIL import Image
+    image = Image.fromarray(np.clip(values / high * 255.0 + 0.5, 0, 255).astype(np.uint8))
+  image = image.convert("L" if channels == 1 else "RGB")
+  pixels = np.asarray(resize_and_crop(image, size), np.uint8)
+  return pixels.reshape(size, size, channels)
+
+
+def _fingerprint(folder: str, files: list[str], size: int, channels: int) -> str:
+  entries = []
+  for file in files:
+    stat = os.stat(os.path.join(folder, file))
+    entries.append([file, stat.st_size, stat.st_mtime_ns])
+  text = json.dumps({"version": CACHE_VERSION, "size": size, "channels": channels,
+                     "files": entries})
+  return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _default_size(folder: str, sizes: dict[str, tuple[int, int]]) -> int:
+  distinct = sorted(set(sizes.values()))
+  if len(distinct) > 1:
+    examples = {}
+    for file, shape in sizes.items():
+      examples.setdefault(shape, file)
+    a, b = distinct[0], distinct[-1]
+    raise ValueError(f"images in {folder} have {len(distinct)} different sizes (e.g. "
+                     f"{examples[a]} is {a[0]}x{a[1]}, {examples[b]} is {b[0]}x{b[1]}); set "
+                     f"config.data.image_size to resize and crop them to one square size")
+  return min(distinct[0])
+
+
+def load_folder(folder: str, image_size: int = 0, channels: int = 0, cache_dir: str = "",
+                *, workers: int | None = None):
+  """Images uint8 (N, S, S, C), labels int32 (N,) or None, and class names, from a folder.
+
+  Args:
+    folder: a directory of .png/.jpg/.jpeg files, searched recursively; when every
+      file lies in a subfolder, the sorted subfolder names are the classes.
+    image_size: S; 0 takes the files' own size when they all share one (the
+      shorter side, center-cropped, when it is not square).
+    channels: 1 (gray), 3 (RGB), or 0: 1 when every file is gray, else 3.
+    cache_dir: where the .npz cache goes; '' for `default_cache_dir()`.
+  Returns:
+    (images, labels, names): labels and names are None without class subfolders.
+  """
+  if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 0:
+    raise ValueError(f"data.image_size must be an integer >= 1, or 0 for the files' own size, "
+                     f"got {image_size!r}")
+  if channels not in CHANNELS:
+    raise ValueError(f"data.channels {channels!r} is not accepted; accepted: 1 (gray), 3 (RGB), "
+                     f"0 (gray when every file is gray, else RGB)")
+  folder = os.path.abspath(os.path.expanduser(folder))
+  files = list_files(folder)
+  names = class_names(files)
+  if not image_size or not channels:
+    probes = {file: _probe(folder, file) for file in files}
+    image_size = image_size or _default_size(folder, {f: p[0] for f, p in probes.items()})
+    channels = channels or (1 if all(p[1] for p in probes.values()) else 3)
+  cache = os.path.join(cache_dir or default_cache_dir(),
+                       f"{os.path.basename(folder) or 'images'}-"
+                       f"{_fingerprint(folder, files, image_size, channels)}.npz")
+  if os.path.exists(cache):
+    try:
+      with np.load(cache, allow_pickle=False) as arrays:
+        labels = arrays["label"] if "label" in arrays else None
+        return arrays["x"], labels, names
+    except (OSError, ValueError, KeyError):
+      pass  # a damaged cache is read again from the files
+  with concurrent.futures.ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
+    images = np.stack(list(pool.map(lambda f: _read(folder, f, image_size, channels), files)))
+  arrays = {"x": images}
+  labels = None
+  if names is not None:
+    index = {name: i for i, name in enumerate(names)}
+    labels = np.asarray([index[f.split(os.sep, 1)[0]] for f in files], np.int32)
+    arrays["label"] = labels
+  _write_atomically(cache, arrays)
+  return images, labels, names
+
+
+def _write_atomically(path: str, arrays: dict) -> None:
+  """Writes the cache beside its final name, then renames it; a cache that cannot be
+  written is skipped (the arrays are already in memory)."""
+  tmp = f"{path}.{os.getpid()}.tmp.npz"
+  try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+  except OSError:
+    try:
+      os.remove(tmp)
+    except OSError:
+      pass
