@@ -1,8 +1,9 @@
 """Training steps per second: gan_jax's normal code path against a PyTorch reference.
 
-Three workloads (one discriminator and one generator update per step, Adam,
-random data): the seeds' MLP GAN (seed 002 networks, 28x28, z=100, batch 64),
-DCGAN-28 (batch 64) and a 2D toy GAN (2 x 128 tanh, z=100, batch 512).
+Workloads (one discriminator and one generator update per step, Adam, random
+data): the seeds' MLP GAN (seed 002 networks, 28x28, z=100, batch 64), DCGAN-28
+(batch 64) and a 2D toy GAN (2 x 128 tanh, z=100, batch 512), the default three;
+and DCGAN-64 (64x64x3, batch 256; meant for GPUs: `--workloads dcgan64`).
 Each (framework, workload) runs in its own subprocess, so its peak memory is its
 own. The two subprocesses of one workload stay alive side by side and take turns:
 one timed window of gan_jax, then one of PyTorch, and so on (`--window` seconds
@@ -14,6 +15,11 @@ moves both frameworks alike, and the ratio compares like with like.
   python benchmarks/compare_pytorch.py --json       # one JSON object per workload
   python benchmarks/compare_pytorch.py --batch-scale 8   # larger batches (e.g. on a GPU)
   python benchmarks/compare_pytorch.py --steps-per-call 1 # no fused steps anywhere
+  python benchmarks/compare_pytorch.py --workloads dcgan64 --dtype bfloat16  # gan_jax in bf16
+
+Each workload's JSON line is printed as soon as it is measured. On a GPU, PyTorch runs
+with cudnn.benchmark on (its fastest eager convolutions) and its default TF32 rules;
+JAX with its defaults (TF32 products on recent GPUs) and without preallocating memory.
 
 PyTorch is a benchmark-only dependency: pip install torch==2.13.0 (CPU build).
 """
@@ -31,11 +37,13 @@ import sys
 import tempfile
 import time
 
-WORKLOADS = ("mlp", "dcgan28", "toy2d")
-BATCH = {"mlp": 64, "dcgan28": 64, "toy2d": 512}
+WORKLOADS = ("mlp", "dcgan28", "toy2d", "dcgan64")
+DEFAULT_WORKLOADS = ("mlp", "dcgan28", "toy2d")
+BATCH = {"mlp": 64, "dcgan28": 64, "toy2d": 512, "dcgan64": 256}
+IMAGE_SHAPE = {"mlp": (28, 28, 1), "dcgan28": (28, 28, 1), "dcgan64": (64, 64, 3)}
 # config.steps_per_call per workload: fusing pays for the small models; convolutions run
 # slower inside lax.scan on CPU, so DCGAN takes one step per call (RESULTS.md).
-STEPS_PER_CALL = {"mlp": 10, "dcgan28": 1, "toy2d": 10}
+STEPS_PER_CALL = {"mlp": 10, "dcgan28": 1, "toy2d": 10, "dcgan64": 1}
 # A pause after each window: OpenMP worker threads (PyTorch's) keep spinning for a while
 # after their last task, and would take a core from the other framework's next window.
 SETTLE_S = 0.3
@@ -43,7 +51,7 @@ SETTLE_S = 0.3
 
 # --- gan_jax ---------------------------------------------------------------------------------
 
-def jax_config(workload: str, batch: int):
+def jax_config(workload: str, batch: int, dtype: str = "float32"):
   import ml_collections
   config = ml_collections.ConfigDict()
   config.seed = 0
@@ -53,12 +61,13 @@ def jax_config(workload: str, batch: int):
   config.d_steps = 1
   config.reuse_fakes = True  # the reference's maths: one G forward serves both updates
   config.ema_decay = 0.0
+  config.dtype = dtype
   adam = {"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999}
   config.g_optimizer = dict(adam)
   config.d_optimizer = dict(adam)
   if workload == "mlp":
     config.model = {"name": "seed002_mlp", "latent_dim": 100, "generator": {}, "discriminator": {}}
-  elif workload == "dcgan28":
+  elif workload in ("dcgan28", "dcgan64"):
     config.model = {"name": "dcgan", "latent_dim": 100,
                     "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},
                     "discriminator": {"features": 64, "kernel_size": 5}}
@@ -69,7 +78,7 @@ def jax_config(workload: str, batch: int):
   return config
 
 
-def setup_jax(workload: str, batch: int, steps_per_call: int):
+def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "float32"):
   """Compiles the training loop's own step (`train.make_parallel_train_step`: non-finite
   guard, batches drawn on the device, `steps_per_call` steps fused into one call).
 
@@ -79,14 +88,15 @@ def setup_jax(workload: str, batch: int, steps_per_call: int):
   import numpy as np
   from gan_jax import builders, data, train
 
-  config = jax_config(workload, batch)
+  config = jax_config(workload, batch, dtype)
   config.parallel = "none"
   config.nonfinite = "stop"
   config.steps_per_call = steps_per_call
   if workload == "toy2d":
     source = data.toy_source(data.toy.ring())
   else:
-    images = np.random.default_rng(0).integers(0, 256, (max(8 * batch, 1024), 28, 28, 1), np.uint8)
+    shape = IMAGE_SHAPE[workload]
+    images = np.random.default_rng(0).integers(0, 256, (max(8 * batch, 1024),) + shape, np.uint8)
     source = data.image_source("random", images, None)
   runner = train.make_parallel_train_step(source, config)
   state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
@@ -112,7 +122,7 @@ def setup_jax(workload: str, batch: int, steps_per_call: int):
     return calls * steps_per_call / (time.perf_counter() - t0)
 
   run_window(0.0)  # warm-up: the first calls allocate
-  return run_window, {"compile_s": compile_s, "flops_per_step": flops,
+  return run_window, {"compile_s": compile_s, "flops_per_step": flops, "dtype": dtype,
                       "device": str(jax.devices()[0].device_kind)}
 
 
@@ -157,6 +167,21 @@ def torch_models(workload: str):
     d = nn.Sequential(nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 5, 2, 2),
                       nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
     return g, d, 100, (1, 28, 28)
+  if workload == "dcgan64":  # gan_jax's DCGAN for 64x64x3 (models.dcgan), features 64, kernel 5
+    class Reshape64(nn.Module):
+      def forward(self, x):
+        return x.view(x.shape[0], 1024, 4, 4)
+    up = lambda i, o: [nn.ConvTranspose2d(i, o, 5, 2, 2, output_padding=1, bias=False),
+                       nn.BatchNorm2d(o), nn.LeakyReLU(0.2)]
+    g = nn.Sequential(
+        nn.Linear(100, 4 * 4 * 1024, bias=False), nn.BatchNorm1d(4 * 4 * 1024), nn.LeakyReLU(0.2),
+        Reshape64(), nn.ConvTranspose2d(1024, 512, 5, 1, 2, bias=False), nn.BatchNorm2d(512),
+        nn.LeakyReLU(0.2), *up(512, 256), *up(256, 128), *up(128, 64),
+        nn.ConvTranspose2d(64, 3, 5, 2, 2, output_padding=1), nn.Tanh())
+    down = lambda i, o: [nn.Conv2d(i, o, 5, 2, 2), nn.LeakyReLU(0.2)]
+    d = nn.Sequential(*down(3, 64), *down(64, 128), *down(128, 256), *down(256, 512), nn.Flatten(),
+                      nn.Linear(4 * 4 * 512, 1))
+    return g, d, 100, (3, 64, 64)
   g = nn.Sequential(nn.Linear(100, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 2))
   d = nn.Sequential(nn.Linear(2, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 1))
   return g, d, 100, (2,)
@@ -168,6 +193,7 @@ def setup_torch(workload: str, batch: int):
   import torch.nn.functional as F
   torch.manual_seed(0)
   device = "cuda" if torch.cuda.is_available() else "cpu"
+  torch.backends.cudnn.benchmark = True
   g, d, latent, shape = torch_models(workload)
   g, d = g.to(device), d.to(device)
   opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
@@ -208,12 +234,12 @@ def setup_torch(workload: str, batch: int):
 
 # --- driver ---------------------------------------------------------------------------------
 
-def child(framework: str, workload: str, batch: int, steps_per_call: int) -> None:
+def child(framework: str, workload: str, batch: int, steps_per_call: int, dtype: str) -> None:
   """Sets up, says so, then runs one timed window per 'run SECONDS' line on stdin."""
   if framework == "matmul":
     print(json.dumps({"matmul_gflops": jax_matmul_gflops()}), flush=True)
     return
-  run_window, info = (setup_jax(workload, batch, steps_per_call) if framework == "jax"
+  run_window, info = (setup_jax(workload, batch, steps_per_call, dtype) if framework == "jax"
                       else setup_torch(workload, batch))
   print(json.dumps(info), flush=True)
   for line in sys.stdin:
@@ -226,14 +252,18 @@ def child(framework: str, workload: str, batch: int, steps_per_call: int) -> Non
 class Child:
   """One framework's benchmark process; its stdout carries one JSON object per line."""
 
-  def __init__(self, framework: str, workload: str, batch: int, steps_per_call: int = 1):
+  def __init__(self, framework: str, workload: str, batch: int, steps_per_call: int = 1,
+               dtype: str = "float32"):
     self.name = f"{framework}/{workload}"
     # stderr to a file, not a pipe: nobody reads it while the child runs, and a full
     # pipe would block the child's next warning.
     self.stderr = tempfile.TemporaryFile(mode="w+")
     self.proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", framework, workload, str(batch), str(steps_per_call)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        [sys.executable, __file__, "--child", framework, workload, str(batch), str(steps_per_call),
+         dtype],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+        # Two processes share a GPU: JAX must not take 75% of its memory up front.
+        env=dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false"))
 
   def read(self) -> dict:
     line = self.proc.stdout.readline()
@@ -256,13 +286,14 @@ class Child:
     return result
 
 
-def measure_pair(workload: str, batch: int, seconds: float, window: float, steps_per_call: int):
+def measure_pair(workload: str, batch: int, seconds: float, window: float, steps_per_call: int,
+                 dtype: str = "float32"):
   """gan_jax and PyTorch on one workload, in alternating timed windows.
 
   Returns (library, reference): each its setup info plus the median steps/s, every
   window's steps/s and the process's peak RSS.
   """
-  library = Child("jax", workload, batch, steps_per_call)
+  library = Child("jax", workload, batch, steps_per_call, dtype)
   library_info = library.read()  # compile before PyTorch starts: no overlap with its set-up
   reference = Child("torch", workload, batch)
   reference_info = reference.read()
@@ -307,10 +338,13 @@ def train_peak_memory_mib(steps: int = 50) -> float | None:
 
 def main() -> None:
   if len(sys.argv) > 1 and sys.argv[1] == "--child":
-    child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     return
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--workloads", default=",".join(WORKLOADS))
+  parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
+                      help=f"comma-separated, of: {', '.join(WORKLOADS)}")
+  parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"),
+                      help="gan_jax's config.dtype (PyTorch stays float32)")
   parser.add_argument("--seconds", type=float, default=10.0,
                       help="timed seconds per framework and workload, in windows that alternate")
   parser.add_argument("--window", type=float, default=1.0, help="seconds of one timed window")
@@ -328,12 +362,13 @@ def main() -> None:
       parser.error(f"workload {w!r} is unknown; accepted: {', '.join(WORKLOADS)}")
   rows = []
   peak = matmul_peak_gflops()
+  train_mib = None if args.skip_train_memory else train_peak_memory_mib()
   for workload in workloads:
     batch = BATCH[workload] * args.batch_scale
     fused = args.steps_per_call or STEPS_PER_CALL[workload]
-    library, reference = measure_pair(workload, batch, args.seconds, args.window, fused)
+    library, reference = measure_pair(workload, batch, args.seconds, args.window, fused, args.dtype)
     rows.append({
-        "workload": workload, "batch": batch, "steps_per_call": fused,
+        "workload": workload, "batch": batch, "steps_per_call": fused, "library_dtype": args.dtype,
         "library_steps_per_s": round(library["steps_per_s"], 2),
         "pytorch_steps_per_s": round(reference["steps_per_s"], 2),
         "ratio": round(library["steps_per_s"] / reference["steps_per_s"], 3),
@@ -345,13 +380,11 @@ def main() -> None:
         "library_device": library["device"], "pytorch_device": reference["device"],
         "library_windows_steps_per_s": library["windows_steps_per_s"],
         "pytorch_windows_steps_per_s": reference["windows_steps_per_s"],
+        "matmul_peak_gflops_per_s": round(peak, 1) if peak else None,
+        "train_dcgan_fashion_mnist_peak_rss_mib": train_mib and round(train_mib, 1),
     })
-  train_mib = None if args.skip_train_memory else train_peak_memory_mib()
-  for row in rows:
-    row["matmul_peak_gflops_per_s"] = round(peak, 1) if peak else None
-    row["train_dcgan_fashion_mnist_peak_rss_mib"] = train_mib and round(train_mib, 1)
-    if args.json:
-      print(json.dumps(row))
+    if args.json:  # as soon as measured: a run cut short keeps its finished workloads
+      print(json.dumps(rows[-1]), flush=True)
   if not args.json:
     print(f"machine: {platform.machine()} {os.cpu_count()} cores; matmul peak (JAX, 2048^2 f32): "
           f"{peak and round(peak, 1)} GFLOP/s")

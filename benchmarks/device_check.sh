@@ -6,6 +6,8 @@
 #   bash benchmarks/device_check.sh             # the GPU check, under 8 minutes
 #   bash benchmarks/device_check.sh --dry-run   # the same stages on CPU, tiny sizes, < 2 minutes
 #   bash benchmarks/device_check.sh --only tests,train_f32   # a subset (rerun what failed)
+#   bash benchmarks/device_check.sh --bundle    # leave only summary.md, summary.json and
+#                                               # device_check.tgz (all the files) in $OUT
 #
 # Stages (in order):
 #   install     pip install --no-deps (no network) of the wheels in wheels/ that the
@@ -15,14 +17,16 @@
 #               reports what it would install.
 #   devices     jax.devices(), versions, nvidia-smi; fails when the full run finds no GPU.
 #   tests       pytest on the files that exercise steps, parallel paths, checkpoints and
-#               the CLI (-n 6 --dist loadfile when pytest-xdist is there; tfds tests
+#               the CLI (-n 8 --dist loadfile when pytest-xdist is there; tfds tests
 #               deselected when tensorflow_datasets is absent).
 #   train_f32   `gan-jax train` (python -m gan_jax.cli train) of DCGAN-64 at batch 256 on a
 #               generated npz of random 64x64x3 images; steady steps/s from metrics.jsonl
 #   train_bf16  the same in bfloat16 when the config has a `dtype` field
 #               (config.dtype or config.model.dtype); else "bf16: not supported yet"
-#   compare_x1  benchmarks/compare_pytorch.py --json --batch-scale 1 (short windows)
-#   compare_x8  the same at --batch-scale 8; both are "skipped: torch missing" without torch
+#   compare_x1  benchmarks/compare_pytorch.py --json --batch-scale 1 (short windows) on the
+#               DCGAN-64 (batch 256) and DCGAN-28 (batch 64) workloads
+#   compare_x8  DCGAN-64 at --batch-scale 8 (batch 2048); both are "skipped: torch missing"
+#               without torch
 #
 # Output: everything under $OUT (./device_out when OUT is unset): STAGE.log per stage,
 # compare_x1.json / compare_x8.json (JSON lines), train_f32.json, train_bf16.json,
@@ -166,7 +170,7 @@ stage_tests() {
       [[ -f "$ROOT/tests/$f" ]] && files+=("tests/$f")
     done
     if "$PY" -c "import xdist" 2>/dev/null; then
-      args+=(-n 6 --dist loadfile)
+      args+=(-n 8 --dist loadfile)
     fi
     if ! "$PY" -c "import tensorflow_datasets" 2>/dev/null; then
       args+=(-k "not tfds")
@@ -196,6 +200,7 @@ stage_compare() {  # $1: batch scale
     export CUDA_VISIBLE_DEVICES=""
   else
     args+=(--seconds 2.5 --window 0.5)
+    if [[ "$scale" == 1 ]]; then args+=(--workloads dcgan64,dcgan28); else args+=(--workloads dcgan64); fi
   fi
   cd "$ROOT" || return 1
   echo "$PY benchmarks/compare_pytorch.py ${args[*]}"
@@ -317,12 +322,14 @@ usage() {
 }
 
 DRY=0
+BUNDLE=0
 ONLY=""
 while (($#)); do
   case "$1" in
     --dry-run) DRY=1 ;;
     --only) ONLY="${2:-}"; shift ;;
     --only=*) ONLY="${1#--only=}" ;;
+    --bundle) BUNDLE=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "device_check.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -375,9 +382,9 @@ if [[ "$DRY" == 1 ]]; then
   BUDGET="${DEVICE_CHECK_BUDGET_S:-100}"
   RESERVE=4  # seconds kept for each later stage
 else
-  declare -A LIMIT=([install]=60 [devices]=40 [tests]=130 [train_f32]=120 [train_bf16]=120
-                    [compare_x1]=90 [compare_x8]=90)
-  BUDGET="${DEVICE_CHECK_BUDGET_S:-465}"
+  declare -A LIMIT=([install]=60 [devices]=40 [tests]=170 [train_f32]=90 [train_bf16]=90
+                    [compare_x1]=85 [compare_x8]=70)
+  BUDGET="${DEVICE_CHECK_BUDGET_S:-470}"
   RESERVE=20
 fi
 
@@ -468,4 +475,10 @@ printf '%-11s %-16s %8s  %s\n' stage status seconds result
 for stage in "${STAGES[@]}"; do
   printf '%-11s %-16s %8s  %s\n' "$stage" "${STATUS[$stage]}" "${SECS[$stage]}" "${NOTE[$stage]}"
 done
+if [[ "$BUNDLE" == 1 ]]; then  # one archive: the device tool brings back only a few files
+  tar czf "$SCRATCH/device_check.tgz" -C "$OUT_DIR" . && mv "$SCRATCH/device_check.tgz" "$OUT_DIR/" &&
+    find "$OUT_DIR" -mindepth 1 -maxdepth 1 ! -name summary.md ! -name summary.json \
+      ! -name device_check.tgz -exec rm -rf {} + &&
+    echo "bundled: $OUT_DIR/device_check.tgz (all files), summary.md, summary.json"
+fi
 exit 0

@@ -103,7 +103,11 @@ def make_models(config, data_shape, axis_name: str | None = None):
   """(generator, discriminator) of config.model for data of `data_shape`."""
   options = {"generator": _as_dict(config.model.get("generator", {})),
              "discriminator": _as_dict(config.model.get("discriminator", {}))}
-  return models.build_models(config.model.name, data_shape, axis_name=axis_name, options=options)
+  generator, discriminator = models.build_models(config.model.name, data_shape,
+                                                 axis_name=axis_name, options=options)
+  dtype = config.get("dtype", "float32")
+  return (models.with_compute_dtype(generator, dtype, config.model.name),
+          models.with_compute_dtype(discriminator, dtype, config.model.name))
 
 
 def create_state_from_config(config, data_shape, *, axis_name: str | None = None) -> GANState:

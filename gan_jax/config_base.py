@@ -42,6 +42,9 @@ def base() -> ml_collections.ConfigDict:
   config.d_optimizer = adam(2e-4)
   config.ema_decay = 0.0  # generator EMA; sampling uses it when > 0
   config.parallel = "none"  # or "pmap" / "shard_map": all local devices share batch_size
+  # "bfloat16": both players compute in bf16 (mixed precision); parameters, optimizer
+  # states, losses and the non-finite guard stay float32.
+  config.dtype = "float32"
   config.steps_per_call = 1  # train steps fused into one compiled call (pays for small models)
   config.nonfinite = "stop"  # NaN/Inf in a loss, gradient or parameters: "stop", or "skip" the update
   config.log_every = 100

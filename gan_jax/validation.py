@@ -337,6 +337,11 @@ def _parallel_modes():
   return parallel.PARALLEL_MODES
 
 
+def _compute_dtypes():
+  from gan_jax import models
+  return models.COMPUTE_DTYPES
+
+
 DISTRIBUTED_FIELDS: dict[str, Check] = {
     "coordinator_address": optional_string,
     "num_processes": lambda v, n: None if v is None else integer(1)(v, n),
@@ -360,6 +365,7 @@ FIELDS: dict[str, Check] = {
     "d_optimizer": _check_optimizer,
     "ema_decay": number(minimum=0.0, below=1.0),
     "parallel": one_of(None, _parallel_modes),
+    "dtype": one_of("dtype", _compute_dtypes),
     "recipe": one_of("recipe", _recipes),
     "variant": options,  # the recipe's own options, checked when its state is built
     "augment": string,  # DiffAugment policy, checked by gan_jax.augment

@@ -36,7 +36,7 @@ def two_processes(tmp_path_factory):
   tmp = tmp_path_factory.mktemp("two_processes")
   out = tmp / "out.npz"
   parallel_runs.write_images(str(tmp / parallel_runs.IMAGES_PATH))  # before, not by both processes
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
              PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
   address = f"localhost:{free_port()}"
   processes = [subprocess.Popen(

@@ -40,8 +40,9 @@ RUNS = ["toy_none:toy:none:device", "toy_pmap:toy:pmap:device", "toy_shard:toy:s
 
 def run_with_devices(tmp_path, runs, num_devices=8):
   out = tmp_path / "out.npz"
+  # Fake devices are CPU devices: on a machine with one GPU the runs stay on the CPU.
   env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={num_devices}",
-             PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+             JAX_PLATFORMS="cpu", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
   command = [sys.executable, os.path.join(HERE, "parallel_runs.py"), str(out), *runs,
              "--workdir", str(tmp_path / "workdirs")]
   done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)

@@ -135,6 +135,8 @@ CASES = [
      "model.noise_categories must be 0 (no categorical code) or an integer >= 2, got 1"),
     ("unknown parallel mode", ring("--config.parallel='gpu'"),
      "config.parallel 'gpu' is unknown; accepted: none, pmap, shard_map"),
+    ("unknown compute dtype", ring("--config.dtype='float16'"),
+     "dtype 'float16' is unknown; accepted: float32, bfloat16 (config.dtype)"),
     ("unknown data source", ring("--config.data.source='csv'"),
      "data source 'csv' is unknown; accepted: toy, idx, npz, images, tfds"),
     ("unknown toy dataset", ring("--config.data.name='spiral'"),

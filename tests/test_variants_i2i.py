@@ -232,7 +232,7 @@ for mode in ("shard_map", "pmap"):
 @pytest.mark.skipif(os.environ.get("GAN_JAX_SLOW_TESTS") != "1",
                     reason="compiles six runs in a subprocess (minutes on 2 cores); GAN_JAX_SLOW_TESTS=1")
 def test_pix2pix_runs_under_shard_map_and_pmap_on_two_devices_like_one(tmp_path):
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
          "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
   script = SHARD_SCRIPT.replace("{WORKDIR}", str(tmp_path))
   result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 
 from gan_jax.models import dcgan, initializers
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -125,6 +126,29 @@ def _toy(data_shape, axis_name, options):
 def _gaussian(data_shape, axis_name, options):
   return (GaussianGenerator(data_shape, **options.get("generator", {})),
           ToyDiscriminator(**options.get("discriminator", {})))
+
+
+# config.dtype -> the computation dtype the players' layers take (parameters stay float32).
+COMPUTE_DTYPES = {"float32": None, "bfloat16": jnp.bfloat16}
+
+
+def with_compute_dtype(module, dtype: str, model_name: str = "this model"):
+  """`module` computing in `dtype` (a COMPUTE_DTYPES name), with float32 parameters.
+
+  Mixed precision as Flax recommends: the layers take `dtype` for their computation and
+  keep `param_dtype` float32, so the optimizers update float32 parameters; the players
+  return float32 images and logits, so losses and the non-finite guard stay float32.
+  'float32' returns `module` unchanged. Any module with a `dtype` field takes it (the
+  DCGAN and seed MLP players, and a user's own); others are refused.
+  """
+  if dtype not in COMPUTE_DTYPES:
+    raise ValueError(f"dtype {dtype!r} is unknown; accepted: {', '.join(COMPUTE_DTYPES)}")
+  if COMPUTE_DTYPES[dtype] is None:
+    return module
+  if "dtype" not in getattr(module, "__dataclass_fields__", {}):
+    raise ValueError(f"dtype {dtype!r} needs players with a dtype field; {type(module).__name__} "
+                     f"of model {model_name!r} computes in float32 only (accepted: float32)")
+  return module.clone(dtype=COMPUTE_DTYPES[dtype])
 
 
 def resolve_choices(player_options: dict) -> dict:

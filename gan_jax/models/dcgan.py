@@ -21,7 +21,7 @@ parameters and outputs, to float rounding, either way.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -94,10 +94,14 @@ class DCGANGenerator(nn.Module):
   axis_name: str | None = None
   # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
   weight_init: initializers.Initialization = initializers.RADFORD
+  # Computation dtype (e.g. jnp.bfloat16); parameters stay float32 and the images come
+  # out float32. None: flax's default (float32 here).
+  dtype: Any = None
 
   def _inits(self, in_channels):
     fan_in = in_channels * self.kernel_size ** 2
-    return dict(kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(fan_in))
+    return dict(kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(fan_in),
+                dtype=self.dtype)
 
   def _upsample(self, features, in_channels, name, use_bias=False):
     k = (self.kernel_size, self.kernel_size)
@@ -125,14 +129,16 @@ class DCGANGenerator(nn.Module):
 
   def _bn(self, x, train):
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
+                        axis_name=self.axis_name, scale_init=self.weight_init.scale,
+                        dtype=self.dtype)(x)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     base, n = upsampling_depth(self.image_shape)
     width = self.features * 2 ** n
     z = z.reshape(z.shape[0], -1)
-    x = nn.Dense(base * base * width, use_bias=False, kernel_init=self.weight_init.kernel)(z)
+    x = nn.Dense(base * base * width, use_bias=False, kernel_init=self.weight_init.kernel,
+                 dtype=self.dtype)(z)
     x = self._act(self._bn(x, train)).reshape(z.shape[0], base, base, width)
     x = self._first_conv(width // 2)(x)
     x = self._act(self._bn(x, train))
@@ -140,7 +146,7 @@ class DCGANGenerator(nn.Module):
       x = self._upsample(self.features * 2 ** (n - 2 - i), x.shape[-1], f"ConvTranspose_{i + 1}")(x)
       x = self._act(self._bn(x, train))
     x = self._upsample(self.image_shape[2], x.shape[-1], f"ConvTranspose_{n}", use_bias=True)(x)
-    return jnp.tanh(x)
+    return jnp.tanh(x).astype(jnp.float32)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -163,11 +169,15 @@ class DCGANDiscriminator(nn.Module):
   strided_conv: str = "lax"
   # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
   weight_init: initializers.Initialization = initializers.RADFORD
+  # Computation dtype (e.g. jnp.bfloat16); parameters stay float32 and the logits (and
+  # features) come out float32. None: flax's default (float32 here).
+  dtype: Any = None
 
   def _downsample(self, features, in_channels, name):
     k = (self.kernel_size, self.kernel_size)
     inits = dict(kernel_init=self.weight_init.kernel,
-                 bias_init=self.weight_init.bias(in_channels * self.kernel_size ** 2))
+                 bias_init=self.weight_init.bias(in_channels * self.kernel_size ** 2),
+                 dtype=self.dtype)
     if self.strided_conv not in ("phases", "lax"):
       raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: phases, lax")
     if self.strided_conv == "phases" and in_channels >= PHASE_MIN_CHANNELS:
@@ -182,9 +192,11 @@ class DCGANDiscriminator(nn.Module):
       x = maybe_spectral_norm(self._downsample(self.features * 2 ** i, x.shape[-1], f"Conv_{i}"), x, **sn)
       if self.batch_norm and i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                         axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
+                         axis_name=self.axis_name, scale_init=self.weight_init.scale,
+                         dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
     h = x.reshape(x.shape[0], -1)
-    dense = nn.Dense(1, kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(h.shape[-1]))
-    logits = maybe_spectral_norm(dense, h, **sn)[:, 0]
-    return (logits, h) if self.return_features else logits
+    dense = nn.Dense(1, kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(h.shape[-1]),
+                     dtype=self.dtype)
+    logits = maybe_spectral_norm(dense, h, **sn)[:, 0].astype(jnp.float32)
+    return (logits, h.astype(jnp.float32)) if self.return_features else logits

@@ -30,7 +30,7 @@ tests/test_layers.py checks every equivalence, values and gradients.
 from __future__ import annotations
 
 import functools
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -196,7 +196,9 @@ def conv_fourier(x: jnp.ndarray, kernel: jnp.ndarray, padding: Sequence[tuple[in
     kernel: (kh, kw, Cin, Cout).
     padding: ((low, high), (low, high)) for H and W, each at most kernel - 1.
   Returns:
-    (B, Ho, Wo, Cout), Ho = H + low + high - kh + 1; float32 arithmetic (or wider).
+    (B, Ho, Wo, Cout), Ho = H + low + high - kh + 1, in x's and kernel's dtype; float32
+    arithmetic (or wider) also for bfloat16 inputs, where each of the transform's three
+    products would otherwise round to 8 bits.
 
   Meant for small maps: the DFT matrices are dense, about (H*W) x (H*W) entries each.
   """
@@ -235,6 +237,9 @@ class _StridedLayer(nn.Module):
   use_bias: bool = True
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+  # Computation dtype, as flax's layers take it: x and the (float32) parameters are cast
+  # to it. None: the input's dtype promoted with the parameters'.
+  dtype: Any = None
 
   @staticmethod
   def compute(x, kernel, stride):
@@ -246,9 +251,13 @@ class _StridedLayer(nn.Module):
       raise ValueError(f"{type(self).__name__} needs equal strides, got {tuple(self.strides)}")
     kh, kw = self.kernel_size
     kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features))
+    bias = self.param("bias", self.bias_init, (self.features,)) if self.use_bias else None
+    if self.dtype is not None:
+      x, kernel = x.astype(self.dtype), kernel.astype(self.dtype)
+      bias = None if bias is None else bias.astype(self.dtype)
     y = self.compute(x, kernel, self.strides[0])
-    if self.use_bias:
-      y = y + self.param("bias", self.bias_init, (self.features,))
+    if bias is not None:
+      y = y + bias
     return y
 
 

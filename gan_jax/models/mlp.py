@@ -7,7 +7,7 @@ folded into the losses (gan_jax.losses), which is the numerically stable form.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -16,8 +16,8 @@ from gan_jax.models import initializers
 from gan_jax.models.spectral import maybe_spectral_norm
 
 
-def _dense(width: int, fan_in: int, init: initializers.Initialization) -> nn.Dense:
-  return nn.Dense(width, kernel_init=init.kernel, bias_init=init.bias(fan_in))
+def _dense(width: int, fan_in: int, init: initializers.Initialization, dtype: Any = None) -> nn.Dense:
+  return nn.Dense(width, kernel_init=init.kernel, bias_init=init.bias(fan_in), dtype=dtype)
 
 
 class Seed001Generator(nn.Module):
@@ -29,13 +29,14 @@ class Seed001Generator(nn.Module):
   data_shape: Sequence[int]
   hidden: Sequence[int] = (256, 512, 1024)
   negative_slope: float = 0.01
+  dtype: Any = None  # computation dtype; parameters and the output stay float32
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     x = z.reshape(z.shape[0], -1)
     for width in self.hidden:
-      x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
-    x = jnp.tanh(nn.Dense(math.prod(self.data_shape))(x))
+      x = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(x), self.negative_slope)
+    x = jnp.tanh(nn.Dense(math.prod(self.data_shape), dtype=self.dtype)(x)).astype(jnp.float32)
     return x.reshape((z.shape[0],) + tuple(self.data_shape))
 
 
@@ -49,15 +50,17 @@ class Seed001Discriminator(nn.Module):
   negative_slope: float = 0.01
   spectral_norm: bool = False
   return_features: bool = False
+  dtype: Any = None  # computation dtype; parameters, logits and features stay float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     sn = dict(spectral_norm=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1)
     for width in self.hidden:
-      x = nn.leaky_relu(maybe_spectral_norm(nn.Dense(width), x, **sn), self.negative_slope)
-    logits = maybe_spectral_norm(nn.Dense(1), x, **sn)[:, 0]
-    return (logits, x) if self.return_features else logits
+      x = nn.leaky_relu(maybe_spectral_norm(nn.Dense(width, dtype=self.dtype), x, **sn),
+                        self.negative_slope)
+    logits = maybe_spectral_norm(nn.Dense(1, dtype=self.dtype), x, **sn)[:, 0].astype(jnp.float32)
+    return (logits, x.astype(jnp.float32)) if self.return_features else logits
 
 
 class Seed002Generator(nn.Module):
@@ -75,18 +78,20 @@ class Seed002Generator(nn.Module):
   batch_norm_epsilon: float = 0.8
   axis_name: str | None = None
   weight_init: initializers.Initialization = initializers.PYTORCH
+  dtype: Any = None  # computation dtype; parameters and the output stay float32
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     x = z.reshape(z.shape[0], -1)
     for i, width in enumerate(self.hidden):
-      x = _dense(width, x.shape[-1], self.weight_init)(x)
+      x = _dense(width, x.shape[-1], self.weight_init, self.dtype)(x)
       if i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9,
                          epsilon=self.batch_norm_epsilon, axis_name=self.axis_name,
-                         scale_init=self.weight_init.scale)(x)
+                         scale_init=self.weight_init.scale, dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    x = jnp.tanh(_dense(math.prod(self.data_shape), x.shape[-1], self.weight_init)(x))
+    x = jnp.tanh(_dense(math.prod(self.data_shape), x.shape[-1], self.weight_init, self.dtype)(x))
+    x = x.astype(jnp.float32)
     return x.reshape((z.shape[0],) + tuple(self.data_shape))
 
 
@@ -101,12 +106,15 @@ class Seed002Discriminator(nn.Module):
   spectral_norm: bool = False
   return_features: bool = False
   weight_init: initializers.Initialization = initializers.PYTORCH
+  dtype: Any = None  # computation dtype; parameters, logits and features stay float32
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     sn = dict(spectral_norm=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1)
     for width in self.hidden:
-      x = nn.leaky_relu(maybe_spectral_norm(_dense(width, x.shape[-1], self.weight_init), x, **sn), 0.2)
-    logits = maybe_spectral_norm(_dense(1, x.shape[-1], self.weight_init), x, **sn)[:, 0]
-    return (logits, x) if self.return_features else logits
+      dense = _dense(width, x.shape[-1], self.weight_init, self.dtype)
+      x = nn.leaky_relu(maybe_spectral_norm(dense, x, **sn), 0.2)
+    logits = maybe_spectral_norm(_dense(1, x.shape[-1], self.weight_init, self.dtype), x, **sn)
+    logits = logits[:, 0].astype(jnp.float32)
+    return (logits, x.astype(jnp.float32)) if self.return_features else logits
