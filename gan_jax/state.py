@@ -95,6 +95,23 @@ def step_key(root_key: jax.Array, step: jax.Array | int, name: str, *indices) ->
   return key
 
 
+# Sub-streams of a player step's key, `GANState.key_for('discriminator', d_index)` or
+# `key_for('generator')`: each draw of a step takes fold_in(step key, <sub-stream>). The values
+# are part of the bit-exactness contract (changing one changes every run's bits); two names
+# with one value belong to different steps' keys, so they never meet.
+D_DROPOUT_STREAM = 0  # discriminator step: D's dropout (its passes and its penalties)
+INTERPOLATION_STREAM = 1  # discriminator step: the gradient penalty's interpolation weights
+NOISE_STREAM = 2  # both steps: the latent z
+G_DROPOUT_STREAM = 3  # both steps: G's dropout
+G_STEP_D_DROPOUT_STREAM = 4  # generator step: D's dropout
+AUGMENT_REAL_STREAM = 5  # discriminator step: DiffAugment of the real batch
+AUGMENT_FAKE_STREAM = 6  # discriminator step: DiffAugment of the fakes
+G_STEP_AUGMENT_STREAM = 5  # generator step: DiffAugment of the fakes
+CODES_STREAM = 7  # both steps: InfoGAN's latent codes, split further:
+CODE_CATEGORY_STREAM = 0  # fold_in(codes key, .): the categorical code
+CODE_CONTINUOUS_STREAM = 1  # fold_in(codes key, .): the continuous codes
+
+
 class GANState(struct.PyTreeNode):
   """The whole state of a GAN run.
 

@@ -13,15 +13,23 @@ and (k, B, *data_shape) for `train_step`, one real minibatch per
 discriminator step (Algorithm 1 samples fresh data for each). Labelled
 sources add 'label', int32 (B,) (resp. (k, B)).
 
-Variants reuse these pieces: `conditioning` names batch entries passed to both
-players beside z and x (a conditional GAN is `conditioning=('label',)`),
-`game.augment` is applied to every input of D (DiffAugment), and `train_step`
-takes the two player steps as arguments (an unrolled GAN swaps the generator's).
+Variants plug into the player steps rather than copy them. The steps own the
+keys, the noise, `value_and_grad`, the device means, the metrics and the
+updates; a variant hands them functions (as Flax's examples nest a `loss_fn`):
+  inputs_fn(state, batch, key, axis_name) -> PlayerInputs: what G and D are fed
+    besides x, and the targets of the loss (ACGAN's labels, InfoGAN's codes);
+  loss_fn: D's loss with the signature of `discriminator_loss`, G's with that of
+    `generator_loss`; a D with a second head passes `head_loss` to them.
+`conditioning` names batch entries passed to both players beside z and x (a
+conditional GAN is `conditioning=('label',)`), `game.augment` is applied to every
+input of D (DiffAugment), and `train_step` takes the two player steps as
+arguments. Every draw uses a named sub-stream of the step's key (the *_STREAM
+constants of `gan_jax.state`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +37,9 @@ import optax
 from jax import lax
 
 from gan_jax import diagnostics, losses
-from gan_jax.state import GANState
+from gan_jax.state import (AUGMENT_FAKE_STREAM, AUGMENT_REAL_STREAM, D_DROPOUT_STREAM,
+                           G_DROPOUT_STREAM, G_STEP_AUGMENT_STREAM, G_STEP_D_DROPOUT_STREAM,
+                           INTERPOLATION_STREAM, NOISE_STREAM, GANState)
 
 Metrics = dict[str, jax.Array]
 
@@ -113,8 +123,71 @@ def augment_real_and_fake(game: losses.Game, key: jax.Array, real, fake, axis_na
   """(T(real), T(fake)) with independent draws when `game.augment` is set, else (real, fake)."""
   if game.augment is None:
     return real, fake
-  return (augment_batch(game.augment, jax.random.fold_in(key, 5), real, axis_name),
-          augment_batch(game.augment, jax.random.fold_in(key, 6), fake, axis_name))
+  real_key = jax.random.fold_in(key, AUGMENT_REAL_STREAM)
+  fake_key = jax.random.fold_in(key, AUGMENT_FAKE_STREAM)
+  return (augment_batch(game.augment, real_key, real, axis_name),
+          augment_batch(game.augment, fake_key, fake, axis_name))
+
+
+class PlayerInputs(NamedTuple):
+  """What a player step feeds the players besides the real data.
+
+  Attributes:
+    generator: G's inputs, z first: (z (B, *latent_shape), *more), e.g. (z, labels int32 (B,));
+      a translation G's single input is its condition image.
+    discriminator: D's inputs after x, shared by the real and fake rows, e.g. (labels,); ().
+    targets: what a variant's loss needs beyond the players' outputs (ACGAN's labels,
+      InfoGAN's codes, a translation's condition); None for the plain game.
+  """
+
+  generator: tuple
+  discriminator: tuple = ()
+  targets: Any = None
+
+
+class GeneratorKeys(NamedTuple):
+  """The keys of one generator step's draws (sub-streams of `key_for('generator')`).
+
+  generator_dropout, discriminator_dropout: per-device dropout keys of G and D;
+  augment: the key of the fakes' DiffAugment draws (global; `augment_batch` slices them).
+  """
+
+  generator_dropout: jax.Array
+  discriminator_dropout: jax.Array
+  augment: jax.Array
+
+
+def draw_noise(state: GANState, key: jax.Array, local_batch: int,
+               axis_name: str | None) -> jax.Array:
+  """z (local_batch, *latent_shape) of a player step: the NOISE_STREAM of the step's `key`."""
+  return local_slice_of_global_draw(state.noise, jax.random.fold_in(key, NOISE_STREAM),
+                                    local_batch, axis_name)
+
+
+def generator_dropout_key(key: jax.Array, axis_name: str | None) -> jax.Array:
+  """G's per-device dropout key in a player step: the G_DROPOUT_STREAM of the step's `key`."""
+  return device_key(jax.random.fold_in(key, G_DROPOUT_STREAM), axis_name)
+
+
+def generator_keys(key: jax.Array, axis_name: str | None) -> GeneratorKeys:
+  """The `GeneratorKeys` of the generator step whose stream key is `key`."""
+  return GeneratorKeys(
+      generator_dropout_key(key, axis_name),
+      device_key(jax.random.fold_in(key, G_STEP_D_DROPOUT_STREAM), axis_name),
+      jax.random.fold_in(key, G_STEP_AUGMENT_STREAM))
+
+
+def noise_and_conditioning(conditioning: tuple[str, ...] = ()):
+  """The plain game's `inputs_fn`: G gets (z, *conditioning), D gets the conditioning entries.
+
+  Returns:
+    inputs_fn(state, batch, key, axis_name) -> `PlayerInputs`, z drawn by `draw_noise`.
+  """
+  def inputs_fn(state, batch, key, axis_name):
+    inputs = conditioning_inputs(batch, conditioning)
+    z = draw_noise(state, key, batch["x"].shape[0], axis_name)
+    return PlayerInputs((z, *inputs), inputs)
+  return inputs_fn
 
 
 def discriminate(state: GANState, d_params, real, fake, *inputs, key: jax.Array,
@@ -128,7 +201,7 @@ def discriminate(state: GANState, d_params, real, fake, *inputs, key: jax.Array,
   Returns:
     (real outputs, fake outputs, new d_collections).
   """
-  dropout_key = device_key(jax.random.fold_in(key, 0), axis_name)
+  dropout_key = device_key(jax.random.fold_in(key, D_DROPOUT_STREAM), axis_name)
   if state.d_collections:
     real_out, _ = apply_discriminator(state, d_params, real, *inputs, train=True, key=dropout_key)
     fake_out, collections = apply_discriminator(state, d_params, fake, *inputs, train=True,
@@ -148,14 +221,14 @@ def discriminator_penalties(state: GANState, d_fn, real, fake, key: jax.Array,
 
   Args:
     d_fn: maps inputs (B, *data_shape) to logits.
-    key: the discriminator step's key (the interpolation weights use fold_in(key, 1)).
+    key: the discriminator step's key (the interpolation weights use its INTERPOLATION_STREAM).
   """
   game = state.game
   total, aux = 0.0, {}
   if game.gradient_penalty_weight > 0:
     eps = local_slice_of_global_draw(
         lambda k, n: losses.interpolation_weights(k, (n,) + real.shape[1:], real.dtype),
-        jax.random.fold_in(key, 1), real.shape[0], axis_name)
+        jax.random.fold_in(key, INTERPOLATION_STREAM), real.shape[0], axis_name)
     gp = losses.gradient_penalty(d_fn, real, fake, eps)
     total = total + game.gradient_penalty_weight * gp
     aux["gradient_penalty"] = gp
@@ -208,119 +281,177 @@ def logit_metrics(real_logits, fake_logits, threshold: float) -> Metrics:
 
 
 def discriminator_loss(state: GANState, d_params, real, fake, key: jax.Array,
-                       axis_name: str | None = None, inputs: tuple = ()):
-  """The discriminator's objective with its regularizers.
+                       axis_name: str | None = None, inputs: tuple = (), targets=None, *,
+                       head_loss=None):
+  """The discriminator's objective with its regularizers; the default `loss_fn` of the D step.
 
+  A variant's D loss has this signature (the player steps call it so). Variants whose D
+  has a second head pass `head_loss` (e.g. with `functools.partial`).
   Args:
     real, fake: (B, *data_shape) batches; `fake` carries no generator gradient
       (except inside an unrolled generator loss).
     key: the stream key of this discriminator step (penalties, dropout, augmentation).
     inputs: further D inputs shared by the real and fake rows, e.g. (labels (B,),).
+    targets: `PlayerInputs.targets`, passed to `head_loss`.
+    head_loss: None when D returns logits; else D returns (logits, head outputs) and
+      head_loss(game, real_head, fake_head, targets) -> (weighted loss term, metrics)
+      is added to the game's loss (ACGAN's classes, InfoGAN's codes).
   Returns:
-    (loss, (real_logits, fake_logits, new d_collections, aux metrics)).
+    (loss, (real_logits, fake_logits, new d_collections, metrics)): metrics holds
+    diversity_ratio, the active penalties and the head's metrics.
   """
   game = state.game
+  diversity = diagnostics.diversity_ratio(fake, real)
   real, fake = augment_real_and_fake(game, key, real, fake, axis_name)
-  real_logits, fake_logits, collections = discriminate(state, d_params, real, fake, *inputs,
-                                                       key=key, axis_name=axis_name)
-  loss = game.loss.discriminator(real_logits, fake_logits)
-  dropout_key = device_key(jax.random.fold_in(key, 0), axis_name)
+  real_out, fake_out, collections = discriminate(state, d_params, real, fake, *inputs,
+                                                 key=key, axis_name=axis_name)
+  metrics = {}
+  if head_loss is None:
+    real_logits, fake_logits = real_out, fake_out
+    loss = game.loss.discriminator(real_logits, fake_logits)
+  else:
+    (real_logits, real_head), (fake_logits, fake_head) = real_out, fake_out
+    term, metrics = head_loss(game, real_head, fake_head, targets)
+    loss = game.loss.discriminator(real_logits, fake_logits) + term
+  dropout_key = device_key(jax.random.fold_in(key, D_DROPOUT_STREAM), axis_name)
 
   def d_fn(x):
-    return apply_discriminator(state, d_params, x, *inputs, train=True, key=dropout_key)[0]
+    out = apply_discriminator(state, d_params, x, *inputs, train=True, key=dropout_key)[0]
+    return out if head_loss is None else out[0]
 
   penalty, aux = discriminator_penalties(state, d_fn, real, fake, key, axis_name)
-  return loss + penalty, (real_logits, fake_logits, collections, aux)
+  metrics = {"diversity_ratio": diversity, **metrics, **aux}
+  return loss + penalty, (real_logits, fake_logits, collections, metrics)
 
 
 def discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int = 0,
-                       axis_name: str | None = None,
-                       conditioning: tuple[str, ...] = ()) -> tuple[GANState, Metrics]:
+                       axis_name: str | None = None, conditioning: tuple[str, ...] = (),
+                       inputs_fn=None, loss_fn=discriminator_loss) -> tuple[GANState, Metrics]:
   """One discriminator update on a real batch and fresh fakes (inner loop of Algorithm 1).
 
+  The step draws the players' inputs, makes G's fakes (train mode, no gradient) and
+  runs `discriminator_update`; a variant plugs in through `inputs_fn` and `loss_fn`.
   Args:
     state: the current state; its step and `d_index` select the noise.
     batch: {'x': (B, *data_shape) real data, optionally 'label': int32 (B,)}.
     d_index: which of the k discriminator steps of this iteration this is.
     axis_name: the mapped device axis, or None.
     conditioning: names of batch entries given to both players, e.g. ('label',);
-      the fakes are then made for the real rows' labels.
+      the fakes are then made for the real rows' labels (used without `inputs_fn`).
+    inputs_fn: inputs_fn(state, batch, key, axis_name) -> `PlayerInputs`; default
+      `noise_and_conditioning(conditioning)`.
+    loss_fn: D's loss with the signature of `discriminator_loss`.
   Returns:
     (new state, metrics): d_loss, d_real, d_fake, d_acc_real, d_acc_fake,
-    d_grad_norm, game_value, diversity_ratio and the active penalties.
+    d_grad_norm, game_value, diversity_ratio, the active penalties and the loss's metrics.
   """
-  real = batch["x"]
-  inputs = conditioning_inputs(batch, conditioning)
   key = state.key_for("discriminator", d_index)
-  z = local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), real.shape[0], axis_name)
-  fake, _ = apply_generator(state, state.g_params, z, *inputs, train=True,
-                            key=device_key(jax.random.fold_in(key, 3), axis_name))
-  return discriminator_update(state, real, lax.stop_gradient(fake), key, axis_name, inputs)
+  inputs = (inputs_fn or noise_and_conditioning(conditioning))(state, batch, key, axis_name)
+  fake, _ = apply_generator(state, state.g_params, *inputs.generator, train=True,
+                            key=generator_dropout_key(key, axis_name))
+  return discriminator_update(state, batch["x"], lax.stop_gradient(fake), key, axis_name,
+                              inputs.discriminator, inputs.targets, loss_fn=loss_fn)
 
 
 def discriminator_update(state: GANState, real, fake, key: jax.Array,
-                         axis_name: str | None = None, inputs: tuple = ()):
+                         axis_name: str | None = None, inputs: tuple = (), targets=None, *,
+                         loss_fn=discriminator_loss):
   """One discriminator update on given real and fake batches (B, *data_shape).
 
-  `fake` must carry no generator gradient; `key` is the step's stream key.
+  `fake` must carry no generator gradient; `key` is the step's stream key; `inputs`,
+  `targets` and `loss_fn` are passed on as `discriminator_step` does.
   Returns (new state, metrics), as `discriminator_step`.
   """
-  grad_fn = jax.value_and_grad(discriminator_loss, argnums=1, has_aux=True)
+  grad_fn = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)
   (loss, (real_logits, fake_logits, collections, aux)), grads = grad_fn(
-      state, state.d_params, real, fake, key, axis_name, inputs)
+      state, state.d_params, real, fake, key, axis_name, inputs, targets)
   grads = mean_over_devices(grads, axis_name)
-  metrics = {"d_loss": loss, "d_grad_norm": gradient_norm(grads),
-             "diversity_ratio": diagnostics.diversity_ratio(fake, real), **aux,
+  metrics = {"d_loss": loss, "d_grad_norm": gradient_norm(grads), **aux,
              **logit_metrics(real_logits, fake_logits, state.game.loss.threshold)}
   new_state = update_discriminator(state, grads, collections, axis_name)
   return new_state, mean_over_devices(metrics, axis_name)
 
 
+def judge_fakes(state: GANState, d_params, fake, inputs: PlayerInputs, keys: GeneratorKeys,
+                axis_name: str | None = None, *, head_loss=None):
+  """G's adversarial loss on fakes (B, *data_shape), augmented when the game augments.
+
+  Args:
+    d_params: the D parameters G plays against (an unrolled G passes D's looked-ahead ones).
+    head_loss: None, or head_loss(game, fake_head, targets) -> (weighted term, metrics)
+      for a D that returns (logits, head outputs); the term is added to the loss.
+  Returns:
+    (loss, (fake_logits, metrics)).
+  """
+  game = state.game
+  if game.augment is not None:
+    fake = augment_batch(game.augment, keys.augment, fake, axis_name)
+  out, _ = apply_discriminator(state, d_params, fake, *inputs.discriminator, train=True,
+                               key=keys.discriminator_dropout)
+  if head_loss is None:
+    return game.loss.generator(out), (out, {})
+  fake_logits, fake_head = out
+  term, metrics = head_loss(game, fake_head, inputs.targets)
+  return game.loss.generator(fake_logits) + term, (fake_logits, metrics)
+
+
+def generator_loss(state: GANState, g_params, batch: dict[str, Any], inputs: PlayerInputs,
+                   keys: GeneratorKeys, axis_name: str | None = None, *, head_loss=None):
+  """G's objective, g_loss(D(G(z))); the default `loss_fn` of the generator step.
+
+  A variant's G loss has this signature. `batch` is the step's minibatch (unused here);
+  `head_loss` is passed to `judge_fakes`.
+  Returns:
+    (loss, (fake_logits, new g_collections, metrics)).
+  """
+  del batch
+  fake, g_collections = apply_generator(state, g_params, *inputs.generator, train=True,
+                                        key=keys.generator_dropout)
+  loss, (fake_logits, metrics) = judge_fakes(state, state.d_params, fake, inputs, keys,
+                                             axis_name, head_loss=head_loss)
+  return loss, (fake_logits, g_collections, metrics)
+
+
 def generator_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None = None,
-                   conditioning: tuple[str, ...] = ()) -> tuple[GANState, Metrics]:
+                   conditioning: tuple[str, ...] = (), inputs_fn=None,
+                   loss_fn=generator_loss) -> tuple[GANState, Metrics]:
   """One generator update on fresh noise; advances `state.step` by one.
 
   Args:
     batch: {'x': (B, *data_shape)}; only its batch size (and the entries named
       in `conditioning`) are used by the plain game.
+    inputs_fn: as in `discriminator_step`, on the generator step's key.
+    loss_fn: G's loss with the signature of `generator_loss`.
   Returns:
-    (new state, metrics): g_loss, g_grad_norm, d_fake_for_g (mean D(G(z)) seen by G).
+    (new state, metrics): g_loss, g_grad_norm, d_fake_for_g (mean D(G(z)) seen by G)
+    and the loss's metrics.
   """
-  local_batch = batch["x"].shape[0]
-  inputs = conditioning_inputs(batch, conditioning)
   key = state.key_for("generator")
-  z = local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), local_batch, axis_name)
-  g_dropout = device_key(jax.random.fold_in(key, 3), axis_name)
-  d_dropout = device_key(jax.random.fold_in(key, 4), axis_name)
-
-  def loss_fn(g_params):
-    fake, g_collections = apply_generator(state, g_params, z, *inputs, train=True, key=g_dropout)
-    if state.game.augment is not None:
-      fake = augment_batch(state.game.augment, jax.random.fold_in(key, 5), fake, axis_name)
-    fake_logits, _ = apply_discriminator(state, state.d_params, fake, *inputs, train=True,
-                                         key=d_dropout)
-    return state.game.loss.generator(fake_logits), (fake_logits, g_collections)
-
-  (loss, (fake_logits, g_collections)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      state.g_params)
-  return generator_update(state, grads, loss, fake_logits, g_collections, axis_name)
+  inputs = (inputs_fn or noise_and_conditioning(conditioning))(state, batch, key, axis_name)
+  (loss, (fake_logits, g_collections, aux)), grads = jax.value_and_grad(
+      loss_fn, argnums=1, has_aux=True)(state, state.g_params, batch, inputs,
+                                        generator_keys(key, axis_name), axis_name)
+  return generator_update(state, grads, loss, fake_logits, g_collections, axis_name, aux)
 
 
 def generator_update(state: GANState, grads, loss, fake_logits, g_collections,
-                     axis_name: str | None = None) -> tuple[GANState, Metrics]:
-  """Averages G's gradients over devices, applies them (`update_generator`); returns metrics."""
+                     axis_name: str | None = None, aux: Metrics | None = None
+                     ) -> tuple[GANState, Metrics]:
+  """Averages G's gradients over devices, applies them (`update_generator`); returns metrics.
+
+  `aux`: the loss's further metrics, averaged over devices with the others.
+  """
   grads = mean_over_devices(grads, axis_name)
   metrics = {"g_loss": loss, "g_grad_norm": gradient_norm(grads),
-             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
+             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits)), **(aux or {})}
   new_state = update_generator(state, grads, g_collections, axis_name)
   return new_state, mean_over_devices(metrics, axis_name)
 
 
 def discriminator_noise(state: GANState, d_index: int, local_batch: int, axis_name: str | None):
-  """(key, z, generator dropout key) of discriminator step `d_index`, as `discriminator_step` draws them."""
+  """(key, z, G's dropout key) of discriminator step `d_index`, as `discriminator_step` draws."""
   key = state.key_for("discriminator", d_index)
-  z = local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), local_batch, axis_name)
-  return key, z, device_key(jax.random.fold_in(key, 3), axis_name)
+  return key, draw_noise(state, key, local_batch, axis_name), generator_dropout_key(key, axis_name)
 
 
 def shared_forward_steps(state: GANState, batch: dict[str, Any], d_index: int,
@@ -338,16 +469,10 @@ def shared_forward_steps(state: GANState, batch: dict[str, Any], d_index: int,
       lambda p: apply_generator(state, p, z, train=True, key=g_dropout), state.g_params,
       has_aux=True)
   state, d_metrics = discriminator_update(state, real, lax.stop_gradient(fake), key, axis_name)
-  g_key = state.key_for("generator")
-  d_dropout = device_key(jax.random.fold_in(g_key, 4), axis_name)
-
-  def loss_of_fakes(fakes):
-    if state.game.augment is not None:
-      fakes = augment_batch(state.game.augment, jax.random.fold_in(g_key, 5), fakes, axis_name)
-    fake_logits, _ = apply_discriminator(state, state.d_params, fakes, train=True, key=d_dropout)
-    return state.game.loss.generator(fake_logits), fake_logits
-
-  (loss, fake_logits), fake_grads = jax.value_and_grad(loss_of_fakes, has_aux=True)(fake)
+  keys = generator_keys(state.key_for("generator"), axis_name)
+  (loss, (fake_logits, _)), fake_grads = jax.value_and_grad(
+      lambda fakes: judge_fakes(state, state.d_params, fakes, PlayerInputs((z,)), keys, axis_name),
+      has_aux=True)(fake)
   (grads,) = pullback(fake_grads)
   state, g_metrics = generator_update(state, grads, loss, fake_logits, g_collections, axis_name)
   return state, {**d_metrics, **g_metrics}

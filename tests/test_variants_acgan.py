@@ -31,7 +31,8 @@ def test_discriminator_loss_is_adversarial_plus_weighted_class_terms():
   real, labels = batch["x"][0], batch["label"][0]
   fake = real[::-1] * 0.5
   key = jax.random.PRNGKey(3)
-  loss, (_, metrics) = acgan.discriminator_loss(state, state.d_params, real, fake, labels, key)
+  loss, (*_, metrics) = acgan.discriminator_loss(state, state.d_params, real, fake, key,
+                                                 targets=labels)
   (real_logits, real_classes) = state.d_apply_fn(state.d_variables, real, train=True)
   (fake_logits, fake_classes) = state.d_apply_fn(state.d_variables, fake, train=True)
   ce = lambda c: -jnp.mean(jax.nn.log_softmax(c)[jnp.arange(6), labels])

@@ -21,9 +21,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
-from jax import lax
 
-from gan_jax import builders, diagnostics, losses, steps
+from gan_jax import builders, losses, steps
 from gan_jax import state as state_lib
 from gan_jax.recipes import Recipe, register_recipe
 from gan_jax.variants import base_models, extend_game, option, positive_int
@@ -66,73 +65,52 @@ def class_accuracy(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
   return jnp.mean((jnp.argmax(class_logits, axis=-1) == labels).astype(jnp.float32))
 
 
-def discriminator_loss(state, d_params, real, fake, labels, key, axis_name=None):
-  """d_loss + aux_weight * (CE on real + CE on fake) + penalties; returns (loss, (collections, metrics))."""
-  game = state.game
-  real, fake = steps.augment_real_and_fake(game, key, real, fake, axis_name)
-  (real_logits, real_classes), (fake_logits, fake_classes), collections = steps.discriminate(
-      state, d_params, real, fake, key=key, axis_name=axis_name)
+def player_inputs(state, batch, key, axis_name: str | None = None) -> steps.PlayerInputs:
+  """G gets (z, labels); D sees x alone; the losses get the labels int32 (B,) of the real rows."""
+  (labels,) = steps.conditioning_inputs(batch, ("label",))
+  z = steps.draw_noise(state, key, batch["x"].shape[0], axis_name)
+  return steps.PlayerInputs((z, labels), (), labels)
+
+
+def discriminator_class_term(game: ACGANGame, real_classes, fake_classes, labels):
+  """aux_weight * (CE on real + CE on fake) and its metrics: D's `head_loss`."""
   aux_loss = class_loss(real_classes, labels) + class_loss(fake_classes, labels)
-  dropout_key = steps.device_key(jax.random.fold_in(key, 0), axis_name)
+  return game.aux_weight * aux_loss, {
+      "aux_loss_d": aux_loss, "aux_acc_real": class_accuracy(real_classes, labels),
+      "aux_acc_fake": class_accuracy(fake_classes, labels)}
 
-  def d_fn(x):
-    return steps.apply_discriminator(state, d_params, x, train=True, key=dropout_key)[0][0]
 
-  penalty, metrics = steps.discriminator_penalties(state, d_fn, real, fake, key, axis_name)
-  loss = game.loss.discriminator(real_logits, fake_logits) + game.aux_weight * aux_loss + penalty
-  metrics.update(steps.logit_metrics(real_logits, fake_logits, game.loss.threshold))
-  metrics.update(aux_loss_d=aux_loss, aux_acc_real=class_accuracy(real_classes, labels),
-                 aux_acc_fake=class_accuracy(fake_classes, labels))
-  return loss, (collections, metrics)
+def generator_class_term(game: ACGANGame, fake_classes, labels):
+  """aux_weight * CE(C(G(z, y)), y) and its metric: G's `head_loss`."""
+  aux_loss = class_loss(fake_classes, labels)
+  return game.aux_weight * aux_loss, {"aux_loss_g": aux_loss}
+
+
+def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=(), targets=None):
+  """d_loss + aux_weight * (CE on real + CE on fake) + penalties; `targets`: labels int32 (B,).
+
+  `steps.discriminator_loss` with the class head; the same signature and returns.
+  """
+  return steps.discriminator_loss(state, d_params, real, fake, key, axis_name, inputs, targets,
+                                  head_loss=discriminator_class_term)
+
+
+def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
+  """g_loss + aux_weight * CE(C(G(z, y)), y): `steps.generator_loss` with the class head."""
+  return steps.generator_loss(state, g_params, batch, inputs, keys, axis_name,
+                              head_loss=generator_class_term)
 
 
 def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
   """One ACGAN discriminator update on {'x': (B, ...), 'label': int32 (B,)}."""
-  real = batch["x"]
-  (labels,) = steps.conditioning_inputs(batch, ("label",))
-  key = state.key_for("discriminator", d_index)
-  z = steps.local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), real.shape[0],
-                                       axis_name)
-  fake, _ = steps.apply_generator(state, state.g_params, z, labels, train=True,
-                                  key=steps.device_key(jax.random.fold_in(key, 3), axis_name))
-  fake = lax.stop_gradient(fake)
-  (loss, (collections, metrics)), grads = jax.value_and_grad(
-      discriminator_loss, argnums=1, has_aux=True)(state, state.d_params, real, fake, labels, key,
-                                                   axis_name)
-  grads = steps.mean_over_devices(grads, axis_name)
-  metrics.update(d_loss=loss, d_grad_norm=optax.tree.norm(grads),
-                 diversity_ratio=diagnostics.diversity_ratio(fake, real))
-  return (steps.update_discriminator(state, grads, collections, axis_name),
-          steps.mean_over_devices(metrics, axis_name))
+  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
+                                  inputs_fn=player_inputs, loss_fn=discriminator_loss)
 
 
 def generator_step(state, batch, *, axis_name: str | None = None):
   """One ACGAN generator update for the labels of batch['label']; advances the step."""
-  (labels,) = steps.conditioning_inputs(batch, ("label",))
-  key = state.key_for("generator")
-  z = steps.local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), labels.shape[0],
-                                       axis_name)
-  g_dropout = steps.device_key(jax.random.fold_in(key, 3), axis_name)
-  d_dropout = steps.device_key(jax.random.fold_in(key, 4), axis_name)
-
-  def loss_fn(g_params):
-    fake, g_collections = steps.apply_generator(state, g_params, z, labels, train=True,
-                                                key=g_dropout)
-    if state.game.augment is not None:
-      fake = steps.augment_batch(state.game.augment, jax.random.fold_in(key, 5), fake, axis_name)
-    (fake_logits, fake_classes), _ = steps.apply_discriminator(state, state.d_params, fake,
-                                                               train=True, key=d_dropout)
-    aux_loss = class_loss(fake_classes, labels)
-    loss = state.game.loss.generator(fake_logits) + state.game.aux_weight * aux_loss
-    return loss, (fake_logits, aux_loss, g_collections)
-
-  (loss, (fake_logits, aux_loss, g_collections)), grads = jax.value_and_grad(
-      loss_fn, has_aux=True)(state.g_params)
-  grads = steps.mean_over_devices(grads, axis_name)
-  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads), "aux_loss_g": aux_loss,
-             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
-  return (steps.update_generator(state, grads, g_collections, axis_name),
-          steps.mean_over_devices(metrics, axis_name))
+  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=player_inputs,
+                              loss_fn=generator_loss)
 
 
 def train_step(state, batch, *, axis_name: str | None = None):

@@ -24,7 +24,6 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import optax
 from jax import lax
 
 from gan_jax import builders, recipes, steps
@@ -125,37 +124,39 @@ def _judge(state: GANState, params, x, method: str):
   return state.d_apply_fn({"params": params, **state.d_collections}, x, train=True, method=method)
 
 
-def _mean(tree, axis_name):
-  return tree if axis_name is None else lax.pmean(tree, axis_name)
+def cyclegan_discriminator_loss(state: GANState, d_params, real_b, fake_b, key=None,
+                                axis_name=None, inputs=(), targets=None):
+  """L_D(D_B(b), D_B(G(a))) + L_D(D_A(a), D_A(F(b))), the signature of `steps.discriminator_loss`.
+
+  Args:
+    real_b, fake_b: domain-B images and G(a), (B, H, W, C).
+    targets: (real_a, fake_a), domain-A images and F(b).
+  Returns:
+    (loss, (D_B's real logits, D_B's fake logits, {}, {'d_loss_a', 'd_loss_b'})).
+  """
+  del key, axis_name, inputs
+  loss_pair = state.game.loss
+  real_a, fake_a = targets
+  n = real_a.shape[0]
+  logits_a = _judge(state, d_params, jnp.concatenate([real_a, fake_a]), "domain_a")
+  logits_b = _judge(state, d_params, jnp.concatenate([real_b, fake_b]), "domain_b")
+  loss_a = loss_pair.discriminator(logits_a[:n], logits_a[n:])
+  loss_b = loss_pair.discriminator(logits_b[:n], logits_b[n:])
+  return loss_a + loss_b, (logits_b[:n], logits_b[n:], state.d_collections,
+                           {"d_loss_a": loss_a, "d_loss_b": loss_b})
 
 
 def cyclegan_discriminator_step(state: GANState, batch: dict[str, Any], *,
                                 axis_name: str | None = None):
-  """One update of D_A and D_B on real rows and the current fakes G(a), F(b); rows (B, ...)."""
-  loss_pair = state.game.loss
+  """One update of D_A and D_B on real rows and the current fakes G(a), F(b); rows (B, ...).
+
+  `steps.discriminator_update` with `cyclegan_discriminator_loss` (no random draws).
+  """
   real_a, real_b = batch["a"], batch["x"]
   fake_b = lax.stop_gradient(_generate(state, state.g_params, real_a, "a_to_b"))
   fake_a = lax.stop_gradient(_generate(state, state.g_params, real_b, "b_to_a"))
-
-  def loss_fn(d_params):
-    logits_a = _judge(state, d_params, jnp.concatenate([real_a, fake_a]), "domain_a")
-    logits_b = _judge(state, d_params, jnp.concatenate([real_b, fake_b]), "domain_b")
-    n = real_a.shape[0]
-    loss_a = loss_pair.discriminator(logits_a[:n], logits_a[n:])
-    loss_b = loss_pair.discriminator(logits_b[:n], logits_b[n:])
-    return loss_a + loss_b, (loss_a, loss_b, logits_b[:n], logits_b[n:])
-
-  (loss, (loss_a, loss_b, real_logits, fake_logits)), grads = jax.value_and_grad(
-      loss_fn, has_aux=True)(state.d_params)
-  grads = _mean(grads, axis_name)
-  updates, d_opt_state = state.d_tx.update(grads, state.d_opt_state, state.d_params)
-  state = state.replace(d_params=optax.apply_updates(state.d_params, updates), d_opt_state=d_opt_state)
-  threshold = loss_pair.threshold
-  metrics = {"d_loss": loss, "d_loss_a": loss_a, "d_loss_b": loss_b,
-             "d_grad_norm": steps.gradient_norm(grads),
-             "d_acc_real": jnp.mean((real_logits > threshold).astype(jnp.float32)),
-             "d_acc_fake": jnp.mean((fake_logits <= threshold).astype(jnp.float32))}
-  return state, _mean(metrics, axis_name)
+  return steps.discriminator_update(state, real_b, fake_b, None, axis_name,
+                                    targets=(real_a, fake_a), loss_fn=cyclegan_discriminator_loss)
 
 
 def cyclegan_losses(state: GANState, g_params, real_a, real_b):
@@ -179,19 +180,26 @@ def cyclegan_losses(state: GANState, g_params, real_a, real_b):
                  "fake_logits": logits_b}
 
 
+def cyclegan_generator_loss(state: GANState, g_params, batch, inputs=None, keys=None,
+                            axis_name=None):
+  """`cyclegan_losses` with the signature of `steps.generator_loss` (no random draws)."""
+  del inputs, keys, axis_name
+  total, terms = cyclegan_losses(state, g_params, batch["a"], batch["x"])
+  fake_logits = terms.pop("fake_logits")
+  return total, (fake_logits, state.g_collections, terms)
+
+
+def no_inputs(state, batch, key, axis_name=None) -> steps.PlayerInputs:
+  """CycleGAN's generators read the batch's images; nothing is drawn."""
+  del state, batch, key, axis_name
+  return steps.PlayerInputs(())
+
+
 def cyclegan_generator_step(state: GANState, batch: dict[str, Any], *,
                             axis_name: str | None = None):
   """One update of G and F on their adversarial, cycle and identity losses; step + 1."""
-
-  def loss_fn(g_params):
-    total, terms = cyclegan_losses(state, g_params, batch["a"], batch["x"])
-    return total, terms
-
-  (loss, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
-  fake_logits = terms.pop("fake_logits")
-  state, metrics = steps.generator_update(state, grads, loss, fake_logits, state.g_collections,
-                                          axis_name)
-  return state, {**metrics, **_mean(terms, axis_name)}
+  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=no_inputs,
+                              loss_fn=cyclegan_generator_loss)
 
 
 def cyclegan_train_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None = None):

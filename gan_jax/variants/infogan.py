@@ -25,9 +25,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
-from jax import lax
 
-from gan_jax import builders, diagnostics, losses, steps
+from gan_jax import builders, losses, steps
 from gan_jax import state as state_lib
 from gan_jax.recipes import Recipe, register_recipe
 from gan_jax.variants import base_models, extend_game, option, positive_int
@@ -87,11 +86,11 @@ class InfoGANGame(losses.Game):
 def sample_codes(game: InfoGANGame, key: jax.Array, num: int, axis_name: str | None = None):
   """(categories int32 (num,), continuous float32 (num, num_continuous)) from `key`."""
   categories = steps.local_slice_of_global_draw(
-      lambda k, n: jax.random.randint(k, (n,), 0, game.num_categories), jax.random.fold_in(key, 0),
-      num, axis_name)
+      lambda k, n: jax.random.randint(k, (n,), 0, game.num_categories),
+      jax.random.fold_in(key, state_lib.CODE_CATEGORY_STREAM), num, axis_name)
   continuous = steps.local_slice_of_global_draw(
       lambda k, n: jax.random.uniform(k, (n, game.num_continuous), minval=-1.0, maxval=1.0),
-      jax.random.fold_in(key, 1), num, axis_name)
+      jax.random.fold_in(key, state_lib.CODE_CONTINUOUS_STREAM), num, axis_name)
   return categories, continuous
 
 
@@ -113,76 +112,60 @@ def info_loss(game: InfoGANGame, q, categories, continuous):
   return ce + game.continuous_weight * sq, metrics
 
 
+def player_inputs(state, batch, key, axis_name: str | None = None) -> steps.PlayerInputs:
+  """G gets (z, codes (B, K + num_continuous)); D sees x alone; the losses get the codes.
+
+  The codes come from the CODES_STREAM of the step's key; targets are
+  (categories int32 (B,), continuous (B, num_continuous)).
+  """
+  game = state.game
+  num = batch["x"].shape[0]
+  z = steps.draw_noise(state, key, num, axis_name)
+  categories, continuous = sample_codes(game, jax.random.fold_in(key, state_lib.CODES_STREAM),
+                                        num, axis_name)
+  return steps.PlayerInputs((z, code_vector(game, categories, continuous)), (),
+                            (categories, continuous))
+
+
+def discriminator_info_term(game: InfoGANGame, real_q, fake_q, codes):
+  """info_weight * info_loss of Q on the fakes, and its metrics: D's `head_loss`."""
+  del real_q
+  info, metrics = info_loss(game, fake_q, *codes)
+  return game.info_weight * info, metrics
+
+
+def generator_info_term(game: InfoGANGame, fake_q, codes):
+  """info_weight * info_loss, and its metrics (info_* named g_info_*): G's `head_loss`."""
+  info, metrics = info_loss(game, fake_q, *codes)
+  return game.info_weight * info, {f"g_{name}" if name.startswith("info") else name: value
+                                   for name, value in metrics.items()}
+
+
+def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=(), targets=None):
+  """Adversarial loss + info_weight * info_loss + penalties; `targets`: the codes.
+
+  `steps.discriminator_loss` with the Q head; the same signature and returns.
+  """
+  return steps.discriminator_loss(state, d_params, real, fake, key, axis_name, inputs, targets,
+                                  head_loss=discriminator_info_term)
+
+
+def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
+  """g_loss + info_weight * info_loss: `steps.generator_loss` with the Q head."""
+  return steps.generator_loss(state, g_params, batch, inputs, keys, axis_name,
+                              head_loss=generator_info_term)
+
+
 def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
   """One update of D and Q: adversarial loss + info_weight * info_loss on fresh coded fakes."""
-  game = state.game
-  real = batch["x"]
-  key = state.key_for("discriminator", d_index)
-  z = steps.local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), real.shape[0],
-                                       axis_name)
-  categories, continuous = sample_codes(game, jax.random.fold_in(key, 7), real.shape[0], axis_name)
-  fake, _ = steps.apply_generator(state, state.g_params, z,
-                                  code_vector(game, categories, continuous), train=True,
-                                  key=steps.device_key(jax.random.fold_in(key, 3), axis_name))
-  fake = lax.stop_gradient(fake)
-
-  def loss_fn(d_params):
-    real_in, fake_in = steps.augment_real_and_fake(game, key, real, fake, axis_name)
-    (real_logits, _), (fake_logits, q), collections = steps.discriminate(
-        state, d_params, real_in, fake_in, key=key, axis_name=axis_name)
-    info, metrics = info_loss(game, q, categories, continuous)
-    dropout_key = steps.device_key(jax.random.fold_in(key, 0), axis_name)
-
-    def d_fn(x):
-      return steps.apply_discriminator(state, d_params, x, train=True, key=dropout_key)[0][0]
-
-    penalty, aux = steps.discriminator_penalties(state, d_fn, real_in, fake_in, key, axis_name)
-    metrics.update(aux)
-    metrics.update(steps.logit_metrics(real_logits, fake_logits, game.loss.threshold))
-    loss = game.loss.discriminator(real_logits, fake_logits) + game.info_weight * info + penalty
-    return loss, (collections, metrics)
-
-  (loss, (collections, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      state.d_params)
-  grads = steps.mean_over_devices(grads, axis_name)
-  metrics.update(d_loss=loss, d_grad_norm=optax.tree.norm(grads),
-                 diversity_ratio=diagnostics.diversity_ratio(fake, real))
-  return (steps.update_discriminator(state, grads, collections, axis_name),
-          steps.mean_over_devices(metrics, axis_name))
+  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
+                                  inputs_fn=player_inputs, loss_fn=discriminator_loss)
 
 
 def generator_step(state, batch, *, axis_name: str | None = None):
   """One update of G: g_loss + info_weight * info_loss; advances the step."""
-  game = state.game
-  local_batch = batch["x"].shape[0]
-  key = state.key_for("generator")
-  z = steps.local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), local_batch,
-                                       axis_name)
-  categories, continuous = sample_codes(game, jax.random.fold_in(key, 7), local_batch, axis_name)
-  codes = code_vector(game, categories, continuous)
-  g_dropout = steps.device_key(jax.random.fold_in(key, 3), axis_name)
-  d_dropout = steps.device_key(jax.random.fold_in(key, 4), axis_name)
-
-  def loss_fn(g_params):
-    fake, g_collections = steps.apply_generator(state, g_params, z, codes, train=True,
-                                                key=g_dropout)
-    if game.augment is not None:
-      fake = steps.augment_batch(game.augment, jax.random.fold_in(key, 5), fake, axis_name)
-    (fake_logits, q), _ = steps.apply_discriminator(state, state.d_params, fake, train=True,
-                                                    key=d_dropout)
-    info, metrics = info_loss(game, q, categories, continuous)
-    loss = game.loss.generator(fake_logits) + game.info_weight * info
-    metrics["d_fake_for_g"] = jnp.mean(jax.nn.sigmoid(fake_logits))
-    return loss, (metrics, g_collections)
-
-  (loss, (metrics, g_collections)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      state.g_params)
-  grads = steps.mean_over_devices(grads, axis_name)
-  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads),
-             **{f"g_{name}" if name.startswith("info") else name: value
-                for name, value in metrics.items()}}
-  return (steps.update_generator(state, grads, g_collections, axis_name),
-          steps.mean_over_devices(metrics, axis_name))
+  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=player_inputs,
+                              loss_fn=generator_loss)
 
 
 def train_step(state, batch, *, axis_name: str | None = None):

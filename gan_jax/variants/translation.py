@@ -12,8 +12,9 @@ is G(cond)). Batches are {'x': target (k, B, H, W, C), 'cond': G's input
            + reconstruction_weight * mean |G(cond) - x|^p      (p = 1 'l1' or 2 'l2';
                                                                  over the mask when given)
 
-The discriminator update is the core's `steps.discriminator_update` (penalties,
-clipping, metrics, device averaging). With adversarial_weight = 0 the recipe is
+Both updates are the core's player steps (`steps.discriminator_step`,
+`steps.generator_step`: penalties, clipping, metrics, device averaging) with this
+module's inputs and losses. With adversarial_weight = 0 the recipe is
 the reconstruction-only baseline: D is neither updated nor evaluated (d_loss is
 reported as 0) and G is trained on the reconstruction term alone.
 """
@@ -25,7 +26,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from gan_jax import builders, steps
 from gan_jax.losses import Game
@@ -99,10 +99,6 @@ def create_translation_state(config, *, generator, discriminator, image_shape, c
   )
 
 
-def _device_key(key, axis_name):
-  return key if axis_name is None else jax.random.fold_in(key, lax.axis_index(axis_name))
-
-
 def discriminator_input(game: TranslationGame, images, cond):
   """D's input for images (B, H, W, C): concat(images, cond) on channels when conditional."""
   return jnp.concatenate([images, cond], axis=-1) if game.conditional else images
@@ -127,48 +123,65 @@ def reconstruction_loss(outputs, x, mask=None, kind: str = "l1"):
   return jnp.sum(error * weights) / jnp.maximum(jnp.sum(weights), 1.0)
 
 
+def condition_inputs(state: GANState, batch: dict[str, Any], key, axis_name=None) -> steps.PlayerInputs:
+  """G's one input is the condition batch['cond'] (no noise is drawn); the losses get
+  (cond, mask or None) as targets; D's inputs are built by the losses."""
+  del state, key, axis_name
+  return steps.PlayerInputs((batch["cond"],), (), (batch["cond"], batch.get("mask")))
+
+
+def translation_discriminator_loss(state: GANState, d_params, real, fake, key, axis_name=None,
+                                   inputs=(), targets=None):
+  """`steps.discriminator_loss` on D's inputs: the real pair and G's output composed into
+  the known pixels, each joined to its condition when D is conditional.
+
+  Args:
+    real: the targets x (B, H, W, C); fake: G's raw outputs (B, H, W, C), no gradient.
+    targets: (cond, mask or None), as `condition_inputs` gives them.
+  """
+  game = state.game
+  cond, mask = targets
+  return steps.discriminator_loss(
+      state, d_params, discriminator_input(game, real, cond),
+      discriminator_input(game, composite(fake, real, mask), cond), key, axis_name, inputs)
+
+
 def translation_discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int = 0,
                                    axis_name: str | None = None):
   """One D update on a real pair and G's output for its condition; batch rows (B, ...)."""
+  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
+                                  inputs_fn=condition_inputs,
+                                  loss_fn=translation_discriminator_loss)
+
+
+def translation_generator_loss(state: GANState, g_params, batch, inputs, keys, axis_name=None):
+  """adversarial_weight * g_loss(D(fake)) + reconstruction_weight * pixel loss.
+
+  The signature of `steps.generator_loss`; metrics g_adversarial and g_reconstruction
+  (the unweighted terms). With adversarial_weight = 0, D is not evaluated.
+  """
   game = state.game
-  key = state.key_for("discriminator", d_index)
-  g_key = _device_key(jax.random.fold_in(key, 3), axis_name)
-  outputs, _ = steps.apply_generator(state, state.g_params, batch["cond"], train=True, key=g_key)
-  fake = lax.stop_gradient(composite(outputs, batch["x"], batch.get("mask")))
-  return steps.discriminator_update(
-      state, discriminator_input(game, batch["x"], batch["cond"]),
-      discriminator_input(game, fake, batch["cond"]), key, axis_name)
+  x, (cond, mask) = batch["x"], inputs.targets
+  outputs, g_collections = steps.apply_generator(state, g_params, *inputs.generator, train=True,
+                                                 key=keys.generator_dropout)
+  reconstruction = reconstruction_loss(outputs, x, mask, game.reconstruction)
+  if game.adversarial_weight > 0:
+    fake = discriminator_input(game, composite(outputs, x, mask), cond)
+    fake_logits, _ = steps.apply_discriminator(state, state.d_params, fake, train=True,
+                                               key=keys.discriminator_dropout)
+    adv = game.loss.generator(fake_logits)
+  else:
+    fake_logits, adv = jnp.zeros(()), jnp.zeros(())
+  total = game.adversarial_weight * adv + game.reconstruction_weight * reconstruction
+  return total, (fake_logits, g_collections,
+                 {"g_adversarial": adv, "g_reconstruction": reconstruction})
 
 
 def translation_generator_step(state: GANState, batch: dict[str, Any], *,
                                axis_name: str | None = None):
   """One G update on adversarial_weight * adv + reconstruction_weight * pixel loss; step + 1."""
-  game = state.game
-  key = state.key_for("generator")
-  g_key = _device_key(jax.random.fold_in(key, 3), axis_name)
-  d_key = _device_key(jax.random.fold_in(key, 4), axis_name)
-  x, cond, mask = batch["x"], batch["cond"], batch.get("mask")
-  adversarial = game.adversarial_weight > 0
-
-  def loss_fn(g_params):
-    outputs, g_collections = steps.apply_generator(state, g_params, cond, train=True, key=g_key)
-    reconstruction = reconstruction_loss(outputs, x, mask, game.reconstruction)
-    if adversarial:
-      fake = discriminator_input(game, composite(outputs, x, mask), cond)
-      fake_logits, _ = steps.apply_discriminator(state, state.d_params, fake, train=True, key=d_key)
-      adv = game.loss.generator(fake_logits)
-    else:
-      fake_logits, adv = jnp.zeros(()), jnp.zeros(())
-    total = game.adversarial_weight * adv + game.reconstruction_weight * reconstruction
-    return total, (fake_logits, g_collections, adv, reconstruction)
-
-  (loss, (fake_logits, g_collections, adv, reconstruction)), grads = jax.value_and_grad(
-      loss_fn, has_aux=True)(state.g_params)
-  state, metrics = steps.generator_update(state, grads, loss, fake_logits, g_collections, axis_name)
-  terms = {"g_adversarial": adv, "g_reconstruction": reconstruction}
-  if axis_name is not None:
-    terms = lax.pmean(terms, axis_name)
-  return state, {**metrics, **terms}
+  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=condition_inputs,
+                              loss_fn=translation_generator_loss)
 
 
 def translation_train_step(state: GANState, batch: dict[str, Any], *,

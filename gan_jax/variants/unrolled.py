@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 
 import jax
-import jax.numpy as jnp
 import optax
 
 from gan_jax import builders, losses, steps
@@ -62,40 +61,31 @@ def unroll_discriminator(state, d_params, real, fake, inputs: tuple = (),
   return d_params
 
 
+def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
+  """g_loss(D(G(z); theta_D^k)): `steps.generator_loss` against D unrolled k updates ahead.
+
+  The unrolled updates see batch['x'] and the fakes before augmentation.
+  """
+  fake, g_collections = steps.apply_generator(state, g_params, *inputs.generator, train=True,
+                                              key=keys.generator_dropout)
+  d_params = unroll_discriminator(state, state.d_params, batch["x"], fake, inputs.discriminator,
+                                  axis_name)
+  loss, (fake_logits, metrics) = steps.judge_fakes(state, d_params, fake, inputs, keys, axis_name)
+  return loss, (fake_logits, g_collections, metrics)
+
+
 def generator_step(state, batch, *, axis_name: str | None = None,
                    conditioning: tuple[str, ...] = ()):
   """One generator update against D unrolled k steps; advances the step.
 
-  Same noise, keys and metrics as `steps.generator_step`, which it equals for k = 0.
+  `steps.generator_step` with the unrolled loss: the same noise, keys and metrics,
+  and equal to it for k = 0.
   Args:
     batch: {'x': (B, *data_shape) the real minibatch the unrolled D updates see, ...}.
     conditioning: batch entries given to both players, as in `steps.generator_step`.
   """
-  real = batch["x"]
-  inputs = steps.conditioning_inputs(batch, conditioning)
-  key = state.key_for("generator")
-  z = steps.local_slice_of_global_draw(state.noise, jax.random.fold_in(key, 2), real.shape[0],
-                                       axis_name)
-  g_dropout = steps.device_key(jax.random.fold_in(key, 3), axis_name)
-  d_dropout = steps.device_key(jax.random.fold_in(key, 4), axis_name)
-
-  def loss_fn(g_params):
-    fake, g_collections = steps.apply_generator(state, g_params, z, *inputs, train=True,
-                                                key=g_dropout)
-    d_params = unroll_discriminator(state, state.d_params, real, fake, inputs, axis_name)
-    if state.game.augment is not None:
-      fake = steps.augment_batch(state.game.augment, jax.random.fold_in(key, 5), fake, axis_name)
-    fake_logits, _ = steps.apply_discriminator(state, d_params, fake, *inputs, train=True,
-                                               key=d_dropout)
-    return state.game.loss.generator(fake_logits), (fake_logits, g_collections)
-
-  (loss, (fake_logits, g_collections)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      state.g_params)
-  grads = steps.mean_over_devices(grads, axis_name)
-  metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads),
-             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits))}
-  return (steps.update_generator(state, grads, g_collections, axis_name),
-          steps.mean_over_devices(metrics, axis_name))
+  return steps.generator_step(state, batch, axis_name=axis_name, conditioning=conditioning,
+                              loss_fn=generator_loss)
 
 
 def train_step(state, batch, *, axis_name: str | None = None):
