@@ -143,4 +143,3 @@ def test_an_unknown_or_broken_model_module_is_one_line_and_exit_2(tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and message in err[0], (module, err)
   assert not (tmp_path / "run" / "checkpoints").exists()
-
