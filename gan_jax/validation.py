@@ -171,10 +171,13 @@ def _check_data(value, name):
   if source == "images" and not value.get("path"):
     raise ValueError(f"{name}.path must name a folder of PNG/JPEG files for source 'images', "
                      f"got {value.get('path')!r}")
-  for key in ("image_size", "channels", "cache_dir"):
+  for key in ("channels", "cache_dir"):
     if key in value and source != "images":
       raise ValueError(f"{name}.{key} is an option of data source 'images'; data source "
                        f"{source!r} has none")
+  if value.get("image_size", 0) and source not in ("images", "npz", "tfds"):
+    raise ValueError(f"{name}.image_size is an option of data sources images, npz and tfds; "
+                     f"data source {source!r} has none")
 
 
 def _channels(value, name):
@@ -194,8 +197,9 @@ DATA_FIELDS: dict[str, Check] = {
     # npz: the names of the image and label arrays
     "image_key": string,
     "label_key": string,
-    # a folder of images (gan_jax.data.image_folder): S x S (0: the files' own size), 1 or 3
-    # channels (0: gray when every file is gray), where the .npz cache goes ('': default)
+    # images resized and center-cropped to S x S (0: as they are; for a folder, the files'
+    # own size); a folder of images (gan_jax.data.image_folder): 1 or 3 channels (0: gray
+    # when every file is gray), where its .npz cache goes ('': the default)
     "image_size": integer(0),
     "channels": _channels,
     "cache_dir": string,

@@ -1,5 +1,6 @@
-"""One's own data: a folder of PNG/JPEG files, named npz arrays, tfds downloads, and the
-DCGAN sizes (3, 4 or 7 times a power of two) that such data may have."""
+"""One's own data: a folder of PNG/JPEG files, named npz arrays, images of any shape
+resized to data.image_size, tfds downloads, and the DCGAN sizes (3, 4 or 7 times a power
+of two) that such data may have."""
 
 import json
 import os
@@ -152,6 +153,29 @@ def test_npz_array_names_are_configurable(tmp_path):
   assert source.data_shape == (8, 8, 3) and source.num_classes == 4
   with pytest.raises(ValueError, match=r"mine.npz has no array 'x'; it has: pictures, classes"):
     data.make_data_source(ml_collections.ConfigDict({"source": "npz", "path": str(path)}))
+
+
+def test_npz_and_tfds_images_of_any_shape_are_resized_and_cropped_to_image_size(tmp_path):
+  """A 48 x 64 RGB npz (which no DCGAN takes as it is) and CelebA's 218 x 178 become
+  32 x 32 and 64 x 64; catches image_size ignored outside folders and a crop off center."""
+  import tensorflow_datasets as tfds
+  columns = np.tile(np.arange(64, dtype=np.uint8) * 3, (48, 1))  # value = 3 * column
+  path = tmp_path / "wide.npz"
+  np.savez(path, x=np.stack([np.stack([columns] * 3, -1)] * 2),
+           floats=np.zeros((2, 48, 64, 2), np.float32))
+  config = ml_collections.ConfigDict({"source": "npz", "path": str(path), "image_size": 48})
+  source = data.make_data_source(config)
+  assert source.data_shape == (48, 48, 3) and source.arrays["x"].dtype == np.uint8
+  np.testing.assert_array_equal(source.arrays["x"][0, :, :, 1], columns[:, 8:56])
+  config.image_size, config.image_key = 24, "floats"
+  assert data.make_data_source(config).data_shape == (24, 24, 2)
+  for pipeline in ("device", "host"):
+    tfds_config = ml_collections.ConfigDict({"source": "tfds", "name": "celeb_a",
+                                             "image_size": 64, "pipeline": pipeline})
+    with tfds.testing.mock_data(num_examples=3):
+      source = data.make_data_source(tfds_config)
+      rows = source.row_reader()(np.array([0, 2]))
+    assert source.data_shape == (64, 64, 3) and rows["x"].shape == (2, 64, 64, 3)
 
 
 def test_tfds_downloads_only_when_asked(tmp_path, monkeypatch):

@@ -134,19 +134,29 @@ def toy_source(distribution: GaussianMixture, training_set_size: int = 0) -> Dat
 
 
 def tfds_image_source(name: str, split: str = "train", data_dir: str | None = None, *,
-                      stream: bool = False, download: bool = False) -> DataSource:
+                      stream: bool = False, download: bool = False,
+                      image_size: int = 0) -> DataSource:
   """A `DataSource` over a tensorflow-datasets image split.
 
   stream=False loads the split into memory (sampled on the device);
   stream=True keeps only a row reader for the host pipeline (large datasets).
   download=True downloads and prepares a dataset that is not prepared yet.
+  image_size > 0 resizes and center-crops the images to image_size x image_size.
   """
   if not stream:
     images, labels, num_classes = tfds_source.load_arrays(name, split, data_dir, download=download)
+    if image_size:
+      images = image_folder.resize_arrays(images, image_size)
     source = image_source(name, images, labels)
     return dataclasses.replace(source, num_classes=num_classes or source.num_classes)
   data_source = tfds_source.open_data_source(name, split, data_dir, download=download)
   read_rows = tfds_source.make_reader(data_source)
+  if image_size:
+    read_original = read_rows
+
+    def read_rows(index):
+      rows = read_original(index)
+      return {**rows, "x": image_folder.resize_arrays(rows["x"], image_size)}
   first = read_rows(np.zeros(1, np.int64))
   return DataSource(name, "image", tuple(first["x"].shape[1:]), {}, sample_arrays,
                     num_classes=tfds_source.num_classes(data_source), read_rows=read_rows,
@@ -161,7 +171,8 @@ def make_data_source(config) -> DataSource:
   config.data.training_set_size > 0 for a fixed training set of that many points),
   'idx' (config.data.path: a directory of MNIST-format files, config.data.split),
   'npz' (config.data.path: a file with an array config.data.image_key, default 'x',
-  and optionally config.data.label_key, default 'label'),
+  and optionally config.data.label_key, default 'label'; config.data.image_size S > 0
+  resizes and center-crops the images to S x S, as for tfds),
   'images' (config.data.path: a folder of PNG/JPEG files, read recursively; class
   subfolders become labels; config.data.image_size S resizes and center-crops them to
   S x S, 0 or absent: the files' own size; config.data.channels 1, 3 or 0 for gray
@@ -190,6 +201,8 @@ def make_data_source(config) -> DataSource:
   if source == "npz":
     images, labels = files.load_npz(data.path, data.get("image_key", "x"),
                                     data.get("label_key", "label"))
+    if data.get("image_size", 0):
+      images = image_folder.resize_arrays(images, data.image_size)
     return image_source(data.get("name", "npz"), images, labels)
   if source == "images":
     path = data.get("path", "")
@@ -201,7 +214,8 @@ def make_data_source(config) -> DataSource:
   if source == "tfds":
     return tfds_image_source(data.get("name", "fashion_mnist"), data.get("split", "train"),
                              data.get("data_dir", None) or None, stream=mode == "host",
-                             download=bool(data.get("download", False)))
+                             download=bool(data.get("download", False)),
+                             image_size=data.get("image_size", 0))
   if source == "image_to_image":
     if mode != "device":
       raise ValueError("image_to_image tasks are sampled on the device; use config.data.pipeline='device'")

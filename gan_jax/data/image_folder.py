@@ -91,6 +91,27 @@ def resize_and_crop(image, size: int):
   return image.crop((left, top, left + size, top + size))
 
 
+def resize_arrays(images: np.ndarray, size: int) -> np.ndarray:
+  """Images (N, H, W, C), uint8 or float, resized and center-cropped as `resize_and_crop`
+  to (N, size, size, C) of the same dtype; returned as they are when already that size."""
+  from PIL import Image
+  if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+    raise ValueError(f"data.image_size must be an integer >= 1, got {size!r}")
+  if images.shape[1:3] == (size, size):
+    return images
+  out = np.empty((len(images), size, size, images.shape[3]), images.dtype)
+  for i, image in enumerate(images):
+    for c in range(images.shape[3]):  # one float32 ('F') picture per channel: any dtype, any C
+      plane = resize_and_crop(Image.fromarray(image[..., c].astype(np.float32), "F"), size)
+      plane = np.asarray(plane)
+      if images.dtype == np.uint8:
+        plane = np.clip(np.rint(plane), 0, 255)
+      elif np.issubdtype(images.dtype, np.floating):
+        plane = np.clip(plane, -1.0, 1.0)  # Lanczos overshoots; float images live in [-1, 1]
+      out[i, ..., c] = plane
+  return out
+
+
 def _read(folder: str, file: str, size: int, channels: int) -> np.ndarray:
   """uint8 (size, size, channels) of one file."""
   image = _open(folder, file)
