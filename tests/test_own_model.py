@@ -136,6 +136,8 @@ def test_an_unknown_or_broken_model_module_is_one_line_and_exit_2(tmp_path, caps
                          "No module named 'no_such_dependency'"),
       ("empty_players", "model 'my_mlp' is unknown; model.module 'empty_players' registers none "
                         "of that name; accepted: "),
+      ("user/my_players.py", "model.module 'user/my_players.py' is a file path; accepted: a "
+                             "module name such as 'my_players' for my_players.py"),
   ]
   for module, message in cases:
     status = cli.main(["train", "--config", ring, "--workdir", str(tmp_path / "run"),

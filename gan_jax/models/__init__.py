@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Sequence
 
 import jax
@@ -37,6 +38,9 @@ def import_module(module: str) -> None:
   models with `register_model`; '' does nothing. One-line ValueError when it fails."""
   if not module:
     return
+  if module.endswith(".py") or "/" in module or os.sep in module:
+    raise ValueError(f"model.module {module!r} is a file path; accepted: a module name such as "
+                     f"'my_players' for my_players.py, with its folder on PYTHONPATH")
   import importlib
   try:
     importlib.import_module(module)
