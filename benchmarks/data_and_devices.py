@@ -47,7 +47,7 @@ def step_seconds(config, steps: int) -> float:
   from gan_jax import builders, data, parallel, train
   source = data.make_data_source(config)
   runner = train.make_parallel_train_step(source, config)
-  axis_name = None if runner.mode == "none" else parallel.AXIS_NAME
+  axis_name = parallel.model_axis_name(runner.mode)
   state = builders.create_state_from_config(config, source.data_shape, axis_name=axis_name)
   holder = {"state": runner.put_state(state)}
   if train.streams(config):

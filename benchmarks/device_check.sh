@@ -53,7 +53,9 @@
 #   run(command="bash benchmarks/device_check.sh", carry=["wheels"], timeout_s=560)
 #
 # Environment: PYTHON (interpreter; default the first of python3/python that imports jax),
-# OUT, KEEP_SCRATCH=1, DEVICE_CHECK_BUDGET_S (total seconds; 465 full, 100 dry run).
+# OUT, KEEP_SCRATCH=1, DEVICE_CHECK_BUDGET_S (total seconds; 470 full, 100 dry run),
+# DEVICE_CHECK_LIMITS (per-stage limits in seconds overriding the defaults, e.g.
+# "tests=110,compare_x1=60", to fit what is left of a device lease).
 
 set -uo pipefail
 
@@ -166,7 +168,8 @@ stage_tests() {
   else
     # Longest files first: --dist loadfile hands out whole files in this order.
     for f in test_parallel.py test_crash.py test_cli.py test_checkpoint_damage.py test_steps.py \
-             test_sweep.py test_nonfinite.py test_layers.py test_models.py test_checkpoint_identity.py; do
+             test_sweep.py test_layers.py test_models.py test_mixed_precision.py test_nonfinite.py \
+             test_checkpoint_identity.py; do
       [[ -f "$ROOT/tests/$f" ]] && files+=("tests/$f")
     done
     if "$PY" -c "import xdist" 2>/dev/null; then
@@ -386,6 +389,15 @@ else
                     [compare_x1]=85 [compare_x8]=70)
   BUDGET="${DEVICE_CHECK_BUDGET_S:-470}"
   RESERVE=20
+fi
+
+if [[ -n "${DEVICE_CHECK_LIMITS:-}" ]]; then
+  IFS=, read -r -a overrides <<<"$DEVICE_CHECK_LIMITS"
+  for pair in "${overrides[@]}"; do
+    [[ "$pair" =~ ^([a-z0-9_]+)=([0-9]+)$ && -n "${LIMIT[${BASH_REMATCH[1]}]+x}" ]] ||
+      { echo "device_check.sh: DEVICE_CHECK_LIMITS entry '$pair' is not STAGE=SECONDS with a stage of: ${STAGES[*]}" >&2; exit 2; }
+    LIMIT[${BASH_REMATCH[1]}]="${BASH_REMATCH[2]}"
+  done
 fi
 
 now_ms() { date +%s%3N; }

@@ -41,7 +41,7 @@ def base() -> ml_collections.ConfigDict:
   config.g_optimizer = adam(2e-4)
   config.d_optimizer = adam(2e-4)
   config.ema_decay = 0.0  # generator EMA; sampling uses it when > 0
-  config.parallel = "none"  # or "pmap" / "shard_map": all local devices share batch_size
+  config.parallel = "none"  # or "pmap" / "shard_map" / "jit": all devices share batch_size
   # "bfloat16": both players compute in bf16 (mixed precision); parameters, optimizer
   # states, losses and the non-finite guard stay float32.
   config.dtype = "float32"

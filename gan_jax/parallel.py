@@ -1,4 +1,5 @@
-"""Running one pure step on all devices: `jax.pmap`, or `jax.jit` over `jax.shard_map`.
+"""Running one pure step on all devices: `jax.pmap`, `jax.jit` over `jax.shard_map`, or
+`jax.jit` with `NamedSharding`s alone (parallel='jit').
 
 A step here is a pure fn(state, data, *, axis_name) -> (state, metrics), such
 as `train.sampled_train_step` (data: the dataset arrays, the same on every
@@ -14,10 +15,19 @@ The state is replicated: for pmap each leaf gets a leading device axis
 replicated `NamedSharding` on a 1-D `make_mesh()`. Both work with several
 processes (`gan_jax.distributed`): the mesh and the collectives then span
 every device of every process.
+
+parallel='jit' is the path JAX recommends now that pmap is in maintenance: the step
+runs once on the GLOBAL batch (no named axis), the state replicated and every batch
+of rows (the real batch, noise, augmentation draws) split over the mesh
+(`constrain_batch`, applied where `steps.local_slice_of_global_draw` draws), and
+XLA's partitioner inserts the collectives. Same draws, same maths; sums over the
+batch are reassociated, so it agrees with the other modes to float rounding.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 from typing import Any, Callable, NamedTuple
 
@@ -27,10 +37,14 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from gan_jax import xla_options
 
-PARALLEL_MODES = ("none", "pmap", "shard_map")
+PARALLEL_MODES = ("none", "pmap", "shard_map", "jit")
 AXIS_NAME = "batch"
 
 PyTree = Any
+
+# The sharding of a batch's rows while a parallel='jit' step is traced (else None).
+_BATCH_SHARDING: contextvars.ContextVar[NamedSharding | None] = contextvars.ContextVar(
+    "batch_sharding", default=None)
 
 
 def check_mode(mode: str) -> str:
@@ -42,6 +56,39 @@ def check_mode(mode: str) -> str:
 def num_devices(mode: str) -> int:
   """How many devices share the global batch: 1 for 'none', else all devices of all processes."""
   return 1 if check_mode(mode) == "none" else jax.device_count()
+
+
+def model_axis_name(mode: str) -> str | None:
+  """The device axis the models' BatchNorm averages over: AXIS_NAME under pmap and
+  shard_map, None under 'none' and 'jit' (whose step sees the global batch)."""
+  return None if check_mode(mode) in ("none", "jit") else AXIS_NAME
+
+
+def step_batch_size(global_batch: int, mode: str) -> int:
+  """The rows the pure step sees per call: its device's share under pmap and shard_map,
+  the whole global batch under 'none' and 'jit' (where XLA splits it)."""
+  local = local_batch_size(global_batch, mode)
+  return global_batch if mode == "jit" else local
+
+
+@contextlib.contextmanager
+def batch_sharding(sharding: NamedSharding | None):
+  """Within it, `constrain_batch` splits rows by `sharding` (parallel='jit' tracing)."""
+  token = _BATCH_SHARDING.set(sharding)
+  try:
+    yield
+  finally:
+    _BATCH_SHARDING.reset(token)
+
+
+def constrain_batch(tree: PyTree) -> PyTree:
+  """Each leaf's rows (axis 0) split over the devices while a parallel='jit' step is traced;
+  unchanged otherwise (and for scalars)."""
+  sharding = _BATCH_SHARDING.get()
+  if sharding is None:
+    return tree
+  return jax.tree.map(
+      lambda x: jax.lax.with_sharding_constraint(x, sharding) if getattr(x, "ndim", 0) else x, tree)
 
 
 def local_batch_size(global_batch: int, mode: str) -> int:
@@ -121,6 +168,32 @@ def shard_map_train_step(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NA
   return xla_options.jit(mapped, donate_argnums=(0,) if donate else ())
 
 
+def jit_train_step(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
+                   shard_data: bool = False, donate: bool = False) -> Callable:
+  """`jax.jit` of step_fn(state, data, axis_name=None) with NamedSharding data parallelism.
+
+  The state is replicated on `mesh` (`put_replicated`); data is replicated
+  (shard_data=False) or a batch {'x': (k, B, ...)} split along B (shard_data=True).
+  The step sees the global batch; every batch it draws is split over the mesh
+  (`constrain_batch`) and XLA inserts the collectives. Returns the new replicated
+  state and the metrics, replicated.
+  """
+  rows = NamedSharding(mesh, P(axis_name))
+  replicated = NamedSharding(mesh, P())
+  data_sharding = NamedSharding(mesh, P(None, axis_name)) if shard_data else replicated
+
+  def fn(state, data):
+    with batch_sharding(rows):
+      return step_fn(state, constrain_rows_of_batch(data) if shard_data else data, axis_name=None)
+
+  def constrain_rows_of_batch(batch):
+    return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, data_sharding), batch)
+
+  return xla_options.jit(fn, in_shardings=(replicated, data_sharding),
+                         out_shardings=(replicated, replicated),
+                         donate_argnums=(0,) if donate else ())
+
+
 def split_for_pmap(batch: PyTree, devices=None) -> PyTree:
   """This process's rows (k, R, ...) of a batch as (n, k, R / n, ...) on its n local devices."""
   devices = jax.local_devices() if devices is None else devices
@@ -168,7 +241,7 @@ class ParallelStep(NamedTuple):
     put_data: data -> placed data: dataset arrays (replicated) or, when the step
       takes batches, this process's rows (k, R, ...) of the global batch.
     num_devices: devices sharing the global batch.
-    mode: 'none', 'pmap' or 'shard_map'.
+    mode: one of PARALLEL_MODES.
   """
 
   step_fn: Callable
@@ -184,8 +257,8 @@ def make_parallel_step(step_fn: Callable, mode: str, *, global_batch: int,
   """Wraps the pure step_fn(state, data, *, axis_name) for `mode` in PARALLEL_MODES.
 
   Args:
-    step_fn: the pure step; its local batch must be global_batch / num_devices(mode).
-    mode: 'none' (jax.jit, one device), 'pmap' or 'shard_map' (all devices).
+    step_fn: the pure step; its batch must be `step_batch_size(global_batch, mode)`.
+    mode: 'none' (jax.jit, one device), 'pmap', 'shard_map' or 'jit' (all devices).
     global_batch: the global batch size (config.batch_size); checked to divide evenly.
     shard_data: whether `data` is a batch split along axis 1 (else it is replicated).
     donate: donate the state buffers; default: on everywhere but CPU.
@@ -206,6 +279,7 @@ def make_parallel_step(step_fn: Callable, mode: str, *, global_batch: int,
   mesh = make_mesh()
   put_data = (functools.partial(put_batch_on_mesh, mesh=mesh, global_rows=global_batch)
               if shard_data else functools.partial(put_replicated, mesh=mesh))
-  return ParallelStep(shard_map_train_step(step_fn, mesh, shard_data=shard_data, donate=donate),
+  wrap = jit_train_step if mode == "jit" else shard_map_train_step
+  return ParallelStep(wrap(step_fn, mesh, shard_data=shard_data, donate=donate),
                       functools.partial(put_replicated, mesh=mesh), fetch_replicated, put_data,
                       jax.device_count(), mode)

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from gan_jax import diagnostics, losses
+from gan_jax import diagnostics, losses, parallel
 from gan_jax.state import (AUGMENT_FAKE_STREAM, AUGMENT_REAL_STREAM, D_DROPOUT_STREAM,
                            G_DROPOUT_STREAM, G_STEP_AUGMENT_STREAM, G_STEP_D_DROPOUT_STREAM,
                            INTERPOLATION_STREAM, NOISE_STREAM, GANState)
@@ -51,8 +51,8 @@ def local_slice_of_global_draw(draw, key: jax.Array, local_batch: int, axis_name
   draws the same (local_batch * axis_size) rows and keeps slice axis_index.
   `draw` may return an array or a tree of arrays (e.g. {'x': ..., 'label': ...}).
   """
-  if axis_name is None:
-    return draw(key, local_batch)
+  if axis_name is None:  # one device, or parallel='jit' (whose rows XLA splits)
+    return parallel.constrain_batch(draw(key, local_batch))
   num_devices = lax.axis_size(axis_name)
   rows = draw(key, local_batch * num_devices)
   start = lax.axis_index(axis_name) * local_batch

@@ -110,7 +110,7 @@ def make_parallel_train_step(source: data.DataSource, config,
   """
   recipe = recipe or recipes.recipe_of(config)
   mode = config.get("parallel", "none")
-  local_batch = parallel.local_batch_size(config.batch_size, mode)
+  local_batch = parallel.step_batch_size(config.batch_size, mode)
   train_step = guards.guard_train_step(recipe.train_step_for(phase),
                                        config.get("nonfinite", "stop"))
   if streams(config):
@@ -279,7 +279,7 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
   source = data.make_data_source(config)
   validation.validate_models(config, source.data_shape, recipe)
   runner = make_parallel_train_step(source, config, recipe)
-  axis_name = None if runner.mode == "none" else parallel.AXIS_NAME
+  axis_name = parallel.model_axis_name(runner.mode)
   state = recipe.create_state(config, source.data_shape, axis_name=axis_name)
   config_dict = config_to_dict(config)
   checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),

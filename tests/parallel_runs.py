@@ -74,7 +74,7 @@ def run(config, num_steps: int = NUM_STEPS):
   """Trains `num_steps` steps as train_and_evaluate's loop does; returns the final state."""
   source = data.make_data_source(config)
   runner = train.make_parallel_train_step(source, config)
-  axis_name = None if runner.mode == "none" else parallel.AXIS_NAME
+  axis_name = parallel.model_axis_name(runner.mode)
   state = builders.create_state_from_config(config, source.data_shape, axis_name=axis_name)
   placed = runner.put_state(state)
   if train.streams(config):
@@ -86,6 +86,22 @@ def run(config, num_steps: int = NUM_STEPS):
   for _ in range(num_steps):
     placed, _ = runner.step_fn(placed, next_data())
   return runner.get_state(placed)
+
+
+def count_collectives(config) -> int:
+  """All-reduces in the compiled step of `config` (run on its devices): XLA inserts them only
+  where the step's batch is split over the devices."""
+  source = data.make_data_source(config)
+  runner = train.make_parallel_train_step(source, config)
+  state = runner.put_state(builders.create_state_from_config(
+      config, source.data_shape, axis_name=parallel.model_axis_name(runner.mode)))
+  if train.streams(config):
+    batch = next(train.make_host_pipeline(source, config, state.key).iterate(0))
+    placed_data = runner.put_data(batch)
+  else:
+    placed_data = runner.put_data(source.arrays)
+  text = runner.step_fn.lower(state, placed_data).compile().as_text()
+  return text.count(" all-reduce(") + text.count(" all-reduce-start(")
 
 
 def flat_arrays(state) -> dict[str, np.ndarray]:
@@ -121,6 +137,8 @@ def main(argv=None):
       state = run(config)
     for key, value in flat_arrays(state).items():
       results[f"{name}/{key}"] = value
+    if mode == "jit":
+      results[f"collectives/{name}"] = np.asarray(count_collectives(config))
   results["device_count"] = np.asarray(jax.device_count())
   if jax.process_index() == 0:
     np.savez(args.out, **results)

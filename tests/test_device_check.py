@@ -57,7 +57,10 @@ def test_dry_run_runs_every_stage_and_writes_the_summary(tmp_path):
     result = json.loads((tmp_path / "out" / "train_f32.json").read_text())
     assert result["finite"] and result["exit_status"] == 0 and result["logged_steps"] == [2, 4]
   bf16 = rows["train_bf16"]
-  assert bf16["status"] == "ok" or "bf16: not supported yet" in bf16["result"], summary
+  assert bf16["status"] in ("ok", "TIMEOUT"), summary  # config.dtype exists: not skipped
+  if bf16["status"] == "ok":
+    result = json.loads((tmp_path / "out" / "train_bf16.json").read_text())
+    assert result["finite"] and result["exit_status"] == 0 and result["dtype"] == "bfloat16"
   for stage in ("compare_x1", "compare_x8"):
     if not torch_installed():
       assert rows[stage]["status"] == "skipped" and rows[stage]["result"] == "skipped: torch missing"
@@ -80,8 +83,21 @@ def test_compare_stages_record_a_missing_torch_and_the_script_still_exits_0(tmp_
     assert rows[stage]["status"] == "not run"
 
 
-def test_an_unknown_stage_or_flag_is_refused(tmp_path):
-  for args in (["--only", "tests,nonsense"], ["--gpu"]):
+def test_bundle_leaves_the_summaries_and_one_archive_of_everything(tmp_path):
+  import tarfile
+  rows, _, _ = run_script(tmp_path, "--dry-run", "--only", "devices", "--bundle")
+  assert rows["devices"]["status"] == "ok"
+  out = tmp_path / "out"
+  assert sorted(os.listdir(out)) == ["device_check.tgz", "summary.json", "summary.md"]
+  with tarfile.open(out / "device_check.tgz") as archive:
+    names = {os.path.normpath(name) for name in archive.getnames()}
+  assert {"devices.log", "env.txt", "summary.md", "summary.json"} <= names, names
+
+
+def test_an_unknown_stage_flag_or_limit_is_refused(tmp_path):
+  for args, env in ((["--only", "tests,nonsense"], {}), (["--gpu"], {}),
+                    ([], {"DEVICE_CHECK_LIMITS": "tests=ten"}),
+                    ([], {"DEVICE_CHECK_LIMITS": "testz=10"})):
     done = subprocess.run(["bash", SCRIPT, "--dry-run", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "OUT": str(tmp_path / "out")}, timeout=60)
+                          env={**os.environ, "OUT": str(tmp_path / "out"), **env}, timeout=60)
     assert done.returncode == 2 and "device_check.sh:" in done.stderr, done.stderr

@@ -134,7 +134,7 @@ CASES = [
     ("one noise category", ring("--config.model.noise_categories=1"),
      "model.noise_categories must be 0 (no categorical code) or an integer >= 2, got 1"),
     ("unknown parallel mode", ring("--config.parallel='gpu'"),
-     "config.parallel 'gpu' is unknown; accepted: none, pmap, shard_map"),
+     "config.parallel 'gpu' is unknown; accepted: none, pmap, shard_map, jit"),
     ("unknown compute dtype", ring("--config.dtype='float16'"),
      "dtype 'float16' is unknown; accepted: float32, bfloat16 (config.dtype)"),
     ("unknown data source", ring("--config.data.source='csv'"),
