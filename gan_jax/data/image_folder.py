@@ -22,6 +22,7 @@ EXTENSIONS = (".png", ".jpg", ".jpeg")
 CHANNELS = (0, 1, 3)  # 0: gray when every file is gray, else RGB
 GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 CACHE_VERSION = 1
+PROGRESS_FROM = 2000  # files; fewer are read without a progress bar
 
 
 def default_cache_dir() -> str:
@@ -185,8 +186,11 @@ def load_folder(folder: str, image_size: int = 0, channels: int = 0, cache_dir: 
         return arrays["x"], labels, names
     except (OSError, ValueError, KeyError):
       pass  # a damaged cache is read again from the files
+  from tqdm.auto import tqdm
   with concurrent.futures.ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
-    images = np.stack(list(pool.map(lambda f: _read(folder, f, image_size, channels), files)))
+    decoded = pool.map(lambda f: _read(folder, f, image_size, channels), files)
+    images = np.stack(list(tqdm(decoded, total=len(files), unit="file", mininterval=2.0,
+                                desc=f"reading {folder}", disable=len(files) < PROGRESS_FROM)))
   arrays = {"x": images}
   labels = None
   if names is not None:
