@@ -33,6 +33,7 @@ import flax
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from etils import epath
 
 from gan_jax.state import GANState
 
@@ -40,10 +41,13 @@ from gan_jax.state import GANState
 # by a run whose config differs in any of them.
 IDENTITY_FIELDS = ("model", "loss", "data", "d_steps", "gradient_penalty_weight", "r1_weight",
                    "r1_decay_steps", "clip_value", "ema_decay", "g_optimizer", "d_optimizer",
-                   "seed", "recipe", "variant", "augment")
+                   "seed", "recipe", "variant", "augment", "batch_size", "reuse_fakes")
+# Identity fields a run may change on resume when its config.resume_may_change names them:
+# the state fits either value, but the resumed run is no continuation of the saved one.
+CHANGEABLE_ON_RESUME = ("batch_size", "reuse_fakes")
 # Identity fields added after checkpoints were written: absent from a config (a saved one,
 # or one built without them), they read as these defaults (the behaviour without them).
-LATER_DEFAULTS = {"r1_decay_steps": 0, "model": {"noise_categories": 0}}
+LATER_DEFAULTS = {"r1_decay_steps": 0, "model": {"noise_categories": 0}, "reuse_fakes": False}
 TRASH = "deleted"  # old checkpoints are renamed here, then removed
 
 
@@ -234,8 +238,22 @@ class Checkpointer:
     raise CheckpointCorruptError(f"no intact checkpoint is left in {self.directory}: "
                                  f"{'; '.join(problems)}")
 
+  def _saved_fields(self, step: int) -> set[str] | None:
+    """The state fields stored at `step`, or None when orbax cannot say."""
+    try:
+      path = epath.Path(self.directory) / str(step) / "state"
+      return set(ocp.StandardCheckpointHandler().metadata(path).keys())
+    except Exception:
+      return None
+
   def _restore_arrays(self, template: GANState, step: int, metadata: dict) -> GANState:
-    target = jax.tree.map(ocp.utils.to_shape_dtype_struct, state_arrays(template))
+    arrays = state_arrays(template)
+    saved = self._saved_fields(step)
+    # Written before the EMA kept G's statistics: the EMA starts from the online ones.
+    without_ema_collections = saved is not None and "g_ema_collections" not in saved
+    if without_ema_collections:
+      arrays = {name: value for name, value in arrays.items() if name != "g_ema_collections"}
+    target = jax.tree.map(ocp.utils.to_shape_dtype_struct, arrays)
     restored = self.manager.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(target)))["state"]
     expected = metadata.get("sha256")
@@ -244,6 +262,9 @@ class Checkpointer:
                 f"an older gan_jax); restored unverified")
     elif arrays_digest(restored) != expected:
       raise ValueError("its arrays do not match the SHA-256 stored with them (altered or damaged)")
+    if without_ema_collections:
+      restored = {**restored, "g_ema_collections": (
+          None if template.g_ema_collections is None else restored["g_collections"])}
     return flax.serialization.from_state_dict(template, restored)
 
   def _damaged(self, step: int, reason: str) -> str:
@@ -284,10 +305,18 @@ def _with_later_defaults(config: dict) -> dict:
 
 
 def check_compatible(saved_config: dict, config: dict) -> None:
-  """Raises `CheckpointMismatchError` naming the first identity field that differs."""
+  """Raises `CheckpointMismatchError` naming the first identity field that differs.
+
+  A field of CHANGEABLE_ON_RESUME may differ when config['resume_may_change'] names it.
+  """
+  allowed = set(config.get("resume_may_change") or ())
   saved_config, config = _with_later_defaults(saved_config), _with_later_defaults(config)
   for field in IDENTITY_FIELDS:
+    if field in allowed and field in CHANGEABLE_ON_RESUME:
+      continue
     if saved_config.get(field) != config.get(field):
+      advice = (f" (or set resume_may_change=({field!r},) to continue with the new value)"
+                if field in CHANGEABLE_ON_RESUME else "")
       raise CheckpointMismatchError(
           f"the checkpoint was written with {field}={saved_config.get(field)!r} but this run has "
-          f"{field}={config.get(field)!r}; use a new --workdir or the same {field}")
+          f"{field}={config.get(field)!r}; use a new --workdir or the same {field}{advice}")

@@ -31,7 +31,7 @@ D_MASK = 0b000111
 G_MASK = 0b111000
 # The state fields of each player: kept as they were when its update is skipped.
 D_FIELDS = ("d_params", "d_collections", "d_opt_state")
-G_FIELDS = ("g_params", "g_collections", "g_opt_state", "g_ema_params")
+G_FIELDS = ("g_params", "g_collections", "g_opt_state", "g_ema_params", "g_ema_collections")
 
 
 class NonFiniteError(RuntimeError):

@@ -124,6 +124,9 @@ class GANState(struct.PyTreeNode):
       {'batch_stats': ...}; empty dicts when a model has none.
     g_opt_state, d_opt_state: optax states.
     g_ema_params: exponential moving average of g_params, or None when off.
+    g_ema_collections: with the EMA on, the same average of G's floating-point
+      collections (batch statistics), so that sampling pairs the averaged weights with
+      averaged statistics; None when off.
 
   Static fields (part of the tree structure, not saved):
     g_apply_fn, d_apply_fn: the Flax `Module.apply` of each player.
@@ -142,6 +145,7 @@ class GANState(struct.PyTreeNode):
   g_opt_state: optax.OptState
   d_opt_state: optax.OptState
   g_ema_params: PyTree | None
+  g_ema_collections: PyTree | None
   g_apply_fn: Callable = struct.field(pytree_node=False)
   d_apply_fn: Callable = struct.field(pytree_node=False)
   g_tx: optax.GradientTransformation = struct.field(pytree_node=False)
@@ -162,6 +166,14 @@ class GANState(struct.PyTreeNode):
   def sampling_params(self) -> PyTree:
     """The generator parameters to sample with: the EMA when on."""
     return self.g_ema_params if self.g_ema_params is not None else self.g_params
+
+  @property
+  def sampling_variables(self) -> dict:
+    """G's variables to sample with: the EMA's parameters and collections when on."""
+    if self.g_ema_params is None:
+      return self.g_variables
+    collections = self.g_collections if self.g_ema_collections is None else self.g_ema_collections
+    return {"params": self.g_ema_params, **collections}
 
   def key_for(self, name: str, *indices) -> jax.Array:
     """The key of the named stream at this state's step."""
@@ -225,6 +237,7 @@ def create_state(
       g_opt_state=g_tx.init(g_params),
       d_opt_state=d_tx.init(d_params),
       g_ema_params=g_params if ema_decay > 0 else None,
+      g_ema_collections=g_collections if ema_decay > 0 else None,
       g_apply_fn=generator.apply,
       d_apply_fn=discriminator.apply,
       g_tx=g_tx,
@@ -241,9 +254,11 @@ def generate(state: GANState, z: jax.Array, *inputs, params: PyTree | None = Non
   Args:
     z: (B, *latent_shape) latent vectors.
     inputs: further generator inputs, e.g. labels int32 (B,) of a conditional G.
-    params: generator parameters to use; defaults to `state.sampling_params`.
+    params: generator parameters to use, with the online collections; default:
+      `state.sampling_variables` (the EMA parameters with the EMA statistics when on).
   Returns:
     (B, *data_shape) samples in data space.
   """
-  params = state.sampling_params if params is None else params
-  return state.g_apply_fn({"params": params, **state.g_collections}, z, *inputs, train=False)
+  variables = (state.sampling_variables if params is None
+               else {"params": params, **state.g_collections})
+  return state.g_apply_fn(variables, z, *inputs, train=False)

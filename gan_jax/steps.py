@@ -194,16 +194,25 @@ def discriminate(state: GANState, d_params, real, fake, *inputs, key: jax.Array,
                  axis_name: str | None = None):
   """D in train mode on a real and a fake batch of equal size, sharing `inputs` (e.g. labels).
 
-  With batch statistics, real and fake go through D apart (DCGAN practice);
-  otherwise in one pass on their concatenation. The outputs (logits, or a
-  tree of arrays) are split in halves, so a D that maps B rows to B/m
-  (PacGAN) works too.
+  With collections (batch statistics, spectral norm's vectors), real and fake go
+  through D apart (DCGAN practice); otherwise in one pass on their concatenation.
+  The outputs (logits, or a tree of arrays) are split in halves, so a D that maps
+  B rows to B/m (PacGAN) works too.
+
+  BatchNorm's running statistics are updated by both passes, the real one first,
+  as every train-mode forward of a PyTorch module updates them (the reference
+  DCGAN code); only D in inference mode reads them. Spectral norm's vectors
+  (kept in the same 'batch_stats' collection) start both passes from the state's
+  values and keep the fake pass's power iteration, so both passes use one sigma.
+  The generator step's pass through D leaves D's collections as they are.
   Returns:
     (real outputs, fake outputs, new d_collections).
   """
   dropout_key = device_key(jax.random.fold_in(key, D_DROPOUT_STREAM), axis_name)
   if state.d_collections:
-    real_out, _ = apply_discriminator(state, d_params, real, *inputs, train=True, key=dropout_key)
+    real_out, after_real = apply_discriminator(state, d_params, real, *inputs, train=True,
+                                               key=dropout_key)
+    state = state.replace(d_collections=with_running_statistics(state.d_collections, after_real))
     fake_out, collections = apply_discriminator(state, d_params, fake, *inputs, train=True,
                                                 key=dropout_key)
     return real_out, fake_out, collections
@@ -213,6 +222,19 @@ def discriminate(state: GANState, d_params, real, fake, *inputs, key: jax.Array,
   real_out = jax.tree.map(lambda o: o[:o.shape[0] // 2], out)
   fake_out = jax.tree.map(lambda o: o[o.shape[0] // 2:], out)
   return real_out, fake_out, collections
+
+
+def with_running_statistics(collections: dict, updated: dict) -> dict:
+  """`collections` with BatchNorm's running statistics ('batch_stats' leaves named 'mean'
+  and 'var') taken from `updated`; every other entry (spectral norm's u, sigma) kept."""
+  if "batch_stats" not in collections:
+    return collections
+
+  def pick(path, old, new):
+    return new if getattr(path[-1], "key", None) in ("mean", "var") else old
+
+  return {**collections, "batch_stats": jax.tree_util.tree_map_with_path(
+      pick, collections["batch_stats"], updated["batch_stats"])}
 
 
 def discriminator_penalties(state: GANState, d_fn, real, fake, key: jax.Array,
@@ -256,16 +278,31 @@ def update_discriminator(state: GANState, grads, collections, axis_name: str | N
 def update_generator(state: GANState, grads, collections, axis_name: str | None = None):
   """Applies the G optimizer and the EMA and advances `step`; returns the state.
 
-  `grads` must already be averaged over devices; the new collections are averaged here.
+  `grads` must already be averaged over devices; the new collections are averaged here,
+  and, with the EMA on, folded into the EMA's collections (`average_collections`).
   """
   updates, g_opt_state = state.g_tx.update(grads, state.g_opt_state, state.g_params)
   g_params = optax.apply_updates(state.g_params, updates)
-  g_ema_params = state.g_ema_params
+  collections = mean_over_devices(collections, axis_name)
+  g_ema_params, g_ema_collections = state.g_ema_params, state.g_ema_collections
   if g_ema_params is not None:
     g_ema_params = optax.incremental_update(g_params, g_ema_params, 1.0 - state.ema_decay)
+  if g_ema_collections is not None:
+    g_ema_collections = average_collections(collections, g_ema_collections, state.ema_decay)
   return state.replace(
       step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
-      g_collections=mean_over_devices(collections, axis_name), g_ema_params=g_ema_params)
+      g_collections=collections, g_ema_params=g_ema_params,
+      g_ema_collections=g_ema_collections)
+
+
+def average_collections(new, average, decay: float):
+  """The EMA of G's collections: decay * average + (1 - decay) * new for floating leaves;
+  other leaves (counters) take the new value."""
+  def update(n, a):
+    if jnp.issubdtype(jnp.result_type(n), jnp.floating):
+      return optax.incremental_update(n, a, 1.0 - decay)
+    return n
+  return jax.tree.map(update, new, average)
 
 
 def logit_metrics(real_logits, fake_logits, threshold: float) -> Metrics:

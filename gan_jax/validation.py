@@ -346,6 +346,18 @@ def _compute_dtypes():
   return models.COMPUTE_DTYPES
 
 
+def _resume_may_change(value, name):
+  from gan_jax import checkpoint
+  accepted = checkpoint.CHANGEABLE_ON_RESUME
+  if isinstance(value, str) or not isinstance(value, (tuple, list)):
+    raise ValueError(f"{name} must be a tuple of field names from {accepted}, "
+                     f"got {value!r}")
+  for field in value:
+    if field not in accepted:
+      raise ValueError(f"{name} names {field!r}, which cannot change on resume; "
+                       f"accepted: {', '.join(accepted)}")
+
+
 DISTRIBUTED_FIELDS: dict[str, Check] = {
     "coordinator_address": optional_string,
     "num_processes": lambda v, n: None if v is None else integer(1)(v, n),
@@ -365,6 +377,7 @@ FIELDS: dict[str, Check] = {
     "r1_decay_steps": integer(0),
     "clip_value": number(minimum=0.0),
     "reuse_fakes": boolean,
+    "resume_may_change": _resume_may_change,
     "g_optimizer": _check_optimizer,
     "d_optimizer": _check_optimizer,
     "ema_decay": number(minimum=0.0, below=1.0),
@@ -446,9 +459,26 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     raise ValueError(f"model {model!r} cannot work on data of shape {tuple(data_shape)}: "
                      f"{first}") from None
+  check_penalties_without_batch_norm(state)
   expected = recipe.shape_of_sample(data_shape)
   if tuple(fake.shape[1:]) != expected:
     raise ValueError(f"model {model!r} generates samples of shape {tuple(fake.shape[1:])} but the "
                      f"data has shape {tuple(data_shape)}"
                      + (f" (recipe {recipe.name!r} shows samples of shape {expected})"
                         if expected != tuple(data_shape) else ""))
+
+
+def check_penalties_without_batch_norm(state) -> None:
+  """Refuses a gradient penalty or R1 on a discriminator with BatchNorm (one-line ValueError).
+
+  The penalties take the gradient of D per sample, but D runs in train mode, where
+  BatchNorm mixes the rows of the batch: the "per-sample" gradient would depend on
+  the other rows.
+  """
+  game = state.game
+  penalties = [f"{name}={getattr(game, name)}" for name in ("gradient_penalty_weight", "r1_weight")
+               if getattr(game, name) > 0]
+  if penalties and "batch_stats" in state.d_collections:
+    raise ValueError(f"{' and '.join(penalties)} needs a discriminator without BatchNorm (its "
+                     f"per-sample gradients would mix the batch's rows); set the "
+                     f"discriminator's batch_norm=False or the penalty to 0")

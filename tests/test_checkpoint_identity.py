@@ -2,7 +2,7 @@
 
 import pytest
 
-from gan_jax import checkpoint, config_base
+from gan_jax import checkpoint, config_base, validation
 
 
 def test_a_config_saved_before_later_fields_existed_resumes_with_their_defaults():
@@ -24,3 +24,40 @@ def test_every_identity_field_that_differs_is_refused_by_name():
     with pytest.raises(checkpoint.CheckpointMismatchError,
                        match=f"written with {field}=.* but this run has {field}={value!r}"):
       checkpoint.check_compatible(config, {**config, field: value})
+
+
+def test_a_changed_batch_size_or_reuse_fakes_is_refused_unless_the_config_allows_it():
+  """A resumed run with another batch size or fake reuse is no continuation of the saved one.
+
+  Fails if batch_size or reuse_fakes leave IDENTITY_FIELDS, if resume_may_change is
+  ignored (the change stays refused) or lets other fields through.
+  """
+  config = config_base.ring().to_dict()
+  for field, value in (("batch_size", 128), ("reuse_fakes", True)):
+    changed = {**config, field: value}
+    with pytest.raises(checkpoint.CheckpointMismatchError,
+                       match=f"written with {field}=.* this run has {field}={value!r}.*"
+                             f"resume_may_change"):
+      checkpoint.check_compatible(config, changed)
+    checkpoint.check_compatible(config, {**changed, "resume_may_change": [field]})
+  allowed_other = {**config, "batch_size": 128, "resume_may_change": ["reuse_fakes"]}
+  with pytest.raises(checkpoint.CheckpointMismatchError, match="batch_size="):
+    checkpoint.check_compatible(config, allowed_other)
+  with pytest.raises(checkpoint.CheckpointMismatchError, match="seed="):
+    checkpoint.check_compatible(config, {**config, "seed": 3, "resume_may_change": ["seed"]})
+  saved = {k: v for k, v in config.items() if k != "reuse_fakes"}  # written before the field
+  checkpoint.check_compatible(saved, config)
+  with pytest.raises(checkpoint.CheckpointMismatchError, match="reuse_fakes="):
+    checkpoint.check_compatible(saved, {**config, "reuse_fakes": True})
+
+
+def test_resume_may_change_names_only_changeable_fields():
+  """Fails if validation lets resume_may_change name an identity field such as the seed."""
+  config = config_base.ring()
+  config.resume_may_change = ("batch_size", "reuse_fakes")
+  validation.validate_config(config)
+  for bad in (("seed",), "batch_size"):
+    config = config_base.ring()
+    config.resume_may_change = bad
+    with pytest.raises(ValueError, match="resume_may_change"):
+      validation.validate_config(config)

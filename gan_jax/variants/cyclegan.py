@@ -228,14 +228,14 @@ def cyclegan_train_step(state: GANState, batch: dict[str, Any], *, axis_name: st
 def translate_a_to_b(state: GANState, images: jax.Array, labels=None) -> jax.Array:
   """G(images): domain-A images (B, H, W, C) in [-1, 1] -> domain B; the recipe's `generate`."""
   del labels
-  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, images,
+  return state.g_apply_fn(state.sampling_variables, images,
                           train=False, method="a_to_b")
 
 
 def translate_b_to_a(state: GANState, images: jax.Array, labels=None) -> jax.Array:
   """F(images): domain-B images (B, H, W, C) in [-1, 1] -> domain A."""
   del labels
-  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, images,
+  return state.g_apply_fn(state.sampling_variables, images,
                           train=False, method="b_to_a")
 
 

@@ -181,7 +181,7 @@ def generate(state, z: jax.Array, labels=None) -> jax.Array:
 
 def sample_pyramid(state, z: jax.Array) -> tuple[list[jax.Array], list[jax.Array]]:
   """([I_0, ..., I_{L-1}], [h_0, ..., h_{L-1}]) of the sampled pyramid, for the figure."""
-  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, z,
+  return state.g_apply_fn(state.sampling_variables, z,
                           method=LaplacianGenerator.pyramid)
 
 

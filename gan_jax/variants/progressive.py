@@ -321,7 +321,7 @@ def generate(state, z: jax.Array, labels=None) -> jax.Array:
 
 def generate_at_stage(state, z: jax.Array, stage: int, alpha: float = 1.0) -> jax.Array:
   """Samples of stage `stage` (Python int): the (B, canvas, canvas, C) canvas, upsampled nearest."""
-  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, z,
+  return state.g_apply_fn(state.sampling_variables, z,
                           train=False, stage=stage, alpha=alpha)
 
 

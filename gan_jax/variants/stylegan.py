@@ -163,7 +163,7 @@ class StyleGenerator(nn.Module):
 
 
 def _variables(state):
-  return {"params": state.sampling_params, **state.g_collections}
+  return state.sampling_variables
 
 
 def generate(state, z: jax.Array, labels=None, truncation_psi: float = 1.0,

@@ -220,4 +220,4 @@ def translate(state: GANState, cond: jax.Array, labels=None) -> jax.Array:
     (B, H, W, C) raw generator outputs (for inpainting, compose with `composite`).
   """
   del labels
-  return state.g_apply_fn({"params": state.sampling_params, **state.g_collections}, cond, train=False)
+  return state.g_apply_fn(state.sampling_variables, cond, train=False)
