@@ -2,7 +2,8 @@
 
 A GAN is data (`GANState`) and pure functions transform it
 (`discriminator_step`, `generator_step`, `train_step`). Jit or pmap them yourself,
-or run `train_and_evaluate(config, workdir)`.
+or run `gan_jax.train_and_evaluate(config, workdir)`, the training loop of
+`gan_jax.train` (imported on first use).
 """
 
 from gan_jax import losses, models
@@ -14,9 +15,18 @@ from gan_jax.steps import discriminator_step, generator_step, train_step
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+  """`train_and_evaluate`, imported on first use: the loop's modules (orbax, tqdm) load only then."""
+  if name == "train_and_evaluate":
+    from gan_jax.train import train_and_evaluate
+    return train_and_evaluate
+  raise AttributeError(f"module 'gan_jax' has no attribute {name!r}")
+
+
 __all__ = [
-    "GANState", "NoiseSampler", "create_state", "create_state_from_config", "generate",
-    "step_key", "discriminator_step", "generator_step", "train_step", "GANLoss", "Game",
+    "train_and_evaluate", "GANState", "NoiseSampler", "create_state", "create_state_from_config",
+    "generate", "step_key", "discriminator_step", "generator_step", "train_step", "GANLoss", "Game",
     "get_loss", "losses", "models", "make_game", "make_optimizer", "DataSource",
     "make_data_source",
 ]

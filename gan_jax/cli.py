@@ -1,15 +1,23 @@
-"""`gan-jax`: train, sample. Parses arguments, then calls library functions.
+"""`gan-jax`: train, sample, evaluate. Parses arguments, then calls library functions.
 
-  gan-jax train --config experiments/configs/ring_gan.py --workdir DIR [--config.FIELD=VALUE ...]
-  gan-jax sample --workdir DIR --num N --seed S --out FILE.npz
+  gan-jax train --config experiments/configs/ring_gan.py[:ARG] --workdir DIR [--config.FIELD=VALUE ...]
+  gan-jax sample --workdir DIR --num N --seed S --out FILE.npz|FILE.png
   gan-jax evaluate --workdir DIR [--num-samples N] [--feature-network PATH] [--inception-weights FILE.npz]
+  gan-jax --version
+
+Config overrides follow ml_collections' `config_flags`: `--config.FIELD=VALUE`
+or `--config.FIELD VALUE`, parsed by the type of the field in the config file;
+`--config.FLAG` / `--config.noFLAG` for booleans; `--config FILE.py:ARG` calls
+`get_config('ARG')`.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
 import importlib.util
+import inspect
 import logging
 import os
 import sys
@@ -32,7 +40,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def load_config_file(path: str):
-  """Imports `path` and returns its get_config()."""
+  """Imports `path` and returns its get_config(); `FILE.py:ARG` returns get_config('ARG')."""
+  path, has_arg, arg = path.partition(":")  # as config_flags: the first colon ends the path
   if not os.path.isfile(path):
     raise UsageError(f"config file {path!r} does not exist")
   if not path.endswith(".py"):
@@ -46,8 +55,9 @@ def load_config_file(path: str):
                      f"{_first_line(error)}") from error
   if not hasattr(module, "get_config"):
     raise UsageError(f"config file {path!r} has no get_config() function")
+  _check_config_arg(path, module.get_config, arg if has_arg else None)
   try:
-    config = module.get_config()
+    config = module.get_config(arg) if has_arg else module.get_config()
   except Exception as error:
     raise UsageError(f"get_config() of {path!r} failed: {type(error).__name__}: "
                      f"{_first_line(error)}") from error
@@ -55,6 +65,22 @@ def load_config_file(path: str):
     raise UsageError(f"get_config() of {path!r} must return an ml_collections.ConfigDict, "
                      f"got {type(config).__name__}")
   return config
+
+
+def _check_config_arg(path: str, get_config, arg: str | None) -> None:
+  """Raises a UsageError when get_config cannot take `arg` (None: no argument given)."""
+  try:
+    signature = inspect.signature(get_config)
+  except (TypeError, ValueError):
+    return
+  try:
+    signature.bind(*([] if arg is None else [arg]))
+  except TypeError:
+    if arg is None:
+      raise UsageError(f"get_config() of {path!r} needs an argument; give it as "
+                       f"--config {path}:ARG") from None
+    raise UsageError(f"get_config() of {path!r} takes no argument, got {arg!r} from "
+                     f"--config {path}:{arg}; accepted: --config {path}") from None
 
 
 def _first_line(error: BaseException) -> str:
@@ -70,42 +96,120 @@ def _type_name(value) -> str:
   return TYPE_NAMES.get(type(value), f"a {type(value).__name__}")
 
 
-def _parse_value(text: str):
+def _parse_literal(text: str):
+  """A Python literal, else the text itself (config_flags' parser for untyped fields)."""
   try:
     return ast.literal_eval(text)
-  except (ValueError, SyntaxError):
+  except (ValueError, SyntaxError, MemoryError, RecursionError):
     return text
 
 
-def apply_overrides(config, overrides: list[str]):
-  """Applies ['--config.a.b=value', ...] to an ml_collections ConfigDict, type-checked."""
-  for item in overrides:
-    if not item.startswith("--config.") or "=" not in item:
-      raise UsageError(f"argument {item!r} is not understood; overrides look like --config.FIELD=VALUE")
-    dotted, text = item[len("--config."):].split("=", 1)
+
+
+def parse_override_value(text: str, current, name: str):
+  """`text` parsed by the type of the field's `current` value, as config_flags parses it.
+
+  Strings are taken as written (a quoted Python literal is unquoted); booleans
+  accept true or false in any case (not 1 or 0); ints and floats their Python spellings;
+  tuples a literal `(a, b)` (one value: a 1-tuple); a field holding None, or
+  a field the file leaves out, takes any Python literal, else the text.
+  """
+  def bad(kind):
+    return UsageError(f"--config.{name}={text!r}: expected {kind}, "
+                      f"got {_type_name(_parse_literal(text))}")
+  if isinstance(current, bool):
+    if text.lower() in ("true", "false"):
+      return text.lower() == "true"
+    raise bad("true or false")
+  if isinstance(current, int):
+    value = _parse_literal(text)
+    if isinstance(value, int) and not isinstance(value, bool):
+      return value
+    raise bad("an integer")
+  if isinstance(current, float):
+    try:
+      return float(text)
+    except ValueError:
+      raise bad("a number") from None
+  if isinstance(current, str):
+    quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "'\""
+    return ast.literal_eval(text) if quoted and isinstance(_parse_literal(text), str) else text
+  if isinstance(current, (tuple, list)):
+    value = _parse_literal(text)
+    if isinstance(value, (tuple, list)):
+      return type(current)(value)
+    if text.strip() and not isinstance(value, (dict, set)):
+      return type(current)((value,))
+    raise bad(f"{_type_name(current)} such as (1, 2)")
+  if current is None:
+    return _parse_literal(text)
+  raise UsageError(f"--config.{name} cannot be set from the command line: the field holds "
+                   f"{_type_name(current)}; accepted: fields holding a string, number, "
+                   f"boolean, tuple or None")
+
+
+def split_overrides(argv: list[str]) -> tuple[list[str], list[tuple[str, str | None]]]:
+  """(other arguments, [(FIELD, VALUE or None), ...]) of a command line.
+
+  `--config.FIELD=VALUE` and `--config.FIELD VALUE` (the next argument, unless
+  it starts with `--`) give (FIELD, VALUE); `--config.FIELD` alone gives
+  (FIELD, None): true for a boolean field.
+  """
+  rest, overrides = [], []
+  i = 0
+  while i < len(argv):
+    item = argv[i]
+    i += 1
+    if not item.startswith("--config."):
+      rest.append(item)
+      continue
+    name, has_value, text = item[len("--config."):].partition("=")
+    if not has_value and i < len(argv) and not argv[i].startswith("--"):
+      text, has_value = argv[i], True
+      i += 1
+    overrides.append((name, text if has_value else None))
+  return rest, overrides
+
+
+def apply_overrides(config, overrides):
+  """Applies overrides to an ml_collections ConfigDict, each parsed by the field's type.
+
+  Args:
+    overrides: ['--config.a.b=VALUE', ...] or (FIELD, VALUE or None) pairs
+      from `split_overrides`.
+  """
+  if overrides and isinstance(overrides[0], str):
+    rest, overrides = split_overrides(list(overrides))
+    if rest:
+      raise UsageError(f"argument {rest[0]!r} is not understood; overrides look like "
+                       f"--config.FIELD=VALUE or --config.FIELD VALUE")
+  for dotted, text in overrides:
     *parents, leaf = dotted.split(".")
+    if not leaf or not all(parents):
+      raise UsageError(f"--config.{dotted} names no field; overrides look like "
+                       f"--config.FIELD=VALUE or --config.SECTION.FIELD=VALUE")
     node = config
     for name in parents:
       if name not in node or not hasattr(node[name], "keys"):
         raise UsageError(f"config has no field {dotted!r} (no section {name!r})")
       node = node[name]
-    value = _parse_value(text)
+    if (leaf not in node and text is None and leaf.startswith("no")
+        and isinstance(node.get(leaf[2:]), bool)):
+      leaf, text = leaf[2:], "false"  # --config.noFLAG
     if leaf not in node:
       known = validation.known_fields(parents)
-      if known is None or leaf in known:
-        node[leaf] = value  # free-form options, or an optional field the file leaves out
-        continue
-      raise UsageError(f"config has no field {dotted!r}; known fields here: "
-                       f"{', '.join(sorted(set(node.keys()) | set(known)))}")
-    current = node[leaf]
-    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
-      value = float(value)
-    if isinstance(current, tuple) and isinstance(value, list):
-      value = tuple(value)
-    if current is not None and hasattr(current, "keys") is False and type(value) is not type(current):
-      raise UsageError(f"--config.{dotted}={text!r}: expected {_type_name(current)}, "
-                       f"got {_type_name(value)}")
-    node[leaf] = value
+      if known is not None and leaf not in known:
+        raise UsageError(f"config has no field {dotted!r}; known fields here: "
+                         f"{', '.join(sorted(set(node.keys()) | set(known)))}")
+      current = None  # free-form options, or an optional field the file leaves out
+    else:
+      current = node[leaf]
+    if text is None:
+      if not isinstance(current, bool):
+        raise UsageError(f"--config.{dotted} needs a value: --config.{dotted}=VALUE or "
+                         f"--config.{dotted} VALUE (a bare --config.FIELD is for booleans)")
+      text = "true"
+    node[leaf] = parse_override_value(text, current, dotted)
   return config
 
 
@@ -119,7 +223,8 @@ def _train(args, overrides):
     from gan_jax import evaluate
     hook = evaluate.PeriodicEvaluator(args.workdir, config, args.eval_every)
   try:
-    train.train_and_evaluate(config, args.workdir, progress=not args.no_progress, step_hook=hook)
+    train.train_and_evaluate(config, args.workdir, progress="lines" if args.no_progress else True,
+                             step_hook=hook)
   except KeyboardInterrupt:
     print(f"interrupted; a checkpoint was saved in {args.workdir}", file=sys.stderr)
     return 130
@@ -132,13 +237,14 @@ def _train(args, overrides):
 
 def _sample(args, overrides):
   if overrides:
-    raise UsageError(f"sample takes no config overrides, got {overrides[0]!r}")
+    raise UsageError(f"sample takes no config overrides, got --config.{overrides[0][0]}")
   if args.num < 1:
     raise UsageError(f"--num must be >= 1, got {args.num}")
   if args.seed < 0:
     raise UsageError(f"--seed must be >= 0, got {args.seed}")
-  if not args.out.endswith(".npz"):
-    raise UsageError(f"--out must name an .npz file, got {args.out!r}")
+  if not args.out.endswith((".npz", ".png")):
+    raise UsageError(f"--out must name an .npz file (the samples) or a .png file (a picture), "
+                     f"got {args.out!r}")
   out_dir = os.path.dirname(os.path.abspath(args.out))
   if os.path.exists(out_dir) and not os.path.isdir(out_dir):
     raise UsageError(f"--out {args.out!r} cannot be written: {out_dir} is not a directory")
@@ -157,6 +263,12 @@ def _sample(args, overrides):
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
   samples = train.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
   os.makedirs(out_dir, exist_ok=True)
+  if args.out.endswith(".png"):
+    train.save_picture_of_samples(samples, source, args.out,
+                                  title=f"step {int(state.step)}, seed {args.seed}")
+    kind = "a grid of" if source.kind == "image" else "a scatter of"
+    print(f"wrote {kind} {args.num} samples to {args.out}")
+    return 0
   np.savez(args.out, samples=samples)
   print(f"wrote {args.num} samples of shape {samples.shape[1:]} to {args.out}")
   return 0
@@ -164,7 +276,7 @@ def _sample(args, overrides):
 
 def _evaluate(args, overrides):
   if overrides:
-    raise UsageError(f"evaluate takes no config overrides, got {overrides[0]!r}")
+    raise UsageError(f"evaluate takes no config overrides, got --config.{overrides[0][0]}")
   if args.num_samples is not None and args.num_samples < 2:
     raise UsageError(f"--num-samples must be >= 2, got {args.num_samples}")
   from gan_jax import evaluate, report
@@ -178,14 +290,47 @@ def _evaluate(args, overrides):
   return 0
 
 
+OVERRIDES_HELP = """\
+config overrides (ml_collections config_flags style), any number, after `train`:
+  --config.FIELD=VALUE, --config.FIELD VALUE
+                        set a field of get_config(), e.g. --config.num_steps=500,
+                        --config.model.generator.hidden '(64, 64)', --config.data.source npz;
+                        VALUE is parsed by the field's type: strings as written,
+                        integers, numbers, true/false, tuples as (a, b)
+  --config.FLAG, --config.noFLAG
+                        set a boolean field to true / false
+  --config FILE.py:ARG  call get_config('ARG') of FILE.py
+The fields and their accepted values: gan_jax/validation.py; the run's final
+config is written to DIR/config.json."""
+
+
+def _versions() -> str:
+  """`gan-jax VERSION (jax ..., jaxlib ..., flax ..., Python ...)`, without importing jax."""
+  from gan_jax import __version__
+  found = []
+  for name in ("jax", "jaxlib", "flax"):
+    try:
+      found.append(f"{name} {importlib.metadata.version(name)}")
+    except importlib.metadata.PackageNotFoundError:
+      found.append(f"{name} not installed")
+  return f"gan-jax {__version__} ({', '.join(found)}, Python {sys.version.split()[0]})"
+
+
 def build_parser() -> argparse.ArgumentParser:
   parser = ArgumentParser(prog="gan-jax", description="Functional GANs on JAX/Flax.")
   parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
+  parser.add_argument("--version", action="version", version=_versions(),
+                      help="print the versions of gan-jax, jax, jaxlib, flax and Python")
   commands = parser.add_subparsers(dest="command", required=True)
-  train = commands.add_parser("train", help="train a GAN from a config file")
-  train.add_argument("--config", required=True, help="python file with get_config()")
+  train = commands.add_parser("train", help="train a GAN from a config file",
+                              epilog=OVERRIDES_HELP,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+  train.add_argument("--config", required=True,
+                     help="python file with get_config(); FILE.py:ARG calls get_config('ARG')")
   train.add_argument("--workdir", required=True, help="directory for logs, samples, checkpoints")
-  train.add_argument("--no-progress", action="store_true", help="no progress bar")
+  train.add_argument("--no-progress", action="store_true",
+                     help="no progress bar: a plain line every config.log_every steps (also "
+                          "the default when stderr is not a terminal)")
   train.add_argument("--eval-every", type=int, default=0,
                      help="evaluate every N steps into DIR/eval_metrics.jsonl (0: never)")
   train.set_defaults(run=_train)
@@ -193,7 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
   sample.add_argument("--workdir", required=True)
   sample.add_argument("--num", type=int, default=64)
   sample.add_argument("--seed", type=int, default=0)
-  sample.add_argument("--out", required=True, help="output .npz with an array 'samples'")
+  sample.add_argument("--out", required=True,
+                      help="FILE.npz: an array 'samples'; FILE.png: a picture (an image grid, or "
+                           "the points over the data)")
   sample.add_argument("--label", type=int, default=None,
                       help="class to generate, for conditional recipes (default: cycle through classes)")
   sample.set_defaults(run=_sample)
@@ -215,8 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
   argv = list(sys.argv[1:] if argv is None else argv)
   parser = build_parser()
-  known = [a for a in argv if not a.startswith("--config.")]
-  overrides = [a for a in argv if a.startswith("--config.")]
+  known, overrides = split_overrides(argv)
   debug = "--debug" in known
   if not debug:  # orbax logs failed background writes with tracebacks; we report them in one line
     logging.getLogger("absl").setLevel(logging.CRITICAL)

@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import signal
+import sys
 from typing import Any
 
 import jax
@@ -24,8 +25,8 @@ import numpy as np
 from jax import lax
 from tqdm.auto import tqdm
 
-from gan_jax import (checkpoint, data, diagnostics, distributed, guards, parallel, plotting, recipes,
-                     steps, validation, xla_options)
+from gan_jax import (checkpoint, data, diagnostics, distributed, guards, logs, parallel, plotting,
+                     recipes, steps, validation, xla_options)
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.state import GANState, step_key
 
@@ -235,12 +236,48 @@ def save_sample_picture(state: GANState, source: data.DataSource, path: str, num
 def _save_sample_picture(state, source, path, num_images, recipe):
   labels = (np.arange(num_images) % max(source.num_classes, 1)) if recipe.needs_labels else None
   if source.kind == "image":
-    plotting.save_image_grid(draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels),
-                             path)
+    samples = draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels)
   else:
-    points = draw_samples(state, 2500, seed=0, recipe=recipe)
+    samples = draw_samples(state, 2500, seed=0, recipe=recipe)
+  save_picture_of_samples(samples, source, path, title=f"step {int(state.step)}")
+
+
+def save_picture_of_samples(samples: np.ndarray, source: data.DataSource, path: str,
+                            title: str = "") -> None:
+  """A PNG of drawn samples: an image grid, or a scatter of the points over 2500 of the data's."""
+  if source.kind == "image":
+    plotting.save_image_grid(samples, path)
+  else:
     reference = np.asarray(source.sample(source.arrays, jax.random.PRNGKey(0), 2500)["x"])
-    plotting.save_scatter(points, reference, path, title=f"step {int(state.step)}")
+    plotting.save_scatter(samples, reference, path, title=title)
+
+
+PROGRESS_MODES = ("auto", "bar", "lines", "none")
+
+
+def progress_mode(progress: bool | str) -> str:
+  """'bar', 'lines' or 'none' for `train_and_evaluate(progress=...)`.
+
+  True and 'auto' mean a bar when stderr is a terminal or the run is in a
+  notebook, else plain lines (a batch job's log gets no carriage returns);
+  False means 'none'.
+  """
+  if progress is True or progress == "auto":
+    in_notebook = tqdm.__module__.startswith("tqdm.notebook")  # tqdm.auto picked its widget
+    return "bar" if in_notebook or sys.stderr.isatty() else "lines"
+  if progress is False:
+    return "none"
+  if progress not in PROGRESS_MODES:
+    raise ValueError(f"progress={progress!r} is not understood; accepted: True, False, "
+                     f"{', '.join(map(repr, PROGRESS_MODES))}")
+  return progress
+
+
+def make_progress(mode: str, total: int, initial: int):
+  """The loop's progress display: a tqdm bar, or `logs.ProgressLines` for 'lines' and 'none'."""
+  if mode == "bar":
+    return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True)
+  return logs.ProgressLines(total, initial, show=mode == "lines")
 
 
 class _StopRequested(Exception):
@@ -253,9 +290,15 @@ class _StopRequested(Exception):
 MAX_CALLS_IN_FLIGHT = 2
 
 
-def train_and_evaluate(config, workdir: str, *, progress: bool = True,
+def train_and_evaluate(config, workdir: str, *, progress: bool | str = True,
                        step_hook=None) -> GANState:
   """Trains a GAN as `config` says, writing logs, pictures and checkpoints into `workdir`.
+
+  `progress`: True ('auto') shows a bar when stderr is a terminal or in a
+  notebook and otherwise prints a plain line on stdout every `config.log_every`
+  steps (step, steps/s, ETA, losses); 'bar', 'lines', or False ('none') for
+  nothing but warnings. TensorBoard (with the tensorboard extra) gets the scalars, the
+  sample pictures and the config.
 
   Resumes from the newest intact checkpoint in `workdir/checkpoints` when there
   is one; a resumed run continues bit-exactly. Ctrl-C or SIGTERM saves a
@@ -271,6 +314,7 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True,
   Returns the final state.
   """
   validation.validate_config(config)
+  progress = progress_mode(progress)
   if distributed.initialize_from_config(config):
     raise NotImplementedError("train_and_evaluate writes logs and checkpoints from one process; "
                               "with several, run parallel.make_parallel_step in your own loop")
@@ -312,6 +356,12 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
         state, check=lambda saved: checkpoint.check_compatible(saved.get("config", {}),
                                                                config_dict))
   start = int(state.step)
+  if start >= config.num_steps:
+    past = "complete" if start == config.num_steps else f"past config.num_steps {config.num_steps}"
+    print(f"the run in {workdir} is already {past}: its checkpoint is at step {start}; nothing "
+          f"to train (raise config.num_steps to train further)", flush=True)
+    checkpointer.close()
+    return state
   truncate_metrics(workdir, start)
   write_json_atomically(os.path.join(workdir, "config.json"), config_dict)
   os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
@@ -320,6 +370,11 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
                                     resumed.get("skipped_g_updates", 0))
 
   writer = MetricWriter(workdir, start_wall_time=resumed.get("wall_time", 0.0))
+  if writer.tensorboard:
+    writer.write_text(start, "config", "    " + json.dumps(config_dict, indent=2, sort_keys=True)
+                      .replace("\n", "\n    "))  # a markdown code block
+  elif progress != "none":
+    print(logs.TENSORBOARD_MISSING, flush=True)
   batches = None
   if streams(config):
     batches = make_host_pipeline(source, config, state.key).iterate(start)
@@ -342,8 +397,7 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
     stop_signals.append(signal.Signals(signum).name)
 
   previous_handler = signal.signal(signal.SIGTERM, request_stop) if _main_thread() else None
-  bar = tqdm(total=config.num_steps, initial=start, disable=not progress, unit="step",
-             dynamic_ncols=True)
+  bar = make_progress(progress, config.num_steps, start)
   finished = False
   records, thresholds = [], diagnostics.thresholds_for(config)
   fused = config.get("steps_per_call", 1)
@@ -361,21 +415,27 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
           jax.block_until_ready(in_flight.popleft())
         monitor.push(step, flags)
         bar.update(fused)
-        logs = step % config.log_every == 0 or step == config.num_steps
+        logged = step % config.log_every == 0 or step == config.num_steps
         samples = step % config.sample_every == 0 or step == config.num_steps
         saves = step % config.checkpoint_every == 0
-        if logs or samples or saves or step_hook is not None:
+        if logged or samples or saves or step_hook is not None:
           monitor.settle()  # nothing of a non-finite step is written
-        if logs:
+        if logged:
           record = writer.write(step, {**jax.device_get(metrics), **monitor.counts()})
           records.append(record)
           for line in diagnostics.new_warnings(records, thresholds):
             bar.write(line)
-          bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
+          if isinstance(bar, logs.ProgressLines):
+            bar.log(step, record)
+          else:
+            bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
         if samples:
-          save_sample_picture(runner.get_state(placed), source,
-                              os.path.join(workdir, "samples", f"step_{step:07d}.png"),
+          picture = os.path.join(workdir, "samples", f"step_{step:07d}.png")
+          save_sample_picture(runner.get_state(placed), source, picture,
                               config.get("num_sample_images", 64), recipe)
+          if writer.tensorboard:
+            with open(picture, "rb") as f:
+              writer.write_image(step, "samples", f.read())
         if saves:
           save_checkpoint(placed)
         if step_hook is not None:

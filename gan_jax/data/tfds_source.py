@@ -33,7 +33,13 @@ def open_data_source(name: str, split: str = "train", data_dir: str | None = Non
   Returns a sequence of examples, each a dict of numpy values, e.g.
   {'image': uint8 (H, W, C), 'label': int64 ()}.
   """
-  import tensorflow_datasets as tfds
+  try:
+    import tensorflow_datasets as tfds
+  except ModuleNotFoundError as error:
+    if error.name != "tensorflow_datasets":
+      raise
+    raise ModuleNotFoundError(f"data.source='tfds' (dataset {name!r}) needs tensorflow-datasets, "
+                              f"an extra: pip install 'gan_jax[tfds]'") from None
   data_dir = os.path.expanduser(data_dir or os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets"))
   try:
     builder = tfds.builder(name, data_dir=data_dir)

@@ -1,0 +1,116 @@
+"""`gan-jax` command-line forms: config_flags-style overrides, `FILE.py:ARG`, `--version`,
+`train --help`, and `gan_jax.train_and_evaluate`. No training: each test parses only."""
+
+import importlib.metadata
+import os
+
+import pytest
+
+import gan_jax
+from gan_jax import cli
+from tests.conftest import CONFIG_DIR
+
+RING = os.path.join(CONFIG_DIR, "ring_gan.py")
+
+
+def overridden(*argv):
+  """The ring config after the overrides of a command line."""
+  rest, overrides = cli.split_overrides(list(argv))
+  assert rest == [], rest
+  return cli.apply_overrides(cli.load_config_file(RING), overrides)
+
+
+def test_equals_and_space_forms_set_the_same_values():
+  """`--config.x=v` and `--config.x v` (config_flags accepts both) give one config.
+
+  Catches a parser that takes the space form's value as a stray argument or
+  drops it (the hand parser once refused `--config.num_steps 50`).
+  """
+  spaced = overridden("--config.num_steps", "50", "--config.g_optimizer.learning_rate", "2e-4",
+                      "--config.model.generator.hidden", "(8, 4)", "--config.loss", "hinge")
+  joined = overridden("--config.num_steps=50", "--config.g_optimizer.learning_rate=2e-4",
+                      "--config.model.generator.hidden=(8, 4)", "--config.loss=hinge")
+  assert spaced.to_dict() == joined.to_dict()
+  assert (spaced.num_steps, spaced.g_optimizer.learning_rate) == (50, 2e-4)
+  assert spaced.model.generator.hidden == (8, 4) and spaced.loss == "hinge"
+
+
+def test_split_overrides_leaves_the_other_arguments_alone():
+  rest, overrides = cli.split_overrides(
+      ["train", "--config", RING, "--config.num_steps", "7", "--workdir", "w",
+       "--config.reuse_fakes", "--no-progress", "--config.seed=3"])
+  assert rest == ["train", "--config", RING, "--workdir", "w", "--no-progress"]
+  assert overrides == [("num_steps", "7"), ("reuse_fakes", None), ("seed", "3")]
+
+
+def test_values_are_parsed_by_the_field_type_as_config_flags_does():
+  """A string field takes the text as written (also digits), quoted or not; a float field
+  takes an int's spelling; booleans take true/false and the bare and `no` forms."""
+  config = overridden("--config.data.name=123", "--config.loss='hinge'",
+                      "--config.d_optimizer.learning_rate=1", "--config.reuse_fakes=True")
+  assert config.data.name == "123" and config.loss == "hinge"
+  assert config.d_optimizer.learning_rate == 1.0
+  assert isinstance(config.d_optimizer.learning_rate, float)
+  assert overridden("--config.reuse_fakes").reuse_fakes is True
+  assert overridden("--config.reuse_fakes=true", "--config.noreuse_fakes").reuse_fakes is False
+  assert overridden("--config.model.generator.hidden=32").model.generator.hidden == (32,)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--config.num_steps=1e3"], "--config.num_steps='1e3': expected an integer, got a number"),
+    (["--config.reuse_fakes=1"], "--config.reuse_fakes='1': expected true or false, got an integer"),
+    (["--config.num_steps"], "--config.num_steps needs a value: --config.num_steps=VALUE or "
+                             "--config.num_steps VALUE"),
+    (["--config.num_stepz", "3"], "config has no field 'num_stepz'; known fields here: augment"),
+    (["--config.model.generator.hidden={1: 2}"], "expected a tuple such as (1, 2), got a dict"),
+    (["--config.model", "3"], "--config.model cannot be set from the command line: the field "
+                              "holds a ConfigDict"),
+    (["--config..seed=1"], "--config..seed names no field"),
+])
+def test_a_bad_override_is_one_line_naming_it(argv, message):
+  rest, overrides = cli.split_overrides(argv)
+  with pytest.raises(cli.UsageError) as error:
+    cli.apply_overrides(cli.load_config_file(RING), overrides)
+  assert message in str(error.value) and "\n" not in str(error.value), str(error.value)
+
+
+def test_a_config_file_argument_reaches_get_config(tmp_path):
+  """Flax's `--config file.py:arg` form: the text after the first colon is get_config's argument."""
+  path = tmp_path / "sized.py"
+  path.write_text(f"import importlib.util\n"
+                  f"spec = importlib.util.spec_from_file_location('ring', {RING!r})\n"
+                  f"ring = importlib.util.module_from_spec(spec); spec.loader.exec_module(ring)\n"
+                  f"def get_config(size):\n"
+                  f"  config = ring.get_config(); config.batch_size = int(size); return config\n")
+  assert cli.load_config_file(f"{path}:48").batch_size == 48
+  with pytest.raises(cli.UsageError, match=r"needs an argument; give it as --config .*sized.py:ARG"):
+    cli.load_config_file(str(path))
+  with pytest.raises(cli.UsageError, match=r"takes no argument, got 'x'"):
+    cli.load_config_file(f"{RING}:x")
+
+
+def test_version_names_the_package_and_jax(capsys):
+  with pytest.raises(SystemExit) as stop:
+    cli.main(["--version"])
+  assert stop.value.code == 0
+  out = capsys.readouterr().out.strip()
+  assert out.startswith(f"gan-jax {gan_jax.__version__} (jax {importlib.metadata.version('jax')}, ")
+  assert gan_jax.__version__ == importlib.metadata.version("gan_jax")
+
+
+def test_train_help_documents_the_overrides(capsys):
+  with pytest.raises(SystemExit):
+    cli.main(["train", "--help"])
+  out = capsys.readouterr().out
+  for form in ("--config.FIELD=VALUE", "--config.FIELD VALUE", "--config.noFLAG", "FILE.py:ARG",
+               "--no-progress"):
+    assert form in out, form
+
+
+def test_train_and_evaluate_is_exported_and_named_in_the_docstring():
+  from gan_jax import train
+  assert gan_jax.train_and_evaluate is train.train_and_evaluate
+  assert "gan_jax.train_and_evaluate" in gan_jax.__doc__
+  assert "train_and_evaluate" in gan_jax.__all__
+  with pytest.raises(AttributeError, match="has no attribute 'train_and_evaluat'"):
+    gan_jax.train_and_evaluat
