@@ -2,41 +2,52 @@
 
   python benchmarks/xla_cpu_findings.py
 
-1. The kernel gradient of a stride-2 transposed convolution (lax.conv_transpose, as
+Each finding has a name (benchmarks/RESULTS.md, "Finding: ..."), given here with its
+former number, which the command line also accepts:
+
+sub-pixel-transposed-convolution (1):
+   The kernel gradient of a stride-2 transposed convolution (lax.conv_transpose, as
    flax.linen.ConvTranspose computes it) against the same layer as a sub-pixel
    convolution (gan_jax.models.layers.SubpixelConvTranspose): why DCGAN uses the latter.
-2. A convolution's forward+backward inside lax.scan against the same work unrolled
+convolutions-inside-scan (2):
+   A convolution's forward+backward inside lax.scan against the same work unrolled
    in Python: why train_step loops over k discriminator steps in Python, and why
    `steps_per_call` (which uses lax.scan) stays 1 for convolutional models.
-3. One small-MLP GAN step per compiled call against ten per call (lax.scan): the
+dispatch-cost (3):
+   One small-MLP GAN step per compiled call against ten per call (lax.scan): the
    dispatch cost that `steps_per_call` removes for toy and MLP models.
-4. The DCGAN-28 step's largest layers alone: forward, input gradient and kernel
+dcgan-layer-times (4):
+   The DCGAN-28 step's largest layers alone: forward, input gradient and kernel
    gradient, i.e. where the step's time goes.
-5. The same convolution's forward+backward as one branch of lax.switch against
+convolutions-inside-switch (5):
+   The same convolution's forward+backward as one branch of lax.switch against
    called directly: why the progressive GAN compiles one step per stage
    (recipes.Recipe.phase) instead of selecting the stage with lax.switch.
-6. The matrix products of one MLP GAN step (seeds' MLP, batch 64; 2D toy, batch 512),
+matrix-product-floor (6):
+   The matrix products of one MLP GAN step (seeds' MLP, batch 64; 2D toy, batch 512),
    each timed alone and summed, against the library's whole fused step: the floor
    any implementation of the same maths meets on this CPU with XLA's matmuls.
-
-7. The same 20 training steps (config_base.ring(), seed 0) in a process allowed one core
+cores-change-bits (7):
+   The same 20 training steps (config_base.ring(), seed 0) in a process allowed one core
    against one allowed every core: XLA sizes its CPU thread pool from the cores a process
    may use, and that can change how its kernels split float sums, so the parameters can
    differ in their last bits. Why the mixture benchmark trains every row in a worker pinned
    to one core whatever --jobs is, and why "same seed, same bits" assumes the same affinity.
-8. The DCGAN-28 convolutions, forward and both gradients, compiled with XLA's default
+xla-own-convolutions-and-phases (8):
+   The DCGAN-28 convolutions, forward and both gradients, compiled with XLA's default
    CPU options (YNNPACK takes every convolution) and with gan_jax.xla_options (XLA's
    own convolutions), and D's stride-2 convolution as lax computes it and as
    gan_jax.models.layers.PhaseConv does: why the loop's steps compile with
    xla_options and why DCGAN discriminators use PhaseConv from 16 input channels.
-9. Stride-1 'SAME' convolutions of small maps, forward and both gradients, as XLA
+small-maps-by-dft (9):
+   Stride-1 'SAME' convolutions of small maps, forward and both gradients, as XLA
    computes them and by a small DFT (gan_jax.models.layers.conv_fourier): a kernel
    larger than its map (5x5 on the 4x4 map of DCGAN-32/64's first layer) takes a slow
    path in XLA's CPU convolutions, and on a 7x7 map a 5x5 kernel needs 7x fewer
    multiplications by DFT. Why DCGAN generators compute their first layer by DFT on CPU
    (models.dcgan.fourier_pays) and keep XLA's convolution for 3x3 kernels.
 
-  python benchmarks/xla_cpu_findings.py 6     # one finding
+  python benchmarks/xla_cpu_findings.py matrix-product-floor   # one finding (or: 6)
 """
 
 from __future__ import annotations
@@ -61,7 +72,7 @@ def per_call_ms(fn, *args, seconds: float = 2.0) -> float:
 
 
 def conv_transpose_kernel_gradient():
-  print("1. stride-2 ConvTranspose 128->64, 5x5, 7x7 -> 14x14, batch 64: kernel gradient")
+  print("sub-pixel-transposed-convolution\n   stride-2 ConvTranspose 128->64, 5x5, 7x7 -> 14x14, batch 64: kernel gradient")
   x = jax.random.normal(jax.random.PRNGKey(0), (64, 7, 7, 128))
   results = {}
   for name, module in (("lax.conv_transpose", nn.ConvTranspose(64, (5, 5), strides=(2, 2), padding="SAME")),
@@ -82,7 +93,7 @@ def conv_gradient_problem():
 
 
 def conv_inside_scan():
-  print("2. Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, 4 times")
+  print("convolutions-inside-scan\n   Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, 4 times")
   params, x, grad = conv_gradient_problem()
 
   def unrolled(p, x):
@@ -109,7 +120,7 @@ def conv_inside_scan():
 
 
 def conv_inside_switch():
-  print("5. Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, in a lax.switch branch")
+  print("convolutions-inside-switch\n   Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, in a lax.switch branch")
   params, x, grad = conv_gradient_problem()
   branches = [lambda p, x: jax.tree.map(jnp.zeros_like, p), grad]
   direct = per_call_ms(jax.jit(grad), params, x)
@@ -120,7 +131,7 @@ def conv_inside_switch():
 
 
 def dispatch_cost():
-  print("3. 2D toy GAN (2x128 tanh, z=100, batch 512): steps per compiled call")
+  print("dispatch-cost\n   2D toy GAN (2x128 tanh, z=100, batch 512): steps per compiled call")
   import ml_collections
   from gan_jax import builders, data, train
   config = ml_collections.ConfigDict({
@@ -143,7 +154,7 @@ def dispatch_cost():
 
 
 def dcgan_layer_times():
-  print("4. DCGAN-28 layers, batch 64: forward, input gradient, kernel gradient (ms)")
+  print("dcgan-layer-times\n   DCGAN-28 layers, batch 64: forward, input gradient, kernel gradient (ms)")
   layers = (("G ConvTranspose 256->128 5x5 s1 on 7x7", (64, 7, 7, 256),
              nn.ConvTranspose(128, (5, 5), strides=(1, 1), padding="SAME", use_bias=False)),
             ("D Conv 64->128 5x5 s2 on 14x14", (64, 14, 14, 64),
@@ -185,7 +196,7 @@ def step_matmuls(g_layers, d_layers, batch):
 
 
 def mlp_step_matmul_floor():
-  print("6. one GAN step's matrix products, each alone, against the library's fused step")
+  print("matrix-product-floor\n   one GAN step's matrix products, each alone, against the library's fused step")
   import sys
   sys.path.insert(0, __file__.rsplit("/", 1)[0])
   import compare_pytorch
@@ -222,7 +233,7 @@ print(hashlib.sha256(b"".join(x.tobytes() for x in leaves)).hexdigest()[:16])
 
 
 def cores_change_bits():
-  print("7. the same 20 ring GAN steps in a process allowed one core and one allowed all")
+  print("cores-change-bits\n   the same 20 ring GAN steps in a process allowed one core and one allowed all")
   import os
   import subprocess
   import sys
@@ -254,7 +265,7 @@ def conv_gradients_ms(conv, x_shape, w_shape, jit) -> float:
 
 
 def conv_kernels_and_phases():
-  print("8. DCGAN-28 convolutions, forward + input and kernel gradients (ms): XLA's default CPU\n"
+  print("xla-own-convolutions-and-phases\n   DCGAN-28 convolutions, forward + input and kernel gradients (ms): XLA's default CPU\n"
         "   options (YNNPACK) against gan_jax.xla_options (XLA's own), and PhaseConv")
   from gan_jax import xla_options
   from gan_jax.models.layers import conv_phases
@@ -275,7 +286,7 @@ def conv_kernels_and_phases():
 
 
 def small_map_convolutions():
-  print("9. Stride-1 'SAME' convolutions of small maps, forward + input and kernel gradients (ms),\n"
+  print("small-maps-by-dft\n   Stride-1 'SAME' convolutions of small maps, forward + input and kernel gradients (ms),\n"
         "   compiled with gan_jax.xla_options: XLA's convolution against conv_fourier (by DFT)")
   from gan_jax import xla_options
   from gan_jax.models.layers import conv_fourier, same_padding
@@ -293,14 +304,33 @@ def small_map_convolutions():
     print(f"   {name:50s} {times[0]:9.2f} {times[1]:8.2f} {times[0] / times[1]:5.1f}x")
 
 
-FINDINGS = {"1": conv_transpose_kernel_gradient, "2": conv_inside_scan, "3": dispatch_cost,
-            "4": dcgan_layer_times, "5": conv_inside_switch, "6": mlp_step_matmul_floor,
-            "7": cores_change_bits, "8": conv_kernels_and_phases, "9": small_map_convolutions}
+# Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
+FINDINGS = {
+    "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
+    "convolutions-inside-scan": conv_inside_scan,
+    "dispatch-cost": dispatch_cost,
+    "dcgan-layer-times": dcgan_layer_times,
+    "convolutions-inside-switch": conv_inside_switch,
+    "matrix-product-floor": mlp_step_matmul_floor,
+    "cores-change-bits": cores_change_bits,
+    "xla-own-convolutions-and-phases": conv_kernels_and_phases,
+    "small-maps-by-dft": small_map_convolutions,
+}
+NUMBERS = dict(zip("123456789", FINDINGS))
+
+
+def finding(name: str):
+  """The function of a finding given by its name or former number; raises SystemExit if unknown."""
+  name = NUMBERS.get(name, name)
+  if name not in FINDINGS:
+    raise SystemExit(f"finding {name!r} is unknown; accepted: {', '.join(FINDINGS)} "
+                     f"(or their former numbers 1-{len(NUMBERS)})")
+  return FINDINGS[name]
+
 
 if __name__ == "__main__":
   import sys
   print(f"backend: {jax.default_backend()}, devices: {jax.devices()}")
-  for number in sys.argv[1:] or FINDINGS:
-    if number not in FINDINGS:
-      raise SystemExit(f"finding {number!r} is unknown; accepted: {', '.join(FINDINGS)}")
-    FINDINGS[number]()
+  chosen = [finding(name) for name in sys.argv[1:]] or list(FINDINGS.values())
+  for run in chosen:
+    run()

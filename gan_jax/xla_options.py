@@ -3,7 +3,8 @@
 On CPU, jaxlib 0.10's XLA hands every convolution to YNNPACK by default. On the
 DCGAN shapes XLA's own (Eigen) convolutions are faster: a 5x5 256 -> 128 layer
 at 7x7, forward and both gradients, takes 82 ms against 108 ms, and a whole
-DCGAN-28 step about 1.25x less time (benchmarks/RESULTS.md, finding 8).
+DCGAN-28 step about 1.25x less time (benchmarks/RESULTS.md, "Finding: XLA's own convolutions
+and phase convolutions").
 YNNPACK stays on for matrix products and reductions, where it is the faster of
 the two (the MLP step runs 0.76x as fast without it). A program without
 convolutions compiles to the same code with these options as without, so its

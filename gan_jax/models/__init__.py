@@ -80,9 +80,10 @@ def layer_formulations(backend: str, image_shape: Sequence[int], kernel_size: in
   names it) for images of `image_shape` and a generator kernel of `kernel_size`.
 
   On 'cpu' the faster forms measured there (benchmarks/RESULTS.md): the generator's first
-  layer by DFT where `dcgan.fourier_pays` (finding 9), its stride-2 layers sub-pixel
-  (finding 1) and the discriminator's stride-2 layers by phases (finding 8). Elsewhere
-  'lax' for all three, conv_transpose included: each form works around a slow path of
+  layer by DFT where `dcgan.fourier_pays` ("Finding: small maps by DFT"), its stride-2
+  layers sub-pixel ("Finding: sub-pixel transposed convolution") and the discriminator's
+  stride-2 layers by phases ("Finding: XLA's own convolutions and phase convolutions").
+  Elsewhere 'lax' for all three, conv_transpose included: each form works around a slow path of
   XLA's CPU convolutions and none was measured on another backend. Returns
   {'first_conv', 'conv_transpose', 'strided_conv'}; raises for an unsupported shape.
   """

@@ -41,9 +41,9 @@ PHASE_MIN_CHANNELS = 16
 def fourier_pays(size: int, kernel: int) -> bool:
   """Whether a stride-1 convolution of a size x size map is faster by DFT, on XLA's CPU backend.
 
-  Measured there (benchmarks/RESULTS.md, finding 9), forward and both gradients: a 5x5
-  kernel on a 7x7 map 1.8-2.4x faster, on a 4x4 map (a kernel larger than the map
-  takes a slow path in XLA's CPU convolutions) about 100x. 3x3 kernels gained
+  Measured there (benchmarks/RESULTS.md, "Finding: small maps by DFT"), forward and both
+  gradients: a 5x5 kernel on a 7x7 map 1.8-2.4x faster, on a 4x4 map (a kernel larger
+  than the map takes a slow path in XLA's CPU convolutions) about 100x. 3x3 kernels gained
   nothing clear (0.6x to 1.5x between measurements; sub-pixel layers by DFT made a
   DCGAN-28 step slower), so they stay XLA's.
   """

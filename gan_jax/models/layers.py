@@ -5,14 +5,16 @@
 and `bias` parameters, but as one stride-1 convolution with s*s*Cout output
 channels followed by a depth-to-space shuffle. No dilated input appears, in the
 forward pass or in the kernel gradient, which on XLA's CPU backend is where a
-stride-2 transposed convolution spends its time (benchmarks/RESULTS.md).
+stride-2 transposed convolution spends its time (benchmarks/RESULTS.md, "Finding: sub-pixel
+transposed convolution").
 
 `PhaseConv` computes what `flax.linen.Conv` with 'SAME' padding and stride s
 computes, from the same parameters, as a sum of s*s stride-1 convolutions: one
 per phase of the input (its rows r, r+s, ... and columns c, c+s, ...), each
 with the kernel taps that land on that phase. It multiplies exactly the same
 numbers, and its gradients are stride-1 convolutions too, where a strided
-convolution's are dilated ones (benchmarks/RESULTS.md, finding 8).
+convolution's are dilated ones (benchmarks/RESULTS.md, "Finding: XLA's own convolutions and
+phase convolutions").
 
 `FourierConv` and `FourierConvTranspose` compute what `flax.linen.Conv` and
 `flax.linen.ConvTranspose` with stride 1 and 'SAME' padding compute, from the same
@@ -22,7 +24,8 @@ are transformed by products with fixed DFT matrices, every frequency then needs 
 and a last product transforms back. On maps of at most 8x8 with kernels of 5x5 and
 more that is 4 to 7 times fewer multiplications, and on XLA's CPU backend it also
 avoids a slow path that convolutions take when the kernel is larger than the input
-(a 5x5 kernel on a 4x4 map ran at 4 GFLOP/s; benchmarks/RESULTS.md, finding 9).
+(a 5x5 kernel on a 4x4 map ran at 4 GFLOP/s; benchmarks/RESULTS.md, "Finding: small maps by
+DFT").
 
 tests/test_layers.py checks every equivalence, values and gradients.
 """
