@@ -16,6 +16,20 @@ moves both frameworks alike, and the ratio compares like with like.
   python benchmarks/compare_pytorch.py --batch-scale 8   # larger batches (e.g. on a GPU)
   python benchmarks/compare_pytorch.py --steps-per-call 1 # no fused steps anywhere
   python benchmarks/compare_pytorch.py --workloads dcgan64 --dtype bfloat16  # gan_jax in bf16
+  python benchmarks/compare_pytorch.py --whole-run --steps 2000 --runs 3 --cores 0
+
+`--whole-run` times whole training runs instead: `gan-jax train` of
+experiments/configs/dcgan_fashion_mnist.py for `--steps` steps (Fashion-MNIST read from
+its idx files, a log line every log_every steps, a sample grid every sample_every, a
+checkpoint every checkpoint_every) against a PyTorch script doing the same work with the
+dcgan28 networks (log lines, sample grid PNGs, torch.save checkpoints at the same
+intervals), one process per run, the frameworks alternating (`--cores 0` pins both to
+one core; PyTorch then takes one thread). Each run's time runs from starting its process
+to the last checkpoint written. The library's process also times its bare compiled step
+(the loop's own call, nothing else on the host) for `--bare-steps` steps before the run
+and again after it, then clears JAX's caches so the run compiles everything as a fresh
+process would; those timings are not the run's. The loop's overhead is the bare steps/s
+over the loop's steps/s between its first and last log line, less 1.
 
 Each workload's JSON line is printed as soon as it is measured. On a GPU, PyTorch runs
 with cudnn.benchmark on (its fastest eager convolutions) and its default TF32 rules;
@@ -42,7 +56,8 @@ DEFAULT_WORKLOADS = ("mlp", "dcgan28", "toy2d")
 BATCH = {"mlp": 64, "dcgan28": 64, "toy2d": 512, "dcgan64": 256}
 IMAGE_SHAPE = {"mlp": (28, 28, 1), "dcgan28": (28, 28, 1), "dcgan64": (64, 64, 3)}
 # config.steps_per_call per workload: fusing pays for the small models; convolutions run
-# slower inside lax.scan on CPU, so DCGAN takes one step per call (RESULTS.md).
+# slower inside lax.scan on CPU, so DCGAN takes one step per call (RESULTS.md, "Finding:
+# convolutions inside lax.scan").
 STEPS_PER_CALL = {"mlp": 10, "dcgan28": 1, "toy2d": 10, "dcgan64": 1}
 # A pause after each window: OpenMP worker threads (PyTorch's) keep spinning for a while
 # after their last task, and would take a core from the other framework's next window.
@@ -232,6 +247,255 @@ def setup_torch(workload: str, batch: int):
                       "torch_threads": torch.get_num_threads()}
 
 
+# --- whole runs: `gan-jax train` against a PyTorch script doing the same work --------------
+
+WHOLE_RUN_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "experiments", "configs", "dcgan_fashion_mnist.py")
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def read_jsonl(path: str) -> list[dict]:
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def steady_rate(records: list[dict]) -> float:
+  """Steps/s between the first and the last logged step (start-up and compilation excluded)."""
+  first, last = records[0], records[-1]
+  return (last["step"] - first["step"]) / max(last["wall_time"] - first["wall_time"], 1e-9)
+
+
+def interval_rates(records: list[dict]) -> list[float]:
+  """Steps/s between each two logged steps: slow intervals show where the loop spends."""
+  return [round((b["step"] - a["step"]) / max(b["wall_time"] - a["wall_time"], 1e-9), 3)
+          for a, b in zip(records, records[1:])]
+
+
+def bare_step(bare_steps: int):
+  """fn() -> steps/s of `bare_steps` calls of the loop's own compiled step
+  (train.make_parallel_train_step) on the whole-run config's data, dispatched back to back
+  with a wait every 10 calls and nothing else on the host."""
+  import jax
+  from gan_jax import cli, data, recipes, train
+  config = cli.load_config_file(WHOLE_RUN_CONFIG)
+  source = data.make_data_source(config)
+  recipe = recipes.recipe_of(config)
+  runner = train.make_parallel_train_step(source, config, recipe)
+  state = runner.put_state(recipe.create_state(config, source.data_shape))
+  arrays = runner.put_data(source.arrays)
+
+  def timed() -> float:
+    nonlocal state
+    for _ in range(3):  # compile (again after jax.clear_caches) and warm up
+      state, _ = runner.step_fn(state, arrays)
+    jax.block_until_ready(state)
+    t0 = time.perf_counter()
+    for i in range(bare_steps):
+      state, _ = runner.step_fn(state, arrays)
+      if i % 10 == 9:
+        jax.block_until_ready(state)
+    jax.block_until_ready(state)
+    return bare_steps / (time.perf_counter() - t0)
+
+  return timed
+
+
+def whole_run_jax(steps: int, workdir: str, bare_steps: int) -> dict:
+  """`gan-jax train` of the DCGAN Fashion-MNIST config for `steps` steps; in the same
+  process, the same compiled step alone (no logs, pictures or checkpoints) for `bare_steps`
+  steps before and after it (their time is not the run's: `bare_before_s`)."""
+  t0 = time.perf_counter()
+  from gan_jax import cli
+  import_s = time.perf_counter() - t0
+  t1 = time.perf_counter()
+  timed = bare_step(bare_steps)
+  bare_before = timed()
+  import jax
+  jax.clear_caches()  # the run compiles everything again, eager initialization included
+  bare_before_s = time.perf_counter() - t1
+  t0 += bare_before_s
+  status = cli.main(["train", "--config", WHOLE_RUN_CONFIG, "--workdir", workdir, "--no-progress",
+                     f"--config.num_steps={steps}"])
+  if status:
+    raise RuntimeError(f"gan-jax train exited with {status}")
+  trained_at = time.time()
+  train_s = time.perf_counter() - t0 - import_s
+  records = read_jsonl(os.path.join(workdir, "metrics.jsonl"))
+  bare_after = timed()
+  return {"import_s": import_s, "train_s": train_s, "trained_at": trained_at,
+          "bare_before_s": bare_before_s, "loop_steps_per_s": steady_rate(records),
+          "bare_steps_per_s": (bare_before + bare_after) / 2,
+          "bare_before_after_steps_per_s": [bare_before, bare_after],
+          "interval_steps_per_s": interval_rates(records),
+          "first_log_s": records[0]["wall_time"],
+          "logged_steps": [records[0]["step"], records[-1]["step"]]}
+
+
+def _torch_image_grid(images, columns: int = 10):
+  """(N, 1, H, W) in [-1, 1] -> one (rows*(H+1)+1, columns*(W+1)+1) array in [0, 1]."""
+  import numpy as np
+  images = np.clip((images[:, 0] + 1.0) / 2.0, 0.0, 1.0)
+  n, h, w = images.shape
+  rows = -(-n // columns)
+  grid = np.ones((rows * (h + 1) + 1, columns * (w + 1) + 1), np.float32)
+  for i, image in enumerate(images):
+    r, c = divmod(i, columns)
+    grid[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = image
+  return grid
+
+
+def whole_run_torch(steps: int, workdir: str, threads: int, log_every: int, sample_every: int,
+                    checkpoint_every: int, num_sample_images: int) -> dict:
+  """The PyTorch script: the dcgan28 networks on Fashion-MNIST (the idx files), a JSON log
+  line every log_every steps, a sample grid PNG every sample_every, a checkpoint
+  (torch.save to a temporary file, then renamed) every checkpoint_every and at the end."""
+  t0 = time.perf_counter()
+  import gzip
+  import numpy as np
+  import torch
+  import torch.nn.functional as F
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  import_s = time.perf_counter() - t0
+  start = time.time()
+  torch.set_num_threads(threads)
+  torch.manual_seed(0)
+  with gzip.open(os.path.join(FASHION_MNIST_DIR, "train-images-idx3-ubyte.gz"), "rb") as f:
+    images = torch.from_numpy(np.frombuffer(f.read(), np.uint8)[16:].reshape(-1, 1, 28, 28).copy())
+  g, d, latent, _ = torch_models("dcgan28")
+  opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
+  opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
+  batch = 64
+  ones, zeros = torch.ones(batch), torch.zeros(batch)
+  fixed_z = torch.randn(num_sample_images, latent)
+  for name in ("samples", "checkpoints"):
+    os.makedirs(os.path.join(workdir, name), exist_ok=True)
+  log = open(os.path.join(workdir, "metrics.jsonl"), "a", buffering=1)
+
+  def save_checkpoint(step):
+    path = os.path.join(workdir, "checkpoints", f"step_{step:07d}.pt")
+    torch.save({"step": step, "g": g.state_dict(), "d": d.state_dict(),
+                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+  for step in range(1, steps + 1):
+    real = images[torch.randint(0, images.shape[0], (batch,))].float() / 127.5 - 1.0
+    fake = g(torch.randn(batch, latent))
+    opt_d.zero_grad()
+    d_real, d_fake = d(real).view(-1), d(fake.detach()).view(-1)
+    d_loss = (F.binary_cross_entropy_with_logits(d_real, ones)
+              + F.binary_cross_entropy_with_logits(d_fake, zeros))
+    d_loss.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    g_loss = F.binary_cross_entropy_with_logits(d(fake).view(-1), ones)
+    g_loss.backward()
+    opt_g.step()
+    if step % log_every == 0 or step == steps:
+      log.write(json.dumps({"step": step, "wall_time": time.time() - start,
+                            "d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                            "d_real": torch.sigmoid(d_real).mean().item(),
+                            "d_fake": torch.sigmoid(d_fake).mean().item()}) + "\n")
+    if step % sample_every == 0 or step == steps:
+      g.eval()
+      with torch.no_grad():
+        pictures = g(fixed_z).numpy()
+      g.train()
+      plt.imsave(os.path.join(workdir, "samples", f"step_{step:07d}.png"),
+                 _torch_image_grid(pictures), cmap="gray", vmin=0.0, vmax=1.0)
+    if step % checkpoint_every == 0:
+      save_checkpoint(step)
+  if steps % checkpoint_every:
+    save_checkpoint(steps)
+  log.close()
+  trained_at = time.time()
+  train_s = time.perf_counter() - t0 - import_s
+  records = read_jsonl(os.path.join(workdir, "metrics.jsonl"))
+  return {"import_s": import_s, "train_s": train_s, "trained_at": trained_at,
+          "loop_steps_per_s": steady_rate(records), "interval_steps_per_s": interval_rates(records),
+          "first_log_s": records[0]["wall_time"], "torch_threads": torch.get_num_threads(),
+          "logged_steps": [records[0]["step"], records[-1]["step"]]}
+
+
+def whole_run_intervals() -> list[int]:
+  """log_every, sample_every, checkpoint_every, num_sample_images of the whole-run config."""
+  from gan_jax import cli
+  config = cli.load_config_file(WHOLE_RUN_CONFIG)
+  return [config.log_every, config.sample_every, config.checkpoint_every, config.num_sample_images]
+
+
+def whole_run_child(framework: str, steps: int, bare_steps: int, threads: int,
+                    intervals: list[int]) -> None:
+  with tempfile.TemporaryDirectory() as workdir:
+    if framework == "jax":
+      result = whole_run_jax(steps, workdir, bare_steps)
+    else:  # the intervals come from the parent: this process never imports JAX
+      result = whole_run_torch(steps, workdir, threads, *intervals)
+    result["samples_written"] = len(os.listdir(os.path.join(workdir, "samples")))
+  result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+  print(json.dumps(result), flush=True)
+
+
+def whole_runs(steps: int, runs: int, bare_steps: int, cores: str, torch_threads: int,
+               as_json: bool) -> None:
+  """`runs` whole runs of each framework, alternating (the first framework alternates too)."""
+  pinned = {int(c) for c in cores.split(",")} if cores else None
+  intervals = ",".join(map(str, whole_run_intervals()))
+  results = {"jax": [], "torch": []}
+  for run in range(runs):
+    for framework in (("jax", "torch") if run % 2 == 0 else ("torch", "jax")):
+      load = os.getloadavg()[0]
+      t0, started = time.perf_counter(), time.time()
+      done = subprocess.run(
+          [sys.executable, __file__, "--whole-run-child", framework, str(steps), str(bare_steps),
+           str(torch_threads), intervals], capture_output=True, text=True,
+          preexec_fn=(lambda: os.sched_setaffinity(0, pinned)) if pinned else None)
+      process_s = time.perf_counter() - t0
+      if done.returncode:
+        raise RuntimeError(f"{framework} whole run failed:\n{done.stderr[-3000:]}")
+      result = json.loads(done.stdout.strip().splitlines()[-1])
+      # The whole run: from starting the process (interpreter, imports, data, compilation)
+      # to the end of training, the last checkpoint written; not the library's bare-step
+      # timing, which follows in the same process.
+      result["whole_run_s"] = result.pop("trained_at") - started - result.get("bare_before_s", 0.0)
+      result.update(framework=framework, run=run, steps=steps, process_s=round(process_s, 2),
+                    load_1min_before=load, load_1min_after=os.getloadavg()[0])
+      results[framework].append(result)
+      if as_json:
+        print(json.dumps(result), flush=True)
+  summary = whole_run_summary(results, steps, cores, torch_threads)
+  print(json.dumps(summary) if as_json else "\n".join(f"{k}: {v}" for k, v in summary.items()),
+        flush=True)
+
+
+def whole_run_summary(results: dict, steps: int, cores: str, torch_threads: int) -> dict:
+  median = lambda fw, key: statistics.median(r[key] for r in results[fw])
+  jax_whole = [r["whole_run_s"] for r in results["jax"]]
+  torch_whole = [r["whole_run_s"] for r in results["torch"]]
+  pairs = [t / j for j, t in zip(jax_whole, torch_whole)]
+  overheads = [r["bare_steps_per_s"] / r["loop_steps_per_s"] - 1 for r in results["jax"]]
+  # The same with the median of the 50-step intervals: robust to other processes' bursts
+  # on a shared machine, blind to costs that come once per run (the first picture).
+  median_overheads = [r["bare_steps_per_s"] / statistics.median(r["interval_steps_per_s"]) - 1
+                      for r in results["jax"]]
+  return {
+      "steps": steps, "runs": len(results["jax"]), "cores": cores or "all",
+      "torch_threads": torch_threads,
+      "library_whole_run_s": [round(s, 1) for s in jax_whole],
+      "pytorch_whole_run_s": [round(s, 1) for s in torch_whole],
+      "whole_run_ratio_per_pair": [round(p, 3) for p in pairs],
+      "whole_run_ratio_median": round(statistics.median(pairs), 3),
+      "library_loop_steps_per_s": [round(r["loop_steps_per_s"], 2) for r in results["jax"]],
+      "pytorch_loop_steps_per_s": [round(r["loop_steps_per_s"], 2) for r in results["torch"]],
+      "library_bare_steps_per_s": [round(r["bare_steps_per_s"], 2) for r in results["jax"]],
+      "loop_overhead_over_bare_step": [round(o, 3) for o in overheads],
+      "loop_overhead_median_interval": [round(o, 3) for o in median_overheads],
+      "loop_ratio_median": round(median("jax", "loop_steps_per_s")
+                                 / median("torch", "loop_steps_per_s"), 3),
+  }
+
+
 # --- driver ---------------------------------------------------------------------------------
 
 def child(framework: str, workload: str, batch: int, steps_per_call: int, dtype: str) -> None:
@@ -340,6 +604,10 @@ def main() -> None:
   if len(sys.argv) > 1 and sys.argv[1] == "--child":
     child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     return
+  if len(sys.argv) > 1 and sys.argv[1] == "--whole-run-child":
+    whole_run_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
+                    [int(v) for v in sys.argv[6].split(",")])
+    return
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
                       help=f"comma-separated, of: {', '.join(WORKLOADS)}")
@@ -355,7 +623,23 @@ def main() -> None:
   parser.add_argument("--json", action="store_true", help="one JSON object per workload")
   parser.add_argument("--skip-train-memory", action="store_true",
                       help="skip measuring the peak memory of `gan-jax train` on DCGAN Fashion-MNIST")
+  parser.add_argument("--whole-run", action="store_true",
+                      help="whole runs instead: `gan-jax train` of the DCGAN Fashion-MNIST config "
+                           "against a PyTorch script doing the same work, alternating")
+  parser.add_argument("--steps", type=int, default=2000, help="--whole-run: training steps")
+  parser.add_argument("--runs", type=int, default=3, help="--whole-run: runs per framework")
+  parser.add_argument("--bare-steps", type=int, default=300,
+                      help="--whole-run: steps of the library's bare compiled step, timed in the "
+                           "library's process before and after its run")
+  parser.add_argument("--cores", default="",
+                      help="--whole-run: pin both frameworks to these cores (e.g. 0); default all")
+  parser.add_argument("--torch-threads", type=int, default=0,
+                      help="--whole-run: PyTorch's threads (default: the pinned cores' count)")
   args = parser.parse_args()
+  if args.whole_run:
+    threads = args.torch_threads or (len(args.cores.split(",")) if args.cores else os.cpu_count())
+    whole_runs(args.steps, args.runs, args.bare_steps, args.cores, threads, args.json)
+    return
   workloads = args.workloads.split(",")
   for w in workloads:
     if w not in WORKLOADS:
