@@ -64,7 +64,8 @@ def gradient_norm(grads) -> jax.Array:
 
   The squares are written |g| * |g| (the same numbers as g * g): XLA would share
   g * g with Adam's second moment and write it out as an array of its own; as
-  written, the square stays inside the reduction (benchmarks/RESULTS.md).
+  written, the square stays inside the reduction (benchmarks/RESULTS.md, "Finding: one
+  reduction for the guard and the gradient norm").
   """
   return jnp.sqrt(sum(jnp.sum(jnp.abs(g) * jnp.abs(g)) for g in jax.tree.leaves(grads)))
 
@@ -544,7 +545,7 @@ def train_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None 
                      "for this recipe")
   metrics = {}
   # A Python loop, not lax.scan: k is small and static, and convolutions inside
-  # scan run far slower on CPU (benchmarks/RESULTS.md).
+  # scan run far slower on CPU (benchmarks/RESULTS.md, "Finding: convolutions inside lax.scan").
   for i in range(k - 1 if shared else k):
     minibatch = {name: value[i] for name, value in batch.items()}
     state, metrics = discriminator_step_fn(state, minibatch, d_index=i, axis_name=axis_name)

@@ -65,7 +65,8 @@ def fuse_steps(step_fn, num_steps: int):
   metrics are never computed (XLA drops what nothing reads): on a 2D toy
   GAN the mode-collapse diagnostic alone costs about a fifth of a step.
   Pays for small models, where dispatching one step costs as much as running
-  it; convolutions inside lax.scan run much slower on CPU (benchmarks/RESULTS.md).
+  it; convolutions inside lax.scan run much slower on CPU (benchmarks/RESULTS.md, "Finding:
+  convolutions inside lax.scan").
   """
   if num_steps == 1:
     return step_fn
@@ -205,6 +206,14 @@ def write_json_atomically(path: str, value) -> None:
   os.replace(tmp, path)
 
 
+@functools.lru_cache(maxsize=None)
+def jitted_sample(recipe: recipes.Recipe):
+  """`jax.jit(recipe.sample)`, made once per recipe: a new jit of the bound method at every
+  sample picture traced and compiled the generator again (1-2.5 s on CPU each time;
+  benchmarks/RESULTS.md, "Finding: the training loop's overhead")."""
+  return jax.jit(recipe.sample)
+
+
 def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
                  recipe: recipes.Recipe = recipes.RECIPES["gan"], labels=None) -> np.ndarray:
   """`num` generator samples in data space from `seed`, with the sampling (EMA) weights.
@@ -213,7 +222,7 @@ def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
   """
   key = step_key(jax.random.PRNGKey(seed), 0, "samples")
   z = state.noise(key, num)
-  sample_fn = jax.jit(recipe.sample)
+  sample_fn = jitted_sample(recipe)
   chunks = []
   for i in range(0, num, batch_size):
     chunk_labels = None if labels is None else jnp.asarray(labels[i:i + batch_size])

@@ -29,8 +29,9 @@ each resolution (the G canvas; D's input to each block), so the stage's
 values and gradients are those of its own program (up to float rounding), at
 about the cost of the last stage. (It used to pick the stage with
 `lax.switch`: XLA's CPU backend runs convolutions inside a switch branch
-20-30x slower, benchmarks/RESULTS.md.) The player steps are the core's, on a view of the
-state whose apply functions are bound to (stage, alpha).
+20-30x slower, benchmarks/RESULTS.md, "Finding: convolutions inside lax.switch".) The
+player steps are the core's, on a view of the state whose apply functions are bound to
+(stage, alpha).
 
 Networks (small, as the paper's): G: pixel-normalised z -> Dense 4x4 -> conv,
 then per stage upsample x2 and two 3x3 convs, LeakyReLU 0.2 and pixel norm
