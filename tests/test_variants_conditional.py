@@ -1,5 +1,6 @@
 """Conditional GAN: labels reach both players, the projection D's formula, training and sampling."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -84,3 +85,35 @@ def test_train_then_sample_a_label_from_the_cli(tmp_path, capsys):
       samples, train.draw_samples(restored, 3, 0, recipe=conditional.RECIPE,
                                   labels=np.full(3, 2, np.int32)))
   assert cli.main(["sample", "--workdir", workdir, "--label", "7", "--out", out]) == 2
+
+
+class _Inputs(nn.Module):
+  """A stand-in core player that returns what it is given."""
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    return x
+
+
+def test_one_hot_labels_reach_the_players_at_the_pixels_scale():
+  """label_encoding='one_hot' (Mirza & Osindero): D sees K channels of one_hot(y), 0 or 1 over
+  the whole image, and G sees [z, one_hot(y)]; a learned embedding (std 1/sqrt(H*W) per pixel
+  in D) would put the label ~28 times below the pixels' scale."""
+  labels = jnp.array([0, 3], jnp.int32)
+  x = jnp.zeros((2, 4, 4, 1))
+  d = conditional.LabelConcatDiscriminator(_Inputs(), num_classes=5, one_hot=True)
+  seen = d.apply(d.init(jax.random.PRNGKey(0), x, labels), x, labels)
+  assert seen.shape == (2, 4, 4, 6)
+  np.testing.assert_array_equal(seen[..., 1:], jnp.broadcast_to(
+      jax.nn.one_hot(labels, 5)[:, None, None, :], (2, 4, 4, 5)))
+  g = conditional.LabelConcatGenerator(_Inputs(), num_classes=5, one_hot=True)
+  z = jnp.ones((2, 3))
+  np.testing.assert_array_equal(g.apply(g.init(jax.random.PRNGKey(0), z, labels), z, labels),
+                                jnp.concatenate([z, jax.nn.one_hot(labels, 5)], axis=-1))
+
+
+def test_an_unknown_label_encoding_is_refused_in_one_line():
+  config, _ = build("conditional", num_classes=8)
+  config.variant.label_encoding = "onehot"
+  with pytest.raises(ValueError, match=r"label_encoding 'onehot' is unknown; accepted: embedding, one_hot"):
+    conditional.make_models(config, (2,))

@@ -5,13 +5,17 @@ any core generator. D(x, y), two options:
   concatenation (default): y is embedded to `label_channels` extra channels
     of the image's spatial size (or extra coordinates of a point) and
     concatenated to x before any core discriminator;
+    with `label_encoding='one_hot'` both players take y as Mirza & Osindero
+    do: G gets [z, one_hot(y)], D gets one_hot(y) as K constant channels
+    (0 or 1, the pixels' scale) instead of learned embeddings;
   projection (Miyato & Koyama 2018): D(x, y) = psi(phi(x)) + <embed(y), phi(x)>,
     phi the core discriminator's last hidden layer, psi its linear output.
 
 The step is the core's with conditioning=('label',): the fakes of each step
 are made for the labels of the real minibatch, so p(y) of the fakes is the
 data's. Config: recipe='conditional', variant.num_classes, variant.embed_dim,
-variant.label_channels, variant.projection.
+variant.label_channels, variant.projection, variant.label_encoding ('embedding'
+or 'one_hot').
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from gan_jax.recipes import Recipe, register_recipe
 from gan_jax.variants import base_models, option, positive_int
 
 CONDITIONING = ("label",)
+LABEL_ENCODINGS = ("embedding", "one_hot")
 
 
 class LabelConcatGenerator(nn.Module):
@@ -36,10 +41,14 @@ class LabelConcatGenerator(nn.Module):
   base: nn.Module
   num_classes: int
   embed_dim: int = 16
+  one_hot: bool = False  # [z, one_hot(y)] (Mirza & Osindero) instead of a learned embedding
 
   @nn.compact
   def __call__(self, z, labels, train: bool = True):
-    embedding = nn.Embed(self.num_classes, self.embed_dim)(labels)
+    if self.one_hot:
+      embedding = jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype)
+    else:
+      embedding = nn.Embed(self.num_classes, self.embed_dim)(labels)
     return self.base(jnp.concatenate([z.reshape(z.shape[0], -1), embedding], axis=-1),
                      train=train)
 
@@ -53,10 +62,16 @@ class LabelConcatDiscriminator(nn.Module):
   base: nn.Module
   num_classes: int
   label_channels: int = 1
+  one_hot: bool = False  # K channels of one_hot(y), constant over the image (Mirza & Osindero)
 
   @nn.compact
   def __call__(self, x, labels, train: bool = True):
     spatial = x.shape[1:-1]
+    if self.one_hot:
+      channels = jax.nn.one_hot(labels, self.num_classes, dtype=x.dtype)
+      channels = jnp.broadcast_to(channels.reshape((x.shape[0],) + (1,) * len(spatial) + (-1,)),
+                                  (x.shape[0],) + spatial + (self.num_classes,))
+      return self.base(jnp.concatenate([x, channels], axis=-1), train=train)
     embedding = nn.Embed(self.num_classes, math.prod(spatial) * self.label_channels)(labels)
     embedding = embedding.reshape((x.shape[0],) + spatial + (self.label_channels,))
     return self.base(jnp.concatenate([x, embedding.astype(x.dtype)], axis=-1), train=train)
@@ -82,15 +97,21 @@ def make_models(config, data_shape, axis_name: str | None = None):
   """(conditional generator, conditional discriminator) of a config."""
   num_classes = positive_int(config, "num_classes", 10, minimum=2)
   projection = bool(option(config, "projection", False))
+  encoding = option(config, "label_encoding", "embedding")
+  if encoding not in LABEL_ENCODINGS:
+    raise ValueError(f"variant.label_encoding {encoding!r} is unknown; accepted: "
+                     f"{', '.join(LABEL_ENCODINGS)}")
+  one_hot = encoding == "one_hot"
   generator, discriminator = base_models(config, data_shape, axis_name,
                                          return_features=projection)
   generator = LabelConcatGenerator(generator, num_classes,
-                                   positive_int(config, "embed_dim", 16))
+                                   positive_int(config, "embed_dim", 16), one_hot=one_hot)
   if projection:
     discriminator = ProjectionDiscriminator(discriminator, num_classes)
   else:
     discriminator = LabelConcatDiscriminator(discriminator, num_classes,
-                                             positive_int(config, "label_channels", 1))
+                                             positive_int(config, "label_channels", 1),
+                                             one_hot=one_hot)
   return generator, discriminator
 
 
