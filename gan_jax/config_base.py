@@ -126,3 +126,38 @@ def karras_schedule(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   config.g_optimizer = adam(1e-3, b1=0.0, b2=0.99)
   config.d_optimizer = adam(1e-3, b1=0.0, b2=0.99)
   return config
+
+
+def tfds_images(name: str, image_size: int = 0,
+                pipeline: str = "device") -> ml_collections.ConfigDict:
+  """A tensorflow-datasets image dataset (train split) with DCGAN players, for a GPU: 100,000
+  steps of batch 64, Radford et al.'s Adam 2e-4 (0.5, 0.999), a sample grid and a
+  checkpoint every 5,000 steps. The dataset must be prepared (`tfds build NAME`) or
+  `--config.data.download=True` given."""
+  config = base()
+  config.num_steps = 100000
+  config.batch_size = 64
+  config.data = ml_collections.ConfigDict({"source": "tfds", "name": name, "split": "train",
+                                           "pipeline": pipeline, "download": False})
+  if image_size:
+    config.data.image_size = image_size
+  config.model = ml_collections.ConfigDict({
+      "name": "dcgan", "latent_dim": 128, "noise": "normal", "noise_categories": 0,
+      "generator": {"features": 64, "kernel_size": 5, "activation": "relu"},
+      "discriminator": {"features": 64, "kernel_size": 5, "batch_norm": False}})
+  config.log_every = 100
+  config.sample_every = 5000
+  config.checkpoint_every = 5000
+  config.num_sample_images = 64
+  return config
+
+
+def sngan(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Miyato et al. 2018: spectral normalization on every discriminator layer, the hinge loss,
+  Adam 1e-4 with betas (0.5, 0.9) and 5 discriminator steps (their Table 1, setting A)."""
+  config.model.discriminator.spectral_norm = True
+  config.loss = "hinge"
+  config.d_steps = 5
+  config.g_optimizer = adam(1e-4, b1=0.5, b2=0.9)
+  config.d_optimizer = adam(1e-4, b1=0.5, b2=0.9)
+  return config
