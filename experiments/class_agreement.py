@@ -25,7 +25,7 @@ import numpy as np
 from infogan_codes import write_code_figures
 from recorded_runs import RESULTS, make_parser, record, shipped_config
 
-from gan_jax import plotting, recipes, train
+from gan_jax import plotting, recipes, sampling, train
 from gan_jax.logs import read_metrics
 from gan_jax.metrics import features
 from gan_jax.state import step_key
@@ -46,7 +46,7 @@ def load_config(name: str, num_steps: int):
 def class_agreement(state, recipe, network) -> dict:
   """Per class L: the fraction of 1,000 samples drawn with label L that the classifier calls L."""
   labels = np.repeat(np.arange(len(CLASSES)), PER_CLASS)
-  samples = train.draw_samples(state, len(labels), seed=1, recipe=recipe, labels=labels)
+  samples = sampling.draw_samples(state, len(labels), seed=1, recipe=recipe, labels=labels)
   predicted = network.predict(samples)
   per_class = [float(np.mean(predicted[labels == c] == c)) for c in range(len(CLASSES))]
   return {"per_class": per_class, "mean": float(np.mean(per_class))}
@@ -111,7 +111,7 @@ def run_one(name: str, root: str, num_steps: int, network) -> dict:
   else:
     row.update(class_agreement(state, recipe, network))
     labels = np.repeat(np.arange(len(CLASSES)), 10)  # one row per class
-    plotting.save_image_grid(train.draw_samples(state, len(labels), seed=2, recipe=recipe,
+    plotting.save_image_grid(sampling.draw_samples(state, len(labels), seed=2, recipe=recipe,
                                                 labels=labels),
                              os.path.join(RESULTS, f"variants_{name}_classes.png"), columns=10)
   return row

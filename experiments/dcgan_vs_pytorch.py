@@ -114,9 +114,9 @@ def run_library(model: str, overrides: dict, seed: int, steps: int, workdir: str
 def resample_with_batch_statistics(workdir: str, seed: int = 0) -> dict:
   """Samples of a trained library run with G's BatchNorm in train mode, batches of 64."""
   import jax
-  from gan_jax import train
+  from gan_jax import runs
   from gan_jax.state import step_key
-  _, _, state = train.load_run(workdir)
+  _, _, state = runs.load_run(workdir)
   num = -(-NUM_SAMPLES // 64) * 64  # whole batches of 64; the last rows are dropped
   z = state.noise(step_key(jax.random.PRNGKey(seed), 0, "samples"), num)
   apply = jax.jit(lambda z: state.g_apply_fn({"params": state.g_params, **state.g_collections},

@@ -15,7 +15,7 @@ import jax
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gan_jax import plotting, train  # noqa: E402
+from gan_jax import plotting, runs  # noqa: E402
 from gan_jax.state import step_key  # noqa: E402
 from gan_jax.variants import infogan  # noqa: E402
 
@@ -38,7 +38,7 @@ def main():
   parser.add_argument("--rows", type=int, default=10)
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args()
-  config, _, state = train.load_run(args.workdir)
+  config, _, state = runs.load_run(args.workdir)
   if config.get("recipe") != "infogan":
     raise SystemExit(f"{args.workdir} is a {config.get('recipe', 'gan')!r} run, not an InfoGAN one")
   os.makedirs(args.out, exist_ok=True)

@@ -36,7 +36,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from gan_jax import sweep, train
+from gan_jax import sampling, sweep, train
 from gan_jax.metrics import mixture
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -164,7 +164,8 @@ def run_recipe(recipe: str, dataset: str, seeds: int, steps: int) -> list[dict]:
   distribution = train.data.make_data_source(config).distribution
   runs = []
   for seed in range(seeds):
-    points = train.draw_samples(sweep.select(states, seed), mixture.PROTOCOL_NUM_POINTS, seed=seed)
+    points = sampling.draw_samples(sweep.select(states, seed), mixture.PROTOCOL_NUM_POINTS,
+                                   seed=seed)
     result = mixture.evaluate_mixture(points, distribution)
     runs.append({**result.as_dict(), "seconds": seconds, "points": points,
                  "distribution": distribution})

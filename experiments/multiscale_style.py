@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import evaluate, plotting, train
+from gan_jax import evaluate, plotting, runs, sampling, train
 from gan_jax.data import files
 from gan_jax.logs import read_metrics
 from gan_jax.metrics import features
@@ -81,7 +81,7 @@ def main():
     budget = wall(workdir)
     per_stage, rows = [], []
     for s in range(4):
-      _, _, state = train.load_run(workdir, (s + 1) * stage)
+      _, _, state = runs.load_run(workdir, (s + 1) * stage)
       z = z_for(state, n)
       fake = jax.jit(progressive.generate_at_stage, static_argnums=2)(state, z, s)
       fake = resample.crop_center(fake, 28, 28)
@@ -113,17 +113,17 @@ def main():
       train.train_and_evaluate(dcgan, dcgan_dir, progress=False, step_hook=stop_at_budget)
     except KeyboardInterrupt:
       pass
-    _, _, state = train.load_run(dcgan_dir)
+    _, _, state = runs.load_run(dcgan_dir)
     results["dcgan_equal_wall"] = {"steps": int(state.step), "wall_s": wall(dcgan_dir),
                                    "batch_size": 32, "features": 32,
-                                   "fd": fd(network, real, train.draw_samples(state, n, 0))}
+                                   "fd": fd(network, real, sampling.draw_samples(state, n, 0))}
     save()
 
   if "stylegan" in only:
     config = short(load_experiment_config("stylegan_fashion_mnist"), args.steps)
     workdir = os.path.join(args.workroot, "stylegan")
     train.train_and_evaluate(config, workdir, progress=False)
-    _, _, state = train.load_run(workdir)
+    _, _, state = runs.load_run(workdir)
     z = z_for(state, n)
     sample = jax.jit(stylegan.generate, static_argnums=(2, 3))
     psis = [1.0, 0.7, 0.5, 0.0]
@@ -147,7 +147,7 @@ def main():
     config = short(load_experiment_config("lapgan_fashion_mnist"), args.steps)
     workdir = os.path.join(args.workroot, "lapgan")
     train.train_and_evaluate(config, workdir, progress=False)
-    _, _, state = train.load_run(workdir)
+    _, _, state = runs.load_run(workdir)
     fake = jax.jit(lapgan.generate)(state, z_for(state, n))
     images, bands = jax.jit(lapgan.sample_pyramid)(state, z_for(state, 8, 1))
     up = lambda x: resample.upsample_nearest(x, 28 // x.shape[1])
@@ -165,7 +165,7 @@ def main():
       config.variant.shared = shared
       workdir = os.path.join(args.workroot, f"cogan_shared_{shared}")
       train.train_and_evaluate(config, workdir, progress=False)
-      _, _, state = train.load_run(workdir)
+      _, _, state = runs.load_run(workdir)
       a, b = jax.jit(cogan.generate_pair)(state, z_for(state, 500))
       entry = cogan.pair_correspondence(a, b, "edges")
       a_n, b_n = jax.jit(cogan.generate_pair)(state, z_for(state, n))

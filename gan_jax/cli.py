@@ -249,8 +249,8 @@ def _sample(args, overrides):
   if os.path.exists(out_dir) and not os.path.isdir(out_dir):
     raise UsageError(f"--out {args.out!r} cannot be written: {out_dir} is not a directory")
   import numpy as np
-  from gan_jax import recipes, train
-  config, source, state = train.load_run(args.workdir)
+  from gan_jax import recipes, runs, sampling
+  config, source, state = runs.load_run(args.workdir)
   recipe = recipes.recipe_of(config)
   labels = None
   if args.label is not None:
@@ -261,10 +261,10 @@ def _sample(args, overrides):
     labels = np.full((args.num,), args.label, np.int32)
   elif recipe.needs_labels:
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
-  samples = train.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
+  samples = sampling.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
   os.makedirs(out_dir, exist_ok=True)
   if args.out.endswith(".png"):
-    train.save_picture_of_samples(samples, source, args.out,
+    sampling.save_picture_of_samples(samples, source, args.out,
                                   title=f"step {int(state.step)}, seed {args.seed}")
     kind = "a grid of" if source.kind == "image" else "a scatter of"
     print(f"wrote {kind} {args.num} samples to {args.out}")
@@ -282,7 +282,8 @@ def _evaluate(args, overrides):
   from gan_jax import evaluate, report
   result = evaluate.evaluate_run(
       args.workdir, seed=args.seed, num_samples=args.num_samples,
-      feature_network_path=args.feature_network, inception_weights=args.inception_weights)
+      feature_network_path=args.feature_network, inception_weights=args.inception_weights,
+      progress=True)
   print(evaluate.format_table(result))
   print(f"wrote {os.path.join(args.workdir, evaluate.EVAL_FILE)}")
   if not args.no_report:

@@ -5,7 +5,13 @@ Mixtures (ring8, grid25, gaussian1d): PacGAN's protocol on 2500 samples:
 28 x 28 x 1 images: the library's Fashion-MNIST feature network gives `fd`
 (Frechet distance, not FID), `precision`, `recall` (k = 3) and `class_kl`,
 each beside its floor (the training split against the test split, same
-sample count). With Inception weights supplied, `fid` too.
+sample count).
+Images of any size, gray or RGB, with Inception weights supplied
+(`inception_weights`, pytorch-fid's converted: gan_jax.metrics.inception):
+`fid`, `kid` (x 1, with `kid_std` over subsets) and, when the weights hold the
+classifier, `inception_score` (with `inception_score_std` over 10 splits and
+the real images' score). Without weights the result names what they would add
+(`needs_inception_weights`) instead of failing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from typing import Any, Callable
 import numpy as np
 
 from gan_jax.data import DataSource, files
-from gan_jax.metrics import coverage, frechet, mixture, precision_recall
+from gan_jax.metrics import (coverage, features, frechet, inception, inception_score,
+                             kernel_distance, mixture, precision_recall)
+from gan_jax.runs import load_run, write_json_atomically
+from gan_jax.sampling import draw_samples
 from gan_jax.state import GANState
 
 DEFAULT_IMAGE_SAMPLES = 10000
@@ -26,12 +35,15 @@ EVAL_FILE = "eval.json"
 EVAL_HISTORY_FILE = "eval_metrics.jsonl"
 MIXTURE_KEYS = ("modes", "high_quality", "reverse_kl")
 IMAGE_KEYS = ("fd", "precision", "recall", "class_kl")
+INCEPTION_KEYS = ("fid", "kid", "kid_std", "inception_score", "inception_score_std")
+WITHOUT_WEIGHTS = ("fid, kid and inception_score need --inception-weights FILE: pytorch-fid's "
+                   f"{inception.PYTORCH_FID_WEIGHTS} converted with python -m "
+                   "gan_jax.metrics.convert_inception (see gan_jax/metrics/inception.py)")
 
 
 def evaluate_mixture_state(state: GANState, source: DataSource, *, seed: int = 0,
                            num_samples: int = mixture.PROTOCOL_NUM_POINTS) -> dict[str, Any]:
   """PacGAN metrics of `state`'s generator on a toy mixture source."""
-  from gan_jax.train import draw_samples
   points = draw_samples(state, num_samples, seed)
   result = mixture.evaluate_mixture(points, source.distribution)
   return {**result.as_dict(), "num_modes": int(source.distribution.num_modes),
@@ -65,20 +77,52 @@ def _test_split(config) -> np.ndarray | None:
     return None
 
 
+def inception_metrics(extractor, real: np.ndarray, fake: np.ndarray, *,
+                      progress: bool = False) -> dict[str, Any]:
+  """fid, kid (mean, std over 100 subsets of up to 1000) and, when the weights hold the
+  classifier, inception_score (mean, std over 10 splits) of fake (N, H, W, C) against real
+  images, in the Inception features of `extractor` (an `inception.InceptionFeatures`)."""
+  real_features = extractor(real, progress="Inception features, real" if progress else False)
+  fake_features = extractor(fake, progress="Inception features, fake" if progress else False)
+  kid, kid_std, kid_subset = kernel_distance.kernel_distance(real_features, fake_features)
+  result = {"fid": frechet.frechet_distance_from_features(real_features, fake_features),
+            "kid": kid, "kid_std": kid_std, "kid_subset_size": kid_subset,
+            "inception_weights": extractor.identity}
+  if extractor.has_logits:
+    splits = min(inception_score.SPLITS, len(fake))
+    score, score_std = inception_score.inception_score(extractor.logits(fake_features),
+                                                       splits=splits)
+    result.update({"inception_score": score, "inception_score_std": score_std,
+                   "inception_score_real": inception_score.inception_score(
+                       extractor.logits(real_features), splits=min(splits, len(real)))[0]})
+  else:
+    result["needs_inception_weights"] = ("inception_score needs the weights' classifier "
+                                         "(fc.weight, fc.bias): convert the whole state dict")
+  return result
+
+
 def evaluate_image_state(state: GANState, source: DataSource, config, *, seed: int = 0,
                          num_samples: int = DEFAULT_IMAGE_SAMPLES, network=None,
                          feature_network_path: str | None = None,
-                         inception_weights: str | None = None, floor: bool = True) -> dict[str, Any]:
-  """Feature-network metrics (and FID with Inception weights) of `state` on an image source."""
-  from gan_jax.metrics import features
-  from gan_jax.train import draw_samples
-  if source.data_shape != features.IMAGE_SHAPE and not inception_weights:
-    raise ValueError(f"image metrics need 28 x 28 x 1 images for the library's feature network, "
-                     f"this run's are {source.data_shape}; pass --inception-weights for FID")
+                         inception_weights: str | None = None, extractor=None,
+                         floor: bool = True, progress: bool = False) -> dict[str, Any]:
+  """The image metrics that `source`'s images and the given weights allow (module docstring).
+
+  `network` / `extractor`: an already loaded feature network / `InceptionFeatures`
+  (else loaded from `feature_network_path` / `inception_weights`).
+  """
+  own_network = source.data_shape == features.IMAGE_SHAPE
+  if inception_weights and extractor is None:
+    extractor = inception.InceptionFeatures(inception_weights)
+  result: dict[str, Any] = {"image_shape": list(source.data_shape)}
+  if extractor is None:
+    result["needs_inception_weights"] = WITHOUT_WEIGHTS
+  if not own_network and extractor is None:
+    return result
   fake = draw_samples(state, num_samples, seed)
   real = _subset(source.arrays["x"], num_samples, seed)
-  result: dict[str, Any] = {"num_samples": int(num_samples), "num_real": int(len(real))}
-  if source.data_shape == features.IMAGE_SHAPE:
+  result.update({"num_samples": int(num_samples), "num_real": int(len(real))})
+  if own_network:
     network = network or features.load_or_train(feature_network_path, progress=True)
     result.update(image_metrics(network, real, fake))
     result["feature_network"] = network.identity
@@ -86,11 +130,8 @@ def evaluate_image_state(state: GANState, source: DataSource, config, *, seed: i
     test = _test_split(config) if floor else None
     if test is not None:
       result["floor"] = image_metrics(network, real, _subset(test, num_samples, seed + 1))
-  if inception_weights:
-    from gan_jax.metrics import inception
-    extractor = inception.InceptionFeatures(inception_weights)
-    result["fid"] = frechet.frechet_distance_from_features(extractor(real), extractor(fake))
-    result["inception_weights"] = extractor.identity
+  if extractor is not None:
+    result.update(inception_metrics(extractor, real, fake, progress=progress))
   return result
 
 
@@ -122,20 +163,21 @@ def evaluate_run(workdir: str, *, step: int | None = None, **options) -> dict[st
   """Evaluates the newest (or given) checkpoint of the run in `workdir`; writes DIR/eval.json.
 
   Options go to `evaluate_state`: seed, num_samples, feature_network_path,
-  inception_weights. Non-finite values are written as strings ("inf").
+  inception_weights, progress. Non-finite values are written as strings ("inf"); the
+  file is replaced whole (a failed evaluation leaves the previous one).
   """
-  from gan_jax.train import load_run
   config, source, state = load_run(workdir, step)
   result = {"data": source.name, "step": int(state.step),
             **evaluate_state(state, source, config, **options)}
-  with open(os.path.join(workdir, EVAL_FILE), "w") as f:
-    json.dump(_json_safe(result), f, indent=2, sort_keys=True)
+  write_json_atomically(os.path.join(workdir, EVAL_FILE), _json_safe(result))
   return result
 
 
 def format_table(result: dict[str, Any]) -> str:
-  """The metrics of an `evaluate_run` result as a two- or three-column text table."""
-  keys = [k for k in MIXTURE_KEYS + IMAGE_KEYS + ("fid",) if k in result]
+  """The metrics of an `evaluate_run` result as a two- or three-column text table, then the
+  run's facts and what was not computed."""
+  keys = [k for k in MIXTURE_KEYS + IMAGE_KEYS + ("fid", "kid", "inception_score")
+          if k in result]
   floor = result.get("floor", {})
   rows = [("metric", "value", "floor (train vs test)" if floor else "")]
   for key in keys:
@@ -143,11 +185,18 @@ def format_table(result: dict[str, Any]) -> str:
     text = f"{value:.4f}" if isinstance(value, float) else str(value)
     if key == "modes" and "num_modes" in result:
       text += f" / {result['num_modes']}"
+    if f"{key}_std" in result:
+      text += f" +- {result[key + '_std']:.4f}"
     rows.append((key, text, f"{floor[key]:.4f}" if key in floor else ""))
   width = [max(len(r[i]) for r in rows) for i in range(3)]
   lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, width)).rstrip() for row in rows]
+  if len(rows) == 1:
+    lines = ["no metrics computed"]
   info = [f"{k}: {result[k]}" for k in ("data", "step", "num_samples", "feature_network",
-                                         "inception_weights") if k in result]
+                                         "inception_weights", "kid_subset_size",
+                                         "inception_score_real") if k in result]
+  if "needs_inception_weights" in result:
+    info.append(f"not computed: {result['needs_inception_weights']}")
   return "\n".join(lines + info)
 
 
@@ -164,14 +213,16 @@ class PeriodicEvaluator:
   def __call__(self, step: int, state: GANState, source: DataSource) -> None:
     if step % self.every:
       return
-    if source.kind == "image" and "network" not in self.options:
-      from gan_jax.metrics import features
-      self.options["network"] = features.load_or_train(
-          self.options.pop("feature_network_path", None), progress=True)
+    if source.kind == "image":  # load the networks once, at the first evaluation
+      if source.data_shape == features.IMAGE_SHAPE and "network" not in self.options:
+        self.options["network"] = features.load_or_train(
+            self.options.pop("feature_network_path", None), progress=True)
+      if self.options.get("inception_weights") and "extractor" not in self.options:
+        self.options["extractor"] = inception.InceptionFeatures(self.options["inception_weights"])
       self.options.setdefault("floor", False)
     result = evaluate_state(state, source, self.config, **self.options)
     record = {"step": int(step), **{k: v for k, v in result.items()
-                                    if k in MIXTURE_KEYS + IMAGE_KEYS}}
+                                    if k in MIXTURE_KEYS + IMAGE_KEYS + INCEPTION_KEYS}}
     with open(self.path, "a") as f:
       f.write(json.dumps(_json_safe(record)) + "\n")
 

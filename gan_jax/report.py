@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_jax import evaluate  # noqa: E402
+from gan_jax import evaluate, runs, sampling  # noqa: E402
 from gan_jax.logs import read_metrics  # noqa: E402
 
 REPORT_DIR = "report"
@@ -84,9 +84,8 @@ def write_report(workdir: str, state=None, source=None, config=None) -> str:
 
   `state`, `source` and `config` default to the run's newest checkpoint.
   """
-  from gan_jax import train
   if state is None:
-    config, source, state = train.load_run(workdir)
+    config, source, state = runs.load_run(workdir)
   figures_dir = os.path.join(workdir, REPORT_DIR)
   os.makedirs(figures_dir, exist_ok=True)
   records = read_metrics(workdir) if os.path.exists(os.path.join(workdir, "metrics.jsonl")) else []
@@ -98,7 +97,7 @@ def write_report(workdir: str, state=None, source=None, config=None) -> str:
       figures.append((caption, f"{REPORT_DIR}/{name}"))
 
   samples_path = os.path.join(figures_dir, "samples.png")
-  train.save_sample_picture(state, source, samples_path, config.get("num_sample_images", 64))
+  sampling.save_sample_picture(state, source, samples_path, config.get("num_sample_images", 64))
   figure("samples.png", "Final samples" + (" over the data" if source.kind == "points" else ""), True)
   figure("losses.png", "Losses", plot_curves(
       records, [("d_loss", "discriminator"), ("g_loss", "generator")],

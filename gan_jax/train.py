@@ -17,18 +17,19 @@ import json
 import os
 import signal
 import sys
-from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 from tqdm.auto import tqdm
 
-from gan_jax import (checkpoint, data, diagnostics, distributed, guards, logs, parallel, plotting,
-                     recipes, steps, validation, xla_options)
+from gan_jax import (checkpoint, data, diagnostics, distributed, guards, logs, parallel, recipes,
+                     steps, validation)
 from gan_jax.logs import MetricWriter, truncate_metrics
-from gan_jax.state import GANState, step_key
+from gan_jax.runs import (WorkdirWriteError, check_workdir, config_to_dict,
+                          write_json_atomically)
+from gan_jax.sampling import save_sample_picture
+from gan_jax.state import GANState
 
 
 def sample_real_batches(state: GANState, arrays: dict, *, sample, local_batch: int,
@@ -157,108 +158,6 @@ def make_host_pipeline(source: data.DataSource, config, root_key, *,
       source.row_reader(), len(source), root_key, global_batch=config.batch_size,
       d_steps=config.get("d_steps", 1), prefetch=prefetch,
       rows=parallel.process_rows(config.batch_size, config.get("parallel", "none")))
-
-
-def make_train_step_fn(source: data.DataSource, batch_size: int,
-                       recipe: recipes.Recipe = recipes.RECIPES["gan"]):
-  """The jitted step fn(state, arrays) -> (state, metrics) for one device."""
-  fn = functools.partial(sampled_train_step, sample=source.sample, local_batch=batch_size,
-                         train_step=recipe.train_step)
-  donate = () if jax.default_backend() == "cpu" else (0,)
-  return xla_options.jit(fn, donate_argnums=donate)
-
-
-def config_to_dict(config) -> dict:
-  return json.loads(config.to_json_best_effort()) if hasattr(config, "to_json_best_effort") else dict(config)
-
-
-def validate_config(config) -> None:
-  """Checks every field of a run's config (`gan_jax.validation`); raises one-line ValueErrors."""
-  validation.validate_config(config)
-
-
-class WorkdirError(ValueError):
-  """The workdir cannot be created or written (found before training)."""
-
-
-class WorkdirWriteError(RuntimeError):
-  """Writing logs or pictures into the workdir failed during training (full disk, ...)."""
-
-
-def check_workdir(workdir: str) -> None:
-  """Creates `workdir` and writes a probe file in it; raises `WorkdirError` when it cannot."""
-  try:
-    os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, f".write-test-{os.getpid()}")
-    with open(probe, "w") as f:
-      f.write("ok")
-    os.remove(probe)
-  except OSError as error:
-    raise WorkdirError(f"workdir {workdir!r} cannot be written: {error.strerror or error}; "
-                       f"give a writable --workdir") from None
-
-
-def write_json_atomically(path: str, value) -> None:
-  """Writes JSON to path.tmp, then renames it over `path` (never a half-written file)."""
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump(value, f, indent=2, sort_keys=True)
-  os.replace(tmp, path)
-
-
-@functools.lru_cache(maxsize=None)
-def jitted_sample(recipe: recipes.Recipe):
-  """`jax.jit(recipe.sample)`, made once per recipe: a new jit of the bound method at every
-  sample picture traced and compiled the generator again (1-2.5 s on CPU each time;
-  benchmarks/RESULTS.md, "Finding: the training loop's overhead")."""
-  return jax.jit(recipe.sample)
-
-
-def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
-                 recipe: recipes.Recipe = recipes.RECIPES["gan"], labels=None) -> np.ndarray:
-  """`num` generator samples in data space from `seed`, with the sampling (EMA) weights.
-
-  `labels` (num,) int, for recipes that condition on a class.
-  """
-  key = step_key(jax.random.PRNGKey(seed), 0, "samples")
-  z = state.noise(key, num)
-  sample_fn = jitted_sample(recipe)
-  chunks = []
-  for i in range(0, num, batch_size):
-    chunk_labels = None if labels is None else jnp.asarray(labels[i:i + batch_size])
-    chunks.append(np.asarray(sample_fn(state, z[i:i + batch_size], chunk_labels)))
-  return np.concatenate(chunks)
-
-
-def save_sample_picture(state: GANState, source: data.DataSource, path: str, num_images: int = 64,
-                        recipe: recipes.Recipe = recipes.RECIPES["gan"]):
-  """An image grid of `num_images` samples, or a scatter of 2500 points over the data.
-
-  For recipes that need labels, the grid cycles through the classes.
-  """
-  try:
-    _save_sample_picture(state, source, path, num_images, recipe)
-  except OSError as error:  # image writers often leave out the file name
-    raise OSError(error.errno, error.strerror or str(error), path) from None
-
-
-def _save_sample_picture(state, source, path, num_images, recipe):
-  labels = (np.arange(num_images) % max(source.num_classes, 1)) if recipe.needs_labels else None
-  if source.kind == "image":
-    samples = draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels)
-  else:
-    samples = draw_samples(state, 2500, seed=0, recipe=recipe)
-  save_picture_of_samples(samples, source, path, title=f"step {int(state.step)}")
-
-
-def save_picture_of_samples(samples: np.ndarray, source: data.DataSource, path: str,
-                            title: str = "") -> None:
-  """A PNG of drawn samples: an image grid, or a scatter of the points over 2500 of the data's."""
-  if source.kind == "image":
-    plotting.save_image_grid(samples, path)
-  else:
-    reference = np.asarray(source.sample(source.arrays, jax.random.PRNGKey(0), 2500)["x"])
-    plotting.save_scatter(samples, reference, path, title=title)
 
 
 PROGRESS_MODES = ("auto", "bar", "lines", "none")
@@ -478,24 +377,3 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
 def _main_thread() -> bool:
   import threading
   return threading.current_thread() is threading.main_thread()
-
-
-def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSource, GANState]:
-  """(config, data source, state) of the run in `workdir`, restored from its newest checkpoint."""
-  import ml_collections
-  path = os.path.join(workdir, "config.json")
-  if not os.path.exists(path):
-    raise FileNotFoundError(f"{workdir} holds no run (no config.json); train one with gan-jax train")
-  with open(path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
-  from gan_jax import models
-  models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
-  source = data.make_data_source(config)
-  template = recipes.recipe_of(config).create_state(config, source.data_shape)
-  checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), async_save=False,
-                                         writable=False)
-  try:
-    state, _ = checkpointer.restore(template, step)
-  finally:
-    checkpointer.close()
-  return config, source, state

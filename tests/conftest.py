@@ -45,3 +45,16 @@ def tiny_ring_config(**overrides):
 @pytest.fixture
 def ring_config():
   return tiny_ring_config()
+
+
+def make_train_step_fn(source, batch_size: int, recipe=None):
+  """The loop's one-device step, jitted as the loop compiles it: fn(state, arrays) -> (state,
+  metrics), drawing the real minibatches from the on-device `arrays` with the state's key."""
+  import functools
+
+  from gan_jax import recipes, train, xla_options
+  recipe = recipe or recipes.RECIPES["gan"]
+  fn = functools.partial(train.sampled_train_step, sample=source.sample, local_batch=batch_size,
+                         train_step=recipe.train_step)
+  donate = () if jax.default_backend() == "cpu" else (0,)
+  return xla_options.jit(fn, donate_argnums=donate)

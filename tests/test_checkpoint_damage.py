@@ -11,7 +11,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from gan_jax import checkpoint, cli, train
+from gan_jax import checkpoint, cli, runs
 from tests.conftest import CONFIG_DIR, ROOT
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
@@ -49,7 +49,7 @@ def truncate_files(step_dir):
 def tamper_values(workdir, step):
   """Rewrites checkpoint `step` with slightly changed parameters and its original metadata
   (a valid orbax checkpoint whose values are not those that were saved)."""
-  _, _, state = train.load_run(str(workdir), step)
+  _, _, state = runs.load_run(str(workdir), step)
   manager_dir = workdir / "checkpoints"
   reader = checkpoint.Checkpointer(str(manager_dir), writable=False)
   metadata = reader.read_metadata(step)
@@ -70,7 +70,7 @@ def run20(tmp_path_factory):
   """A run of 20 steps with checkpoints at 10 and 20, and its final state."""
   workdir = tmp_path_factory.mktemp("run20")
   assert train_to(workdir, 20) == 0
-  return workdir, train.load_run(str(workdir))[2]
+  return workdir, runs.load_run(str(workdir))[2]
 
 
 def copy_run(run20, tmp_path):
@@ -95,7 +95,7 @@ def test_a_damaged_checkpoint_is_skipped_and_the_run_redoes_it_exactly(run20, tm
     assert "do not match the SHA-256" in err[0]
   assert saved_steps(workdir) == [10, 20]
   assert any(name.startswith("corrupt-20-") for name in os.listdir(workdir / "checkpoints"))
-  assert_same_state(train.load_run(str(workdir))[2], run20[1])
+  assert_same_state(runs.load_run(str(workdir))[2], run20[1])
   assert [json.loads(l)["step"] for l in open(workdir / "metrics.jsonl")] == [5, 10, 15, 20]
 
 
@@ -164,7 +164,7 @@ def test_a_failing_write_is_one_line_and_earlier_files_stay(run20, tmp_path, cap
   monkeypatch.undo()
   assert saved_steps(workdir) == [10, 20]
   assert open(workdir / "metrics.jsonl").read().startswith(before)
-  assert_same_state(train.load_run(str(workdir))[2], run20[1])
+  assert_same_state(runs.load_run(str(workdir))[2], run20[1])
 
 
 def _mount(*args):
@@ -196,7 +196,7 @@ def test_a_full_disk_while_saving(run20, small_disk, capsys):
   assert err[0].endswith("No space left on device; the newest complete checkpoint is step 20")
   assert saved_steps(workdir) == [10, 20]
   assert open(workdir / "metrics.jsonl").read().startswith(before)
-  assert_same_state(train.load_run(str(workdir))[2], run20[1])
+  assert_same_state(runs.load_run(str(workdir))[2], run20[1])
   os.remove(small_disk / "filler")  # space again: the run resumes from 20
   assert train_to(workdir, 30) == 0
   assert saved_steps(workdir) == [10, 20, 30]
@@ -222,6 +222,6 @@ def test_a_checkpoint_directory_turning_read_only_while_saving(run20, tmp_path, 
     assert err == [f"gan-jax: error: could not write the checkpoint of step 30 in {checkpoints}: "
                    f"Read-only file system; the newest complete checkpoint is step 20"]
     assert saved_steps(workdir) == [10, 20]
-    assert_same_state(train.load_run(str(workdir))[2], run20[1])
+    assert_same_state(runs.load_run(str(workdir))[2], run20[1])
   finally:
     subprocess.run(["umount", "-l", checkpoints], check=False)

@@ -59,7 +59,7 @@ def test_resume_is_bit_exact(tmp_path):
   steps = [json.loads(line)["step"] for line in open(halves / "metrics.jsonl")]
   assert steps == [5, 10, 15, 20]
   np.testing.assert_array_equal(sample(whole, tmp_path / "a.npz"), sample(halves, tmp_path / "b.npz"))
-  from gan_jax.train import load_run
+  from gan_jax.runs import load_run
   import jax
   _, _, a = load_run(str(whole))
   _, _, b = load_run(str(halves))

@@ -19,7 +19,7 @@ import time
 import jax
 import numpy as np
 
-from gan_jax import checkpoint, cli, train
+from gan_jax import checkpoint, cli, runs
 from tests.conftest import CONFIG_DIR, ROOT
 
 NUM_STEPS = 40
@@ -107,7 +107,7 @@ def test_sigkill_at_any_moment_resumes_bit_exactly(tmp_path, capsys):
 
   assert records_without_time(killed) == records_without_time(straight)
   assert [r["step"] for r in records_without_time(killed)] == list(range(1, NUM_STEPS + 1))
-  a, b = (train.load_run(str(w))[2] for w in (killed, straight))
+  a, b = (runs.load_run(str(w))[2] for w in (killed, straight))
   for x, y in zip(jax.tree.leaves(checkpoint.state_arrays(a)),
                   jax.tree.leaves(checkpoint.state_arrays(b)), strict=True):
     np.testing.assert_array_equal(x, y)

@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from gan_jax import cli, evaluate, report, train
+from gan_jax import cli, evaluate, report, sampling, train
 from gan_jax.data import toy
-from gan_jax.metrics import features, mixture
+from gan_jax.metrics import features, frechet, mixture
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,7 +35,7 @@ def test_evaluate_cli_writes_the_pacgan_metrics_of_the_run(ring_run, capsys):
   assert cli.main(["evaluate", "--workdir", workdir]) == 0
   with open(os.path.join(workdir, "eval.json")) as f:
     result = json.load(f)
-  expected = mixture.evaluate_mixture(train.draw_samples(state, 2500, seed=0), toy.ring())
+  expected = mixture.evaluate_mixture(sampling.draw_samples(state, 2500, seed=0), toy.ring())
   assert result["modes"] == expected.modes
   assert result["high_quality"] == pytest.approx(expected.high_quality)
   assert 0.0 <= result["high_quality"] <= 1.0
@@ -87,3 +87,65 @@ def test_image_runs_get_fd_precision_recall_and_class_kl(tmp_path):
   assert 0 <= saved["class_kl"] <= np.log(10) + 1e-9 and saved["fd"] >= 0
   assert saved["feature_network"] == features.parameter_identity(params)
   assert saved["num_samples"] == 40
+
+
+def _rgb_run(tmp_path, size=16):
+  """A 3-step MLP run on random RGB size x size images in an npz."""
+  rng = np.random.default_rng(0)
+  np.savez(tmp_path / "rgb.npz", x=rng.integers(0, 255, (64, size, size, 3)).astype(np.uint8))
+  config = _config("mlp_fashion_mnist")
+  config.data = {"source": "npz", "path": str(tmp_path / "rgb.npz")}
+  config.model.generator = {"hidden": (16, 16, 16, 16)}
+  config.model.discriminator = {"hidden": (16, 16)}
+  config.num_steps, config.batch_size, config.log_every = 3, 8, 1
+  workdir = str(tmp_path / "run")
+  train.train_and_evaluate(config, workdir, progress=False)
+  return workdir
+
+
+def test_rgb_images_without_inception_weights_get_a_report_naming_what_weights_add(tmp_path,
+                                                                                   capsys):
+  workdir = _rgb_run(tmp_path)
+  assert cli.main(["evaluate", "--workdir", workdir]) == 0
+  out = capsys.readouterr().out
+  assert "not computed: fid, kid and inception_score need --inception-weights FILE" in out
+  saved = json.load(open(os.path.join(workdir, "eval.json")))
+  assert saved["image_shape"] == [16, 16, 3] and "fid" not in saved
+  assert "--inception-weights" in saved["needs_inception_weights"]
+  assert os.path.exists(os.path.join(workdir, "report.md"))
+  assert "not computed: fid" in open(os.path.join(workdir, "report.md")).read()
+
+
+def test_rgb_images_with_inception_weights_get_fid_kid_and_inception_score(tmp_path,
+                                                                           monkeypatch):
+  """The metrics evaluate writes are those of the run's own samples against its training
+  images, in the features of the weights given."""
+  import metric_references
+  from gan_jax import runs
+  from gan_jax.metrics import inception, inception_score, kernel_distance
+  workdir = _rgb_run(tmp_path)
+  weights = str(tmp_path / "inception.npz")
+  np.savez(weights, **metric_references.random_inception_weights())
+  seen = []
+  extract = inception.InceptionFeatures.__call__
+
+  def recording_call(self, images, progress=False):
+    seen.append((np.array(images), extract(self, images, progress)))
+    return seen[-1][1]
+  monkeypatch.setattr(inception.InceptionFeatures, "__call__", recording_call)
+  evaluate.evaluate_run(workdir, num_samples=3, inception_weights=weights)
+  saved = json.load(open(os.path.join(workdir, "eval.json")))
+  _, source, state = runs.load_run(workdir)
+  (real_images, real), (fake_images, fake) = seen
+  np.testing.assert_array_equal(real_images, evaluate._subset(source.arrays["x"], 3, 0))
+  np.testing.assert_allclose(fake_images, sampling.draw_samples(state, 3, 0), atol=1e-6)
+  assert saved["fid"] == pytest.approx(frechet.frechet_distance_from_features(real, fake))
+  assert saved["kid"] == pytest.approx(kernel_distance.kernel_distance(real, fake)[0])
+  logits = inception.InceptionFeatures(weights).logits
+  assert saved["inception_score"] == pytest.approx(
+      inception_score.inception_score(logits(fake), splits=3)[0])
+  assert saved["inception_score_real"] == pytest.approx(
+      inception_score.inception_score(logits(real), splits=3)[0])
+  assert saved["kid_subset_size"] == 3 and saved["inception_score_std"] >= 0
+  assert saved["inception_weights"] == "inception-v3-fid:inception.npz"
+  assert "needs_inception_weights" not in saved

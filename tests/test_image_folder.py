@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_jax import cli, config_base, data, models, train
+from gan_jax import cli, config_base, data, models, runs, sampling, train
 from gan_jax.data import image_folder
 from gan_jax.models import dcgan
 from gan_jax.models.layers import FourierConvTranspose
@@ -139,9 +139,9 @@ def test_twenty_steps_on_a_folder_of_images(tmp_path):
   assert int(state.step) == 20
   saved = json.loads((tmp_path / "run" / "config.json").read_text())
   assert saved["data"]["source"] == "images"
-  _, source, restored = train.load_run(str(tmp_path / "run"))
+  _, source, restored = runs.load_run(str(tmp_path / "run"))
   assert source.data_shape == (12, 12, 3) and source.num_classes == 2
-  assert train.draw_samples(restored, 3, seed=0).shape == (3, 12, 12, 3)
+  assert sampling.draw_samples(restored, 3, seed=0).shape == (3, 12, 12, 3)
   assert (tmp_path / "run" / "samples" / "step_0000020.png").exists()
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gan_jax import losses
-from tests.conftest import load_experiment_config
+from tests.conftest import load_experiment_config, make_train_step_fn
 
 LOG3 = math.log(3.0)
 REAL = jnp.array([0.0, LOG3])    # D(x) = 0.5, 0.75
@@ -127,7 +127,7 @@ def test_game_rejects_bad_values():
 def test_saturating_generator_gets_vanishing_gradients_when_d_wins():
   """Seed 000/002: train D against a fixed, far-off generator until D(G(z)) -> 0; then the
   saturating loss gives the generator almost no gradient and the non-saturating one does."""
-  from gan_jax import builders, data, steps, train
+  from gan_jax import builders, data, steps
 
   config = load_experiment_config("ring_gan")
   config.data.name = "gaussian1d"
@@ -139,7 +139,7 @@ def test_saturating_generator_gets_vanishing_gradients_when_d_wins():
   config.batch_size = 256
   source = data.make_data_source(config)
   state = builders.create_state_from_config(config, source.data_shape)
-  step_fn = train.make_train_step_fn(source, config.batch_size)
+  step_fn = make_train_step_fn(source, config.batch_size)
   for _ in range(1000):
     state, metrics = step_fn(state, source.arrays)
   assert float(metrics["d_fake"]) < 0.01  # D has won: D(G(z)) -> 0

@@ -76,3 +76,13 @@ def test_mismatched_shapes_are_refused(args, match):
 def test_nan_features_are_refused():
   with pytest.raises(ValueError, match="nan"):
     frechet.frechet_distance_from_features(np.full((4, 2), np.nan), np.zeros((4, 2)))
+
+
+def test_matches_pytorch_fids_frechet_distance_on_the_same_features():
+  """pytorch-fid's calculate_frechet_distance (scipy sqrtm) on these features, stored by
+  tests/metric_references.py."""
+  import metric_references
+  features = metric_references.fixed_features()
+  expected = float(np.load(metric_references.PATH)["fid"])
+  value = frechet.frechet_distance_from_features(features["real"], features["fake"])
+  assert value == pytest.approx(expected, rel=1e-9)

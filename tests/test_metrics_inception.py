@@ -1,12 +1,14 @@
-"""The Inception-FID weights loader, on a weights file of the documented format made here."""
+"""The Inception-FID network and its weights loader, on weights files of the documented format
+made here, against pytorch-fid's values on the same weights and images."""
 
 import numpy as np
 import pytest
 
+import metric_references
 from gan_jax.metrics import inception
 
 
-def _write_weights(path, drop=None, reshape=None):
+def _write_weights(path, drop=None, reshape=None, classifier=True):
   rng = np.random.default_rng(0)
   arrays = {}
   for name, shape in inception.inception_weight_shapes().items():
@@ -20,7 +22,8 @@ def _write_weights(path, drop=None, reshape=None):
       arrays[name] = np.ones(shape, np.float32)
     else:
       arrays[name] = np.zeros(shape, np.float32)
-  arrays["fc.weight"] = np.zeros((1008, 2048), np.float32)  # in the real file, ignored
+  if classifier:
+    arrays["fc.weight"] = np.zeros((1008, 2048), np.float32)
   np.savez(path, **arrays)
   return str(path)
 
@@ -61,15 +64,40 @@ def test_missing_and_misshapen_entries_are_named(tmp_path):
                                                     reshape="Mixed_7c.branch_pool.bn.bias"))
 
 
-def test_loaded_weights_run_the_network_to_2048_features(tmp_path):
-  weights = inception.load_inception_weights(_write_weights(tmp_path / "w.npz"))
+@pytest.fixture(scope="module")
+def reference_extractor(tmp_path_factory):
+  path = tmp_path_factory.mktemp("inception") / "weights.npz"
+  np.savez(path, **metric_references.random_inception_weights())
+  return inception.InceptionFeatures(str(path), batch_size=3)
+
+
+@pytest.mark.parametrize("name", ["rgb32", "gray28", "rgb80x64"])
+def test_features_and_logits_match_pytorch_fid_at_any_size(reference_extractor, name):
+  """pytorch-fid's InceptionV3 (resize to 299, FID blocks, pool features) and torch-fidelity's
+  unbiased logits computed these from the same weights and images
+  (tests/metric_references.py); gray images are repeated to RGB for both."""
+  reference = np.load(metric_references.PATH)
+  images = metric_references.fixed_images()[name]
+  features = reference_extractor(images)
+  expected = reference[f"features_{name}"]
+  assert features.shape == (len(images), inception.FEATURE_DIM)
+  np.testing.assert_allclose(features, expected, rtol=2e-3, atol=2e-4)
+  assert np.abs(features - expected).max() < 0.01 * np.abs(expected).max()
+  logits = reference_extractor.logits(features)
+  np.testing.assert_allclose(logits, reference[f"logits_{name}"], rtol=2e-3, atol=5e-4)
+
+
+def test_uint8_images_are_scaled_to_minus_one_one(reference_extractor):
+  images = np.random.default_rng(3).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
+  np.testing.assert_allclose(reference_extractor(images),
+                             reference_extractor(images / 127.5 - 1.0), rtol=1e-5, atol=1e-6)
+
+
+def test_weights_without_the_classifier_give_features_but_no_logits(tmp_path):
+  weights = inception.load_inception_weights(_write_weights(tmp_path / "w.npz", classifier=False))
   assert "fc.weight" not in weights
-  images = np.stack([np.full((75, 75, 3), -0.5, np.float32),
-                     np.random.default_rng(1).uniform(-1, 1, (75, 75, 3)).astype(np.float32)])
-  out = np.asarray(inception.inception_features(weights, images, resize=False))
-  assert out.shape == (2, inception.FEATURE_DIM)
-  assert np.isfinite(out).all() and (out >= 0).all()  # a mean of ReLU outputs
-  assert not np.allclose(out[0], out[1])
+  with pytest.raises(ValueError, match="images must be .* C 1 .gray. or 3 .RGB., got shape"):
+    inception.prepare_images(np.zeros((1, 8, 8, 2), np.float32))
 
 
 def test_average_pool_excludes_padding_so_a_constant_stays_constant():

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import load_experiment_config
-from gan_jax import builders, data, train
+from gan_jax import builders, runs, sampling, train
 from gan_jax.data import files
 from gan_jax.metrics import frechet
 
@@ -120,15 +120,15 @@ def test_200_bf16_dcgan_steps_stay_finite_and_train_as_far_as_float32(tmp_path):
                         checkpoint_every=200, num_sample_images=4)
     workdir = str(tmp_path / dtype)
     train.train_and_evaluate(config, workdir, progress=False)
-    _, _, state = train.load_run(workdir)
+    _, _, state = runs.load_run(workdir)
     assert int(state.step) == 200
     for leaf in jax.tree.leaves((state.g_params, state.d_params, state.g_collections)):
       assert np.all(np.isfinite(np.asarray(leaf)))
-    fakes = train.draw_samples(state, 2000, seed=1)
+    fakes = sampling.draw_samples(state, 2000, seed=1)
     distances[dtype] = frechet.frechet_distance_from_features(pixel_features(fakes), real)
   untrained = builders.create_state_from_config(tiny_dcgan("float32"), (28, 28, 1))
   start = frechet.frechet_distance_from_features(
-      pixel_features(train.draw_samples(untrained, 2000, seed=1)), real)
+      pixel_features(sampling.draw_samples(untrained, 2000, seed=1)), real)
   print(f"pixel FD: untrained {start:.3f}, float32 {distances['float32']:.3f}, "
         f"bfloat16 {distances['bfloat16']:.3f}")
   assert distances["float32"] < TRAINED * start and distances["bfloat16"] < TRAINED * start

@@ -10,7 +10,7 @@ import numpy as np
 import optax
 import pytest
 
-from gan_jax import cli, data, guards, recipes, steps, train
+from gan_jax import cli, data, guards, recipes, runs, steps, train
 from tests.conftest import CONFIG_DIR, tiny_ring_config
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
@@ -116,7 +116,7 @@ def test_a_nan_stops_the_run_at_its_step_and_the_last_good_checkpoint_stays(tmp_
   assert [r.get("skipped_d_updates") for r in records] == [None, None, 1, 1]
   assert [r.get("skipped_g_updates") for r in records] == [None, None, 0, 0]
   assert all(np.isfinite(r["d_loss"]) for r in records)
-  _, _, state = train.load_run(str(workdir))
+  _, _, state = runs.load_run(str(workdir))
   assert all(np.all(np.isfinite(x)) for x in leaves((state.d_params, state.g_params)))
 
 

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from gan_jax import cli, logs, train
+from gan_jax import cli, logs, sampling, train
 from tests.conftest import CONFIG_DIR
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
@@ -104,7 +104,7 @@ def test_image_samples_make_a_grid(tmp_path):
   from types import SimpleNamespace
   from gan_jax import plotting
   samples = np.random.default_rng(0).uniform(-1, 1, (9, 28, 28, 1)).astype(np.float32)
-  train.save_picture_of_samples(samples, SimpleNamespace(kind="image"), str(tmp_path / "grid.png"))
+  sampling.save_picture_of_samples(samples, SimpleNamespace(kind="image"), str(tmp_path / "grid.png"))
   with open(tmp_path / "grid.png", "rb") as f:
     height, width, _ = logs.png_size(f.read())
   assert (height, width) == plotting.image_grid(samples).shape[:2] == (88, 88)

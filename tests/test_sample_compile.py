@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from gan_jax import builders, config_base, recipes, state as state_lib, train
+from gan_jax import builders, config_base, recipes, sampling, state as state_lib
 
 
 def test_sample_pictures_trace_the_generator_once():
@@ -16,7 +16,7 @@ def test_sample_pictures_trace_the_generator_once():
 
   recipe = recipes.Recipe("counting", generate=counting_generate)
   state = builders.create_state_from_config(config_base.ring(), (2,))
-  first = train.draw_samples(state, 16, seed=0, recipe=recipe)
-  second = train.draw_samples(state, 16, seed=0, recipe=recipe)
+  first = sampling.draw_samples(state, 16, seed=0, recipe=recipe)
+  second = sampling.draw_samples(state, 16, seed=0, recipe=recipe)
   assert len(traces) == 1, f"the generator was traced {len(traces)} times for two pictures"
   np.testing.assert_array_equal(first, second)

@@ -10,7 +10,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from conftest import load_experiment_config
-from gan_jax import train, validation
+from gan_jax import runs, train, validation
 
 CONFIGS = {"dcgan_cifar10": (32, 32, 3), "sngan_cifar10": (32, 32, 3),
            "wgan_gp_cifar10": (32, 32, 3), "dcgan_celeba64": (64, 64, 3),
@@ -40,6 +40,6 @@ def test_five_steps_on_mock_data(name, tmp_path):
   config.model.discriminator.features = 4
   with tfds.testing.mock_data(num_examples=8):
     state = train.train_and_evaluate(config, str(tmp_path), progress=False)
-    _, source, _ = train.load_run(str(tmp_path))
+    _, source, _ = runs.load_run(str(tmp_path))
   assert int(state.step) == 5
   assert source.data_shape == CONFIGS[name]

@@ -5,7 +5,7 @@ import numpy as np
 import optax
 import pytest
 
-from gan_jax import builders, guards, sweep, train
+from gan_jax import builders, guards, sweep, train, validation
 from tests.conftest import tiny_ring_config
 
 
@@ -78,8 +78,8 @@ def test_learning_rate_schedules_go_from_the_rate_to_the_final_rate(schedule):
 
 def test_schedules_are_checked_before_training():
   with pytest.raises(ValueError, match="schedule 'cos' is unknown; accepted: constant, cosine, linear"):
-    train.validate_config(tiny_ring_config(g_optimizer={"name": "adam", "learning_rate": 1e-3,
-                                                        "schedule": "cos"}))
+    validation.validate_config(tiny_ring_config(
+        g_optimizer={"name": "adam", "learning_rate": 1e-3, "schedule": "cos"}))
   with pytest.raises(ValueError, match="decay_steps must be an integer >= 1 with schedule 'cosine'"):
     builders.make_optimizer({"name": "adam", "learning_rate": 1e-3, "schedule": "cosine"}, "g_optimizer")
   assert isinstance(builders.make_optimizer({"name": "adam", "learning_rate": 1e-3}),

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from jax.scipy.stats import norm
 
-from gan_jax import builders, data, losses, steps, train
-from tests.conftest import load_experiment_config
+from gan_jax import builders, data, losses, steps
+from tests.conftest import load_experiment_config, make_train_step_fn
 
 
 def fixed_generator_run(loc, scale, num_steps, seed=0):
@@ -27,7 +27,7 @@ def fixed_generator_run(loc, scale, num_steps, seed=0):
   config.batch_size = 512
   source = data.make_data_source(config)
   state = builders.create_state_from_config(config, source.data_shape)
-  step_fn = train.make_train_step_fn(source, config.batch_size)
+  step_fn = make_train_step_fn(source, config.batch_size)
   for _ in range(num_steps):
     state, _ = step_fn(state, source.arrays)
   return state

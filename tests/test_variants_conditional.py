@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax import cli, recipes, train
+from gan_jax import cli, recipes, runs, sampling, train
 from gan_jax.variants import conditional
 from tests.conftest import tiny_ring_config
 from tests.variant_helpers import build, ring_batch, write_tiny_images
@@ -80,9 +80,9 @@ def test_train_then_sample_a_label_from_the_cli(tmp_path, capsys):
   assert cli.main(["sample", "--workdir", workdir, "--num", "3", "--label", "2", "--out", out]) == 0
   samples = np.load(out)["samples"]
   assert samples.shape == (3, 8, 8, 1)
-  _, _, restored = train.load_run(workdir)
+  _, _, restored = runs.load_run(workdir)
   np.testing.assert_allclose(
-      samples, train.draw_samples(restored, 3, 0, recipe=conditional.RECIPE,
+      samples, sampling.draw_samples(restored, 3, 0, recipe=conditional.RECIPE,
                                   labels=np.full(3, 2, np.int32)))
   assert cli.main(["sample", "--workdir", workdir, "--label", "7", "--out", out]) == 2
 

@@ -6,7 +6,9 @@
                      (a module: gan_jax.metrics.precision_recall.precision_recall)
   coverage           class coverage: KL of the predicted-class histogram from uniform
   features           the library's seeded Fashion-MNIST feature network
-  inception          Inception-v3 FID features from a user-supplied weights file
+  inception          Inception-v3 features and logits from a user-supplied weights file
+  kernel_distance    KID: the unbiased squared MMD under a cubic polynomial kernel
+  inception_score    Inception Score from Inception-v3's class logits
 """
 
 from gan_jax.metrics.coverage import class_kl

@@ -5,7 +5,8 @@
 Needs PyTorch for this one step (pip install torch); the .npz then works
 without it. The output holds every tensor of the state dict under its
 PyTorch name, as float32 numpy arrays in PyTorch layout; the entries are
-checked against `inception.inception_weight_shapes()` before writing.
+checked against `inception.inception_weight_shapes()` before writing. The
+classifier ('fc.weight', 'fc.bias') is kept: the Inception Score needs it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from gan_jax.metrics import inception
 
 
 def state_dict_to_arrays(state_dict) -> dict[str, np.ndarray]:
-  """{name: float32 array} of the required entries; ValueError names the first missing or misshapen one."""
+  """{name: float32 array} of the required entries and the classifier's; ValueError names the
+  first missing or misshapen required one."""
   arrays = {}
   for name, shape in inception.inception_weight_shapes().items():
     if name not in state_dict:
@@ -29,6 +31,11 @@ def state_dict_to_arrays(state_dict) -> dict[str, np.ndarray]:
     if array.shape != shape:
       raise ValueError(f"entry {name!r} has shape {array.shape}, expected {shape}")
     arrays[name] = array
+  for name, shape in inception.classifier_weight_shapes().items():  # for the Inception Score
+    if name in state_dict:
+      arrays[name] = np.asarray(state_dict[name].detach().cpu().numpy()
+                                if hasattr(state_dict[name], "detach") else state_dict[name],
+                                np.float32)
   return arrays
 
 

@@ -15,12 +15,17 @@ state dict, under the same names and in PyTorch layout, e.g.
 '.bn.bias', '.bn.running_mean', '.bn.running_var' (32,), down to
 'Mixed_7c.branch_pool.bn.running_var' (192,). Other entries ('fc.*',
 '*.num_batches_tracked') are ignored. `inception_weight_shapes()` lists every
-required name and shape.
+required name and shape. The classifier's 'fc.weight' (1008, 2048) and
+'fc.bias' (1008,) are optional: with them the Inception Score can be computed.
 
 `inception_features` is a pure function of (weights, images) and follows
 pytorch-fid's `InceptionV3(output_blocks=[3])`: bilinear resize to 299 x 299,
 conv + batch norm (eps 1e-3) + ReLU blocks, the FID patches (average pools
 that exclude padding, a max pool in the last block), and a global average pool.
+`inception_logits` are the 1008 class logits of those features without the
+classifier's bias, as OpenAI's Inception Score code and torch-fidelity's
+'logits_unbiased' take them. Images of any size are resized; gray images are
+repeated to three channels.
 """
 
 from __future__ import annotations
@@ -32,11 +37,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from tqdm.auto import tqdm
 
 PYTORCH_FID_WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"
 PYTORCH_FID_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
                    + PYTORCH_FID_WEIGHTS)
 FEATURE_DIM = 2048
+NUM_LOGITS = 1008
+INPUT_SIZE = 299
 BN_EPSILON = 1e-3
 
 
@@ -93,6 +101,11 @@ def conv_blocks() -> dict[str, tuple[int, int, tuple[int, int]]]:
   return blocks
 
 
+def classifier_weight_shapes() -> dict[str, tuple[int, ...]]:
+  """The optional classifier entries (for the Inception Score) -> their shapes."""
+  return {"fc.weight": (NUM_LOGITS, FEATURE_DIM), "fc.bias": (NUM_LOGITS,)}
+
+
 def inception_weight_shapes() -> dict[str, tuple[int, ...]]:
   """Every required weights-file entry (pytorch-fid state-dict name) -> its shape."""
   shapes = {}
@@ -112,7 +125,8 @@ def missing_weights_message(path: str) -> str:
 
 
 def load_inception_weights(path: str | None) -> dict[str, np.ndarray]:
-  """The float32 arrays of an Inception weights .npz, checked against `inception_weight_shapes`.
+  """The float32 arrays of an Inception weights .npz, checked against `inception_weight_shapes`
+  (and the optional `classifier_weight_shapes`, kept when present).
 
   Raises FileNotFoundError (with how to get the file) when `path` is None or
   absent, and ValueError naming the first missing or misshapen entry.
@@ -133,6 +147,12 @@ def load_inception_weights(path: str | None) -> dict[str, np.ndarray]:
       if tuple(array.shape) != shape:
         raise ValueError(f"{path}: entry {name!r} has shape {tuple(array.shape)}, expected {shape}")
       weights[name] = np.asarray(array, np.float32)
+    for name, shape in classifier_weight_shapes().items():
+      if name in names:
+        if tuple(archive[name].shape) != shape:
+          raise ValueError(f"{path}: entry {name!r} has shape {tuple(archive[name].shape)}, "
+                           f"expected {shape}")
+        weights[name] = np.asarray(archive[name], np.float32)
   return weights
 
 
@@ -216,22 +236,42 @@ def _block_e(w, n, x, max_pool_branch: bool):
   return jnp.concatenate([b1, b3, bd, bp], axis=-1)
 
 
-def inception_features(weights: dict, images: jax.Array, *, resize: bool = True) -> jax.Array:
-  """(N, 2048) float32 pool features of images (N, H, W, C) in [-1, 1], C in {1, 3}.
+def prepare_images(images: jax.Array, *, resize: bool = True) -> jax.Array:
+  """Images (N, H, W, C) in [-1, 1], C in {1, 3}, as Inception's float32 input (N, 299, 299, 3).
 
-  Grayscale is repeated to three channels; images are resized bilinearly to
-  299 x 299 (half-pixel centers, as PyTorch's align_corners=False) unless
-  `resize` is False, in which case H, W >= 75.
+  Gray is repeated to three channels; images are resized bilinearly to 299 x 299
+  (half-pixel centers, no antialiasing: PyTorch's F.interpolate(mode='bilinear',
+  align_corners=False), as pytorch-fid resizes) unless `resize` is False, in
+  which case H, W >= 75 and the size is kept.
   """
   if images.ndim != 4 or images.shape[-1] not in (1, 3):
-    raise ValueError(f"images must be (N, H, W, 1 or 3), got shape {images.shape}")
+    raise ValueError(f"images must be (N, H, W, C) with C 1 (gray) or 3 (RGB), got shape "
+                     f"{images.shape}")
   x = images.astype(jnp.float32)
   if x.shape[-1] == 1:
     x = jnp.repeat(x, 3, axis=-1)
   if resize:
-    x = jax.image.resize(x, (x.shape[0], 299, 299, 3), "bilinear", antialias=False)
-  elif min(x.shape[1:3]) < 75:
-    raise ValueError(f"without resizing, Inception needs images of at least 75 x 75, got {x.shape[1:3]}")
+    return jax.image.resize(x, (x.shape[0], INPUT_SIZE, INPUT_SIZE, 3), "bilinear",
+                            antialias=False)
+  if min(x.shape[1:3]) < 75:
+    raise ValueError(f"without resizing, Inception needs images of at least 75 x 75, got "
+                     f"{x.shape[1:3]}")
+  return x
+
+
+def inception_logits(weights: dict, features: jax.Array) -> jax.Array:
+  """(N, 1008) class logits of pool features (N, 2048), without the classifier's bias."""
+  return features @ weights["fc.weight"].T
+
+
+def inception_features(weights: dict, images: jax.Array, *, resize: bool = True) -> jax.Array:
+  """(N, 2048) float32 pool features of images (N, H, W, C) in [-1, 1], C in {1, 3}
+  (`prepare_images` says how they are resized)."""
+  return inception_network(weights, prepare_images(images, resize=resize))
+
+
+def inception_network(weights: dict, x: jax.Array) -> jax.Array:
+  """(N, 2048) pool features of prepared images x (N, H, W, 3), H, W >= 75."""
   w = weights
   x = _conv_bn_relu(w, "Conv2d_1a_3x3", x, stride=2)
   x = _conv_bn_relu(w, "Conv2d_2a_3x3", x)
@@ -251,22 +291,56 @@ def inception_features(weights: dict, images: jax.Array, *, resize: bool = True)
   return jnp.mean(x, axis=(1, 2))
 
 
+_jitted_prepare_images = jax.jit(prepare_images, static_argnames="resize")
+_jitted_inception_network = jax.jit(inception_network)
+
+
 class InceptionFeatures:
-  """Batched extractor: images (N, H, W, C), uint8 or float in [-1, 1] -> (N, 2048) float32."""
+  """Batched extractor: images (N, H, W, C), uint8 or float in [-1, 1] -> (N, 2048) float32.
+
+  The network is compiled once per batch size, min(batch_size, N), for 299 x 299 images (the
+  last batch is padded); each input size adds only a small resize program.
+  """
 
   def __init__(self, path: str | None, batch_size: int = 50):
     self.weights = jax.device_put(load_inception_weights(path))
     self.path = path
     self.batch_size = batch_size
-    self._fn = jax.jit(inception_features)
+    self._prepare = _jitted_prepare_images
+    self._network = _jitted_inception_network
 
   @property
   def identity(self) -> str:
     return f"inception-v3-fid:{os.path.basename(self.path)}"
 
-  def __call__(self, images: np.ndarray) -> np.ndarray:
+  @property
+  def has_logits(self) -> bool:
+    """Whether the weights hold the classifier, which the Inception Score needs."""
+    return "fc.weight" in self.weights
+
+  def __call__(self, images: np.ndarray, progress: bool | str = False) -> np.ndarray:
+    """Pool features (N, 2048) of `images`; `progress` (True or a label) shows a bar."""
     images = np.asarray(images)
     images = images / 127.5 - 1.0 if images.dtype == np.uint8 else images
     images = images.astype(np.float32)
-    return np.concatenate([np.asarray(self._fn(self.weights, images[i:i + self.batch_size]))
-                           for i in range(0, len(images), self.batch_size)])
+    label = progress if isinstance(progress, str) else "Inception features"
+    size = min(self.batch_size, len(images))
+    features = []
+    with tqdm(total=len(images), desc=label, unit="img", disable=not progress,
+              leave=False) as bar:
+      for i in range(0, len(images), size):
+        batch = images[i:i + size]
+        count = len(batch)
+        if count < size:  # one batch shape, so the network compiles once
+          batch = np.concatenate([batch, np.zeros((size - count,) + batch.shape[1:], batch.dtype)])
+        out = self._network(self.weights, self._prepare(batch))
+        features.append(np.asarray(out)[:count])
+        bar.update(count)
+    return np.concatenate(features)
+
+  def logits(self, features: np.ndarray) -> np.ndarray:
+    """(N, 1008) class logits of pool features (N, 2048), float64; needs the classifier."""
+    if not self.has_logits:
+      raise ValueError(f"{self.path} holds no classifier ('fc.weight', 'fc.bias'); the Inception "
+                       f"Score needs them: convert the whole pytorch-fid state dict")
+    return np.asarray(features, np.float64) @ np.asarray(self.weights["fc.weight"], np.float64).T

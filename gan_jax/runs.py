@@ -1,0 +1,76 @@
+"""A run's directory: its config.json, checkpoints/ and the files written beside them.
+
+`load_run(workdir)` gives back (config, data source, state) of a trained run, as
+`gan-jax sample` and `gan-jax evaluate` use it; `check_workdir` and
+`write_json_atomically` are what the training loop writes the directory with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import ml_collections
+
+from gan_jax import checkpoint, data, models, recipes
+from gan_jax.state import GANState
+
+CONFIG_FILE = "config.json"
+CHECKPOINT_DIR = "checkpoints"
+
+
+def config_to_dict(config) -> dict:
+  """A ConfigDict (or dict) as plain JSON values, as config.json holds it."""
+  if hasattr(config, "to_json_best_effort"):
+    return json.loads(config.to_json_best_effort())
+  return dict(config)
+
+
+class WorkdirError(ValueError):
+  """The workdir cannot be created or written (found before training)."""
+
+
+class WorkdirWriteError(RuntimeError):
+  """Writing logs or pictures into the workdir failed during training (full disk, ...)."""
+
+
+def check_workdir(workdir: str) -> None:
+  """Creates `workdir` and writes a probe file in it; raises `WorkdirError` when it cannot."""
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, f".write-test-{os.getpid()}")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as error:
+    raise WorkdirError(f"workdir {workdir!r} cannot be written: {error.strerror or error}; "
+                       f"give a writable --workdir") from None
+
+
+def write_json_atomically(path: str, value) -> None:
+  """Writes JSON to path.tmp, then renames it over `path` (never a half-written file)."""
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(value, f, indent=2, sort_keys=True)
+  os.replace(tmp, path)
+
+
+def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSource, GANState]:
+  """(config, data source, state) of the run in `workdir`, restored from its newest checkpoint."""
+  path = os.path.join(workdir, CONFIG_FILE)
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"{workdir} holds no run (no config.json); "
+                            f"train one with gan-jax train")
+  with open(path) as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
+  source = data.make_data_source(config)
+  template = recipes.recipe_of(config).create_state(config, source.data_shape)
+  checkpointer = checkpoint.Checkpointer(os.path.join(workdir, CHECKPOINT_DIR), async_save=False,
+                                         writable=False)
+  try:
+    state, _ = checkpointer.restore(template, step)
+  finally:
+    checkpointer.close()
+  return config, source, state
