@@ -81,7 +81,7 @@ def jax_config(workload: str, batch: int, dtype: str = "float32"):
   config.g_optimizer = dict(adam)
   config.d_optimizer = dict(adam)
   if workload == "mlp":
-    config.model = {"name": "seed002_mlp", "latent_dim": 100, "generator": {}, "discriminator": {}}
+    config.model = {"name": "pytorch_gan_mlp", "latent_dim": 100, "generator": {}, "discriminator": {}}
   elif workload in ("dcgan28", "dcgan64"):
     config.model = {"name": "dcgan", "latent_dim": 100,
                     "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},

@@ -6,10 +6,13 @@ accepted, before anything is compiled.
 
 from __future__ import annotations
 
+import math
+
 import optax
 
 from gan_jax import augment, losses, models
-from gan_jax.state import GANState, NoiseSampler, create_state
+from gan_jax.state import GANState, NoiseSampler, check_num_categories, create_state
+from gan_jax.validation import Check, boolean, integer, number, one_of
 
 OPTIMIZERS = {
     "adam": optax.adam,
@@ -26,21 +29,46 @@ def _as_dict(config) -> dict:
 SCHEDULES = ("constant", "cosine", "linear")
 
 
-def make_schedule(learning_rate: float, schedule: str = "constant", decay_steps: int = 0,
-                  final_learning_rate: float = 0.0, player: str = "optimizer"):
+def _learning_rate(value, name):
+  if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
+      or value < 0):
+    raise ValueError(f"{name} must be a number > 0, or 0 to freeze the player, got {value!r}")
+
+
+# The rule of each optimizer option with a known range (config.g_optimizer.<option>, ...);
+# others go to the optax optimizer, which refuses the ones it does not take.
+OPTIMIZER_FIELDS: dict[str, Check] = {
+    "learning_rate": _learning_rate,
+    "b1": number(minimum=0.0, below=1.0),
+    "b2": number(minimum=0.0, below=1.0),
+    "eps": number(minimum=0.0),
+    "weight_decay": number(minimum=0.0),
+    "decay": number(minimum=0.0, below=1.0),
+    "momentum": lambda v, n: None if v is None else number(minimum=0.0, below=1.0)(v, n),
+    "nesterov": boolean,
+    "centered": boolean,
+    "schedule": one_of("schedule", lambda: SCHEDULES),
+    "decay_steps": integer(1),
+    "final_learning_rate": number(minimum=0.0),
+}
+
+
+def make_schedule(learning_rate: float, schedule: str = "constant",
+                  decay_steps: int | None = None, final_learning_rate: float = 0.0,
+                  player: str = "optimizer"):
   """The learning rate as a float ('constant') or an optax schedule of the update count.
 
   'cosine' and 'linear' go from `learning_rate` to `final_learning_rate` over
   `decay_steps` updates of this player's optimizer (with d_steps = k the
   discriminator makes k updates per generator step), then stay there.
   """
-  if schedule not in SCHEDULES:
-    raise ValueError(f"{player}.schedule {schedule!r} is unknown; accepted: {', '.join(SCHEDULES)}")
+  OPTIMIZER_FIELDS["schedule"](schedule, f"{player}.schedule")
   if schedule == "constant":
     return learning_rate
-  if not isinstance(decay_steps, int) or isinstance(decay_steps, bool) or decay_steps < 1:
+  if decay_steps is None:
     raise ValueError(f"{player}.decay_steps must be an integer >= 1 with schedule {schedule!r}, "
-                     f"got {decay_steps!r}")
+                     f"got None")
+  OPTIMIZER_FIELDS["decay_steps"](decay_steps, f"{player}.decay_steps")
   if schedule == "cosine":
     return optax.cosine_decay_schedule(learning_rate, decay_steps,
                                        alpha=final_learning_rate / learning_rate)
@@ -53,14 +81,18 @@ def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransform
   `learning_rate` may be 0 to freeze a player (optax.set_to_zero). Optional
   schedule keys: 'schedule' ('constant', 'cosine', 'linear'), 'decay_steps' and
   'final_learning_rate' (`make_schedule`); the rest go to the optax optimizer.
+  The options in `OPTIMIZER_FIELDS` are checked here and nowhere else.
   """
   options = _as_dict(config)
   name = options.pop("name", "adam")
-  if name not in OPTIMIZERS:
-    raise ValueError(f"{player} name {name!r} is unknown; accepted: {', '.join(OPTIMIZERS)}")
-  learning_rate = options.pop("learning_rate", None)
-  if not isinstance(learning_rate, (int, float)) or isinstance(learning_rate, bool) or learning_rate < 0:
-    raise ValueError(f"{player}.learning_rate must be a number >= 0, got {learning_rate!r}")
+  one_of(f"{player} name", lambda: OPTIMIZERS)(name, f"{player}.name")
+  if "learning_rate" not in options:
+    raise ValueError(f"{player}.learning_rate is missing; give a number > 0 (0 freezes the "
+                     f"player)")
+  for key, value in options.items():
+    if key in OPTIMIZER_FIELDS:
+      OPTIMIZER_FIELDS[key](value, f"{player}.{key}")
+  learning_rate = options.pop("learning_rate")
   schedule = {key: options.pop(key) for key in ("schedule", "decay_steps", "final_learning_rate")
               if key in options}
   if learning_rate == 0:
@@ -75,27 +107,28 @@ def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransform
 def make_game(config) -> losses.Game:
   """The `Game` (loss pair, k, regularizers, augmentation) of a config.
 
+  The Game checks its fields (`losses.GAME_FIELDS`).
   config.augment: DiffAugment policy, e.g. 'color,translation,cutout'; '' or absent for none.
   """
   return losses.Game(
       loss=losses.get_loss(config.loss),
       d_steps=config.get("d_steps", 1),
-      gradient_penalty_weight=float(config.get("gradient_penalty_weight", 0.0)),
-      r1_weight=float(config.get("r1_weight", 0.0)),
+      gradient_penalty_weight=config.get("gradient_penalty_weight", 0.0),
+      r1_weight=config.get("r1_weight", 0.0),
       r1_decay_steps=config.get("r1_decay_steps", 0),
-      clip_value=float(config.get("clip_value", 0.0)),
-      reuse_fakes=bool(config.get("reuse_fakes", False)),
+      clip_value=config.get("clip_value", 0.0),
+      reuse_fakes=config.get("reuse_fakes", False),
       augment=augment.from_policy(config.get("augment", "")),
   )
 
 
 def make_noise(config) -> NoiseSampler:
+  """The latent sampler of config.model. latent_dim's rule is here; noise and noise_categories
+  have `NoiseSampler`'s (`state.check_num_categories`)."""
   latent_dim = config.model.get("latent_dim", None)
-  if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
-    raise ValueError(f"model.latent_dim must be an integer >= 1, got {latent_dim!r}")
+  integer(1)(latent_dim, "model.latent_dim")
   categories = config.model.get("noise_categories", 0)
-  if not isinstance(categories, int) or isinstance(categories, bool) or categories < 0:
-    raise ValueError(f"model.noise_categories must be an integer >= 0, got {categories!r}")
+  check_num_categories(categories, "model.noise_categories")
   return NoiseSampler((categories + latent_dim,), config.model.get("noise", "normal"), categories)
 
 

@@ -72,6 +72,12 @@ def _keep_old(bad: jax.Array, old, new, fields):
           for name in fields}
 
 
+def check_policy(policy) -> None:
+  """The rule of config.nonfinite: a name in `POLICIES`."""
+  if not isinstance(policy, str) or policy not in POLICIES:
+    raise ValueError(f"config.nonfinite {policy!r} is unknown; accepted: {', '.join(POLICIES)}")
+
+
 def guard_train_step(train_step: Callable, policy: str = "stop") -> Callable:
   """Wraps a pure fn(state, batch, *, axis_name) -> (state, metrics) with the finiteness checks.
 
@@ -82,8 +88,7 @@ def guard_train_step(train_step: Callable, policy: str = "stop") -> Callable:
   Returns:
     The same kind of function; its metrics gain FLAGS_KEY, an int32 bitmask.
   """
-  if policy not in POLICIES:
-    raise ValueError(f"config.nonfinite {policy!r} is unknown; accepted: {', '.join(POLICIES)}")
+  check_policy(policy)
 
   def guarded(state, batch, *, axis_name=None):
     new_state, metrics = train_step(state, batch, axis_name=axis_name)

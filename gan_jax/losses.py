@@ -23,6 +23,8 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gan_jax.validation import boolean, integer, number
+
 Array = jax.Array
 
 
@@ -111,10 +113,9 @@ LOSSES: dict[str, GANLoss] = {
 
 def get_loss(name: str) -> GANLoss:
   """The game loss called `name`; raises a one-line error naming the choices."""
-  try:
-    return LOSSES[name]
-  except KeyError:
-    raise ValueError(f"loss {name!r} is unknown; accepted: {', '.join(LOSSES)}") from None
+  if not isinstance(name, str) or name not in LOSSES:
+    raise ValueError(f"loss {name!r} is unknown; accepted: {', '.join(LOSSES)}")
+  return LOSSES[name]
 
 
 # --- Regularizers -----------------------------------------------------------
@@ -168,6 +169,18 @@ def clip_weights(params, clip_value: float):
   return jax.tree.map(lambda p: jnp.clip(p, -clip_value, clip_value), params)
 
 
+# The rule of each scalar field of `Game`; the config fields of the same names are checked
+# by these alone (`validation.validate_config` builds the Game).
+GAME_FIELDS = {
+    "d_steps": integer(1),
+    "gradient_penalty_weight": number(minimum=0.0),
+    "r1_weight": number(minimum=0.0),
+    "r1_decay_steps": integer(0),
+    "clip_value": number(minimum=0.0),
+    "reuse_fakes": boolean,
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Game:
   """What the two players optimise, and Algorithm 1's schedule.
@@ -201,15 +214,10 @@ class Game:
   augment: Callable | None = None
 
   def __post_init__(self):
-    if not isinstance(self.d_steps, int) or self.d_steps < 1:
-      raise ValueError(f"d_steps must be an integer >= 1, got {self.d_steps!r}")
+    for name, check in GAME_FIELDS.items():
+      check(getattr(self, name), name)
     for name in ("gradient_penalty_weight", "r1_weight", "clip_value"):
-      value = getattr(self, name)
-      if not value >= 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    if (not isinstance(self.r1_decay_steps, int) or isinstance(self.r1_decay_steps, bool)
-        or self.r1_decay_steps < 0):
-      raise ValueError(f"r1_decay_steps must be an integer >= 0, got {self.r1_decay_steps!r}")
+      object.__setattr__(self, name, float(getattr(self, name)))
     if self.augment is not None and not (hasattr(self.augment, "draw")
                                          and hasattr(self.augment, "apply")):
       raise ValueError(f"augment must have draw(key, n) and apply(u, x), got {self.augment!r}")

@@ -4,7 +4,9 @@
 A step here is a pure fn(state, data, *, axis_name) -> (state, metrics), such
 as `train.sampled_train_step` (data: the dataset arrays, the same on every
 device) or `train.streamed_train_step` (data: a real batch {'x': (k, B, ...)}
-split along B). The wrappers below map it over a named device axis; inside,
+split along B). The wrappers below (`wrap_pmap`, `wrap_shard_map`, `wrap_jit`, picked by
+`make_parallel_step`) take any such step, not only a train step, and map it over a named
+device axis; inside,
 `lax.pmean` averages gradients, BatchNorm statistics and metrics across
 devices and every random draw is made for the global batch and sliced per
 device (`steps.local_slice_of_global_draw`), so the run is a function of the
@@ -48,7 +50,8 @@ _BATCH_SHARDING: contextvars.ContextVar[NamedSharding | None] = contextvars.Cont
 
 
 def check_mode(mode: str) -> str:
-  if mode not in PARALLEL_MODES:
+  """The rule of config.parallel: a name in `PARALLEL_MODES`."""
+  if not isinstance(mode, str) or mode not in PARALLEL_MODES:
     raise ValueError(f"config.parallel {mode!r} is unknown; accepted: {', '.join(PARALLEL_MODES)}")
   return mode
 
@@ -91,9 +94,10 @@ def constrain_batch(tree: PyTree) -> PyTree:
       lambda x: jax.lax.with_sharding_constraint(x, sharding) if getattr(x, "ndim", 0) else x, tree)
 
 
-def local_batch_size(global_batch: int, mode: str) -> int:
-  """The rows of the global batch that each device gets; raises unless they divide evenly."""
-  count = num_devices(mode)
+def local_batch_size(global_batch: int, mode: str, count: int | None = None) -> int:
+  """The rows of the global batch that each of `count` devices (default: those of `mode`)
+  gets; raises unless they divide evenly."""
+  count = num_devices(mode) if count is None else count
   if global_batch % count:
     raise ValueError(f"config.batch_size {global_batch} (the global batch) must be divisible by "
                      f"the {count} devices of parallel={mode!r}")
@@ -137,7 +141,7 @@ def unreplicate(tree: PyTree) -> PyTree:
   return jax.tree.map(lambda x: x.addressable_shards[0].data[0], tree)
 
 
-def pmap_train_step(step_fn: Callable, axis_name: str = AXIS_NAME, *, donate: bool = False) -> Callable:
+def wrap_pmap(step_fn: Callable, axis_name: str = AXIS_NAME, *, donate: bool = False) -> Callable:
   """`jax.pmap` of step_fn(state, data, *, axis_name) over the local devices.
 
   Takes a `replicate`d state and data with a leading device axis: dataset
@@ -149,8 +153,8 @@ def pmap_train_step(step_fn: Callable, axis_name: str = AXIS_NAME, *, donate: bo
                   donate_argnums=(0,) if donate else ())
 
 
-def shard_map_train_step(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
-                         shard_data: bool = False, donate: bool = False) -> Callable:
+def wrap_shard_map(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
+                   shard_data: bool = False, donate: bool = False) -> Callable:
   """`jax.jit(jax.shard_map(step_fn))` on a 1-D `mesh` named `axis_name`.
 
   Takes a state replicated on the mesh (`put_replicated`) and data that is
@@ -168,8 +172,8 @@ def shard_map_train_step(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NA
   return xla_options.jit(mapped, donate_argnums=(0,) if donate else ())
 
 
-def jit_train_step(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
-                   shard_data: bool = False, donate: bool = False) -> Callable:
+def wrap_jit(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
+             shard_data: bool = False, donate: bool = False) -> Callable:
   """`jax.jit` of step_fn(state, data, axis_name=None) with NamedSharding data parallelism.
 
   The state is replicated on `mesh` (`put_replicated`); data is replicated
@@ -274,12 +278,12 @@ def make_parallel_step(step_fn: Callable, mode: str, *, global_batch: int,
                         put, lambda state: state, put, 1, mode)
   if mode == "pmap":
     return ParallelStep(
-        pmap_train_step(step_fn, donate=donate), replicate, unreplicate,
+        wrap_pmap(step_fn, donate=donate), replicate, unreplicate,
         split_for_pmap if shard_data else replicate, jax.device_count(), mode)
   mesh = make_mesh()
   put_data = (functools.partial(put_batch_on_mesh, mesh=mesh, global_rows=global_batch)
               if shard_data else functools.partial(put_replicated, mesh=mesh))
-  wrap = jit_train_step if mode == "jit" else shard_map_train_step
+  wrap = wrap_jit if mode == "jit" else wrap_shard_map
   return ParallelStep(wrap(step_fn, mesh, shard_data=shard_data, donate=donate),
                       functools.partial(put_replicated, mesh=mesh), fetch_replicated, put_data,
                       jax.device_count(), mode)

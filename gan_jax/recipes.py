@@ -3,9 +3,10 @@
 A recipe names the three things a variant may replace: how its state is built
 from a config, its pure train step, and how it samples. The plain GAN uses the
 core's own (`builders.create_state_from_config`, `steps.train_step`,
-`state.generate`). A variant module registers its recipe with `register_recipe`;
-`config.recipe` picks one (default 'gan'). The loop, checkpoints, logs, parallel
-wrappers and CLI stay untouched.
+`state.generate`). A variant is a module of `gan_jax.variants` that registers its
+recipe with `register_recipe`; the modules are found by listing that package, so a
+new module is the only edit. `config.recipe` picks one (default 'gan'). The loop,
+checkpoints, logs, parallel wrappers and CLI stay untouched.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import pkgutil
 from typing import Callable
 
 from gan_jax import builders, steps
@@ -62,22 +64,13 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {"gan": Recipe("gan")}
-# Modules whose import registers further recipes (variants live there).
-VARIANT_MODULES: list[str] = [
-    "gan_jax.variants.conditional",
-    "gan_jax.variants.acgan",
-    "gan_jax.variants.infogan",
-    "gan_jax.variants.unrolled",
-    "gan_jax.variants.pacgan",
-    "gan_jax.variants.pix2pix",
-    "gan_jax.variants.superres",
-    "gan_jax.variants.inpainting",
-    "gan_jax.variants.cyclegan",
-    "gan_jax.variants.progressive",
-    "gan_jax.variants.stylegan",
-    "gan_jax.variants.lapgan",
-    "gan_jax.variants.cogan",
-]
+
+
+def variant_modules() -> list[str]:
+  """The modules of the package gan_jax.variants, whose import registers their recipes."""
+  from gan_jax import variants
+  return [f"{variants.__name__}.{module.name}"
+          for module in pkgutil.iter_modules(variants.__path__)]
 
 
 def register_recipe(recipe: Recipe) -> Recipe:
@@ -87,9 +80,9 @@ def register_recipe(recipe: Recipe) -> Recipe:
 
 def get_recipe(name: str) -> Recipe:
   """The recipe called `name`; one-line error naming the choices."""
-  for module in VARIANT_MODULES:
+  for module in variant_modules():
     importlib.import_module(module)
-  if name not in RECIPES:
+  if not isinstance(name, str) or name not in RECIPES:
     raise ValueError(f"recipe {name!r} is unknown; accepted: {', '.join(sorted(RECIPES))}")
   return RECIPES[name]
 

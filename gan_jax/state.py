@@ -25,6 +25,21 @@ PyTree = Any
 NOISE_DISTRIBUTIONS = ("normal", "uniform")
 
 
+def check_num_categories(value, name: str = "num_categories") -> None:
+  """The one rule of a categorical code's size (`NoiseSampler`, config.model.noise_categories):
+  0 for none, else >= 2 (a code of one value carries nothing)."""
+  if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value == 1:
+    raise ValueError(f"{name} must be 0 (no categorical code) or an integer >= 2, got {value!r}")
+
+
+def check_ema_decay(value, name: str = "ema_decay") -> None:
+  """The one rule of the generator EMA's decay (`create_state`, config.ema_decay): a number in
+  [0, 1); 0 turns the EMA off."""
+  if (not isinstance(value, (int, float)) or isinstance(value, bool)
+      or not 0.0 <= value < 1.0):
+    raise ValueError(f"{name} must be a number in [0, 1) (0: no EMA), got {value!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class NoiseSampler:
   """Draws generator inputs z of shape (batch, *latent_shape).
@@ -52,12 +67,10 @@ class NoiseSampler:
     if self.distribution not in NOISE_DISTRIBUTIONS:
       raise ValueError(
           f"noise distribution {self.distribution!r} is unknown; accepted: {', '.join(NOISE_DISTRIBUTIONS)}")
-    categories = self.num_categories
-    if (not isinstance(categories, int) or isinstance(categories, bool) or categories < 0
-        or categories == 1 or categories >= int(shape[-1])):
-      raise ValueError(
-          f"num_categories must be 0 or an integer from 2 to latent_shape[-1] - 1 = "
-          f"{int(shape[-1]) - 1}, got {categories!r}")
+    check_num_categories(self.num_categories)
+    if self.num_categories >= int(shape[-1]):
+      raise ValueError(f"num_categories must be < latent_shape[-1] = {int(shape[-1])} (the "
+                       f"code and at least one continuous entry), got {self.num_categories}")
     object.__setattr__(self, "latent_shape", tuple(int(d) for d in shape))
 
   def __call__(self, key: jax.Array, batch_size: int, dtype=jnp.float32) -> jax.Array:
@@ -217,8 +230,7 @@ def create_state(
       passed to `init` after z (resp. x), e.g. (labels int32 (2,),) for
       conditional players.
   """
-  if not 0.0 <= ema_decay < 1.0:
-    raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay!r}")
+  check_ema_decay(ema_decay)
   root = jax.random.PRNGKey(seed)
   g_key, d_key = jax.random.split(jax.random.fold_in(root, stream_id("init")))
   z = jnp.zeros((init_batch_size,) + noise.latent_shape, jnp.float32)

@@ -25,6 +25,15 @@ conditional GAN is `conditioning=('label',)`), `game.augment` is applied to ever
 input of D (DiffAugment), and `train_step` takes the two player steps as
 arguments. Every draw uses a named sub-stream of the step's key (the *_STREAM
 constants of `gan_jax.state`).
+
+Names: "the train step" is `train_step` (Algorithm 1: k discriminator steps, then a
+generator step) or a recipe's own (`recipes.Recipe.train_step`), pure, on a real batch.
+What the training loop compiles wraps it, and each wrapper has its own name:
+`guards.guard_train_step` (the non-finite policy), `train.sampled_train_step` (draws
+the real batches from the on-device dataset first; `train.streamed_train_step` takes
+them from the host pipeline), `train.fuse_steps` (several per call), and
+`parallel.make_parallel_step` (jit, pmap, shard_map over the devices), which
+`train.make_parallel_train_step` assembles into the loop's step.
 """
 
 from __future__ import annotations

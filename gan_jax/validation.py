@@ -1,9 +1,16 @@
 """Checking a config before anything is built or compiled.
 
 `validate_config(config, num_devices)` checks every field of a run's config
-against the table `FIELDS` (and the nested tables of `data`, `model` and the
-optimizers): unknown names, wrong types and out-of-range values each raise a
-one-line `ValueError` naming the field, the bad value and what is accepted.
+against the table `FIELDS` (and the nested tables of `data` and `model`): unknown
+names, wrong types and out-of-range values each raise a one-line `ValueError`
+naming the field, the bad value and what is accepted.
+
+Each field has one rule, in one place. A field that a constructor takes (the
+optimizers' options, the `Game`'s, the noise sampler's, ema_decay, the data
+source's, ...) is checked by that constructor's rule; its entry here calls that
+rule, so a bad value gets the same message from `validate_config` as from the
+constructor. Fields that only the training loop reads have their rules here.
+
 `validate_models(config, data_shape, recipe)` then checks, by shape evaluation
 only (`jax.eval_shape`, nothing compiled), that the models can take and
 produce data of the dataset's shape.
@@ -15,6 +22,7 @@ A variant that adds top-level config fields declares them with
 from __future__ import annotations
 
 import math
+import types
 from typing import Any, Callable
 
 import jax
@@ -23,8 +31,6 @@ import jax.numpy as jnp
 # A check is fn(value, name) that raises a one-line ValueError when `value` is
 # not acceptable for the field `name` (e.g. 'config.model.latent_dim').
 Check = Callable[[Any, str], None]
-
-NONFINITE_POLICIES = ("stop", "skip")
 
 
 def _is_int(value) -> bool:
@@ -124,37 +130,37 @@ def check_fields(config, fields: dict[str, Check], prefix: str, required=()) -> 
 
 # --- The tables --------------------------------------------------------------
 
-def _toy_names():
-  from gan_jax.data import toy
-  return toy.TOY_DISTRIBUTIONS
-
-
-def _sources():
+def _data_source(value, name):
   from gan_jax import data
-  return data.SOURCES
+  data.check_source(value)
 
 
-def _pipelines():
+def _data_pipeline(value, name):
   from gan_jax import data
-  return data.PIPELINES
+  data.check_pipeline(value)
 
 
-def _splits():
-  from gan_jax.data import files
-  return files.IDX_SPLIT_PREFIX
+def _image_size(value, name):
+  from gan_jax.data import image_folder
+  image_folder.check_image_size(value)
+
+
+def _channels(value, name):
+  from gan_jax.data import image_folder
+  image_folder.check_channels(value)
+
+
+def _toy_option(value, name):
+  """radius, spacing, std: checked with the toy dataset they belong to (`_check_data`)."""
 
 
 def _check_data(value, name):
   section(DATA_FIELDS)(value, name)
   source = value.get("source", "toy")
   if source == "toy":
-    toy_name = value.get("name", "ring8")
-    one_of("toy dataset", _toy_names)(toy_name, f"{name}.name")
     from gan_jax.data import toy
-    for key in ("radius", "spacing", "std"):
-      if key in value and key not in toy.OPTIONS[toy_name]:
-        raise ValueError(f"{name}.{key} is not an option of toy dataset {toy_name!r}; its "
-                         f"options: {', '.join(toy.OPTIONS[toy_name])}")
+    toy.check_options(value.get("name", "ring8"),
+                      {key: value[key] for key in ("radius", "spacing", "std") if key in value})
     if value.get("pipeline", "device") == "host":
       raise ValueError(f"{name}.pipeline 'host' needs rows to read; toy data is sampled in "
                        f"closed form: use 'device'")
@@ -164,7 +170,8 @@ def _check_data(value, name):
         raise ValueError(f"{name}.{key} is an option of toy mixtures; data source {source!r} "
                          f"has none")
   if source == "idx":
-    one_of("split", _splits)(value.get("split", "train"), f"{name}.split")
+    from gan_jax.data import files
+    files.check_split(value.get("split", "train"))
   if source == "npz" and not value.get("path"):
     raise ValueError(f"{name}.path must name an .npz file for source 'npz', got "
                      f"{value.get('path')!r}")
@@ -180,18 +187,12 @@ def _check_data(value, name):
                      f"data source {source!r} has none")
 
 
-def _channels(value, name):
-  if not _is_int(value) or value not in (0, 1, 3):
-    raise ValueError(f"{name} must be 1 (gray), 3 (RGB) or 0 (gray when every file is gray, "
-                     f"else RGB), got {value!r}")
-
-
 DATA_FIELDS: dict[str, Check] = {
-    "source": one_of("data source", _sources),
+    "source": _data_source,
     "name": string,
     "path": string,
     "split": string,
-    "pipeline": one_of("data pipeline", _pipelines),
+    "pipeline": _data_pipeline,
     "data_dir": optional_string,
     "download": boolean,  # tfds: download and prepare a dataset that is not prepared
     # npz: the names of the image and label arrays
@@ -200,7 +201,7 @@ DATA_FIELDS: dict[str, Check] = {
     # images resized and center-cropped to S x S (0: as they are; for a folder, the files'
     # own size); a folder of images (gan_jax.data.image_folder): 1 or 3 channels (0: gray
     # when every file is gray), where its .npz cache goes ('': the default)
-    "image_size": integer(0),
+    "image_size": _image_size,
     "channels": _channels,
     "cache_dir": string,
     # image-to-image tasks (gan_jax.data.paired), checked where the task is built
@@ -209,9 +210,9 @@ DATA_FIELDS: dict[str, Check] = {
     "mask": string,
     "domains": lambda value, name: None,
     # toy mixtures (gan_jax.data.toy.OPTIONS): moved means, another std, a fixed training set
-    "radius": number(above=0.0),
-    "spacing": number(above=0.0),
-    "std": number(above=0.0),
+    "radius": _toy_option,
+    "spacing": _toy_option,
+    "std": _toy_option,
     "training_set_size": integer(0),
 }
 
@@ -221,28 +222,17 @@ def _models():
   return models.MODEL_BUILDERS
 
 
-def _noises():
-  from gan_jax.state import NOISE_DISTRIBUTIONS
-  return NOISE_DISTRIBUTIONS
-
-
-def _latent_dim(value, name):
-  if not _is_int(value) or value < 1:
-    raise ValueError(f"model.latent_dim must be an integer >= 1, got {value!r}")
-
-
-def _noise_categories(value, name):
-  if not _is_int(value) or value < 0 or value == 1:
-    raise ValueError(f"model.noise_categories must be 0 (no categorical code) or an integer "
-                     f">= 2, got {value!r}")
+def _noise_field(value, name):
+  """latent_dim, noise, noise_categories: checked by `builders.make_noise` (`_check_model`)."""
 
 
 def _model_name(value, name):
-  """A family of gan_jax.models, or a name a recipe builds itself (pix2pix, stylegan, ...)."""
-  from gan_jax import recipes
+  """A model family of gan_jax.models (or a former name of one, `models.MODEL_ALIASES`), or,
+  for a recipe that builds its own players, that recipe's name (pix2pix, stylegan, ...)."""
+  from gan_jax import models, recipes
   recipes.get_recipe("gan")  # imports the variant modules
   string(value, name)
-  if value not in _models() and value not in recipes.RECIPES and value != "dcgan":
+  if value not in _models() and value not in models.MODEL_ALIASES and value not in recipes.RECIPES:
     one_of("model", _models)(value, name)
 
 
@@ -264,86 +254,71 @@ def _check_model(value, name):
       raise ValueError(f"model {model!r} is unknown; model.module {value['module']!r} registers "
                        f"none of that name; accepted: {', '.join(_models())}")
   section(MODEL_FIELDS, required=("name",))(value, name)
+  if any(key in value for key in ("latent_dim", "noise", "noise_categories")):
+    from gan_jax import builders  # a model without a latent (image-to-image) has none of them
+    builders.make_noise(types.SimpleNamespace(model=value))
 
 
 MODEL_FIELDS: dict[str, Check] = {
     "name": _model_name,
     "module": _model_module,
-    "latent_dim": _latent_dim,
-    "noise": one_of("noise distribution", _noises),
-    "noise_categories": _noise_categories,
+    "latent_dim": _noise_field,
+    "noise": _noise_field,
+    "noise_categories": _noise_field,
     "generator": options,
     "discriminator": options,
 }
 
 
-def _optimizers():
-  from gan_jax import builders
-  return builders.OPTIMIZERS
-
-
-def _schedules():
-  from gan_jax import builders
-  return builders.SCHEDULES
-
-
-def _learning_rate(value, name):
-  if not _is_number(value) or not math.isfinite(value) or value < 0:
-    raise ValueError(f"{name} must be a number > 0, or 0 to freeze the player, got {value!r}")
-
-
-# Options of the optax optimizers with a known range; others are passed through
-# and checked when the optimizer is built.
-OPTIMIZER_FIELDS: dict[str, Check] = {
-    "learning_rate": _learning_rate,
-    "b1": number(minimum=0.0, below=1.0),
-    "b2": number(minimum=0.0, below=1.0),
-    "eps": number(minimum=0.0),
-    "weight_decay": number(minimum=0.0),
-    "decay": number(minimum=0.0, below=1.0),
-    "momentum": lambda v, n: None if v is None else number(minimum=0.0, below=1.0)(v, n),
-    "nesterov": boolean,
-    "centered": boolean,
-    "schedule": one_of("schedule", lambda: _schedules()),
-    "decay_steps": integer(minimum=1),
-    "final_learning_rate": number(minimum=0.0),
-}
-
-
 def _check_optimizer(value, name):
+  """g_optimizer, d_optimizer: `builders.make_optimizer` checks their options."""
   if not _is_section(value):
     raise ValueError(f"{name} must be a ConfigDict like {{'name': 'adam', 'learning_rate': 2e-4}}, "
                      f"got {value!r}")
-  player = name.rsplit(".", 1)[-1]
-  one_of(f"{player} name", _optimizers)(value.get("name", "adam"), f"{name}.name")
-  if "learning_rate" not in value:
-    raise ValueError(f"{name}.learning_rate is missing; give a number > 0 (0 freezes the player)")
-  for key in value.keys():
-    if key in OPTIMIZER_FIELDS:
-      OPTIMIZER_FIELDS[key](value[key], f"{name}.{key}")
   from gan_jax import builders
-  builders.make_optimizer(value, player)  # unknown options of the named optimizer
+  builders.make_optimizer(value, name.rsplit(".", 1)[-1])
 
 
-def _recipes():
+def _recipe(value, name):
   from gan_jax import recipes
-  recipes.get_recipe("gan")  # imports the variant modules
-  return sorted(recipes.RECIPES)
+  recipes.get_recipe(value)
 
 
-def _losses():
+def _loss(value, name):
   from gan_jax import losses
-  return losses.LOSSES
+  losses.get_loss(value)
 
 
-def _parallel_modes():
+def _game_field(value, name):
+  """A scalar field of `losses.Game` (d_steps, the penalties' weights, ...): its rule there."""
+  from gan_jax import losses
+  field = name.rsplit(".", 1)[-1]
+  losses.GAME_FIELDS[field](value, field)
+
+
+def _augment(value, name):
+  from gan_jax import augment
+  augment.from_policy(value)
+
+
+def _ema_decay(value, name):
+  from gan_jax import state
+  state.check_ema_decay(value)
+
+
+def _parallel_mode(value, name):
   from gan_jax import parallel
-  return parallel.PARALLEL_MODES
+  parallel.check_mode(value)
 
 
-def _compute_dtypes():
+def _nonfinite_policy(value, name):
+  from gan_jax import guards
+  guards.check_policy(value)
+
+
+def _compute_dtype(value, name):
   from gan_jax import models
-  return models.COMPUTE_DTYPES
+  models.check_compute_dtype(value)
 
 
 def _resume_may_change(value, name):
@@ -370,22 +345,22 @@ FIELDS: dict[str, Check] = {
     "batch_size": integer(1),
     "data": _check_data,
     "model": _check_model,
-    "loss": one_of("loss", _losses),
-    "d_steps": integer(1),
-    "gradient_penalty_weight": number(minimum=0.0),
-    "r1_weight": number(minimum=0.0),
-    "r1_decay_steps": integer(0),
-    "clip_value": number(minimum=0.0),
-    "reuse_fakes": boolean,
+    "loss": _loss,
+    "d_steps": _game_field,
+    "gradient_penalty_weight": _game_field,
+    "r1_weight": _game_field,
+    "r1_decay_steps": _game_field,
+    "clip_value": _game_field,
+    "reuse_fakes": _game_field,
     "resume_may_change": _resume_may_change,
     "g_optimizer": _check_optimizer,
     "d_optimizer": _check_optimizer,
-    "ema_decay": number(minimum=0.0, below=1.0),
-    "parallel": one_of(None, _parallel_modes),
-    "dtype": one_of("dtype", _compute_dtypes),
-    "recipe": one_of("recipe", _recipes),
+    "ema_decay": _ema_decay,
+    "parallel": _parallel_mode,
+    "dtype": _compute_dtype,
+    "recipe": _recipe,
     "variant": options,  # the recipe's own options, checked when its state is built
-    "augment": string,  # DiffAugment policy, checked by gan_jax.augment
+    "augment": _augment,  # DiffAugment policy
     "diagnostics": options,  # gan_jax.diagnostics.Thresholds
     "steps_per_call": integer(1),
     "log_every": integer(1),
@@ -393,7 +368,7 @@ FIELDS: dict[str, Check] = {
     "checkpoint_every": integer(1),
     "keep_checkpoints": integer(1),
     "num_sample_images": integer(1, 10000),
-    "nonfinite": one_of(None, lambda: NONFINITE_POLICIES),
+    "nonfinite": _nonfinite_policy,
     "distributed": section(DISTRIBUTED_FIELDS),
 }
 REQUIRED = ("seed", "num_steps", "batch_size", "data", "model", "loss", "g_optimizer",
@@ -412,6 +387,19 @@ def register_fields(fields: dict[str, Check]) -> None:
   FIELDS.update(fields)
 
 
+def _check_model_of_recipe(config) -> None:
+  """config.model.name is a model family (`models.MODEL_BUILDERS`, which most recipes build
+  their players from), or the name of the recipe that builds its own players (pix2pix,
+  cyclegan, ...): then config.recipe must be that recipe."""
+  from gan_jax import models
+  model, recipe = config.model.name, config.get("recipe", "gan")
+  if model in models.MODEL_BUILDERS or model in models.MODEL_ALIASES or model == recipe:
+    return
+  raise ValueError(f"model {model!r} names the players recipe {model!r} builds itself, but "
+                   f"config.recipe is {recipe!r}; accepted: recipe {model!r}, or a model "
+                   f"family: {', '.join(models.MODEL_BUILDERS)}")
+
+
 def validate_config(config, num_devices: int | None = None) -> None:
   """Checks every field of a run's config; raises a one-line ValueError at the first bad one.
 
@@ -425,8 +413,9 @@ def validate_config(config, num_devices: int | None = None) -> None:
     if name not in config:
       raise ValueError(f"config has no field {name!r}; every config needs seed, num_steps, batch_size")
   check_fields(config, FIELDS, "config", REQUIRED)
+  _check_model_of_recipe(config)
+  from gan_jax import parallel
   if num_devices is None:
-    from gan_jax import parallel
     num_devices = parallel.num_devices(config.get("parallel", "none"))
   fused = config.get("steps_per_call", 1)
   for name in ("num_steps", "log_every", "sample_every", "checkpoint_every"):
@@ -435,9 +424,7 @@ def validate_config(config, num_devices: int | None = None) -> None:
       raise ValueError(f"config.{name}={value} must be a multiple of steps_per_call={fused}")
   if fused > 1 and config.data.get("pipeline", "device") == "host":
     raise ValueError("config.steps_per_call > 1 needs data.pipeline='device' (the dataset on the device)")
-  if config.batch_size % num_devices:
-    raise ValueError(f"config.batch_size {config.batch_size} (the global batch) must be divisible "
-                     f"by the {num_devices} devices of parallel={config.get('parallel', 'none')!r}")
+  parallel.local_batch_size(config.batch_size, config.get("parallel", "none"), num_devices)
 
 
 def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:

@@ -25,7 +25,7 @@ IMAGES_PATH = "images.npz"
 
 
 def make_config(model: str, mode: str, pipeline: str, images_path: str):
-  """A tiny config: 'toy' (ring8 MLP, Adam), 'bn' (seed002 MLP with BatchNorm, SGD), 'image' (seed001 MLP on 8x8 images)."""
+  """A tiny config: 'toy' (ring8 MLP, Adam), 'bn' (PyTorch-GAN's MLP with BatchNorm, SGD), 'image' (plain MLP on 8x8 images)."""
   config = ml_collections.ConfigDict()
   config.seed = 3
   config.num_steps = NUM_STEPS
@@ -49,14 +49,14 @@ def make_config(model: str, mode: str, pipeline: str, images_path: str):
     config.d_optimizer = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 0.05})
     config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "pipeline": pipeline})
     config.model = ml_collections.ConfigDict({
-        "name": "seed002_mlp", "latent_dim": 8, "generator": {"hidden": (16, 32, 32)},
+        "name": "pytorch_gan_mlp", "latent_dim": 8, "generator": {"hidden": (16, 32, 32)},
         "discriminator": {"hidden": (32,)}})
   elif model == "image":
     config.d_steps = 2
     config.data = ml_collections.ConfigDict({"source": "npz", "path": images_path,
                                              "pipeline": pipeline})
     config.model = ml_collections.ConfigDict({
-        "name": "seed001_mlp", "latent_dim": 8, "generator": {"hidden": (32,)},
+        "name": "plain_mlp", "latent_dim": 8, "generator": {"hidden": (32,)},
         "discriminator": {"hidden": (32,)}})
   else:
     raise ValueError(f"model {model!r} is unknown; accepted: toy, bn, image")

@@ -64,10 +64,10 @@ def test_a_config_can_name_flax_defaults():
   assert abs(d_params["Conv_0"]["kernel"].std() - 0.2) < 0.02
 
 
-def test_seed002_mlp_starts_as_pytorch_defaults():
+def test_pytorch_gan_mlp_starts_as_pytorch_defaults():
   """PyTorch's nn.Linear: kernel and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
   Fails if the seed's MLP keeps Flax's defaults (LeCun normal kernels, zero biases)."""
-  g, d = models.build_models("seed002_mlp", (28, 28, 1))
+  g, d = models.build_models("pytorch_gan_mlp", (28, 28, 1))
   for module, x in ((g, jnp.zeros((2, 100))), (d, jnp.zeros((2, 28, 28, 1)))):
     params = jax.jit(module.init)(KEY, x)["params"]
     for name, layer in params.items():

@@ -20,8 +20,20 @@ from gan_jax.data import files, image_folder, pipeline, tfds_source, toy
 from gan_jax.data.pipeline import HostPipeline
 from gan_jax.data.toy import GaussianMixture
 
-SOURCES = ("toy", "idx", "npz", "images", "tfds", "image_to_image")
+SOURCES = ("toy", "idx", "npz", "images", "tfds", "image_to_image", "captions")
 PIPELINES = ("device", "host")
+
+
+def check_source(source) -> None:
+  """The rule of config.data.source: a name in `SOURCES`."""
+  if not isinstance(source, str) or source not in SOURCES:
+    raise ValueError(f"data source {source!r} is unknown; accepted: {', '.join(SOURCES)}")
+
+
+def check_pipeline(mode) -> None:
+  """The rule of config.data.pipeline: a name in `PIPELINES`."""
+  if not isinstance(mode, str) or mode not in PIPELINES:
+    raise ValueError(f"data pipeline {mode!r} is unknown; accepted: {', '.join(PIPELINES)}")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -188,8 +200,8 @@ def make_data_source(config) -> DataSource:
   data = config.data if hasattr(config, "data") else config
   source = data.get("source", "toy")
   mode = data.get("pipeline", "device")
-  if mode not in PIPELINES:
-    raise ValueError(f"data pipeline {mode!r} is unknown; accepted: {', '.join(PIPELINES)}")
+  check_source(source)
+  check_pipeline(mode)
   if source == "toy":
     options = {key: data[key] for key in TOY_OPTIONS if key in data}
     distribution = toy.make_distribution(data.get("name", "ring8"), **options)
@@ -222,7 +234,10 @@ def make_data_source(config) -> DataSource:
     from gan_jax.data import paired  # imports this package
     return paired.source_from_config(
         data, lambda path, split: files.load_idx_split(path or files.FASHION_MNIST_DIR, split))
-  raise ValueError(f"data source {source!r} is unknown; accepted: {', '.join(SOURCES)}")
+  if source == "captions":  # config.data.path: a captions .npz (gan_jax.data.captions)
+    from gan_jax.data import captions
+    return captions.source_from_config(data)
+  raise AssertionError(f"data source {source!r} has no loader")
 
 
 __all__ = ["DataSource", "make_data_source", "image_source", "toy_source", "tfds_image_source",

@@ -45,10 +45,15 @@ def _find(directory: str, stem: str) -> str:
       f"apt-get install dataset-fashion-mnist (files go to {FASHION_MNIST_DIR})")
 
 
+def check_split(split) -> None:
+  """The rule of config.data.split for idx files: a name in `IDX_SPLIT_PREFIX`."""
+  if not isinstance(split, str) or split not in IDX_SPLIT_PREFIX:
+    raise ValueError(f"split {split!r} is unknown; accepted: {', '.join(IDX_SPLIT_PREFIX)}")
+
+
 def load_idx_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
   """Images (N, H, W, 1) uint8 and labels (N,) int32 of an MNIST-layout directory."""
-  if split not in IDX_SPLIT_PREFIX:
-    raise ValueError(f"split {split!r} is unknown; accepted: {', '.join(IDX_SPLIT_PREFIX)}")
+  check_split(split)
   if not os.path.isdir(directory):
     raise FileNotFoundError(
         f"data directory {directory} does not exist; for Fashion-MNIST install Debian's "

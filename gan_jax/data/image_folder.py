@@ -97,7 +97,7 @@ def resize_arrays(images: np.ndarray, size: int) -> np.ndarray:
   to (N, size, size, C) of the same dtype; returned as they are when already that size."""
   from PIL import Image
   if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-    raise ValueError(f"data.image_size must be an integer >= 1, got {size!r}")
+    raise ValueError(f"size must be an integer >= 1, got {size!r}")
   if images.shape[1:3] == (size, size):
     return images
   out = np.empty((len(images), size, size, images.shape[3]), images.dtype)
@@ -149,6 +149,20 @@ def _default_size(folder: str, sizes: dict[str, tuple[int, int]]) -> int:
   return min(distinct[0])
 
 
+def check_image_size(image_size) -> None:
+  """The rule of config.data.image_size: S >= 1 to resize and crop to S x S, or 0."""
+  if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 0:
+    raise ValueError(f"data.image_size must be an integer >= 1, or 0 for the images' own size, "
+                     f"got {image_size!r}")
+
+
+def check_channels(channels) -> None:
+  """The rule of config.data.channels: one of `CHANNELS`."""
+  if not isinstance(channels, int) or isinstance(channels, bool) or channels not in CHANNELS:
+    raise ValueError(f"config.data.channels must be 1 (gray), 3 (RGB) or 0 (gray when every "
+                     f"file is gray, else RGB), got {channels!r}")
+
+
 def load_folder(folder: str, image_size: int = 0, channels: int = 0, cache_dir: str = "",
                 *, workers: int | None = None):
   """Images uint8 (N, S, S, C), labels int32 (N,) or None, and class names, from a folder.
@@ -163,12 +177,8 @@ def load_folder(folder: str, image_size: int = 0, channels: int = 0, cache_dir: 
   Returns:
     (images, labels, names): labels and names are None without class subfolders.
   """
-  if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 0:
-    raise ValueError(f"data.image_size must be an integer >= 1, or 0 for the files' own size, "
-                     f"got {image_size!r}")
-  if channels not in CHANNELS:
-    raise ValueError(f"data.channels {channels!r} is not accepted; accepted: 1 (gray), 3 (RGB), "
-                     f"0 (gray when every file is gray, else RGB)")
+  check_image_size(image_size)
+  check_channels(channels)
   folder = os.path.abspath(os.path.expanduser(folder))
   files = list_files(folder)
   names = class_names(files)

@@ -79,14 +79,20 @@ TOY_DISTRIBUTIONS = {"ring8": ring, "grid25": grid, "gaussian1d": gaussian_1d}
 OPTIONS = {"ring8": ("radius", "std"), "grid25": ("spacing", "std"), "gaussian1d": ("std",)}
 
 
-def make_distribution(name: str, **options) -> GaussianMixture:
-  """The toy distribution `name` with its `OPTIONS` (e.g. ring8 of radius 2, std 0.02)."""
-  if name not in TOY_DISTRIBUTIONS:
+def check_options(name, options: dict) -> None:
+  """The rules of config.data.name and the options of a toy dataset: a name in
+  `TOY_DISTRIBUTIONS`, each option one of its `OPTIONS`, a number > 0."""
+  if not isinstance(name, str) or name not in TOY_DISTRIBUTIONS:
     raise ValueError(f"toy dataset {name!r} is unknown; accepted: {', '.join(TOY_DISTRIBUTIONS)}")
   for key, value in options.items():
     if key not in OPTIONS[name]:
       raise ValueError(f"toy dataset {name!r} has no option {key!r}; accepted: "
                        f"{', '.join(OPTIONS[name])}")
-    if not value > 0:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
       raise ValueError(f"toy dataset option {key} must be > 0, got {value!r}")
+
+
+def make_distribution(name: str, **options) -> GaussianMixture:
+  """The toy distribution `name` with its `OPTIONS` (e.g. ring8 of radius 2, std 0.02)."""
+  check_options(name, options)
   return TOY_DISTRIBUTIONS[name](**{k: float(v) for k, v in options.items()})

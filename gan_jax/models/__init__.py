@@ -10,12 +10,16 @@ import jax.numpy as jnp
 
 from gan_jax.models import dcgan, initializers
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
-from gan_jax.models.mlp import (Seed001Discriminator, Seed001Generator, Seed002Discriminator,
+from gan_jax.models.mlp import (PlainMLPDiscriminator, PlainMLPGenerator,
+                                PyTorchGANMLPDiscriminator, PyTorchGANMLPGenerator,
+                                Seed001Discriminator, Seed001Generator, Seed002Discriminator,
                                 Seed002Generator)
 from gan_jax.models.toy import GaussianGenerator, ToyDiscriminator, ToyGenerator
 
 # name -> builder(data_shape, axis_name, options) -> (generator, discriminator)
 MODEL_BUILDERS: dict[str, Callable[..., tuple[Any, Any]]] = {}
+# Former model names, which configs and runs (config.json) written before still carry.
+MODEL_ALIASES = {"seed001_mlp": "plain_mlp", "seed002_mlp": "pytorch_gan_mlp"}
 
 
 def register_model(name: str):
@@ -57,16 +61,16 @@ def import_module(module: str) -> None:
                      f"{text.splitlines()[0] if text else ''}") from None
 
 
-@register_model("seed001_mlp")
-def _seed001(data_shape, axis_name, options):
-  return Seed001Generator(data_shape, **options.get("generator", {})), Seed001Discriminator(
+@register_model("plain_mlp")
+def _plain_mlp(data_shape, axis_name, options):
+  return PlainMLPGenerator(data_shape, **options.get("generator", {})), PlainMLPDiscriminator(
       **options.get("discriminator", {}))
 
 
-@register_model("seed002_mlp")
-def _seed002(data_shape, axis_name, options):
-  return (Seed002Generator(data_shape, axis_name=axis_name, **options.get("generator", {})),
-          Seed002Discriminator(**options.get("discriminator", {})))
+@register_model("pytorch_gan_mlp")
+def _pytorch_gan_mlp(data_shape, axis_name, options):
+  return (PyTorchGANMLPGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
+          PyTorchGANMLPDiscriminator(**options.get("discriminator", {})))
 
 
 # Each DCGAN layer-formulation field, the player that has it, and its accepted values.
@@ -137,6 +141,12 @@ def _gaussian(data_shape, axis_name, options):
 COMPUTE_DTYPES = {"float32": None, "bfloat16": jnp.bfloat16}
 
 
+def check_compute_dtype(dtype) -> None:
+  """The rule of config.dtype: a name in `COMPUTE_DTYPES`."""
+  if not isinstance(dtype, str) or dtype not in COMPUTE_DTYPES:
+    raise ValueError(f"dtype {dtype!r} is unknown; accepted: {', '.join(COMPUTE_DTYPES)}")
+
+
 def with_compute_dtype(module, dtype: str, model_name: str = "this model"):
   """`module` computing in `dtype` (a COMPUTE_DTYPES name), with float32 parameters.
 
@@ -146,8 +156,7 @@ def with_compute_dtype(module, dtype: str, model_name: str = "this model"):
   'float32' returns `module` unchanged. Any module with a `dtype` field takes it (the
   DCGAN and seed MLP players, and a user's own); others are refused.
   """
-  if dtype not in COMPUTE_DTYPES:
-    raise ValueError(f"dtype {dtype!r} is unknown; accepted: {', '.join(COMPUTE_DTYPES)}")
+  check_compute_dtype(dtype)
   if COMPUTE_DTYPES[dtype] is None:
     return module
   if "dtype" not in getattr(module, "__dataclass_fields__", {}):
@@ -170,7 +179,7 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
   """Returns (generator, discriminator) modules for the model family `name`.
 
   Args:
-    name: one of MODEL_BUILDERS.
+    name: one of MODEL_BUILDERS, or a former name in MODEL_ALIASES.
     data_shape: shape of one data point, e.g. (28, 28, 1).
     axis_name: device axis for synchronized BatchNorm, or None.
     options: {'generator': {...}, 'discriminator': {...}} keyword arguments; 'weight_init'
@@ -178,6 +187,7 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
       ('first_conv', 'conv_transpose', 'strided_conv') may be 'auto', their default, which
       `layer_formulations` resolves for the backend.
   """
+  name = MODEL_ALIASES.get(name, name)
   if name not in MODEL_BUILDERS:
     raise ValueError(f"model {name!r} is unknown; accepted: {', '.join(MODEL_BUILDERS)}")
   options = dict(options or {})
@@ -192,8 +202,11 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
 
 
 __all__ = [
-    "build_models", "register_model", "import_module", "MODEL_BUILDERS", "layer_formulations",
+    "build_models", "register_model", "import_module", "MODEL_BUILDERS", "MODEL_ALIASES",
+    "layer_formulations",
     "DCGANGenerator", "DCGANDiscriminator",
+    "PlainMLPGenerator", "PlainMLPDiscriminator", "PyTorchGANMLPGenerator",
+    "PyTorchGANMLPDiscriminator",
     "Seed001Generator", "Seed001Discriminator", "Seed002Generator", "Seed002Discriminator",
     "ToyGenerator", "ToyDiscriminator", "GaussianGenerator",
 ]

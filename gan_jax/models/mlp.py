@@ -1,6 +1,13 @@
-"""Fully connected players: the two MLP GANs printed in the seeds.
+"""Fully connected players: the two MLP GANs printed in the seed documents.
 
-Both discriminators return logits of shape (B,); the seeds' final Sigmoid is
+`PlainMLPGenerator` / `PlainMLPDiscriminator` (model 'plain_mlp'): Dense layers and
+LeakyReLU(0.01), no normalization, as seed document 001 prints them.
+`PyTorchGANMLPGenerator` / `PyTorchGANMLPDiscriminator` (model 'pytorch_gan_mlp'): the
+MLPs of PyTorch-GAN's gan.py, with BatchNorm in G, as seed document 002 prints them.
+The former names (Seed001Generator, ..., models 'seed001_mlp', 'seed002_mlp') stay as
+aliases, so older configs and runs load.
+
+The discriminators return logits of shape (B,); the documents' final Sigmoid is
 folded into the losses (gan_jax.losses), which is the numerically stable form.
 """
 
@@ -20,8 +27,8 @@ def _dense(width: int, fan_in: int, init: initializers.Initialization, dtype: An
   return nn.Dense(width, kernel_init=init.kernel, bias_init=init.bias(fan_in), dtype=dtype)
 
 
-class Seed001Generator(nn.Module):
-  """Seed 001's generator: z -> 256 -> 512 -> 1024 -> prod(data_shape), LeakyReLU 0.01, tanh.
+class PlainMLPGenerator(nn.Module):
+  """Seed document 001's G: z -> 256 -> 512 -> 1024 -> prod(data_shape), LeakyReLU 0.01, tanh.
 
   Input z: (B, latent); output: (B, *data_shape) in [-1, 1].
   """
@@ -40,8 +47,8 @@ class Seed001Generator(nn.Module):
     return x.reshape((z.shape[0],) + tuple(self.data_shape))
 
 
-class Seed001Discriminator(nn.Module):
-  """Seed 001's discriminator: flatten -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.01; logits (B,).
+class PlainMLPDiscriminator(nn.Module):
+  """Seed document 001's D: flatten -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.01; logits (B,).
 
   spectral_norm: normalize every layer. return_features: return (logits, h (B, 256)).
   """
@@ -63,8 +70,8 @@ class Seed001Discriminator(nn.Module):
     return (logits, x.astype(jnp.float32)) if self.return_features else logits
 
 
-class Seed002Generator(nn.Module):
-  """Seed 002's generator (PyTorch-GAN's): z -> 128 -> 256 -> 512 -> 1024 -> prod(data_shape).
+class PyTorchGANMLPGenerator(nn.Module):
+  """Seed document 002's G (PyTorch-GAN's): z -> 128 -> 256 -> 512 -> 1024 -> prod(data_shape).
 
   Each block is Linear, then BatchNorm1d(out, 0.8) except the first, then
   LeakyReLU(0.2); the output goes through tanh. As printed, the BatchNorm's
@@ -95,8 +102,8 @@ class Seed002Generator(nn.Module):
     return x.reshape((z.shape[0],) + tuple(self.data_shape))
 
 
-class Seed002Discriminator(nn.Module):
-  """Seed 002's discriminator: flatten -> 512 -> 256 -> 1, LeakyReLU 0.2; logits (B,).
+class PyTorchGANMLPDiscriminator(nn.Module):
+  """Seed document 002's D (PyTorch-GAN's): flatten -> 512 -> 256 -> 1, LeakyReLU 0.2; logits (B,).
 
   spectral_norm: normalize every layer. return_features: return (logits, h (B, 256)).
   PyTorch's default initialization, as the seed's code runs.
@@ -118,3 +125,10 @@ class Seed002Discriminator(nn.Module):
     logits = maybe_spectral_norm(_dense(1, x.shape[-1], self.weight_init, self.dtype), x, **sn)
     logits = logits[:, 0].astype(jnp.float32)
     return (logits, x.astype(jnp.float32)) if self.return_features else logits
+
+
+# The former names, after the seed documents that print these networks.
+Seed001Generator = PlainMLPGenerator
+Seed001Discriminator = PlainMLPDiscriminator
+Seed002Generator = PyTorchGANMLPGenerator
+Seed002Discriminator = PyTorchGANMLPDiscriminator

@@ -88,7 +88,7 @@ def test_diffaugment_is_differentiable_and_refuses_points():
 
 def test_diffaugment_trains_a_tiny_image_gan():
   config = tiny_ring_config(augment="color,translation,cutout")
-  config.model = {"name": "seed002_mlp", "latent_dim": 8, "noise": "normal",
+  config.model = {"name": "pytorch_gan_mlp", "latent_dim": 8, "noise": "normal",
                   "generator": {"hidden": (16, 16)}, "discriminator": {"hidden": (16,)}}
   state = builders.create_state_from_config(config, (8, 8, 1))
   assert isinstance(state.game.augment, augment.DiffAugment)
