@@ -87,13 +87,16 @@ def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe,
   return xla_options.jit(jax.vmap(step_and_flags, in_axes=(0, None)))
 
 
-def train_seeds(config, seeds: Sequence[int]) -> GANState:
+def train_seeds(config, seeds: Sequence[int], *, every: int = 0,
+                callback=None) -> GANState:
   """Trains config.num_steps steps of `config` for every seed in `seeds`, all at once.
 
   Returns the final states stacked along a leading axis of len(seeds) (`select`
   picks one). Under config.nonfinite = 'stop' a NaN or Inf in any seed raises
   `guards.NonFiniteError` naming the seed and the step; 'skip' skips that
-  seed's update, as in a single run.
+  seed's update, as in a single run. `callback(step, states)`, when given, is
+  called every `every` steps (a multiple of config.steps_per_call), e.g. to
+  score the seeds along the run.
   """
   seeds = [int(s) for s in seeds]
   if not seeds or len(set(seeds)) != len(seeds):
@@ -111,6 +114,9 @@ def train_seeds(config, seeds: Sequence[int]) -> GANState:
                                  lambda phase: make_sweep_step(source, config, recipe, phase))
   arrays = jax.device_put(source.arrays)
   fused = config.get("steps_per_call", 1)
+  if callback is not None and (every < 1 or every % fused):
+    raise ValueError(f"every must be a positive multiple of steps_per_call {fused} with a "
+                     f"callback, got {every}")
   pending = []
   for step in range(fused, config.num_steps + 1, fused):
     states, flags = step_fns.at(step - fused, fused)(states, arrays)
@@ -118,6 +124,8 @@ def train_seeds(config, seeds: Sequence[int]) -> GANState:
     if len(pending) >= 100 or step + fused > config.num_steps:
       _check_flags(pending, seeds, fused, config.get("nonfinite", "stop"))
       pending = []
+    if callback is not None and step % every == 0:
+      callback(step, states)
   return states
 
 

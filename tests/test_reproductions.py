@@ -10,8 +10,10 @@ any count. Everything else is each config's own: widths, batch, data, initializa
 
 import functools
 import glob
+import json
 import math
 import os
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -260,3 +262,53 @@ def test_training_set_size_trains_on_a_fixed_set():
   assert (distances == 0).all()
   assert source.distribution.num_modes == 25
   assert data.make_data_source(toy_data(name="grid25")).arrays == {}
+
+
+# --- The results page: experiments/reproductions.py ----------------------------------
+
+def reproductions_script():
+  import importlib.util
+  path = os.path.join(ROOT, "experiments", "reproductions.py")
+  spec = importlib.util.spec_from_file_location("reproductions_script", path)
+  module = importlib.util.module_from_spec(spec)
+  sys.modules[spec.name] = module  # its dataclasses look their module up
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_reproductions_script_writes_a_row(tmp_path, quick_compiles):
+  """One row, 2 seeds, 20 steps into tmp: its json record, its line on the page beside the
+  paper's figure, its figure, and the rows not run listed with the command that runs them."""
+  script = reproductions_script()
+  assert script.main(["--rows", "unrolled_ring_5", "--seeds", "2", "--steps", "20",
+                      "--out", str(tmp_path), "--jobs", "1"]) == 0
+  with open(tmp_path / "reproductions.json") as f:
+    (record,) = json.load(f)
+  assert record["row"] == "unrolled_ring_5" and record["steps"] == 20
+  assert len(record["per_seed"]) == 2 and record["paper_steps"] == 25000
+  assert [p["step"] for p in record["curve"]] == [10, 20] and record["seconds"] > 0
+  page = (tmp_path / "reproductions.md").read_text()
+  assert "| Unrolled GAN ring, 5 steps | VEEGAN Table 1 (unrolled GAN, 5 steps) | | | 7.6 |" in page
+  assert "| ours (`unrolled_ring_5`) | 2 | 20 / 25,000 |" in page
+  assert "--rows unrolled_ring_5 --seeds 2 --steps 20" in page
+  assert "not run yet**: `python experiments/reproductions.py --rows pacgan_ring_gan`" in page
+  assert (tmp_path / "reproductions_unrolled_ring_5.png").stat().st_size > 0
+
+
+def test_reproductions_tolerance():
+  """Within 0.5 modes, 3 points of high quality and 2x reverse KL of PacGAN's GAN ring row
+  (6.3, 98.2%, 0.45) reproduces; one figure past its margin does not."""
+  script = reproductions_script()
+
+  def record(modes, hq, kl):
+    return {"per_seed": [{"modes": modes, "high_quality": hq, "reverse_kl": kl}] * 2,
+            "counts": [[0] * 8] * 2}
+
+  assert script.check("pacgan_ring_gan", record(5.85, 0.953, 0.9))[0] == "reproduces"
+  for bad in (record(5.7, 0.99, 0.1), record(8, 0.951, 0.1), record(8, 0.99, 0.91)):
+    assert script.check("pacgan_ring_gan", bad)[0] == "does not reproduce"
+  assert script.check("wgangp_8", {"per_seed": [{"modes": 8, "high_quality": 1.0,
+                                                 "reverse_kl": 0.0},
+                                                {"modes": 7, "high_quality": 1.0,
+                                                 "reverse_kl": 0.1}],
+                                   "counts": [[1] * 8] * 2})[0] == "does not reproduce"
