@@ -15,7 +15,11 @@ import os
 
 import jax
 
+from gan_jax.validation import integer
+
 ENVIRONMENT = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID")
+# The rules of the process counts (config.distributed.<name>, or the environment's).
+FIELDS = {"num_processes": integer(1), "process_id": integer(0)}
 
 
 def settings_from_config(config) -> dict | None:
@@ -42,9 +46,10 @@ def settings_from_config(config) -> dict | None:
       settings[name] = int(value)
     except (TypeError, ValueError):
       raise ValueError(f"config.distributed.{name} must be an integer, got {value!r}") from None
-  if settings["num_processes"] < 1 or not 0 <= settings["process_id"] < settings["num_processes"]:
-    raise ValueError(f"distributed process_id {settings['process_id']} must be in "
-                     f"[0, num_processes={settings['num_processes']})")
+    FIELDS[name](settings[name], f"config.distributed.{name}")
+  if settings["process_id"] >= settings["num_processes"]:
+    raise ValueError(f"config.distributed.process_id must be < num_processes="
+                     f"{settings['num_processes']}, got {settings['process_id']}")
   return settings
 
 

@@ -333,10 +333,17 @@ def _resume_may_change(value, name):
                        f"accepted: {', '.join(accepted)}")
 
 
+def _process_count(value, name):
+  """num_processes, process_id: their rules in `distributed.FIELDS` (None: the environment's)."""
+  from gan_jax import distributed
+  if value is not None:
+    distributed.FIELDS[name.rsplit(".", 1)[-1]](value, name)
+
+
 DISTRIBUTED_FIELDS: dict[str, Check] = {
     "coordinator_address": optional_string,
-    "num_processes": lambda v, n: None if v is None else integer(1)(v, n),
-    "process_id": lambda v, n: None if v is None else integer(0)(v, n),
+    "num_processes": _process_count,
+    "process_id": _process_count,
 }
 
 FIELDS: dict[str, Check] = {

@@ -381,3 +381,14 @@ def test_a_model_named_after_a_recipe_needs_that_recipe():
   with pytest.raises(ValueError, match="model 'pix2pix' names the players recipe 'pix2pix' "
                                        "builds itself, but config.recipe is 'gan'"):
     validation.validate_config(config, num_devices=1)
+
+
+def test_the_process_counts_have_one_rule():
+  """config.distributed.num_processes=0 gets the same message from validation and from
+  distributed.settings_from_config (which also reads them from the environment)."""
+  from gan_jax import distributed
+  config = tiny_ring_config(distributed={"coordinator_address": "localhost:1234",
+                                         "num_processes": 0, "process_id": 0})
+  message = _message(lambda: validation.validate_config(config, num_devices=1))
+  assert message == _message(lambda: distributed.settings_from_config(config))
+  assert message == "config.distributed.num_processes must be >= 1, got 0"
