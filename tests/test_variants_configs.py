@@ -13,6 +13,7 @@ from tests.conftest import ROOT, load_experiment_config
 VARIANT_CONFIGS = {
     "cgan_fashion_mnist": "conditional", "cgan_projection_fashion_mnist": "conditional",
     "acgan_fashion_mnist": "acgan", "infogan_fashion_mnist": "infogan",
+    "infogan_paper_fashion_mnist": "infogan",
     "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "pacgan_ring_best": "pacgan",
     "pacgan_grid_best": "pacgan",
     "wgan_ring": "gan", "wgan_gp_ring": "gan", "wgan_fashion_mnist": "gan",

@@ -57,3 +57,25 @@ def test_a_few_infogan_steps_raise_the_bound_without_labels():
     bounds.append(float(metrics["mi_lower_bound"]))
   assert all(np.isfinite(float(v)) for v in metrics.values())
   assert np.mean(bounds[-5:]) > np.mean(bounds[:5])
+
+
+def test_the_papers_players_and_q_head():
+  """Chen et al.'s MNIST players: Q's body is D's FC 1024; the paper config builds with BN in Q."""
+  from gan_jax import models
+  from tests.conftest import load_experiment_config
+  generator, discriminator = models.build_models(
+      "infogan_mnist", (28, 28, 1), options={"discriminator": {"return_features": True}})
+  g_vars = generator.init(jax.random.PRNGKey(0), jnp.zeros((2, 74)))
+  images, _ = generator.apply(g_vars, jnp.zeros((2, 74)), mutable=["batch_stats"])
+  assert images.shape == (2, 28, 28, 1)
+  d_vars = discriminator.init(jax.random.PRNGKey(1), images)
+  (logits, body), _ = discriminator.apply(d_vars, images, mutable=["batch_stats"])
+  assert logits.shape == (2,) and body.shape == (2, 1024)
+  with pytest.raises(ValueError, match=r"infogan_mnist image shape \(30, 30, 1\) is not supported"):
+    generator.clone(image_shape=(30, 30, 1)).init(jax.random.PRNGKey(0), jnp.zeros((2, 74)))
+  config = load_experiment_config("infogan_paper_fashion_mnist")
+  state = jax.eval_shape(lambda: infogan.create_state(config, (28, 28, 1)))
+  assert "BatchNorm_0" in state.d_params and "batch_stats" in state.d_collections
+  config.variant = {**config.variant.to_dict(), "q_batch_norm": "yes"}
+  with pytest.raises(ValueError, match="variant.q_batch_norm must be True or False, got 'yes'"):
+    infogan.create_state(config, (28, 28, 1))

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from gan_jax.models import dcgan, initializers
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_jax.models.infogan_mnist import InfoGANMNISTDiscriminator, InfoGANMNISTGenerator
 from gan_jax.models.mlp import (PlainMLPDiscriminator, PlainMLPGenerator,
                                 PyTorchGANMLPDiscriminator, PyTorchGANMLPGenerator,
                                 Seed001Discriminator, Seed001Generator, Seed002Discriminator,
@@ -125,6 +126,15 @@ def _dcgan(data_shape, axis_name, options):
                              **resolve_formulations("discriminator", discriminator, auto)))
 
 
+@register_model("infogan_mnist")
+def _infogan_mnist(data_shape, axis_name, options):
+  cpu = jax.default_backend() == "cpu"  # the faster, equivalent layers there
+  generator = {"conv_transpose": "subpixel" if cpu else "lax", **options.get("generator", {})}
+  discriminator = {"strided_conv": "phases" if cpu else "lax", **options.get("discriminator", {})}
+  return (InfoGANMNISTGenerator(data_shape, axis_name=axis_name, **generator),
+          InfoGANMNISTDiscriminator(data_shape, axis_name=axis_name, **discriminator))
+
+
 @register_model("toy_mlp")
 def _toy(data_shape, axis_name, options):
   return (ToyGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
@@ -204,7 +214,7 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
 __all__ = [
     "build_models", "register_model", "import_module", "MODEL_BUILDERS", "MODEL_ALIASES",
     "layer_formulations",
-    "DCGANGenerator", "DCGANDiscriminator",
+    "DCGANGenerator", "DCGANDiscriminator", "InfoGANMNISTGenerator", "InfoGANMNISTDiscriminator",
     "PlainMLPGenerator", "PlainMLPDiscriminator", "PyTorchGANMLPGenerator",
     "PyTorchGANMLPDiscriminator",
     "Seed001Generator", "Seed001Discriminator", "Seed002Generator", "Seed002Discriminator",

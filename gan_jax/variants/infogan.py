@@ -13,7 +13,9 @@ with info_loss = CE(Q_cat, c_cat) + continuous_weight * 1/2 E||c_cont - Q_mu||^2
 The categorical part of the bound, log K - CE, is reported as `mi_lower_bound`
 (nats). The codes are drawn from the step's stream; no labels are used.
 Config: recipe='infogan', variant.num_categories, variant.num_continuous,
-variant.info_weight, variant.continuous_weight, variant.q_hidden.
+variant.info_weight, variant.continuous_weight, variant.q_hidden, variant.q_batch_norm
+(BatchNorm in Q's hidden layer, as the paper's Q). The paper's players: model.name
+'infogan_mnist' (gan_jax/models/infogan_mnist.py).
 """
 
 from __future__ import annotations
@@ -43,19 +45,27 @@ class CodeGenerator(nn.Module):
 
 
 class InfoDiscriminator(nn.Module):
-  """x -> (logits (B,), q (B, num_outputs)): Q = Dense(q_hidden), LeakyReLU 0.2, Dense on D's features.
+  """x -> (logits (B,), q (B, num_outputs)): Q = Dense(q_hidden), [BatchNorm], LeakyReLU, Dense
+  on D's features.
 
-  base: a core discriminator built with return_features=True.
+  base: a core discriminator built with return_features=True. q_batch_norm: the paper's
+  Q head (Chen et al., appendix C.1).
   """
 
   base: nn.Module
   num_outputs: int
   q_hidden: int = 128
+  q_batch_norm: bool = False
+  axis_name: str | None = None
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     logits, features = self.base(x, train=train)
-    q = nn.leaky_relu(nn.Dense(self.q_hidden)(features), 0.2)
+    q = nn.Dense(self.q_hidden)(features)
+    if self.q_batch_norm:
+      q = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                       axis_name=self.axis_name)(q)
+    q = nn.leaky_relu(q, 0.2)
     return logits, nn.Dense(self.num_outputs)(q)
 
 
@@ -233,8 +243,12 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
       continuous_weight=float(option(config, "continuous_weight", 1.0)))
   generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
   generator = CodeGenerator(generator)
+  q_batch_norm = option(config, "q_batch_norm", False)
+  if not isinstance(q_batch_norm, bool):
+    raise ValueError(f"variant.q_batch_norm must be True or False, got {q_batch_norm!r}")
   discriminator = InfoDiscriminator(discriminator, game.code_size,
-                                    positive_int(config, "q_hidden", 128))
+                                    positive_int(config, "q_hidden", 128), q_batch_norm,
+                                    axis_name)
   return state_lib.create_state(
       seed=config.seed, generator=generator, discriminator=discriminator,
       noise=builders.make_noise(config), data_shape=data_shape,
