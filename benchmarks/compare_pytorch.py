@@ -94,7 +94,7 @@ def jax_config(workload: str, batch: int, dtype: str = "float32"):
 
 
 def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "float32"):
-  """Compiles the training loop's own step (`train.make_parallel_train_step`: non-finite
+  """Compiles the training loop's own step (`train.make_loop_step`: non-finite
   guard, batches drawn on the device, `steps_per_call` steps fused into one call).
 
   Returns (run_window, info): run_window(seconds) -> steps/s of one timed window.
@@ -113,7 +113,7 @@ def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "floa
     shape = IMAGE_SHAPE[workload]
     images = np.random.default_rng(0).integers(0, 256, (max(8 * batch, 1024),) + shape, np.uint8)
     source = data.image_source("random", images, None)
-  runner = train.make_parallel_train_step(source, config)
+  runner = train.make_loop_step(source, config)
   state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
   arrays = runner.put_data(source.arrays)
   t0 = time.perf_counter()
@@ -273,14 +273,14 @@ def interval_rates(records: list[dict]) -> list[float]:
 
 def bare_step(bare_steps: int):
   """fn() -> steps/s of `bare_steps` calls of the loop's own compiled step
-  (train.make_parallel_train_step) on the whole-run config's data, dispatched back to back
+  (train.make_loop_step) on the whole-run config's data, dispatched back to back
   with a wait every 10 calls and nothing else on the host."""
   import jax
   from gan_jax import cli, data, recipes, train
   config = cli.load_config_file(WHOLE_RUN_CONFIG)
   source = data.make_data_source(config)
   recipe = recipes.recipe_of(config)
-  runner = train.make_parallel_train_step(source, config, recipe)
+  runner = train.make_loop_step(source, config, recipe)
   state = runner.put_state(recipe.create_state(config, source.data_shape))
   arrays = runner.put_data(source.arrays)
 

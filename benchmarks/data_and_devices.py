@@ -46,7 +46,7 @@ def step_seconds(config, steps: int) -> float:
   """Seconds per train step of `config` with its config.parallel and config.data.pipeline."""
   from gan_jax import builders, data, parallel, train
   source = data.make_data_source(config)
-  runner = train.make_parallel_train_step(source, config)
+  runner = train.make_loop_step(source, config)
   axis_name = parallel.model_axis_name(runner.mode)
   state = builders.create_state_from_config(config, source.data_shape, axis_name=axis_name)
   holder = {"state": runner.put_state(state)}

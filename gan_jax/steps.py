@@ -32,8 +32,8 @@ What the training loop compiles wraps it, and each wrapper has its own name:
 `guards.guard_train_step` (the non-finite policy), `train.sampled_train_step` (draws
 the real batches from the on-device dataset first; `train.streamed_train_step` takes
 them from the host pipeline), `train.fuse_steps` (several per call), and
-`parallel.make_parallel_step` (jit, pmap, shard_map over the devices), which
-`train.make_parallel_train_step` assembles into the loop's step.
+`parallel.make_parallel_step` (jit, pmap, shard_map over the devices); `train.make_loop_step`
+assembles them into the loop's step.
 """
 
 from __future__ import annotations

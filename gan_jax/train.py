@@ -103,10 +103,10 @@ def streams(config) -> bool:
   return config.get("data", {}).get("pipeline", "device") == "host"
 
 
-def make_parallel_train_step(source: data.DataSource, config,
-                             recipe: recipes.Recipe | None = None,
-                             phase: int | None = None) -> parallel.ParallelStep:
-  """The step of a run on the devices config.parallel names, for its data pipeline.
+def make_loop_step(source: data.DataSource, config, recipe: recipes.Recipe | None = None,
+                   phase: int | None = None) -> parallel.ParallelStep:
+  """The loop's step: the recipe's train step, guarded, with its real batches (drawn on the
+  device or streamed), fused, on the devices config.parallel names.
 
   `phase`: the training phase, for recipes whose step changes during training
   (`recipes.Recipe.phase`); the step then holds only that phase's program.
@@ -123,6 +123,9 @@ def make_parallel_train_step(source: data.DataSource, config,
                            train_step=train_step)
   step = fuse_steps(step, config.get("steps_per_call", 1))
   return parallel.make_parallel_step(step, mode, global_batch=config.batch_size)
+
+
+make_parallel_train_step = make_loop_step  # its former name
 
 
 class PhasedStepFns:
@@ -230,7 +233,7 @@ def train_and_evaluate(config, workdir: str, *, progress: bool | str = True,
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
   validation.validate_models(config, source.data_shape, recipe)
-  runner = make_parallel_train_step(source, config, recipe)
+  runner = make_loop_step(source, config, recipe)
   axis_name = parallel.model_axis_name(runner.mode)
   state = recipe.create_state(config, source.data_shape, axis_name=axis_name)
   config_dict = config_to_dict(config)
@@ -292,7 +295,7 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
     next_data = lambda: arrays
   placed = runner.put_state(state)
   step_fns = PhasedStepFns(recipe, state.game, lambda phase: runner.step_fn if phase is None else
-                           make_parallel_train_step(source, config, recipe, phase).step_fn)
+                           make_loop_step(source, config, recipe, phase).step_fn)
 
   def save_checkpoint(placed, force=False):
     checkpointer.save(runner.get_state(placed), {"config": config_dict,

@@ -73,7 +73,7 @@ def write_images(path: str, num: int = 200) -> None:
 def run(config, num_steps: int = NUM_STEPS):
   """Trains `num_steps` steps as train_and_evaluate's loop does; returns the final state."""
   source = data.make_data_source(config)
-  runner = train.make_parallel_train_step(source, config)
+  runner = train.make_loop_step(source, config)
   axis_name = parallel.model_axis_name(runner.mode)
   state = builders.create_state_from_config(config, source.data_shape, axis_name=axis_name)
   placed = runner.put_state(state)
@@ -92,7 +92,7 @@ def count_collectives(config) -> int:
   """All-reduces in the compiled step of `config` (run on its devices): XLA inserts them only
   where the step's batch is split over the devices."""
   source = data.make_data_source(config)
-  runner = train.make_parallel_train_step(source, config)
+  runner = train.make_loop_step(source, config)
   state = runner.put_state(builders.create_state_from_config(
       config, source.data_shape, axis_name=parallel.model_axis_name(runner.mode)))
   if train.streams(config):

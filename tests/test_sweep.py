@@ -92,9 +92,9 @@ def test_a_fused_call_returns_its_last_steps_metrics_and_every_steps_flags():
   config = tiny_ring_config()
   source = train.data.make_data_source(config)
   state = builders.create_state_from_config(config, source.data_shape)
-  single = train.make_parallel_train_step(source, config).step_fn  # jitted already
+  single = train.make_loop_step(source, config).step_fn  # jitted already
   fused_config = tiny_ring_config(steps_per_call=3)
-  fused = train.make_parallel_train_step(source, fused_config).step_fn
+  fused = train.make_loop_step(source, fused_config).step_fn
   alone = state
   for _ in range(3):
     alone, last = single(alone, source.arrays)

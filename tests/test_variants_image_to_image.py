@@ -215,7 +215,7 @@ def test_resume_through_train_and_evaluate_is_bit_exact(recipe, tmp_path):
 SHARD_SCRIPT = """
 import jax, numpy as np
 from gan_jax import train
-from tests.test_variants_i2i import tiny_config
+from tests.test_variants_image_to_image import tiny_config
 out = {}
 for mode in ("none", "shard_map", "pmap"):
   config = tiny_config("pix2pix")
