@@ -253,7 +253,16 @@ def _sample(args, overrides):
   config, source, state = runs.load_run(args.workdir)
   recipe = recipes.recipe_of(config)
   labels = None
-  if args.label is not None:
+  if args.text is not None:
+    if recipe.name != "text_to_image" or args.label is not None:
+      raise UsageError(f"--text needs a text_to_image run without --label; this run's recipe "
+                       f"is {recipe.name!r}")
+    from gan_jax.data import captions
+    try:
+      labels = np.tile(captions.tokenize(args.text), (args.num, 1))
+    except ValueError as error:
+      raise UsageError(str(error)) from None
+  elif args.label is not None:
     if not recipe.needs_labels:
       raise UsageError(f"--label needs a conditional recipe; this run's recipe is {recipe.name!r}")
     if not 0 <= args.label < source.num_classes:
@@ -344,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "the points over the data)")
   sample.add_argument("--label", type=int, default=None,
                       help="class to generate, for conditional recipes (default: cycle through classes)")
+  sample.add_argument("--text", default=None,
+                      help="caption to draw, for text-to-image recipes, e.g. \"a bright sandal\"")
   sample.set_defaults(run=_sample)
   evaluate = commands.add_parser("evaluate", help="metrics of a trained run into DIR/eval.json, "
                                  "and DIR/report.md")

@@ -16,6 +16,7 @@ One module per variant; importing it registers its `Recipe`:
   stylegan     StyleGAN (Karras et al. 2019, AdaIN): mapping, constant input, noise, mixing, truncation
   lapgan       LAPGAN (Denton et al. 2015): Laplacian pyramid of generators 7 -> 14 -> 28
   cogan        CoGAN (Liu & Tuzel 2016): weight-shared generator and discriminator pairs
+  text_to_image  GAN-INT-CLS (Reed et al. 2016) with StackGAN's conditioning augmentation
 
 A variant's options live in `config.variant` (a ConfigDict), its name in
 `config.recipe`. The helpers here are shared by the variant modules.
