@@ -47,9 +47,10 @@ def ring_config():
   return tiny_ring_config()
 
 
-def make_train_step_fn(source, batch_size: int, recipe=None):
-  """The loop's one-device step, jitted as the loop compiles it: fn(state, arrays) -> (state,
-  metrics), drawing the real minibatches from the on-device `arrays` with the state's key."""
+def jitted_sampled_train_step(source, batch_size: int, recipe=None):
+  """`train.sampled_train_step` of the recipe on one device, jitted as the loop compiles it:
+  fn(state, arrays) -> (state, metrics), drawing the real minibatches from the on-device
+  `arrays` with the state's key, then running the train step."""
   import functools
 
   from gan_jax import recipes, train, xla_options
@@ -58,3 +59,6 @@ def make_train_step_fn(source, batch_size: int, recipe=None):
                          train_step=recipe.train_step)
   donate = () if jax.default_backend() == "cpu" else (0,)
   return xla_options.jit(fn, donate_argnums=donate)
+
+
+make_train_step_fn = jitted_sampled_train_step  # its former name

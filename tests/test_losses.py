@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gan_jax import losses
-from tests.conftest import load_experiment_config, make_train_step_fn
+from tests.conftest import jitted_sampled_train_step, load_experiment_config
 
 LOG3 = math.log(3.0)
 REAL = jnp.array([0.0, LOG3])    # D(x) = 0.5, 0.75
@@ -139,7 +139,7 @@ def test_saturating_generator_gets_vanishing_gradients_when_d_wins():
   config.batch_size = 256
   source = data.make_data_source(config)
   state = builders.create_state_from_config(config, source.data_shape)
-  step_fn = make_train_step_fn(source, config.batch_size)
+  step_fn = jitted_sampled_train_step(source, config.batch_size)
   for _ in range(1000):
     state, metrics = step_fn(state, source.arrays)
   assert float(metrics["d_fake"]) < 0.01  # D has won: D(G(z)) -> 0

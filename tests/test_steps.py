@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gan_jax import builders, data, losses, steps
-from tests.conftest import make_train_step_fn, tiny_ring_config
+from tests.conftest import jitted_sampled_train_step, tiny_ring_config
 
 METRIC_KEYS = {"d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake",
                "d_grad_norm", "g_grad_norm"}
@@ -147,7 +147,7 @@ def test_same_seed_same_bits_and_other_seed_other_bits():
   def run(seed):
     config = tiny_ring_config(seed=seed)
     source, state = setup(config)
-    step_fn = make_train_step_fn(source, config.batch_size)
+    step_fn = jitted_sampled_train_step(source, config.batch_size)
     for _ in range(10):
       state, _ = step_fn(state, source.arrays)
     return state

@@ -11,7 +11,7 @@ import pytest
 from jax.scipy.stats import norm
 
 from gan_jax import builders, data, losses, steps
-from tests.conftest import load_experiment_config, make_train_step_fn
+from tests.conftest import jitted_sampled_train_step, load_experiment_config
 
 
 def fixed_generator_run(loc, scale, num_steps, seed=0):
@@ -27,7 +27,7 @@ def fixed_generator_run(loc, scale, num_steps, seed=0):
   config.batch_size = 512
   source = data.make_data_source(config)
   state = builders.create_state_from_config(config, source.data_shape)
-  step_fn = make_train_step_fn(source, config.batch_size)
+  step_fn = jitted_sampled_train_step(source, config.batch_size)
   for _ in range(num_steps):
     state, _ = step_fn(state, source.arrays)
   return state

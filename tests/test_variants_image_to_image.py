@@ -13,7 +13,7 @@ from gan_jax import data, recipes, train
 from gan_jax.data import paired
 from gan_jax.metrics import image_quality
 from gan_jax.variants import cyclegan, inpainting, translation
-from tests.conftest import ROOT, load_experiment_config, make_train_step_fn
+from tests.conftest import ROOT, jitted_sampled_train_step, load_experiment_config
 
 def tiny_config(recipe: str, **variant):
   config = load_experiment_config(f"{recipe}_fashion_mnist")
@@ -125,7 +125,7 @@ def test_unknown_task_is_refused(test_images):
 def test_one_step_gives_finite_metrics_and_image_outputs(recipe):
   config = tiny_config(recipe)
   state, source = state_and_source(config)
-  step = make_train_step_fn(source, 4, recipes.get_recipe(recipe))
+  step = jitted_sampled_train_step(source, 4, recipes.get_recipe(recipe))
   new_state, metrics = step(state, jax.device_put(source.arrays))
   assert int(new_state.step) == 1
   assert all(np.isfinite(v) for v in jax.device_get(metrics).values())
