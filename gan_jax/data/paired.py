@@ -29,6 +29,12 @@ MASKS = ("centre", "random", "mixed")
 CENTRE_SIZE = 12
 
 
+def check_mask(kind) -> None:
+  """The rule of config.data.mask (and of `draw_masks`' kind): a name in `MASKS`."""
+  if not isinstance(kind, str) or kind not in MASKS:
+    raise ValueError(f"data.mask {kind!r} is unknown; accepted: {', '.join(MASKS)}")
+
+
 def edge_maps(images: np.ndarray, threshold: float = 0.25) -> np.ndarray:
   """uint8 (N, H, W, 1) -> uint8 (N, H, W, 1) edge maps: 255 where the Sobel gradient
   magnitude of the image (scaled to [0, 1], zero padded) exceeds `threshold`, else 0."""
@@ -56,8 +62,7 @@ def draw_masks(key: jax.Array, num: int, shape: tuple[int, int], kind: str = "mi
   'centre': the centred CENTRE_SIZE x CENTRE_SIZE square; 'random': a rectangle with
   sides in [8, 16] at a uniform position; 'mixed': each row one or the other (p = 1/2).
   """
-  if kind not in MASKS:
-    raise ValueError(f"mask kind {kind!r} is unknown; accepted: {', '.join(MASKS)}")
+  check_mask(kind)
   h, w = shape
   size_key, pos_key, kind_key = jax.random.split(key, 3)
   sizes = jax.random.randint(size_key, (num, 2), 8, 17)
@@ -130,8 +135,7 @@ def task_arrays(task: str, images: np.ndarray, labels: np.ndarray | None, *,
 def task_source(task: str, images: np.ndarray, labels: np.ndarray | None, *, name: str,
                 scale: int = 2, domains: tuple[int, int] = (7, 9), mask: str = "mixed"):
   """The `DataSource` of an image-to-image task (see the module docstring)."""
-  if mask not in MASKS:
-    raise ValueError(f"data.mask {mask!r} is unknown; accepted: {', '.join(MASKS)}")
+  check_mask(mask)
   arrays = task_arrays(task, images, labels, scale=scale, domains=domains)
   sample = {"edges": paired_sample, "superres": paired_sample, "unpaired": unpaired_sample,
             "inpainting": make_inpainting_sample(mask)}[task]
