@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from gan_jax import builders, data, parallel, train
+from gan_jax import state as state_lib
 from gan_jax.data import pipeline
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,7 +132,7 @@ def test_host_pipeline_reads_the_examples_the_device_sampler_draws(tmp_path):
   host = pipeline.HostPipeline(pipeline.array_reader(arrays), 50, key, global_batch=16, d_steps=2)
   state = type("S", (), {})()  # sample_real_batches needs only key_for and game.d_steps
   for step in (0, 5):
-    state.key_for = lambda name, *i, step=step: train.step_key(key, step, name, *i)
+    state.key_for = lambda name, *i, step=step: state_lib.step_key(key, step, name, *i)
     state.game = type("G", (), {"d_steps": 2})()
     drawn = jax.jit(lambda arrays: train.sample_real_batches(
         state, arrays, sample=data.sample_arrays, local_batch=16))(arrays)
