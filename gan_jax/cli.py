@@ -242,6 +242,8 @@ def _sample(args, overrides):
     raise UsageError(f"--num must be >= 1, got {args.num}")
   if args.seed < 0:
     raise UsageError(f"--seed must be >= 0, got {args.seed}")
+  if args.speech is not None:
+    return _sample_speech(args)
   if not args.out.endswith((".npz", ".png")):
     raise UsageError(f"--out must name an .npz file (the samples) or a .png file (a picture), "
                      f"got {args.out!r}")
@@ -280,6 +282,28 @@ def _sample(args, overrides):
     return 0
   np.savez(args.out, samples=samples)
   print(f"wrote {args.num} samples of shape {samples.shape[1:]} to {args.out}")
+  return 0
+
+
+def _sample_speech(args):
+  """`sample --speech TEXT --out FILE.wav`: G's log-mels of TEXT through Griffin-Lim."""
+  if not args.out.endswith(".wav"):
+    raise UsageError(f"--speech needs --out FILE.wav, got {args.out!r}")
+  from gan_jax import recipes, runs
+  from gan_jax.data import speech
+  from gan_jax.variants import text_to_speech
+  config, source, state = runs.load_run(args.workdir)
+  if recipes.recipe_of(config).name != "text_to_speech":
+    raise UsageError(f"--speech needs a text_to_speech run; this run's recipe is "
+                     f"{recipes.recipe_of(config).name!r}")
+  try:
+    audio, _ = text_to_speech.speak(state, args.speech, voice=args.label or 0,
+                                    frames_per_char=speech.frames_per_char(source.arrays))
+  except ValueError as error:
+    raise UsageError(str(error)) from None
+  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+  speech.write_wav(args.out, audio)
+  print(f"wrote {len(audio) / speech.SAMPLE_RATE:.2f} s of speech at 16 kHz to {args.out}")
   return 0
 
 
@@ -345,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="evaluate every N steps into DIR/eval_metrics.jsonl (0: never)")
   train.set_defaults(run=_train)
   sample = commands.add_parser("sample", help="draw samples from a trained run")
+  sample.add_argument("--speech", default=None,
+                      help="text to speak, for text_to_speech runs: --out FILE.wav (16 kHz, "
+                           "Griffin-Lim), --label the voice (default 0)")
   sample.add_argument("--workdir", required=True)
   sample.add_argument("--num", type=int, default=64)
   sample.add_argument("--seed", type=int, default=0)

@@ -20,7 +20,8 @@ from gan_jax.data import files, image_folder, pipeline, tfds_source, toy
 from gan_jax.data.pipeline import HostPipeline
 from gan_jax.data.toy import GaussianMixture
 
-SOURCES = ("toy", "idx", "npz", "images", "tfds", "image_to_image", "captions")
+SOURCES = ("toy", "idx", "npz", "images", "tfds", "image_to_image", "captions",
+           "speech")
 PIPELINES = ("device", "host")
 
 
@@ -237,6 +238,9 @@ def make_data_source(config) -> DataSource:
   if source == "captions":  # config.data.path: a captions .npz (gan_jax.data.captions)
     from gan_jax.data import captions
     return captions.source_from_config(data)
+  if source == "speech":  # config.data.path: a speech .npz (gan_jax.data.speech)
+    from gan_jax.data import speech
+    return speech.source_from_config(data)
   raise AssertionError(f"data source {source!r} has no loader")
 
 

@@ -17,6 +17,7 @@ One module per variant; importing it registers its `Recipe`:
   lapgan       LAPGAN (Denton et al. 2015): Laplacian pyramid of generators 7 -> 14 -> 28
   cogan        CoGAN (Liu & Tuzel 2016): weight-shared generator and discriminator pairs
   text_to_image  GAN-INT-CLS (Reed et al. 2016) with StackGAN's conditioning augmentation
+  text_to_speech  acoustic-model GAN (Yang et al. 2017): text -> log-mels, adv + L1, PatchGAN D
 
 A variant's options live in `config.variant` (a ConfigDict), its name in
 `config.recipe`. The helpers here are shared by the variant modules.
