@@ -11,6 +11,11 @@ with the sampling weights (the EMA generator when the config sets ema_decay) and
 once with the raw generator. Each row is kept in
 experiments/results/conditional_ab.json with its command, date and host, and the
 table is rewritten into experiments/results/conditional_ab.md.
+
+    python experiments/conditional_ab.py --probe_ema_statistics /tmp/cond_ab/RUN
+
+prints, for a trained run, the agreement of the EMA parameters with the raw generator's
+BatchNorm statistics beside the EMA's own and the raw generator's (no training, no row).
 """
 
 from __future__ import annotations
@@ -44,11 +49,15 @@ NOTES = [
     "Projection cGAN with the current players (2026-12-05, seed 0, 2,000 steps): 86.6% with the "
     "raw generator but 52.6% with the EMA that `gan-jax sample` uses (coats 3.4%, bags 12.1%, "
     "shirts 15.4%): 3.4 points short of 90% with the raw G, 37 points short with the shipped "
-    "EMA sampling. The best explanation, not yet tested: at 2,000 steps an EMA of decay 0.999 "
-    "still weighs the generators of the first steps (0.999^2000 = 13.5% on the initial "
-    "weights), and the projection run (hinge loss, spectral norm) moves its generator further "
-    "than the cGAN does, whose EMA and raw G differ by about 1 point. Its 5,000-step figure "
-    "(90.3%, EMA, where the start weighs 0.999^5000 = 0.7%) was measured with Flax's "
+    "EMA sampling. Most of that gap is the EMA's BatchNorm statistics, not its weights: the "
+    "same checkpoint sampled with the EMA parameters and the raw generator's running statistics "
+    "reads 80.9% (`python experiments/conditional_ab.py --probe_ema_statistics "
+    "/tmp/cond_ab/projection_baseline_2000`, 2026-12-05). Averaged running statistics do not "
+    "describe the activations of averaged weights; recomputing the statistics for the EMA "
+    "generator from a few batches (as BigGAN's 'standing statistics' do) is the change this "
+    "suggests, not yet made. The remaining 5.7 points are the 0.999 EMA at 2,000 steps still "
+    "weighing the first steps (0.999^2000 = 13.5% on the initial weights). Its 5,000-step "
+    "figure (90.3%, EMA, where the start weighs 0.999^5000 = 0.7%) was measured with Flax's "
     "initializers. ACGAN has not been re-measured with the current players; its last figure, "
     "94.3% at 5,000 steps, was measured with Flax's initializers.", "",
     "`variant.label_encoding='one_hot'` gives both players the label as Mirza & Osindero do "
@@ -60,7 +69,8 @@ NOTES = [
     "the shipped config keeps the learned embedding. Candidates not yet run: more steps (the "
     "5,000-step budget used before), projection at 5,000 steps and ACGAN re-measured with the "
     "current players, the EMA decay at 2,000 steps (0.999 leaves 0.999^2000 = 13.5% of the "
-    "initial weights in the average; here EMA and raw G differ by about 1 point), and seeds beyond 0.", ""]
+    "initial weights in the average; here EMA and raw G differ by about 1 point), and seeds "
+    "beyond 0.", ""]
 
 
 def apply_override(config, assignment: str) -> None:
@@ -135,15 +145,36 @@ def write_markdown(rows: list[dict]) -> None:
     f.write("\n".join(lines) + "\n")
 
 
+def probe_ema_statistics(workdir: str) -> None:
+  """Agreement of EMA parameters with averaged vs the raw generator's BatchNorm statistics."""
+  try:
+    from gan_jax.runs import load_run
+  except ImportError:  # before the run loading left train.py
+    load_run = train.load_run
+  config, _, state = load_run(workdir)
+  recipe, network = recipes.recipe_of(config), features.load_or_train()
+  for name, probe in [("EMA parameters, EMA statistics", state),
+                      ("EMA parameters, raw G's statistics",
+                       state.replace(g_ema_collections=state.g_collections)),
+                      ("raw G", without_ema(state))]:
+    print(f"{name}: {class_agreement(probe, recipe, network)['mean']:.1%}", flush=True)
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--root", required=True)
-  parser.add_argument("--run", required=True, choices=[r for r in RUNS if r != "infogan"])
+  parser.add_argument("--probe_ema_statistics", metavar="WORKDIR", default="")
+  parser.add_argument("--root")
+  parser.add_argument("--run", choices=[r for r in RUNS if r != "infogan"])
   parser.add_argument("--name", default="baseline", help="the row's name: the change it makes")
   parser.add_argument("--num_steps", type=int, default=2000)
   parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
   args = parser.parse_args()
+  if args.probe_ema_statistics:
+    probe_ema_statistics(args.probe_ema_statistics)
+    return
+  if not args.root or not args.run:
+    parser.error("--root and --run are required to train a row")
   config = load_config(args.run, args.num_steps)
   for assignment in args.set:
     apply_override(config, assignment)
