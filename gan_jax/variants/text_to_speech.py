@@ -22,6 +22,7 @@ variant.adversarial_weight, reconstruction_weight, reconstruction ('l1' or 'l2')
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
 from gan_jax import recipes
@@ -77,7 +78,7 @@ def speak(state, text: str, voice: int = 0, frames: int | None = None,
   G (sampling weights) makes the frames; Griffin-Lim makes the audio.
   """
   cond, frames = text_condition(text, voice, frames, frames_per_char)
-  mels = np.asarray(translation.translate(state, cond))[0, :frames, :, 0]
+  mels = np.asarray(jax.jit(translation.translate)(state, cond))[0, :frames, :, 0]
   return speech.frames_to_audio(mels, num_iters), mels
 
 
