@@ -67,6 +67,15 @@ NOTES = [
     "5,000-step figure, 94.3% (EMA), was measured with Flax's initializers. For both "
     "projection and ACGAN, the shipped EMA sampling at these short budgets is what stands "
     "below 90%, not the trained generator.", "",
+    "The cGAN at seed 1 (2026-12-05, 2,000 steps) shows the same failure and the seeds' spread: "
+    "54.4% with the EMA sampling, 79.4% with the raw generator, and 85.2% with the EMA "
+    "parameters and the raw generator's statistics (`--probe_ema_statistics "
+    "/tmp/cond_ab/conditional_seed_1_2000`), against seed 0's 86.1% and 87.2%. There the "
+    "averaged weights beat the raw ones by 5.8 points and the averaged BatchNorm statistics "
+    "take 30.8 points away. Three runs of three recipes agree: the EMA generator's running "
+    "statistics, averaged rather than measured, are what drags `gan-jax sample` down at these "
+    "budgets; recomputing them for the EMA weights is the library change to make next, and "
+    "no shipped config was changed.", "",
     "`variant.label_encoding='one_hot'` gives both players the label as Mirza & Osindero do "
     "([z, one_hot(y)] for G, K constant 0/1 channels for D); the shipped config's learned "
     "embedding puts D's label channel at std 1/28 per pixel (Flax's nn.Embed initializer, "
