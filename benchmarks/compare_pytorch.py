@@ -66,8 +66,10 @@ SETTLE_S = 0.3
 
 # --- gan_jax ---------------------------------------------------------------------------------
 
+
 def jax_config(workload: str, batch: int, dtype: str = "float32"):
   import ml_collections
+
   config = ml_collections.ConfigDict()
   config.seed = 0
   config.num_steps = 1
@@ -81,15 +83,26 @@ def jax_config(workload: str, batch: int, dtype: str = "float32"):
   config.g_optimizer = dict(adam)
   config.d_optimizer = dict(adam)
   if workload == "mlp":
-    config.model = {"name": "pytorch_gan_mlp", "latent_dim": 100, "generator": {}, "discriminator": {}}
+    config.model = {
+      "name": "pytorch_gan_mlp",
+      "latent_dim": 100,
+      "generator": {},
+      "discriminator": {},
+    }
   elif workload in ("dcgan28", "dcgan64"):
-    config.model = {"name": "dcgan", "latent_dim": 100,
-                    "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},
-                    "discriminator": {"features": 64, "kernel_size": 5}}
+    config.model = {
+      "name": "dcgan",
+      "latent_dim": 100,
+      "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},
+      "discriminator": {"features": 64, "kernel_size": 5},
+    }
   else:
-    config.model = {"name": "toy_mlp", "latent_dim": 100,
-                    "generator": {"hidden": (128, 128), "activation": "tanh"},
-                    "discriminator": {"hidden": (128, 128), "activation": "tanh"}}
+    config.model = {
+      "name": "toy_mlp",
+      "latent_dim": 100,
+      "generator": {"hidden": (128, 128), "activation": "tanh"},
+      "discriminator": {"hidden": (128, 128), "activation": "tanh"},
+    }
   return config
 
 
@@ -137,12 +150,17 @@ def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "floa
     return calls * steps_per_call / (time.perf_counter() - t0)
 
   run_window(0.0)  # warm-up: the first calls allocate
-  return run_window, {"compile_s": compile_s, "flops_per_step": flops, "dtype": dtype,
-                      "device": str(jax.devices()[0].device_kind)}
+  return run_window, {
+    "compile_s": compile_s,
+    "flops_per_step": flops,
+    "dtype": dtype,
+    "device": str(jax.devices()[0].device_kind),
+  }
 
 
 def jax_matmul_gflops(n: int = 2048) -> float:
   import jax
+
   a = jax.random.normal(jax.random.PRNGKey(0), (n, n))
   f = jax.jit(lambda a: a @ a)
   f(a).block_until_ready()
@@ -150,54 +168,108 @@ def jax_matmul_gflops(n: int = 2048) -> float:
   while time.perf_counter() - t0 < 1.0:
     f(a).block_until_ready()
     reps += 1
-  return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+  return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 
 # --- PyTorch reference ----------------------------------------------------------------------
 
+
 def torch_models(workload: str):
   from torch import nn
+
   if workload == "mlp":  # seed 002, as printed
+
     def block(i, o, normalize=True):
       layers = [nn.Linear(i, o)]
       if normalize:
         layers.append(nn.BatchNorm1d(o, 0.8))
       layers.append(nn.LeakyReLU(0.2))
       return layers
-    g = nn.Sequential(*block(100, 128, False), *block(128, 256), *block(256, 512),
-                      *block(512, 1024), nn.Linear(1024, 784), nn.Tanh())
-    d = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Linear(512, 256),
-                      nn.LeakyReLU(0.2), nn.Linear(256, 1))
+
+    g = nn.Sequential(
+      *block(100, 128, False),
+      *block(128, 256),
+      *block(256, 512),
+      *block(512, 1024),
+      nn.Linear(1024, 784),
+      nn.Tanh(),
+    )
+    d = nn.Sequential(
+      nn.Flatten(),
+      nn.Linear(784, 512),
+      nn.LeakyReLU(0.2),
+      nn.Linear(512, 256),
+      nn.LeakyReLU(0.2),
+      nn.Linear(256, 1),
+    )
     return g, d, 100, (1, 28, 28)
   if workload == "dcgan28":
+
     class Reshape(nn.Module):
       def forward(self, x):
         return x.view(x.shape[0], 256, 7, 7)
+
     g = nn.Sequential(
-        nn.Linear(100, 7 * 7 * 256, bias=False), nn.BatchNorm1d(7 * 7 * 256), nn.LeakyReLU(0.2), Reshape(),
-        nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-        nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False), nn.BatchNorm2d(64),
-        nn.LeakyReLU(0.2),
-        nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1), nn.Tanh())
-    d = nn.Sequential(nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 5, 2, 2),
-                      nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
+      nn.Linear(100, 7 * 7 * 256, bias=False),
+      nn.BatchNorm1d(7 * 7 * 256),
+      nn.LeakyReLU(0.2),
+      Reshape(),
+      nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False),
+      nn.BatchNorm2d(128),
+      nn.LeakyReLU(0.2),
+      nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False),
+      nn.BatchNorm2d(64),
+      nn.LeakyReLU(0.2),
+      nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1),
+      nn.Tanh(),
+    )
+    d = nn.Sequential(
+      nn.Conv2d(1, 64, 5, 2, 2),
+      nn.LeakyReLU(0.2),
+      nn.Conv2d(64, 128, 5, 2, 2),
+      nn.LeakyReLU(0.2),
+      nn.Flatten(),
+      nn.Linear(7 * 7 * 128, 1),
+    )
     return g, d, 100, (1, 28, 28)
   if workload == "dcgan64":  # gan_jax's DCGAN for 64x64x3 (models.dcgan), features 64, kernel 5
+
     class Reshape64(nn.Module):
       def forward(self, x):
         return x.view(x.shape[0], 1024, 4, 4)
-    up = lambda i, o: [nn.ConvTranspose2d(i, o, 5, 2, 2, output_padding=1, bias=False),
-                       nn.BatchNorm2d(o), nn.LeakyReLU(0.2)]
+
+    up = lambda i, o: [
+      nn.ConvTranspose2d(i, o, 5, 2, 2, output_padding=1, bias=False),
+      nn.BatchNorm2d(o),
+      nn.LeakyReLU(0.2),
+    ]
     g = nn.Sequential(
-        nn.Linear(100, 4 * 4 * 1024, bias=False), nn.BatchNorm1d(4 * 4 * 1024), nn.LeakyReLU(0.2),
-        Reshape64(), nn.ConvTranspose2d(1024, 512, 5, 1, 2, bias=False), nn.BatchNorm2d(512),
-        nn.LeakyReLU(0.2), *up(512, 256), *up(256, 128), *up(128, 64),
-        nn.ConvTranspose2d(64, 3, 5, 2, 2, output_padding=1), nn.Tanh())
+      nn.Linear(100, 4 * 4 * 1024, bias=False),
+      nn.BatchNorm1d(4 * 4 * 1024),
+      nn.LeakyReLU(0.2),
+      Reshape64(),
+      nn.ConvTranspose2d(1024, 512, 5, 1, 2, bias=False),
+      nn.BatchNorm2d(512),
+      nn.LeakyReLU(0.2),
+      *up(512, 256),
+      *up(256, 128),
+      *up(128, 64),
+      nn.ConvTranspose2d(64, 3, 5, 2, 2, output_padding=1),
+      nn.Tanh(),
+    )
     down = lambda i, o: [nn.Conv2d(i, o, 5, 2, 2), nn.LeakyReLU(0.2)]
-    d = nn.Sequential(*down(3, 64), *down(64, 128), *down(128, 256), *down(256, 512), nn.Flatten(),
-                      nn.Linear(4 * 4 * 512, 1))
+    d = nn.Sequential(
+      *down(3, 64),
+      *down(64, 128),
+      *down(128, 256),
+      *down(256, 512),
+      nn.Flatten(),
+      nn.Linear(4 * 4 * 512, 1),
+    )
     return g, d, 100, (3, 64, 64)
-  g = nn.Sequential(nn.Linear(100, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 2))
+  g = nn.Sequential(
+    nn.Linear(100, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 2)
+  )
   d = nn.Sequential(nn.Linear(2, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 1))
   return g, d, 100, (2,)
 
@@ -206,6 +278,7 @@ def setup_torch(workload: str, batch: int):
   """The same networks and step in PyTorch, eager. Returns (run_window, info)."""
   import torch
   import torch.nn.functional as F
+
   torch.manual_seed(0)
   device = "cuda" if torch.cuda.is_available() else "cpu"
   torch.backends.cudnn.benchmark = True
@@ -223,8 +296,9 @@ def setup_torch(workload: str, batch: int):
     real = data[torch.randint(0, data.shape[0], (batch,), device=device)]
     fake = g(torch.randn(batch, latent, device=device))
     opt_d.zero_grad()
-    d_loss = (F.binary_cross_entropy_with_logits(d(real).view(-1), ones)
-              + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros))
+    d_loss = F.binary_cross_entropy_with_logits(
+      d(real).view(-1), ones
+    ) + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros)
     d_loss.backward()
     opt_d.step()
     opt_g.zero_grad()
@@ -243,14 +317,21 @@ def setup_torch(workload: str, batch: int):
     return steps / (time.perf_counter() - t0)
 
   run_window(0.0)
-  return run_window, {"compile_s": 0.0, "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
-                      "torch_threads": torch.get_num_threads()}
+  return run_window, {
+    "compile_s": 0.0,
+    "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+    "torch_threads": torch.get_num_threads(),
+  }
 
 
 # --- whole runs: `gan-jax train` against a PyTorch script doing the same work --------------
 
-WHOLE_RUN_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "experiments", "configs", "dcgan_fashion_mnist.py")
+WHOLE_RUN_CONFIG = os.path.join(
+  os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+  "experiments",
+  "configs",
+  "dcgan_fashion_mnist.py",
+)
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
@@ -267,8 +348,10 @@ def steady_rate(records: list[dict]) -> float:
 
 def interval_rates(records: list[dict]) -> list[float]:
   """Steps/s between each two logged steps: slow intervals show where the loop spends."""
-  return [round((b["step"] - a["step"]) / max(b["wall_time"] - a["wall_time"], 1e-9), 3)
-          for a, b in zip(records, records[1:])]
+  return [
+    round((b["step"] - a["step"]) / max(b["wall_time"] - a["wall_time"], 1e-9), 3)
+    for a, b in zip(records, records[1:])
+  ]
 
 
 def bare_step(bare_steps: int):
@@ -277,6 +360,7 @@ def bare_step(bare_steps: int):
   with a wait every 10 calls and nothing else on the host."""
   import jax
   from gan_jax import cli, data, recipes, train
+
   config = cli.load_config_file(WHOLE_RUN_CONFIG)
   source = data.make_data_source(config)
   recipe = recipes.recipe_of(config)
@@ -306,46 +390,70 @@ def whole_run_jax(steps: int, workdir: str, bare_steps: int) -> dict:
   steps before and after it (their time is not the run's: `bare_before_s`)."""
   t0 = time.perf_counter()
   from gan_jax import cli
+
   import_s = time.perf_counter() - t0
   t1 = time.perf_counter()
   timed = bare_step(bare_steps)
   bare_before = timed()
   import jax
+
   jax.clear_caches()  # the run compiles everything again, eager initialization included
   bare_before_s = time.perf_counter() - t1
   t0 += bare_before_s
-  status = cli.main(["train", "--config", WHOLE_RUN_CONFIG, "--workdir", workdir, "--no-progress",
-                     f"--config.num_steps={steps}"])
+  status = cli.main(
+    [
+      "train",
+      "--config",
+      WHOLE_RUN_CONFIG,
+      "--workdir",
+      workdir,
+      "--no-progress",
+      f"--config.num_steps={steps}",
+    ]
+  )
   if status:
     raise RuntimeError(f"gan-jax train exited with {status}")
   trained_at = time.time()
   train_s = time.perf_counter() - t0 - import_s
   records = read_jsonl(os.path.join(workdir, "metrics.jsonl"))
   bare_after = timed()
-  return {"import_s": import_s, "train_s": train_s, "trained_at": trained_at,
-          "bare_before_s": bare_before_s, "loop_steps_per_s": steady_rate(records),
-          "bare_steps_per_s": (bare_before + bare_after) / 2,
-          "bare_before_after_steps_per_s": [bare_before, bare_after],
-          "interval_steps_per_s": interval_rates(records),
-          "first_log_s": records[0]["wall_time"],
-          "logged_steps": [records[0]["step"], records[-1]["step"]]}
+  return {
+    "import_s": import_s,
+    "train_s": train_s,
+    "trained_at": trained_at,
+    "bare_before_s": bare_before_s,
+    "loop_steps_per_s": steady_rate(records),
+    "bare_steps_per_s": (bare_before + bare_after) / 2,
+    "bare_before_after_steps_per_s": [bare_before, bare_after],
+    "interval_steps_per_s": interval_rates(records),
+    "first_log_s": records[0]["wall_time"],
+    "logged_steps": [records[0]["step"], records[-1]["step"]],
+  }
 
 
 def _torch_image_grid(images, columns: int = 10):
   """(N, 1, H, W) in [-1, 1] -> one (rows*(H+1)+1, columns*(W+1)+1) array in [0, 1]."""
   import numpy as np
+
   images = np.clip((images[:, 0] + 1.0) / 2.0, 0.0, 1.0)
   n, h, w = images.shape
   rows = -(-n // columns)
   grid = np.ones((rows * (h + 1) + 1, columns * (w + 1) + 1), np.float32)
   for i, image in enumerate(images):
     r, c = divmod(i, columns)
-    grid[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = image
+    grid[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w] = image
   return grid
 
 
-def whole_run_torch(steps: int, workdir: str, threads: int, log_every: int, sample_every: int,
-                    checkpoint_every: int, num_sample_images: int) -> dict:
+def whole_run_torch(
+  steps: int,
+  workdir: str,
+  threads: int,
+  log_every: int,
+  sample_every: int,
+  checkpoint_every: int,
+  num_sample_images: int,
+) -> dict:
   """The PyTorch script: the dcgan28 networks on Fashion-MNIST (the idx files), a JSON log
   line every log_every steps, a sample grid PNG every sample_every, a checkpoint
   (torch.save to a temporary file, then renamed) every checkpoint_every and at the end."""
@@ -355,8 +463,10 @@ def whole_run_torch(steps: int, workdir: str, threads: int, log_every: int, samp
   import torch
   import torch.nn.functional as F
   import matplotlib
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
+
   import_s = time.perf_counter() - t0
   start = time.time()
   torch.set_num_threads(threads)
@@ -375,8 +485,16 @@ def whole_run_torch(steps: int, workdir: str, threads: int, log_every: int, samp
 
   def save_checkpoint(step):
     path = os.path.join(workdir, "checkpoints", f"step_{step:07d}.pt")
-    torch.save({"step": step, "g": g.state_dict(), "d": d.state_dict(),
-                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}, path + ".tmp")
+    torch.save(
+      {
+        "step": step,
+        "g": g.state_dict(),
+        "d": d.state_dict(),
+        "opt_g": opt_g.state_dict(),
+        "opt_d": opt_d.state_dict(),
+      },
+      path + ".tmp",
+    )
     os.replace(path + ".tmp", path)
 
   for step in range(1, steps + 1):
@@ -384,8 +502,9 @@ def whole_run_torch(steps: int, workdir: str, threads: int, log_every: int, samp
     fake = g(torch.randn(batch, latent))
     opt_d.zero_grad()
     d_real, d_fake = d(real).view(-1), d(fake.detach()).view(-1)
-    d_loss = (F.binary_cross_entropy_with_logits(d_real, ones)
-              + F.binary_cross_entropy_with_logits(d_fake, zeros))
+    d_loss = F.binary_cross_entropy_with_logits(d_real, ones) + F.binary_cross_entropy_with_logits(
+      d_fake, zeros
+    )
     d_loss.backward()
     opt_d.step()
     opt_g.zero_grad()
@@ -393,17 +512,31 @@ def whole_run_torch(steps: int, workdir: str, threads: int, log_every: int, samp
     g_loss.backward()
     opt_g.step()
     if step % log_every == 0 or step == steps:
-      log.write(json.dumps({"step": step, "wall_time": time.time() - start,
-                            "d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                            "d_real": torch.sigmoid(d_real).mean().item(),
-                            "d_fake": torch.sigmoid(d_fake).mean().item()}) + "\n")
+      log.write(
+        json.dumps(
+          {
+            "step": step,
+            "wall_time": time.time() - start,
+            "d_loss": d_loss.item(),
+            "g_loss": g_loss.item(),
+            "d_real": torch.sigmoid(d_real).mean().item(),
+            "d_fake": torch.sigmoid(d_fake).mean().item(),
+          }
+        )
+        + "\n"
+      )
     if step % sample_every == 0 or step == steps:
       g.eval()
       with torch.no_grad():
         pictures = g(fixed_z).numpy()
       g.train()
-      plt.imsave(os.path.join(workdir, "samples", f"step_{step:07d}.png"),
-                 _torch_image_grid(pictures), cmap="gray", vmin=0.0, vmax=1.0)
+      plt.imsave(
+        os.path.join(workdir, "samples", f"step_{step:07d}.png"),
+        _torch_image_grid(pictures),
+        cmap="gray",
+        vmin=0.0,
+        vmax=1.0,
+      )
     if step % checkpoint_every == 0:
       save_checkpoint(step)
   if steps % checkpoint_every:
@@ -412,21 +545,29 @@ def whole_run_torch(steps: int, workdir: str, threads: int, log_every: int, samp
   trained_at = time.time()
   train_s = time.perf_counter() - t0 - import_s
   records = read_jsonl(os.path.join(workdir, "metrics.jsonl"))
-  return {"import_s": import_s, "train_s": train_s, "trained_at": trained_at,
-          "loop_steps_per_s": steady_rate(records), "interval_steps_per_s": interval_rates(records),
-          "first_log_s": records[0]["wall_time"], "torch_threads": torch.get_num_threads(),
-          "logged_steps": [records[0]["step"], records[-1]["step"]]}
+  return {
+    "import_s": import_s,
+    "train_s": train_s,
+    "trained_at": trained_at,
+    "loop_steps_per_s": steady_rate(records),
+    "interval_steps_per_s": interval_rates(records),
+    "first_log_s": records[0]["wall_time"],
+    "torch_threads": torch.get_num_threads(),
+    "logged_steps": [records[0]["step"], records[-1]["step"]],
+  }
 
 
 def whole_run_intervals() -> list[int]:
   """log_every, sample_every, checkpoint_every, num_sample_images of the whole-run config."""
   from gan_jax import cli
+
   config = cli.load_config_file(WHOLE_RUN_CONFIG)
   return [config.log_every, config.sample_every, config.checkpoint_every, config.num_sample_images]
 
 
-def whole_run_child(framework: str, steps: int, bare_steps: int, threads: int,
-                    intervals: list[int]) -> None:
+def whole_run_child(
+  framework: str, steps: int, bare_steps: int, threads: int, intervals: list[int]
+) -> None:
   with tempfile.TemporaryDirectory() as workdir:
     if framework == "jax":
       result = whole_run_jax(steps, workdir, bare_steps)
@@ -437,20 +578,32 @@ def whole_run_child(framework: str, steps: int, bare_steps: int, threads: int,
   print(json.dumps(result), flush=True)
 
 
-def whole_runs(steps: int, runs: int, bare_steps: int, cores: str, torch_threads: int,
-               as_json: bool) -> None:
+def whole_runs(
+  steps: int, runs: int, bare_steps: int, cores: str, torch_threads: int, as_json: bool
+) -> None:
   """`runs` whole runs of each framework, alternating (the first framework alternates too)."""
   pinned = {int(c) for c in cores.split(",")} if cores else None
   intervals = ",".join(map(str, whole_run_intervals()))
   results = {"jax": [], "torch": []}
   for run in range(runs):
-    for framework in (("jax", "torch") if run % 2 == 0 else ("torch", "jax")):
+    for framework in ("jax", "torch") if run % 2 == 0 else ("torch", "jax"):
       load = os.getloadavg()[0]
       t0, started = time.perf_counter(), time.time()
       done = subprocess.run(
-          [sys.executable, __file__, "--whole-run-child", framework, str(steps), str(bare_steps),
-           str(torch_threads), intervals], capture_output=True, text=True,
-          preexec_fn=(lambda: os.sched_setaffinity(0, pinned)) if pinned else None)
+        [
+          sys.executable,
+          __file__,
+          "--whole-run-child",
+          framework,
+          str(steps),
+          str(bare_steps),
+          str(torch_threads),
+          intervals,
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, pinned)) if pinned else None,
+      )
       process_s = time.perf_counter() - t0
       if done.returncode:
         raise RuntimeError(f"{framework} whole run failed:\n{done.stderr[-3000:]}")
@@ -459,14 +612,22 @@ def whole_runs(steps: int, runs: int, bare_steps: int, cores: str, torch_threads
       # to the end of training, the last checkpoint written; not the library's bare-step
       # timing, which follows in the same process.
       result["whole_run_s"] = result.pop("trained_at") - started - result.get("bare_before_s", 0.0)
-      result.update(framework=framework, run=run, steps=steps, process_s=round(process_s, 2),
-                    load_1min_before=load, load_1min_after=os.getloadavg()[0])
+      result.update(
+        framework=framework,
+        run=run,
+        steps=steps,
+        process_s=round(process_s, 2),
+        load_1min_before=load,
+        load_1min_after=os.getloadavg()[0],
+      )
       results[framework].append(result)
       if as_json:
         print(json.dumps(result), flush=True)
   summary = whole_run_summary(results, steps, cores, torch_threads)
-  print(json.dumps(summary) if as_json else "\n".join(f"{k}: {v}" for k, v in summary.items()),
-        flush=True)
+  print(
+    json.dumps(summary) if as_json else "\n".join(f"{k}: {v}" for k, v in summary.items()),
+    flush=True,
+  )
 
 
 def whole_run_summary(results: dict, steps: int, cores: str, torch_threads: int) -> dict:
@@ -477,57 +638,81 @@ def whole_run_summary(results: dict, steps: int, cores: str, torch_threads: int)
   overheads = [r["bare_steps_per_s"] / r["loop_steps_per_s"] - 1 for r in results["jax"]]
   # The same with the median of the 50-step intervals: robust to other processes' bursts
   # on a shared machine, blind to costs that come once per run (the first picture).
-  median_overheads = [r["bare_steps_per_s"] / statistics.median(r["interval_steps_per_s"]) - 1
-                      for r in results["jax"]]
+  median_overheads = [
+    r["bare_steps_per_s"] / statistics.median(r["interval_steps_per_s"]) - 1 for r in results["jax"]
+  ]
   return {
-      "steps": steps, "runs": len(results["jax"]), "cores": cores or "all",
-      "torch_threads": torch_threads,
-      "library_whole_run_s": [round(s, 1) for s in jax_whole],
-      "pytorch_whole_run_s": [round(s, 1) for s in torch_whole],
-      "whole_run_ratio_per_pair": [round(p, 3) for p in pairs],
-      "whole_run_ratio_median": round(statistics.median(pairs), 3),
-      "library_loop_steps_per_s": [round(r["loop_steps_per_s"], 2) for r in results["jax"]],
-      "pytorch_loop_steps_per_s": [round(r["loop_steps_per_s"], 2) for r in results["torch"]],
-      "library_bare_steps_per_s": [round(r["bare_steps_per_s"], 2) for r in results["jax"]],
-      "loop_overhead_over_bare_step": [round(o, 3) for o in overheads],
-      "loop_overhead_median_interval": [round(o, 3) for o in median_overheads],
-      "loop_ratio_median": round(median("jax", "loop_steps_per_s")
-                                 / median("torch", "loop_steps_per_s"), 3),
+    "steps": steps,
+    "runs": len(results["jax"]),
+    "cores": cores or "all",
+    "torch_threads": torch_threads,
+    "library_whole_run_s": [round(s, 1) for s in jax_whole],
+    "pytorch_whole_run_s": [round(s, 1) for s in torch_whole],
+    "whole_run_ratio_per_pair": [round(p, 3) for p in pairs],
+    "whole_run_ratio_median": round(statistics.median(pairs), 3),
+    "library_loop_steps_per_s": [round(r["loop_steps_per_s"], 2) for r in results["jax"]],
+    "pytorch_loop_steps_per_s": [round(r["loop_steps_per_s"], 2) for r in results["torch"]],
+    "library_bare_steps_per_s": [round(r["bare_steps_per_s"], 2) for r in results["jax"]],
+    "loop_overhead_over_bare_step": [round(o, 3) for o in overheads],
+    "loop_overhead_median_interval": [round(o, 3) for o in median_overheads],
+    "loop_ratio_median": round(
+      median("jax", "loop_steps_per_s") / median("torch", "loop_steps_per_s"), 3
+    ),
   }
 
 
 # --- driver ---------------------------------------------------------------------------------
+
 
 def child(framework: str, workload: str, batch: int, steps_per_call: int, dtype: str) -> None:
   """Sets up, says so, then runs one timed window per 'run SECONDS' line on stdin."""
   if framework == "matmul":
     print(json.dumps({"matmul_gflops": jax_matmul_gflops()}), flush=True)
     return
-  run_window, info = (setup_jax(workload, batch, steps_per_call, dtype) if framework == "jax"
-                      else setup_torch(workload, batch))
+  run_window, info = (
+    setup_jax(workload, batch, steps_per_call, dtype)
+    if framework == "jax"
+    else setup_torch(workload, batch)
+  )
   print(json.dumps(info), flush=True)
   for line in sys.stdin:
     if not line.startswith("run "):
       break
     print(json.dumps({"steps_per_s": run_window(float(line.split()[1]))}), flush=True)
-  print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
+  print(
+    json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
+    flush=True,
+  )
 
 
 class Child:
   """One framework's benchmark process; its stdout carries one JSON object per line."""
 
-  def __init__(self, framework: str, workload: str, batch: int, steps_per_call: int = 1,
-               dtype: str = "float32"):
+  def __init__(
+    self, framework: str, workload: str, batch: int, steps_per_call: int = 1, dtype: str = "float32"
+  ):
     self.name = f"{framework}/{workload}"
     # stderr to a file, not a pipe: nobody reads it while the child runs, and a full
     # pipe would block the child's next warning.
     self.stderr = tempfile.TemporaryFile(mode="w+")
     self.proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", framework, workload, str(batch), str(steps_per_call),
-         dtype],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-        # Two processes share a GPU: JAX must not take 75% of its memory up front.
-        env=dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false"))
+      [
+        sys.executable,
+        __file__,
+        "--child",
+        framework,
+        workload,
+        str(batch),
+        str(steps_per_call),
+        dtype,
+      ],
+      stdin=subprocess.PIPE,
+      stdout=subprocess.PIPE,
+      stderr=self.stderr,
+      text=True,
+      # Two processes share a GPU: JAX must not take 75% of its memory up front.
+      env=dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false"),
+    )
 
   def read(self) -> dict:
     line = self.proc.stdout.readline()
@@ -550,8 +735,14 @@ class Child:
     return result
 
 
-def measure_pair(workload: str, batch: int, seconds: float, window: float, steps_per_call: int,
-                 dtype: str = "float32"):
+def measure_pair(
+  workload: str,
+  batch: int,
+  seconds: float,
+  window: float,
+  steps_per_call: int,
+  dtype: str = "float32",
+):
   """gan_jax and PyTorch on one workload, in alternating timed windows.
 
   Returns (library, reference): each its setup info plus the median steps/s, every
@@ -592,10 +783,26 @@ def train_peak_memory_mib(steps: int = 50) -> float | None:
     return None
   with tempfile.TemporaryDirectory() as workdir:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-m", "gan_jax.cli", "train", "--config", config, "--workdir", workdir,
-                    "--no-progress", f"--config.num_steps={steps}", f"--config.log_every={steps}",
-                    f"--config.sample_every={steps}", f"--config.checkpoint_every={steps}"],
-                   check=True, capture_output=True, cwd=root)
+    subprocess.run(
+      [
+        sys.executable,
+        "-m",
+        "gan_jax.cli",
+        "train",
+        "--config",
+        config,
+        "--workdir",
+        workdir,
+        "--no-progress",
+        f"--config.num_steps={steps}",
+        f"--config.log_every={steps}",
+        f"--config.sample_every={steps}",
+        f"--config.checkpoint_every={steps}",
+      ],
+      check=True,
+      capture_output=True,
+      cwd=root,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
   return max(before, after) / 1024
 
@@ -605,36 +812,76 @@ def main() -> None:
     child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     return
   if len(sys.argv) > 1 and sys.argv[1] == "--whole-run-child":
-    whole_run_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
-                    [int(v) for v in sys.argv[6].split(",")])
+    whole_run_child(
+      sys.argv[2],
+      int(sys.argv[3]),
+      int(sys.argv[4]),
+      int(sys.argv[5]),
+      [int(v) for v in sys.argv[6].split(",")],
+    )
     return
-  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
-                      help=f"comma-separated, of: {', '.join(WORKLOADS)}")
-  parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"),
-                      help="gan_jax's config.dtype (PyTorch stays float32)")
-  parser.add_argument("--seconds", type=float, default=10.0,
-                      help="timed seconds per framework and workload, in windows that alternate")
+  parser = argparse.ArgumentParser(
+    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+  )
+  parser.add_argument(
+    "--workloads",
+    default=",".join(DEFAULT_WORKLOADS),
+    help=f"comma-separated, of: {', '.join(WORKLOADS)}",
+  )
+  parser.add_argument(
+    "--dtype",
+    default="float32",
+    choices=("float32", "bfloat16"),
+    help="gan_jax's config.dtype (PyTorch stays float32)",
+  )
+  parser.add_argument(
+    "--seconds",
+    type=float,
+    default=10.0,
+    help="timed seconds per framework and workload, in windows that alternate",
+  )
   parser.add_argument("--window", type=float, default=1.0, help="seconds of one timed window")
   parser.add_argument("--batch-scale", type=int, default=1, help="multiply every batch size")
-  parser.add_argument("--steps-per-call", type=int, default=0,
-                      help="config.steps_per_call for every workload (default: "
-                           + ", ".join(f"{k} {v}" for k, v in STEPS_PER_CALL.items()) + ")")
+  parser.add_argument(
+    "--steps-per-call",
+    type=int,
+    default=0,
+    help="config.steps_per_call for every workload (default: "
+    + ", ".join(f"{k} {v}" for k, v in STEPS_PER_CALL.items())
+    + ")",
+  )
   parser.add_argument("--json", action="store_true", help="one JSON object per workload")
-  parser.add_argument("--skip-train-memory", action="store_true",
-                      help="skip measuring the peak memory of `gan-jax train` on DCGAN Fashion-MNIST")
-  parser.add_argument("--whole-run", action="store_true",
-                      help="whole runs instead: `gan-jax train` of the DCGAN Fashion-MNIST config "
-                           "against a PyTorch script doing the same work, alternating")
+  parser.add_argument(
+    "--skip-train-memory",
+    action="store_true",
+    help="skip measuring the peak memory of `gan-jax train` on DCGAN Fashion-MNIST",
+  )
+  parser.add_argument(
+    "--whole-run",
+    action="store_true",
+    help="whole runs instead: `gan-jax train` of the DCGAN Fashion-MNIST config "
+    "against a PyTorch script doing the same work, alternating",
+  )
   parser.add_argument("--steps", type=int, default=2000, help="--whole-run: training steps")
   parser.add_argument("--runs", type=int, default=3, help="--whole-run: runs per framework")
-  parser.add_argument("--bare-steps", type=int, default=300,
-                      help="--whole-run: steps of the library's bare compiled step, timed in the "
-                           "library's process before and after its run")
-  parser.add_argument("--cores", default="",
-                      help="--whole-run: pin both frameworks to these cores (e.g. 0); default all")
-  parser.add_argument("--torch-threads", type=int, default=0,
-                      help="--whole-run: PyTorch's threads (default: the pinned cores' count)")
+  parser.add_argument(
+    "--bare-steps",
+    type=int,
+    default=300,
+    help="--whole-run: steps of the library's bare compiled step, timed in the "
+    "library's process before and after its run",
+  )
+  parser.add_argument(
+    "--cores",
+    default="",
+    help="--whole-run: pin both frameworks to these cores (e.g. 0); default all",
+  )
+  parser.add_argument(
+    "--torch-threads",
+    type=int,
+    default=0,
+    help="--whole-run: PyTorch's threads (default: the pinned cores' count)",
+  )
   args = parser.parse_args()
   if args.whole_run:
     threads = args.torch_threads or (len(args.cores.split(",")) if args.cores else os.cpu_count())
@@ -651,8 +898,12 @@ def main() -> None:
     batch = BATCH[workload] * args.batch_scale
     fused = args.steps_per_call or STEPS_PER_CALL[workload]
     library, reference = measure_pair(workload, batch, args.seconds, args.window, fused, args.dtype)
-    rows.append({
-        "workload": workload, "batch": batch, "steps_per_call": fused, "library_dtype": args.dtype,
+    rows.append(
+      {
+        "workload": workload,
+        "batch": batch,
+        "steps_per_call": fused,
+        "library_dtype": args.dtype,
         "library_steps_per_s": round(library["steps_per_s"], 2),
         "pytorch_steps_per_s": round(reference["steps_per_s"], 2),
         "ratio": round(library["steps_per_s"] / reference["steps_per_s"], 3),
@@ -661,24 +912,36 @@ def main() -> None:
         "library_gflops_per_s": round(library["flops_per_step"] * library["steps_per_s"] / 1e9, 1),
         "library_peak_rss_mib": round(library["peak_rss_mib"], 1),
         "pytorch_peak_rss_mib": round(reference["peak_rss_mib"], 1),
-        "library_device": library["device"], "pytorch_device": reference["device"],
+        "library_device": library["device"],
+        "pytorch_device": reference["device"],
         "library_windows_steps_per_s": library["windows_steps_per_s"],
         "pytorch_windows_steps_per_s": reference["windows_steps_per_s"],
         "matmul_peak_gflops_per_s": round(peak, 1) if peak else None,
         "train_dcgan_fashion_mnist_peak_rss_mib": train_mib and round(train_mib, 1),
-    })
+      }
+    )
     if args.json:  # as soon as measured: a run cut short keeps its finished workloads
       print(json.dumps(rows[-1]), flush=True)
   if not args.json:
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores; matmul peak (JAX, 2048^2 f32): "
-          f"{peak and round(peak, 1)} GFLOP/s")
-    print(f"peak memory of `gan-jax train` (DCGAN, Fashion-MNIST): {train_mib and round(train_mib)} MiB")
-    print(f"{'workload':10} {'batch':>5} {'gan_jax/s':>10} {'torch/s':>9} {'ratio':>6} {'compile s':>9} "
-          f"{'GFLOP/s':>8} {'jax MiB':>8} {'torch MiB':>9}")
+    print(
+      f"machine: {platform.machine()} {os.cpu_count()} cores; matmul peak (JAX, 2048^2 f32): "
+      f"{peak and round(peak, 1)} GFLOP/s"
+    )
+    print(
+      f"peak memory of `gan-jax train` (DCGAN, Fashion-MNIST): {train_mib and round(train_mib)} MiB"
+    )
+    print(
+      f"{'workload':10} {'batch':>5} {'gan_jax/s':>10} {'torch/s':>9} {'ratio':>6} "
+      f"{'compile s':>9} "
+      f"{'GFLOP/s':>8} {'jax MiB':>8} {'torch MiB':>9}"
+    )
     for r in rows:
-      print(f"{r['workload']:10} {r['batch']:5d} {r['library_steps_per_s']:10.1f} {r['pytorch_steps_per_s']:9.1f} "
-            f"{r['ratio']:6.2f} {r['library_compile_s']:9.2f} {r['library_gflops_per_s']:8.1f} "
-            f"{r['library_peak_rss_mib']:8.0f} {r['pytorch_peak_rss_mib']:9.0f}")
+      print(
+        f"{r['workload']:10} {r['batch']:5d} {r['library_steps_per_s']:10.1f} "
+        f"{r['pytorch_steps_per_s']:9.1f} "
+        f"{r['ratio']:6.2f} {r['library_compile_s']:9.2f} {r['library_gflops_per_s']:8.1f} "
+        f"{r['library_peak_rss_mib']:8.0f} {r['pytorch_peak_rss_mib']:9.0f}"
+      )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def load_config(name):
   from gan_jax.cli import load_config_file
+
   return load_config_file(os.path.join(ROOT, "experiments", "configs", name + ".py"))
 
 
@@ -45,6 +46,7 @@ def time_steps(fn, steps: int) -> float:
 def step_seconds(config, steps: int) -> float:
   """Seconds per train step of `config` with its config.parallel and config.data.pipeline."""
   from gan_jax import builders, data, parallel, train
+
   source = data.make_data_source(config)
   runner = train.make_loop_step(source, config)
   axis_name = parallel.model_axis_name(runner.mode)
@@ -60,16 +62,18 @@ def step_seconds(config, steps: int) -> float:
   def one_step():
     holder["state"], metrics = runner.step_fn(holder["state"], next_data())
     return metrics
+
   return time_steps(one_step, steps)
 
 
 def pipeline_rates(config, steps: int) -> tuple[float, float]:
   """(images/s read on the host, images/s read and put on the device) of the host pipeline."""
   from gan_jax import data, train
+
   source = data.make_data_source(config)
   host = train.make_host_pipeline(source, config, jax.random.PRNGKey(0))
   images = config.batch_size * config.d_steps
-  step = iter(range(10 ** 9))
+  step = iter(range(10**9))
   read = time_steps(lambda: host.batch(next(step))["x"], steps)
   put = time_steps(lambda: jax.device_put(host.batch(next(step))), steps)
   return images / read, images / put
@@ -83,8 +87,11 @@ def devices_report(steps: int) -> None:
       config.batch_size = batch
       config.parallel = mode
       seconds = step_seconds(config, steps)
-      print(f"  {name:18s} batch {batch:3d}  parallel={mode:9s} devices={1 if mode == 'none' else 8}"
-            f"  {1000 * seconds:7.2f} ms/step", flush=True)
+      print(
+        f"  {name:18s} batch {batch:3d}  parallel={mode:9s} devices={1 if mode == 'none' else 8}"
+        f"  {1000 * seconds:7.2f} ms/step",
+        flush=True,
+      )
 
 
 def main():
@@ -111,10 +118,16 @@ def main():
   print(f"  host pipeline       {images / streamed:10.0f} images/s ({1000 * streamed:.2f} ms/step)")
   print(f"  pipeline / step rate: {put / (images / sampled):.1f}x")
   print("8 fake CPU devices vs 1 (same global batch):", flush=True)
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-             PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-  subprocess.run([sys.executable, os.path.abspath(__file__), "--devices_only",
-                  "--steps", str(args.steps)], env=env, check=True)
+  env = dict(
+    os.environ,
+    XLA_FLAGS="--xla_force_host_platform_device_count=8",
+    PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+  )
+  subprocess.run(
+    [sys.executable, os.path.abspath(__file__), "--devices_only", "--steps", str(args.steps)],
+    env=env,
+    check=True,
+  )
 
 
 if __name__ == "__main__":

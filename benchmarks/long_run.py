@@ -64,8 +64,10 @@ def main(argv=None):
   parser.add_argument("--workdir", default=None)
   args = parser.parse_args(argv)
   from gan_jax import train
+
   spec = importlib.util.spec_from_file_location(
-      "ring", os.path.join(ROOT, "experiments", "configs", "ring_gan.py"))
+    "ring", os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
+  )
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   config = module.get_config()
@@ -91,11 +93,14 @@ def main(argv=None):
     result[f"{name}_steps_per_s"] = round((b - a) / seconds, 1)
     result[f"{name}_rss_mib"] = round(sampler.at(wall[b] + offset), 1)
   marks = sorted({windows["first"][1], *range(2000, args.steps + 1, 2000), args.steps})
-  result["rss_mib_at_step"] = {step: round(sampler.at(wall[step] + offset), 1)
-                               for step in marks if step in wall}
+  result["rss_mib_at_step"] = {
+    step: round(sampler.at(wall[step] + offset), 1) for step in marks if step in wall
+  }
   after_warmup = [rss for t, rss in sampler.samples if t >= wall[windows["first"][1]]]
-  result["rss_min_max_after_first_window_mib"] = [round(min(after_warmup), 1),
-                                                  round(max(after_warmup), 1)]
+  result["rss_min_max_after_first_window_mib"] = [
+    round(min(after_warmup), 1),
+    round(max(after_warmup), 1),
+  ]
   print(json.dumps(result, indent=2))
 
 

@@ -29,13 +29,13 @@ from jax import lax
 from gan_jax import data, losses, recipes, steps, sweep
 from gan_jax.variants import unrolled
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "experiments"))
+sys.path.insert(
+  0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments")
+)
 import mixture_benchmark
 
 
-def scanned_unroll(state, d_params, real, fake, inputs: tuple = (), axis_name=None,
-                   num_steps=None):
+def scanned_unroll(state, d_params, real, fake, inputs: tuple = (), axis_name=None, num_steps=None):
   """`unrolled.unroll_discriminator` with its k updates in a lax.scan."""
   num_steps = state.game.unrolled_steps if num_steps is None else num_steps
   if num_steps == 0:
@@ -44,8 +44,9 @@ def scanned_unroll(state, d_params, real, fake, inputs: tuple = (), axis_name=No
   def update(carry, j):
     d_params, opt_state = carry
     key = state.key_for("unrolled", j)
-    grads = jax.grad(lambda p: steps.discriminator_loss(state, p, real, fake, key, axis_name,
-                                                        inputs)[0])(d_params)
+    grads = jax.grad(
+      lambda p: steps.discriminator_loss(state, p, real, fake, key, axis_name, inputs)[0]
+    )(d_params)
     grads = steps.mean_over_devices(grads, axis_name)
     updates, opt_state = state.d_tx.update(grads, opt_state, d_params)
     d_params = optax.apply_updates(d_params, updates)
@@ -111,8 +112,11 @@ def main(argv=None) -> int:
   for k in range(args.k + 1):
     total = sum(flops(k))
     print(f"  unrolled k={k}: {total / 1e6:.1f} M, {total / plain:.2f}x plain", flush=True)
-  kinds = {"plain": compiled_step(None, False), "loop": compiled_step(args.k, False),
-           "scan": compiled_step(args.k, True)}
+  kinds = {
+    "plain": compiled_step(None, False),
+    "loop": compiled_step(args.k, False),
+    "scan": compiled_step(args.k, True),
+  }
   times = {name: [] for name in kinds}
   finals = {}
   for _ in range(args.windows):
@@ -126,17 +130,28 @@ def main(argv=None) -> int:
       times[name].append((time.perf_counter() - start) / (10 * args.calls))
       finals[name] = state
   best = {name: min(t) for name, t in times.items()}
-  print(f"compile and run, k={args.k}, one seed, best of {args.windows} windows of "
-        f"{10 * args.calls} steps (1-minute load {os.getloadavg()[0]:.1f}):")
+  print(
+    f"compile and run, k={args.k}, one seed, best of {args.windows} windows of "
+    f"{10 * args.calls} steps (1-minute load {os.getloadavg()[0]:.1f}):"
+  )
   for name, (_, _, _, seconds) in kinds.items():
     per_4000 = seconds + 4000 * best[name]
-    print(f"  {name}: compile {seconds:.1f} s, {1000 * best[name]:.2f} ms per step "
-          f"({', '.join(f'{1000 * t:.2f}' for t in times[name])}), {best[name] / best['plain']:.2f}x"
-          f" plain; a 4,000-step run {per_4000:.0f} s", flush=True)
-  gap = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(
-      jax.tree.leaves(finals["loop"].g_params), jax.tree.leaves(finals["scan"].g_params)))
-  print(f"  loop vs scan, G's parameters after {10 * (args.calls + 1)} steps: max |difference| "
-        f"{gap:.3g}")
+    print(
+      f"  {name}: compile {seconds:.1f} s, {1000 * best[name]:.2f} ms per step "
+      f"({', '.join(f'{1000 * t:.2f}' for t in times[name])}), {best[name] / best['plain']:.2f}x"
+      f" plain; a 4,000-step run {per_4000:.0f} s",
+      flush=True,
+    )
+  gap = max(
+    float(jnp.max(jnp.abs(a - b)))
+    for a, b in zip(
+      jax.tree.leaves(finals["loop"].g_params), jax.tree.leaves(finals["scan"].g_params)
+    )
+  )
+  print(
+    f"  loop vs scan, G's parameters after {10 * (args.calls + 1)} steps: max |difference| "
+    f"{gap:.3g}"
+  )
   return 0
 
 

@@ -72,11 +72,16 @@ def per_call_ms(fn, *args, seconds: float = 2.0) -> float:
 
 
 def conv_transpose_kernel_gradient():
-  print("sub-pixel-transposed-convolution\n   stride-2 ConvTranspose 128->64, 5x5, 7x7 -> 14x14, batch 64: kernel gradient")
+  print(
+    "sub-pixel-transposed-convolution\n   stride-2 ConvTranspose 128->64, 5x5, 7x7 -> 14x14, "
+    "batch 64: kernel gradient"
+  )
   x = jax.random.normal(jax.random.PRNGKey(0), (64, 7, 7, 128))
   results = {}
-  for name, module in (("lax.conv_transpose", nn.ConvTranspose(64, (5, 5), strides=(2, 2), padding="SAME")),
-                       ("sub-pixel", SubpixelConvTranspose(64, (5, 5), strides=(2, 2)))):
+  for name, module in (
+    ("lax.conv_transpose", nn.ConvTranspose(64, (5, 5), strides=(2, 2), padding="SAME")),
+    ("sub-pixel", SubpixelConvTranspose(64, (5, 5), strides=(2, 2))),
+  ):
     variables = module.init(jax.random.PRNGKey(1), x)
     grad = jax.jit(jax.grad(lambda v, x, m=module: jnp.sum(m.apply(v, x) ** 2)))
     results[name] = per_call_ms(grad, variables, x)
@@ -93,7 +98,10 @@ def conv_gradient_problem():
 
 
 def conv_inside_scan():
-  print("convolutions-inside-scan\n   Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, 4 times")
+  print(
+    "convolutions-inside-scan\n   Conv 64->128, 5x5 stride 2 on 14x14, batch 64, "
+    "forward+backward, 4 times"
+  )
   params, x, grad = conv_gradient_problem()
 
   def unrolled(p, x):
@@ -104,48 +112,73 @@ def conv_inside_scan():
   def scanned(p, x):
     def body(p, _):
       return jax.tree.map(lambda a, g: a - 1e-4 * g, p, grad(p, x)), None
+
     return lax.scan(body, p, None, length=4)[0]
 
   a = per_call_ms(jax.jit(unrolled), params, x)
   b = per_call_ms(jax.jit(scanned), params, x)
-  print(f"   Python loop (unrolled) {a:8.2f} ms\n   lax.scan               {b:8.2f} ms\n   ratio: {b / a:.1f}x")
+  print(
+    f"   Python loop (unrolled) {a:8.2f} ms\n   lax.scan               {b:8.2f} ms\n   ratio: "
+    f"{b / a:.1f}x"
+  )
   # Why: outside a loop XLA transposes the kernel gradient's operands so that its
   # convolution has the canonical layout b01f_01io->b01f; inside the loop body it
   # keeps the layout autodiff produced, which the CPU backend runs on a slow path.
   for name, fn in (("unrolled", unrolled), ("lax.scan", scanned)):
     text = jax.jit(fn).lower(params, x).compile().as_text()
-    labels = sorted({line.split("dim_labels=")[1].split(",")[0] for line in text.splitlines()
-                     if " convolution(" in line})
+    labels = sorted(
+      {
+        line.split("dim_labels=")[1].split(",")[0]
+        for line in text.splitlines()
+        if " convolution(" in line
+      }
+    )
     print(f"   {name:22s} convolution layouts: {', '.join(labels)}")
 
 
 def conv_inside_switch():
-  print("convolutions-inside-switch\n   Conv 64->128, 5x5 stride 2 on 14x14, batch 64, forward+backward, in a lax.switch branch")
+  print(
+    "convolutions-inside-switch\n   Conv 64->128, 5x5 stride 2 on 14x14, batch 64, "
+    "forward+backward, in a lax.switch branch"
+  )
   params, x, grad = conv_gradient_problem()
   branches = [lambda p, x: jax.tree.map(jnp.zeros_like, p), grad]
   direct = per_call_ms(jax.jit(grad), params, x)
-  switched = per_call_ms(jax.jit(lambda p, x, i: lax.switch(i, branches, p, x)), params, x,
-                         jnp.int32(1))
-  print(f"   direct                 {direct:8.2f} ms\n   lax.switch branch      {switched:8.2f} ms\n"
-        f"   ratio: {switched / direct:.1f}x")
+  switched = per_call_ms(
+    jax.jit(lambda p, x, i: lax.switch(i, branches, p, x)), params, x, jnp.int32(1)
+  )
+  print(
+    f"   direct                 {direct:8.2f} ms\n   lax.switch branch      {switched:8.2f} ms\n"
+    f"   ratio: {switched / direct:.1f}x"
+  )
 
 
 def dispatch_cost():
   print("dispatch-cost\n   2D toy GAN (2x128 tanh, z=100, batch 512): steps per compiled call")
   import ml_collections
   from gan_jax import builders, data, train
-  config = ml_collections.ConfigDict({
-      "seed": 0, "loss": "non_saturating", "d_steps": 1,
-      "model": {"name": "toy_mlp", "latent_dim": 100,
-                "generator": {"hidden": (128, 128), "activation": "tanh"},
-                "discriminator": {"hidden": (128, 128), "activation": "tanh"}},
+
+  config = ml_collections.ConfigDict(
+    {
+      "seed": 0,
+      "loss": "non_saturating",
+      "d_steps": 1,
+      "model": {
+        "name": "toy_mlp",
+        "latent_dim": 100,
+        "generator": {"hidden": (128, 128), "activation": "tanh"},
+        "discriminator": {"hidden": (128, 128), "activation": "tanh"},
+      },
       "g_optimizer": {"name": "adam", "learning_rate": 2e-4},
-      "d_optimizer": {"name": "adam", "learning_rate": 2e-4}})
+      "d_optimizer": {"name": "adam", "learning_rate": 2e-4},
+    }
+  )
   source = data.toy_source(data.toy.ring())
   state = builders.create_state_from_config(config, source.data_shape)
   rates = {}
   for n in (1, 10):
     import functools
+
     step = functools.partial(train.sampled_train_step, sample=source.sample, local_batch=512)
     fn = jax.jit(functools.partial(train.fuse_steps(step, n), axis_name=None))
     rates[n] = n / per_call_ms(fn, state, {}) * 1000
@@ -154,13 +187,26 @@ def dispatch_cost():
 
 
 def dcgan_layer_times():
-  print("dcgan-layer-times\n   DCGAN-28 layers, batch 64: forward, input gradient, kernel gradient (ms)")
-  layers = (("G ConvTranspose 256->128 5x5 s1 on 7x7", (64, 7, 7, 256),
-             nn.ConvTranspose(128, (5, 5), strides=(1, 1), padding="SAME", use_bias=False)),
-            ("D Conv 64->128 5x5 s2 on 14x14", (64, 14, 14, 64),
-             nn.Conv(128, (5, 5), strides=(2, 2), padding="SAME")),
-            ("D Conv 1->64 5x5 s2 on 28x28", (64, 28, 28, 1),
-             nn.Conv(64, (5, 5), strides=(2, 2), padding="SAME")))
+  print(
+    "dcgan-layer-times\n   DCGAN-28 layers, batch 64: forward, input gradient, kernel gradient (ms)"
+  )
+  layers = (
+    (
+      "G ConvTranspose 256->128 5x5 s1 on 7x7",
+      (64, 7, 7, 256),
+      nn.ConvTranspose(128, (5, 5), strides=(1, 1), padding="SAME", use_bias=False),
+    ),
+    (
+      "D Conv 64->128 5x5 s2 on 14x14",
+      (64, 14, 14, 64),
+      nn.Conv(128, (5, 5), strides=(2, 2), padding="SAME"),
+    ),
+    (
+      "D Conv 1->64 5x5 s2 on 28x28",
+      (64, 28, 28, 1),
+      nn.Conv(64, (5, 5), strides=(2, 2), padding="SAME"),
+    ),
+  )
   for name, shape, module in layers:
     x = jax.random.normal(jax.random.PRNGKey(0), shape)
     variables = module.init(jax.random.PRNGKey(1), x)
@@ -182,6 +228,7 @@ def step_matmuls(g_layers, d_layers, batch):
   input_grad = (((1,), (1,)), ((), ()))  # dy (B, out) @ W.T
   kernel_grad = (((0,), (0,)), ((), ()))  # x.T @ dy
   products = []
+
   def layers(name, dims, rows, kernel, first_input):
     for i, (n_in, n_out) in enumerate(dims):
       products.append((f"{name}{i} fwd", (rows, n_in), (n_in, n_out), forward))
@@ -189,6 +236,7 @@ def step_matmuls(g_layers, d_layers, batch):
         products.append((f"{name}{i} dW", (rows, n_in), (rows, n_out), kernel_grad))
       if i > 0 or first_input:
         products.append((f"{name}{i} dx", (rows, n_out), (n_in, n_out), input_grad))
+
   layers("G", g_layers, batch, kernel=True, first_input=False)
   layers("D", d_layers, 2 * batch, kernel=True, first_input=False)
   layers("D(G)", d_layers, batch, kernel=False, first_input=True)
@@ -196,14 +244,21 @@ def step_matmuls(g_layers, d_layers, batch):
 
 
 def mlp_step_matmul_floor():
-  print("matrix-product-floor\n   one GAN step's matrix products, each alone, against the library's fused step")
+  print(
+    "matrix-product-floor\n   one GAN step's matrix products, each alone, against the library's "
+    "fused step"
+  )
   import sys
+
   sys.path.insert(0, __file__.rsplit("/", 1)[0])
   import compare_pytorch
+
   workloads = {
-      "mlp": ([(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
-              [(784, 512), (512, 256), (256, 1)]),
-      "toy2d": ([(100, 128), (128, 128), (128, 2)], [(2, 128), (128, 128), (128, 1)]),
+    "mlp": (
+      [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
+      [(784, 512), (512, 256), (256, 1)],
+    ),
+    "toy2d": ([(100, 128), (128, 128), (128, 2)], [(2, 128), (128, 128), (128, 1)]),
   }
   for workload, (g_layers, d_layers) in workloads.items():
     batch = compare_pytorch.BATCH[workload]
@@ -213,10 +268,14 @@ def mlp_step_matmul_floor():
       b = jax.random.normal(jax.random.PRNGKey(1), rhs)
       product = jax.jit(lambda a, b, d=dims: lax.dot_general(a, b, d))
       total += per_call_ms(product, a, b, seconds=0.3)
-    run_window, _ = compare_pytorch.setup_jax(workload, batch, compare_pytorch.STEPS_PER_CALL[workload])
+    run_window, _ = compare_pytorch.setup_jax(
+      workload, batch, compare_pytorch.STEPS_PER_CALL[workload]
+    )
     step_ms = 1000 / run_window(3.0)
-    print(f"   {workload:6s} matrix products alone {total:6.2f} ms; "
-          f"the library's step {step_ms:6.2f} ms ({100 * total / step_ms:.0f}% of it)")
+    print(
+      f"   {workload:6s} matrix products alone {total:6.2f} ms; "
+      f"the library's step {step_ms:6.2f} ms ({100 * total / step_ms:.0f}% of it)"
+    )
 
 
 _AFFINITY_RUN = r"""
@@ -233,10 +292,14 @@ print(hashlib.sha256(b"".join(x.tobytes() for x in leaves)).hexdigest()[:16])
 
 
 def cores_change_bits():
-  print("cores-change-bits\n   the same 20 ring GAN steps in a process allowed one core and one allowed all")
+  print(
+    "cores-change-bits\n   the same 20 ring GAN steps in a process allowed one core and one "
+    "allowed all"
+  )
   import os
   import subprocess
   import sys
+
   cores = sorted(os.sched_getaffinity(0))
   if len(cores) < 2:
     print("   needs at least 2 cores")
@@ -245,15 +308,21 @@ def cores_change_bits():
   digests = {}
   for allowed in ({cores[0]}, set(cores)):
     done = subprocess.run(
-        [sys.executable, "-c", _AFFINITY_RUN, ",".join(str(c) for c in sorted(allowed))],
-        capture_output=True, text=True, cwd=root, check=True)
+      [sys.executable, "-c", _AFFINITY_RUN, ",".join(str(c) for c in sorted(allowed))],
+      capture_output=True,
+      text=True,
+      cwd=root,
+      check=True,
+    )
     digests[len(allowed)] = done.stdout.split()[-1]
     print(f"   {len(allowed)} core(s): generator parameters sha256 {digests[len(allowed)]}")
   print(f"   same bits: {digests[1] == digests[len(cores)]}")
 
 
 def conv_same(x, w, stride=1):
-  return lax.conv_general_dilated(x, w, (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  return lax.conv_general_dilated(
+    x, w, (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
 
 
 def conv_gradients_ms(conv, x_shape, w_shape, jit) -> float:
@@ -265,19 +334,29 @@ def conv_gradients_ms(conv, x_shape, w_shape, jit) -> float:
 
 
 def conv_kernels_and_phases():
-  print("xla-own-convolutions-and-phases\n   DCGAN-28 convolutions, forward + input and kernel gradients (ms): XLA's default CPU\n"
-        "   options (YNNPACK) against gan_jax.xla_options (XLA's own), and PhaseConv")
+  print(
+    "xla-own-convolutions-and-phases\n   DCGAN-28 convolutions, forward + input and kernel "
+    "gradients (ms): XLA's default CPU\n"
+    "   options (YNNPACK) against gan_jax.xla_options (XLA's own), and PhaseConv"
+  )
   from gan_jax import xla_options
   from gan_jax.models.layers import conv_phases
 
   stride1, strided = conv_same, lambda x, w: conv_same(x, w, 2)
-  cases = (("G ConvT_0 256->128 5x5 s1 on 7x7, batch 64", stride1, (64, 7, 7, 256), (5, 5, 256, 128)),
-           ("G ConvT_1 (sub-pixel) 128->4*64 3x3 on 7x7", stride1, (64, 7, 7, 128), (3, 3, 128, 256)),
-           ("G ConvT_2 (sub-pixel) 64->4*1 3x3 on 14x14", stride1, (64, 14, 14, 64), (3, 3, 64, 4)),
-           ("D Conv_1 64->128 5x5 s2 on 14x14, batch 128", strided, (128, 14, 14, 64), (5, 5, 64, 128)),
-           ("  the same as PhaseConv", lambda x, w: conv_phases(x, w, 2), (128, 14, 14, 64), (5, 5, 64, 128)),
-           ("D Conv_0 1->64 5x5 s2 on 28x28, batch 128", strided, (128, 28, 28, 1), (5, 5, 1, 64)),
-           ("  the same as PhaseConv", lambda x, w: conv_phases(x, w, 2), (128, 28, 28, 1), (5, 5, 1, 64)))
+  cases = (
+    ("G ConvT_0 256->128 5x5 s1 on 7x7, batch 64", stride1, (64, 7, 7, 256), (5, 5, 256, 128)),
+    ("G ConvT_1 (sub-pixel) 128->4*64 3x3 on 7x7", stride1, (64, 7, 7, 128), (3, 3, 128, 256)),
+    ("G ConvT_2 (sub-pixel) 64->4*1 3x3 on 14x14", stride1, (64, 14, 14, 64), (3, 3, 64, 4)),
+    ("D Conv_1 64->128 5x5 s2 on 14x14, batch 128", strided, (128, 14, 14, 64), (5, 5, 64, 128)),
+    (
+      "  the same as PhaseConv",
+      lambda x, w: conv_phases(x, w, 2),
+      (128, 14, 14, 64),
+      (5, 5, 64, 128),
+    ),
+    ("D Conv_0 1->64 5x5 s2 on 28x28, batch 128", strided, (128, 28, 28, 1), (5, 5, 1, 64)),
+    ("  the same as PhaseConv", lambda x, w: conv_phases(x, w, 2), (128, 28, 28, 1), (5, 5, 1, 64)),
+  )
   print(f"   {'':46s} {'YNNPACK':>8s} {'XLA own':>8s}")
   for name, conv, x_shape, w_shape in cases:
     ynn = conv_gradients_ms(conv, x_shape, w_shape, jax.jit)
@@ -286,35 +365,42 @@ def conv_kernels_and_phases():
 
 
 def small_map_convolutions():
-  print("small-maps-by-dft\n   Stride-1 'SAME' convolutions of small maps, forward + input and kernel gradients (ms),\n"
-        "   compiled with gan_jax.xla_options: XLA's convolution against conv_fourier (by DFT)")
+  print(
+    "small-maps-by-dft\n   Stride-1 'SAME' convolutions of small maps, forward + input and kernel "
+    "gradients (ms),\n"
+    "   compiled with gan_jax.xla_options: XLA's convolution against conv_fourier (by DFT)"
+  )
   from gan_jax import xla_options
   from gan_jax.models.layers import conv_fourier, same_padding
 
   def by_dft(x, w):
     return conv_fourier(x, w, [same_padding(k, transpose=False) for k in w.shape[:2]])
 
-  cases = (("DCGAN-32 G ConvT_0 512->256 5x5 on 4x4, batch 64", (64, 4, 4, 512), (5, 5, 512, 256)),
-           ("DCGAN-28 G ConvT_0 256->128 5x5 on 7x7, batch 64", (64, 7, 7, 256), (5, 5, 256, 128)),
-           ("3x3 kernel, 128->256 on 7x7, batch 64", (64, 7, 7, 128), (3, 3, 128, 256)),
-           ("3x3 kernel, 512->256 on 4x4, batch 64", (64, 4, 4, 512), (3, 3, 512, 256)))
+  cases = (
+    ("DCGAN-32 G ConvT_0 512->256 5x5 on 4x4, batch 64", (64, 4, 4, 512), (5, 5, 512, 256)),
+    ("DCGAN-28 G ConvT_0 256->128 5x5 on 7x7, batch 64", (64, 7, 7, 256), (5, 5, 256, 128)),
+    ("3x3 kernel, 128->256 on 7x7, batch 64", (64, 7, 7, 128), (3, 3, 128, 256)),
+    ("3x3 kernel, 512->256 on 4x4, batch 64", (64, 4, 4, 512), (3, 3, 512, 256)),
+  )
   print(f"   {'':50s} {'XLA':>9s} {'DFT':>8s} {'ratio':>6s}")
   for name, x_shape, w_shape in cases:
-    times = [conv_gradients_ms(conv, x_shape, w_shape, xla_options.jit) for conv in (conv_same, by_dft)]
+    times = [
+      conv_gradients_ms(conv, x_shape, w_shape, xla_options.jit) for conv in (conv_same, by_dft)
+    ]
     print(f"   {name:50s} {times[0]:9.2f} {times[1]:8.2f} {times[0] / times[1]:5.1f}x")
 
 
 # Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
 FINDINGS = {
-    "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
-    "convolutions-inside-scan": conv_inside_scan,
-    "dispatch-cost": dispatch_cost,
-    "dcgan-layer-times": dcgan_layer_times,
-    "convolutions-inside-switch": conv_inside_switch,
-    "matrix-product-floor": mlp_step_matmul_floor,
-    "cores-change-bits": cores_change_bits,
-    "xla-own-convolutions-and-phases": conv_kernels_and_phases,
-    "small-maps-by-dft": small_map_convolutions,
+  "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
+  "convolutions-inside-scan": conv_inside_scan,
+  "dispatch-cost": dispatch_cost,
+  "dcgan-layer-times": dcgan_layer_times,
+  "convolutions-inside-switch": conv_inside_switch,
+  "matrix-product-floor": mlp_step_matmul_floor,
+  "cores-change-bits": cores_change_bits,
+  "xla-own-convolutions-and-phases": conv_kernels_and_phases,
+  "small-maps-by-dft": small_map_convolutions,
 }
 NUMBERS = dict(zip("123456789", FINDINGS))
 
@@ -323,13 +409,16 @@ def finding(name: str):
   """The function of a finding given by its name or former number; raises SystemExit if unknown."""
   name = NUMBERS.get(name, name)
   if name not in FINDINGS:
-    raise SystemExit(f"finding {name!r} is unknown; accepted: {', '.join(FINDINGS)} "
-                     f"(or their former numbers 1-{len(NUMBERS)})")
+    raise SystemExit(
+      f"finding {name!r} is unknown; accepted: {', '.join(FINDINGS)} "
+      f"(or their former numbers 1-{len(NUMBERS)})"
+    )
   return FINDINGS[name]
 
 
 if __name__ == "__main__":
   import sys
+
   print(f"backend: {jax.default_backend()}, devices: {jax.devices()}")
   chosen = [finding(name) for name in sys.argv[1:]] or list(FINDINGS.values())
   for run in chosen:

@@ -29,10 +29,25 @@ from gan_jax import plotting, recipes, sampling, train
 from gan_jax.logs import read_metrics
 from gan_jax.metrics import features
 from gan_jax.state import step_key
-CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-           "Bag", "Ankle boot")
-RUNS = {"conditional": "cgan_fashion_mnist.py", "acgan": "acgan_fashion_mnist.py",
-        "infogan": "infogan_fashion_mnist.py", "projection": "cgan_projection_fashion_mnist.py"}
+
+CLASSES = (
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+)
+RUNS = {
+  "conditional": "cgan_fashion_mnist.py",
+  "acgan": "acgan_fashion_mnist.py",
+  "infogan": "infogan_fashion_mnist.py",
+  "projection": "cgan_projection_fashion_mnist.py",
+}
 PER_CLASS = 1000
 
 
@@ -55,6 +70,7 @@ def class_agreement(state, recipe, network) -> dict:
 def classifier_ceiling(network) -> list[float]:
   """Per class: the share of the real test images of that class the classifier gets right."""
   from gan_jax.data import files
+
   images, labels = files.load_idx_split(files.FASHION_MNIST_DIR, "test")
   predicted = network.predict(images)
   return [float(np.mean(predicted[labels == c] == c)) for c in range(len(CLASSES))]
@@ -86,16 +102,23 @@ def best_matching_accuracy(codes: np.ndarray, classes: np.ndarray, k: int) -> fl
 
 def infogan_information(state, network, out_dir: str) -> dict:
   from gan_jax.variants import infogan
+
   k = state.game.num_categories
   z = state.noise(step_key(jax.random.PRNGKey(1), 0, "samples"), PER_CLASS)
-  images = np.concatenate([np.asarray(infogan.code_traversal(state, z[i:i + 100], "category"))
-                           for i in range(0, PER_CLASS, 100)])
+  images = np.concatenate(
+    [
+      np.asarray(infogan.code_traversal(state, z[i : i + 100], "category"))
+      for i in range(0, PER_CLASS, 100)
+    ]
+  )
   codes = np.tile(np.arange(k), PER_CLASS)
   predicted = network.predict(images)
   write_code_figures(state, z[:10], out_dir, prefix="variants_infogan_")
-  return {"mutual_information_nats": mutual_information(codes, predicted, k),
-          "ceiling_nats": float(np.log(k)),
-          "best_matching_accuracy": best_matching_accuracy(codes, predicted, k)}
+  return {
+    "mutual_information_nats": mutual_information(codes, predicted, k),
+    "ceiling_nats": float(np.log(k)),
+    "best_matching_accuracy": best_matching_accuracy(codes, predicted, k),
+  }
 
 
 def run_one(name: str, root: str, num_steps: int, network) -> dict:
@@ -104,66 +127,99 @@ def run_one(name: str, root: str, num_steps: int, network) -> dict:
   state = train.train_and_evaluate(config, workdir, progress=False)
   train_s = read_metrics(workdir)[-1]["wall_time"]  # includes the time before a resume
   recipe = recipes.recipe_of(config)
-  row = {"run": name, "config": RUNS[name], "steps": num_steps, "train_wall_clock_s": round(train_s, 1)}
+  row = {
+    "run": name,
+    "config": RUNS[name],
+    "steps": num_steps,
+    "train_wall_clock_s": round(train_s, 1),
+  }
   if name == "infogan":
     row.update(infogan_information(state, network, RESULTS))
     row["q_lower_bound_nats"] = read_metrics(workdir)[-1]["mi_lower_bound"]  # log K - CE of Q
   else:
     row.update(class_agreement(state, recipe, network))
     labels = np.repeat(np.arange(len(CLASSES)), 10)  # one row per class
-    plotting.save_image_grid(sampling.draw_samples(state, len(labels), seed=2, recipe=recipe,
-                                                labels=labels),
-                             os.path.join(RESULTS, f"variants_{name}_classes.png"), columns=10)
+    plotting.save_image_grid(
+      sampling.draw_samples(state, len(labels), seed=2, recipe=recipe, labels=labels),
+      os.path.join(RESULTS, f"variants_{name}_classes.png"),
+      columns=10,
+    )
   return row
 
 
 def write_markdown(rows: list[dict], network, path: str) -> None:
-  lines = ["# Variants I on Fashion-MNIST: class agreement and InfoGAN's codes", "",
-           "Written by `python experiments/class_agreement.py --root /tmp/variants --runs NAME "
-           "--num_steps STEPS` (each row's steps are in its heading) on this machine "
-           f"({os.cpu_count()} CPU cores, no GPU; shared with other work, so wall-clock figures are upper "
-           "bounds). The judge is the library's Fashion-MNIST classifier "
-           f"(`{network.identity}`, test accuracy {network.test_accuracy:.2%}). Runs whose config "
-           "sets `ema_decay` (conditional, projection and ACGAN: 0.999) sample with the generator "
-           "EMA, as `gan-jax sample` does.", ""]
+  lines = [
+    "# Variants I on Fashion-MNIST: class agreement and InfoGAN's codes",
+    "",
+    "Written by `python experiments/class_agreement.py --root /tmp/variants --runs NAME "
+    "--num_steps STEPS` (each row's steps are in its heading) on this machine "
+    f"({os.cpu_count()} CPU cores, no GPU; shared with other work, so wall-clock figures are upper "
+    "bounds). The judge is the library's Fashion-MNIST classifier "
+    f"(`{network.identity}`, test accuracy {network.test_accuracy:.2%}). Runs whose config "
+    "sets `ema_decay` (conditional, projection and ACGAN: 0.999) sample with the generator "
+    "EMA, as `gan-jax sample` does.",
+    "",
+  ]
   agreement = [r for r in rows if "per_class" in r]
   if agreement:
-    lines += ["## Class agreement: `gan-jax sample --label L`", "",
-              f"{PER_CLASS} samples per class; the share the classifier assigns to the requested class. "
-              "Goal: at least 90% averaged over the 10 classes. The last column is the ceiling this "
-              "judge allows: its own accuracy per class on the real test images (it confuses shirts, "
-              "T-shirts, pullovers and coats on real data too).", "",
-              "| class | " + " | ".join(f"{r['run']} ({r['steps']} steps)" for r in agreement)
-              + " | classifier on real test images |",
-              "| --- | " + " | ".join("---:" for _ in agreement) + " | ---: |"]
+    lines += [
+      "## Class agreement: `gan-jax sample --label L`",
+      "",
+      f"{PER_CLASS} samples per class; the share the classifier assigns to the requested class. "
+      "Goal: at least 90% averaged over the 10 classes. The last column is the ceiling this "
+      "judge allows: its own accuracy per class on the real test images (it confuses shirts, "
+      "T-shirts, pullovers and coats on real data too).",
+      "",
+      "| class | "
+      + " | ".join(f"{r['run']} ({r['steps']} steps)" for r in agreement)
+      + " | classifier on real test images |",
+      "| --- | " + " | ".join("---:" for _ in agreement) + " | ---: |",
+    ]
     ceiling = classifier_ceiling(network)
     for c, name in enumerate(CLASSES):
-      lines.append(f"| {c} {name} | " + " | ".join(f"{r['per_class'][c]:.1%}" for r in agreement)
-                   + f" | {ceiling[c]:.1%} |")
-    lines.append("| **mean** | " + " | ".join(f"**{r['mean']:.1%}**" for r in agreement)
-                 + f" | {np.mean(ceiling):.1%} |")
-    lines.append("| train wall-clock | " + " | ".join(f"{r['train_wall_clock_s'] / 60:.1f} min"
-                                                      for r in agreement) + " | |")
+      lines.append(
+        f"| {c} {name} | "
+        + " | ".join(f"{r['per_class'][c]:.1%}" for r in agreement)
+        + f" | {ceiling[c]:.1%} |"
+      )
+    lines.append(
+      "| **mean** | "
+      + " | ".join(f"**{r['mean']:.1%}**" for r in agreement)
+      + f" | {np.mean(ceiling):.1%} |"
+    )
+    lines.append(
+      "| train wall-clock | "
+      + " | ".join(f"{r['train_wall_clock_s'] / 60:.1f} min" for r in agreement)
+      + " | |"
+    )
     lines.append("")
     for r in agreement:
-      lines.append(f"`{r['run']}`, one row per class (0 to 9): ![{r['run']}](variants_{r['run']}_classes.png)")
+      lines.append(
+        f"`{r['run']}`, one row per class (0 to 9): ![{r['run']}](variants_{r['run']}_classes.png)"
+      )
       lines.append("")
   info = next((r for r in rows if r["run"] == "infogan"), None)
   if info:
-    lines += ["## InfoGAN: the categorical code against the predicted class", "",
-              f"{info['steps']} steps ({info['train_wall_clock_s'] / 60:.1f} min). {PER_CLASS} samples per "
-              "code value (10 values, continuous codes 0). Mutual information between the code and the "
-              f"classifier's predicted class: **{info['mutual_information_nats']:.3f} nats** (ceiling "
-              f"log 10 = {info['ceiling_nats']:.3f}); best one-to-one code-to-class matching accuracy: "
-              f"{info['best_matching_accuracy']:.1%}. Q's own lower bound on I(c; G(z, c)) at the "
-              f"end of training: {info.get('q_lower_bound_nats', float('nan')):.3f} nats: the generator "
-              "does carry the code (Q reads it back almost perfectly), but in texture, not as the "
-              "garment class (a known InfoGAN outcome on data whose classes are not its most "
-              "salient factor).", "",
-              "Varying the categorical code (columns), noise fixed per row: "
-              "![category](variants_infogan_category.png)", "",
-              "Varying each continuous code from -2 to 2 (columns; trained on [-1, 1]): "
-              "![c0](variants_infogan_continuous_0.png) ![c1](variants_infogan_continuous_1.png)", ""]
+    lines += [
+      "## InfoGAN: the categorical code against the predicted class",
+      "",
+      f"{info['steps']} steps ({info['train_wall_clock_s'] / 60:.1f} min). {PER_CLASS} samples per "
+      "code value (10 values, continuous codes 0). Mutual information between the code and the "
+      f"classifier's predicted class: **{info['mutual_information_nats']:.3f} nats** (ceiling "
+      f"log 10 = {info['ceiling_nats']:.3f}); best one-to-one code-to-class matching accuracy: "
+      f"{info['best_matching_accuracy']:.1%}. Q's own lower bound on I(c; G(z, c)) at the "
+      f"end of training: {info.get('q_lower_bound_nats', float('nan')):.3f} nats: the generator "
+      "does carry the code (Q reads it back almost perfectly), but in texture, not as the "
+      "garment class (a known InfoGAN outcome on data whose classes are not its most "
+      "salient factor).",
+      "",
+      "Varying the categorical code (columns), noise fixed per row: "
+      "![category](variants_infogan_category.png)",
+      "",
+      "Varying each continuous code from -2 to 2 (columns; trained on [-1, 1]): "
+      "![c0](variants_infogan_continuous_0.png) ![c1](variants_infogan_continuous_1.png)",
+      "",
+    ]
   with open(path, "w") as f:
     f.write("\n".join(lines))
 
@@ -179,16 +235,22 @@ def rewrite_page() -> None:
 def main() -> None:
   parser = make_parser(__doc__, list(RUNS), default=["conditional", "acgan", "infogan"])
   parser.add_argument("--num_steps", type=int, default=2000)
-  parser.add_argument("--page_only", action="store_true",
-                      help="only rewrite the markdown page from the recorded rows")
+  parser.add_argument(
+    "--page_only", action="store_true", help="only rewrite the markdown page from the recorded rows"
+  )
   args = parser.parse_args()
   if args.page_only:
     rewrite_page()
     return
   network = features.load_or_train()
-  record(parser, args.runs, list(RUNS), "variants_fashion_mnist.json",
-         lambda name: run_one(name, args.root, args.num_steps, network),
-         lambda rows: write_markdown(rows, network, os.path.join(RESULTS, "variants_fashion_mnist.md")))
+  record(
+    parser,
+    args.runs,
+    list(RUNS),
+    "variants_fashion_mnist.json",
+    lambda name: run_one(name, args.root, args.num_steps, network),
+    lambda rows: write_markdown(rows, network, os.path.join(RESULTS, "variants_fashion_mnist.md")),
+  )
 
 
 if __name__ == "__main__":

@@ -28,16 +28,31 @@ from gan_jax.logs import read_metrics
 
 # name -> (config file, overrides, what it is)
 RUNS = {
-    "dcgan_non_saturating": ("dcgan_fashion_mnist.py", {"num_steps": 2000},
-                             "DCGAN, non-saturating loss, Adam 2e-4 (0.5, 0.999)"),
-    "dcgan_hinge": ("dcgan_fashion_mnist.py", {"num_steps": 2000, "loss": "hinge"},
-                    "DCGAN, hinge loss, Adam 2e-4 (0.5, 0.999)"),
-    "dcgan_wgan_gp": ("wgan_gp_fashion_mnist.py", {"num_steps": 500},
-                      "DCGAN players, WGAN-GP (lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9))"),
-    "dcgan_wgan": ("wgan_fashion_mnist.py", {"num_steps": 2000},
-                   "DCGAN players, WGAN (clip 0.01, 5 critic steps, RMSProp 5e-5)"),
-    "seed002_mlp": ("mlp_fashion_mnist.py", {"num_steps": 10000},
-                    "the seeds' MLP GAN (seed 002), non-saturating, Adam 2e-4 (0.5, 0.999)"),
+  "dcgan_non_saturating": (
+    "dcgan_fashion_mnist.py",
+    {"num_steps": 2000},
+    "DCGAN, non-saturating loss, Adam 2e-4 (0.5, 0.999)",
+  ),
+  "dcgan_hinge": (
+    "dcgan_fashion_mnist.py",
+    {"num_steps": 2000, "loss": "hinge"},
+    "DCGAN, hinge loss, Adam 2e-4 (0.5, 0.999)",
+  ),
+  "dcgan_wgan_gp": (
+    "wgan_gp_fashion_mnist.py",
+    {"num_steps": 500},
+    "DCGAN players, WGAN-GP (lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9))",
+  ),
+  "dcgan_wgan": (
+    "wgan_fashion_mnist.py",
+    {"num_steps": 2000},
+    "DCGAN players, WGAN (clip 0.01, 5 critic steps, RMSProp 5e-5)",
+  ),
+  "seed002_mlp": (
+    "mlp_fashion_mnist.py",
+    {"num_steps": 10000},
+    "the seeds' MLP GAN (seed 002), non-saturating, Adam 2e-4 (0.5, 0.999)",
+  ),
 }
 
 
@@ -59,52 +74,75 @@ def run_one(name: str, root: str) -> dict:
   picture = os.path.join(workdir, "samples", f"step_{config.num_steps:07d}.png")
   if os.path.exists(picture):
     shutil.copyfile(picture, os.path.join(RESULTS, f"fashion_mnist_{name}.png"))
-  return {"run": name, "config": RUNS[name][0], "overrides": RUNS[name][1], "what": RUNS[name][2],
-          "measured": datetime.date.today().isoformat(), "host": platform.machine(),
-          "steps": int(config.num_steps), "d_steps": int(config.d_steps),
-          "batch_size": int(config.batch_size), "train_wall_clock_s": round(train_s, 1),
-          **{k: result[k] for k in ("fd", "precision", "recall", "class_kl", "num_samples")},
-          "floor": result.get("floor"), "feature_network": result["feature_network"],
-          "feature_network_test_accuracy": result["feature_network_test_accuracy"]}
+  return {
+    "run": name,
+    "config": RUNS[name][0],
+    "overrides": RUNS[name][1],
+    "what": RUNS[name][2],
+    "measured": datetime.date.today().isoformat(),
+    "host": platform.machine(),
+    "steps": int(config.num_steps),
+    "d_steps": int(config.d_steps),
+    "batch_size": int(config.batch_size),
+    "train_wall_clock_s": round(train_s, 1),
+    **{k: result[k] for k in ("fd", "precision", "recall", "class_kl", "num_samples")},
+    "floor": result.get("floor"),
+    "feature_network": result["feature_network"],
+    "feature_network_test_accuracy": result["feature_network_test_accuracy"],
+  }
 
 
 def write_markdown(rows: list[dict], path: str) -> None:
   floor = next((r["floor"] for r in rows if r.get("floor")), None)
   lines = [
-      "# Fashion-MNIST results", "",
-      "Written by `python experiments/fashion_mnist.py --root /tmp/fmnist` on a host "
-      f"({platform.machine()}, {os.cpu_count()} CPU cores, no GPU; the machine was shared with other "
-      "work, so wall-clock figures are upper bounds). Data: Debian's `dataset-fashion-mnist` idx "
-      "files, train split (60,000 images), in [-1, 1].", "",
-      "Metrics on 10,000 samples (EMA weights when the config has them) against 10,000 training "
-      "images, in the features of the library's Fashion-MNIST classifier "
-      f"(`{rows[0]['feature_network']}`, test accuracy {rows[0]['feature_network_test_accuracy']:.2%}): "
-      "FD is the Frechet distance in those features (not FID: no Inception network); precision and "
-      "recall are Kynkaanniemi et al.'s k-NN manifolds with k = 3; class KL is the KL divergence of "
-      "the classifier's predicted-class histogram of the samples from uniform (0 = all ten classes "
-      "equally often). Steps are generator steps; the WGANs take 5 critic steps per generator step. "
-      "The runs are short, sized to a 2-core CPU (2,000 DCGAN steps are about two epochs): they show "
-      "where each loss stands after a stated budget, not converged quality; the shipped configs "
-      "train 5,000 to 20,000 steps.", "",
-      "Rows measured before 2026-12-04 ran with Flax's default initializers (LeCun normal); "
-      "since then the DCGAN players start from Radford et al.'s N(0, 0.02) and the seed-002 MLP "
-      "from PyTorch's defaults (experiments/results/dcgan_vs_pytorch.md: the cause of a 2x FD "
-      "gap to PyTorch). The `measured` column says which.", "",
-      "| run | measured | steps | wall-clock | FD | precision | recall | class KL | sample grid |",
-      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    "# Fashion-MNIST results",
+    "",
+    "Written by `python experiments/fashion_mnist.py --root /tmp/fmnist` on a host "
+    f"({platform.machine()}, {os.cpu_count()} CPU cores, no GPU; the machine was shared with other "
+    "work, so wall-clock figures are upper bounds). Data: Debian's `dataset-fashion-mnist` idx "
+    "files, train split (60,000 images), in [-1, 1].",
+    "",
+    "Metrics on 10,000 samples (EMA weights when the config has them) against 10,000 training "
+    "images, in the features of the library's Fashion-MNIST classifier "
+    f"(`{rows[0]['feature_network']}`, test accuracy "
+    f"{rows[0]['feature_network_test_accuracy']:.2%}): "
+    "FD is the Frechet distance in those features (not FID: no Inception network); precision and "
+    "recall are Kynkaanniemi et al.'s k-NN manifolds with k = 3; class KL is the KL divergence of "
+    "the classifier's predicted-class histogram of the samples from uniform (0 = all ten classes "
+    "equally often). Steps are generator steps; the WGANs take 5 critic steps per generator step. "
+    "The runs are short, sized to a 2-core CPU (2,000 DCGAN steps are about two epochs): they show "
+    "where each loss stands after a stated budget, not converged quality; the shipped configs "
+    "train 5,000 to 20,000 steps.",
+    "",
+    "Rows measured before 2026-12-04 ran with Flax's default initializers (LeCun normal); "
+    "since then the DCGAN players start from Radford et al.'s N(0, 0.02) and the seed-002 MLP "
+    "from PyTorch's defaults (experiments/results/dcgan_vs_pytorch.md: the cause of a 2x FD "
+    "gap to PyTorch). The `measured` column says which.",
+    "",
+    "| run | measured | steps | wall-clock | FD | precision | recall | class KL | sample grid |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  ]
   for r in rows:
     measured = r.get("measured", "before 2026-12-04, Flax initializers")
-    lines.append(f"| {r['what']} (`{r['run']}`) | {measured} | {r['steps']} | "
-                 f"{r['train_wall_clock_s'] / 60:.1f} min | "
-                 f"{r['fd']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['class_kl']:.3f} | "
-                 f"![{r['run']}](fashion_mnist_{r['run']}.png) |")
+    lines.append(
+      f"| {r['what']} (`{r['run']}`) | {measured} | {r['steps']} | "
+      f"{r['train_wall_clock_s'] / 60:.1f} min | "
+      f"{r['fd']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['class_kl']:.3f} | "
+      f"![{r['run']}](fashion_mnist_{r['run']}.png) |"
+    )
   if floor:
-    lines.append(f"| floor: training split vs test split | - | - | - | {floor['fd']:.2f} | "
-                 f"{floor['precision']:.3f} | {floor['recall']:.3f} | {floor['class_kl']:.3f} | |")
-  lines += ["", "Commands: `python experiments/fashion_mnist.py --root /tmp/fmnist` (all runs; "
-            "`--runs NAME,...` for some). Each run is also `gan-jax train --config "
-            "experiments/configs/CONFIG --workdir DIR --config.num_steps=N` followed by "
-            "`gan-jax evaluate --workdir DIR`.", ""]
+    lines.append(
+      f"| floor: training split vs test split | - | - | - | {floor['fd']:.2f} | "
+      f"{floor['precision']:.3f} | {floor['recall']:.3f} | {floor['class_kl']:.3f} | |"
+    )
+  lines += [
+    "",
+    "Commands: `python experiments/fashion_mnist.py --root /tmp/fmnist` (all runs; "
+    "`--runs NAME,...` for some). Each run is also `gan-jax train --config "
+    "experiments/configs/CONFIG --workdir DIR --config.num_steps=N` followed by "
+    "`gan-jax evaluate --workdir DIR`.",
+    "",
+  ]
   with open(path, "w") as f:
     f.write("\n".join(lines))
 
@@ -112,8 +150,14 @@ def write_markdown(rows: list[dict], path: str) -> None:
 def main() -> None:
   parser = make_parser(__doc__, list(RUNS))
   args = parser.parse_args()
-  record(parser, args.runs, list(RUNS), "fashion_mnist.json", lambda name: run_one(name, args.root),
-         lambda rows: write_markdown(rows, os.path.join(RESULTS, "fashion_mnist.md")))
+  record(
+    parser,
+    args.runs,
+    list(RUNS),
+    "fashion_mnist.json",
+    lambda name: run_one(name, args.root),
+    lambda rows: write_markdown(rows, os.path.join(RESULTS, "fashion_mnist.md")),
+  )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Trains and evaluates the image-to-image recipes on Fashion-MNIST (experiments/results/image_to_image.md).
+"""Trains and evaluates the image-to-image recipes on Fashion-MNIST
+(experiments/results/image_to_image.md).
 
     python experiments/image_to_image.py --task pix2pix --num_steps 2000 --root /tmp/i2i
     python experiments/image_to_image.py --task cyclegan --config.variant.identity_weight=0.0
@@ -37,8 +38,18 @@ from gan_jax.variants import cyclegan, inpainting, translation
 ROOT = os.path.dirname(os.path.abspath(__file__))
 TASKS = ("pix2pix", "superres", "inpainting", "cyclegan")
 BATCH = 500
-CLASS_NAMES = ("T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker",
-               "bag", "ankle boot")
+CLASS_NAMES = (
+  "T-shirt",
+  "trouser",
+  "pullover",
+  "dress",
+  "coat",
+  "sandal",
+  "shirt",
+  "sneaker",
+  "bag",
+  "ankle boot",
+)
 
 
 def load_config(task: str):
@@ -56,15 +67,19 @@ def run(config, workdir: str):
 
 
 def batched(fn, *arrays):
-  outputs = [np.asarray(fn(*(jnp.asarray(a[i:i + BATCH]) for a in arrays)))
-             for i in range(0, len(arrays[0]), BATCH)]
+  outputs = [
+    np.asarray(fn(*(jnp.asarray(a[i : i + BATCH]) for a in arrays)))
+    for i in range(0, len(arrays[0]), BATCH)
+  ]
   return np.concatenate(outputs)
 
 
 def pixel_metrics(outputs, targets, mask=None) -> dict:
   out, tgt = jnp.asarray(outputs), jnp.asarray(targets)
-  metrics = {"psnr": float(jnp.mean(image_quality.psnr(out, tgt))),
-             "ssim": float(jnp.mean(image_quality.ssim(out, tgt)))}
+  metrics = {
+    "psnr": float(jnp.mean(image_quality.psnr(out, tgt))),
+    "ssim": float(jnp.mean(image_quality.ssim(out, tgt))),
+  }
   if mask is None:
     metrics["l1"] = float(jnp.mean(jnp.abs(out - tgt)))
   else:
@@ -73,14 +88,17 @@ def pixel_metrics(outputs, targets, mask=None) -> dict:
 
 
 def fd(network, outputs, reference_features) -> float:
-  return frechet.frechet_distance_from_features(network.embed(np.clip(outputs, -1, 1))[0],
-                                                reference_features)
+  return frechet.frechet_distance_from_features(
+    network.embed(np.clip(outputs, -1, 1))[0], reference_features
+  )
 
 
 def save_rows(rows: list[tuple[str, np.ndarray]], path: str, columns: int = 10):
   import matplotlib
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
+
   fig, axes = plt.subplots(len(rows), columns, figsize=(columns * 0.9, len(rows) * 1.0))
   for r, (name, images) in enumerate(rows):
     for c in range(columns):
@@ -94,27 +112,40 @@ def save_rows(rows: list[tuple[str, np.ndarray]], path: str, columns: int = 10):
   plt.close(fig)
 
 
-def evaluate_paired(task: str, states: dict, test_images, network, real_features) -> tuple[dict, list]:
+def evaluate_paired(
+  task: str, states: dict, test_images, network, real_features
+) -> tuple[dict, list]:
   """Metrics of each state's outputs on the test split, and the figure's rows."""
   x = np.asarray(to_unit_range(jnp.asarray(test_images)))
   results, rows = {}, []
   if task == "inpainting":
     num = len(x)
-    masks = {"centre": np.asarray(paired.draw_masks(jax.random.PRNGKey(1), num, (28, 28), "centre")),
-             "random": np.asarray(paired.draw_masks(jax.random.PRNGKey(2), num, (28, 28), "random"))}
+    masks = {
+      "centre": np.asarray(paired.draw_masks(jax.random.PRNGKey(1), num, (28, 28), "centre")),
+      "random": np.asarray(paired.draw_masks(jax.random.PRNGKey(2), num, (28, 28), "random")),
+    }
     for kind, mask in masks.items():
       cond = np.asarray(paired.inpainting_input(jnp.asarray(x), jnp.asarray(mask)))
       rows.append((f"masked ({kind})", cond[:10, ..., :1]))
       for name, state in states.items():
         out = batched(jax.jit(lambda c, s=state: inpainting.inpaint(s, c)), cond)
-        results[f"{name}/{kind}"] = {**pixel_metrics(out, x, mask), "fd": fd(network, out, real_features)}
+        results[f"{name}/{kind}"] = {
+          **pixel_metrics(out, x, mask),
+          "fd": fd(network, out, real_features),
+        }
         rows.append((f"{name} ({kind})", out[:10]))
     rows.append(("original", x[:10]))
     return results, rows
   source = paired.task_arrays("edges" if task == "pix2pix" else "superres", test_images, None)
   cond = np.asarray(to_unit_range(jnp.asarray(source["cond"])))
-  rows.append(("input", cond[:10] if task == "pix2pix" else
-               np.asarray(jax.image.resize(cond[:10], (10, 28, 28, 1), "nearest"))))
+  rows.append(
+    (
+      "input",
+      cond[:10]
+      if task == "pix2pix"
+      else np.asarray(jax.image.resize(cond[:10], (10, 28, 28, 1), "nearest")),
+    )
+  )
   if task == "superres":
     bicubic = np.clip(np.asarray(jax.image.resize(jnp.asarray(cond), x.shape, "bicubic")), -1, 1)
     results["bicubic"] = {**pixel_metrics(bicubic, x), "fd": fd(network, bicubic, real_features)}
@@ -136,19 +167,25 @@ def evaluate_cyclegan(config, state, test_images, test_labels, network) -> tuple
   a_to_b, b_to_a = batched(g, a), batched(f, b)
   a_cycle, b_cycle = batched(f, a_to_b), batched(g, b_to_a)
   results = {
-      "a_to_b_classified_as_b": float(np.mean(network.predict(a_to_b) == b_class)),
-      "b_to_a_classified_as_a": float(np.mean(network.predict(b_to_a) == a_class)),
-      "real_a_classified_as_a": float(np.mean(network.predict(a) == a_class)),
-      "real_b_classified_as_b": float(np.mean(network.predict(b) == b_class)),
-      "cycle_l1_a": float(np.mean(np.abs(a_cycle - a))),
-      "cycle_l1_b": float(np.mean(np.abs(b_cycle - b))),
-      "fd_a_to_b_vs_real_b": fd(network, a_to_b, network.embed(b)[0]),
-      "fd_b_to_a_vs_real_a": fd(network, b_to_a, network.embed(a)[0]),
-      "fd_real_a_vs_real_b": fd(network, a, network.embed(b)[0]),
+    "a_to_b_classified_as_b": float(np.mean(network.predict(a_to_b) == b_class)),
+    "b_to_a_classified_as_a": float(np.mean(network.predict(b_to_a) == a_class)),
+    "real_a_classified_as_a": float(np.mean(network.predict(a) == a_class)),
+    "real_b_classified_as_b": float(np.mean(network.predict(b) == b_class)),
+    "cycle_l1_a": float(np.mean(np.abs(a_cycle - a))),
+    "cycle_l1_b": float(np.mean(np.abs(b_cycle - b))),
+    "fd_a_to_b_vs_real_b": fd(network, a_to_b, network.embed(b)[0]),
+    "fd_b_to_a_vs_real_a": fd(network, b_to_a, network.embed(a)[0]),
+    "fd_real_a_vs_real_b": fd(network, a, network.embed(b)[0]),
   }
   a_name, b_name = CLASS_NAMES[a_class], CLASS_NAMES[b_class]
-  rows = [(f"A ({a_name})", a[:10]), ("G(A)", a_to_b[:10]), ("F(G(A))", a_cycle[:10]),
-          (f"B ({b_name})", b[:10]), ("F(B)", b_to_a[:10]), ("G(F(B))", b_cycle[:10])]
+  rows = [
+    (f"A ({a_name})", a[:10]),
+    ("G(A)", a_to_b[:10]),
+    ("F(G(A))", a_cycle[:10]),
+    (f"B ({b_name})", b[:10]),
+    ("F(B)", b_to_a[:10]),
+    ("G(F(B))", b_cycle[:10]),
+  ]
   return results, rows
 
 
@@ -172,7 +209,9 @@ def main():
   for name, cfg in configs.items():
     workdir = os.path.join(args.root, args.task + ("" if name == "gan" else "_" + name))
     states[name], seconds[name] = run(cfg, workdir)
-    print(f"{args.task}/{name}: {cfg.num_steps} steps in {seconds[name]:.0f} s ({workdir})", flush=True)
+    print(
+      f"{args.task}/{name}: {cfg.num_steps} steps in {seconds[name]:.0f} s ({workdir})", flush=True
+    )
   network = features.load_or_train(progress=True)
   test_images, test_labels = files.load_idx_split(config.data.path, "test")
   if args.task == "cyclegan":
@@ -180,9 +219,17 @@ def main():
   else:
     real_features = network.embed(test_images)[0]
     results, rows = evaluate_paired(args.task, states, test_images, network, real_features)
-  report = {"task": args.task, "overrides": overrides, "num_steps": config.num_steps,
-            "batch_size": config.batch_size, "train_seconds": seconds, "feature_network": network.identity,
-            "backend": jax.default_backend(), "test_examples": int(len(test_images)), "results": results}
+  report = {
+    "task": args.task,
+    "overrides": overrides,
+    "num_steps": config.num_steps,
+    "batch_size": config.batch_size,
+    "train_seconds": seconds,
+    "feature_network": network.identity,
+    "backend": jax.default_backend(),
+    "test_examples": int(len(test_images)),
+    "results": results,
+  }
   os.makedirs(args.out, exist_ok=True)
   with open(os.path.join(args.out, f"image_to_image_{args.task}.json"), "w") as f:
     json.dump(report, f, indent=2)

@@ -21,13 +21,17 @@ from gan_jax.variants import infogan  # noqa: E402
 
 
 def write_code_figures(state, z, out_dir: str, prefix: str = "") -> int:
-  """PREFIXcategory.png and PREFIXcontinuous_J.png in out_dir for noise rows z; returns the count."""
+  """PREFIXcategory.png and PREFIXcontinuous_J.png in out_dir for noise rows z; returns the
+  count."""
   images = infogan.code_traversal(state, z, "category")
-  plotting.save_image_grid(images, os.path.join(out_dir, f"{prefix}category.png"),
-                           columns=state.game.num_categories)
+  plotting.save_image_grid(
+    images, os.path.join(out_dir, f"{prefix}category.png"), columns=state.game.num_categories
+  )
   for j in range(state.game.num_continuous):
     images = infogan.code_traversal(state, z, j)
-    plotting.save_image_grid(images, os.path.join(out_dir, f"{prefix}continuous_{j}.png"), columns=9)
+    plotting.save_image_grid(
+      images, os.path.join(out_dir, f"{prefix}continuous_{j}.png"), columns=9
+    )
   return 1 + state.game.num_continuous
 
 

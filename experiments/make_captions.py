@@ -26,10 +26,20 @@ import numpy as np
 from gan_jax.data import captions, files
 
 ATTRIBUTES = ("brightness", "width", "ink")
-TRAIN_TEMPLATES = ("a {adjs} {cls}", "a {cls} that is {and_adjs}", "{adjs} {cls}",
-                   "picture of a {adjs} {cls}", "this {cls} looks {and_adjs}", "the {adjs} {cls}")
-HELD_OUT_TEMPLATES = ("{and_adjs} {cls}", "this is a {adjs} {cls}",
-                      "a picture of the {cls} that looks {and_adjs}", "the {cls} is {and_adjs}")
+TRAIN_TEMPLATES = (
+  "a {adjs} {cls}",
+  "a {cls} that is {and_adjs}",
+  "{adjs} {cls}",
+  "picture of a {adjs} {cls}",
+  "this {cls} looks {and_adjs}",
+  "the {adjs} {cls}",
+)
+HELD_OUT_TEMPLATES = (
+  "{and_adjs} {cls}",
+  "this is a {adjs} {cls}",
+  "a picture of the {cls} that looks {and_adjs}",
+  "the {cls} is {and_adjs}",
+)
 INK_THRESHOLD = 25
 CAPTIONS_PER_IMAGE = 5
 
@@ -59,8 +69,9 @@ def measure(images: np.ndarray) -> np.ndarray:
 
 def class_terciles(values: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
   """float (num_classes, 3, 2): per class and attribute, the 1/3 and 2/3 quantiles."""
-  return np.stack([np.quantile(values[labels == c], [1 / 3, 2 / 3], axis=0).T
-                   for c in range(num_classes)])
+  return np.stack(
+    [np.quantile(values[labels == c], [1 / 3, 2 / 3], axis=0).T for c in range(num_classes)]
+  )
 
 
 def levels_of(values: np.ndarray, labels: np.ndarray, terciles: np.ndarray) -> np.ndarray:
@@ -69,8 +80,9 @@ def levels_of(values: np.ndarray, labels: np.ndarray, terciles: np.ndarray) -> n
   return (values > cuts[..., 0]).astype(np.int64) + (values > cuts[..., 1])
 
 
-def caption(rng: np.random.Generator, label: int, levels: np.ndarray, templates,
-            min_attributes: int) -> tuple[str, np.ndarray]:
+def caption(
+  rng: np.random.Generator, label: int, levels: np.ndarray, templates, min_attributes: int
+) -> tuple[str, np.ndarray]:
   """One caption of an image and the level it names per attribute (-1: not named)."""
   count = rng.integers(min_attributes, 4)
   chosen = rng.permutation(3)[:count]
@@ -118,10 +130,24 @@ def main():
   terciles = class_terciles(train_values, train_y)
   train_levels = levels_of(train_values, train_y, terciles)
   test_levels = levels_of(measure(test_x), test_y, terciles)
-  shown = write_split(os.path.join(args.out, "fashion_mnist_captions_train.npz"), train_x, train_y,
-                      train_levels, rng, [TRAIN_TEMPLATES] * CAPTIONS_PER_IMAGE, 0)
-  shown += write_split(os.path.join(args.out, "fashion_mnist_captions_test.npz"), test_x, test_y,
-                       test_levels, rng, [HELD_OUT_TEMPLATES, TRAIN_TEMPLATES], 1)
+  shown = write_split(
+    os.path.join(args.out, "fashion_mnist_captions_train.npz"),
+    train_x,
+    train_y,
+    train_levels,
+    rng,
+    [TRAIN_TEMPLATES] * CAPTIONS_PER_IMAGE,
+    0,
+  )
+  shown += write_split(
+    os.path.join(args.out, "fashion_mnist_captions_test.npz"),
+    test_x,
+    test_y,
+    test_levels,
+    rng,
+    [HELD_OUT_TEMPLATES, TRAIN_TEMPLATES],
+    1,
+  )
   print("\n".join(shown))
   print(f"vocabulary: {captions.VOCAB_SIZE - 1} words; wrote {args.out}")
 

@@ -26,12 +26,70 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from gan_jax.data import speech  # noqa: E402
 
-WORDS = ("red", "blue", "green", "big", "small", "old", "new", "cat", "dog", "bird", "fish",
-         "house", "tree", "car", "boat", "sun", "moon", "star", "rain", "snow", "wind", "road",
-         "the", "a", "my", "your", "this", "runs", "sees", "likes", "finds", "sings", "jumps",
-         "reads", "opens", "we", "you", "they", "he", "she", "slowly", "quickly", "here",
-         "there", "today", "now", "happy", "cold", "warm", "dark", "light", "water", "paper",
-         "music", "window", "garden", "morning", "evening", "seven", "twelve", "one", "three")
+WORDS = (
+  "red",
+  "blue",
+  "green",
+  "big",
+  "small",
+  "old",
+  "new",
+  "cat",
+  "dog",
+  "bird",
+  "fish",
+  "house",
+  "tree",
+  "car",
+  "boat",
+  "sun",
+  "moon",
+  "star",
+  "rain",
+  "snow",
+  "wind",
+  "road",
+  "the",
+  "a",
+  "my",
+  "your",
+  "this",
+  "runs",
+  "sees",
+  "likes",
+  "finds",
+  "sings",
+  "jumps",
+  "reads",
+  "opens",
+  "we",
+  "you",
+  "they",
+  "he",
+  "she",
+  "slowly",
+  "quickly",
+  "here",
+  "there",
+  "today",
+  "now",
+  "happy",
+  "cold",
+  "warm",
+  "dark",
+  "light",
+  "water",
+  "paper",
+  "music",
+  "window",
+  "garden",
+  "morning",
+  "evening",
+  "seven",
+  "twelve",
+  "one",
+  "three",
+)
 ESPEAK_RATE = 22050
 SPEED = 170  # words per minute
 SILENCE = 0.01  # trim samples below this fraction of the clip's peak at both ends
@@ -52,16 +110,17 @@ def make_sentences(count: int, seed: int) -> list[str]:
 
 def espeak(text: str, voice: str) -> np.ndarray:
   """float32 16 kHz audio of `text` spoken by espeak-ng's `voice`."""
-  wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(SPEED), "--stdout", text],
-                       check=True, capture_output=True).stdout
+  wav = subprocess.run(
+    ["espeak-ng", "-v", voice, "-s", str(SPEED), "--stdout", text], check=True, capture_output=True
+  ).stdout
   # espeak-ng's --stdout header leaves the length open: read the PCM after the 44-byte header
-  audio = np.frombuffer(wav[44:len(wav) - (len(wav) - 44) % 2], "<i2").astype(np.float32) / 32768
+  audio = np.frombuffer(wav[44 : len(wav) - (len(wav) - 44) % 2], "<i2").astype(np.float32) / 32768
   return speech.resample(audio, ESPEAK_RATE, speech.SAMPLE_RATE)
 
 
 def trim(audio: np.ndarray) -> np.ndarray:
   loud = np.nonzero(np.abs(audio) > SILENCE * np.max(np.abs(audio)))[0]
-  return audio[loud[0]:loud[-1] + 1] if len(loud) else audio
+  return audio[loud[0] : loud[-1] + 1] if len(loud) else audio
 
 
 def utterances(sentences: list[str]) -> dict[str, np.ndarray]:
@@ -75,7 +134,7 @@ def utterances(sentences: list[str]) -> dict[str, np.ndarray]:
       if length > speech.FRAMES:
         continue
       padded = np.zeros(speech.HOP * (speech.FRAMES - 1), np.float32)
-      padded[:len(audio)] = audio
+      padded[: len(audio)] = audio
       chars, position = speech.frame_characters(tokens, length)
       rows["x"].append(speech.log_mel(padded).astype(np.float16))
       rows["chars"].append(chars)
@@ -84,8 +143,9 @@ def utterances(sentences: list[str]) -> dict[str, np.ndarray]:
       rows["length"].append(length)
       rows["num_chars"].append(len(tokens))
       rows["text"].append(sentence)
-  out = {k: np.stack(v) if k in ("x", "chars", "position") else np.array(v)
-         for k, v in rows.items()}
+  out = {
+    k: np.stack(v) if k in ("x", "chars", "position") else np.array(v) for k, v in rows.items()
+  }
   for k in ("voice", "length", "num_chars"):
     out[k] = out[k].astype(np.int32)
   return out
@@ -103,8 +163,10 @@ def main(argv=None) -> int:
     return 2
   sentences = make_sentences(args.sentences + args.test_sentences, args.seed)
   os.makedirs(args.out, exist_ok=True)
-  for name, part in (("test", sentences[:args.test_sentences]),
-                     ("train", sentences[args.test_sentences:])):
+  for name, part in (
+    ("test", sentences[: args.test_sentences]),
+    ("train", sentences[args.test_sentences :]),
+  ):
     arrays = utterances(part)
     path = os.path.join(args.out, f"{name}.npz")
     np.savez_compressed(path, **arrays)

@@ -52,36 +52,77 @@ def _adam(learning_rate, b1=0.5, b2=0.999, **schedule):
 # batch 256, Adam 1e-3 (0.5, 0.999). An optimizer with a schedule decays over the run
 # (decay_steps is filled in from the step count).
 RECIPES = {
-    "gan_saturating": ("vanilla GAN, minimax (saturating) generator loss", {"loss": "minimax"}),
-    "gan_ns": ("vanilla GAN, non-saturating generator loss", {"loss": "non_saturating"}),
-    "wgan_clip": ("WGAN, weight clipping 0.01, 5 critic steps, RMSProp 5e-5", {
-        "loss": "wasserstein", "clip_value": 0.01, "d_steps": 5,
-        "g_optimizer": {"name": "rmsprop", "learning_rate": 5e-5},
-        "d_optimizer": {"name": "rmsprop", "learning_rate": 5e-5}}),
-    "wgan_gp": ("WGAN-GP, lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9)", {
-        "loss": "wasserstein", "gradient_penalty_weight": 10.0, "d_steps": 5,
-        "g_optimizer": _adam(1e-4, 0.0, 0.9), "d_optimizer": _adam(1e-4, 0.0, 0.9)}),
-    "hinge": ("hinge loss", {"loss": "hinge"}),
-    "unrolled": ("unrolled GAN (Metz et al.), 5 unrolled discriminator steps", {
-        "recipe": "unrolled", "variant": {"unrolled_steps": 5},
-        "d_optimizer": {**_adam(1e-3), "eps_root": 1e-8}}),
-    "gan_ns_lr1e-4": ("vanilla GAN, non-saturating, at Metz et al.'s Adam 1e-4 (0.5, 0.999)", {
-        "loss": "non_saturating", "g_optimizer": _adam(1e-4), "d_optimizer": _adam(1e-4)}),
-    "unrolled_lr1e-4": ("unrolled GAN, 5 unrolled steps, at Metz et al.'s Adam 1e-4 (0.5, 0.999)", {
-        "recipe": "unrolled", "variant": {"unrolled_steps": 5}, "g_optimizer": _adam(1e-4),
-        "d_optimizer": {**_adam(1e-4), "eps_root": 1e-8}}),
-    "pacgan2": ("PacGAN2: D judges packs of 2 (batch 256 = 128 packs)", {
-        "recipe": "pacgan", "variant": {"pack_size": 2}}),
-    "pacgan3": ("PacGAN3: D judges packs of 3 (batch 255 = 85 packs)", {
-        "recipe": "pacgan", "variant": {"pack_size": 3}, "batch_size": 255}),
-    "pacgan4": ("PacGAN4: D judges packs of 4 (batch 256 = 64 packs)", {
-        "recipe": "pacgan", "variant": {"pack_size": 4}}),
-    "best": ("PacGAN4, batch 512 (128 packs), Adam 5e-3 cosine-decayed to 0 for both players, "
-             "z = one-hot code of 50 values + 4 uniform; on the grid, R1 gamma 1 cosine-decayed "
-             "to 0 over the first half of the run", {
-        "recipe": "pacgan", "variant": {"pack_size": 4}, "batch_size": 512,
-        "g_optimizer": _adam(5e-3, schedule="cosine"), "d_optimizer": _adam(5e-3, schedule="cosine"),
-        "model.latent_dim": 4, "model.noise": "uniform", "model.noise_categories": 50}),
+  "gan_saturating": ("vanilla GAN, minimax (saturating) generator loss", {"loss": "minimax"}),
+  "gan_ns": ("vanilla GAN, non-saturating generator loss", {"loss": "non_saturating"}),
+  "wgan_clip": (
+    "WGAN, weight clipping 0.01, 5 critic steps, RMSProp 5e-5",
+    {
+      "loss": "wasserstein",
+      "clip_value": 0.01,
+      "d_steps": 5,
+      "g_optimizer": {"name": "rmsprop", "learning_rate": 5e-5},
+      "d_optimizer": {"name": "rmsprop", "learning_rate": 5e-5},
+    },
+  ),
+  "wgan_gp": (
+    "WGAN-GP, lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9)",
+    {
+      "loss": "wasserstein",
+      "gradient_penalty_weight": 10.0,
+      "d_steps": 5,
+      "g_optimizer": _adam(1e-4, 0.0, 0.9),
+      "d_optimizer": _adam(1e-4, 0.0, 0.9),
+    },
+  ),
+  "hinge": ("hinge loss", {"loss": "hinge"}),
+  "unrolled": (
+    "unrolled GAN (Metz et al.), 5 unrolled discriminator steps",
+    {
+      "recipe": "unrolled",
+      "variant": {"unrolled_steps": 5},
+      "d_optimizer": {**_adam(1e-3), "eps_root": 1e-8},
+    },
+  ),
+  "gan_ns_lr1e-4": (
+    "vanilla GAN, non-saturating, at Metz et al.'s Adam 1e-4 (0.5, 0.999)",
+    {"loss": "non_saturating", "g_optimizer": _adam(1e-4), "d_optimizer": _adam(1e-4)},
+  ),
+  "unrolled_lr1e-4": (
+    "unrolled GAN, 5 unrolled steps, at Metz et al.'s Adam 1e-4 (0.5, 0.999)",
+    {
+      "recipe": "unrolled",
+      "variant": {"unrolled_steps": 5},
+      "g_optimizer": _adam(1e-4),
+      "d_optimizer": {**_adam(1e-4), "eps_root": 1e-8},
+    },
+  ),
+  "pacgan2": (
+    "PacGAN2: D judges packs of 2 (batch 256 = 128 packs)",
+    {"recipe": "pacgan", "variant": {"pack_size": 2}},
+  ),
+  "pacgan3": (
+    "PacGAN3: D judges packs of 3 (batch 255 = 85 packs)",
+    {"recipe": "pacgan", "variant": {"pack_size": 3}, "batch_size": 255},
+  ),
+  "pacgan4": (
+    "PacGAN4: D judges packs of 4 (batch 256 = 64 packs)",
+    {"recipe": "pacgan", "variant": {"pack_size": 4}},
+  ),
+  "best": (
+    "PacGAN4, batch 512 (128 packs), Adam 5e-3 cosine-decayed to 0 for both players, "
+    "z = one-hot code of 50 values + 4 uniform; on the grid, R1 gamma 1 cosine-decayed "
+    "to 0 over the first half of the run",
+    {
+      "recipe": "pacgan",
+      "variant": {"pack_size": 4},
+      "batch_size": 512,
+      "g_optimizer": _adam(5e-3, schedule="cosine"),
+      "d_optimizer": _adam(5e-3, schedule="cosine"),
+      "model.latent_dim": 4,
+      "model.noise": "uniform",
+      "model.noise_categories": 50,
+    },
+  ),
 }
 
 
@@ -100,18 +141,33 @@ DATASET_OVERRIDES = {"best": {"grid": {"r1_weight": 1.0, "r1_decay_steps": half_
 # The benchmark: the rows `python experiments/mixture_benchmark.py` trains by default,
 # the required rows and the packing and unrolling variants, sized to train in under
 # an hour on 2 CPU cores. The other recipes are studies run by name (--recipes).
-BENCHMARK = ("gan_saturating", "gan_ns", "wgan_clip", "wgan_gp", "hinge", "unrolled",
-             "pacgan2", "pacgan3", "pacgan4", "best")
+BENCHMARK = (
+  "gan_saturating",
+  "gan_ns",
+  "wgan_clip",
+  "wgan_gp",
+  "hinge",
+  "unrolled",
+  "pacgan2",
+  "pacgan3",
+  "pacgan4",
+  "best",
+)
 # Recipes that train longer than DEFAULT_STEPS (their schedule is part of the recipe).
-RECIPE_STEPS = {"best": {"ring": 64000, "grid": 64000},
-                "gan_ns_lr1e-4": {"ring": 16000, "grid": 16000},
-                "unrolled_lr1e-4": {"ring": 16000, "grid": 16000}}
+RECIPE_STEPS = {
+  "best": {"ring": 64000, "grid": 64000},
+  "gan_ns_lr1e-4": {"ring": 16000, "grid": 16000},
+  "unrolled_lr1e-4": {"ring": 16000, "grid": 16000},
+}
 
 # PacGAN (Lin et al. 2018), Table 1: modes / % high quality / reverse KL.
 PUBLISHED = [
-    ("GAN", "ring", 6.3, 98.2, 0.45), ("GAN", "grid", 17.3, 94.8, 0.70),
-    ("PacGAN2", "ring", 7.9, 95.6, 0.07), ("PacGAN2", "grid", 23.8, 91.3, 0.13),
-    ("PacGAN4", "ring", 7.8, 95.9, 0.07), ("PacGAN4", "grid", 24.8, 93.6, 0.04),
+  ("GAN", "ring", 6.3, 98.2, 0.45),
+  ("GAN", "grid", 17.3, 94.8, 0.70),
+  ("PacGAN2", "ring", 7.9, 95.6, 0.07),
+  ("PacGAN2", "grid", 23.8, 91.3, 0.13),
+  ("PacGAN4", "ring", 7.8, 95.9, 0.07),
+  ("PacGAN4", "grid", 24.8, 93.6, 0.04),
 ]
 
 
@@ -124,7 +180,8 @@ def base_config() -> ml_collections.ConfigDict:
 
 
 def recipe_config(recipe: str, dataset: str, seed: int, steps: int) -> ml_collections.ConfigDict:
-  """ring_gan.py with the recipe's overrides (and its dataset's), the dataset, the seed, the steps."""
+  """ring_gan.py with the recipe's overrides (and its dataset's), the dataset, the seed, the
+  steps."""
   if recipe not in RECIPES:
     raise ValueError(f"recipe {recipe!r} is unknown; accepted: {', '.join(RECIPES)}")
   if dataset not in DATASETS:
@@ -164,11 +221,13 @@ def run_recipe(recipe: str, dataset: str, seeds: int, steps: int) -> list[dict]:
   distribution = train.data.make_data_source(config).distribution
   runs = []
   for seed in range(seeds):
-    points = sampling.draw_samples(sweep.select(states, seed), mixture.PROTOCOL_NUM_POINTS,
-                                   seed=seed)
+    points = sampling.draw_samples(
+      sweep.select(states, seed), mixture.PROTOCOL_NUM_POINTS, seed=seed
+    )
     result = mixture.evaluate_mixture(points, distribution)
-    runs.append({**result.as_dict(), "seconds": seconds, "points": points,
-                 "distribution": distribution})
+    runs.append(
+      {**result.as_dict(), "seconds": seconds, "points": points, "distribution": distribution}
+    )
   return runs
 
 
@@ -199,9 +258,9 @@ def run_rows(tasks: list[tuple[str, str, int, int]], jobs: int) -> dict:
   queue = context.Queue()
   for worker in range(jobs):
     queue.put(cores[worker % len(cores)])
-  with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                              initializer=_pin_to_core,
-                                              initargs=(queue,)) as pool:
+  with concurrent.futures.ProcessPoolExecutor(
+    max_workers=jobs, mp_context=context, initializer=_pin_to_core, initargs=(queue,)
+  ) as pool:
     futures = {(r, d): pool.submit(run_recipe, r, d, n, s) for r, d, n, s in order}
     return {(r, d): futures[(r, d)].result() for r, d, _, _ in tasks}
 
@@ -211,8 +270,10 @@ def mean_and_stderr(values: list[float]) -> dict:
   values = np.asarray(values, np.float64)
   mean = float(np.mean(values))
   stderr = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else None
-  return {"mean": mean if math.isfinite(mean) else str(mean),
-          "stderr": stderr if stderr is None or math.isfinite(stderr) else str(stderr)}
+  return {
+    "mean": mean if math.isfinite(mean) else str(mean),
+    "stderr": stderr if stderr is None or math.isfinite(stderr) else str(stderr),
+  }
 
 
 def _fmt(stat: dict, scale: float = 1.0, digits: int = 2) -> str:
@@ -226,24 +287,31 @@ def _fmt(stat: dict, scale: float = 1.0, digits: int = 2) -> str:
 
 
 def command_line(args) -> str:
-  return (f"python experiments/mixture_benchmark.py --seeds {args.seeds}"
-          + (f" --steps {args.steps}" if args.steps else "")
-          + f" --recipes {','.join(args.recipes)} --datasets {','.join(args.datasets)}"
-          + (f" --jobs {args.jobs}" if args.jobs > 1 else "") + (" --merge" if args.merge else ""))
+  return (
+    f"python experiments/mixture_benchmark.py --seeds {args.seeds}"
+    + (f" --steps {args.steps}" if args.steps else "")
+    + f" --recipes {','.join(args.recipes)} --datasets {','.join(args.datasets)}"
+    + (f" --jobs {args.jobs}" if args.jobs > 1 else "")
+    + (" --merge" if args.merge else "")
+  )
 
 
 def _table(rows: list[dict], dataset: str, published: bool) -> list[str]:
-  lines = ["| recipe | seeds | steps | modes | high quality (%) | reverse KL | s / run |",
-           "| --- | --- | --- | --- | --- | --- | --- |"]
+  lines = [
+    "| recipe | seeds | steps | modes | high quality (%) | reverse KL | s / run |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ]
   for name, published_dataset, modes, hq, kl in PUBLISHED if published else ():
     if published_dataset == dataset:
       lines.append(f"| {name} (PacGAN Table 1) | | | {modes} | {hq} | {kl} | |")
   for row in rows:
     if row["dataset"] == dataset:
-      lines.append(f"| {row['recipe']}: {row['description']} | {row['seeds']} | "
-                   f"{row['steps']} | {_fmt(row['modes'], digits=1)} | "
-                   f"{_fmt(row['high_quality'], 100.0, 1)} | {_fmt(row['reverse_kl'], digits=3)} | "
-                   f"{row['seconds_per_run']:.1f} |")
+      lines.append(
+        f"| {row['recipe']}: {row['description']} | {row['seeds']} | "
+        f"{row['steps']} | {_fmt(row['modes'], digits=1)} | "
+        f"{_fmt(row['high_quality'], 100.0, 1)} | {_fmt(row['reverse_kl'], digits=3)} | "
+        f"{row['seconds_per_run']:.1f} |"
+      )
   return lines + [""]
 
 
@@ -262,43 +330,59 @@ def write_markdown(rows: list[dict], path: str) -> None:
   studies = [row for row in rows if row["recipe"] not in BENCHMARK]
   minutes = lambda part: sum(row["seconds_per_run"] * row["seeds"] for row in part) / 60
   datasets = [d for d in DATASETS if any(row["dataset"] == d for row in rows)]
-  full = (all(row["seeds"] >= 10 for row in benchmark) and
-          {(r["recipe"], r["dataset"]) for r in benchmark} >= {(r, d) for r in BENCHMARK
-                                                               for d in DATASETS})
-  lines = ["# Mode coverage on PacGAN's mixtures", "",
-           "Written by " + ", then ".join(
-               f"`{c}`" + (f" ({m:.1f} min wall-clock)" if m is not None else "")
-               for c, m in commands.items()) + ".", "",
-           f"Protocol (PacGAN, after VEEGAN): 2500 samples per run; a sample is high quality "
-           f"within 3 standard deviations of its nearest mode; a mode is captured with at least "
-           f"one high-quality sample; reverse KL = log K - H(histogram of high-quality samples). "
-           f"Ours: mean ± standard error over seeds; each recipe's seeds train together as one "
-           f"seed sweep (`gan_jax.sweep`), and s / run is the sweep's wall-clock (compile "
-           f"included) over its seeds (when a row's command has `--jobs N`, N rows trained at once, "
-           f"each in its own process on one core, and its s / run was measured beside the "
-           f"others). "
-           f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-           f"JAX {jax.__version__} on {jax.default_backend()}; the benchmark's rows below "
-           f"sum to {minutes(benchmark):.1f} min of training"
-           + (f", the studies' to {minutes(studies):.1f} min" if studies else "") + ".", ""]
-  lines += [("Every row of ours is the library's generic setup, not a paper's: "
-             "experiments/configs/ring_gan.py (2 x 128 ReLU MLPs, z = 16 normal, batch 256, "
-             "Adam 1e-3 (0.5, 0.999), the steps in the row) with the recipe's overrides, on the "
-             "library's ring (radius 1, std 0.01) and grid (spacing 2, std 0.05). The PacGAN "
-             "Table 1 lines are the paper's figures from its own setup (4 x 400 BatchNorm "
-             "generator, maxout discriminator, Adam 1e-4, 400,000 steps), shown for scale. The "
-             "papers' own setups (PacGAN Table 1, Metz et al.'s unrolled GAN, WGAN-GP's "
-             "gan_toy.py) are reproduced beside their published figures in "
-             "[reproductions.md](reproductions.md)."), ""]
+  full = all(row["seeds"] >= 10 for row in benchmark) and {
+    (r["recipe"], r["dataset"]) for r in benchmark
+  } >= {(r, d) for r in BENCHMARK for d in DATASETS}
+  lines = [
+    "# Mode coverage on PacGAN's mixtures",
+    "",
+    "Written by "
+    + ", then ".join(
+      f"`{c}`" + (f" ({m:.1f} min wall-clock)" if m is not None else "")
+      for c, m in commands.items()
+    )
+    + ".",
+    "",
+    f"Protocol (PacGAN, after VEEGAN): 2500 samples per run; a sample is high quality "
+    f"within 3 standard deviations of its nearest mode; a mode is captured with at least "
+    f"one high-quality sample; reverse KL = log K - H(histogram of high-quality samples). "
+    f"Ours: mean ± standard error over seeds; each recipe's seeds train together as one "
+    f"seed sweep (`gan_jax.sweep`), and s / run is the sweep's wall-clock (compile "
+    f"included) over its seeds (when a row's command has `--jobs N`, N rows trained at once, "
+    f"each in its own process on one core, and its s / run was measured beside the "
+    f"others). "
+    f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+    f"JAX {jax.__version__} on {jax.default_backend()}; the benchmark's rows below "
+    f"sum to {minutes(benchmark):.1f} min of training"
+    + (f", the studies' to {minutes(studies):.1f} min" if studies else "")
+    + ".",
+    "",
+  ]
+  lines += [
+    (
+      "Every row of ours is the library's generic setup, not a paper's: "
+      "experiments/configs/ring_gan.py (2 x 128 ReLU MLPs, z = 16 normal, batch 256, "
+      "Adam 1e-3 (0.5, 0.999), the steps in the row) with the recipe's overrides, on the "
+      "library's ring (radius 1, std 0.01) and grid (spacing 2, std 0.05). The PacGAN "
+      "Table 1 lines are the paper's figures from its own setup (4 x 400 BatchNorm "
+      "generator, maxout discriminator, Adam 1e-4, 400,000 steps), shown for scale. The "
+      "papers' own setups (PacGAN Table 1, Metz et al.'s unrolled GAN, WGAN-GP's "
+      "gan_toy.py) are reproduced beside their published figures in "
+      "[reproductions.md](reproductions.md)."
+    ),
+    "",
+  ]
   if not full:
-    lines += ["**A reduced run** (fewer seeds, recipes or datasets than the full benchmark's "
-              "10 seeds of every benchmark recipe on both mixtures).", ""]
+    lines += [
+      "**A reduced run** (fewer seeds, recipes or datasets than the full benchmark's "
+      "10 seeds of every benchmark recipe on both mixtures).",
+      "",
+    ]
   for dataset in datasets:
     k = 8 if dataset == "ring" else 25
     lines += [f"## {dataset} ({k} modes)", ""] + _table(benchmark, dataset, published=True)
   if studies:
-    lines += ["## Studies", "",
-              "Recipes outside the benchmark, run by name with `--recipes`.", ""]
+    lines += ["## Studies", "", "Recipes outside the benchmark, run by name with `--recipes`.", ""]
     for dataset in datasets:
       if any(row["dataset"] == dataset for row in studies):
         lines += [f"### {dataset}", ""] + _table(studies, dataset, published=False)
@@ -313,16 +397,21 @@ def merge_rows(old: list[dict], new: list[dict]) -> list[dict]:
   """old rows with those of the same (recipe, dataset) replaced by new ones, in RECIPES order."""
   by_key = {(r["recipe"], r["dataset"]): r for r in old + new}
   order = {name: i for i, name in enumerate(RECIPES)}
-  return sorted(by_key.values(), key=lambda r: (list(DATASETS).index(r["dataset"]),
-                                                order.get(r["recipe"], len(order))))
+  return sorted(
+    by_key.values(),
+    key=lambda r: (list(DATASETS).index(r["dataset"]), order.get(r["recipe"], len(order))),
+  )
 
 
 def save_figure(examples: dict, recipes: list[str], datasets: list[str], path: str) -> None:
   import matplotlib
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
-  fig, axes = plt.subplots(len(datasets), len(recipes), figsize=(2.6 * len(recipes), 2.6 * len(datasets)),
-                           squeeze=False)
+
+  fig, axes = plt.subplots(
+    len(datasets), len(recipes), figsize=(2.6 * len(recipes), 2.6 * len(datasets)), squeeze=False
+  )
   for i, dataset in enumerate(datasets):
     for j, recipe in enumerate(recipes):
       ax = axes[i][j]
@@ -341,8 +430,10 @@ def save_figure(examples: dict, recipes: list[str], datasets: list[str], path: s
       ax.set_aspect("equal")
       ax.set_xticks([])
       ax.set_yticks([])
-      ax.set_title(f"{recipe} / {dataset}\n{example['modes']} modes, "
-                   f"{100 * example['high_quality']:.0f}% HQ", fontsize=8)
+      ax.set_title(
+        f"{recipe} / {dataset}\n{example['modes']} modes, {100 * example['high_quality']:.0f}% HQ",
+        fontsize=8,
+      )
   fig.tight_layout()
   fig.savefig(path, dpi=90)
   plt.close(fig)
@@ -354,18 +445,28 @@ DEFAULT_STEPS = {"ring": 4000, "grid": 4000}
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per recipe and dataset")
-  parser.add_argument("--steps", type=int, default=0,
-                      help=f"generator steps per run (default: {DEFAULT_STEPS})")
-  parser.add_argument("--recipes", default=",".join(BENCHMARK),
-                      help=f"comma-separated recipe names (default: the benchmark's; all: "
-                           f"{', '.join(RECIPES)})")
+  parser.add_argument(
+    "--steps", type=int, default=0, help=f"generator steps per run (default: {DEFAULT_STEPS})"
+  )
+  parser.add_argument(
+    "--recipes",
+    default=",".join(BENCHMARK),
+    help=f"comma-separated recipe names (default: the benchmark's; all: {', '.join(RECIPES)})",
+  )
   parser.add_argument("--datasets", default="ring,grid", help="comma-separated: ring, grid")
   parser.add_argument("--out", default=os.path.join(ROOT, "experiments", "results"))
-  parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
-                      help="rows trained at once, each in its own process on one core "
-                           "(default: the number of cores this process may use)")
-  parser.add_argument("--merge", action="store_true",
-                      help="keep OUT/mixture.json's other rows; replace only the rows run now")
+  parser.add_argument(
+    "--jobs",
+    type=int,
+    default=len(os.sched_getaffinity(0)),
+    help="rows trained at once, each in its own process on one core "
+    "(default: the number of cores this process may use)",
+  )
+  parser.add_argument(
+    "--merge",
+    action="store_true",
+    help="keep OUT/mixture.json's other rows; replace only the rows run now",
+  )
   args = parser.parse_args(argv)
   args.recipes = [r for r in args.recipes.split(",") if r]
   args.datasets = [d for d in args.datasets.split(",") if d]
@@ -383,29 +484,44 @@ def main(argv=None) -> int:
 
   rows, examples = [], {}
   begin = time.perf_counter()
-  tasks = [(recipe, dataset, args.seeds,
-            args.steps or RECIPE_STEPS.get(recipe, DEFAULT_STEPS)[dataset])
-           for dataset in args.datasets for recipe in args.recipes]
+  tasks = [
+    (recipe, dataset, args.seeds, args.steps or RECIPE_STEPS.get(recipe, DEFAULT_STEPS)[dataset])
+    for dataset in args.datasets
+    for recipe in args.recipes
+  ]
   results = run_rows(tasks, args.jobs)
   for recipe, dataset, _, steps in tasks:
     runs = results[(recipe, dataset)]
     examples[(recipe, dataset)] = runs[0]
     for seed, run in enumerate(runs):
-      print(f"{recipe:15s} {dataset} seed {seed}: {run['modes']} modes, "
-            f"{100 * run['high_quality']:.1f}% HQ, reverse KL {run['reverse_kl']:.3f}, "
-            f"{run['seconds']:.1f} s per run", flush=True)
-    rows.append({
-        "recipe": recipe, "dataset": dataset, "seeds": args.seeds, "steps": steps,
+      print(
+        f"{recipe:15s} {dataset} seed {seed}: {run['modes']} modes, "
+        f"{100 * run['high_quality']:.1f}% HQ, reverse KL {run['reverse_kl']:.3f}, "
+        f"{run['seconds']:.1f} s per run",
+        flush=True,
+      )
+    rows.append(
+      {
+        "recipe": recipe,
+        "dataset": dataset,
+        "seeds": args.seeds,
+        "steps": steps,
         "description": RECIPES[recipe][0],
-        **{key: mean_and_stderr([r[key] for r in runs]) for key in mixture.MixtureMetrics._fields
-           if key != "counts"},
+        **{
+          key: mean_and_stderr([r[key] for r in runs])
+          for key in mixture.MixtureMetrics._fields
+          if key != "counts"
+        },
         "seconds_per_run": float(np.mean([r["seconds"] for r in runs])),
-        "per_seed": [{k: r[k] for k in ("modes", "high_quality", "reverse_kl", "seconds")}
-                     for r in runs],
-    })
+        "per_seed": [
+          {k: r[k] for k in ("modes", "high_quality", "reverse_kl", "seconds")} for r in runs
+        ],
+      }
+    )
   total = time.perf_counter() - begin
-  figure = ("mixture_samples.png" if not args.merge
-            else f"mixture_samples_{'_'.join(args.recipes)}.png")
+  figure = (
+    "mixture_samples.png" if not args.merge else f"mixture_samples_{'_'.join(args.recipes)}.png"
+  )
   for row in rows:
     row.update(command=command_line(args), command_minutes=total / 60, figure=figure)
   json_path = os.path.join(args.out, "mixture.json")
@@ -413,9 +529,20 @@ def main(argv=None) -> int:
     with open(json_path) as f:
       rows = merge_rows(json.load(f), rows)
   with open(json_path, "w") as f:
-    json.dump([{**row, "per_seed": [{k: (v if isinstance(v, str) or math.isfinite(v) else str(v))
-                                      for k, v in r.items()} for r in row["per_seed"]]}
-               for row in rows], f, indent=2)
+    json.dump(
+      [
+        {
+          **row,
+          "per_seed": [
+            {k: (v if isinstance(v, str) or math.isfinite(v) else str(v)) for k, v in r.items()}
+            for r in row["per_seed"]
+          ],
+        }
+        for row in rows
+      ],
+      f,
+      indent=2,
+    )
   write_markdown(rows, os.path.join(args.out, "mixture.md"))
   save_figure(examples, args.recipes, args.datasets, os.path.join(args.out, figure))
   print(f"wrote {args.out}/mixture.md, mixture.json, {figure} ({total / 60:.1f} min)")

@@ -58,7 +58,7 @@ def main():
   args = parser.parse_args()
   only = args.only.split(",")
   network = features.load_or_train()
-  test = files.load_idx_split(files.FASHION_MNIST_DIR, "test")[0][:args.num_samples]
+  test = files.load_idx_split(files.FASHION_MNIST_DIR, "test")[0][: args.num_samples]
   real = np.asarray(test, np.float32) / 127.5 - 1.0
   out_path = os.path.join(RESULTS, "multiscale_style.json")
   results = json.load(open(out_path)) if os.path.exists(out_path) else {}
@@ -73,8 +73,9 @@ def main():
 
   if "progressive" in only:
     stage = args.steps // 4
-    config = short(load_experiment_config("progressive_fashion_mnist"), args.steps,
-                   checkpoint_every=stage)
+    config = short(
+      load_experiment_config("progressive_fashion_mnist"), args.steps, checkpoint_every=stage
+    )
     config.variant.stage_steps, config.variant.fade_steps = stage, stage // 2
     workdir = os.path.join(args.workroot, "progressive")
     train.train_and_evaluate(config, workdir, progress=False)
@@ -85,14 +86,22 @@ def main():
       z = z_for(state, n)
       fake = jax.jit(progressive.generate_at_stage, static_argnums=2)(state, z, s)
       fake = resample.crop_center(fake, 28, 28)
-      real_s = resample.crop_center(progressive.real_at_stage(jnp.asarray(real), state.game, s, 1.0),
-                                    28, 28)
-      per_stage.append({"stage": s, "resolution": 4 * 2 ** s, "step": (s + 1) * stage,
-                        "fd_vs_real_at_resolution": fd(network, np.asarray(real_s), fake),
-                        "fd_vs_real_full": fd(network, real, fake)})
+      real_s = resample.crop_center(
+        progressive.real_at_stage(jnp.asarray(real), state.game, s, 1.0), 28, 28
+      )
+      per_stage.append(
+        {
+          "stage": s,
+          "resolution": 4 * 2**s,
+          "step": (s + 1) * stage,
+          "fd_vs_real_at_resolution": fd(network, np.asarray(real_s), fake),
+          "fd_vs_real_full": fd(network, real, fake),
+        }
+      )
       rows.append(np.asarray(fake[:10]))
-    plotting.save_image_grid(np.concatenate(rows), os.path.join(RESULTS, "progressive_stages.png"),
-                             columns=10)
+    plotting.save_image_grid(
+      np.concatenate(rows), os.path.join(RESULTS, "progressive_stages.png"), columns=10
+    )
     results["progressive"] = {"steps": args.steps, "wall_s": budget, "stages": per_stage}
     save()
     dcgan = short(load_experiment_config("dcgan_fashion_mnist"), 100000)
@@ -114,9 +123,13 @@ def main():
     except KeyboardInterrupt:
       pass
     _, _, state = runs.load_run(dcgan_dir)
-    results["dcgan_equal_wall"] = {"steps": int(state.step), "wall_s": wall(dcgan_dir),
-                                   "batch_size": 32, "features": 32,
-                                   "fd": fd(network, real, sampling.draw_samples(state, n, 0))}
+    results["dcgan_equal_wall"] = {
+      "steps": int(state.step),
+      "wall_s": wall(dcgan_dir),
+      "batch_size": 32,
+      "features": 32,
+      "fd": fd(network, real, sampling.draw_samples(state, n, 0)),
+    }
     save()
 
   if "stylegan" in only:
@@ -135,11 +148,17 @@ def main():
       grid = jax.jit(stylegan.style_mixing, static_argnums=3)(state, rows, cols, groups[name])
       panels.append(np.asarray(grid))
     # Top row: the column latents; left column: the row latents; then coarse / middle / fine.
-    plotting.save_image_grid(np.concatenate([np.asarray(sample(state, cols, None, 1.0))] + panels),
-                             os.path.join(RESULTS, "stylegan_mixing.png"), columns=6)
+    plotting.save_image_grid(
+      np.concatenate([np.asarray(sample(state, cols, None, 1.0))] + panels),
+      os.path.join(RESULTS, "stylegan_mixing.png"),
+      columns=6,
+    )
     sweep = [np.asarray(sample(state, rows, None, p)) for p in [1.0, 0.7, 0.5, 0.25, 0.0, -0.5]]
-    plotting.save_image_grid(np.stack(sweep, 1).reshape((-1, 28, 28, 1)),
-                             os.path.join(RESULTS, "stylegan_truncation.png"), columns=6)
+    plotting.save_image_grid(
+      np.stack(sweep, 1).reshape((-1, 28, 28, 1)),
+      os.path.join(RESULTS, "stylegan_truncation.png"),
+      columns=6,
+    )
     results["stylegan"] = {"steps": args.steps, "wall_s": wall(workdir), "fd_by_psi": fds}
     save()
 
@@ -152,10 +171,16 @@ def main():
     images, bands = jax.jit(lapgan.sample_pyramid)(state, z_for(state, 8, 1))
     up = lambda x: resample.upsample_nearest(x, 28 // x.shape[1])
     columns = [up(images[0]), up(bands[1]), up(images[1]), bands[2], images[2]]
-    plotting.save_image_grid(np.stack([np.asarray(c) for c in columns], 1).reshape((-1, 28, 28, 1)),
-                             os.path.join(RESULTS, "lapgan_pyramid.png"), columns=5)
-    results["lapgan"] = {"steps": args.steps, "wall_s": wall(workdir),
-                         "fd": fd(network, real, fake)}
+    plotting.save_image_grid(
+      np.stack([np.asarray(c) for c in columns], 1).reshape((-1, 28, 28, 1)),
+      os.path.join(RESULTS, "lapgan_pyramid.png"),
+      columns=5,
+    )
+    results["lapgan"] = {
+      "steps": args.steps,
+      "wall_s": wall(workdir),
+      "fd": fd(network, real, fake),
+    }
     save()
 
   if "cogan" in only:
@@ -169,12 +194,18 @@ def main():
       a, b = jax.jit(cogan.generate_pair)(state, z_for(state, 500))
       entry = cogan.pair_correspondence(a, b, "edges")
       a_n, b_n = jax.jit(cogan.generate_pair)(state, z_for(state, n))
-      entry.update(steps=args.steps, wall_s=wall(workdir), fd_domain_a=fd(network, real, a_n),
-                   fd_domain_b_vs_real_edges=fd(network, np.asarray(cogan.edge_map(jnp.asarray(real))), b_n))
+      entry.update(
+        steps=args.steps,
+        wall_s=wall(workdir),
+        fd_domain_a=fd(network, real, a_n),
+        fd_domain_b_vs_real_edges=fd(network, np.asarray(cogan.edge_map(jnp.asarray(real))), b_n),
+      )
       results["cogan"]["shared" if shared else "separate"] = entry
-      plotting.save_image_grid(np.asarray(cogan.generate(state, z_for(state, 16, 1))),
-                               os.path.join(RESULTS, f"cogan_pairs_{'shared' if shared else 'separate'}.png"),
-                               columns=4)
+      plotting.save_image_grid(
+        np.asarray(cogan.generate(state, z_for(state, 16, 1))),
+        os.path.join(RESULTS, f"cogan_pairs_{'shared' if shared else 'separate'}.png"),
+        columns=4,
+      )
       save()
   print(json.dumps(results, indent=2))
 

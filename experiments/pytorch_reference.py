@@ -45,27 +45,54 @@ def networks(model: str):
 
   if model == "dcgan28":
     g = nn.Sequential(
-        nn.Linear(LATENT, 7 * 7 * 256, bias=False), nn.BatchNorm1d(7 * 7 * 256), nn.LeakyReLU(0.2),
-        Reshape(256, 7, 7),
-        nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-        nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False), nn.BatchNorm2d(64),
-        nn.LeakyReLU(0.2),
-        nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1), nn.Tanh())
+      nn.Linear(LATENT, 7 * 7 * 256, bias=False),
+      nn.BatchNorm1d(7 * 7 * 256),
+      nn.LeakyReLU(0.2),
+      Reshape(256, 7, 7),
+      nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False),
+      nn.BatchNorm2d(128),
+      nn.LeakyReLU(0.2),
+      nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False),
+      nn.BatchNorm2d(64),
+      nn.LeakyReLU(0.2),
+      nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1),
+      nn.Tanh(),
+    )
     d = nn.Sequential(
-        nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 5, 2, 2), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
+      nn.Conv2d(1, 64, 5, 2, 2),
+      nn.LeakyReLU(0.2),
+      nn.Conv2d(64, 128, 5, 2, 2),
+      nn.LeakyReLU(0.2),
+      nn.Flatten(),
+      nn.Linear(7 * 7 * 128, 1),
+    )
     return g, d
   if model == "mlp":
+
     def block(i, o, normalize=True):
       layers = [nn.Linear(i, o)]
       if normalize:
         layers.append(nn.BatchNorm1d(o, 0.8))
       layers.append(nn.LeakyReLU(0.2))
       return layers
-    g = nn.Sequential(*block(LATENT, 128, False), *block(128, 256), *block(256, 512),
-                      *block(512, 1024), nn.Linear(1024, 784), nn.Tanh(), Reshape(1, 28, 28))
-    d = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Linear(512, 256),
-                      nn.LeakyReLU(0.2), nn.Linear(256, 1))
+
+    g = nn.Sequential(
+      *block(LATENT, 128, False),
+      *block(128, 256),
+      *block(256, 512),
+      *block(512, 1024),
+      nn.Linear(1024, 784),
+      nn.Tanh(),
+      Reshape(1, 28, 28),
+    )
+    d = nn.Sequential(
+      nn.Flatten(),
+      nn.Linear(784, 512),
+      nn.LeakyReLU(0.2),
+      nn.Linear(512, 256),
+      nn.LeakyReLU(0.2),
+      nn.Linear(256, 1),
+    )
     return g, d
   raise ValueError(f"model {model!r} is unknown; accepted: dcgan28, mlp")
 
@@ -73,6 +100,7 @@ def networks(model: str):
 def radford_init(module) -> None:
   """N(0, 0.02) weights, N(1, 0.02) BatchNorm weights, zero biases (PyTorch's DCGAN example)."""
   from torch import nn
+
   if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
     nn.init.normal_(module.weight, 0.0, 0.02)
     if module.bias is not None:
@@ -82,8 +110,15 @@ def radford_init(module) -> None:
     nn.init.zeros_(module.bias)
 
 
-def train(model: str, images: np.ndarray, *, seed: int, num_steps: int, num_samples: int,
-          threads: int | None = None) -> dict:
+def train(
+  model: str,
+  images: np.ndarray,
+  *,
+  seed: int,
+  num_steps: int,
+  num_samples: int,
+  threads: int | None = None,
+) -> dict:
   """Trains the reference on `images` (N, 28, 28, 1) float32 in [-1, 1].
 
   Returns {'samples': (num_samples, 28, 28, 1) float32 in [-1, 1] (generator in eval mode:
@@ -92,6 +127,7 @@ def train(model: str, images: np.ndarray, *, seed: int, num_steps: int, num_samp
   """
   import torch
   import torch.nn.functional as F
+
   if threads:
     torch.set_num_threads(threads)
   torch.manual_seed(seed)
@@ -109,13 +145,14 @@ def train(model: str, images: np.ndarray, *, seed: int, num_steps: int, num_samp
   for _ in range(num_steps):
     if position + BATCH > len(data):  # drop_last, then a new epoch's order
       order, position = torch.randperm(len(data), generator=generator), 0
-    real = data[order[position:position + BATCH]]
+    real = data[order[position : position + BATCH]]
     position += BATCH
     fake = g(torch.randn(BATCH, LATENT))
     if model == "dcgan28":  # D on the detached fakes, then G through the updated D
       opt_d.zero_grad()
-      d_loss = (F.binary_cross_entropy_with_logits(d(real).view(-1), ones)
-                + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros))
+      d_loss = F.binary_cross_entropy_with_logits(
+        d(real).view(-1), ones
+      ) + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros)
       d_loss.backward()
       opt_d.step()
       opt_g.zero_grad()
@@ -126,8 +163,10 @@ def train(model: str, images: np.ndarray, *, seed: int, num_steps: int, num_samp
       F.binary_cross_entropy_with_logits(d(fake).view(-1), ones).backward()
       opt_g.step()
       opt_d.zero_grad()
-      d_loss = (F.binary_cross_entropy_with_logits(d(real).view(-1), ones)
-                + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros)) / 2
+      d_loss = (
+        F.binary_cross_entropy_with_logits(d(real).view(-1), ones)
+        + F.binary_cross_entropy_with_logits(d(fake.detach()).view(-1), zeros)
+      ) / 2
       d_loss.backward()
       opt_d.step()
   seconds = time.perf_counter() - start
@@ -138,11 +177,17 @@ def train(model: str, images: np.ndarray, *, seed: int, num_steps: int, num_samp
     train_mode = [g(torch.randn(BATCH, LATENT)).numpy() for _ in range(-(-num_samples // BATCH))]
     g.load_state_dict(saved)
     g.eval()
-    eval_mode = [g(torch.randn(min(1000, num_samples - i), LATENT)).numpy()
-                 for i in range(0, num_samples, 1000)]
+    eval_mode = [
+      g(torch.randn(min(1000, num_samples - i), LATENT)).numpy()
+      for i in range(0, num_samples, 1000)
+    ]
 
   def nhwc(chunks):
     return np.concatenate(chunks)[:num_samples].transpose(0, 2, 3, 1).astype(np.float32)
 
-  return {"samples": nhwc(eval_mode), "samples_batch_stats": nhwc(train_mode),
-          "seconds": seconds, "steps_per_s": num_steps / seconds}
+  return {
+    "samples": nhwc(eval_mode),
+    "samples_batch_stats": nhwc(train_mode),
+    "seconds": seconds,
+    "steps_per_s": num_steps / seconds,
+  }

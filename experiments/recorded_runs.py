@@ -23,17 +23,28 @@ def shipped_config(filename: str):
   return cli.load_config_file(os.path.join(ROOT, "configs", filename))
 
 
-def make_parser(doc: str, known: list[str], default: list[str] | None = None) -> argparse.ArgumentParser:
+def make_parser(
+  doc: str, known: list[str], default: list[str] | None = None
+) -> argparse.ArgumentParser:
   """The scripts' command line: --root (where runs go) and --runs (which; default: all known)."""
-  parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser = argparse.ArgumentParser(
+    description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+  )
   parser.add_argument("--root", required=True, help="directory for the runs")
-  parser.add_argument("--runs", default=",".join(default or known),
-                      help=f"comma-separated, from {', '.join(known)}")
+  parser.add_argument(
+    "--runs", default=",".join(default or known), help=f"comma-separated, from {', '.join(known)}"
+  )
   return parser
 
 
-def record(parser, names: str, known: list[str], json_name: str, run: Callable[[str], dict],
-           write_page: Callable[[list[dict]], None]) -> None:
+def record(
+  parser,
+  names: str,
+  known: list[str],
+  json_name: str,
+  run: Callable[[str], dict],
+  write_page: Callable[[list[dict]], None],
+) -> None:
   """Runs each of the comma-separated `names` (from `known`), keeping results/JSON_NAME.
 
   run(name) -> the run's row; write_page(rows) rewrites the markdown from all rows,

@@ -42,20 +42,30 @@ from gan_jax.metrics import features, frechet
 from gan_jax.state import step_key
 
 COLUMNS = ("held-out phrasing", "training phrasing")
-FIGURE_CAPTIONS = (("a bright sandal", False), ("a dark sandal", False),
-                   ("this is a wide, dark pullover", True), ("a narrow, pale pullover", False),
-                   ("the bag is dense and light", True), ("a sparse, black bag", False),
-                   ("dark and wide trousers", True),
-                   ("a picture of the boot that looks pale", True),
-                   ("this tee looks bright and narrow", False), ("the sneaker is dim", True))
+FIGURE_CAPTIONS = (
+  ("a bright sandal", False),
+  ("a dark sandal", False),
+  ("this is a wide, dark pullover", True),
+  ("a narrow, pale pullover", False),
+  ("the bag is dense and light", True),
+  ("a sparse, black bag", False),
+  ("dark and wide trousers", True),
+  ("a picture of the boot that looks pale", True),
+  ("this tee looks bright and narrow", False),
+  ("the sneaker is dim", True),
+)
 
 
 def draw(state, recipe, conditions, seed: int = 1, batch: int = 500) -> np.ndarray:
   """One sample per row of `conditions` (tokens (N, L) or class ids (N,)), z from `seed`."""
   z = state.noise(step_key(jax.random.PRNGKey(seed), 0, "samples"), len(conditions))
   sample = sampling.jitted_sample(recipe)
-  return np.concatenate([np.asarray(sample(state, z[i:i + batch], conditions[i:i + batch]))
-                         for i in range(0, len(conditions), batch)])
+  return np.concatenate(
+    [
+      np.asarray(sample(state, z[i : i + batch], conditions[i : i + batch]))
+      for i in range(0, len(conditions), batch)
+    ]
+  )
 
 
 def raw(state):
@@ -82,25 +92,36 @@ def scores(images, labels, levels, network, test_features) -> dict:
   feats, logits = network.embed(images)
   agree = float(np.mean(np.argmax(logits, axis=1) == labels))
   values = measure(images)
-  rho = {name: within_class_spearman(levels[:, a], values[:, a], labels)
-         for a, name in enumerate(ATTRIBUTES)}
-  return {"class_agreement": agree, "spearman": rho,
-          "spearman_mean": float(np.mean(list(rho.values()))),
-          "fd": float(frechet.frechet_distance_from_features(feats, test_features))}
+  rho = {
+    name: within_class_spearman(levels[:, a], values[:, a], labels)
+    for a, name in enumerate(ATTRIBUTES)
+  }
+  return {
+    "class_agreement": agree,
+    "spearman": rho,
+    "spearman_mean": float(np.mean(list(rho.values()))),
+    "fd": float(frechet.frechet_distance_from_features(feats, test_features)),
+  }
 
 
 def figure(state, recipe, path: str, per_row: int = 8) -> None:
   """Captions (held-out phrasings marked) beside `per_row` samples each, the same z per column."""
-  fig, axes = plt.subplots(len(FIGURE_CAPTIONS), 1, figsize=(per_row * 0.9 + 3.2,
-                                                              len(FIGURE_CAPTIONS) * 0.95))
+  fig, axes = plt.subplots(
+    len(FIGURE_CAPTIONS), 1, figsize=(per_row * 0.9 + 3.2, len(FIGURE_CAPTIONS) * 0.95)
+  )
   for ax, (text, held_out) in zip(axes, FIGURE_CAPTIONS):
     tokens = np.tile(captions.tokenize(text), (per_row, 1))
     images = (draw(state, recipe, tokens, seed=2)[..., 0] + 1) / 2
     ax.imshow(np.concatenate(list(images), axis=1), cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_ylabel(f'"{text}"' + ("\n(held-out phrasing)" if held_out else ""), rotation=0,
-                  ha="right", va="center", fontsize=8)
+    ax.set_ylabel(
+      f'"{text}"' + ("\n(held-out phrasing)" if held_out else ""),
+      rotation=0,
+      ha="right",
+      va="center",
+      fontsize=8,
+    )
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
@@ -117,62 +138,67 @@ def write_page(result: dict, path: str) -> None:
       r = result["scores"][column][model]
       rho = r["spearman"]
       fd = "0 (reference)" if model == "real test images" else f"{r['fd']:.1f}"
-      rows.append(f"| {column} | {model} | {pct(r['class_agreement'])} | "
-                  f"{rho['brightness']:.3f} | {rho['width']:.3f} | {rho['ink']:.3f} | "
-                  f"{r['spearman_mean']:.3f} | {fd} |")
-  held = max(v["class_agreement"] for k, v in result["scores"][COLUMNS[0]].items()
-             if k.startswith("text_to_image"))
+      rows.append(
+        f"| {column} | {model} | {pct(r['class_agreement'])} | "
+        f"{rho['brightness']:.3f} | {rho['width']:.3f} | {rho['ink']:.3f} | "
+        f"{r['spearman_mean']:.3f} | {fd} |"
+      )
+  held = max(
+    v["class_agreement"]
+    for k, v in result["scores"][COLUMNS[0]].items()
+    if k.startswith("text_to_image")
+  )
   goal = "met" if held >= 0.85 else "not met"
   lines = [
-      "# Text-to-image GAN on captioned Fashion-MNIST",
-      "",
-      "GAN-INT-CLS's matching-aware discriminator (Reed et al. 2016) with StackGAN's conditioning "
-      "augmentation (Zhang et al. 2017), `experiments/configs/text_to_image_fashion_mnist.py`, "
-      "against the class-conditional GAN `experiments/configs/cgan_fashion_mnist.py` (given "
-      "only the caption's class), both at "
-      f"{result['step']:,} steps of batch 64, seed 0, each sampled with its EMA generator "
-      "(decay 0.999) and with its online generator (raw G).",
-      "",
-      f"Measured {result['date']} on {result['host']}:",
-      "",
-      "```bash",
-      result["command"],
-      "```",
-      "",
-      "Captions (`experiments/make_captions.py`, seed 0): class plus 0-3 measured attributes, "
-      "each cut into thirds within its class: brightness (mean gray of the ink), width "
-      "(horizontal extent) and fill (ink share of the bounding box; 'ink' words such as "
-      "sparse/solid), several synonyms each, 5 captions per training image in "
-      f"{len(TRAIN_TEMPLATES)} phrasings. Each test image gets one caption in a "
-      f"held-out phrasing ({len(HELD_OUT_TEMPLATES)} word orders never seen in training, e.g. "
-      "\"this is a wide, dark pullover\", \"the bag is dense and light\") and one in a "
-      "training phrasing, each naming 1-3 attributes. Scored: "
-      f"{result['num']:,} test images (a seed-0 permutation), one sample per caption, the "
-      "same z for both models.",
-      "",
-      "Class agreement: the feature network (`gan_jax.metrics.features`) puts the sample in the "
-      "caption's class. Attribute agreement: within each class, Spearman's rho between the "
-      "level a caption names (low, middle, high) and the sample's measured attribute, over "
-      "the captions that name it, averaged over the 10 classes (within a class, so the class "
-      "alone earns about 0; a class whose samples do not vary counts 0). FD: "
-      "Frechet distance in the feature network's features to the 10,000 test images.",
-      "",
-      "| captions | model | class agreement | rho brightness | rho width | rho fill | "
-      "rho mean | FD |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- |",
-      *rows,
-      "",
-      f"Goal (class agreement >= 85% on held-out phrasings): **{goal}** "
-      f"(best of EMA and raw G: {pct(held)}).",
-      "",
-      result.get("notes", ""),
-      "",
-      "![captions beside samples](text_to_image.png)",
-      "",
-      f"*Each row: a caption and 8 samples of the text-to-image GAN ({result['figure']} "
-      "weights; the same 8 z in every row); rows marked held-out use phrasings never seen "
-      "in training.*",
-      "",
+    "# Text-to-image GAN on captioned Fashion-MNIST",
+    "",
+    "GAN-INT-CLS's matching-aware discriminator (Reed et al. 2016) with StackGAN's conditioning "
+    "augmentation (Zhang et al. 2017), `experiments/configs/text_to_image_fashion_mnist.py`, "
+    "against the class-conditional GAN `experiments/configs/cgan_fashion_mnist.py` (given "
+    "only the caption's class), both at "
+    f"{result['step']:,} steps of batch 64, seed 0, each sampled with its EMA generator "
+    "(decay 0.999) and with its online generator (raw G).",
+    "",
+    f"Measured {result['date']} on {result['host']}:",
+    "",
+    "```bash",
+    result["command"],
+    "```",
+    "",
+    "Captions (`experiments/make_captions.py`, seed 0): class plus 0-3 measured attributes, "
+    "each cut into thirds within its class: brightness (mean gray of the ink), width "
+    "(horizontal extent) and fill (ink share of the bounding box; 'ink' words such as "
+    "sparse/solid), several synonyms each, 5 captions per training image in "
+    f"{len(TRAIN_TEMPLATES)} phrasings. Each test image gets one caption in a "
+    f"held-out phrasing ({len(HELD_OUT_TEMPLATES)} word orders never seen in training, e.g. "
+    "\"this is a wide, dark pullover\", \"the bag is dense and light\") and one in a "
+    "training phrasing, each naming 1-3 attributes. Scored: "
+    f"{result['num']:,} test images (a seed-0 permutation), one sample per caption, the "
+    "same z for both models.",
+    "",
+    "Class agreement: the feature network (`gan_jax.metrics.features`) puts the sample in the "
+    "caption's class. Attribute agreement: within each class, Spearman's rho between the "
+    "level a caption names (low, middle, high) and the sample's measured attribute, over "
+    "the captions that name it, averaged over the 10 classes (within a class, so the class "
+    "alone earns about 0; a class whose samples do not vary counts 0). FD: "
+    "Frechet distance in the feature network's features to the 10,000 test images.",
+    "",
+    "| captions | model | class agreement | rho brightness | rho width | rho fill | "
+    "rho mean | FD |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    *rows,
+    "",
+    f"Goal (class agreement >= 85% on held-out phrasings): **{goal}** "
+    f"(best of EMA and raw G: {pct(held)}).",
+    "",
+    result.get("notes", ""),
+    "",
+    "![captions beside samples](text_to_image.png)",
+    "",
+    f"*Each row: a caption and 8 samples of the text-to-image GAN ({result['figure']} "
+    "weights; the same 8 z in every row); rows marked held-out use phrasings never seen "
+    "in training.*",
+    "",
   ]
   with open(path, "w") as f:
     f.write("\n".join(lines))
@@ -189,10 +215,14 @@ def main():
   parser.add_argument("--date", default="2026-12-05")
   parser.add_argument("--host", default="AMD EPYC, 2 cores, shared with other work")
   parser.add_argument("--notes", default="")
-  parser.add_argument("--figure", default="EMA", choices=("EMA", "raw G"),
-                      help="the generator weights of the figure")
-  parser.add_argument("--page_only", action="store_true",
-                      help="rewrite the page (and its notes) from the JSON, scoring nothing")
+  parser.add_argument(
+    "--figure", default="EMA", choices=("EMA", "raw G"), help="the generator weights of the figure"
+  )
+  parser.add_argument(
+    "--page_only",
+    action="store_true",
+    help="rewrite the page (and its notes) from the JSON, scoring nothing",
+  )
   args = parser.parse_args()
   if args.page_only:
     with open(os.path.join(RESULTS, "text_to_image.json")) as f:
@@ -212,16 +242,21 @@ def main():
     print(f"warning: steps differ, {int(text_state.step)} against {int(class_state.step)}")
   text_recipe = recipes.get_recipe("text_to_image")
   class_recipe = recipes.get_recipe("conditional")
-  rows = np.random.default_rng(0).permutation(len(test["x"]))[:args.num]
+  rows = np.random.default_rng(0).permutation(len(test["x"]))[: args.num]
   test_x = test["x"][rows]
   labels = test["label"][rows].astype(np.int32)
   common = (network, test_features)
-  result = {"step": int(text_state.step), "date": args.date, "host": args.host,
-            "notes": args.notes, "scores": {},
-            "num": args.num,
-            "command": f"python experiments/text_to_image.py --text_run {args.text_run} "
-                       f"--class_run {args.class_run} --step {int(text_state.step)} "
-                       f"--num {args.num} --figure '{args.figure}'"}
+  result = {
+    "step": int(text_state.step),
+    "date": args.date,
+    "host": args.host,
+    "notes": args.notes,
+    "scores": {},
+    "num": args.num,
+    "command": f"python experiments/text_to_image.py --text_run {args.text_run} "
+    f"--class_run {args.class_run} --step {int(text_state.step)} "
+    f"--num {args.num} --figure '{args.figure}'",
+  }
   states = {"EMA": (text_state, class_state), "raw G": (raw(text_state), raw(class_state))}
   for weights, (text, cgan) in states.items():
     class_samples = draw(cgan, class_recipe, labels)
@@ -229,8 +264,9 @@ def main():
       tokens = test["tokens"][rows, j].astype(np.int32)
       levels = test["levels"][rows, j]
       row = result["scores"].setdefault(column, {})
-      row[f"text_to_image ({weights})"] = scores(draw(text, text_recipe, tokens), labels, levels,
-                                                 *common)
+      row[f"text_to_image ({weights})"] = scores(
+        draw(text, text_recipe, tokens), labels, levels, *common
+      )
       row[f"conditional ({weights})"] = scores(class_samples, labels, levels, *common)
       if weights == "EMA":
         row["real test images"] = scores(test_x, labels, levels, *common)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -53,8 +52,9 @@ def generate(workdir: str, arrays: dict) -> tuple[np.ndarray, int]:
   _, _, state = runs.load_run(workdir)
   outs = []
   for i in range(0, len(arrays["x"]), 50):
-    cond = speech.condition_features(arrays["chars"][i:i + 50], arrays["position"][i:i + 50],
-                                     arrays["voice"][i:i + 50])
+    cond = speech.condition_features(
+      arrays["chars"][i : i + 50], arrays["position"][i : i + 50], arrays["voice"][i : i + 50]
+    )
     outs.append(np.asarray(translation.translate(state, cond))[..., 0])
   return np.concatenate(outs), int(state.step)
 
@@ -74,24 +74,31 @@ def scores(frames: np.ndarray, real: np.ndarray, lengths: np.ndarray) -> dict:
     out, ref = out[:n], ref[:n]
     rows["log_mel_l1"].append(np.mean(np.abs(out - ref)))
     diff = (out - ref) @ dct.T
-    rows["mcd_db"].append(np.mean(10 / np.log(10) * np.sqrt(2 * np.sum(diff ** 2, axis=1))))
+    rows["mcd_db"].append(np.mean(10 / np.log(10) * np.sqrt(2 * np.sum(diff**2, axis=1))))
     rows["gv_ratio"].append(np.mean(out.var(axis=0)) / np.mean(ref.var(axis=0)))
-    rows["delta_ratio"].append(np.mean(np.abs(np.diff(out, axis=0)))
-                               / np.mean(np.abs(np.diff(ref, axis=0))))
-  return {k: {"mean": float(np.mean(v)), "se": float(np.std(v, ddof=1) / np.sqrt(len(v)))}
-          for k, v in rows.items()}
+    rows["delta_ratio"].append(
+      np.mean(np.abs(np.diff(out, axis=0))) / np.mean(np.abs(np.diff(ref, axis=0)))
+    )
+  return {
+    k: {"mean": float(np.mean(v)), "se": float(np.std(v, ddof=1) / np.sqrt(len(v)))}
+    for k, v in rows.items()
+  }
 
 
 def figure(path: str, panels: list, texts: list, lengths) -> None:
   import matplotlib
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
-  fig, axes = plt.subplots(len(texts), len(panels), figsize=(3.2 * len(panels), 2.0 * len(texts)),
-                           squeeze=False)
+
+  fig, axes = plt.subplots(
+    len(texts), len(panels), figsize=(3.2 * len(panels), 2.0 * len(texts)), squeeze=False
+  )
   for r, (text, n) in enumerate(zip(texts, lengths)):
     for c, (title, frames) in enumerate(panels):
-      axes[r, c].imshow(frames[r, :n].T, origin="lower", aspect="auto", vmin=-1, vmax=1,
-                        cmap="magma")
+      axes[r, c].imshow(
+        frames[r, :n].T, origin="lower", aspect="auto", vmin=-1, vmax=1, cmap="magma"
+      )
       axes[r, c].set_xticks([])
       axes[r, c].set_yticks([])
       if r == 0:
@@ -109,29 +116,36 @@ def reading(runs_: dict) -> str:
   m = lambda run, key: run[key]["mean"]
   sharper = m(gan, "gv_ratio") > m(l1, "gv_ratio")
   closer = m(gan, "log_mel_l1") < m(l1, "log_mel_l1")
-  return (f"Reading: the GAN's frames are {'less' if sharper else 'more'} smoothed than the L1 "
-          f"model's (GV ratio {m(gan, 'gv_ratio'):.3f} against {m(l1, 'gv_ratio'):.3f}, delta "
-          f"ratio {m(gan, 'delta_ratio'):.3f} against {m(l1, 'delta_ratio'):.3f}), and "
-          f"{'closer to' if closer else 'further from'} the held-out frames in log-mel L1 "
-          f"({m(gan, 'log_mel_l1'):.3f} against {m(l1, 'log_mel_l1'):.3f}; MCD "
-          f"{m(gan, 'mcd_db'):.2f} against {m(l1, 'mcd_db'):.2f} dB). The L1 optimum is the "
-          f"conditional median of the frames, which averages away detail the uniform "
-          f"alignment cannot place; the GAN gives up some of that distance for variance, as "
-          f"the adversarial term is meant to. One seed per model: the "
-          f"standard errors are over utterances, not over training runs.")
+  return (
+    f"Reading: the GAN's frames are {'less' if sharper else 'more'} smoothed than the L1 "
+    f"model's (GV ratio {m(gan, 'gv_ratio'):.3f} against {m(l1, 'gv_ratio'):.3f}, delta "
+    f"ratio {m(gan, 'delta_ratio'):.3f} against {m(l1, 'delta_ratio'):.3f}), and "
+    f"{'closer to' if closer else 'further from'} the held-out frames in log-mel L1 "
+    f"({m(gan, 'log_mel_l1'):.3f} against {m(l1, 'log_mel_l1'):.3f}; MCD "
+    f"{m(gan, 'mcd_db'):.2f} against {m(l1, 'mcd_db'):.2f} dB). The L1 optimum is the "
+    f"conditional median of the frames, which averages away detail the uniform "
+    f"alignment cannot place; the GAN gives up some of that distance for variance, as "
+    f"the adversarial term is meant to. One seed per model: the "
+    f"standard errors are over utterances, not over training runs."
+  )
 
 
 def page(result: dict) -> str:
   """The results page (markdown) of `result`."""
   runs_ = result["runs"]
   cell = lambda s: f"{s['mean']:.3f} ± {s['se']:.3f}"
-  rows = [f"| {label} | {runs_[k]['step']} | {cell(runs_[k]['log_mel_l1'])} | "
-          f"{cell(runs_[k]['mcd_db'])} | {cell(runs_[k]['gv_ratio'])} | "
-          f"{cell(runs_[k]['delta_ratio'])} |"
-          for k, label in (("l1", "L1 only (variant.adversarial_weight=0)"),
-                           ("gan", "GAN: adversarial + 10 L1 (the shipped config)"))]
+  rows = [
+    f"| {label} | {runs_[k]['step']} | {cell(runs_[k]['log_mel_l1'])} | "
+    f"{cell(runs_[k]['mcd_db'])} | {cell(runs_[k]['gv_ratio'])} | "
+    f"{cell(runs_[k]['delta_ratio'])} |"
+    for k, label in (
+      ("l1", "L1 only (variant.adversarial_weight=0)"),
+      ("gan", "GAN: adversarial + 10 L1 (the shipped config)"),
+    )
+  ]
   test = result["test_set"]
-  return "\n".join([
+  return "\n".join(
+    [
       "# Text-to-speech GAN on espeak-ng speech",
       "",
       f"{result['date']}, {result['host']}. Written by `{result['command']}` from the runs "
@@ -185,10 +199,12 @@ def page(result: dict) -> str:
       "| real frames | | 0 | 0 | 1 | 1 |",
       "",
       "Training: batch 32, Adam 2e-4 (beta1 0.5) for both players, seed 0; "
-      + "; ".join(f"{label} {runs_[k]['step']} steps in {runs_[k]['wall_time_s'] / 60:.0f} "
-                  f"minutes on this host (last logged training L1 on the scaled frames "
-                  f"{runs_[k]['train_l1']:.4f})"
-                  for k, label in (("l1", "L1 only"), ("gan", "GAN")))
+      + "; ".join(
+        f"{label} {runs_[k]['step']} steps in {runs_[k]['wall_time_s'] / 60:.0f} "
+        f"minutes on this host (last logged training L1 on the scaled frames "
+        f"{runs_[k]['train_l1']:.4f})"
+        for k, label in (("l1", "L1 only"), ("gan", "GAN"))
+      )
       + ". Both are short runs, the budget this shared host allowed; longer training, "
       "a learned duration model and a neural vocoder are what the recipe would need to "
       "sound natural.",
@@ -206,7 +222,8 @@ def page(result: dict) -> str:
       f"[{result['wavs'][3]}]({result['wavs'][3]}). The real frames go through the same "
       f"40-bin mel and Griffin-Lim, so their WAV is the most this vocoder gives.",
       "",
-  ])
+    ]
+  )
 
 
 def main(argv=None) -> int:
@@ -225,44 +242,68 @@ def main(argv=None) -> int:
   runs_out = {}
   for name, workdir in (("l1", args.baseline), ("gan", args.gan)):
     frames, step = generate(workdir, arrays)
-    runs_out[name] = {"workdir": workdir, "step": step, "frames": frames,
-                      "scores": scores(frames, real, lengths)}
+    runs_out[name] = {
+      "workdir": workdir,
+      "step": step,
+      "frames": frames,
+      "scores": scores(frames, real, lengths),
+    }
   reference = scores(real, real, lengths)
   show = [0, 5, 10]  # voices 0, 1, 2 of three held-out sentences
-  figure(os.path.join(args.out, f"{NAME}.png"),
-         [("real (espeak-ng)", real[show]), ("L1 only", runs_out["l1"]["frames"][show]),
-          ("GAN (adv + 10 L1)", runs_out["gan"]["frames"][show])],
-         [f"{arrays['text'][i]} ({speech.VOICES[arrays['voice'][i]]})" for i in show],
-         [lengths[i] for i in show])
+  figure(
+    os.path.join(args.out, f"{NAME}.png"),
+    [
+      ("real (espeak-ng)", real[show]),
+      ("L1 only", runs_out["l1"]["frames"][show]),
+      ("GAN (adv + 10 L1)", runs_out["gan"]["frames"][show]),
+    ],
+    [f"{arrays['text'][i]} ({speech.VOICES[arrays['voice'][i]]})" for i in show],
+    [lengths[i] for i in show],
+  )
   wavs = []
   row = show[0]
-  for label, frames in (("real", real[row]), ("l1", runs_out["l1"]["frames"][row]),
-                        ("gan", runs_out["gan"]["frames"][row])):
+  for label, frames in (
+    ("real", real[row]),
+    ("l1", runs_out["l1"]["frames"][row]),
+    ("gan", runs_out["gan"]["frames"][row]),
+  ):
     path = os.path.join(args.out, f"{NAME}_{label}.wav")
-    speech.write_wav(path, speech.frames_to_audio(frames[:lengths[row]]))
+    speech.write_wav(path, speech.frames_to_audio(frames[: lengths[row]]))
     wavs.append(os.path.basename(path))
   _, source, state = runs.load_run(args.gan)  # as gan-jax sample --speech "hello there"
-  audio, _ = text_to_speech.speak(state, HELLO, frames_per_char=speech.frames_per_char(
-      source.arrays))
+  audio, _ = text_to_speech.speak(
+    state, HELLO, frames_per_char=speech.frames_per_char(source.arrays)
+  )
   speech.write_wav(os.path.join(args.out, f"{NAME}_gan_hello_there.wav"), audio)
   wavs.append(f"{NAME}_gan_hello_there.wav")
   result = {
-      "date": time.strftime("%Y-%m-%d", time.gmtime()), "host": args.host,
-      "command": "python experiments/text_to_speech.py " + " ".join(argv or sys.argv[1:]),
-      "test_set": {"path": args.test, "utterances": int(len(real)),
-                   "sentences": int(len(set(arrays["text"])))},
-      "runs": {k: {"workdir": v["workdir"], "step": v["step"], **last_record(v["workdir"]),
-                   **v["scores"]} for k, v in runs_out.items()},
-      "real": {k: reference[k] for k in ("gv_ratio", "delta_ratio")},
-      "wav_text": str(arrays["text"][row]), "wavs": wavs,
-      "seconds": round(time.time() - started, 1)}
+    "date": time.strftime("%Y-%m-%d", time.gmtime()),
+    "host": args.host,
+    "command": "python experiments/text_to_speech.py " + " ".join(argv or sys.argv[1:]),
+    "test_set": {
+      "path": args.test,
+      "utterances": int(len(real)),
+      "sentences": int(len(set(arrays["text"]))),
+    },
+    "runs": {
+      k: {"workdir": v["workdir"], "step": v["step"], **last_record(v["workdir"]), **v["scores"]}
+      for k, v in runs_out.items()
+    },
+    "real": {k: reference[k] for k in ("gv_ratio", "delta_ratio")},
+    "wav_text": str(arrays["text"][row]),
+    "wavs": wavs,
+    "seconds": round(time.time() - started, 1),
+  }
   with open(os.path.join(args.out, f"{NAME}.json"), "w") as f:
     json.dump(result, f, indent=2)
   with open(os.path.join(args.out, f"{NAME}.md"), "w") as f:
     f.write(page(result))
   for k, v in result["runs"].items():
-    print(k, v["step"], {m: round(v[m]["mean"], 4) for m in
-                         ("log_mel_l1", "mcd_db", "gv_ratio", "delta_ratio")})
+    print(
+      k,
+      v["step"],
+      {m: round(v[m]["mean"], 4) for m in ("log_mel_l1", "mcd_db", "gv_ratio", "delta_ratio")},
+    )
   print(f"wrote {os.path.join(args.out, NAME)}.json, .md, .png, {', '.join(wavs)}")
   return 0
 

@@ -17,16 +17,33 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-  """`train_and_evaluate`, imported on first use: the loop's modules (orbax, tqdm) load only then."""
+  """`train_and_evaluate`, imported on first use: the loop's modules (orbax, tqdm) load only
+  then."""
   if name == "train_and_evaluate":
     from gan_jax.train import train_and_evaluate
+
     return train_and_evaluate
   raise AttributeError(f"module 'gan_jax' has no attribute {name!r}")
 
 
 __all__ = [
-    "train_and_evaluate", "GANState", "NoiseSampler", "create_state", "create_state_from_config",
-    "generate", "step_key", "discriminator_step", "generator_step", "train_step", "GANLoss", "Game",
-    "get_loss", "losses", "models", "make_game", "make_optimizer", "DataSource",
-    "make_data_source",
+  "train_and_evaluate",
+  "GANState",
+  "NoiseSampler",
+  "create_state",
+  "create_state_from_config",
+  "generate",
+  "step_key",
+  "discriminator_step",
+  "generator_step",
+  "train_step",
+  "GANLoss",
+  "Game",
+  "get_loss",
+  "losses",
+  "models",
+  "make_game",
+  "make_optimizer",
+  "DataSource",
+  "make_data_source",
 ]

@@ -93,8 +93,10 @@ class DiffAugment:
   def apply(self, u: jax.Array, x: jax.Array) -> jax.Array:
     """T(x) for images x (B, H, W, C) and uniforms u (B, NUM_UNIFORMS)."""
     if self.policy and x.ndim != 4:
-      raise ValueError(f"DiffAugment needs images (B, H, W, C), got shape {x.shape}; "
-                       "leave config.augment empty for point data")
+      raise ValueError(
+        f"DiffAugment needs images (B, H, W, C), got shape {x.shape}; "
+        "leave config.augment empty for point data"
+      )
     for name in self.policy:
       if name == "color":
         x = contrast(u[:, 2], saturation(u[:, 1], brightness(u[:, 0], x)))
@@ -114,6 +116,7 @@ def from_policy(text: str) -> DiffAugment | None:
   if not text:
     return None
   if not isinstance(text, str):
-    raise ValueError(f"augment must be a comma-separated string of {', '.join(POLICIES)}, "
-                     f"got {text!r}")
+    raise ValueError(
+      f"augment must be a comma-separated string of {', '.join(POLICIES)}, got {text!r}"
+    )
   return DiffAugment(tuple(name.strip() for name in text.split(",") if name.strip()))

@@ -15,10 +15,10 @@ from gan_jax.state import GANState, NoiseSampler, check_num_categories, create_s
 from gan_jax.validation import Check, boolean, integer, number, one_of
 
 OPTIMIZERS = {
-    "adam": optax.adam,
-    "adamw": optax.adamw,
-    "rmsprop": optax.rmsprop,
-    "sgd": optax.sgd,
+  "adam": optax.adam,
+  "adamw": optax.adamw,
+  "rmsprop": optax.rmsprop,
+  "sgd": optax.sgd,
 }
 
 
@@ -30,32 +30,40 @@ SCHEDULES = ("constant", "cosine", "linear")
 
 
 def _learning_rate(value, name):
-  if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
-      or value < 0):
+  if (
+    not isinstance(value, (int, float))
+    or isinstance(value, bool)
+    or not math.isfinite(value)
+    or value < 0
+  ):
     raise ValueError(f"{name} must be a number > 0, or 0 to freeze the player, got {value!r}")
 
 
 # The rule of each optimizer option with a known range (config.g_optimizer.<option>, ...);
 # others go to the optax optimizer, which refuses the ones it does not take.
 OPTIMIZER_FIELDS: dict[str, Check] = {
-    "learning_rate": _learning_rate,
-    "b1": number(minimum=0.0, below=1.0),
-    "b2": number(minimum=0.0, below=1.0),
-    "eps": number(minimum=0.0),
-    "weight_decay": number(minimum=0.0),
-    "decay": number(minimum=0.0, below=1.0),
-    "momentum": lambda v, n: None if v is None else number(minimum=0.0, below=1.0)(v, n),
-    "nesterov": boolean,
-    "centered": boolean,
-    "schedule": one_of("schedule", lambda: SCHEDULES),
-    "decay_steps": integer(1),
-    "final_learning_rate": number(minimum=0.0),
+  "learning_rate": _learning_rate,
+  "b1": number(minimum=0.0, below=1.0),
+  "b2": number(minimum=0.0, below=1.0),
+  "eps": number(minimum=0.0),
+  "weight_decay": number(minimum=0.0),
+  "decay": number(minimum=0.0, below=1.0),
+  "momentum": lambda v, n: None if v is None else number(minimum=0.0, below=1.0)(v, n),
+  "nesterov": boolean,
+  "centered": boolean,
+  "schedule": one_of("schedule", lambda: SCHEDULES),
+  "decay_steps": integer(1),
+  "final_learning_rate": number(minimum=0.0),
 }
 
 
-def make_schedule(learning_rate: float, schedule: str = "constant",
-                  decay_steps: int | None = None, final_learning_rate: float = 0.0,
-                  player: str = "optimizer"):
+def make_schedule(
+  learning_rate: float,
+  schedule: str = "constant",
+  decay_steps: int | None = None,
+  final_learning_rate: float = 0.0,
+  player: str = "optimizer",
+):
   """The learning rate as a float ('constant') or an optax schedule of the update count.
 
   'cosine' and 'linear' go from `learning_rate` to `final_learning_rate` over
@@ -66,12 +74,14 @@ def make_schedule(learning_rate: float, schedule: str = "constant",
   if schedule == "constant":
     return learning_rate
   if decay_steps is None:
-    raise ValueError(f"{player}.decay_steps must be an integer >= 1 with schedule {schedule!r}, "
-                     f"got None")
+    raise ValueError(
+      f"{player}.decay_steps must be an integer >= 1 with schedule {schedule!r}, got None"
+    )
   OPTIMIZER_FIELDS["decay_steps"](decay_steps, f"{player}.decay_steps")
   if schedule == "cosine":
-    return optax.cosine_decay_schedule(learning_rate, decay_steps,
-                                       alpha=final_learning_rate / learning_rate)
+    return optax.cosine_decay_schedule(
+      learning_rate, decay_steps, alpha=final_learning_rate / learning_rate
+    )
   return optax.linear_schedule(learning_rate, final_learning_rate, decay_steps)
 
 
@@ -87,14 +97,16 @@ def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransform
   name = options.pop("name", "adam")
   one_of(f"{player} name", lambda: OPTIMIZERS)(name, f"{player}.name")
   if "learning_rate" not in options:
-    raise ValueError(f"{player}.learning_rate is missing; give a number > 0 (0 freezes the "
-                     f"player)")
+    raise ValueError(f"{player}.learning_rate is missing; give a number > 0 (0 freezes the player)")
   for key, value in options.items():
     if key in OPTIMIZER_FIELDS:
       OPTIMIZER_FIELDS[key](value, f"{player}.{key}")
   learning_rate = options.pop("learning_rate")
-  schedule = {key: options.pop(key) for key in ("schedule", "decay_steps", "final_learning_rate")
-              if key in options}
+  schedule = {
+    key: options.pop(key)
+    for key in ("schedule", "decay_steps", "final_learning_rate")
+    if key in options
+  }
   if learning_rate == 0:
     return optax.set_to_zero()
   learning_rate = make_schedule(learning_rate, player=player, **schedule)
@@ -111,14 +123,14 @@ def make_game(config) -> losses.Game:
   config.augment: DiffAugment policy, e.g. 'color,translation,cutout'; '' or absent for none.
   """
   return losses.Game(
-      loss=losses.get_loss(config.loss),
-      d_steps=config.get("d_steps", 1),
-      gradient_penalty_weight=config.get("gradient_penalty_weight", 0.0),
-      r1_weight=config.get("r1_weight", 0.0),
-      r1_decay_steps=config.get("r1_decay_steps", 0),
-      clip_value=config.get("clip_value", 0.0),
-      reuse_fakes=config.get("reuse_fakes", False),
-      augment=augment.from_policy(config.get("augment", "")),
+    loss=losses.get_loss(config.loss),
+    d_steps=config.get("d_steps", 1),
+    gradient_penalty_weight=config.get("gradient_penalty_weight", 0.0),
+    r1_weight=config.get("r1_weight", 0.0),
+    r1_decay_steps=config.get("r1_decay_steps", 0),
+    clip_value=config.get("clip_value", 0.0),
+    reuse_fakes=config.get("reuse_fakes", False),
+    augment=augment.from_policy(config.get("augment", "")),
   )
 
 
@@ -134,13 +146,18 @@ def make_noise(config) -> NoiseSampler:
 
 def make_models(config, data_shape, axis_name: str | None = None):
   """(generator, discriminator) of config.model for data of `data_shape`."""
-  options = {"generator": _as_dict(config.model.get("generator", {})),
-             "discriminator": _as_dict(config.model.get("discriminator", {}))}
-  generator, discriminator = models.build_models(config.model.name, data_shape,
-                                                 axis_name=axis_name, options=options)
+  options = {
+    "generator": _as_dict(config.model.get("generator", {})),
+    "discriminator": _as_dict(config.model.get("discriminator", {})),
+  }
+  generator, discriminator = models.build_models(
+    config.model.name, data_shape, axis_name=axis_name, options=options
+  )
   dtype = config.get("dtype", "float32")
-  return (models.with_compute_dtype(generator, dtype, config.model.name),
-          models.with_compute_dtype(discriminator, dtype, config.model.name))
+  return (
+    models.with_compute_dtype(generator, dtype, config.model.name),
+    models.with_compute_dtype(discriminator, dtype, config.model.name),
+  )
 
 
 def create_state_from_config(config, data_shape, *, axis_name: str | None = None) -> GANState:
@@ -148,13 +165,13 @@ def create_state_from_config(config, data_shape, *, axis_name: str | None = None
   parameters and the root key from `config.seed`."""
   generator, discriminator = make_models(config, data_shape, axis_name)
   return create_state(
-      seed=config.seed,
-      generator=generator,
-      discriminator=discriminator,
-      noise=make_noise(config),
-      data_shape=data_shape,
-      g_tx=make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=make_game(config),
-      ema_decay=float(config.get("ema_decay", 0.0)),
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=make_noise(config),
+    data_shape=data_shape,
+    g_tx=make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=make_game(config),
+    ema_decay=float(config.get("ema_decay", 0.0)),
   )

@@ -39,9 +39,25 @@ from gan_jax.state import GANState
 
 # Config fields that define the model and the game: a checkpoint is refused
 # by a run whose config differs in any of them.
-IDENTITY_FIELDS = ("model", "loss", "data", "d_steps", "gradient_penalty_weight", "r1_weight",
-                   "r1_decay_steps", "clip_value", "ema_decay", "g_optimizer", "d_optimizer",
-                   "seed", "recipe", "variant", "augment", "batch_size", "reuse_fakes")
+IDENTITY_FIELDS = (
+  "model",
+  "loss",
+  "data",
+  "d_steps",
+  "gradient_penalty_weight",
+  "r1_weight",
+  "r1_decay_steps",
+  "clip_value",
+  "ema_decay",
+  "g_optimizer",
+  "d_optimizer",
+  "seed",
+  "recipe",
+  "variant",
+  "augment",
+  "batch_size",
+  "reuse_fakes",
+)
 # Identity fields a run may change on resume when its config.resume_may_change names them:
 # the state fits either value, but the resumed run is no continuation of the saved one.
 CHANGEABLE_ON_RESUME = ("batch_size", "reuse_fakes")
@@ -101,8 +117,15 @@ class Checkpointer:
     warn: fn(message) for one-line warnings; default prints to stderr.
   """
 
-  def __init__(self, directory: str, max_to_keep: int = 3, async_save: bool = True, *,
-               writable: bool = True, warn: Callable[[str], None] = _warn):
+  def __init__(
+    self,
+    directory: str,
+    max_to_keep: int = 3,
+    async_save: bool = True,
+    *,
+    writable: bool = True,
+    warn: Callable[[str], None] = _warn,
+  ):
     self.directory = os.path.abspath(directory)
     self.max_to_keep = max_to_keep
     self.writable = writable
@@ -111,14 +134,19 @@ class Checkpointer:
       try:
         os.makedirs(self.directory, exist_ok=True)
       except OSError as error:
-        raise CheckpointWriteError(f"cannot create the checkpoint directory {self.directory}: "
-                                   f"{error.strerror or error}") from None
+        raise CheckpointWriteError(
+          f"cannot create the checkpoint directory {self.directory}: {error.strerror or error}"
+        ) from None
       shutil.rmtree(os.path.join(self.directory, TRASH), ignore_errors=True)
     elif not os.path.isdir(self.directory):
       raise FileNotFoundError(f"no checkpoint directory {self.directory}")
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=None, create=writable, read_only=not writable,
-        cleanup_tmp_directories=writable, enable_async_checkpointing=async_save)
+      max_to_keep=None,
+      create=writable,
+      read_only=not writable,
+      cleanup_tmp_directories=writable,
+      enable_async_checkpointing=async_save,
+    )
     self.manager = ocp.CheckpointManager(self.directory, options=options)
     self._pending: int | None = None  # step of a save that may still be in flight
     self.failure: CheckpointWriteError | None = None  # the last write that failed
@@ -133,8 +161,11 @@ class Checkpointer:
       names = os.listdir(self.directory)
     except FileNotFoundError:
       return []
-    return sorted(int(name) for name in names
-                  if name.isdigit() and os.path.isdir(os.path.join(self.directory, name)))
+    return sorted(
+      int(name)
+      for name in names
+      if name.isdigit() and os.path.isdir(os.path.join(self.directory, name))
+    )
 
   def save(self, state: GANState, metadata: dict, *, force: bool = False) -> bool:
     """Saves the state at its step with JSON `metadata` (e.g. {'config': ..., 'wall_time': ...}).
@@ -149,8 +180,13 @@ class Checkpointer:
     metadata = {**metadata, "step": step, "sha256": arrays_digest(arrays)}
     self._pending = step
     try:
-      return self.manager.save(step, force=force, args=ocp.args.Composite(
-          state=ocp.args.StandardSave(arrays), metadata=ocp.args.JsonSave(metadata)))
+      return self.manager.save(
+        step,
+        force=force,
+        args=ocp.args.Composite(
+          state=ocp.args.StandardSave(arrays), metadata=ocp.args.JsonSave(metadata)
+        ),
+      )
     except Exception as error:
       self._pending = None
       raise self._write_error(step, error) from error
@@ -162,10 +198,14 @@ class Checkpointer:
     elif (code := re.search(r"os_error_code='?(\d+)", str(error))) is not None:
       cause = os.strerror(int(code.group(1)))  # tensorstore's message for an OSError
     latest = self.latest_step()
-    kept = (f"the newest complete checkpoint is step {latest}" if latest is not None
-            else "no complete checkpoint exists yet")
-    self.failure = CheckpointWriteError(f"could not write the checkpoint of step {step} in "
-                                        f"{self.directory}: {cause}; {kept}")
+    kept = (
+      f"the newest complete checkpoint is step {latest}"
+      if latest is not None
+      else "no complete checkpoint exists yet"
+    )
+    self.failure = CheckpointWriteError(
+      f"could not write the checkpoint of step {step} in {self.directory}: {cause}; {kept}"
+    )
     return self.failure
 
   def wait(self) -> None:
@@ -189,7 +229,7 @@ class Checkpointer:
       return
     trash = os.path.join(self.directory, TRASH)
     os.makedirs(trash, exist_ok=True)
-    for step in steps[:-self.max_to_keep]:
+    for step in steps[: -self.max_to_keep]:
       target = os.path.join(trash, f"{step}-{time.time_ns()}")
       os.rename(os.path.join(self.directory, str(step)), target)
       shutil.rmtree(target, ignore_errors=True)
@@ -201,11 +241,17 @@ class Checkpointer:
 
   def read_metadata(self, step: int | None = None) -> dict:
     step = self.latest_step() if step is None else step
-    return self.manager.restore(step, args=ocp.args.Composite(
-        metadata=ocp.args.JsonRestore()))["metadata"]
+    return self.manager.restore(step, args=ocp.args.Composite(metadata=ocp.args.JsonRestore()))[
+      "metadata"
+    ]
 
-  def restore(self, template: GANState, step: int | None = None, *,
-              check: Callable[[dict], None] | None = None) -> tuple[GANState, dict]:
+  def restore(
+    self,
+    template: GANState,
+    step: int | None = None,
+    *,
+    check: Callable[[dict], None] | None = None,
+  ) -> tuple[GANState, dict]:
     """Restores into the structure of `template`; returns (state, metadata).
 
     Without `step`, takes the newest checkpoint that reads back intact, warning
@@ -235,8 +281,9 @@ class Checkpointer:
         problems.append(self._damaged(candidate, _first_line(error)))
         continue
       return state, metadata
-    raise CheckpointCorruptError(f"no intact checkpoint is left in {self.directory}: "
-                                 f"{'; '.join(problems)}")
+    raise CheckpointCorruptError(
+      f"no intact checkpoint is left in {self.directory}: {'; '.join(problems)}"
+    )
 
   def _saved_fields(self, step: int) -> set[str] | None:
     """The state fields stored at `step`, or None when orbax cannot say."""
@@ -254,17 +301,24 @@ class Checkpointer:
     if without_ema_collections:
       arrays = {name: value for name, value in arrays.items() if name != "g_ema_collections"}
     target = jax.tree.map(ocp.utils.to_shape_dtype_struct, arrays)
-    restored = self.manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(target)))["state"]
+    restored = self.manager.restore(
+      step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
+    )["state"]
     expected = metadata.get("sha256")
     if expected is None:
-      self.warn(f"checkpoint at step {step} in {self.directory} has no checksum (written by "
-                f"an older gan_jax); restored unverified")
+      self.warn(
+        f"checkpoint at step {step} in {self.directory} has no checksum (written by "
+        f"an older gan_jax); restored unverified"
+      )
     elif arrays_digest(restored) != expected:
       raise ValueError("its arrays do not match the SHA-256 stored with them (altered or damaged)")
     if without_ema_collections:
-      restored = {**restored, "g_ema_collections": (
-          None if template.g_ema_collections is None else restored["g_collections"])}
+      restored = {
+        **restored,
+        "g_ema_collections": (
+          None if template.g_ema_collections is None else restored["g_collections"]
+        ),
+      }
     return flax.serialization.from_state_dict(template, restored)
 
   def _damaged(self, step: int, reason: str) -> str:
@@ -278,8 +332,10 @@ class Checkpointer:
         action = f"; moved to {os.path.basename(aside)}"
       except OSError:
         pass
-    self.warn(f"checkpoint at step {step} in {self.directory} is damaged ({reason}); "
-              f"falling back to an earlier one{action}")
+    self.warn(
+      f"checkpoint at step {step} in {self.directory} is damaged ({reason}); "
+      f"falling back to an earlier one{action}"
+    )
     return problem
 
   def close(self):
@@ -315,8 +371,12 @@ def check_compatible(saved_config: dict, config: dict) -> None:
     if field in allowed and field in CHANGEABLE_ON_RESUME:
       continue
     if saved_config.get(field) != config.get(field):
-      advice = (f" (or set resume_may_change=({field!r},) to continue with the new value)"
-                if field in CHANGEABLE_ON_RESUME else "")
+      advice = (
+        f" (or set resume_may_change=({field!r},) to continue with the new value)"
+        if field in CHANGEABLE_ON_RESUME
+        else ""
+      )
       raise CheckpointMismatchError(
-          f"the checkpoint was written with {field}={saved_config.get(field)!r} but this run has "
-          f"{field}={config.get(field)!r}; use a new --workdir or the same {field}{advice}")
+        f"the checkpoint was written with {field}={saved_config.get(field)!r} but this run has "
+        f"{field}={config.get(field)!r}; use a new --workdir or the same {field}{advice}"
+      )

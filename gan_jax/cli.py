@@ -1,8 +1,10 @@
 """`gan-jax`: train, sample, evaluate. Parses arguments, then calls library functions.
 
-  gan-jax train --config experiments/configs/ring_gan.py[:ARG] --workdir DIR [--config.FIELD=VALUE ...]
+  gan-jax train --config experiments/configs/ring_gan.py[:ARG] --workdir DIR [--config.FIELD=VALUE
+  ...]
   gan-jax sample --workdir DIR --num N --seed S --out FILE.npz|FILE.png
-  gan-jax evaluate --workdir DIR [--num-samples N] [--feature-network PATH] [--inception-weights FILE.npz]
+  gan-jax evaluate --workdir DIR [--num-samples N] [--feature-network PATH] [--inception-weights
+  FILE.npz]
   gan-jax --version
 
 Config overrides follow ml_collections' `config_flags`: `--config.FIELD=VALUE`
@@ -51,19 +53,23 @@ def load_config_file(path: str):
   try:
     spec.loader.exec_module(module)
   except Exception as error:
-    raise UsageError(f"config file {path!r} failed to load: {type(error).__name__}: "
-                     f"{_first_line(error)}") from error
+    raise UsageError(
+      f"config file {path!r} failed to load: {type(error).__name__}: {_first_line(error)}"
+    ) from error
   if not hasattr(module, "get_config"):
     raise UsageError(f"config file {path!r} has no get_config() function")
   _check_config_arg(path, module.get_config, arg if has_arg else None)
   try:
     config = module.get_config(arg) if has_arg else module.get_config()
   except Exception as error:
-    raise UsageError(f"get_config() of {path!r} failed: {type(error).__name__}: "
-                     f"{_first_line(error)}") from error
+    raise UsageError(
+      f"get_config() of {path!r} failed: {type(error).__name__}: {_first_line(error)}"
+    ) from error
   if not hasattr(config, "keys"):
-    raise UsageError(f"get_config() of {path!r} must return an ml_collections.ConfigDict, "
-                     f"got {type(config).__name__}")
+    raise UsageError(
+      f"get_config() of {path!r} must return an ml_collections.ConfigDict, "
+      f"got {type(config).__name__}"
+    )
   return config
 
 
@@ -77,10 +83,13 @@ def _check_config_arg(path: str, get_config, arg: str | None) -> None:
     signature.bind(*([] if arg is None else [arg]))
   except TypeError:
     if arg is None:
-      raise UsageError(f"get_config() of {path!r} needs an argument; give it as "
-                       f"--config {path}:ARG") from None
-    raise UsageError(f"get_config() of {path!r} takes no argument, got {arg!r} from "
-                     f"--config {path}:{arg}; accepted: --config {path}") from None
+      raise UsageError(
+        f"get_config() of {path!r} needs an argument; give it as --config {path}:ARG"
+      ) from None
+    raise UsageError(
+      f"get_config() of {path!r} takes no argument, got {arg!r} from "
+      f"--config {path}:{arg}; accepted: --config {path}"
+    ) from None
 
 
 def _first_line(error: BaseException) -> str:
@@ -88,8 +97,14 @@ def _first_line(error: BaseException) -> str:
   return text.splitlines()[0] if text else type(error).__name__
 
 
-TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-              tuple: "a tuple", list: "a list"}
+TYPE_NAMES = {
+  int: "an integer",
+  float: "a number",
+  str: "a string",
+  bool: "true or false",
+  tuple: "a tuple",
+  list: "a list",
+}
 
 
 def _type_name(value) -> str:
@@ -104,8 +119,6 @@ def _parse_literal(text: str):
     return text
 
 
-
-
 def parse_override_value(text: str, current, name: str):
   """`text` parsed by the type of the field's `current` value, as config_flags parses it.
 
@@ -114,9 +127,12 @@ def parse_override_value(text: str, current, name: str):
   tuples a literal `(a, b)` (one value: a 1-tuple); a field holding None, or
   a field the file leaves out, takes any Python literal, else the text.
   """
+
   def bad(kind):
-    return UsageError(f"--config.{name}={text!r}: expected {kind}, "
-                      f"got {_type_name(_parse_literal(text))}")
+    return UsageError(
+      f"--config.{name}={text!r}: expected {kind}, got {_type_name(_parse_literal(text))}"
+    )
+
   if isinstance(current, bool):
     if text.lower() in ("true", "false"):
       return text.lower() == "true"
@@ -143,9 +159,11 @@ def parse_override_value(text: str, current, name: str):
     raise bad(f"{_type_name(current)} such as (1, 2)")
   if current is None:
     return _parse_literal(text)
-  raise UsageError(f"--config.{name} cannot be set from the command line: the field holds "
-                   f"{_type_name(current)}; accepted: fields holding a string, number, "
-                   f"boolean, tuple or None")
+  raise UsageError(
+    f"--config.{name} cannot be set from the command line: the field holds "
+    f"{_type_name(current)}; accepted: fields holding a string, number, "
+    f"boolean, tuple or None"
+  )
 
 
 def split_overrides(argv: list[str]) -> tuple[list[str], list[tuple[str, str | None]]]:
@@ -163,7 +181,7 @@ def split_overrides(argv: list[str]) -> tuple[list[str], list[tuple[str, str | N
     if not item.startswith("--config."):
       rest.append(item)
       continue
-    name, has_value, text = item[len("--config."):].partition("=")
+    name, has_value, text = item[len("--config.") :].partition("=")
     if not has_value and i < len(argv) and not argv[i].startswith("--"):
       text, has_value = argv[i], True
       i += 1
@@ -181,33 +199,45 @@ def apply_overrides(config, overrides):
   if overrides and isinstance(overrides[0], str):
     rest, overrides = split_overrides(list(overrides))
     if rest:
-      raise UsageError(f"argument {rest[0]!r} is not understood; overrides look like "
-                       f"--config.FIELD=VALUE or --config.FIELD VALUE")
+      raise UsageError(
+        f"argument {rest[0]!r} is not understood; overrides look like "
+        f"--config.FIELD=VALUE or --config.FIELD VALUE"
+      )
   for dotted, text in overrides:
     *parents, leaf = dotted.split(".")
     if not leaf or not all(parents):
-      raise UsageError(f"--config.{dotted} names no field; overrides look like "
-                       f"--config.FIELD=VALUE or --config.SECTION.FIELD=VALUE")
+      raise UsageError(
+        f"--config.{dotted} names no field; overrides look like "
+        f"--config.FIELD=VALUE or --config.SECTION.FIELD=VALUE"
+      )
     node = config
     for name in parents:
       if name not in node or not hasattr(node[name], "keys"):
         raise UsageError(f"config has no field {dotted!r} (no section {name!r})")
       node = node[name]
-    if (leaf not in node and text is None and leaf.startswith("no")
-        and isinstance(node.get(leaf[2:]), bool)):
+    if (
+      leaf not in node
+      and text is None
+      and leaf.startswith("no")
+      and isinstance(node.get(leaf[2:]), bool)
+    ):
       leaf, text = leaf[2:], "false"  # --config.noFLAG
     if leaf not in node:
       known = validation.known_fields(parents)
       if known is not None and leaf not in known:
-        raise UsageError(f"config has no field {dotted!r}; known fields here: "
-                         f"{', '.join(sorted(set(node.keys()) | set(known)))}")
+        raise UsageError(
+          f"config has no field {dotted!r}; known fields here: "
+          f"{', '.join(sorted(set(node.keys()) | set(known)))}"
+        )
       current = None  # free-form options, or an optional field the file leaves out
     else:
       current = node[leaf]
     if text is None:
       if not isinstance(current, bool):
-        raise UsageError(f"--config.{dotted} needs a value: --config.{dotted}=VALUE or "
-                         f"--config.{dotted} VALUE (a bare --config.FIELD is for booleans)")
+        raise UsageError(
+          f"--config.{dotted} needs a value: --config.{dotted}=VALUE or "
+          f"--config.{dotted} VALUE (a bare --config.FIELD is for booleans)"
+        )
       text = "true"
     node[leaf] = parse_override_value(text, current, dotted)
   return config
@@ -217,14 +247,17 @@ def _train(args, overrides):
   if args.eval_every < 0:
     raise UsageError(f"--eval-every must be >= 0 (0: never), got {args.eval_every}")
   from gan_jax import train
+
   config = apply_overrides(load_config_file(args.config), overrides)
   hook = None
   if args.eval_every:
     from gan_jax import evaluate
+
     hook = evaluate.PeriodicEvaluator(args.workdir, config, args.eval_every)
   try:
-    train.train_and_evaluate(config, args.workdir, progress="lines" if args.no_progress else True,
-                             step_hook=hook)
+    train.train_and_evaluate(
+      config, args.workdir, progress="lines" if args.no_progress else True, step_hook=hook
+    )
   except KeyboardInterrupt:
     print(f"interrupted; a checkpoint was saved in {args.workdir}", file=sys.stderr)
     return 130
@@ -245,21 +278,25 @@ def _sample(args, overrides):
   if args.speech is not None:
     return _sample_speech(args)
   if not args.out.endswith((".npz", ".png")):
-    raise UsageError(f"--out must name an .npz file (the samples) or a .png file (a picture), "
-                     f"got {args.out!r}")
+    raise UsageError(
+      f"--out must name an .npz file (the samples) or a .png file (a picture), got {args.out!r}"
+    )
   out_dir = os.path.dirname(os.path.abspath(args.out))
   if os.path.exists(out_dir) and not os.path.isdir(out_dir):
     raise UsageError(f"--out {args.out!r} cannot be written: {out_dir} is not a directory")
   import numpy as np
   from gan_jax import recipes, runs, sampling
+
   config, source, state = runs.load_run(args.workdir)
   recipe = recipes.recipe_of(config)
   labels = None
   if args.text is not None:
     if recipe.name != "text_to_image" or args.label is not None:
-      raise UsageError(f"--text needs a text_to_image run without --label; this run's recipe "
-                       f"is {recipe.name!r}")
+      raise UsageError(
+        f"--text needs a text_to_image run without --label; this run's recipe is {recipe.name!r}"
+      )
     from gan_jax.data import captions
+
     try:
       labels = np.tile(captions.tokenize(args.text), (args.num, 1))
     except ValueError as error:
@@ -275,8 +312,9 @@ def _sample(args, overrides):
   samples = sampling.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
   os.makedirs(out_dir, exist_ok=True)
   if args.out.endswith(".png"):
-    sampling.save_picture_of_samples(samples, source, args.out,
-                                  title=f"step {int(state.step)}, seed {args.seed}")
+    sampling.save_picture_of_samples(
+      samples, source, args.out, title=f"step {int(state.step)}, seed {args.seed}"
+    )
     kind = "a grid of" if source.kind == "image" else "a scatter of"
     print(f"wrote {kind} {args.num} samples to {args.out}")
     return 0
@@ -292,13 +330,20 @@ def _sample_speech(args):
   from gan_jax import recipes, runs
   from gan_jax.data import speech
   from gan_jax.variants import text_to_speech
+
   config, source, state = runs.load_run(args.workdir)
   if recipes.recipe_of(config).name != "text_to_speech":
-    raise UsageError(f"--speech needs a text_to_speech run; this run's recipe is "
-                     f"{recipes.recipe_of(config).name!r}")
+    raise UsageError(
+      f"--speech needs a text_to_speech run; this run's recipe is "
+      f"{recipes.recipe_of(config).name!r}"
+    )
   try:
-    audio, _ = text_to_speech.speak(state, args.speech, voice=args.label or 0,
-                                    frames_per_char=speech.frames_per_char(source.arrays))
+    audio, _ = text_to_speech.speak(
+      state,
+      args.speech,
+      voice=args.label or 0,
+      frames_per_char=speech.frames_per_char(source.arrays),
+    )
   except ValueError as error:
     raise UsageError(str(error)) from None
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -313,10 +358,15 @@ def _evaluate(args, overrides):
   if args.num_samples is not None and args.num_samples < 2:
     raise UsageError(f"--num-samples must be >= 2, got {args.num_samples}")
   from gan_jax import evaluate, report
+
   result = evaluate.evaluate_run(
-      args.workdir, seed=args.seed, num_samples=args.num_samples,
-      feature_network_path=args.feature_network, inception_weights=args.inception_weights,
-      progress=True)
+    args.workdir,
+    seed=args.seed,
+    num_samples=args.num_samples,
+    feature_network_path=args.feature_network,
+    inception_weights=args.inception_weights,
+    progress=True,
+  )
   print(evaluate.format_table(result))
   print(f"wrote {os.path.join(args.workdir, evaluate.EVAL_FILE)}")
   if not args.no_report:
@@ -341,6 +391,7 @@ config is written to DIR/config.json."""
 def _versions() -> str:
   """`gan-jax VERSION (jax ..., jaxlib ..., flax ..., Python ...)`, without importing jax."""
   from gan_jax import __version__
+
   found = []
   for name in ("jax", "jaxlib", "flax"):
     try:
@@ -353,46 +404,87 @@ def _versions() -> str:
 def build_parser() -> argparse.ArgumentParser:
   parser = ArgumentParser(prog="gan-jax", description="Functional GANs on JAX/Flax.")
   parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
-  parser.add_argument("--version", action="version", version=_versions(),
-                      help="print the versions of gan-jax, jax, jaxlib, flax and Python")
+  parser.add_argument(
+    "--version",
+    action="version",
+    version=_versions(),
+    help="print the versions of gan-jax, jax, jaxlib, flax and Python",
+  )
   commands = parser.add_subparsers(dest="command", required=True)
-  train = commands.add_parser("train", help="train a GAN from a config file",
-                              epilog=OVERRIDES_HELP,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-  train.add_argument("--config", required=True,
-                     help="python file with get_config(); FILE.py:ARG calls get_config('ARG')")
+  train = commands.add_parser(
+    "train",
+    help="train a GAN from a config file",
+    epilog=OVERRIDES_HELP,
+    formatter_class=argparse.RawDescriptionHelpFormatter,
+  )
+  train.add_argument(
+    "--config",
+    required=True,
+    help="python file with get_config(); FILE.py:ARG calls get_config('ARG')",
+  )
   train.add_argument("--workdir", required=True, help="directory for logs, samples, checkpoints")
-  train.add_argument("--no-progress", action="store_true",
-                     help="no progress bar: a plain line every config.log_every steps (also "
-                          "the default when stderr is not a terminal)")
-  train.add_argument("--eval-every", type=int, default=0,
-                     help="evaluate every N steps into DIR/eval_metrics.jsonl (0: never)")
+  train.add_argument(
+    "--no-progress",
+    action="store_true",
+    help="no progress bar: a plain line every config.log_every steps (also "
+    "the default when stderr is not a terminal)",
+  )
+  train.add_argument(
+    "--eval-every",
+    type=int,
+    default=0,
+    help="evaluate every N steps into DIR/eval_metrics.jsonl (0: never)",
+  )
   train.set_defaults(run=_train)
   sample = commands.add_parser("sample", help="draw samples from a trained run")
-  sample.add_argument("--speech", default=None,
-                      help="text to speak, for text_to_speech runs: --out FILE.wav (16 kHz, "
-                           "Griffin-Lim), --label the voice (default 0)")
+  sample.add_argument(
+    "--speech",
+    default=None,
+    help="text to speak, for text_to_speech runs: --out FILE.wav (16 kHz, "
+    "Griffin-Lim), --label the voice (default 0)",
+  )
   sample.add_argument("--workdir", required=True)
   sample.add_argument("--num", type=int, default=64)
   sample.add_argument("--seed", type=int, default=0)
-  sample.add_argument("--out", required=True,
-                      help="FILE.npz: an array 'samples'; FILE.png: a picture (an image grid, or "
-                           "the points over the data)")
-  sample.add_argument("--label", type=int, default=None,
-                      help="class to generate, for conditional recipes (default: cycle through classes)")
-  sample.add_argument("--text", default=None,
-                      help="caption to draw, for text-to-image recipes, e.g. \"a bright sandal\"")
+  sample.add_argument(
+    "--out",
+    required=True,
+    help="FILE.npz: an array 'samples'; FILE.png: a picture (an image grid, or "
+    "the points over the data)",
+  )
+  sample.add_argument(
+    "--label",
+    type=int,
+    default=None,
+    help="class to generate, for conditional recipes (default: cycle through classes)",
+  )
+  sample.add_argument(
+    "--text",
+    default=None,
+    help="caption to draw, for text-to-image recipes, e.g. \"a bright sandal\"",
+  )
   sample.set_defaults(run=_sample)
-  evaluate = commands.add_parser("evaluate", help="metrics of a trained run into DIR/eval.json, "
-                                 "and DIR/report.md")
+  evaluate = commands.add_parser(
+    "evaluate", help="metrics of a trained run into DIR/eval.json, and DIR/report.md"
+  )
   evaluate.add_argument("--workdir", required=True)
-  evaluate.add_argument("--num-samples", type=int, default=None,
-                        help="generated samples (default: 2500 for mixtures, 10000 for images)")
+  evaluate.add_argument(
+    "--num-samples",
+    type=int,
+    default=None,
+    help="generated samples (default: 2500 for mixtures, 10000 for images)",
+  )
   evaluate.add_argument("--seed", type=int, default=0, help="seed of the samples drawn")
-  evaluate.add_argument("--feature-network", default=None,
-                        help="cached feature network (default: ~/.cache/gan_jax/, trained if absent)")
-  evaluate.add_argument("--inception-weights", default=None,
-                        help="Inception .npz (see gan_jax.metrics.inception) to add FID")
+  evaluate.add_argument(
+    "--feature-network",
+    default=None,
+    help="cached feature network (default: ~/.cache/gan_jax/, trained if absent)",
+  )
+  evaluate.add_argument(
+    "--inception-weights",
+    default=None,
+    help="Inception .npz (see gan_jax.metrics.inception) to add FID",
+  )
   evaluate.add_argument("--no-report", action="store_true", help="skip DIR/report.md")
   evaluate.set_defaults(run=_evaluate)
   return parser
@@ -420,8 +512,18 @@ def main(argv: list[str] | None = None) -> int:
 def exit_status(error: BaseException) -> int:
   """2 for bad input (usage, config, data, an incompatible checkpoint), 1 for runtime failures."""
   from gan_jax.checkpoint import CheckpointMismatchError
-  usage = isinstance(error, (UsageError, ValueError, TypeError, FileNotFoundError,
-                             NotADirectoryError, CheckpointMismatchError))
+
+  usage = isinstance(
+    error,
+    (
+      UsageError,
+      ValueError,
+      TypeError,
+      FileNotFoundError,
+      NotADirectoryError,
+      CheckpointMismatchError,
+    ),
+  )
   return EXIT_USAGE if usage else EXIT_FAILURE
 
 

@@ -12,9 +12,12 @@ import ml_collections
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
-def adam(learning_rate: float, b1: float = 0.5, b2: float = 0.999, **extra) -> ml_collections.ConfigDict:
-  return ml_collections.ConfigDict({"name": "adam", "learning_rate": learning_rate, "b1": b1,
-                                    "b2": b2, **extra})
+def adam(
+  learning_rate: float, b1: float = 0.5, b2: float = 0.999, **extra
+) -> ml_collections.ConfigDict:
+  return ml_collections.ConfigDict(
+    {"name": "adam", "learning_rate": learning_rate, "b1": b1, "b2": b2, **extra}
+  )
 
 
 def base() -> ml_collections.ConfigDict:
@@ -23,12 +26,23 @@ def base() -> ml_collections.ConfigDict:
   config.seed = 0
   config.num_steps = 10000
   config.batch_size = 64
-  config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "path": "", "split": "train"})
+  config.data = ml_collections.ConfigDict(
+    {"source": "toy", "name": "ring8", "path": "", "split": "train"}
+  )
   # noise_categories C > 0: z = [one-hot code of C equally likely values, latent_dim of noise]
-  config.model = ml_collections.ConfigDict({"name": "toy_mlp", "latent_dim": 16, "noise": "normal",
-                                            "noise_categories": 0,
-                                            "generator": {}, "discriminator": {}})
-  config.recipe = "gan"  # a registered recipe: gan, conditional, acgan, infogan, unrolled, pacgan, ...
+  config.model = ml_collections.ConfigDict(
+    {
+      "name": "toy_mlp",
+      "latent_dim": 16,
+      "noise": "normal",
+      "noise_categories": 0,
+      "generator": {},
+      "discriminator": {},
+    }
+  )
+  config.recipe = (
+    "gan"  # a registered recipe: gan, conditional, acgan, infogan, unrolled, pacgan, ...
+  )
   config.variant = ml_collections.ConfigDict()  # the recipe's own options
   config.loss = "non_saturating"  # minimax, non_saturating, wasserstein, hinge, least_squares
   config.d_steps = 1  # k of Algorithm 1
@@ -36,7 +50,9 @@ def base() -> ml_collections.ConfigDict:
   config.r1_weight = 0.0  # R1 gamma
   config.r1_decay_steps = 0  # N > 0: gamma decays to 0 along a cosine over N generator steps
   config.clip_value = 0.0  # WGAN weight clipping c
-  config.reuse_fakes = False  # True: one generator forward serves both players (PyTorch's DCGAN example)
+  config.reuse_fakes = (
+    False  # True: one generator forward serves both players (PyTorch's DCGAN example)
+  )
   config.augment = ""  # DiffAugment policy, e.g. "color,translation,cutout"
   config.g_optimizer = adam(2e-4)
   config.d_optimizer = adam(2e-4)
@@ -46,7 +62,9 @@ def base() -> ml_collections.ConfigDict:
   # states, losses and the non-finite guard stay float32.
   config.dtype = "float32"
   config.steps_per_call = 1  # train steps fused into one compiled call (pays for small models)
-  config.nonfinite = "stop"  # NaN/Inf in a loss, gradient or parameters: "stop", or "skip" the update
+  config.nonfinite = (
+    "stop"  # NaN/Inf in a loss, gradient or parameters: "stop", or "skip" the update
+  )
   config.log_every = 100
   config.sample_every = 1000
   config.checkpoint_every = 1000
@@ -71,15 +89,23 @@ def ring() -> ml_collections.ConfigDict:
 
 
 def fashion_mnist() -> ml_collections.ConfigDict:
-  """Fashion-MNIST from Debian's idx files with DCGAN players (Radford et al.'s Adam 2e-4, beta1 0.5)."""
+  """Fashion-MNIST from Debian's idx files with DCGAN players (Radford et al.'s Adam 2e-4, beta1
+  0.5)."""
   config = base()
   config.num_steps = 5000
-  config.data = ml_collections.ConfigDict({"source": "idx", "name": "fashion_mnist",
-                                           "path": FASHION_MNIST_DIR, "split": "train"})
-  config.model = ml_collections.ConfigDict({
-      "name": "dcgan", "latent_dim": 100, "noise": "normal", "noise_categories": 0,
+  config.data = ml_collections.ConfigDict(
+    {"source": "idx", "name": "fashion_mnist", "path": FASHION_MNIST_DIR, "split": "train"}
+  )
+  config.model = ml_collections.ConfigDict(
+    {
+      "name": "dcgan",
+      "latent_dim": 100,
+      "noise": "normal",
+      "noise_categories": 0,
       "generator": {"features": 64, "kernel_size": 5, "activation": "leaky_relu"},
-      "discriminator": {"features": 64, "kernel_size": 5, "batch_norm": False}})
+      "discriminator": {"features": 64, "kernel_size": 5, "batch_norm": False},
+    }
+  )
   config.log_every = 50
   config.sample_every = 500
   config.num_sample_images = 100
@@ -128,8 +154,9 @@ def karras_schedule(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   return config
 
 
-def tfds_images(name: str, image_size: int = 0,
-                pipeline: str = "device") -> ml_collections.ConfigDict:
+def tfds_images(
+  name: str, image_size: int = 0, pipeline: str = "device"
+) -> ml_collections.ConfigDict:
   """A tensorflow-datasets image dataset (train split) with DCGAN players, for a GPU: 100,000
   steps of batch 64, Radford et al.'s Adam 2e-4 (0.5, 0.999), a sample grid and a
   checkpoint every 5,000 steps. The dataset must be prepared (`tfds build NAME`) or
@@ -137,14 +164,21 @@ def tfds_images(name: str, image_size: int = 0,
   config = base()
   config.num_steps = 100000
   config.batch_size = 64
-  config.data = ml_collections.ConfigDict({"source": "tfds", "name": name, "split": "train",
-                                           "pipeline": pipeline, "download": False})
+  config.data = ml_collections.ConfigDict(
+    {"source": "tfds", "name": name, "split": "train", "pipeline": pipeline, "download": False}
+  )
   if image_size:
     config.data.image_size = image_size
-  config.model = ml_collections.ConfigDict({
-      "name": "dcgan", "latent_dim": 128, "noise": "normal", "noise_categories": 0,
+  config.model = ml_collections.ConfigDict(
+    {
+      "name": "dcgan",
+      "latent_dim": 128,
+      "noise": "normal",
+      "noise_categories": 0,
       "generator": {"features": 64, "kernel_size": 5, "activation": "relu"},
-      "discriminator": {"features": 64, "kernel_size": 5, "batch_norm": False}})
+      "discriminator": {"features": 64, "kernel_size": 5, "batch_norm": False},
+    }
+  )
   config.log_every = 100
   config.sample_every = 5000
   config.checkpoint_every = 5000

@@ -58,7 +58,9 @@ class Thresholds:
     if not isinstance(self.window, int) or self.window < 1:
       raise ValueError(f"diagnostics window must be an integer >= 1, got {self.window!r}")
     if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
-      raise ValueError(f"diagnostics warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
+      raise ValueError(
+        f"diagnostics warmup_steps must be an integer >= 0, got {self.warmup_steps!r}"
+      )
     if not isinstance(self.use_accuracy, bool):
       raise ValueError(f"diagnostics use_accuracy must be true or false, got {self.use_accuracy!r}")
 
@@ -86,9 +88,12 @@ def discriminator_accuracy(record: dict) -> float:
 
 def convergence(records: list[dict], thresholds: Thresholds = Thresholds()) -> bool:
   """D's accuracy has stayed within the band around 50% for the last `window` records."""
-  last = records[-thresholds.window:]
-  return thresholds.use_accuracy and len(last) == thresholds.window and all(
-      abs(discriminator_accuracy(r) - 0.5) <= thresholds.accuracy_band for r in last)
+  last = records[-thresholds.window :]
+  return (
+    thresholds.use_accuracy
+    and len(last) == thresholds.window
+    and all(abs(discriminator_accuracy(r) - 0.5) <= thresholds.accuracy_band for r in last)
+  )
 
 
 def vanishing_gradients(records: list[dict], thresholds: Thresholds = Thresholds()) -> bool:
@@ -97,18 +102,22 @@ def vanishing_gradients(records: list[dict], thresholds: Thresholds = Thresholds
   if len(norms) <= thresholds.window or any(math.isnan(n) for n in norms):
     return False
   peak = max(norms)
-  return peak > 0 and all(n < thresholds.grad_ratio * peak for n in norms[-thresholds.window:])
+  return peak > 0 and all(n < thresholds.grad_ratio * peak for n in norms[-thresholds.window :])
 
 
 def mode_collapse(records: list[dict], thresholds: Thresholds = Thresholds()) -> bool:
   """The fakes' diversity has stayed below diversity_floor of the data's for `window` records."""
-  last = records[-thresholds.window:]
+  last = records[-thresholds.window :]
   return len(last) == thresholds.window and all(
-      _value(r, "diversity_ratio") < thresholds.diversity_floor for r in last)
+    _value(r, "diversity_ratio") < thresholds.diversity_floor for r in last
+  )
 
 
-SIGNALS = {"convergence": convergence, "vanishing_gradients": vanishing_gradients,
-           "mode_collapse": mode_collapse}
+SIGNALS = {
+  "convergence": convergence,
+  "vanishing_gradients": vanishing_gradients,
+  "mode_collapse": mode_collapse,
+}
 
 
 def signals(records: list[dict], thresholds: Thresholds = Thresholds()) -> dict[str, bool]:
@@ -121,17 +130,23 @@ def _message(name: str, records: list[dict], thresholds: Thresholds) -> str:
   record, window = records[-1], thresholds.window
   head = f"WARNING step {record.get('step', '?')}: "
   if name == "convergence":
-    return head + (f"discriminator accuracy {discriminator_accuracy(record):.2f} has stayed within "
-                   f"{thresholds.accuracy_band:.2f} of 50% for {window} logs: D's feedback is "
-                   "random now (convergence, or the start of a collapse); consider stopping here")
+    return head + (
+      f"discriminator accuracy {discriminator_accuracy(record):.2f} has stayed within "
+      f"{thresholds.accuracy_band:.2f} of 50% for {window} logs: D's feedback is "
+      "random now (convergence, or the start of a collapse); consider stopping here"
+    )
   if name == "vanishing_gradients":
     peak = max(_value(r, "g_grad_norm") for r in records)
-    return head + (f"generator gradient norm {_value(record, 'g_grad_norm'):.2e} has stayed below "
-                   f"{thresholds.grad_ratio:g} x its peak {peak:.2e} for {window} logs: vanishing "
-                   "gradients (D too strong); try the non-saturating or Wasserstein loss")
-  return head + (f"sample diversity is {_value(record, 'diversity_ratio'):.2f} of the data's "
-                 f"(mean pairwise distance) for {window} logs: mode collapse; try unrolling, "
-                 "PacGAN or a lower generator learning rate")
+    return head + (
+      f"generator gradient norm {_value(record, 'g_grad_norm'):.2e} has stayed below "
+      f"{thresholds.grad_ratio:g} x its peak {peak:.2e} for {window} logs: vanishing "
+      "gradients (D too strong); try the non-saturating or Wasserstein loss"
+    )
+  return head + (
+    f"sample diversity is {_value(record, 'diversity_ratio'):.2f} of the data's "
+    f"(mean pairwise distance) for {window} logs: mode collapse; try unrolling, "
+    "PacGAN or a lower generator learning rate"
+  )
 
 
 def new_warnings(records: list[dict], thresholds: Thresholds = Thresholds()) -> list[str]:

@@ -23,7 +23,8 @@ FIELDS = {"num_processes": integer(1), "process_id": integer(0)}
 
 
 def settings_from_config(config) -> dict | None:
-  """{'coordinator_address', 'num_processes', 'process_id'} from config.distributed or the environment.
+  """{'coordinator_address', 'num_processes', 'process_id'} from config.distributed or the
+  environment.
 
   config.distributed fields win over the environment variables
   JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID. Returns
@@ -40,16 +41,19 @@ def settings_from_config(config) -> dict | None:
     if value is None and os.environ.get(variable):
       value = os.environ[variable]
     if value is None:
-      raise ValueError(f"distributed run at {address} needs {name}: set config.distributed.{name} "
-                       f"or {variable}")
+      raise ValueError(
+        f"distributed run at {address} needs {name}: set config.distributed.{name} or {variable}"
+      )
     try:
       settings[name] = int(value)
     except (TypeError, ValueError):
       raise ValueError(f"config.distributed.{name} must be an integer, got {value!r}") from None
     FIELDS[name](settings[name], f"config.distributed.{name}")
   if settings["process_id"] >= settings["num_processes"]:
-    raise ValueError(f"config.distributed.process_id must be < num_processes="
-                     f"{settings['num_processes']}, got {settings['process_id']}")
+    raise ValueError(
+      f"config.distributed.process_id must be < num_processes="
+      f"{settings['num_processes']}, got {settings['process_id']}"
+    )
   return settings
 
 

@@ -24,8 +24,16 @@ from typing import Any, Callable
 import numpy as np
 
 from gan_jax.data import DataSource, files
-from gan_jax.metrics import (coverage, features, frechet, inception, inception_score,
-                             kernel_distance, mixture, precision_recall)
+from gan_jax.metrics import (
+  coverage,
+  features,
+  frechet,
+  inception,
+  inception_score,
+  kernel_distance,
+  mixture,
+  precision_recall,
+)
 from gan_jax.runs import load_run, write_json_atomically
 from gan_jax.sampling import draw_samples
 from gan_jax.state import GANState
@@ -36,18 +44,28 @@ EVAL_HISTORY_FILE = "eval_metrics.jsonl"
 MIXTURE_KEYS = ("modes", "high_quality", "reverse_kl")
 IMAGE_KEYS = ("fd", "precision", "recall", "class_kl")
 INCEPTION_KEYS = ("fid", "kid", "kid_std", "inception_score", "inception_score_std")
-WITHOUT_WEIGHTS = ("fid, kid and inception_score need --inception-weights FILE: pytorch-fid's "
-                   f"{inception.PYTORCH_FID_WEIGHTS} converted with python -m "
-                   "gan_jax.metrics.convert_inception (see gan_jax/metrics/inception.py)")
+WITHOUT_WEIGHTS = (
+  "fid, kid and inception_score need --inception-weights FILE: pytorch-fid's "
+  f"{inception.PYTORCH_FID_WEIGHTS} converted with python -m "
+  "gan_jax.metrics.convert_inception (see gan_jax/metrics/inception.py)"
+)
 
 
-def evaluate_mixture_state(state: GANState, source: DataSource, *, seed: int = 0,
-                           num_samples: int = mixture.PROTOCOL_NUM_POINTS) -> dict[str, Any]:
+def evaluate_mixture_state(
+  state: GANState,
+  source: DataSource,
+  *,
+  seed: int = 0,
+  num_samples: int = mixture.PROTOCOL_NUM_POINTS,
+) -> dict[str, Any]:
   """PacGAN metrics of `state`'s generator on a toy mixture source."""
   points = draw_samples(state, num_samples, seed)
   result = mixture.evaluate_mixture(points, source.distribution)
-  return {**result.as_dict(), "num_modes": int(source.distribution.num_modes),
-          "num_samples": int(num_samples)}
+  return {
+    **result.as_dict(),
+    "num_modes": int(source.distribution.num_modes),
+    "num_samples": int(num_samples),
+  }
 
 
 def image_metrics(network, real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
@@ -56,9 +74,12 @@ def image_metrics(network, real: np.ndarray, fake: np.ndarray) -> dict[str, floa
   real_features, _ = network.embed(real)
   fake_features, fake_logits = network.embed(fake)
   pr = precision_recall.precision_recall(real_features, fake_features)
-  return {"fd": frechet.frechet_distance_from_features(real_features, fake_features),
-          "precision": pr.precision, "recall": pr.recall,
-          "class_kl": coverage.class_kl(np.argmax(fake_logits, axis=1), network.num_classes)}
+  return {
+    "fd": frechet.frechet_distance_from_features(real_features, fake_features),
+    "precision": pr.precision,
+    "recall": pr.recall,
+    "class_kl": coverage.class_kl(np.argmax(fake_logits, axis=1), network.num_classes),
+  }
 
 
 def _subset(images: np.ndarray, num: int, seed: int) -> np.ndarray:
@@ -77,35 +98,58 @@ def _test_split(config) -> np.ndarray | None:
     return None
 
 
-def inception_metrics(extractor, real: np.ndarray, fake: np.ndarray, *,
-                      progress: bool = False) -> dict[str, Any]:
+def inception_metrics(
+  extractor, real: np.ndarray, fake: np.ndarray, *, progress: bool = False
+) -> dict[str, Any]:
   """fid, kid (mean, std over 100 subsets of up to 1000) and, when the weights hold the
   classifier, inception_score (mean, std over 10 splits) of fake (N, H, W, C) against real
   images, in the Inception features of `extractor` (an `inception.InceptionFeatures`)."""
   real_features = extractor(real, progress="Inception features, real" if progress else False)
   fake_features = extractor(fake, progress="Inception features, fake" if progress else False)
   kid, kid_std, kid_subset = kernel_distance.kernel_distance(real_features, fake_features)
-  result = {"fid": frechet.frechet_distance_from_features(real_features, fake_features),
-            "kid": kid, "kid_std": kid_std, "kid_subset_size": kid_subset,
-            "inception_weights": extractor.identity}
+  result = {
+    "fid": frechet.frechet_distance_from_features(real_features, fake_features),
+    "kid": kid,
+    "kid_std": kid_std,
+    "kid_subset_size": kid_subset,
+    "inception_weights": extractor.identity,
+  }
   if extractor.has_logits:
     splits = min(inception_score.SPLITS, len(fake))
-    score, score_std = inception_score.inception_score(extractor.logits(fake_features),
-                                                       splits=splits)
-    result.update({"inception_score": score, "inception_score_std": score_std,
-                   "inception_score_real": inception_score.inception_score(
-                       extractor.logits(real_features), splits=min(splits, len(real)))[0]})
+    score, score_std = inception_score.inception_score(
+      extractor.logits(fake_features), splits=splits
+    )
+    result.update(
+      {
+        "inception_score": score,
+        "inception_score_std": score_std,
+        "inception_score_real": inception_score.inception_score(
+          extractor.logits(real_features), splits=min(splits, len(real))
+        )[0],
+      }
+    )
   else:
-    result["needs_inception_weights"] = ("inception_score needs the weights' classifier "
-                                         "(fc.weight, fc.bias): convert the whole state dict")
+    result["needs_inception_weights"] = (
+      "inception_score needs the weights' classifier "
+      "(fc.weight, fc.bias): convert the whole state dict"
+    )
   return result
 
 
-def evaluate_image_state(state: GANState, source: DataSource, config, *, seed: int = 0,
-                         num_samples: int = DEFAULT_IMAGE_SAMPLES, network=None,
-                         feature_network_path: str | None = None,
-                         inception_weights: str | None = None, extractor=None,
-                         floor: bool = True, progress: bool = False) -> dict[str, Any]:
+def evaluate_image_state(
+  state: GANState,
+  source: DataSource,
+  config,
+  *,
+  seed: int = 0,
+  num_samples: int = DEFAULT_IMAGE_SAMPLES,
+  network=None,
+  feature_network_path: str | None = None,
+  inception_weights: str | None = None,
+  extractor=None,
+  floor: bool = True,
+  progress: bool = False,
+) -> dict[str, Any]:
   """The image metrics that `source`'s images and the given weights allow (module docstring).
 
   `network` / `extractor`: an already loaded feature network / `InceptionFeatures`
@@ -167,8 +211,11 @@ def evaluate_run(workdir: str, *, step: int | None = None, **options) -> dict[st
   file is replaced whole (a failed evaluation leaves the previous one).
   """
   config, source, state = load_run(workdir, step)
-  result = {"data": source.name, "step": int(state.step),
-            **evaluate_state(state, source, config, **options)}
+  result = {
+    "data": source.name,
+    "step": int(state.step),
+    **evaluate_state(state, source, config, **options),
+  }
   write_json_atomically(os.path.join(workdir, EVAL_FILE), _json_safe(result))
   return result
 
@@ -176,8 +223,7 @@ def evaluate_run(workdir: str, *, step: int | None = None, **options) -> dict[st
 def format_table(result: dict[str, Any]) -> str:
   """The metrics of an `evaluate_run` result as a two- or three-column text table, then the
   run's facts and what was not computed."""
-  keys = [k for k in MIXTURE_KEYS + IMAGE_KEYS + ("fid", "kid", "inception_score")
-          if k in result]
+  keys = [k for k in MIXTURE_KEYS + IMAGE_KEYS + ("fid", "kid", "inception_score") if k in result]
   floor = result.get("floor", {})
   rows = [("metric", "value", "floor (train vs test)" if floor else "")]
   for key in keys:
@@ -192,9 +238,19 @@ def format_table(result: dict[str, Any]) -> str:
   lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, width)).rstrip() for row in rows]
   if len(rows) == 1:
     lines = ["no metrics computed"]
-  info = [f"{k}: {result[k]}" for k in ("data", "step", "num_samples", "feature_network",
-                                         "inception_weights", "kid_subset_size",
-                                         "inception_score_real") if k in result]
+  info = [
+    f"{k}: {result[k]}"
+    for k in (
+      "data",
+      "step",
+      "num_samples",
+      "feature_network",
+      "inception_weights",
+      "kid_subset_size",
+      "inception_score_real",
+    )
+    if k in result
+  ]
   if "needs_inception_weights" in result:
     info.append(f"not computed: {result['needs_inception_weights']}")
   return "\n".join(lines + info)
@@ -216,19 +272,23 @@ class PeriodicEvaluator:
     if source.kind == "image":  # load the networks once, at the first evaluation
       if source.data_shape == features.IMAGE_SHAPE and "network" not in self.options:
         self.options["network"] = features.load_or_train(
-            self.options.pop("feature_network_path", None), progress=True)
+          self.options.pop("feature_network_path", None), progress=True
+        )
       if self.options.get("inception_weights") and "extractor" not in self.options:
         self.options["extractor"] = inception.InceptionFeatures(self.options["inception_weights"])
       self.options.setdefault("floor", False)
     result = evaluate_state(state, source, self.config, **self.options)
-    record = {"step": int(step), **{k: v for k, v in result.items()
-                                    if k in MIXTURE_KEYS + IMAGE_KEYS + INCEPTION_KEYS}}
+    record = {
+      "step": int(step),
+      **{k: v for k, v in result.items() if k in MIXTURE_KEYS + IMAGE_KEYS + INCEPTION_KEYS},
+    }
     with open(self.path, "a") as f:
       f.write(json.dumps(_json_safe(record)) + "\n")
 
 
 def read_history(workdir: str) -> list[dict]:
-  """Records of DIR/eval_metrics.jsonl by step (the last record of a step wins, as after a resume)."""
+  """Records of DIR/eval_metrics.jsonl by step (the last record of a step wins, as after a
+  resume)."""
   path = os.path.join(workdir, EVAL_HISTORY_FILE)
   if not os.path.exists(path):
     return []

@@ -55,10 +55,12 @@ def all_finite(tree) -> jax.Array:
 def nonfinite_flags(state, metrics: dict) -> jax.Array:
   """int32 bitmask over CHECKS of what is not finite after a step (0: all finite)."""
   values = {
-      "d_loss": metrics.get("d_loss"), "d_grad_norm": metrics.get("d_grad_norm"),
-      "d_params": (state.d_params, state.d_collections),
-      "g_loss": metrics.get("g_loss"), "g_grad_norm": metrics.get("g_grad_norm"),
-      "g_params": (state.g_params, state.g_collections),
+    "d_loss": metrics.get("d_loss"),
+    "d_grad_norm": metrics.get("d_grad_norm"),
+    "d_params": (state.d_params, state.d_collections),
+    "g_loss": metrics.get("g_loss"),
+    "g_grad_norm": metrics.get("g_grad_norm"),
+    "g_params": (state.g_params, state.g_collections),
   }
   flags = jnp.zeros((), jnp.int32)
   for bit, name in enumerate(CHECKS):
@@ -67,9 +69,10 @@ def nonfinite_flags(state, metrics: dict) -> jax.Array:
 
 
 def _keep_old(bad: jax.Array, old, new, fields):
-  return {name: jax.tree.map(lambda o, n: jnp.where(bad, o, n), getattr(old, name),
-                             getattr(new, name))
-          for name in fields}
+  return {
+    name: jax.tree.map(lambda o, n: jnp.where(bad, o, n), getattr(old, name), getattr(new, name))
+    for name in fields
+  }
 
 
 def check_policy(policy) -> None:
@@ -95,8 +98,9 @@ def guard_train_step(train_step: Callable, policy: str = "stop") -> Callable:
     flags = nonfinite_flags(new_state, metrics)
     if policy == "skip":
       new_state = new_state.replace(
-          **_keep_old((flags & D_MASK) != 0, state, new_state, D_FIELDS),
-          **_keep_old((flags & G_MASK) != 0, state, new_state, G_FIELDS))
+        **_keep_old((flags & D_MASK) != 0, state, new_state, D_FIELDS),
+        **_keep_old((flags & G_MASK) != 0, state, new_state, G_FIELDS),
+      )
     return new_state, {**metrics, FLAGS_KEY: flags}
 
   return guarded
@@ -125,8 +129,9 @@ class NonFiniteMonitor:
     max_pending: most steps whose flags are not read yet.
   """
 
-  def __init__(self, policy: str = "stop", skipped_d: int = 0, skipped_g: int = 0,
-               max_pending: int = 100):
+  def __init__(
+    self, policy: str = "stop", skipped_d: int = 0, skipped_g: int = 0, max_pending: int = 100
+  ):
     self.policy = policy
     self.skipped_d = int(skipped_d)
     self.skipped_g = int(skipped_g)

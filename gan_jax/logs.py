@@ -12,9 +12,11 @@ import struct
 import sys
 import time
 
-TENSORBOARD_MISSING = ("TensorBoard event files are not written: the tensorboard package is not "
-                       "installed (pip install 'gan_jax[tensorboard]'); metrics.jsonl has every "
-                       "logged value")
+TENSORBOARD_MISSING = (
+  "TensorBoard event files are not written: the tensorboard package is not "
+  "installed (pip install 'gan_jax[tensorboard]'); metrics.jsonl has every "
+  "logged value"
+)
 
 
 def tensorboard_installed() -> bool:
@@ -47,6 +49,7 @@ class MetricWriter:
     self._tb = None
     if tensorboard_installed():
       from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
       self._tb = EventFileWriter(os.path.join(workdir, "tensorboard"))
 
   @property
@@ -59,16 +62,26 @@ class MetricWriter:
 
   def write(self, step: int, metrics: dict[str, float]) -> dict:
     record = {"step": int(step), "wall_time": round(self.elapsed(), 3)}
-    record.update({k: (float(v) if math.isfinite(float(v)) else str(float(v)))
-                   for k, v in sorted(metrics.items())})
+    record.update(
+      {
+        k: (float(v) if math.isfinite(float(v)) else str(float(v)))
+        for k, v in sorted(metrics.items())
+      }
+    )
     try:
       self._jsonl.write(json.dumps(record) + "\n")
     except OSError as error:
       raise OSError(error.errno, error.strerror, self.path) from None
     if self._tb is not None:
       from tensorboard.compat.proto import summary_pb2
-      self._add(step, [summary_pb2.Summary.Value(tag=k, simple_value=float(v))
-                       for k, v in sorted(metrics.items())])
+
+      self._add(
+        step,
+        [
+          summary_pb2.Summary.Value(tag=k, simple_value=float(v))
+          for k, v in sorted(metrics.items())
+        ],
+      )
     return record
 
   def write_image(self, step: int, tag: str, png: bytes) -> None:
@@ -76,9 +89,11 @@ class MetricWriter:
     if self._tb is None:
       return
     from tensorboard.compat.proto import summary_pb2
+
     height, width, channels = png_size(png)
-    image = summary_pb2.Summary.Image(height=height, width=width, colorspace=channels,
-                                      encoded_image_string=png)
+    image = summary_pb2.Summary.Image(
+      height=height, width=width, colorspace=channels, encoded_image_string=png
+    )
     self._add(step, [summary_pb2.Summary.Value(tag=tag, image=image)])
 
   def write_text(self, step: int, tag: str, text: str) -> None:
@@ -87,15 +102,29 @@ class MetricWriter:
       return
     from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
     from tensorboard.plugins.text import metadata
-    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[text.encode()],
-                                    tensor_shape=tensor_shape_pb2.TensorShapeProto())
-    self._add(step, [summary_pb2.Summary.Value(
-        tag=tag, tensor=tensor, metadata=metadata.create_summary_metadata(tag, ""))])
+
+    tensor = tensor_pb2.TensorProto(
+      dtype=types_pb2.DT_STRING,
+      string_val=[text.encode()],
+      tensor_shape=tensor_shape_pb2.TensorShapeProto(),
+    )
+    self._add(
+      step,
+      [
+        summary_pb2.Summary.Value(
+          tag=tag, tensor=tensor, metadata=metadata.create_summary_metadata(tag, "")
+        )
+      ],
+    )
 
   def _add(self, step: int, values: list) -> None:
     from tensorboard.compat.proto import event_pb2, summary_pb2
-    self._tb.add_event(event_pb2.Event(wall_time=time.time(), step=int(step),
-                                       summary=summary_pb2.Summary(value=values)))
+
+    self._tb.add_event(
+      event_pb2.Event(
+        wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values)
+      )
+    )
 
   def flush(self):
     self._jsonl.flush()
@@ -141,10 +170,14 @@ class ProgressLines:
     rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
     self._last_step, self._last_time = step, now
     eta = datetime.timedelta(seconds=round((self.total - step) / rate)) if rate > 0 else "?"
-    losses = "  ".join(f"{k} {record[k]:.4f}" if isinstance(record[k], float) else f"{k} {record[k]}"
-                       for k in loss_keys(record))
-    self.write(f"step {step}/{self.total} ({100 * step / self.total:.1f}%)  {rate:.1f} steps/s  "
-               f"ETA {eta}  {losses}".rstrip())
+    losses = "  ".join(
+      f"{k} {record[k]:.4f}" if isinstance(record[k], float) else f"{k} {record[k]}"
+      for k in loss_keys(record)
+    )
+    self.write(
+      f"step {step}/{self.total} ({100 * step / self.total:.1f}%)  {rate:.1f} steps/s  "
+      f"ETA {eta}  {losses}".rstrip()
+    )
 
   def close(self) -> None:
     pass

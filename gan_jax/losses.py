@@ -88,7 +88,7 @@ def hinge_discriminator_loss(real_logits: Array, fake_logits: Array) -> Array:
 
 def least_squares_discriminator_loss(real_logits: Array, fake_logits: Array) -> Array:
   """1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2] (Mao et al., a=0, b=c=1)."""
-  return 0.5 * jnp.mean((real_logits - 1.0) ** 2) + 0.5 * jnp.mean(fake_logits ** 2)
+  return 0.5 * jnp.mean((real_logits - 1.0) ** 2) + 0.5 * jnp.mean(fake_logits**2)
 
 
 def least_squares_generator_loss(fake_logits: Array) -> Array:
@@ -103,11 +103,11 @@ hinge = GANLoss(hinge_discriminator_loss, wasserstein_generator_loss)
 least_squares = GANLoss(least_squares_discriminator_loss, least_squares_generator_loss, 0.5)
 
 LOSSES: dict[str, GANLoss] = {
-    "minimax": minimax,
-    "non_saturating": non_saturating,
-    "wasserstein": wasserstein,
-    "hinge": hinge,
-    "least_squares": least_squares,
+  "minimax": minimax,
+  "non_saturating": non_saturating,
+  "wasserstein": wasserstein,
+  "hinge": hinge,
+  "least_squares": least_squares,
 }
 
 
@@ -128,8 +128,9 @@ def interpolation_weights(key: Array, shape: tuple[int, ...], dtype=jnp.float32)
   return jax.random.uniform(key, (shape[0],) + (1,) * (len(shape) - 1), dtype)
 
 
-def gradient_penalty(discriminator_fn: DiscriminatorFn, real: Array, fake: Array,
-                     eps: Array) -> Array:
+def gradient_penalty(
+  discriminator_fn: DiscriminatorFn, real: Array, fake: Array, eps: Array
+) -> Array:
   """WGAN-GP: E[(||grad_x D(x_hat)||_2 - 1)^2], x_hat = eps * real + (1 - eps) * fake.
 
   Args:
@@ -172,12 +173,12 @@ def clip_weights(params, clip_value: float):
 # The rule of each scalar field of `Game`; the config fields of the same names are checked
 # by these alone (`validation.validate_config` builds the Game).
 GAME_FIELDS = {
-    "d_steps": integer(1),
-    "gradient_penalty_weight": number(minimum=0.0),
-    "r1_weight": number(minimum=0.0),
-    "r1_decay_steps": integer(0),
-    "clip_value": number(minimum=0.0),
-    "reuse_fakes": boolean,
+  "d_steps": integer(1),
+  "gradient_penalty_weight": number(minimum=0.0),
+  "r1_weight": number(minimum=0.0),
+  "r1_decay_steps": integer(0),
+  "clip_value": number(minimum=0.0),
+  "reuse_fakes": boolean,
 }
 
 
@@ -218,6 +219,7 @@ class Game:
       check(getattr(self, name), name)
     for name in ("gradient_penalty_weight", "r1_weight", "clip_value"):
       object.__setattr__(self, name, float(getattr(self, name)))
-    if self.augment is not None and not (hasattr(self.augment, "draw")
-                                         and hasattr(self.augment, "apply")):
+    if self.augment is not None and not (
+      hasattr(self.augment, "draw") and hasattr(self.augment, "apply")
+    ):
       raise ValueError(f"augment must have draw(key, n) and apply(u, x), got {self.augment!r}")

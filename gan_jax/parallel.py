@@ -46,7 +46,8 @@ PyTree = Any
 
 # The sharding of a batch's rows while a parallel='jit' step is traced (else None).
 _BATCH_SHARDING: contextvars.ContextVar[NamedSharding | None] = contextvars.ContextVar(
-    "batch_sharding", default=None)
+  "batch_sharding", default=None
+)
 
 
 def check_mode(mode: str) -> str:
@@ -91,7 +92,8 @@ def constrain_batch(tree: PyTree) -> PyTree:
   if sharding is None:
     return tree
   return jax.tree.map(
-      lambda x: jax.lax.with_sharding_constraint(x, sharding) if getattr(x, "ndim", 0) else x, tree)
+    lambda x: jax.lax.with_sharding_constraint(x, sharding) if getattr(x, "ndim", 0) else x, tree
+  )
 
 
 def local_batch_size(global_batch: int, mode: str, count: int | None = None) -> int:
@@ -99,8 +101,10 @@ def local_batch_size(global_batch: int, mode: str, count: int | None = None) -> 
   gets; raises unless they divide evenly."""
   count = num_devices(mode) if count is None else count
   if global_batch % count:
-    raise ValueError(f"config.batch_size {global_batch} (the global batch) must be divisible by "
-                     f"the {count} devices of parallel={mode!r}")
+    raise ValueError(
+      f"config.batch_size {global_batch} (the global batch) must be divisible by "
+      f"the {count} devices of parallel={mode!r}"
+    )
   return global_batch // count
 
 
@@ -117,6 +121,7 @@ def put_replicated(tree: PyTree, mesh: Mesh) -> PyTree:
   def put(x):
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
   return jax.tree.map(put, jax.device_get(tree))
 
 
@@ -133,6 +138,7 @@ def replicate(tree: PyTree, devices=None) -> PyTree:
   def put(x):
     x = np.asarray(x)
     return jax.device_put(np.broadcast_to(x, (len(devices),) + x.shape), sharding)
+
   return jax.tree.map(put, jax.device_get(tree))
 
 
@@ -149,12 +155,23 @@ def wrap_pmap(step_fn: Callable, axis_name: str = AXIS_NAME, *, donate: bool = F
   replicated new state and unreplicated metrics (they are device means).
   """
   fn = functools.partial(step_fn, axis_name=axis_name)
-  return jax.pmap(fn, axis_name=axis_name, in_axes=(0, 0), out_axes=(0, None),
-                  donate_argnums=(0,) if donate else ())
+  return jax.pmap(
+    fn,
+    axis_name=axis_name,
+    in_axes=(0, 0),
+    out_axes=(0, None),
+    donate_argnums=(0,) if donate else (),
+  )
 
 
-def wrap_shard_map(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
-                   shard_data: bool = False, donate: bool = False) -> Callable:
+def wrap_shard_map(
+  step_fn: Callable,
+  mesh: Mesh,
+  axis_name: str = AXIS_NAME,
+  *,
+  shard_data: bool = False,
+  donate: bool = False,
+) -> Callable:
   """`jax.jit(jax.shard_map(step_fn))` on a 1-D `mesh` named `axis_name`.
 
   Takes a state replicated on the mesh (`put_replicated`) and data that is
@@ -167,13 +184,20 @@ def wrap_shard_map(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
   # check_vma=False, as jax.pmap does: with it on, the gradient of a per-device
   # loss with respect to replicated parameters comes back already summed over
   # devices, and the step's own lax.pmean would leave it num_devices times too big.
-  mapped = jax.shard_map(fn, mesh=mesh, in_specs=(P(), data_spec), out_specs=(P(), P()),
-                         check_vma=False)
+  mapped = jax.shard_map(
+    fn, mesh=mesh, in_specs=(P(), data_spec), out_specs=(P(), P()), check_vma=False
+  )
   return xla_options.jit(mapped, donate_argnums=(0,) if donate else ())
 
 
-def wrap_jit(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
-             shard_data: bool = False, donate: bool = False) -> Callable:
+def wrap_jit(
+  step_fn: Callable,
+  mesh: Mesh,
+  axis_name: str = AXIS_NAME,
+  *,
+  shard_data: bool = False,
+  donate: bool = False,
+) -> Callable:
   """`jax.jit` of step_fn(state, data, axis_name=None) with NamedSharding data parallelism.
 
   The state is replicated on `mesh` (`put_replicated`); data is replicated
@@ -193,9 +217,12 @@ def wrap_jit(step_fn: Callable, mesh: Mesh, axis_name: str = AXIS_NAME, *,
   def constrain_rows_of_batch(batch):
     return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, data_sharding), batch)
 
-  return xla_options.jit(fn, in_shardings=(replicated, data_sharding),
-                         out_shardings=(replicated, replicated),
-                         donate_argnums=(0,) if donate else ())
+  return xla_options.jit(
+    fn,
+    in_shardings=(replicated, data_sharding),
+    out_shardings=(replicated, replicated),
+    donate_argnums=(0,) if donate else (),
+  )
 
 
 def split_for_pmap(batch: PyTree, devices=None) -> PyTree:
@@ -209,18 +236,22 @@ def split_for_pmap(batch: PyTree, devices=None) -> PyTree:
     k, rows = x.shape[:2]
     x = x.reshape((k, n, rows // n) + x.shape[2:]).swapaxes(0, 1)
     return jax.device_put(x, sharding)
+
   return jax.tree.map(put, batch)
 
 
-def put_batch_on_mesh(batch: PyTree, mesh: Mesh, global_rows: int,
-                      axis_name: str = AXIS_NAME) -> PyTree:
-  """This process's rows (k, R, ...) of a batch as a global (k, global_rows, ...) array split on axis 1."""
+def put_batch_on_mesh(
+  batch: PyTree, mesh: Mesh, global_rows: int, axis_name: str = AXIS_NAME
+) -> PyTree:
+  """This process's rows (k, R, ...) of a batch as a global (k, global_rows, ...) array split on
+  axis 1."""
   sharding = NamedSharding(mesh, P(None, axis_name))
 
   def put(x):
     x = np.asarray(x)
     global_shape = (x.shape[0], global_rows) + x.shape[2:]
     return jax.make_array_from_process_local_data(sharding, x, global_shape)
+
   return jax.tree.map(put, batch)
 
 
@@ -231,7 +262,9 @@ def process_rows(global_batch: int, mode: str) -> slice:
   local = local_batch_size(global_batch, mode)
   positions = [i for i, d in enumerate(jax.devices()) if d.process_index == jax.process_index()]
   if positions != list(range(positions[0], positions[0] + len(positions))):
-    raise ValueError(f"devices of process {jax.process_index()} are not contiguous in jax.devices()")
+    raise ValueError(
+      f"devices of process {jax.process_index()} are not contiguous in jax.devices()"
+    )
   return slice(positions[0] * local, (positions[-1] + 1) * local)
 
 
@@ -256,8 +289,14 @@ class ParallelStep(NamedTuple):
   mode: str
 
 
-def make_parallel_step(step_fn: Callable, mode: str, *, global_batch: int,
-                       shard_data: bool = False, donate: bool | None = None) -> ParallelStep:
+def make_parallel_step(
+  step_fn: Callable,
+  mode: str,
+  *,
+  global_batch: int,
+  shard_data: bool = False,
+  donate: bool | None = None,
+) -> ParallelStep:
   """Wraps the pure step_fn(state, data, *, axis_name) for `mode` in PARALLEL_MODES.
 
   Args:
@@ -273,17 +312,37 @@ def make_parallel_step(step_fn: Callable, mode: str, *, global_batch: int,
   if mode == "none":
     device = jax.local_devices()[0]
     put = functools.partial(jax.device_put, device=device)
-    return ParallelStep(xla_options.jit(functools.partial(step_fn, axis_name=None),
-                                        donate_argnums=(0,) if donate else ()),
-                        put, lambda state: state, put, 1, mode)
+    return ParallelStep(
+      xla_options.jit(
+        functools.partial(step_fn, axis_name=None), donate_argnums=(0,) if donate else ()
+      ),
+      put,
+      lambda state: state,
+      put,
+      1,
+      mode,
+    )
   if mode == "pmap":
     return ParallelStep(
-        wrap_pmap(step_fn, donate=donate), replicate, unreplicate,
-        split_for_pmap if shard_data else replicate, jax.device_count(), mode)
+      wrap_pmap(step_fn, donate=donate),
+      replicate,
+      unreplicate,
+      split_for_pmap if shard_data else replicate,
+      jax.device_count(),
+      mode,
+    )
   mesh = make_mesh()
-  put_data = (functools.partial(put_batch_on_mesh, mesh=mesh, global_rows=global_batch)
-              if shard_data else functools.partial(put_replicated, mesh=mesh))
+  put_data = (
+    functools.partial(put_batch_on_mesh, mesh=mesh, global_rows=global_batch)
+    if shard_data
+    else functools.partial(put_replicated, mesh=mesh)
+  )
   wrap = wrap_jit if mode == "jit" else wrap_shard_map
-  return ParallelStep(wrap(step_fn, mesh, shard_data=shard_data, donate=donate),
-                      functools.partial(put_replicated, mesh=mesh), fetch_replicated, put_data,
-                      jax.device_count(), mode)
+  return ParallelStep(
+    wrap(step_fn, mesh, shard_data=shard_data, donate=donate),
+    functools.partial(put_replicated, mesh=mesh),
+    fetch_replicated,
+    put_data,
+    jax.device_count(),
+    mode,
+  )

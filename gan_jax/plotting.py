@@ -20,7 +20,10 @@ def image_grid(images: np.ndarray, columns: int | None = None, pad: int = 1) -> 
   grid = np.ones((rows * (h + pad) + pad, columns * (w + pad) + pad, c), np.float32)
   for i, image in enumerate(images):
     r, col = divmod(i, columns)
-    grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + col * (w + pad):pad + col * (w + pad) + w] = image
+    grid[
+      pad + r * (h + pad) : pad + r * (h + pad) + h,
+      pad + col * (w + pad) : pad + col * (w + pad) + w,
+    ] = image
   return grid
 
 

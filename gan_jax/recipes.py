@@ -69,8 +69,10 @@ RECIPES: dict[str, Recipe] = {"gan": Recipe("gan")}
 def variant_modules() -> list[str]:
   """The modules of the package gan_jax.variants, whose import registers their recipes."""
   from gan_jax import variants
-  return [f"{variants.__name__}.{module.name}"
-          for module in pkgutil.iter_modules(variants.__path__)]
+
+  return [
+    f"{variants.__name__}.{module.name}" for module in pkgutil.iter_modules(variants.__path__)
+  ]
 
 
 def register_recipe(recipe: Recipe) -> Recipe:

@@ -35,8 +35,14 @@ def _series(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
   return np.asarray(steps), np.asarray(values)
 
 
-def plot_curves(records: list[dict], keys: list[tuple[str, str]], path: str, title: str,
-                ylabel: str = "", log_y: bool = False) -> bool:
+def plot_curves(
+  records: list[dict],
+  keys: list[tuple[str, str]],
+  path: str,
+  title: str,
+  ylabel: str = "",
+  log_y: bool = False,
+) -> bool:
   """Line plot of (key, label) pairs over steps into `path`; False when no key has data."""
   fig, ax = plt.subplots(figsize=(6, 3.5))
   drawn = False
@@ -98,24 +104,54 @@ def write_report(workdir: str, state=None, source=None, config=None) -> str:
 
   samples_path = os.path.join(figures_dir, "samples.png")
   sampling.save_sample_picture(state, source, samples_path, config.get("num_sample_images", 64))
-  figure("samples.png", "Final samples" + (" over the data" if source.kind == "points" else ""), True)
-  figure("losses.png", "Losses", plot_curves(
-      records, [("d_loss", "discriminator"), ("g_loss", "generator")],
-      os.path.join(figures_dir, "losses.png"), "losses"))
-  figure("discriminator.png", "D(x) and D(G(z))", plot_curves(
-      records, [("d_real", "D(x)"), ("d_fake", "D(G(z))")],
-      os.path.join(figures_dir, "discriminator.png"), "discriminator outputs (sigmoid of logits)"))
-  figure("grad_norms.png", "Gradient norms", plot_curves(
-      records, [("d_grad_norm", "discriminator"), ("g_grad_norm", "generator")],
-      os.path.join(figures_dir, "grad_norms.png"), "global gradient norms", log_y=True))
-  figure("eval_metrics.png", "Metrics over steps", plot_eval_history(
-      history, os.path.join(figures_dir, "eval_metrics.png")))
+  figure(
+    "samples.png", "Final samples" + (" over the data" if source.kind == "points" else ""), True
+  )
+  figure(
+    "losses.png",
+    "Losses",
+    plot_curves(
+      records,
+      [("d_loss", "discriminator"), ("g_loss", "generator")],
+      os.path.join(figures_dir, "losses.png"),
+      "losses",
+    ),
+  )
+  figure(
+    "discriminator.png",
+    "D(x) and D(G(z))",
+    plot_curves(
+      records,
+      [("d_real", "D(x)"), ("d_fake", "D(G(z))")],
+      os.path.join(figures_dir, "discriminator.png"),
+      "discriminator outputs (sigmoid of logits)",
+    ),
+  )
+  figure(
+    "grad_norms.png",
+    "Gradient norms",
+    plot_curves(
+      records,
+      [("d_grad_norm", "discriminator"), ("g_grad_norm", "generator")],
+      os.path.join(figures_dir, "grad_norms.png"),
+      "global gradient norms",
+      log_y=True,
+    ),
+  )
+  figure(
+    "eval_metrics.png",
+    "Metrics over steps",
+    plot_eval_history(history, os.path.join(figures_dir, "eval_metrics.png")),
+  )
 
   lines = [f"# Run report: {os.path.basename(os.path.abspath(workdir))}", ""]
-  lines += [f"- data: `{source.name}`; model: `{config.model.name}`; loss: `{config.loss}`, "
-            f"d_steps {config.get('d_steps', 1)}, gradient penalty "
-            f"{config.get('gradient_penalty_weight', 0.0)}, clip {config.get('clip_value', 0.0)}",
-            f"- seed {config.seed}; step {int(state.step)} of {config.num_steps}; batch {config.batch_size}"]
+  lines += [
+    f"- data: `{source.name}`; model: `{config.model.name}`; loss: `{config.loss}`, "
+    f"d_steps {config.get('d_steps', 1)}, gradient penalty "
+    f"{config.get('gradient_penalty_weight', 0.0)}, clip {config.get('clip_value', 0.0)}",
+    f"- seed {config.seed}; step {int(state.step)} of {config.num_steps}; batch "
+    f"{config.batch_size}",
+  ]
   if records:
     lines.append(f"- wall-clock at the last logged step: {records[-1].get('wall_time', 'n/a')} s")
   eval_path = os.path.join(workdir, evaluate.EVAL_FILE)

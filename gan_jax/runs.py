@@ -44,8 +44,9 @@ def check_workdir(workdir: str) -> None:
       f.write("ok")
     os.remove(probe)
   except OSError as error:
-    raise WorkdirError(f"workdir {workdir!r} cannot be written: {error.strerror or error}; "
-                       f"give a writable --workdir") from None
+    raise WorkdirError(
+      f"workdir {workdir!r} cannot be written: {error.strerror or error}; give a writable --workdir"
+    ) from None
 
 
 def write_json_atomically(path: str, value) -> None:
@@ -60,15 +61,17 @@ def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSourc
   """(config, data source, state) of the run in `workdir`, restored from its newest checkpoint."""
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
-    raise FileNotFoundError(f"{workdir} holds no run (no config.json); "
-                            f"train one with gan-jax train")
+    raise FileNotFoundError(
+      f"{workdir} holds no run (no config.json); train one with gan-jax train"
+    )
   with open(path) as f:
     config = ml_collections.ConfigDict(json.load(f))
   models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
   source = data.make_data_source(config)
   template = recipes.recipe_of(config).create_state(config, source.data_shape)
-  checkpointer = checkpoint.Checkpointer(os.path.join(workdir, CHECKPOINT_DIR), async_save=False,
-                                         writable=False)
+  checkpointer = checkpoint.Checkpointer(
+    os.path.join(workdir, CHECKPOINT_DIR), async_save=False, writable=False
+  )
   try:
     state, _ = checkpointer.restore(template, step)
   finally:

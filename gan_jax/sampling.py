@@ -26,8 +26,14 @@ def jitted_sample(recipe: recipes.Recipe):
   return jax.jit(recipe.sample)
 
 
-def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
-                 recipe: recipes.Recipe = recipes.RECIPES["gan"], labels=None) -> np.ndarray:
+def draw_samples(
+  state: GANState,
+  num: int,
+  seed: int,
+  batch_size: int = 1000,
+  recipe: recipes.Recipe = recipes.RECIPES["gan"],
+  labels=None,
+) -> np.ndarray:
   """`num` generator samples in data space from `seed`, with the sampling (EMA) weights.
 
   `labels` (num,) int, for recipes that condition on a class.
@@ -37,13 +43,18 @@ def draw_samples(state: GANState, num: int, seed: int, batch_size: int = 1000,
   sample_fn = jitted_sample(recipe)
   chunks = []
   for i in range(0, num, batch_size):
-    chunk_labels = None if labels is None else jnp.asarray(labels[i:i + batch_size])
-    chunks.append(np.asarray(sample_fn(state, z[i:i + batch_size], chunk_labels)))
+    chunk_labels = None if labels is None else jnp.asarray(labels[i : i + batch_size])
+    chunks.append(np.asarray(sample_fn(state, z[i : i + batch_size], chunk_labels)))
   return np.concatenate(chunks)
 
 
-def save_sample_picture(state: GANState, source: data.DataSource, path: str, num_images: int = 64,
-                        recipe: recipes.Recipe = recipes.RECIPES["gan"]):
+def save_sample_picture(
+  state: GANState,
+  source: data.DataSource,
+  path: str,
+  num_images: int = 64,
+  recipe: recipes.Recipe = recipes.RECIPES["gan"],
+):
   """An image grid of `num_images` samples, or a scatter of 2500 points over the data.
 
   For recipes that need labels, the grid cycles through the classes.
@@ -63,8 +74,9 @@ def _save_sample_picture(state, source, path, num_images, recipe):
   save_picture_of_samples(samples, source, path, title=f"step {int(state.step)}")
 
 
-def save_picture_of_samples(samples: np.ndarray, source: data.DataSource, path: str,
-                            title: str = "") -> None:
+def save_picture_of_samples(
+  samples: np.ndarray, source: data.DataSource, path: str, title: str = ""
+) -> None:
   """A PNG of drawn samples: an image grid, or a scatter of the points over 2500 of the data's."""
   if source.kind == "image":
     plotting.save_image_grid(samples, path)

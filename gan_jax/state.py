@@ -35,8 +35,7 @@ def check_num_categories(value, name: str = "num_categories") -> None:
 def check_ema_decay(value, name: str = "ema_decay") -> None:
   """The one rule of the generator EMA's decay (`create_state`, config.ema_decay): a number in
   [0, 1); 0 turns the EMA off."""
-  if (not isinstance(value, (int, float)) or isinstance(value, bool)
-      or not 0.0 <= value < 1.0):
+  if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
     raise ValueError(f"{name} must be a number in [0, 1) (0: no EMA), got {value!r}")
 
 
@@ -63,14 +62,19 @@ class NoiseSampler:
     shape = tuple(self.latent_shape)
     if not shape or any(int(d) < 1 for d in shape):
       raise ValueError(
-          f"latent_shape must be a non-empty tuple of positive sizes, got {self.latent_shape!r}")
+        f"latent_shape must be a non-empty tuple of positive sizes, got {self.latent_shape!r}"
+      )
     if self.distribution not in NOISE_DISTRIBUTIONS:
       raise ValueError(
-          f"noise distribution {self.distribution!r} is unknown; accepted: {', '.join(NOISE_DISTRIBUTIONS)}")
+        f"noise distribution {self.distribution!r} is unknown; accepted: "
+        f"{', '.join(NOISE_DISTRIBUTIONS)}"
+      )
     check_num_categories(self.num_categories)
     if self.num_categories >= int(shape[-1]):
-      raise ValueError(f"num_categories must be < latent_shape[-1] = {int(shape[-1])} (the "
-                       f"code and at least one continuous entry), got {self.num_categories}")
+      raise ValueError(
+        f"num_categories must be < latent_shape[-1] = {int(shape[-1])} (the "
+        f"code and at least one continuous entry), got {self.num_categories}"
+      )
     object.__setattr__(self, "latent_shape", tuple(int(d) for d in shape))
 
   def __call__(self, key: jax.Array, batch_size: int, dtype=jnp.float32) -> jax.Array:
@@ -80,9 +84,13 @@ class NoiseSampler:
     *lead, last = (batch_size,) + self.latent_shape
     category_key, continuous_key = jax.random.split(key)
     category = jax.random.randint(category_key, tuple(lead), 0, self.num_categories)
-    return jnp.concatenate([
+    return jnp.concatenate(
+      [
         jax.nn.one_hot(category, self.num_categories, dtype=dtype),
-        self._continuous(continuous_key, (*lead, last - self.num_categories), dtype)], axis=-1)
+        self._continuous(continuous_key, (*lead, last - self.num_categories), dtype),
+      ],
+      axis=-1,
+    )
 
   def _continuous(self, key, shape, dtype):
     if self.distribution == "normal":
@@ -200,19 +208,19 @@ def _split_variables(variables) -> tuple[PyTree, dict]:
 
 
 def create_state(
-    *,
-    seed: int,
-    generator,
-    discriminator,
-    noise: NoiseSampler,
-    data_shape: tuple[int, ...],
-    g_tx: optax.GradientTransformation,
-    d_tx: optax.GradientTransformation,
-    game: Game = Game(),
-    ema_decay: float = 0.0,
-    init_batch_size: int = 2,
-    g_extra_inputs: tuple = (),
-    d_extra_inputs: tuple = (),
+  *,
+  seed: int,
+  generator,
+  discriminator,
+  noise: NoiseSampler,
+  data_shape: tuple[int, ...],
+  g_tx: optax.GradientTransformation,
+  d_tx: optax.GradientTransformation,
+  game: Game = Game(),
+  ema_decay: float = 0.0,
+  init_batch_size: int = 2,
+  g_extra_inputs: tuple = (),
+  d_extra_inputs: tuple = (),
 ) -> GANState:
   """Initialises both players from `seed` and returns a step-0 `GANState`.
 
@@ -235,28 +243,28 @@ def create_state(
   g_key, d_key = jax.random.split(jax.random.fold_in(root, stream_id("init")))
   z = jnp.zeros((init_batch_size,) + noise.latent_shape, jnp.float32)
   x = jnp.zeros((init_batch_size,) + tuple(data_shape), jnp.float32)
-  g_params, g_collections = _split_variables(
-      generator.init(g_key, z, *g_extra_inputs, train=False))
+  g_params, g_collections = _split_variables(generator.init(g_key, z, *g_extra_inputs, train=False))
   d_params, d_collections = _split_variables(
-      discriminator.init(d_key, x, *d_extra_inputs, train=False))
+    discriminator.init(d_key, x, *d_extra_inputs, train=False)
+  )
   return GANState(
-      step=jnp.zeros((), jnp.int32),
-      key=root,
-      g_params=g_params,
-      d_params=d_params,
-      g_collections=g_collections,
-      d_collections=d_collections,
-      g_opt_state=g_tx.init(g_params),
-      d_opt_state=d_tx.init(d_params),
-      g_ema_params=g_params if ema_decay > 0 else None,
-      g_ema_collections=g_collections if ema_decay > 0 else None,
-      g_apply_fn=generator.apply,
-      d_apply_fn=discriminator.apply,
-      g_tx=g_tx,
-      d_tx=d_tx,
-      noise=noise,
-      game=game,
-      ema_decay=float(ema_decay),
+    step=jnp.zeros((), jnp.int32),
+    key=root,
+    g_params=g_params,
+    d_params=d_params,
+    g_collections=g_collections,
+    d_collections=d_collections,
+    g_opt_state=g_tx.init(g_params),
+    d_opt_state=d_tx.init(d_params),
+    g_ema_params=g_params if ema_decay > 0 else None,
+    g_ema_collections=g_collections if ema_decay > 0 else None,
+    g_apply_fn=generator.apply,
+    d_apply_fn=discriminator.apply,
+    g_tx=g_tx,
+    d_tx=d_tx,
+    noise=noise,
+    game=game,
+    ema_decay=float(ema_decay),
   )
 
 
@@ -271,6 +279,7 @@ def generate(state: GANState, z: jax.Array, *inputs, params: PyTree | None = Non
   Returns:
     (B, *data_shape) samples in data space.
   """
-  variables = (state.sampling_variables if params is None
-               else {"params": params, **state.g_collections})
+  variables = (
+    state.sampling_variables if params is None else {"params": params, **state.g_collections}
+  )
   return state.g_apply_fn(variables, z, *inputs, train=False)

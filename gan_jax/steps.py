@@ -46,9 +46,17 @@ import optax
 from jax import lax
 
 from gan_jax import diagnostics, losses, parallel
-from gan_jax.state import (AUGMENT_FAKE_STREAM, AUGMENT_REAL_STREAM, D_DROPOUT_STREAM,
-                           G_DROPOUT_STREAM, G_STEP_AUGMENT_STREAM, G_STEP_D_DROPOUT_STREAM,
-                           INTERPOLATION_STREAM, NOISE_STREAM, GANState)
+from gan_jax.state import (
+  AUGMENT_FAKE_STREAM,
+  AUGMENT_REAL_STREAM,
+  D_DROPOUT_STREAM,
+  G_DROPOUT_STREAM,
+  G_STEP_AUGMENT_STREAM,
+  G_STEP_D_DROPOUT_STREAM,
+  INTERPOLATION_STREAM,
+  NOISE_STREAM,
+  GANState,
+)
 
 Metrics = dict[str, jax.Array]
 
@@ -92,8 +100,10 @@ def conditioning_inputs(batch: dict[str, Any], conditioning: tuple[str, ...]) ->
   """The batch entries named in `conditioning`, e.g. (labels int32 (B,),); () for none."""
   for name in conditioning:
     if name not in batch:
-      raise ValueError(f"the step is conditioned on batch[{name!r}] but the batch holds only "
-                       f"{sorted(batch)}; use a labelled data source (idx, or npz with 'label')")
+      raise ValueError(
+        f"the step is conditioned on batch[{name!r}] but the batch holds only "
+        f"{sorted(batch)}; use a labelled data source (idx, or npz with 'label')"
+      )
   return tuple(batch[name] for name in conditioning)
 
 
@@ -101,10 +111,13 @@ def apply_generator(state: GANState, params, z, *inputs, train: bool, key: jax.A
   """G(z, *inputs) with the state's collections; returns (samples, updated collections)."""
   variables = {"params": params, **state.g_collections}
   if train and state.g_collections:
-    return state.g_apply_fn(variables, z, *inputs, train=True, rngs={"dropout": key},
-                            mutable=list(state.g_collections))
-  return (state.g_apply_fn(variables, z, *inputs, train=train, rngs={"dropout": key}),
-          state.g_collections)
+    return state.g_apply_fn(
+      variables, z, *inputs, train=True, rngs={"dropout": key}, mutable=list(state.g_collections)
+    )
+  return (
+    state.g_apply_fn(variables, z, *inputs, train=train, rngs={"dropout": key}),
+    state.g_collections,
+  )
 
 
 def apply_discriminator(state: GANState, params, x, *inputs, train: bool, key: jax.Array):
@@ -114,10 +127,13 @@ def apply_discriminator(state: GANState, params, x, *inputs, train: bool, key: j
   """
   variables = {"params": params, **state.d_collections}
   if train and state.d_collections:
-    return state.d_apply_fn(variables, x, *inputs, train=True, rngs={"dropout": key},
-                            mutable=list(state.d_collections))
-  return (state.d_apply_fn(variables, x, *inputs, train=train, rngs={"dropout": key}),
-          state.d_collections)
+    return state.d_apply_fn(
+      variables, x, *inputs, train=True, rngs={"dropout": key}, mutable=list(state.d_collections)
+    )
+  return (
+    state.d_apply_fn(variables, x, *inputs, train=train, rngs={"dropout": key}),
+    state.d_collections,
+  )
 
 
 def augment_batch(augment, key: jax.Array, x: jax.Array, axis_name: str | None) -> jax.Array:
@@ -135,8 +151,10 @@ def augment_real_and_fake(game: losses.Game, key: jax.Array, real, fake, axis_na
     return real, fake
   real_key = jax.random.fold_in(key, AUGMENT_REAL_STREAM)
   fake_key = jax.random.fold_in(key, AUGMENT_FAKE_STREAM)
-  return (augment_batch(game.augment, real_key, real, axis_name),
-          augment_batch(game.augment, fake_key, fake, axis_name))
+  return (
+    augment_batch(game.augment, real_key, real, axis_name),
+    augment_batch(game.augment, fake_key, fake, axis_name),
+  )
 
 
 class PlayerInputs(NamedTuple):
@@ -167,11 +185,13 @@ class GeneratorKeys(NamedTuple):
   augment: jax.Array
 
 
-def draw_noise(state: GANState, key: jax.Array, local_batch: int,
-               axis_name: str | None) -> jax.Array:
+def draw_noise(
+  state: GANState, key: jax.Array, local_batch: int, axis_name: str | None
+) -> jax.Array:
   """z (local_batch, *latent_shape) of a player step: the NOISE_STREAM of the step's `key`."""
-  return local_slice_of_global_draw(state.noise, jax.random.fold_in(key, NOISE_STREAM),
-                                    local_batch, axis_name)
+  return local_slice_of_global_draw(
+    state.noise, jax.random.fold_in(key, NOISE_STREAM), local_batch, axis_name
+  )
 
 
 def generator_dropout_key(key: jax.Array, axis_name: str | None) -> jax.Array:
@@ -182,9 +202,10 @@ def generator_dropout_key(key: jax.Array, axis_name: str | None) -> jax.Array:
 def generator_keys(key: jax.Array, axis_name: str | None) -> GeneratorKeys:
   """The `GeneratorKeys` of the generator step whose stream key is `key`."""
   return GeneratorKeys(
-      generator_dropout_key(key, axis_name),
-      device_key(jax.random.fold_in(key, G_STEP_D_DROPOUT_STREAM), axis_name),
-      jax.random.fold_in(key, G_STEP_AUGMENT_STREAM))
+    generator_dropout_key(key, axis_name),
+    device_key(jax.random.fold_in(key, G_STEP_D_DROPOUT_STREAM), axis_name),
+    jax.random.fold_in(key, G_STEP_AUGMENT_STREAM),
+  )
 
 
 def noise_and_conditioning(conditioning: tuple[str, ...] = ()):
@@ -193,15 +214,18 @@ def noise_and_conditioning(conditioning: tuple[str, ...] = ()):
   Returns:
     inputs_fn(state, batch, key, axis_name) -> `PlayerInputs`, z drawn by `draw_noise`.
   """
+
   def inputs_fn(state, batch, key, axis_name):
     inputs = conditioning_inputs(batch, conditioning)
     z = draw_noise(state, key, batch["x"].shape[0], axis_name)
     return PlayerInputs((z, *inputs), inputs)
+
   return inputs_fn
 
 
-def discriminate(state: GANState, d_params, real, fake, *inputs, key: jax.Array,
-                 axis_name: str | None = None):
+def discriminate(
+  state: GANState, d_params, real, fake, *inputs, key: jax.Array, axis_name: str | None = None
+):
   """D in train mode on a real and a fake batch of equal size, sharing `inputs` (e.g. labels).
 
   With collections (batch statistics, spectral norm's vectors), real and fake go
@@ -220,17 +244,20 @@ def discriminate(state: GANState, d_params, real, fake, *inputs, key: jax.Array,
   """
   dropout_key = device_key(jax.random.fold_in(key, D_DROPOUT_STREAM), axis_name)
   if state.d_collections:
-    real_out, after_real = apply_discriminator(state, d_params, real, *inputs, train=True,
-                                               key=dropout_key)
+    real_out, after_real = apply_discriminator(
+      state, d_params, real, *inputs, train=True, key=dropout_key
+    )
     state = state.replace(d_collections=with_running_statistics(state.d_collections, after_real))
-    fake_out, collections = apply_discriminator(state, d_params, fake, *inputs, train=True,
-                                                key=dropout_key)
+    fake_out, collections = apply_discriminator(
+      state, d_params, fake, *inputs, train=True, key=dropout_key
+    )
     return real_out, fake_out, collections
   both = tuple(jnp.concatenate([a, a]) for a in inputs)
-  out, collections = apply_discriminator(state, d_params, jnp.concatenate([real, fake]), *both,
-                                         train=True, key=dropout_key)
-  real_out = jax.tree.map(lambda o: o[:o.shape[0] // 2], out)
-  fake_out = jax.tree.map(lambda o: o[o.shape[0] // 2:], out)
+  out, collections = apply_discriminator(
+    state, d_params, jnp.concatenate([real, fake]), *both, train=True, key=dropout_key
+  )
+  real_out = jax.tree.map(lambda o: o[: o.shape[0] // 2], out)
+  fake_out = jax.tree.map(lambda o: o[o.shape[0] // 2 :], out)
   return real_out, fake_out, collections
 
 
@@ -243,12 +270,17 @@ def with_running_statistics(collections: dict, updated: dict) -> dict:
   def pick(path, old, new):
     return new if getattr(path[-1], "key", None) in ("mean", "var") else old
 
-  return {**collections, "batch_stats": jax.tree_util.tree_map_with_path(
-      pick, collections["batch_stats"], updated["batch_stats"])}
+  return {
+    **collections,
+    "batch_stats": jax.tree_util.tree_map_with_path(
+      pick, collections["batch_stats"], updated["batch_stats"]
+    ),
+  }
 
 
-def discriminator_penalties(state: GANState, d_fn, real, fake, key: jax.Array,
-                            axis_name: str | None = None):
+def discriminator_penalties(
+  state: GANState, d_fn, real, fake, key: jax.Array, axis_name: str | None = None
+):
   """The game's active regularizers on D: (weighted sum, {name: value}).
 
   Args:
@@ -259,8 +291,11 @@ def discriminator_penalties(state: GANState, d_fn, real, fake, key: jax.Array,
   total, aux = 0.0, {}
   if game.gradient_penalty_weight > 0:
     eps = local_slice_of_global_draw(
-        lambda k, n: losses.interpolation_weights(k, (n,) + real.shape[1:], real.dtype),
-        jax.random.fold_in(key, INTERPOLATION_STREAM), real.shape[0], axis_name)
+      lambda k, n: losses.interpolation_weights(k, (n,) + real.shape[1:], real.dtype),
+      jax.random.fold_in(key, INTERPOLATION_STREAM),
+      real.shape[0],
+      axis_name,
+    )
     gp = losses.gradient_penalty(d_fn, real, fake, eps)
     total = total + game.gradient_penalty_weight * gp
     aux["gradient_penalty"] = gp
@@ -281,8 +316,11 @@ def update_discriminator(state: GANState, grads, collections, axis_name: str | N
   d_params = optax.apply_updates(state.d_params, updates)
   if state.game.clip_value > 0:
     d_params = losses.clip_weights(d_params, state.game.clip_value)
-  return state.replace(d_params=d_params, d_opt_state=d_opt_state,
-                       d_collections=mean_over_devices(collections, axis_name))
+  return state.replace(
+    d_params=d_params,
+    d_opt_state=d_opt_state,
+    d_collections=mean_over_devices(collections, axis_name),
+  )
 
 
 def update_generator(state: GANState, grads, collections, axis_name: str | None = None):
@@ -300,36 +338,51 @@ def update_generator(state: GANState, grads, collections, axis_name: str | None 
   if g_ema_collections is not None:
     g_ema_collections = average_collections(collections, g_ema_collections, state.ema_decay)
   return state.replace(
-      step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
-      g_collections=collections, g_ema_params=g_ema_params,
-      g_ema_collections=g_ema_collections)
+    step=state.step + 1,
+    g_params=g_params,
+    g_opt_state=g_opt_state,
+    g_collections=collections,
+    g_ema_params=g_ema_params,
+    g_ema_collections=g_ema_collections,
+  )
 
 
 def average_collections(new, average, decay: float):
   """The EMA of G's collections: decay * average + (1 - decay) * new for floating leaves;
   other leaves (counters) take the new value."""
+
   def update(n, a):
     if jnp.issubdtype(jnp.result_type(n), jnp.floating):
       return optax.incremental_update(n, a, 1.0 - decay)
     return n
+
   return jax.tree.map(update, new, average)
 
 
 def logit_metrics(real_logits, fake_logits, threshold: float) -> Metrics:
   return {
-      "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
-      "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
-      "d_real_logit": jnp.mean(real_logits),
-      "d_fake_logit": jnp.mean(fake_logits),
-      "d_acc_real": jnp.mean((real_logits > threshold).astype(jnp.float32)),
-      "d_acc_fake": jnp.mean((fake_logits <= threshold).astype(jnp.float32)),
-      "game_value": losses.game_value(real_logits, fake_logits),
+    "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
+    "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
+    "d_real_logit": jnp.mean(real_logits),
+    "d_fake_logit": jnp.mean(fake_logits),
+    "d_acc_real": jnp.mean((real_logits > threshold).astype(jnp.float32)),
+    "d_acc_fake": jnp.mean((fake_logits <= threshold).astype(jnp.float32)),
+    "game_value": losses.game_value(real_logits, fake_logits),
   }
 
 
-def discriminator_loss(state: GANState, d_params, real, fake, key: jax.Array,
-                       axis_name: str | None = None, inputs: tuple = (), targets=None, *,
-                       head_loss=None):
+def discriminator_loss(
+  state: GANState,
+  d_params,
+  real,
+  fake,
+  key: jax.Array,
+  axis_name: str | None = None,
+  inputs: tuple = (),
+  targets=None,
+  *,
+  head_loss=None,
+):
   """The discriminator's objective with its regularizers; the default `loss_fn` of the D step.
 
   A variant's D loss has this signature (the player steps call it so). Variants whose D
@@ -350,8 +403,9 @@ def discriminator_loss(state: GANState, d_params, real, fake, key: jax.Array,
   game = state.game
   diversity = diagnostics.diversity_ratio(fake, real)
   real, fake = augment_real_and_fake(game, key, real, fake, axis_name)
-  real_out, fake_out, collections = discriminate(state, d_params, real, fake, *inputs,
-                                                 key=key, axis_name=axis_name)
+  real_out, fake_out, collections = discriminate(
+    state, d_params, real, fake, *inputs, key=key, axis_name=axis_name
+  )
   metrics = {}
   if head_loss is None:
     real_logits, fake_logits = real_out, fake_out
@@ -371,9 +425,16 @@ def discriminator_loss(state: GANState, d_params, real, fake, key: jax.Array,
   return loss + penalty, (real_logits, fake_logits, collections, metrics)
 
 
-def discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int = 0,
-                       axis_name: str | None = None, conditioning: tuple[str, ...] = (),
-                       inputs_fn=None, loss_fn=discriminator_loss) -> tuple[GANState, Metrics]:
+def discriminator_step(
+  state: GANState,
+  batch: dict[str, Any],
+  *,
+  d_index: int = 0,
+  axis_name: str | None = None,
+  conditioning: tuple[str, ...] = (),
+  inputs_fn=None,
+  loss_fn=discriminator_loss,
+) -> tuple[GANState, Metrics]:
   """One discriminator update on a real batch and fresh fakes (inner loop of Algorithm 1).
 
   The step draws the players' inputs, makes G's fakes (train mode, no gradient) and
@@ -394,15 +455,32 @@ def discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int =
   """
   key = state.key_for("discriminator", d_index)
   inputs = (inputs_fn or noise_and_conditioning(conditioning))(state, batch, key, axis_name)
-  fake, _ = apply_generator(state, state.g_params, *inputs.generator, train=True,
-                            key=generator_dropout_key(key, axis_name))
-  return discriminator_update(state, batch["x"], lax.stop_gradient(fake), key, axis_name,
-                              inputs.discriminator, inputs.targets, loss_fn=loss_fn)
+  fake, _ = apply_generator(
+    state, state.g_params, *inputs.generator, train=True, key=generator_dropout_key(key, axis_name)
+  )
+  return discriminator_update(
+    state,
+    batch["x"],
+    lax.stop_gradient(fake),
+    key,
+    axis_name,
+    inputs.discriminator,
+    inputs.targets,
+    loss_fn=loss_fn,
+  )
 
 
-def discriminator_update(state: GANState, real, fake, key: jax.Array,
-                         axis_name: str | None = None, inputs: tuple = (), targets=None, *,
-                         loss_fn=discriminator_loss):
+def discriminator_update(
+  state: GANState,
+  real,
+  fake,
+  key: jax.Array,
+  axis_name: str | None = None,
+  inputs: tuple = (),
+  targets=None,
+  *,
+  loss_fn=discriminator_loss,
+):
   """One discriminator update on given real and fake batches (B, *data_shape).
 
   `fake` must carry no generator gradient; `key` is the step's stream key; `inputs`,
@@ -411,16 +489,29 @@ def discriminator_update(state: GANState, real, fake, key: jax.Array,
   """
   grad_fn = jax.value_and_grad(loss_fn, argnums=1, has_aux=True)
   (loss, (real_logits, fake_logits, collections, aux)), grads = grad_fn(
-      state, state.d_params, real, fake, key, axis_name, inputs, targets)
+    state, state.d_params, real, fake, key, axis_name, inputs, targets
+  )
   grads = mean_over_devices(grads, axis_name)
-  metrics = {"d_loss": loss, "d_grad_norm": gradient_norm(grads), **aux,
-             **logit_metrics(real_logits, fake_logits, state.game.loss.threshold)}
+  metrics = {
+    "d_loss": loss,
+    "d_grad_norm": gradient_norm(grads),
+    **aux,
+    **logit_metrics(real_logits, fake_logits, state.game.loss.threshold),
+  }
   new_state = update_discriminator(state, grads, collections, axis_name)
   return new_state, mean_over_devices(metrics, axis_name)
 
 
-def judge_fakes(state: GANState, d_params, fake, inputs: PlayerInputs, keys: GeneratorKeys,
-                axis_name: str | None = None, *, head_loss=None):
+def judge_fakes(
+  state: GANState,
+  d_params,
+  fake,
+  inputs: PlayerInputs,
+  keys: GeneratorKeys,
+  axis_name: str | None = None,
+  *,
+  head_loss=None,
+):
   """G's adversarial loss on fakes (B, *data_shape), augmented when the game augments.
 
   Args:
@@ -433,8 +524,9 @@ def judge_fakes(state: GANState, d_params, fake, inputs: PlayerInputs, keys: Gen
   game = state.game
   if game.augment is not None:
     fake = augment_batch(game.augment, keys.augment, fake, axis_name)
-  out, _ = apply_discriminator(state, d_params, fake, *inputs.discriminator, train=True,
-                               key=keys.discriminator_dropout)
+  out, _ = apply_discriminator(
+    state, d_params, fake, *inputs.discriminator, train=True, key=keys.discriminator_dropout
+  )
   if head_loss is None:
     return game.loss.generator(out), (out, {})
   fake_logits, fake_head = out
@@ -442,8 +534,16 @@ def judge_fakes(state: GANState, d_params, fake, inputs: PlayerInputs, keys: Gen
   return game.loss.generator(fake_logits) + term, (fake_logits, metrics)
 
 
-def generator_loss(state: GANState, g_params, batch: dict[str, Any], inputs: PlayerInputs,
-                   keys: GeneratorKeys, axis_name: str | None = None, *, head_loss=None):
+def generator_loss(
+  state: GANState,
+  g_params,
+  batch: dict[str, Any],
+  inputs: PlayerInputs,
+  keys: GeneratorKeys,
+  axis_name: str | None = None,
+  *,
+  head_loss=None,
+):
   """G's objective, g_loss(D(G(z))); the default `loss_fn` of the generator step.
 
   A variant's G loss has this signature. `batch` is the step's minibatch (unused here);
@@ -452,16 +552,24 @@ def generator_loss(state: GANState, g_params, batch: dict[str, Any], inputs: Pla
     (loss, (fake_logits, new g_collections, metrics)).
   """
   del batch
-  fake, g_collections = apply_generator(state, g_params, *inputs.generator, train=True,
-                                        key=keys.generator_dropout)
-  loss, (fake_logits, metrics) = judge_fakes(state, state.d_params, fake, inputs, keys,
-                                             axis_name, head_loss=head_loss)
+  fake, g_collections = apply_generator(
+    state, g_params, *inputs.generator, train=True, key=keys.generator_dropout
+  )
+  loss, (fake_logits, metrics) = judge_fakes(
+    state, state.d_params, fake, inputs, keys, axis_name, head_loss=head_loss
+  )
   return loss, (fake_logits, g_collections, metrics)
 
 
-def generator_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None = None,
-                   conditioning: tuple[str, ...] = (), inputs_fn=None,
-                   loss_fn=generator_loss) -> tuple[GANState, Metrics]:
+def generator_step(
+  state: GANState,
+  batch: dict[str, Any],
+  *,
+  axis_name: str | None = None,
+  conditioning: tuple[str, ...] = (),
+  inputs_fn=None,
+  loss_fn=generator_loss,
+) -> tuple[GANState, Metrics]:
   """One generator update on fresh noise; advances `state.step` by one.
 
   Args:
@@ -476,21 +584,31 @@ def generator_step(state: GANState, batch: dict[str, Any], *, axis_name: str | N
   key = state.key_for("generator")
   inputs = (inputs_fn or noise_and_conditioning(conditioning))(state, batch, key, axis_name)
   (loss, (fake_logits, g_collections, aux)), grads = jax.value_and_grad(
-      loss_fn, argnums=1, has_aux=True)(state, state.g_params, batch, inputs,
-                                        generator_keys(key, axis_name), axis_name)
+    loss_fn, argnums=1, has_aux=True
+  )(state, state.g_params, batch, inputs, generator_keys(key, axis_name), axis_name)
   return generator_update(state, grads, loss, fake_logits, g_collections, axis_name, aux)
 
 
-def generator_update(state: GANState, grads, loss, fake_logits, g_collections,
-                     axis_name: str | None = None, aux: Metrics | None = None
-                     ) -> tuple[GANState, Metrics]:
+def generator_update(
+  state: GANState,
+  grads,
+  loss,
+  fake_logits,
+  g_collections,
+  axis_name: str | None = None,
+  aux: Metrics | None = None,
+) -> tuple[GANState, Metrics]:
   """Averages G's gradients over devices, applies them (`update_generator`); returns metrics.
 
   `aux`: the loss's further metrics, averaged over devices with the others.
   """
   grads = mean_over_devices(grads, axis_name)
-  metrics = {"g_loss": loss, "g_grad_norm": gradient_norm(grads),
-             "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits)), **(aux or {})}
+  metrics = {
+    "g_loss": loss,
+    "g_grad_norm": gradient_norm(grads),
+    "d_fake_for_g": jnp.mean(jax.nn.sigmoid(fake_logits)),
+    **(aux or {}),
+  }
   new_state = update_generator(state, grads, g_collections, axis_name)
   return new_state, mean_over_devices(metrics, axis_name)
 
@@ -501,8 +619,9 @@ def discriminator_noise(state: GANState, d_index: int, local_batch: int, axis_na
   return key, draw_noise(state, key, local_batch, axis_name), generator_dropout_key(key, axis_name)
 
 
-def shared_forward_steps(state: GANState, batch: dict[str, Any], d_index: int,
-                         axis_name: str | None = None) -> tuple[GANState, Metrics]:
+def shared_forward_steps(
+  state: GANState, batch: dict[str, Any], d_index: int, axis_name: str | None = None
+) -> tuple[GANState, Metrics]:
   """The last discriminator step and the generator step on one generator forward pass.
 
   G(z) is computed once with its VJP; the discriminator updates on the detached
@@ -513,21 +632,27 @@ def shared_forward_steps(state: GANState, batch: dict[str, Any], d_index: int,
   real = batch["x"]
   key, z, g_dropout = discriminator_noise(state, d_index, real.shape[0], axis_name)
   fake, pullback, g_collections = jax.vjp(
-      lambda p: apply_generator(state, p, z, train=True, key=g_dropout), state.g_params,
-      has_aux=True)
+    lambda p: apply_generator(state, p, z, train=True, key=g_dropout), state.g_params, has_aux=True
+  )
   state, d_metrics = discriminator_update(state, real, lax.stop_gradient(fake), key, axis_name)
   keys = generator_keys(state.key_for("generator"), axis_name)
   (loss, (fake_logits, _)), fake_grads = jax.value_and_grad(
-      lambda fakes: judge_fakes(state, state.d_params, fakes, PlayerInputs((z,)), keys, axis_name),
-      has_aux=True)(fake)
+    lambda fakes: judge_fakes(state, state.d_params, fakes, PlayerInputs((z,)), keys, axis_name),
+    has_aux=True,
+  )(fake)
   (grads,) = pullback(fake_grads)
   state, g_metrics = generator_update(state, grads, loss, fake_logits, g_collections, axis_name)
   return state, {**d_metrics, **g_metrics}
 
 
-def train_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None = None,
-               discriminator_step_fn=discriminator_step,
-               generator_step_fn=generator_step) -> tuple[GANState, Metrics]:
+def train_step(
+  state: GANState,
+  batch: dict[str, Any],
+  *,
+  axis_name: str | None = None,
+  discriminator_step_fn=discriminator_step,
+  generator_step_fn=generator_step,
+) -> tuple[GANState, Metrics]:
   """One iteration of Algorithm 1: k discriminator steps, then one generator step.
 
   With `state.game.reuse_fakes` (plain player steps only), the generator step
@@ -546,12 +671,15 @@ def train_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None 
   k = state.game.d_steps
   if real.shape[0] != k:
     raise ValueError(
-        f"train_step needs batch['x'] of shape (d_steps={k}, batch, ...), got {real.shape}")
+      f"train_step needs batch['x'] of shape (d_steps={k}, batch, ...), got {real.shape}"
+    )
   shared = state.game.reuse_fakes
-  if shared and (discriminator_step_fn is not discriminator_step
-                 or generator_step_fn is not generator_step):
-    raise ValueError("reuse_fakes works with the plain player steps only; set reuse_fakes=False "
-                     "for this recipe")
+  if shared and (
+    discriminator_step_fn is not discriminator_step or generator_step_fn is not generator_step
+  ):
+    raise ValueError(
+      "reuse_fakes works with the plain player steps only; set reuse_fakes=False for this recipe"
+    )
   metrics = {}
   # A Python loop, not lax.scan: k is small and static, and convolutions inside
   # scan run far slower on CPU (benchmarks/RESULTS.md, "Finding: convolutions inside lax.scan").

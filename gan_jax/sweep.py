@@ -62,8 +62,9 @@ def create_states(config, seeds: Sequence[int], data_shape, recipe: recipes.Reci
   return stack(states)
 
 
-def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe,
-                    phase: int | None = None):
+def make_sweep_step(
+  source: data.DataSource, config, recipe: recipes.Recipe, phase: int | None = None
+):
   """jit(vmap(step)): fn(stacked state, dataset arrays) -> (stacked state, flags).
 
   The step is the training loop's for one device (config.parallel is ignored):
@@ -74,10 +75,15 @@ def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe,
   (losses aside, which the guard reads). `phase`: the training phase of a
   recipe with phases.
   """
-  train_step = guards.guard_train_step(recipe.train_step_for(phase),
-                                       config.get("nonfinite", "stop"))
-  step = functools.partial(train.sampled_train_step, sample=source.sample,
-                           local_batch=config.batch_size, train_step=train_step)
+  train_step = guards.guard_train_step(
+    recipe.train_step_for(phase), config.get("nonfinite", "stop")
+  )
+  step = functools.partial(
+    train.sampled_train_step,
+    sample=source.sample,
+    local_batch=config.batch_size,
+    train_step=train_step,
+  )
   step = train.fuse_steps(step, config.get("steps_per_call", 1))
 
   def step_and_flags(state, arrays):
@@ -87,8 +93,7 @@ def make_sweep_step(source: data.DataSource, config, recipe: recipes.Recipe,
   return xla_options.jit(jax.vmap(step_and_flags, in_axes=(0, None)))
 
 
-def train_seeds(config, seeds: Sequence[int], *, every: int = 0,
-                callback=None) -> GANState:
+def train_seeds(config, seeds: Sequence[int], *, every: int = 0, callback=None) -> GANState:
   """Trains config.num_steps steps of `config` for every seed in `seeds`, all at once.
 
   Returns the final states stacked along a leading axis of len(seeds) (`select`
@@ -103,20 +108,24 @@ def train_seeds(config, seeds: Sequence[int], *, every: int = 0,
     raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
   validation.validate_config(config)
   if train.streams(config) or config.get("parallel", "none") != "none":
-    raise ValueError(f"a seed sweep runs on one device from the on-device data; got "
-                     f"data.pipeline={config.data.get('pipeline', 'device')!r}, "
-                     f"parallel={config.get('parallel', 'none')!r}; accepted: 'device', 'none'")
+    raise ValueError(
+      f"a seed sweep runs on one device from the on-device data; got "
+      f"data.pipeline={config.data.get('pipeline', 'device')!r}, "
+      f"parallel={config.get('parallel', 'none')!r}; accepted: 'device', 'none'"
+    )
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
   validation.validate_models(config, source.data_shape, recipe)
   states = create_states(config, seeds, source.data_shape, recipe)
-  step_fns = train.PhasedStepFns(recipe, states.game,
-                                 lambda phase: make_sweep_step(source, config, recipe, phase))
+  step_fns = train.PhasedStepFns(
+    recipe, states.game, lambda phase: make_sweep_step(source, config, recipe, phase)
+  )
   arrays = jax.device_put(source.arrays)
   fused = config.get("steps_per_call", 1)
   if callback is not None and (every < 1 or every % fused):
-    raise ValueError(f"every must be a positive multiple of steps_per_call {fused} with a "
-                     f"callback, got {every}")
+    raise ValueError(
+      f"every must be a positive multiple of steps_per_call {fused} with a callback, got {every}"
+    )
   pending = []
   for step in range(fused, config.num_steps + 1, fused):
     states, flags = step_fns.at(step - fused, fused)(states, arrays)
@@ -130,7 +139,8 @@ def train_seeds(config, seeds: Sequence[int], *, every: int = 0,
 
 
 def _check_flags(pending, seeds, fused, policy) -> None:
-  """Raises NonFiniteError for the first flagged (seed, step) of `pending` [(step, flags (S, fused))]."""
+  """Raises NonFiniteError for the first flagged (seed, step) of `pending` [(step, flags (S,
+  fused))]."""
   if policy != "stop":
     return
   steps, flags_on_device = zip(*pending)
@@ -140,5 +150,6 @@ def _check_flags(pending, seeds, fused, policy) -> None:
     if len(bad):
       index, offset = bad[0]
       raise guards.NonFiniteError(
-          f"non-finite values (NaN or Inf) in seed {seeds[index]} at step "
-          f"{step - fused + 1 + offset} in {guards.describe(int(flags[index, offset]))}")
+        f"non-finite values (NaN or Inf) in seed {seeds[index]} at step "
+        f"{step - fused + 1 + offset} in {guards.describe(int(flags[index, offset]))}"
+      )

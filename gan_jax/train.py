@@ -23,17 +23,27 @@ import jax.numpy as jnp
 from jax import lax
 from tqdm.auto import tqdm
 
-from gan_jax import (checkpoint, data, diagnostics, distributed, guards, logs, parallel, recipes,
-                     steps, validation)
+from gan_jax import (
+  checkpoint,
+  data,
+  diagnostics,
+  distributed,
+  guards,
+  logs,
+  parallel,
+  recipes,
+  steps,
+  validation,
+)
 from gan_jax.logs import MetricWriter, truncate_metrics
-from gan_jax.runs import (WorkdirWriteError, check_workdir, config_to_dict,
-                          write_json_atomically)
+from gan_jax.runs import WorkdirWriteError, check_workdir, config_to_dict, write_json_atomically
 from gan_jax.sampling import save_sample_picture
 from gan_jax.state import GANState
 
 
-def sample_real_batches(state: GANState, arrays: dict, *, sample, local_batch: int,
-                        axis_name: str | None = None) -> dict[str, jax.Array]:
+def sample_real_batches(
+  state: GANState, arrays: dict, *, sample, local_batch: int, axis_name: str | None = None
+) -> dict[str, jax.Array]:
   """k = d_steps real minibatches, {'x': (k, local_batch, ...)}, drawn from stream 'data'.
 
   Each minibatch is drawn for the global batch and sliced per device, so the
@@ -42,16 +52,27 @@ def sample_real_batches(state: GANState, arrays: dict, *, sample, local_batch: i
   minibatches = []
   for i in range(state.game.d_steps):
     key = state.key_for("data", i)
-    minibatches.append(steps.local_slice_of_global_draw(
-        lambda k, n: sample(arrays, k, n), key, local_batch, axis_name))
+    minibatches.append(
+      steps.local_slice_of_global_draw(
+        lambda k, n: sample(arrays, k, n), key, local_batch, axis_name
+      )
+    )
   return jax.tree.map(lambda *xs: jnp.stack(xs), *minibatches)
 
 
-def sampled_train_step(state: GANState, arrays: dict, *, sample, local_batch: int,
-                       axis_name: str | None = None, train_step=steps.train_step):
+def sampled_train_step(
+  state: GANState,
+  arrays: dict,
+  *,
+  sample,
+  local_batch: int,
+  axis_name: str | None = None,
+  train_step=steps.train_step,
+):
   """Draws the real batches inside the step, then runs `train_step` (the recipe's)."""
-  batch = sample_real_batches(state, arrays, sample=sample, local_batch=local_batch,
-                              axis_name=axis_name)
+  batch = sample_real_batches(
+    state, arrays, sample=sample, local_batch=local_batch, axis_name=axis_name
+  )
   return train_step(state, batch, axis_name=axis_name)
 
 
@@ -80,15 +101,18 @@ def fuse_steps(step_fn, num_steps: int):
     state, flags = lax.scan(body, state, None, length=num_steps - 1)
     state, metrics = step_fn(state, data, axis_name=axis_name)
     if flags is not None:
-      metrics = {**metrics,
-                 guards.FLAGS_KEY: jnp.concatenate([flags, metrics[guards.FLAGS_KEY][None]])}
+      metrics = {
+        **metrics,
+        guards.FLAGS_KEY: jnp.concatenate([flags, metrics[guards.FLAGS_KEY][None]]),
+      }
     return state, metrics
 
   return fused
 
 
-def streamed_train_step(state: GANState, batch: dict, *, axis_name: str | None = None,
-                        train_step=steps.train_step):
+def streamed_train_step(
+  state: GANState, batch: dict, *, axis_name: str | None = None, train_step=steps.train_step
+):
   """Runs `train_step` (the recipe's) on real batches read by the host pipeline.
 
   Args:
@@ -103,8 +127,9 @@ def streams(config) -> bool:
   return config.get("data", {}).get("pipeline", "device") == "host"
 
 
-def make_loop_step(source: data.DataSource, config, recipe: recipes.Recipe | None = None,
-                   phase: int | None = None) -> parallel.ParallelStep:
+def make_loop_step(
+  source: data.DataSource, config, recipe: recipes.Recipe | None = None, phase: int | None = None
+) -> parallel.ParallelStep:
   """The loop's step: the recipe's train step, guarded, with its real batches (drawn on the
   device or streamed), fused, on the devices config.parallel names.
 
@@ -114,13 +139,15 @@ def make_loop_step(source: data.DataSource, config, recipe: recipes.Recipe | Non
   recipe = recipe or recipes.recipe_of(config)
   mode = config.get("parallel", "none")
   local_batch = parallel.step_batch_size(config.batch_size, mode)
-  train_step = guards.guard_train_step(recipe.train_step_for(phase),
-                                       config.get("nonfinite", "stop"))
+  train_step = guards.guard_train_step(
+    recipe.train_step_for(phase), config.get("nonfinite", "stop")
+  )
   if streams(config):
     step = functools.partial(streamed_train_step, train_step=train_step)
     return parallel.make_parallel_step(step, mode, global_batch=config.batch_size, shard_data=True)
-  step = functools.partial(sampled_train_step, sample=source.sample, local_batch=local_batch,
-                           train_step=train_step)
+  step = functools.partial(
+    sampled_train_step, sample=source.sample, local_batch=local_batch, train_step=train_step
+  )
   step = fuse_steps(step, config.get("steps_per_call", 1))
   return parallel.make_parallel_step(step, mode, global_batch=config.batch_size)
 
@@ -146,21 +173,29 @@ class PhasedStepFns:
       phase = self.recipe.phase(self.game, step)
       last = self.recipe.phase(self.game, step + num_steps - 1)
       if last != phase:
-        raise ValueError(f"steps {step + 1}..{step + num_steps} of one call span phases "
-                         f"{phase} and {last} of recipe {self.recipe.name!r}; choose "
-                         f"steps_per_call so that no call crosses a phase boundary")
+        raise ValueError(
+          f"steps {step + 1}..{step + num_steps} of one call span phases "
+          f"{phase} and {last} of recipe {self.recipe.name!r}; choose "
+          f"steps_per_call so that no call crosses a phase boundary"
+        )
     if phase not in self.fns:
       self.fns[phase] = self.build(phase)
     return self.fns[phase]
 
 
-def make_host_pipeline(source: data.DataSource, config, root_key, *,
-                       prefetch: int = 2) -> data.HostPipeline:
+def make_host_pipeline(
+  source: data.DataSource, config, root_key, *, prefetch: int = 2
+) -> data.HostPipeline:
   """The host pipeline of a streamed run: this process's rows of each step's global batch."""
   return data.HostPipeline(
-      source.row_reader(), len(source), root_key, global_batch=config.batch_size,
-      d_steps=config.get("d_steps", 1), prefetch=prefetch,
-      rows=parallel.process_rows(config.batch_size, config.get("parallel", "none")))
+    source.row_reader(),
+    len(source),
+    root_key,
+    global_batch=config.batch_size,
+    d_steps=config.get("d_steps", 1),
+    prefetch=prefetch,
+    rows=parallel.process_rows(config.batch_size, config.get("parallel", "none")),
+  )
 
 
 PROGRESS_MODES = ("auto", "bar", "lines", "none")
@@ -179,8 +214,10 @@ def progress_mode(progress: bool | str) -> str:
   if progress is False:
     return "none"
   if progress not in PROGRESS_MODES:
-    raise ValueError(f"progress={progress!r} is not understood; accepted: True, False, "
-                     f"{', '.join(map(repr, PROGRESS_MODES))}")
+    raise ValueError(
+      f"progress={progress!r} is not understood; accepted: True, False, "
+      f"{', '.join(map(repr, PROGRESS_MODES))}"
+    )
   return progress
 
 
@@ -201,8 +238,9 @@ class _StopRequested(Exception):
 MAX_CALLS_IN_FLIGHT = 2
 
 
-def train_and_evaluate(config, workdir: str, *, progress: bool | str = True,
-                       step_hook=None) -> GANState:
+def train_and_evaluate(
+  config, workdir: str, *, progress: bool | str = True, step_hook=None
+) -> GANState:
   """Trains a GAN as `config` says, writing logs, pictures and checkpoints into `workdir`.
 
   `progress`: True ('auto') shows a bar when stderr is a terminal or in a
@@ -227,8 +265,10 @@ def train_and_evaluate(config, workdir: str, *, progress: bool | str = True,
   validation.validate_config(config)
   progress = progress_mode(progress)
   if distributed.initialize_from_config(config):
-    raise NotImplementedError("train_and_evaluate writes logs and checkpoints from one process; "
-                              "with several, run parallel.make_parallel_step in your own loop")
+    raise NotImplementedError(
+      "train_and_evaluate writes logs and checkpoints from one process; "
+      "with several, run parallel.make_parallel_step in your own loop"
+    )
   check_workdir(workdir)
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
@@ -237,53 +277,70 @@ def train_and_evaluate(config, workdir: str, *, progress: bool | str = True,
   axis_name = parallel.model_axis_name(runner.mode)
   state = recipe.create_state(config, source.data_shape, axis_name=axis_name)
   config_dict = config_to_dict(config)
-  checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
-                                         max_to_keep=config.get("keep_checkpoints", 3))
+  checkpointer = checkpoint.Checkpointer(
+    os.path.join(workdir, "checkpoints"), max_to_keep=config.get("keep_checkpoints", 3)
+  )
   try:
-    return _run(config, workdir, config_dict, checkpointer, runner, source, recipe, state,
-                progress, step_hook)
+    return _run(
+      config, workdir, config_dict, checkpointer, runner, source, recipe, state, progress, step_hook
+    )
   except guards.NonFiniteError as error:
     latest = checkpointer.latest_step()
     kept = f"the newest checkpoint is step {latest}" if latest is not None else "no checkpoint"
     raise guards.NonFiniteError(
-        f"{error}; stopped without saving it ({kept}); config.nonfinite='skip' skips such "
-        f"updates instead") from None
+      f"{error}; stopped without saving it ({kept}); config.nonfinite='skip' skips such "
+      f"updates instead"
+    ) from None
   except OSError as error:
     if checkpointer.failure is not None:  # a background checkpoint write failed first
       raise checkpointer.failure from None
     latest = checkpointer.latest_step()
-    kept = (f"the newest complete checkpoint is step {latest}" if latest is not None
-            else "no checkpoint was written")
-    raise WorkdirWriteError(f"writing into {workdir} failed: {error.strerror or error}"
-                            f"{f' ({error.filename})' if error.filename else ''}; {kept}") from None
+    kept = (
+      f"the newest complete checkpoint is step {latest}"
+      if latest is not None
+      else "no checkpoint was written"
+    )
+    raise WorkdirWriteError(
+      f"writing into {workdir} failed: {error.strerror or error}"
+      f"{f' ({error.filename})' if error.filename else ''}; {kept}"
+    ) from None
 
 
-def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, state, progress,
-         step_hook) -> GANState:
+def _run(
+  config, workdir, config_dict, checkpointer, runner, source, recipe, state, progress, step_hook
+) -> GANState:
   """The loop of `train_and_evaluate` from the restored (or initial) state."""
   resumed = {}
   if checkpointer.all_steps():
     state, resumed = checkpointer.restore(
-        state, check=lambda saved: checkpoint.check_compatible(saved.get("config", {}),
-                                                               config_dict))
+      state, check=lambda saved: checkpoint.check_compatible(saved.get("config", {}), config_dict)
+    )
   start = int(state.step)
   if start >= config.num_steps:
     past = "complete" if start == config.num_steps else f"past config.num_steps {config.num_steps}"
-    print(f"the run in {workdir} is already {past}: its checkpoint is at step {start}; nothing "
-          f"to train (raise config.num_steps to train further)", flush=True)
+    print(
+      f"the run in {workdir} is already {past}: its checkpoint is at step {start}; nothing "
+      f"to train (raise config.num_steps to train further)",
+      flush=True,
+    )
     checkpointer.close()
     return state
   truncate_metrics(workdir, start)
   write_json_atomically(os.path.join(workdir, "config.json"), config_dict)
   os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-  monitor = guards.NonFiniteMonitor(config.get("nonfinite", "stop"),
-                                    resumed.get("skipped_d_updates", 0),
-                                    resumed.get("skipped_g_updates", 0))
+  monitor = guards.NonFiniteMonitor(
+    config.get("nonfinite", "stop"),
+    resumed.get("skipped_d_updates", 0),
+    resumed.get("skipped_g_updates", 0),
+  )
 
   writer = MetricWriter(workdir, start_wall_time=resumed.get("wall_time", 0.0))
   if writer.tensorboard:
-    writer.write_text(start, "config", "    " + json.dumps(config_dict, indent=2, sort_keys=True)
-                      .replace("\n", "\n    "))  # a markdown code block
+    writer.write_text(
+      start,
+      "config",
+      "    " + json.dumps(config_dict, indent=2, sort_keys=True).replace("\n", "\n    "),
+    )  # a markdown code block
   elif progress != "none":
     print(logs.TENSORBOARD_MISSING, flush=True)
   batches = None
@@ -294,13 +351,20 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
     arrays = runner.put_data(source.arrays)
     next_data = lambda: arrays
   placed = runner.put_state(state)
-  step_fns = PhasedStepFns(recipe, state.game, lambda phase: runner.step_fn if phase is None else
-                           make_loop_step(source, config, recipe, phase).step_fn)
+  step_fns = PhasedStepFns(
+    recipe,
+    state.game,
+    lambda phase: (
+      runner.step_fn if phase is None else make_loop_step(source, config, recipe, phase).step_fn
+    ),
+  )
 
   def save_checkpoint(placed, force=False):
-    checkpointer.save(runner.get_state(placed), {"config": config_dict,
-                                                 "wall_time": writer.elapsed(),
-                                                 **monitor.counts()}, force=force)
+    checkpointer.save(
+      runner.get_state(placed),
+      {"config": config_dict, "wall_time": writer.elapsed(), **monitor.counts()},
+      force=force,
+    )
 
   stop_signals = []  # set by SIGTERM; the loop stops before its next step
 
@@ -342,8 +406,9 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
             bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
         if samples:
           picture = os.path.join(workdir, "samples", f"step_{step:07d}.png")
-          save_sample_picture(runner.get_state(placed), source, picture,
-                              config.get("num_sample_images", 64), recipe)
+          save_sample_picture(
+            runner.get_state(placed), source, picture, config.get("num_sample_images", 64), recipe
+          )
           if writer.tensorboard:
             with open(picture, "rb") as f:
               writer.write_image(step, "samples", f.read())
@@ -357,7 +422,9 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
     except (KeyboardInterrupt, _StopRequested) as stop:
       monitor.settle()
       stopped_at = int(jax.device_get(runner.get_state(placed).step))
-      bar.write(f"stopping at step {stopped_at} ({type(stop).__name__} {stop}); saving a checkpoint")
+      bar.write(
+        f"stopping at step {stopped_at} ({type(stop).__name__} {stop}); saving a checkpoint"
+      )
       save_checkpoint(placed, force=True)
       checkpointer.wait()
       raise
@@ -379,4 +446,5 @@ def _run(config, workdir, config_dict, checkpointer, runner, source, recipe, sta
 
 def _main_thread() -> bool:
   import threading
+
   return threading.current_thread() is threading.main_thread()

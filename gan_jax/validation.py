@@ -47,6 +47,7 @@ def _is_section(value) -> bool:
 
 def integer(minimum: int | None = None, maximum: int | None = None) -> Check:
   """An int (not a bool) in [minimum, maximum]."""
+
   def check(value, name):
     if not _is_int(value):
       raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -54,12 +55,15 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Check:
       raise ValueError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
       raise ValueError(f"{name} must be <= {maximum}, got {value}")
+
   return check
 
 
-def number(minimum: float | None = None, below: float | None = None,
-           above: float | None = None) -> Check:
+def number(
+  minimum: float | None = None, below: float | None = None, above: float | None = None
+) -> Check:
   """A finite int or float, >= minimum, < below, > above (each when given)."""
+
   def check(value, name):
     if not _is_number(value) or not math.isfinite(value):
       raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -69,6 +73,7 @@ def number(minimum: float | None = None, below: float | None = None,
       raise ValueError(f"{name} must be > {above}, got {value!r}")
     if below is not None and value >= below:
       raise ValueError(f"{name} must be < {below}, got {value!r}")
+
   return check
 
 
@@ -89,12 +94,15 @@ def optional_string(value, name):
 
 def one_of(label: str | None, choices: Callable[[], Any]) -> Check:
   """A name among `choices()`; the message reads "<label> 'x' is unknown; accepted: ... (field)"."""
+
   def check(value, name):
     accepted = list(choices())
     if not isinstance(value, str) or value not in accepted:
       where = "" if label is None else f" ({name})"
-      raise ValueError(f"{label or name} {value!r} is unknown; accepted: "
-                       f"{', '.join(accepted)}{where}")
+      raise ValueError(
+        f"{label or name} {value!r} is unknown; accepted: {', '.join(accepted)}{where}"
+      )
+
   return check
 
 
@@ -106,10 +114,12 @@ def options(value, name):
 
 def section(fields: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
   """A nested ConfigDict whose fields are all in `fields`."""
+
   def check(value, name):
     if not _is_section(value):
       raise ValueError(f"{name} must be a ConfigDict, got {value!r}")
     check_fields(value, fields, name, required)
+
   return check
 
 
@@ -117,10 +127,11 @@ def check_fields(config, fields: dict[str, Check], prefix: str, required=()) -> 
   """Checks each field of `config` with its check in `fields`; unknown or missing ones raise."""
   for key in config.keys():
     if key not in fields:
-      dotted = f"{prefix}.{key}"[len("config."):]
+      dotted = f"{prefix}.{key}"[len("config.") :]
       here = " here" if prefix != "config" else ""
-      raise ValueError(f"config has no field {dotted!r}; known fields{here}: "
-                       f"{', '.join(sorted(fields))}")
+      raise ValueError(
+        f"config has no field {dotted!r}; known fields{here}: {', '.join(sorted(fields))}"
+      )
   for key in required:
     if key not in config:
       raise ValueError(f"{prefix}.{key} is missing; required fields: {', '.join(required)}")
@@ -130,23 +141,28 @@ def check_fields(config, fields: dict[str, Check], prefix: str, required=()) -> 
 
 # --- The tables --------------------------------------------------------------
 
+
 def _data_source(value, name):
   from gan_jax import data
+
   data.check_source(value)
 
 
 def _data_pipeline(value, name):
   from gan_jax import data
+
   data.check_pipeline(value)
 
 
 def _image_size(value, name):
   from gan_jax.data import image_folder
+
   image_folder.check_image_size(value)
 
 
 def _channels(value, name):
   from gan_jax.data import image_folder
+
   image_folder.check_channels(value)
 
 
@@ -159,66 +175,80 @@ def _check_data(value, name):
   source = value.get("source", "toy")
   if source == "toy":
     from gan_jax.data import toy
-    toy.check_options(value.get("name", "ring8"),
-                      {key: value[key] for key in ("radius", "spacing", "std") if key in value})
+
+    toy.check_options(
+      value.get("name", "ring8"),
+      {key: value[key] for key in ("radius", "spacing", "std") if key in value},
+    )
     if value.get("pipeline", "device") == "host":
-      raise ValueError(f"{name}.pipeline 'host' needs rows to read; toy data is sampled in "
-                       f"closed form: use 'device'")
+      raise ValueError(
+        f"{name}.pipeline 'host' needs rows to read; toy data is sampled in "
+        f"closed form: use 'device'"
+      )
   else:
     for key in ("radius", "spacing", "std", "training_set_size"):
       if key in value:
-        raise ValueError(f"{name}.{key} is an option of toy mixtures; data source {source!r} "
-                         f"has none")
+        raise ValueError(
+          f"{name}.{key} is an option of toy mixtures; data source {source!r} has none"
+        )
   if source == "idx":
     from gan_jax.data import files
+
     files.check_split(value.get("split", "train"))
   if source == "npz" and not value.get("path"):
-    raise ValueError(f"{name}.path must name an .npz file for source 'npz', got "
-                     f"{value.get('path')!r}")
+    raise ValueError(
+      f"{name}.path must name an .npz file for source 'npz', got {value.get('path')!r}"
+    )
   if source == "images" and not value.get("path"):
-    raise ValueError(f"{name}.path must name a folder of PNG/JPEG files for source 'images', "
-                     f"got {value.get('path')!r}")
+    raise ValueError(
+      f"{name}.path must name a folder of PNG/JPEG files for source 'images', "
+      f"got {value.get('path')!r}"
+    )
   for key in ("channels", "cache_dir"):
     if key in value and source != "images":
-      raise ValueError(f"{name}.{key} is an option of data source 'images'; data source "
-                       f"{source!r} has none")
+      raise ValueError(
+        f"{name}.{key} is an option of data source 'images'; data source {source!r} has none"
+      )
   if value.get("image_size", 0) and source not in ("images", "npz", "tfds"):
-    raise ValueError(f"{name}.image_size is an option of data sources images, npz and tfds; "
-                     f"data source {source!r} has none")
+    raise ValueError(
+      f"{name}.image_size is an option of data sources images, npz and tfds; "
+      f"data source {source!r} has none"
+    )
 
 
 DATA_FIELDS: dict[str, Check] = {
-    "source": _data_source,
-    "name": string,
-    "path": string,
-    "split": string,
-    "pipeline": _data_pipeline,
-    "data_dir": optional_string,
-    "download": boolean,  # tfds: download and prepare a dataset that is not prepared
-    # npz: the names of the image and label arrays
-    "image_key": string,
-    "label_key": string,
-    # images resized and center-cropped to S x S (0: as they are; for a folder, the files'
-    # own size); a folder of images (gan_jax.data.image_folder): 1 or 3 channels (0: gray
-    # when every file is gray), where its .npz cache goes ('': the default)
-    "image_size": _image_size,
-    "channels": _channels,
-    "cache_dir": string,
-    # image-to-image tasks (gan_jax.data.paired), checked where the task is built
-    "task": string,
-    "scale": integer(1),
-    "mask": string,
-    "domains": lambda value, name: None,
-    # toy mixtures (gan_jax.data.toy.OPTIONS): moved means, another std, a fixed training set
-    "radius": _toy_option,
-    "spacing": _toy_option,
-    "std": _toy_option,
-    "training_set_size": integer(0),
+  "source": _data_source,
+  "name": string,
+  "path": string,
+  "split": string,
+  "pipeline": _data_pipeline,
+  "data_dir": optional_string,
+  "download": boolean,  # tfds: download and prepare a dataset that is not prepared
+  # npz: the names of the image and label arrays
+  "image_key": string,
+  "label_key": string,
+  # images resized and center-cropped to S x S (0: as they are; for a folder, the files'
+  # own size); a folder of images (gan_jax.data.image_folder): 1 or 3 channels (0: gray
+  # when every file is gray), where its .npz cache goes ('': the default)
+  "image_size": _image_size,
+  "channels": _channels,
+  "cache_dir": string,
+  # image-to-image tasks (gan_jax.data.paired), checked where the task is built
+  "task": string,
+  "scale": integer(1),
+  "mask": string,
+  "domains": lambda value, name: None,
+  # toy mixtures (gan_jax.data.toy.OPTIONS): moved means, another std, a fixed training set
+  "radius": _toy_option,
+  "spacing": _toy_option,
+  "std": _toy_option,
+  "training_set_size": integer(0),
 }
 
 
 def _models():
   from gan_jax import models
+
   return models.MODEL_BUILDERS
 
 
@@ -230,6 +260,7 @@ def _model_name(value, name):
   """A model family of gan_jax.models (or a former name of one, `models.MODEL_ALIASES`), or,
   for a recipe that builds its own players, that recipe's name (pix2pix, stylegan, ...)."""
   from gan_jax import models, recipes
+
   recipes.get_recipe("gan")  # imports the variant modules
   string(value, name)
   if value not in _models() and value not in models.MODEL_ALIASES and value not in recipes.RECIPES:
@@ -240,6 +271,7 @@ def _model_module(value, name):
   """A module to import before the model is built; it registers the model (user code)."""
   string(value, name)
   from gan_jax import models
+
   models.import_module(value)
 
 
@@ -249,143 +281,171 @@ def _check_model(value, name):
     _model_module(value["module"], f"{name}.module")
     model = value.get("name")
     from gan_jax import recipes
+
     recipes.get_recipe("gan")  # imports the variant modules
     if isinstance(model, str) and model not in _models() and model not in recipes.RECIPES:
-      raise ValueError(f"model {model!r} is unknown; model.module {value['module']!r} registers "
-                       f"none of that name; accepted: {', '.join(_models())}")
+      raise ValueError(
+        f"model {model!r} is unknown; model.module {value['module']!r} registers "
+        f"none of that name; accepted: {', '.join(_models())}"
+      )
   section(MODEL_FIELDS, required=("name",))(value, name)
   if any(key in value for key in ("latent_dim", "noise", "noise_categories")):
     from gan_jax import builders  # a model without a latent (image-to-image) has none of them
+
     builders.make_noise(types.SimpleNamespace(model=value))
 
 
 MODEL_FIELDS: dict[str, Check] = {
-    "name": _model_name,
-    "module": _model_module,
-    "latent_dim": _noise_field,
-    "noise": _noise_field,
-    "noise_categories": _noise_field,
-    "generator": options,
-    "discriminator": options,
+  "name": _model_name,
+  "module": _model_module,
+  "latent_dim": _noise_field,
+  "noise": _noise_field,
+  "noise_categories": _noise_field,
+  "generator": options,
+  "discriminator": options,
 }
 
 
 def _check_optimizer(value, name):
   """g_optimizer, d_optimizer: `builders.make_optimizer` checks their options."""
   if not _is_section(value):
-    raise ValueError(f"{name} must be a ConfigDict like {{'name': 'adam', 'learning_rate': 2e-4}}, "
-                     f"got {value!r}")
+    raise ValueError(
+      f"{name} must be a ConfigDict like {{'name': 'adam', 'learning_rate': 2e-4}}, got {value!r}"
+    )
   from gan_jax import builders
+
   builders.make_optimizer(value, name.rsplit(".", 1)[-1])
 
 
 def _recipe(value, name):
   from gan_jax import recipes
+
   recipes.get_recipe(value)
 
 
 def _loss(value, name):
   from gan_jax import losses
+
   losses.get_loss(value)
 
 
 def _game_field(value, name):
   """A scalar field of `losses.Game` (d_steps, the penalties' weights, ...): its rule there."""
   from gan_jax import losses
+
   field = name.rsplit(".", 1)[-1]
   losses.GAME_FIELDS[field](value, field)
 
 
 def _augment(value, name):
   from gan_jax import augment
+
   augment.from_policy(value)
 
 
 def _ema_decay(value, name):
   from gan_jax import state
+
   state.check_ema_decay(value)
 
 
 def _parallel_mode(value, name):
   from gan_jax import parallel
+
   parallel.check_mode(value)
 
 
 def _nonfinite_policy(value, name):
   from gan_jax import guards
+
   guards.check_policy(value)
 
 
 def _compute_dtype(value, name):
   from gan_jax import models
+
   models.check_compute_dtype(value)
 
 
 def _resume_may_change(value, name):
   from gan_jax import checkpoint
+
   accepted = checkpoint.CHANGEABLE_ON_RESUME
   if isinstance(value, str) or not isinstance(value, (tuple, list)):
-    raise ValueError(f"{name} must be a tuple of field names from {accepted}, "
-                     f"got {value!r}")
+    raise ValueError(f"{name} must be a tuple of field names from {accepted}, got {value!r}")
   for field in value:
     if field not in accepted:
-      raise ValueError(f"{name} names {field!r}, which cannot change on resume; "
-                       f"accepted: {', '.join(accepted)}")
+      raise ValueError(
+        f"{name} names {field!r}, which cannot change on resume; accepted: {', '.join(accepted)}"
+      )
 
 
 def _process_count(value, name):
   """num_processes, process_id: their rules in `distributed.FIELDS` (None: the environment's)."""
   from gan_jax import distributed
+
   if value is not None:
     distributed.FIELDS[name.rsplit(".", 1)[-1]](value, name)
 
 
 DISTRIBUTED_FIELDS: dict[str, Check] = {
-    "coordinator_address": optional_string,
-    "num_processes": _process_count,
-    "process_id": _process_count,
+  "coordinator_address": optional_string,
+  "num_processes": _process_count,
+  "process_id": _process_count,
 }
 
 FIELDS: dict[str, Check] = {
-    "seed": integer(0, 2 ** 32 - 1),
-    "num_steps": integer(1),
-    "batch_size": integer(1),
-    "data": _check_data,
-    "model": _check_model,
-    "loss": _loss,
-    "d_steps": _game_field,
-    "gradient_penalty_weight": _game_field,
-    "r1_weight": _game_field,
-    "r1_decay_steps": _game_field,
-    "clip_value": _game_field,
-    "reuse_fakes": _game_field,
-    "resume_may_change": _resume_may_change,
-    "g_optimizer": _check_optimizer,
-    "d_optimizer": _check_optimizer,
-    "ema_decay": _ema_decay,
-    "parallel": _parallel_mode,
-    "dtype": _compute_dtype,
-    "recipe": _recipe,
-    "variant": options,  # the recipe's own options, checked when its state is built
-    "augment": _augment,  # DiffAugment policy
-    "diagnostics": options,  # gan_jax.diagnostics.Thresholds
-    "steps_per_call": integer(1),
-    "log_every": integer(1),
-    "sample_every": integer(1),
-    "checkpoint_every": integer(1),
-    "keep_checkpoints": integer(1),
-    "num_sample_images": integer(1, 10000),
-    "nonfinite": _nonfinite_policy,
-    "distributed": section(DISTRIBUTED_FIELDS),
+  "seed": integer(0, 2**32 - 1),
+  "num_steps": integer(1),
+  "batch_size": integer(1),
+  "data": _check_data,
+  "model": _check_model,
+  "loss": _loss,
+  "d_steps": _game_field,
+  "gradient_penalty_weight": _game_field,
+  "r1_weight": _game_field,
+  "r1_decay_steps": _game_field,
+  "clip_value": _game_field,
+  "reuse_fakes": _game_field,
+  "resume_may_change": _resume_may_change,
+  "g_optimizer": _check_optimizer,
+  "d_optimizer": _check_optimizer,
+  "ema_decay": _ema_decay,
+  "parallel": _parallel_mode,
+  "dtype": _compute_dtype,
+  "recipe": _recipe,
+  "variant": options,  # the recipe's own options, checked when its state is built
+  "augment": _augment,  # DiffAugment policy
+  "diagnostics": options,  # gan_jax.diagnostics.Thresholds
+  "steps_per_call": integer(1),
+  "log_every": integer(1),
+  "sample_every": integer(1),
+  "checkpoint_every": integer(1),
+  "keep_checkpoints": integer(1),
+  "num_sample_images": integer(1, 10000),
+  "nonfinite": _nonfinite_policy,
+  "distributed": section(DISTRIBUTED_FIELDS),
 }
-REQUIRED = ("seed", "num_steps", "batch_size", "data", "model", "loss", "g_optimizer",
-            "d_optimizer")
+REQUIRED = (
+  "seed",
+  "num_steps",
+  "batch_size",
+  "data",
+  "model",
+  "loss",
+  "g_optimizer",
+  "d_optimizer",
+)
 
 
 def known_fields(parents: list[str]) -> dict[str, Check] | None:
   """The table of fields a config section may hold (e.g. ['data']), None when free-form."""
-  tables = {(): FIELDS, ("data",): DATA_FIELDS, ("model",): MODEL_FIELDS,
-            ("distributed",): DISTRIBUTED_FIELDS}
+  tables = {
+    (): FIELDS,
+    ("data",): DATA_FIELDS,
+    ("model",): MODEL_FIELDS,
+    ("distributed",): DISTRIBUTED_FIELDS,
+  }
   return tables.get(tuple(parents), None)
 
 
@@ -399,12 +459,15 @@ def _check_model_of_recipe(config) -> None:
   their players from), or the name of the recipe that builds its own players (pix2pix,
   cyclegan, ...): then config.recipe must be that recipe."""
   from gan_jax import models
+
   model, recipe = config.model.name, config.get("recipe", "gan")
   if model in models.MODEL_BUILDERS or model in models.MODEL_ALIASES or model == recipe:
     return
-  raise ValueError(f"model {model!r} names the players recipe {model!r} builds itself, but "
-                   f"config.recipe is {recipe!r}; accepted: recipe {model!r}, or a model "
-                   f"family: {', '.join(models.MODEL_BUILDERS)}")
+  raise ValueError(
+    f"model {model!r} names the players recipe {model!r} builds itself, but "
+    f"config.recipe is {recipe!r}; accepted: recipe {model!r}, or a model "
+    f"family: {', '.join(models.MODEL_BUILDERS)}"
+  )
 
 
 def validate_config(config, num_devices: int | None = None) -> None:
@@ -418,10 +481,13 @@ def validate_config(config, num_devices: int | None = None) -> None:
     raise ValueError(f"a config must be an ml_collections.ConfigDict, got {type(config).__name__}")
   for name in ("seed", "num_steps", "batch_size"):
     if name not in config:
-      raise ValueError(f"config has no field {name!r}; every config needs seed, num_steps, batch_size")
+      raise ValueError(
+        f"config has no field {name!r}; every config needs seed, num_steps, batch_size"
+      )
   check_fields(config, FIELDS, "config", REQUIRED)
   _check_model_of_recipe(config)
   from gan_jax import parallel
+
   if num_devices is None:
     num_devices = parallel.num_devices(config.get("parallel", "none"))
   fused = config.get("steps_per_call", 1)
@@ -430,7 +496,9 @@ def validate_config(config, num_devices: int | None = None) -> None:
     if value % fused:
       raise ValueError(f"config.{name}={value} must be a multiple of steps_per_call={fused}")
   if fused > 1 and config.data.get("pipeline", "device") == "host":
-    raise ValueError("config.steps_per_call > 1 needs data.pipeline='device' (the dataset on the device)")
+    raise ValueError(
+      "config.steps_per_call > 1 needs data.pipeline='device' (the dataset on the device)"
+    )
   parallel.local_batch_size(config.batch_size, config.get("parallel", "none"), num_devices)
 
 
@@ -440,6 +508,7 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
   The generator must produce (B, *data_shape) and the discriminator (B,) logits.
   """
   from gan_jax import recipes
+
   recipe = recipe or recipes.recipe_of(config)
   model = config.model.name
   try:
@@ -451,15 +520,21 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
     raise  # our own one-line messages, e.g. an unsupported DCGAN image shape
   except Exception as error:  # shape errors from the layers
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    raise ValueError(f"model {model!r} cannot work on data of shape {tuple(data_shape)}: "
-                     f"{first}") from None
+    raise ValueError(
+      f"model {model!r} cannot work on data of shape {tuple(data_shape)}: {first}"
+    ) from None
   check_penalties_without_batch_norm(state)
   expected = recipe.shape_of_sample(data_shape)
   if tuple(fake.shape[1:]) != expected:
-    raise ValueError(f"model {model!r} generates samples of shape {tuple(fake.shape[1:])} but the "
-                     f"data has shape {tuple(data_shape)}"
-                     + (f" (recipe {recipe.name!r} shows samples of shape {expected})"
-                        if expected != tuple(data_shape) else ""))
+    raise ValueError(
+      f"model {model!r} generates samples of shape {tuple(fake.shape[1:])} but the "
+      f"data has shape {tuple(data_shape)}"
+      + (
+        f" (recipe {recipe.name!r} shows samples of shape {expected})"
+        if expected != tuple(data_shape)
+        else ""
+      )
+    )
 
 
 def check_penalties_without_batch_norm(state) -> None:
@@ -470,9 +545,14 @@ def check_penalties_without_batch_norm(state) -> None:
   the other rows.
   """
   game = state.game
-  penalties = [f"{name}={getattr(game, name)}" for name in ("gradient_penalty_weight", "r1_weight")
-               if getattr(game, name) > 0]
+  penalties = [
+    f"{name}={getattr(game, name)}"
+    for name in ("gradient_penalty_weight", "r1_weight")
+    if getattr(game, name) > 0
+  ]
   if penalties and "batch_stats" in state.d_collections:
-    raise ValueError(f"{' and '.join(penalties)} needs a discriminator without BatchNorm (its "
-                     f"per-sample gradients would mix the batch's rows); set the "
-                     f"discriminator's batch_norm=False or the penalty to 0")
+    raise ValueError(
+      f"{' and '.join(penalties)} needs a discriminator without BatchNorm (its "
+      f"per-sample gradients would mix the batch's rows); set the "
+      f"discriminator's batch_norm=False or the penalty to 0"
+    )

@@ -25,8 +25,9 @@ import jax
 
 # jaxlib's default list minus LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION.
 CPU_STEP_OPTIONS = {
-    "xla_cpu_experimental_ynn_fusion_type":
-        "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE",
+  "xla_cpu_experimental_ynn_fusion_type": (
+    "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
+  ),
 }
 
 

@@ -19,6 +19,7 @@ CONFIG_DIR = os.path.join(ROOT, "experiments", "configs")
 def load_experiment_config(name: str):
   """get_config() of experiments/configs/NAME.py."""
   from gan_jax.cli import load_config_file
+
   return load_config_file(os.path.join(CONFIG_DIR, name + ".py"))
 
 
@@ -54,9 +55,14 @@ def jitted_sampled_train_step(source, batch_size: int, recipe=None):
   import functools
 
   from gan_jax import recipes, train, xla_options
+
   recipe = recipe or recipes.RECIPES["gan"]
-  fn = functools.partial(train.sampled_train_step, sample=source.sample, local_batch=batch_size,
-                         train_step=recipe.train_step)
+  fn = functools.partial(
+    train.sampled_train_step,
+    sample=source.sample,
+    local_batch=batch_size,
+    train_step=recipe.train_step,
+  )
   donate = () if jax.default_backend() == "cpu" else (0,)
   return xla_options.jit(fn, donate_argnums=donate)
 

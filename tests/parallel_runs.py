@@ -25,7 +25,8 @@ IMAGES_PATH = "images.npz"
 
 
 def make_config(model: str, mode: str, pipeline: str, images_path: str):
-  """A tiny config: 'toy' (ring8 MLP, Adam), 'bn' (PyTorch-GAN's MLP with BatchNorm, SGD), 'image' (plain MLP on 8x8 images)."""
+  """A tiny config: 'toy' (ring8 MLP, Adam), 'bn' (PyTorch-GAN's MLP with BatchNorm, SGD), 'image'
+  (plain MLP on 8x8 images)."""
   config = ml_collections.ConfigDict()
   config.seed = 3
   config.num_steps = NUM_STEPS
@@ -38,26 +39,46 @@ def make_config(model: str, mode: str, pipeline: str, images_path: str):
   config.g_optimizer = ml_collections.ConfigDict(adam)
   config.d_optimizer = ml_collections.ConfigDict(adam)
   if model == "toy":
-    config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "pipeline": pipeline})
-    config.model = ml_collections.ConfigDict({
-        "name": "toy_mlp", "latent_dim": 8, "generator": {"hidden": (32, 32)},
-        "discriminator": {"hidden": (32, 32)}})
+    config.data = ml_collections.ConfigDict(
+      {"source": "toy", "name": "ring8", "pipeline": pipeline}
+    )
+    config.model = ml_collections.ConfigDict(
+      {
+        "name": "toy_mlp",
+        "latent_dim": 8,
+        "generator": {"hidden": (32, 32)},
+        "discriminator": {"hidden": (32, 32)},
+      }
+    )
   elif model == "bn":
     # SGD, not Adam: the Dense bias before a BatchNorm has a zero gradient, which
     # Adam would turn into +-lr steps driven by rounding noise alone.
     config.g_optimizer = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 0.05})
     config.d_optimizer = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 0.05})
-    config.data = ml_collections.ConfigDict({"source": "toy", "name": "ring8", "pipeline": pipeline})
-    config.model = ml_collections.ConfigDict({
-        "name": "pytorch_gan_mlp", "latent_dim": 8, "generator": {"hidden": (16, 32, 32)},
-        "discriminator": {"hidden": (32,)}})
+    config.data = ml_collections.ConfigDict(
+      {"source": "toy", "name": "ring8", "pipeline": pipeline}
+    )
+    config.model = ml_collections.ConfigDict(
+      {
+        "name": "pytorch_gan_mlp",
+        "latent_dim": 8,
+        "generator": {"hidden": (16, 32, 32)},
+        "discriminator": {"hidden": (32,)},
+      }
+    )
   elif model == "image":
     config.d_steps = 2
-    config.data = ml_collections.ConfigDict({"source": "npz", "path": images_path,
-                                             "pipeline": pipeline})
-    config.model = ml_collections.ConfigDict({
-        "name": "plain_mlp", "latent_dim": 8, "generator": {"hidden": (32,)},
-        "discriminator": {"hidden": (32,)}})
+    config.data = ml_collections.ConfigDict(
+      {"source": "npz", "path": images_path, "pipeline": pipeline}
+    )
+    config.model = ml_collections.ConfigDict(
+      {
+        "name": "plain_mlp",
+        "latent_dim": 8,
+        "generator": {"hidden": (32,)},
+        "discriminator": {"hidden": (32,)},
+      }
+    )
   else:
     raise ValueError(f"model {model!r} is unknown; accepted: toy, bn, image")
   return config
@@ -66,8 +87,11 @@ def make_config(model: str, mode: str, pipeline: str, images_path: str):
 def write_images(path: str, num: int = 200) -> None:
   """A small uint8 (num, 8, 8, 1) image set with labels."""
   rng = np.random.default_rng(0)
-  np.savez(path, x=rng.integers(0, 256, (num, 8, 8, 1), dtype=np.uint8),
-           label=rng.integers(0, 10, num).astype(np.int32))
+  np.savez(
+    path,
+    x=rng.integers(0, 256, (num, 8, 8, 1), dtype=np.uint8),
+    label=rng.integers(0, 10, num).astype(np.int32),
+  )
 
 
 def run(config, num_steps: int = NUM_STEPS):
@@ -93,8 +117,11 @@ def count_collectives(config) -> int:
   where the step's batch is split over the devices."""
   source = data.make_data_source(config)
   runner = train.make_loop_step(source, config)
-  state = runner.put_state(builders.create_state_from_config(
-      config, source.data_shape, axis_name=parallel.model_axis_name(runner.mode)))
+  state = runner.put_state(
+    builders.create_state_from_config(
+      config, source.data_shape, axis_name=parallel.model_axis_name(runner.mode)
+    )
+  )
   if train.streams(config):
     batch = next(train.make_host_pipeline(source, config, state.key).iterate(0))
     placed_data = runner.put_data(batch)
@@ -119,9 +146,17 @@ def main(argv=None):
   parser.add_argument("--workdir", default="")
   args = parser.parse_args(argv)
   if args.coordinator:
-    distributed.initialize_from_config(ml_collections.ConfigDict({"distributed": {
-        "coordinator_address": args.coordinator, "num_processes": args.num_processes,
-        "process_id": args.process_id}}))
+    distributed.initialize_from_config(
+      ml_collections.ConfigDict(
+        {
+          "distributed": {
+            "coordinator_address": args.coordinator,
+            "num_processes": args.num_processes,
+            "process_id": args.process_id,
+          }
+        }
+      )
+    )
   images_path = os.path.join(os.path.dirname(os.path.abspath(args.out)), IMAGES_PATH)
   if not os.path.exists(images_path):
     write_images(images_path)

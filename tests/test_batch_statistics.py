@@ -9,7 +9,7 @@ import orbax.checkpoint as ocp
 import pytest
 
 from gan_jax import checkpoint, losses, state as state_lib, steps, validation
-from tests.conftest import load_experiment_config, tiny_ring_config
+from tests.conftest import load_experiment_config
 
 MOMENTUM = 0.9
 
@@ -36,9 +36,16 @@ class NormedGenerator(nn.Module):
 
 def tiny_state(ema_decay=0.0, game=losses.Game()):
   return state_lib.create_state(
-      seed=0, generator=NormedGenerator(), discriminator=NormedDiscriminator(),
-      noise=state_lib.NoiseSampler((2,)), data_shape=(2,), g_tx=optax.adam(1e-2),
-      d_tx=optax.adam(1e-2), game=game, ema_decay=ema_decay)
+    seed=0,
+    generator=NormedGenerator(),
+    discriminator=NormedDiscriminator(),
+    noise=state_lib.NoiseSampler((2,)),
+    data_shape=(2,),
+    g_tx=optax.adam(1e-2),
+    d_tx=optax.adam(1e-2),
+    game=game,
+    ema_decay=ema_decay,
+  )
 
 
 def hidden_moments(state, x):
@@ -58,13 +65,15 @@ def test_discriminator_running_statistics_see_the_real_then_the_fake_batch():
   real = jax.random.normal(jax.random.PRNGKey(5), (16, 2)) * 2.0 + 1.0
   new, _ = jax.jit(steps.discriminator_step)(state, {"x": real})
   _, z, g_key = steps.discriminator_noise(state, 0, 16, None)
-  fake = state.g_apply_fn(state.g_variables, z, train=True, rngs={"dropout": g_key},
-                          mutable=["batch_stats"])[0]
+  fake = state.g_apply_fn(
+    state.g_variables, z, train=True, rngs={"dropout": g_key}, mutable=["batch_stats"]
+  )[0]
   old = state.d_collections["batch_stats"]["bn"]
   got = new.d_collections["batch_stats"]["bn"]
   for name, (real_moment, fake_moment) in (
-      ("mean", (hidden_moments(state, real)[0], hidden_moments(state, fake)[0])),
-      ("var", (hidden_moments(state, real)[1], hidden_moments(state, fake)[1]))):
+    ("mean", (hidden_moments(state, real)[0], hidden_moments(state, fake)[0])),
+    ("var", (hidden_moments(state, real)[1], hidden_moments(state, fake)[1])),
+  ):
     after_real = MOMENTUM * old[name] + (1 - MOMENTUM) * real_moment
     expected = MOMENTUM * after_real + (1 - MOMENTUM) * fake_moment
     np.testing.assert_allclose(got[name], expected, rtol=1e-5, atol=1e-6)
@@ -86,9 +95,14 @@ def test_spectral_norm_vectors_keep_one_power_iteration_per_step():
   Fails if every 'batch_stats' entry is chained through the real pass (two iterations).
   """
   state = state_lib.create_state(
-      seed=0, generator=NormedGenerator(), discriminator=SpectralDiscriminator(),
-      noise=state_lib.NoiseSampler((2,)), data_shape=(2,), g_tx=optax.adam(1e-2),
-      d_tx=optax.adam(1e-2))
+    seed=0,
+    generator=NormedGenerator(),
+    discriminator=SpectralDiscriminator(),
+    noise=state_lib.NoiseSampler((2,)),
+    data_shape=(2,),
+    g_tx=optax.adam(1e-2),
+    d_tx=optax.adam(1e-2),
+  )
   real = jax.random.normal(jax.random.PRNGKey(5), (16, 2))
   new, _ = jax.jit(steps.discriminator_step)(state, {"x": real})
   _, once = state.d_apply_fn(state.d_variables, real, train=True, mutable=["batch_stats"])
@@ -128,17 +142,19 @@ def test_the_ema_averages_the_generator_statistics_and_sampling_uses_them():
   for _ in range(2):
     state, _ = step(state, {"x": real})
     history.append(state.g_collections)
-  expected = jax.tree.map(lambda s0, s1, s2: decay * (decay * s0 + (1 - decay) * s1)
-                          + (1 - decay) * s2, *history)
-  for got, want in zip(jax.tree.leaves(state.g_ema_collections), jax.tree.leaves(expected),
-                       strict=True):
+  expected = jax.tree.map(
+    lambda s0, s1, s2: decay * (decay * s0 + (1 - decay) * s1) + (1 - decay) * s2, *history
+  )
+  for got, want in zip(
+    jax.tree.leaves(state.g_ema_collections), jax.tree.leaves(expected), strict=True
+  ):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
   z = jax.random.normal(jax.random.PRNGKey(2), (8, 2))
   sampled = state_lib.generate(state, z)
-  matching = state.g_apply_fn({"params": state.g_ema_params, **state.g_ema_collections}, z,
-                              train=False)
-  online = state.g_apply_fn({"params": state.g_ema_params, **state.g_collections}, z,
-                            train=False)
+  matching = state.g_apply_fn(
+    {"params": state.g_ema_params, **state.g_ema_collections}, z, train=False
+  )
+  online = state.g_apply_fn({"params": state.g_ema_params, **state.g_collections}, z, train=False)
   np.testing.assert_array_equal(sampled, matching)
   assert not np.allclose(sampled, online)
 
@@ -150,14 +166,19 @@ def test_a_checkpoint_without_ema_statistics_restores_them_from_the_online_ones(
   state, _ = jax.jit(steps.train_step)(state, {"x": jnp.ones((1, 8, 2))})
   arrays = {k: v for k, v in checkpoint.state_arrays(state).items() if k != "g_ema_collections"}
   manager = ocp.CheckpointManager(str(tmp_path))
-  manager.save(1, args=ocp.args.Composite(
+  manager.save(
+    1,
+    args=ocp.args.Composite(
       state=ocp.args.StandardSave(arrays),
-      metadata=ocp.args.JsonSave({"step": 1, "sha256": checkpoint.arrays_digest(arrays)})))
+      metadata=ocp.args.JsonSave({"step": 1, "sha256": checkpoint.arrays_digest(arrays)}),
+    ),
+  )
   manager.close()
   reader = checkpoint.Checkpointer(str(tmp_path), writable=False)
   restored, _ = reader.restore(tiny_state(ema_decay=0.9))
   reader.close()
-  for got, want in zip(jax.tree.leaves(restored.g_ema_collections),
-                       jax.tree.leaves(state.g_collections), strict=True):
+  for got, want in zip(
+    jax.tree.leaves(restored.g_ema_collections), jax.tree.leaves(state.g_collections), strict=True
+  ):
     np.testing.assert_array_equal(got, want)
   np.testing.assert_array_equal(restored.step, state.step)

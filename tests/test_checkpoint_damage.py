@@ -15,14 +15,31 @@ from gan_jax import checkpoint, cli, runs
 from tests.conftest import CONFIG_DIR, ROOT
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
-TINY = ["--config.batch_size=32", "--config.steps_per_call=1", "--config.log_every=5", "--config.sample_every=1000",
-        "--config.checkpoint_every=10", "--config.model.generator.hidden=(16, 16)",
-        "--config.model.discriminator.hidden=(16, 16)"]
+TINY = [
+  "--config.batch_size=32",
+  "--config.steps_per_call=1",
+  "--config.log_every=5",
+  "--config.sample_every=1000",
+  "--config.checkpoint_every=10",
+  "--config.model.generator.hidden=(16, 16)",
+  "--config.model.discriminator.hidden=(16, 16)",
+]
 
 
 def train_to(workdir, num_steps, *extra):
-  return cli.main(["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY,
-                   f"--config.num_steps={num_steps}", *extra])
+  return cli.main(
+    [
+      "train",
+      "--config",
+      RING,
+      "--workdir",
+      str(workdir),
+      "--no-progress",
+      *TINY,
+      f"--config.num_steps={num_steps}",
+      *extra,
+    ]
+  )
 
 
 def saved_steps(workdir):
@@ -57,11 +74,16 @@ def tamper_values(workdir, step):
   os.rename(manager_dir / str(step), manager_dir / "original")
   changed = state.replace(d_params=jax.tree.map(lambda p: p + 1e-3, state.d_params))
   manager = ocp.CheckpointManager(str(manager_dir))
-  manager.save(step, args=ocp.args.Composite(
+  manager.save(
+    step,
+    args=ocp.args.Composite(
       state=ocp.args.StandardSave(checkpoint.state_arrays(changed)),
-      metadata=ocp.args.JsonSave(metadata)))
+      metadata=ocp.args.JsonSave(metadata),
+    ),
+  )
   manager.close()
   import shutil
+
   shutil.rmtree(manager_dir / "original")
 
 
@@ -80,8 +102,9 @@ def copy_run(run20, tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "tampered"])
-def test_a_damaged_checkpoint_is_skipped_and_the_run_redoes_it_exactly(run20, tmp_path, capsys,
-                                                                       damage):
+def test_a_damaged_checkpoint_is_skipped_and_the_run_redoes_it_exactly(
+  run20, tmp_path, capsys, damage
+):
   workdir = copy_run(run20, tmp_path)
   if damage == "truncated":
     truncate_files(workdir / "checkpoints" / "20")
@@ -105,9 +128,13 @@ def test_no_intact_checkpoint_left_is_a_clear_error(run20, tmp_path, capsys):
     truncate_files(workdir / "checkpoints" / str(step))
   assert train_to(workdir, 30) == 1
   err = capsys.readouterr().err.strip().splitlines()
-  assert [line.split(" in ")[0] for line in err[:2]] == ["warning: checkpoint at step 20",
-                                                         "warning: checkpoint at step 10"]
-  assert len(err) == 3 and err[2].startswith("gan-jax: error: no intact checkpoint is left in "), err
+  assert [line.split(" in ")[0] for line in err[:2]] == [
+    "warning: checkpoint at step 20",
+    "warning: checkpoint at step 10",
+  ]
+  assert len(err) == 3 and err[2].startswith("gan-jax: error: no intact checkpoint is left in "), (
+    err
+  )
   assert "step 20: " in err[2] and "step 10: " in err[2]
 
 
@@ -146,21 +173,26 @@ def _failing_save(fail_at, error):
     if step == fail_at:
       raise error
     return original(self, step, *args, **kwargs)
+
   return save
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
-def test_a_failing_write_is_one_line_and_earlier_files_stay(run20, tmp_path, capsys, monkeypatch,
-                                                           code):
+def test_a_failing_write_is_one_line_and_earlier_files_stay(
+  run20, tmp_path, capsys, monkeypatch, code
+):
   workdir = copy_run(run20, tmp_path)
   before = open(workdir / "metrics.jsonl").read()
-  monkeypatch.setattr(ocp.CheckpointManager, "save",
-                      _failing_save(30, OSError(code, os.strerror(code))))
+  monkeypatch.setattr(
+    ocp.CheckpointManager, "save", _failing_save(30, OSError(code, os.strerror(code)))
+  )
   assert train_to(workdir, 40) == 1
   err = capsys.readouterr().err.strip().splitlines()
-  assert err == [f"gan-jax: error: could not write the checkpoint of step 30 in "
-                 f"{workdir / 'checkpoints'}: {os.strerror(code)}; the newest complete "
-                 f"checkpoint is step 20"]
+  assert err == [
+    f"gan-jax: error: could not write the checkpoint of step 30 in "
+    f"{workdir / 'checkpoints'}: {os.strerror(code)}; the newest complete "
+    f"checkpoint is step 20"
+  ]
   monkeypatch.undo()
   assert saved_steps(workdir) == [10, 20]
   assert open(workdir / "metrics.jsonl").read().startswith(before)
@@ -191,8 +223,9 @@ def test_a_full_disk_while_saving(run20, small_disk, capsys):
   before = open(workdir / "metrics.jsonl").read()
   assert train_to(workdir, 40) == 1
   err = capsys.readouterr().err.strip().splitlines()
-  assert len(err) == 1 and err[0].startswith("gan-jax: error: could not write the checkpoint of "
-                                             "step 30"), err
+  assert len(err) == 1 and err[0].startswith(
+    "gan-jax: error: could not write the checkpoint of step 30"
+  ), err
   assert err[0].endswith("No space left on device; the newest complete checkpoint is step 20")
   assert saved_steps(workdir) == [10, 20]
   assert open(workdir / "metrics.jsonl").read().startswith(before)
@@ -203,8 +236,9 @@ def test_a_full_disk_while_saving(run20, small_disk, capsys):
   assert not [n for n in os.listdir(workdir / "checkpoints") if "tmp" in n]
 
 
-def test_a_checkpoint_directory_turning_read_only_while_saving(run20, tmp_path, capsys,
-                                                               monkeypatch):
+def test_a_checkpoint_directory_turning_read_only_while_saving(
+  run20, tmp_path, capsys, monkeypatch
+):
   workdir = copy_run(run20, tmp_path)
   checkpoints = str(workdir / "checkpoints")
   if not _mount("--bind", checkpoints, checkpoints):
@@ -215,12 +249,15 @@ def test_a_checkpoint_directory_turning_read_only_while_saving(run20, tmp_path, 
     if int(state.step) == 30:  # the directory turns read-only under the running process
       assert _mount("-o", "remount,ro,bind", checkpoints)
     return original(self, state, metadata, **kwargs)
+
   try:
     monkeypatch.setattr(checkpoint.Checkpointer, "save", save)
     assert train_to(workdir, 40) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"gan-jax: error: could not write the checkpoint of step 30 in {checkpoints}: "
-                   f"Read-only file system; the newest complete checkpoint is step 20"]
+    assert err == [
+      f"gan-jax: error: could not write the checkpoint of step 30 in {checkpoints}: "
+      f"Read-only file system; the newest complete checkpoint is step 20"
+    ]
     assert saved_steps(workdir) == [10, 20]
     assert_same_state(runs.load_run(str(workdir))[2], run20[1])
   finally:

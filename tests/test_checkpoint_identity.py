@@ -21,8 +21,10 @@ def test_a_config_saved_before_later_fields_existed_resumes_with_their_defaults(
 def test_every_identity_field_that_differs_is_refused_by_name():
   config = config_base.ring().to_dict()
   for field, value in (("loss", "hinge"), ("r1_weight", 2.0), ("r1_decay_steps", 100), ("seed", 7)):
-    with pytest.raises(checkpoint.CheckpointMismatchError,
-                       match=f"written with {field}=.* but this run has {field}={value!r}"):
+    with pytest.raises(
+      checkpoint.CheckpointMismatchError,
+      match=f"written with {field}=.* but this run has {field}={value!r}",
+    ):
       checkpoint.check_compatible(config, {**config, field: value})
 
 
@@ -35,9 +37,10 @@ def test_a_changed_batch_size_or_reuse_fakes_is_refused_unless_the_config_allows
   config = config_base.ring().to_dict()
   for field, value in (("batch_size", 128), ("reuse_fakes", True)):
     changed = {**config, field: value}
-    with pytest.raises(checkpoint.CheckpointMismatchError,
-                       match=f"written with {field}=.* this run has {field}={value!r}.*"
-                             f"resume_may_change"):
+    with pytest.raises(
+      checkpoint.CheckpointMismatchError,
+      match=f"written with {field}=.* this run has {field}={value!r}.*resume_may_change",
+    ):
       checkpoint.check_compatible(config, changed)
     checkpoint.check_compatible(config, {**changed, "resume_may_change": [field]})
   allowed_other = {**config, "batch_size": 128, "resume_may_change": ["reuse_fakes"]}

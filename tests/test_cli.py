@@ -10,19 +10,41 @@ from gan_jax import cli
 from tests.conftest import CONFIG_DIR
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
-TINY = ["--config.num_steps=20", "--config.steps_per_call=1", "--config.batch_size=32", "--config.log_every=5",
-        "--config.sample_every=10", "--config.checkpoint_every=10",
-        "--config.model.generator.hidden=(16, 16)", "--config.model.discriminator.hidden=(16, 16)"]
+TINY = [
+  "--config.num_steps=20",
+  "--config.steps_per_call=1",
+  "--config.batch_size=32",
+  "--config.log_every=5",
+  "--config.sample_every=10",
+  "--config.checkpoint_every=10",
+  "--config.model.generator.hidden=(16, 16)",
+  "--config.model.discriminator.hidden=(16, 16)",
+]
 
 
 def train(workdir, *overrides):
-  return cli.main(["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY,
-                   *overrides])
+  return cli.main(
+    ["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY, *overrides]
+  )
 
 
 def sample(workdir, out, num=50, seed=0):
-  assert cli.main(["sample", "--workdir", str(workdir), "--num", str(num), "--seed", str(seed),
-                   "--out", str(out)]) == 0
+  assert (
+    cli.main(
+      [
+        "sample",
+        "--workdir",
+        str(workdir),
+        "--num",
+        str(num),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+      ]
+    )
+    == 0
+  )
   return np.load(out)["samples"]
 
 
@@ -31,15 +53,26 @@ def test_train_writes_metrics_samples_checkpoints_and_config(tmp_path):
   records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
   assert [r["step"] for r in records] == [5, 10, 15, 20]
   for record in records:
-    for key in ("wall_time", "d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake",
-                "d_grad_norm", "g_grad_norm"):
+    for key in (
+      "wall_time",
+      "d_loss",
+      "g_loss",
+      "d_real",
+      "d_fake",
+      "d_acc_real",
+      "d_acc_fake",
+      "d_grad_norm",
+      "g_grad_norm",
+    ):
       assert key in record
   assert records[-1]["wall_time"] >= records[0]["wall_time"] >= 0
   assert sorted(os.listdir(tmp_path / "samples")) == ["step_0000010.png", "step_0000020.png"]
   assert sorted(int(s) for s in os.listdir(tmp_path / "checkpoints") if s.isdigit()) == [10, 20]
   config = json.load(open(tmp_path / "config.json"))
   assert config["num_steps"] == 20 and config["model"]["generator"]["hidden"] == [16, 16]
-  assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "tensorboard"))
+  assert any(
+    name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "tensorboard")
+  )
 
 
 def test_sample_writes_points_in_data_space(tmp_path):
@@ -58,13 +91,18 @@ def test_resume_is_bit_exact(tmp_path):
   assert train(halves) == 0  # resumes from step 10
   steps = [json.loads(line)["step"] for line in open(halves / "metrics.jsonl")]
   assert steps == [5, 10, 15, 20]
-  np.testing.assert_array_equal(sample(whole, tmp_path / "a.npz"), sample(halves, tmp_path / "b.npz"))
+  np.testing.assert_array_equal(
+    sample(whole, tmp_path / "a.npz"), sample(halves, tmp_path / "b.npz")
+  )
   from gan_jax.runs import load_run
   import jax
+
   _, _, a = load_run(str(whole))
   _, _, b = load_run(str(halves))
-  for x, y in zip(jax.tree.leaves((a.g_params, a.d_params, a.g_opt_state, a.d_opt_state)),
-                  jax.tree.leaves((b.g_params, b.d_params, b.g_opt_state, b.d_opt_state))):
+  for x, y in zip(
+    jax.tree.leaves((a.g_params, a.d_params, a.g_opt_state, a.d_opt_state)),
+    jax.tree.leaves((b.g_params, b.d_params, b.g_opt_state, b.d_opt_state)),
+  ):
     np.testing.assert_array_equal(x, y)
 
 
@@ -76,7 +114,9 @@ def test_resume_with_another_loss_is_refused(tmp_path, capsys):
   assert "checkpoint was written with loss='non_saturating' but this run has loss='hinge'" in err[0]
 
 
-@pytest.mark.parametrize("argument, message", [
+@pytest.mark.parametrize(
+  "argument, message",
+  [
     ("--config.num_stepz=3", "config has no field 'num_stepz'"),
     ("--config.batch_size=big", "--config.batch_size='big': expected an integer, got a string"),
     ("--config.loss='vanilla'", "loss 'vanilla' is unknown; accepted: minimax"),
@@ -84,7 +124,8 @@ def test_resume_with_another_loss_is_refused(tmp_path, capsys):
     ("--config.num_steps=0", "config.num_steps must be >= 1, got 0"),
     ("--config.g_optimizer.name='adagrad9'", "g_optimizer name 'adagrad9' is unknown"),
     ("--config.data.name='spiral'", "toy dataset 'spiral' is unknown; accepted: ring8, grid25"),
-])
+  ],
+)
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argument, message):
   assert train(tmp_path, argument) == 2
   err = capsys.readouterr().err.strip().splitlines()
@@ -96,12 +137,27 @@ def test_image_run_writes_a_grid_and_nhwc_samples(tmp_path):
   images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
   np.savez(tmp_path / "images.npz", x=images)
   config = os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py")
-  assert cli.main(["train", "--config", config, "--workdir", str(tmp_path / "run"), "--no-progress",
-                   "--config.data.source='npz'", f"--config.data.path='{tmp_path / 'images.npz'}'",
-                   "--config.num_steps=4", "--config.batch_size=8", "--config.sample_every=4",
-                   "--config.model.generator.hidden=(8, 8, 8, 8)",
-                   "--config.model.discriminator.hidden=(8, 8)",
-                   "--config.num_sample_images=9"]) == 0
+  assert (
+    cli.main(
+      [
+        "train",
+        "--config",
+        config,
+        "--workdir",
+        str(tmp_path / "run"),
+        "--no-progress",
+        "--config.data.source='npz'",
+        f"--config.data.path='{tmp_path / 'images.npz'}'",
+        "--config.num_steps=4",
+        "--config.batch_size=8",
+        "--config.sample_every=4",
+        "--config.model.generator.hidden=(8, 8, 8, 8)",
+        "--config.model.discriminator.hidden=(8, 8)",
+        "--config.num_sample_images=9",
+      ]
+    )
+    == 0
+  )
   assert os.listdir(tmp_path / "run" / "samples") == ["step_0000004.png"]
   samples = sample(tmp_path / "run", tmp_path / "s.npz", num=5)
   assert samples.shape == (5, 28, 28, 1)
@@ -110,6 +166,7 @@ def test_image_run_writes_a_grid_and_nhwc_samples(tmp_path):
 
 def test_tensorboard_reads_the_logged_scalars(tmp_path):
   from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
   assert train(tmp_path) == 0
   events = EventAccumulator(str(tmp_path / "tensorboard"))
   events.Reload()
@@ -128,9 +185,21 @@ def test_sigterm_saves_a_checkpoint_and_the_resumed_run_is_exact(tmp_path):
   import time
 
   stopped = tmp_path / "stopped"
-  command = [sys.executable, "-m", "gan_jax.cli", "train", "--config", RING, "--no-progress", *TINY,
-             "--config.num_steps=1000000", "--config.checkpoint_every=1000000"]
-  process = subprocess.Popen(command + ["--workdir", str(stopped)], stderr=subprocess.PIPE, text=True)
+  command = [
+    sys.executable,
+    "-m",
+    "gan_jax.cli",
+    "train",
+    "--config",
+    RING,
+    "--no-progress",
+    *TINY,
+    "--config.num_steps=1000000",
+    "--config.checkpoint_every=1000000",
+  ]
+  process = subprocess.Popen(
+    command + ["--workdir", str(stopped)], stderr=subprocess.PIPE, text=True
+  )
   deadline = time.time() + 120
   while time.time() < deadline:
     path = stopped / "metrics.jsonl"
@@ -146,7 +215,9 @@ def test_sigterm_saves_a_checkpoint_and_the_resumed_run_is_exact(tmp_path):
   assert train(stopped, f"--config.num_steps={total}", "--config.checkpoint_every=1000000") == 0
   straight = tmp_path / "straight"
   assert train(straight, f"--config.num_steps={total}", "--config.checkpoint_every=1000000") == 0
-  np.testing.assert_array_equal(sample(stopped, tmp_path / "a.npz"), sample(straight, tmp_path / "b.npz"))
+  np.testing.assert_array_equal(
+    sample(stopped, tmp_path / "a.npz"), sample(straight, tmp_path / "b.npz")
+  )
 
 
 def test_fused_steps_train_the_same_run_and_resume_exactly(tmp_path):
@@ -156,11 +227,14 @@ def test_fused_steps_train_the_same_run_and_resume_exactly(tmp_path):
   assert train(fused, "--config.steps_per_call=5") == 0
   assert train(single, "--config.steps_per_call=1") == 0
   assert [json.loads(l)["step"] for l in open(fused / "metrics.jsonl")] == [5, 10, 15, 20]
-  np.testing.assert_allclose(sample(fused, tmp_path / "a.npz"), sample(single, tmp_path / "b.npz"),
-                             atol=1e-4)
+  np.testing.assert_allclose(
+    sample(fused, tmp_path / "a.npz"), sample(single, tmp_path / "b.npz"), atol=1e-4
+  )
   assert train(halves, "--config.steps_per_call=5", "--config.num_steps=10") == 0
   assert train(halves, "--config.steps_per_call=5") == 0
-  np.testing.assert_array_equal(sample(fused, tmp_path / "c.npz"), sample(halves, tmp_path / "d.npz"))
+  np.testing.assert_array_equal(
+    sample(fused, tmp_path / "c.npz"), sample(halves, tmp_path / "d.npz")
+  )
 
 
 def test_fused_steps_must_divide_the_intervals(tmp_path, capsys):

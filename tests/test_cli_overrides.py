@@ -26,10 +26,22 @@ def test_equals_and_space_forms_set_the_same_values():
   Catches a parser that takes the space form's value as a stray argument or
   drops it (the hand parser once refused `--config.num_steps 50`).
   """
-  spaced = overridden("--config.num_steps", "50", "--config.g_optimizer.learning_rate", "2e-4",
-                      "--config.model.generator.hidden", "(8, 4)", "--config.loss", "hinge")
-  joined = overridden("--config.num_steps=50", "--config.g_optimizer.learning_rate=2e-4",
-                      "--config.model.generator.hidden=(8, 4)", "--config.loss=hinge")
+  spaced = overridden(
+    "--config.num_steps",
+    "50",
+    "--config.g_optimizer.learning_rate",
+    "2e-4",
+    "--config.model.generator.hidden",
+    "(8, 4)",
+    "--config.loss",
+    "hinge",
+  )
+  joined = overridden(
+    "--config.num_steps=50",
+    "--config.g_optimizer.learning_rate=2e-4",
+    "--config.model.generator.hidden=(8, 4)",
+    "--config.loss=hinge",
+  )
   assert spaced.to_dict() == joined.to_dict()
   assert (spaced.num_steps, spaced.g_optimizer.learning_rate) == (50, 2e-4)
   assert spaced.model.generator.hidden == (8, 4) and spaced.loss == "hinge"
@@ -37,8 +49,19 @@ def test_equals_and_space_forms_set_the_same_values():
 
 def test_split_overrides_leaves_the_other_arguments_alone():
   rest, overrides = cli.split_overrides(
-      ["train", "--config", RING, "--config.num_steps", "7", "--workdir", "w",
-       "--config.reuse_fakes", "--no-progress", "--config.seed=3"])
+    [
+      "train",
+      "--config",
+      RING,
+      "--config.num_steps",
+      "7",
+      "--workdir",
+      "w",
+      "--config.reuse_fakes",
+      "--no-progress",
+      "--config.seed=3",
+    ]
+  )
   assert rest == ["train", "--config", RING, "--workdir", "w", "--no-progress"]
   assert overrides == [("num_steps", "7"), ("reuse_fakes", None), ("seed", "3")]
 
@@ -46,8 +69,12 @@ def test_split_overrides_leaves_the_other_arguments_alone():
 def test_values_are_parsed_by_the_field_type_as_config_flags_does():
   """A string field takes the text as written (also digits), quoted or not; a float field
   takes an int's spelling; booleans take true/false and the bare and `no` forms."""
-  config = overridden("--config.data.name=123", "--config.loss='hinge'",
-                      "--config.d_optimizer.learning_rate=1", "--config.reuse_fakes=True")
+  config = overridden(
+    "--config.data.name=123",
+    "--config.loss='hinge'",
+    "--config.d_optimizer.learning_rate=1",
+    "--config.reuse_fakes=True",
+  )
   assert config.data.name == "123" and config.loss == "hinge"
   assert config.d_optimizer.learning_rate == 1.0
   assert isinstance(config.d_optimizer.learning_rate, float)
@@ -56,17 +83,27 @@ def test_values_are_parsed_by_the_field_type_as_config_flags_does():
   assert overridden("--config.model.generator.hidden=32").model.generator.hidden == (32,)
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(
+  "argv, message",
+  [
     (["--config.num_steps=1e3"], "--config.num_steps='1e3': expected an integer, got a number"),
-    (["--config.reuse_fakes=1"], "--config.reuse_fakes='1': expected true or false, got an integer"),
-    (["--config.num_steps"], "--config.num_steps needs a value: --config.num_steps=VALUE or "
-                             "--config.num_steps VALUE"),
+    (
+      ["--config.reuse_fakes=1"],
+      "--config.reuse_fakes='1': expected true or false, got an integer",
+    ),
+    (
+      ["--config.num_steps"],
+      "--config.num_steps needs a value: --config.num_steps=VALUE or --config.num_steps VALUE",
+    ),
     (["--config.num_stepz", "3"], "config has no field 'num_stepz'; known fields here: augment"),
     (["--config.model.generator.hidden={1: 2}"], "expected a tuple such as (1, 2), got a dict"),
-    (["--config.model", "3"], "--config.model cannot be set from the command line: the field "
-                              "holds a ConfigDict"),
+    (
+      ["--config.model", "3"],
+      "--config.model cannot be set from the command line: the field holds a ConfigDict",
+    ),
     (["--config..seed=1"], "--config..seed names no field"),
-])
+  ],
+)
 def test_a_bad_override_is_one_line_naming_it(argv, message):
   rest, overrides = cli.split_overrides(argv)
   with pytest.raises(cli.UsageError) as error:
@@ -77,13 +114,17 @@ def test_a_bad_override_is_one_line_naming_it(argv, message):
 def test_a_config_file_argument_reaches_get_config(tmp_path):
   """Flax's `--config file.py:arg` form: the text after the first colon is get_config's argument."""
   path = tmp_path / "sized.py"
-  path.write_text(f"import importlib.util\n"
-                  f"spec = importlib.util.spec_from_file_location('ring', {RING!r})\n"
-                  f"ring = importlib.util.module_from_spec(spec); spec.loader.exec_module(ring)\n"
-                  f"def get_config(size):\n"
-                  f"  config = ring.get_config(); config.batch_size = int(size); return config\n")
+  path.write_text(
+    f"import importlib.util\n"
+    f"spec = importlib.util.spec_from_file_location('ring', {RING!r})\n"
+    f"ring = importlib.util.module_from_spec(spec); spec.loader.exec_module(ring)\n"
+    f"def get_config(size):\n"
+    f"  config = ring.get_config(); config.batch_size = int(size); return config\n"
+  )
   assert cli.load_config_file(f"{path}:48").batch_size == 48
-  with pytest.raises(cli.UsageError, match=r"needs an argument; give it as --config .*sized.py:ARG"):
+  with pytest.raises(
+    cli.UsageError, match=r"needs an argument; give it as --config .*sized.py:ARG"
+  ):
     cli.load_config_file(str(path))
   with pytest.raises(cli.UsageError, match=r"takes no argument, got 'x'"):
     cli.load_config_file(f"{RING}:x")
@@ -102,13 +143,19 @@ def test_train_help_documents_the_overrides(capsys):
   with pytest.raises(SystemExit):
     cli.main(["train", "--help"])
   out = capsys.readouterr().out
-  for form in ("--config.FIELD=VALUE", "--config.FIELD VALUE", "--config.noFLAG", "FILE.py:ARG",
-               "--no-progress"):
+  for form in (
+    "--config.FIELD=VALUE",
+    "--config.FIELD VALUE",
+    "--config.noFLAG",
+    "FILE.py:ARG",
+    "--no-progress",
+  ):
     assert form in out, form
 
 
 def test_train_and_evaluate_is_exported_and_named_in_the_docstring():
   from gan_jax import train
+
   assert gan_jax.train_and_evaluate is train.train_and_evaluate
   assert "gan_jax.train_and_evaluate" in gan_jax.__doc__
   assert "train_and_evaluate" in gan_jax.__all__

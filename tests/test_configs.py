@@ -18,7 +18,8 @@ def test_the_required_configs_ship():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_config_has_common_fields_and_builds(name):
-  """Shapes only (jax.eval_shape): building the real parameters compiles op by op, minutes in all."""
+  """Shapes only (jax.eval_shape): building the real parameters compiles op by op, minutes in
+  all."""
   config = load_experiment_config(name)
   for field in ("seed", "num_steps", "batch_size"):
     assert isinstance(config[field], int)
@@ -26,4 +27,6 @@ def test_config_has_common_fields_and_builds(name):
   validation.validate_config(config)
   validation.validate_models(config, data_shape)  # builds the state and a sample, by shape
   state = jax.eval_shape(lambda: recipes.recipe_of(config).create_state(config, data_shape))
-  assert state.step.shape == () and jax.tree.leaves(state.g_params) and jax.tree.leaves(state.d_params)
+  assert (
+    state.step.shape == () and jax.tree.leaves(state.g_params) and jax.tree.leaves(state.d_params)
+  )

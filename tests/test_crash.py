@@ -23,19 +23,32 @@ from gan_jax import checkpoint, cli, runs
 from tests.conftest import CONFIG_DIR, ROOT
 
 NUM_STEPS = 40
-COMMAND = [sys.executable, "-m", "gan_jax.cli", "train", "--config",
-           os.path.join(CONFIG_DIR, "ring_gan.py"), "--no-progress",
-           f"--config.num_steps={NUM_STEPS}", "--config.batch_size=32", "--config.steps_per_call=1", "--config.log_every=1",
-           "--config.sample_every=1000000", "--config.checkpoint_every=2",
-           "--config.keep_checkpoints=2", "--config.model.generator.hidden=(16, 16)",
-           "--config.model.discriminator.hidden=(16, 16)"]
+COMMAND = [
+  sys.executable,
+  "-m",
+  "gan_jax.cli",
+  "train",
+  "--config",
+  os.path.join(CONFIG_DIR, "ring_gan.py"),
+  "--no-progress",
+  f"--config.num_steps={NUM_STEPS}",
+  "--config.batch_size=32",
+  "--config.steps_per_call=1",
+  "--config.log_every=1",
+  "--config.sample_every=1000000",
+  "--config.checkpoint_every=2",
+  "--config.keep_checkpoints=2",
+  "--config.model.generator.hidden=(16, 16)",
+  "--config.model.discriminator.hidden=(16, 16)",
+]
 TIMEOUT = 120
 
 
 def launch(workdir, log):
   env = {**os.environ, "PYTHONPATH": ROOT}
-  return subprocess.Popen(COMMAND + ["--workdir", str(workdir)], env=env, stdout=log,
-                          stderr=subprocess.STDOUT, cwd=ROOT)
+  return subprocess.Popen(
+    COMMAND + ["--workdir", str(workdir)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+  )
 
 
 def last_logged_step(workdir) -> int:
@@ -61,14 +74,17 @@ def writing_checkpoint(workdir) -> bool:
 
 # Each moment: fn(workdir, launched_at) -> True when the process should be killed now.
 MOMENTS = {
-    "while starting (imports)": lambda w, t0: time.time() - t0 > 0.3,
-    "right after writing config.json": lambda w, t0: (w / "config.json").exists()
-                                                      and os.path.getmtime(w / "config.json") > t0,
-    "while writing a checkpoint after step 10": lambda w, t0: last_logged_step(w) >= 10
-                                                               and writing_checkpoint(w),
-    "50 ms after step 20 was logged": lambda w, t0: last_logged_step(w) >= 20,
-    "while writing a checkpoint after step 30": lambda w, t0: last_logged_step(w) >= 30
-                                                               and writing_checkpoint(w),
+  "while starting (imports)": lambda w, t0: time.time() - t0 > 0.3,
+  "right after writing config.json": lambda w, t0: (
+    (w / "config.json").exists() and os.path.getmtime(w / "config.json") > t0
+  ),
+  "while writing a checkpoint after step 10": lambda w, t0: (
+    last_logged_step(w) >= 10 and writing_checkpoint(w)
+  ),
+  "50 ms after step 20 was logged": lambda w, t0: last_logged_step(w) >= 20,
+  "while writing a checkpoint after step 30": lambda w, t0: (
+    last_logged_step(w) >= 30 and writing_checkpoint(w)
+  ),
 }
 
 
@@ -108,12 +124,20 @@ def test_sigkill_at_any_moment_resumes_bit_exactly(tmp_path, capsys):
   assert records_without_time(killed) == records_without_time(straight)
   assert [r["step"] for r in records_without_time(killed)] == list(range(1, NUM_STEPS + 1))
   a, b = (runs.load_run(str(w))[2] for w in (killed, straight))
-  for x, y in zip(jax.tree.leaves(checkpoint.state_arrays(a)),
-                  jax.tree.leaves(checkpoint.state_arrays(b)), strict=True):
+  for x, y in zip(
+    jax.tree.leaves(checkpoint.state_arrays(a)),
+    jax.tree.leaves(checkpoint.state_arrays(b)),
+    strict=True,
+  ):
     np.testing.assert_array_equal(x, y)
   for workdir in (killed, straight):
-    assert cli.main(["sample", "--workdir", str(workdir), "--num", "100",
-                     "--out", str(workdir / "s.npz")]) == 0
-  np.testing.assert_array_equal(np.load(killed / "s.npz")["samples"],
-                                np.load(straight / "s.npz")["samples"])
+    assert (
+      cli.main(
+        ["sample", "--workdir", str(workdir), "--num", "100", "--out", str(workdir / "s.npz")]
+      )
+      == 0
+    )
+  np.testing.assert_array_equal(
+    np.load(killed / "s.npz")["samples"], np.load(straight / "s.npz")["samples"]
+  )
   assert not [n for n in os.listdir(killed / "checkpoints") if "tmp" in n]

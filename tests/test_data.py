@@ -50,7 +50,9 @@ def test_missing_directory_says_how_to_get_fashion_mnist(tmp_path):
     files.load_idx_split(str(tmp_path / "nowhere"), "train")
 
 
-@pytest.mark.skipif(not os.path.isdir(files.FASHION_MNIST_DIR), reason="Debian's dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+  not os.path.isdir(files.FASHION_MNIST_DIR), reason="Debian's dataset-fashion-mnist not installed"
+)
 def test_real_fashion_mnist_from_the_debian_package():
   images, labels = files.load_idx_split(files.FASHION_MNIST_DIR, "test")
   assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8

@@ -16,11 +16,17 @@ TIMEOUT_S = 200
 
 
 def run_script(tmp_path, *args, extra_env=None):
-  env = {k: v for k, v in os.environ.items()
-         if not k.startswith(("PYTEST_", "XLA_FLAGS", "JAX_PLATFORMS"))}
-  env.update(OUT=str(tmp_path / "out"), PYTHON=sys.executable, TMPDIR=str(tmp_path), **(extra_env or {}))
-  done = subprocess.run(["bash", SCRIPT, *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                        timeout=TIMEOUT_S)
+  env = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("PYTEST_", "XLA_FLAGS", "JAX_PLATFORMS"))
+  }
+  env.update(
+    OUT=str(tmp_path / "out"), PYTHON=sys.executable, TMPDIR=str(tmp_path), **(extra_env or {})
+  )
+  done = subprocess.run(
+    ["bash", SCRIPT, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_S
+  )
   assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
   summary = (tmp_path / "out" / "summary.md").read_text()
   rows = {}
@@ -63,20 +69,29 @@ def test_dry_run_runs_every_stage_and_writes_the_summary(tmp_path):
     assert result["finite"] and result["exit_status"] == 0 and result["dtype"] == "bfloat16"
   for stage in ("compare_x1", "compare_x8"):
     if not torch_installed():
-      assert rows[stage]["status"] == "skipped" and rows[stage]["result"] == "skipped: torch missing"
+      assert (
+        rows[stage]["status"] == "skipped" and rows[stage]["result"] == "skipped: torch missing"
+      )
     elif rows[stage]["status"] == "ok":
       scale = int(stage[-1])
       lines = (tmp_path / "out" / f"{stage}.json").read_text().splitlines()
       assert [json.loads(line)["batch"] for line in lines] == [512 * scale]
-  assert not any(name.startswith("gan_jax_device_check.") for name in os.listdir(tmp_path))  # scratch removed
+  assert not any(
+    name.startswith("gan_jax_device_check.") for name in os.listdir(tmp_path)
+  )  # scratch removed
 
 
 def test_compare_stages_record_a_missing_torch_and_the_script_still_exits_0(tmp_path):
   shadow = tmp_path / "shadow" / "torch"
   shadow.mkdir(parents=True)
   (shadow / "__init__.py").write_text("raise ImportError('torch hidden by the test')\n")
-  rows, _, _ = run_script(tmp_path, "--dry-run", "--only", "compare_x1,compare_x8",
-                          extra_env={"PYTHONPATH": str(tmp_path / "shadow")})
+  rows, _, _ = run_script(
+    tmp_path,
+    "--dry-run",
+    "--only",
+    "compare_x1,compare_x8",
+    extra_env={"PYTHONPATH": str(tmp_path / "shadow")},
+  )
   for stage in ("compare_x1", "compare_x8"):
     assert rows[stage]["status"] == "skipped" and rows[stage]["result"] == "skipped: torch missing"
   for stage in ("install", "devices", "tests", "train_f32", "train_bf16"):
@@ -85,6 +100,7 @@ def test_compare_stages_record_a_missing_torch_and_the_script_still_exits_0(tmp_
 
 def test_bundle_leaves_the_summaries_and_one_archive_of_everything(tmp_path):
   import tarfile
+
   rows, _, _ = run_script(tmp_path, "--dry-run", "--only", "devices", "--bundle")
   assert rows["devices"]["status"] == "ok"
   out = tmp_path / "out"
@@ -95,9 +111,18 @@ def test_bundle_leaves_the_summaries_and_one_archive_of_everything(tmp_path):
 
 
 def test_an_unknown_stage_flag_or_limit_is_refused(tmp_path):
-  for args, env in ((["--only", "tests,nonsense"], {}), (["--gpu"], {}),
-                    ([], {"DEVICE_CHECK_LIMITS": "tests=ten"}),
-                    ([], {"DEVICE_CHECK_LIMITS": "testz=10"})):
-    done = subprocess.run(["bash", SCRIPT, "--dry-run", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "OUT": str(tmp_path / "out"), **env}, timeout=60)
+  for args, env in (
+    (["--only", "tests,nonsense"], {}),
+    (["--gpu"], {}),
+    ([], {"DEVICE_CHECK_LIMITS": "tests=ten"}),
+    ([], {"DEVICE_CHECK_LIMITS": "testz=10"}),
+  ):
+    done = subprocess.run(
+      ["bash", SCRIPT, "--dry-run", *args],
+      cwd=ROOT,
+      capture_output=True,
+      text=True,
+      env={**os.environ, "OUT": str(tmp_path / "out"), **env},
+      timeout=60,
+    )
     assert done.returncode == 2 and "device_check.sh:" in done.stderr, done.stderr

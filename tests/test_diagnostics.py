@@ -32,8 +32,9 @@ def test_each_signal_fires_only_after_its_window():
   assert diagnostics.vanishing_gradients(grads, th)
   div = _records(diversity_ratio=[0.9, 0.3, 0.2, 0.1])
   assert diagnostics.mode_collapse(div, th) and not diagnostics.mode_collapse(div[:3], th)
-  healthy = _records(d_acc_real=[0.8] * 6, d_acc_fake=[0.7] * 6, g_grad_norm=[1.0] * 6,
-                     diversity_ratio=[0.95] * 6)
+  healthy = _records(
+    d_acc_real=[0.8] * 6, d_acc_fake=[0.7] * 6, g_grad_norm=[1.0] * 6, diversity_ratio=[0.95] * 6
+  )
   assert not any(diagnostics.signals(healthy, th).values())
 
 

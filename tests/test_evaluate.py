@@ -51,8 +51,13 @@ def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run)
   assert [r["step"] for r in history] == [100, 200]
   path = report.write_report(workdir)
   text = open(path).read()
-  for name in ("samples.png", "losses.png", "discriminator.png", "grad_norms.png",
-               "eval_metrics.png"):
+  for name in (
+    "samples.png",
+    "losses.png",
+    "discriminator.png",
+    "grad_norms.png",
+    "eval_metrics.png",
+  ):
     assert f"(report/{name})" in text
     with open(os.path.join(workdir, "report", name), "rb") as f:
       assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -70,8 +75,9 @@ def test_image_runs_get_fd_precision_recall_and_class_kl(tmp_path):
   np.savez(tmp_path / "data.npz", x=images, label=labels)
   params, _ = features.train_classifier(images[..., None], labels, num_steps=2, batch_size=8)
   network_path = str(tmp_path / "net.msgpack")
-  features.save_network(features.FeatureNetwork(params, 10, features.parameter_identity(params)),
-                        network_path)
+  features.save_network(
+    features.FeatureNetwork(params, 10, features.parameter_identity(params)), network_path
+  )
   config = _config("mlp_fashion_mnist")
   config.data.source, config.data.path = "npz", str(tmp_path / "data.npz")
   config.model.generator = {"hidden": (32, 32, 32, 32)}
@@ -103,8 +109,9 @@ def _rgb_run(tmp_path, size=16):
   return workdir
 
 
-def test_rgb_images_without_inception_weights_get_a_report_naming_what_weights_add(tmp_path,
-                                                                                   capsys):
+def test_rgb_images_without_inception_weights_get_a_report_naming_what_weights_add(
+  tmp_path, capsys
+):
   workdir = _rgb_run(tmp_path)
   assert cli.main(["evaluate", "--workdir", workdir]) == 0
   out = capsys.readouterr().out
@@ -116,13 +123,13 @@ def test_rgb_images_without_inception_weights_get_a_report_naming_what_weights_a
   assert "not computed: fid" in open(os.path.join(workdir, "report.md")).read()
 
 
-def test_rgb_images_with_inception_weights_get_fid_kid_and_inception_score(tmp_path,
-                                                                           monkeypatch):
+def test_rgb_images_with_inception_weights_get_fid_kid_and_inception_score(tmp_path, monkeypatch):
   """The metrics evaluate writes are those of the run's own samples against its training
   images, in the features of the weights given."""
   import metric_references
   from gan_jax import runs
   from gan_jax.metrics import inception, inception_score, kernel_distance
+
   workdir = _rgb_run(tmp_path)
   weights = str(tmp_path / "inception.npz")
   np.savez(weights, **metric_references.random_inception_weights())
@@ -132,6 +139,7 @@ def test_rgb_images_with_inception_weights_get_fid_kid_and_inception_score(tmp_p
   def recording_call(self, images, progress=False):
     seen.append((np.array(images), extract(self, images, progress)))
     return seen[-1][1]
+
   monkeypatch.setattr(inception.InceptionFeatures, "__call__", recording_call)
   evaluate.evaluate_run(workdir, num_samples=3, inception_weights=weights)
   saved = json.load(open(os.path.join(workdir, "eval.json")))
@@ -143,9 +151,11 @@ def test_rgb_images_with_inception_weights_get_fid_kid_and_inception_score(tmp_p
   assert saved["kid"] == pytest.approx(kernel_distance.kernel_distance(real, fake)[0])
   logits = inception.InceptionFeatures(weights).logits
   assert saved["inception_score"] == pytest.approx(
-      inception_score.inception_score(logits(fake), splits=3)[0])
+    inception_score.inception_score(logits(fake), splits=3)[0]
+  )
   assert saved["inception_score_real"] == pytest.approx(
-      inception_score.inception_score(logits(real), splits=3)[0])
+    inception_score.inception_score(logits(real), splits=3)[0]
+  )
   assert saved["kid_subset_size"] == 3 and saved["inception_score_std"] >= 0
   assert saved["inception_weights"] == "inception-v3-fid:inception.npz"
   assert "needs_inception_weights" not in saved

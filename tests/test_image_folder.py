@@ -25,8 +25,9 @@ def write(path, pixels, mode=None):
 
 
 def folder_config(path, **fields):
-  return ml_collections.ConfigDict({"source": "images", "path": str(path),
-                                    "cache_dir": str(path.parent / "cache"), **fields})
+  return ml_collections.ConfigDict(
+    {"source": "images", "path": str(path), "cache_dir": str(path.parent / "cache"), **fields}
+  )
 
 
 def test_class_subfolders_become_labels_and_files_are_cropped_at_the_center(tmp_path):
@@ -40,7 +41,11 @@ def test_class_subfolders_become_labels_and_files_are_cropped_at_the_center(tmp_
   (root / "dogs" / "notes.txt").write_text("not an image")
   source = data.make_data_source(folder_config(root, image_size=12))
   assert (source.kind, source.data_shape, source.num_classes, source.name) == (
-      "image", (12, 12, 3), 2, "pictures")
+    "image",
+    (12, 12, 3),
+    2,
+    "pictures",
+  )
   x, labels = source.arrays["x"], source.arrays["label"]
   assert x.dtype == np.uint8 and x.shape == (3, 12, 12, 3)
   assert labels.tolist() == [0, 0, 1]  # cats/a.png, cats/more/b.jpeg, dogs/c.PNG
@@ -56,8 +61,11 @@ def test_size_and_channels_default_to_the_files_own(tmp_path):
   assert source.data_shape == (16, 16, 1) and source.num_classes == 0
   assert source.arrays["x"][:, 0, 0, 0].tolist() == [0, 40, 80]
   write(root / "3.png", np.zeros((20, 16, 3)))
-  with pytest.raises(ValueError, match=r"images in .*gray have 2 different sizes \(e.g. 0.png "
-                                       r"is 16x16, 3.png is 16x20\); set config.data.image_size"):
+  with pytest.raises(
+    ValueError,
+    match=r"images in .*gray have 2 different sizes \(e.g. 0.png "
+    r"is 16x16, 3.png is 16x20\); set config.data.image_size",
+  ):
     data.make_data_source(folder_config(root))
 
 
@@ -81,22 +89,37 @@ def test_the_cache_is_read_again_when_the_folder_changes(tmp_path, monkeypatch):
 
 
 def image_run(tmp_path, folder, *extra):
-  return ["train", "--config", os.path.join(os.path.dirname(__file__), "..", "experiments",
-                                            "configs", "dcgan_fashion_mnist.py"),
-          "--workdir", str(tmp_path / "run"), "--no-progress", "--config.data.source='images'",
-          f"--config.data.path='{folder}'", f"--config.data.cache_dir='{tmp_path / 'cache'}'",
-          *extra]
+  return [
+    "train",
+    "--config",
+    os.path.join(
+      os.path.dirname(__file__), "..", "experiments", "configs", "dcgan_fashion_mnist.py"
+    ),
+    "--workdir",
+    str(tmp_path / "run"),
+    "--no-progress",
+    "--config.data.source='images'",
+    f"--config.data.path='{folder}'",
+    f"--config.data.cache_dir='{tmp_path / 'cache'}'",
+    *extra,
+  ]
 
 
-@pytest.mark.parametrize("case, message", [
+@pytest.mark.parametrize(
+  "case, message",
+  [
     ("truncated", "image file {folder}/b/broken.png cannot be read ("),
     ("not an image", "image file {folder}/b/broken.png cannot be read ("),
     ("empty folder", "image folder '{folder}' holds no image files; accepted: .png, .jpg, .jpeg"),
     ("no folder", "image folder '{folder}' does not exist or is not a directory"),
-    ("size DCGAN cannot make", "DCGAN image shape (10, 10, 3) is not supported; accepted: (H, H, C) "
-                               "with H = 3, 4 or 7 times a power of two >= 2 (6, 8, 12, 14, 16, 24"),
+    (
+      "size DCGAN cannot make",
+      "DCGAN image shape (10, 10, 3) is not supported; accepted: (H, H, C) "
+      "with H = 3, 4 or 7 times a power of two >= 2 (6, 8, 12, 14, 16, 24",
+    ),
     ("channels", "config.data.channels must be 1 (gray), 3 (RGB) or 0"),
-])
+  ],
+)
 def test_bad_input_is_one_line_naming_the_file_or_value(tmp_path, capsys, case, message):
   folder = tmp_path / "faces"
   extra = []
@@ -148,8 +171,11 @@ def test_twenty_steps_on_a_folder_of_images(tmp_path):
 def test_npz_array_names_are_configurable(tmp_path):
   path = tmp_path / "mine.npz"
   np.savez(path, pictures=np.zeros((4, 8, 8, 3), np.uint8), classes=np.arange(4))
-  source = data.make_data_source(ml_collections.ConfigDict(
-      {"source": "npz", "path": str(path), "image_key": "pictures", "label_key": "classes"}))
+  source = data.make_data_source(
+    ml_collections.ConfigDict(
+      {"source": "npz", "path": str(path), "image_key": "pictures", "label_key": "classes"}
+    )
+  )
   assert source.data_shape == (8, 8, 3) and source.num_classes == 4
   with pytest.raises(ValueError, match=r"mine.npz has no array 'x'; it has: pictures, classes"):
     data.make_data_source(ml_collections.ConfigDict({"source": "npz", "path": str(path)}))
@@ -159,10 +185,12 @@ def test_npz_and_tfds_images_of_any_shape_are_resized_and_cropped_to_image_size(
   """A 48 x 64 RGB npz (which no DCGAN takes as it is) and CelebA's 218 x 178 become
   32 x 32 and 64 x 64; catches image_size ignored outside folders and a crop off center."""
   import tensorflow_datasets as tfds
+
   columns = np.tile(np.arange(64, dtype=np.uint8) * 3, (48, 1))  # value = 3 * column
   path = tmp_path / "wide.npz"
-  np.savez(path, x=np.stack([np.stack([columns] * 3, -1)] * 2),
-           floats=np.zeros((2, 48, 64, 2), np.float32))
+  np.savez(
+    path, x=np.stack([np.stack([columns] * 3, -1)] * 2), floats=np.zeros((2, 48, 64, 2), np.float32)
+  )
   config = ml_collections.ConfigDict({"source": "npz", "path": str(path), "image_size": 48})
   source = data.make_data_source(config)
   assert source.data_shape == (48, 48, 3) and source.arrays["x"].dtype == np.uint8
@@ -170,8 +198,9 @@ def test_npz_and_tfds_images_of_any_shape_are_resized_and_cropped_to_image_size(
   config.image_size, config.image_key = 24, "floats"
   assert data.make_data_source(config).data_shape == (24, 24, 2)
   for pipeline in ("device", "host"):
-    tfds_config = ml_collections.ConfigDict({"source": "tfds", "name": "celeb_a",
-                                             "image_size": 64, "pipeline": pipeline})
+    tfds_config = ml_collections.ConfigDict(
+      {"source": "tfds", "name": "celeb_a", "image_size": 64, "pipeline": pipeline}
+    )
     with tfds.testing.mock_data(num_examples=3):
       source = data.make_data_source(tfds_config)
       rows = source.row_reader()(np.array([0, 2]))
@@ -181,18 +210,23 @@ def test_npz_and_tfds_images_of_any_shape_are_resized_and_cropped_to_image_size(
 def test_tfds_downloads_only_when_asked(tmp_path, monkeypatch):
   """Catches download=False left hard-coded (config.data.download=True would not download)."""
   import tensorflow_datasets as tfds
+
   calls = []
 
   def fake_data_source(name, **kwargs):
     calls.append(kwargs["download"])
     raise RuntimeError("offline")
+
   monkeypatch.setattr(tfds, "data_source", fake_data_source)
   config = ml_collections.ConfigDict({"source": "tfds", "name": "mnist", "data_dir": str(tmp_path)})
   with pytest.raises(FileNotFoundError, match="set config.data.download=True to download"):
     data.make_data_source(config)
   config.download = True
-  with pytest.raises(ValueError, match=r"tfds dataset 'mnist' could not be downloaded and "
-                                       r"prepared in .* \(RuntimeError: offline\)"):
+  with pytest.raises(
+    ValueError,
+    match=r"tfds dataset 'mnist' could not be downloaded and "
+    r"prepared in .* \(RuntimeError: offline\)",
+  ):
     data.make_data_source(config)
   assert calls == [False, True]
 
@@ -202,11 +236,19 @@ def test_dcgan_makes_every_size_of_3_4_or_7_times_a_power_of_two():
   not a power of two; 48 = 3 * 16)."""
   assert dcgan.supported_sizes(128) == [6, 8, 12, 14, 16, 24, 28, 32, 48, 56, 64, 96, 112, 128]
   assert [dcgan.upsampling_depth((s, s, 1)) for s in (28, 32, 48, 64, 128)] == [
-      (7, 2), (4, 3), (3, 4), (4, 4), (4, 5)]
+    (7, 2),
+    (4, 3),
+    (3, 4),
+    (4, 4),
+    (4, 5),
+  ]
   key = jax.random.PRNGKey(0)
   for size in (12, 48, 56, 96):
-    g, d = models.build_models("dcgan", (size, size, 3), options={
-        "generator": {"features": 4}, "discriminator": {"features": 4}})
+    g, d = models.build_models(
+      "dcgan",
+      (size, size, 3),
+      options={"generator": {"features": 4}, "discriminator": {"features": 4}},
+    )
     z = jnp.zeros((2, 8))
     g_vars = jax.eval_shape(lambda: g.init(key, z, train=False))
     fake = jax.eval_shape(lambda v: g.apply(v, z, train=False), g_vars)
@@ -228,5 +270,6 @@ def test_the_dft_first_layer_of_a_base_3_generator_equals_flax_s():
   reference = nn.ConvTranspose(4, (5, 5), padding="SAME", use_bias=False)
   fast = FourierConvTranspose(4, (5, 5), use_bias=False)
   assert models.layer_formulations("cpu", (12, 12, 3))["first_conv"] == "fourier"
-  np.testing.assert_allclose(jax.jit(fast.apply)(variables, x),
-                             jax.jit(reference.apply)(variables, x), atol=1e-5)
+  np.testing.assert_allclose(
+    jax.jit(fast.apply)(variables, x), jax.jit(reference.apply)(variables, x), atol=1e-5
+  )

@@ -28,13 +28,17 @@ def leaves_named(params, name):
   return found
 
 
-LAX_LAYERS = {"generator": {"first_conv": "lax", "conv_transpose": "lax"},
-              "discriminator": {"strided_conv": "lax"}}  # cheapest to initialize; same parameters
+LAX_LAYERS = {
+  "generator": {"first_conv": "lax", "conv_transpose": "lax"},
+  "discriminator": {"strided_conv": "lax"},
+}  # cheapest to initialize; same parameters
 
 
 def dcgan_params(weight_init=None, image_shape=(28, 28, 1)):
-  options = {player: {**layers, **({"weight_init": weight_init} if weight_init else {})}
-             for player, layers in LAX_LAYERS.items()}
+  options = {
+    player: {**layers, **({"weight_init": weight_init} if weight_init else {})}
+    for player, layers in LAX_LAYERS.items()
+  }
   g, d = models.build_models("dcgan", image_shape, options=options)
   g_params = jax.jit(g.init)(KEY, jnp.zeros((2, 100)))["params"]
   d_params = jax.jit(d.init)(KEY, jnp.zeros((2,) + image_shape))["params"]

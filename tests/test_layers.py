@@ -12,27 +12,46 @@ import numpy as np
 import pytest
 
 from gan_jax import models
-from gan_jax.models.layers import (FourierConv, FourierConvTranspose, PhaseConv, SubpixelConvTranspose,
-                                   conv_fourier, conv_phases)
+from gan_jax.models.layers import (
+  FourierConv,
+  FourierConvTranspose,
+  PhaseConv,
+  SubpixelConvTranspose,
+  conv_fourier,
+  conv_phases,
+)
 
 
-CASES = ([("transposed", k, s, n) for k, s, n in [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)]]
-         + [("strided", k, s, n) for k, s, n in [(5, 2, 14), (5, 2, 28), (4, 2, 8), (3, 2, 16), (5, 3, 12),
-                                                  (2, 2, 8), (1, 2, 8)]]
-         # Stride 1 by DFT: kernels larger than the map, even kernels (where Conv and
-         # ConvTranspose pad differently), even and odd circular lengths.
-         + [(kind, k, 1, n) for kind in ("fourier", "fourier_transposed")
-            for k, n in [(5, 7), (5, 4), (4, 7), (4, 4), (3, 2), (2, 6), (1, 3)]])
+CASES = (
+  [("transposed", k, s, n) for k, s, n in [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)]]
+  + [
+    ("strided", k, s, n)
+    for k, s, n in [(5, 2, 14), (5, 2, 28), (4, 2, 8), (3, 2, 16), (5, 3, 12), (2, 2, 8), (1, 2, 8)]
+  ]
+  # Stride 1 by DFT: kernels larger than the map, even kernels (where Conv and
+  # ConvTranspose pad differently), even and odd circular lengths.
+  + [
+    (kind, k, 1, n)
+    for kind in ("fourier", "fourier_transposed")
+    for k, n in [(5, 7), (5, 4), (4, 7), (4, 4), (3, 2), (2, 6), (1, 3)]
+  ]
+)
 
 
 @pytest.mark.parametrize("kind, kernel, stride, size", CASES)
-def test_fast_layer_equals_flax_layer_values_gradients_and_initial_parameters(kind, kernel, stride, size):
-  width = size + 1 if kind.startswith("fourier") else size  # the DFT layers: a map that is not square too
+def test_fast_layer_equals_flax_layer_values_gradients_and_initial_parameters(
+  kind, kernel, stride, size
+):
+  width = (
+    size + 1 if kind.startswith("fourier") else size
+  )  # the DFT layers: a map that is not square too
   x = jax.random.normal(jax.random.PRNGKey(0), (2, size, width, 3))
-  flax_layer, fast_layer = {"transposed": (nn.ConvTranspose, SubpixelConvTranspose),
-                            "strided": (nn.Conv, PhaseConv),
-                            "fourier": (nn.Conv, FourierConv),
-                            "fourier_transposed": (nn.ConvTranspose, FourierConvTranspose)}[kind]
+  flax_layer, fast_layer = {
+    "transposed": (nn.ConvTranspose, SubpixelConvTranspose),
+    "strided": (nn.Conv, PhaseConv),
+    "fourier": (nn.Conv, FourierConv),
+    "fourier_transposed": (nn.ConvTranspose, FourierConvTranspose),
+  }[kind]
   reference = flax_layer(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
   fast = fast_layer(4, (kernel, kernel), strides=(stride, stride))
   variables = reference.init(jax.random.PRNGKey(1), x)
@@ -54,8 +73,9 @@ def test_dcgan_generator_is_the_same_function_with_either_formulation():
   fast = models.DCGANGenerator((28, 28, 1), features=8, conv_transpose="subpixel")
   slow = models.DCGANGenerator((28, 28, 1), features=8, conv_transpose="lax")
   variables = slow.init(jax.random.PRNGKey(1), z, train=False)
-  np.testing.assert_allclose(fast.apply(variables, z, train=False), slow.apply(variables, z, train=False),
-                             atol=1e-5)
+  np.testing.assert_allclose(
+    fast.apply(variables, z, train=False), slow.apply(variables, z, train=False), atol=1e-5
+  )
 
 
 def assert_same_function(fast, slow, inputs):
@@ -66,8 +86,11 @@ def assert_same_function(fast, slow, inputs):
   assert jax.tree.structure(fast_variables) == jax.tree.structure(variables)
   for a, b in zip(jax.tree.leaves(fast_variables), jax.tree.leaves(variables)):
     np.testing.assert_array_equal(a, b)
-  np.testing.assert_allclose(fast.apply(variables, inputs, train=False),
-                             slow.apply(variables, inputs, train=False), atol=1e-5)
+  np.testing.assert_allclose(
+    fast.apply(variables, inputs, train=False),
+    slow.apply(variables, inputs, train=False),
+    atol=1e-5,
+  )
   return variables
 
 
@@ -79,17 +102,24 @@ def test_dcgan_generator_first_layer_by_dft_is_the_same_function():
     assert_same_function(fast, slow, z)
   # 'auto', the builder's default, takes the DFT on CPU where it pays (kernel 5 on a 7x7 map),
   # not for 3x3 kernels.
-  convolutions = lambda module: str(jax.make_jaxpr(
-      lambda z: module.init(jax.random.PRNGKey(1), z, train=False))(z)).count("conv_general_dilated")
+  convolutions = lambda module: str(
+    jax.make_jaxpr(lambda z: module.init(jax.random.PRNGKey(1), z, train=False))(z)
+  ).count("conv_general_dilated")
   on_cpu = jax.default_backend() == "cpu"
-  generator = lambda **options: models.build_models("dcgan", (28, 28, 1), options={
-      "generator": dict(features=8, **options)})[0]
+  generator = lambda **options: models.build_models(
+    "dcgan", (28, 28, 1), options={"generator": dict(features=8, **options)}
+  )[0]
   assert convolutions(generator()) == (2 if on_cpu else 3)
   assert convolutions(generator(kernel_size=3)) == 3
-  assert convolutions(generator(first_conv="fourier")) == 2 and convolutions(generator(first_conv="lax")) == 3
+  assert (
+    convolutions(generator(first_conv="fourier")) == 2
+    and convolutions(generator(first_conv="lax")) == 3
+  )
   with pytest.raises(ValueError, match="first_conv 'fft' is unknown; accepted: fourier, lax"):
     models.DCGANGenerator((28, 28, 1), features=8, first_conv="fft").init(jax.random.PRNGKey(1), z)
-  with pytest.raises(ValueError, match="model.generator.first_conv 'fft' is unknown; accepted: auto, fourier, lax"):
+  with pytest.raises(
+    ValueError, match="model.generator.first_conv 'fft' is unknown; accepted: auto, fourier, lax"
+  ):
     generator(first_conv="fft")
 
 
@@ -97,7 +127,9 @@ def test_fourier_convolution_refuses_strides_and_padding_it_cannot_compute():
   x = jnp.zeros((1, 7, 7, 3))
   with pytest.raises(ValueError, match="Fourier convolutions need stride 1, got 2"):
     FourierConv(4, (5, 5), strides=(2, 2)).init(jax.random.PRNGKey(0), x)
-  with pytest.raises(ValueError, match=r"padding between 0 and kernel - 1 = 4, got \(\(5, 0\), \(2, 2\)\)"):
+  with pytest.raises(
+    ValueError, match=r"padding between 0 and kernel - 1 = 4, got \(\(5, 0\), \(2, 2\)\)"
+  ):
     conv_fourier(x, jnp.zeros((5, 5, 3, 4)), [(5, 0), (2, 2)])
 
 
@@ -107,21 +139,27 @@ def test_conv_phases_refuses_a_size_the_stride_does_not_divide():
 
 
 @pytest.mark.parametrize("spectral_norm, batch_norm", [(False, False), (True, True)])
-def test_dcgan_discriminator_is_the_same_function_with_either_formulation(spectral_norm, batch_norm):
+def test_dcgan_discriminator_is_the_same_function_with_either_formulation(
+  spectral_norm, batch_norm
+):
   x = jax.random.normal(jax.random.PRNGKey(0), (4, 32, 32, 3))
   kwargs = dict(features=16, spectral_norm=spectral_norm, batch_norm=batch_norm)
   fast = models.DCGANDiscriminator((32, 32, 3), strided_conv="phases", **kwargs)
   slow = models.DCGANDiscriminator((32, 32, 3), strided_conv="lax", **kwargs)
   variables = assert_same_function(fast, slow, x)
   # 'auto', the builder's default, is 'phases' on CPU (measured there) and 'lax' elsewhere.
-  convolutions = lambda module: str(jax.make_jaxpr(
-      lambda v: module.apply(v, x, train=False))(variables)).count("conv_general_dilated")
+  convolutions = lambda module: str(
+    jax.make_jaxpr(lambda v: module.apply(v, x, train=False))(variables)
+  ).count("conv_general_dilated")
   _, auto = models.build_models("dcgan", (32, 32, 3), options={"discriminator": kwargs})
   assert convolutions(fast) == 1 + 4 + 4 and convolutions(slow) == 3  # Conv_0 has 3 channels
   assert convolutions(auto) == convolutions(fast if jax.default_backend() == "cpu" else slow)
   with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: phases, lax"):
     models.DCGANDiscriminator((32, 32, 3), strided_conv="fft").init(jax.random.PRNGKey(1), x)
-  with pytest.raises(ValueError, match="model.discriminator.strided_conv 'fft' is unknown; accepted: auto, phases, lax"):
+  with pytest.raises(
+    ValueError,
+    match="model.discriminator.strided_conv 'fft' is unknown; accepted: auto, phases, lax",
+  ):
     models.build_models("dcgan", (32, 32, 3), options={"discriminator": {"strided_conv": "fft"}})
 
 

@@ -12,14 +12,16 @@ from gan_jax import losses
 from tests.conftest import jitted_sampled_train_step, load_experiment_config
 
 LOG3 = math.log(3.0)
-REAL = jnp.array([0.0, LOG3])    # D(x) = 0.5, 0.75
-FAKE = jnp.array([0.0, -LOG3])   # D(G(z)) = 0.5, 0.25
+REAL = jnp.array([0.0, LOG3])  # D(x) = 0.5, 0.75
+FAKE = jnp.array([0.0, -LOG3])  # D(G(z)) = 0.5, 0.25
 
 
 def test_cross_entropy_discriminator_loss_by_hand():
   # -(mean log D(x) + mean log(1 - D(G(z)))) = -((log .5 + log .75)/2 + (log .5 + log .75)/2)
   expected = -(math.log(0.5) + math.log(0.75))
-  assert float(losses.cross_entropy_discriminator_loss(REAL, FAKE)) == pytest.approx(expected, rel=1e-6)
+  assert float(losses.cross_entropy_discriminator_loss(REAL, FAKE)) == pytest.approx(
+    expected, rel=1e-6
+  )
   assert float(losses.game_value(REAL, FAKE)) == pytest.approx(-expected, rel=1e-6)
 
 
@@ -64,7 +66,9 @@ def test_losses_and_gradients_are_finite_on_extreme_logits(name):
 
 
 def test_unknown_loss_error_names_the_choices():
-  with pytest.raises(ValueError, match=r"loss 'vanilla' is unknown; accepted: minimax, non_saturating"):
+  with pytest.raises(
+    ValueError, match=r"loss 'vanilla' is unknown; accepted: minimax, non_saturating"
+  ):
     losses.get_loss("vanilla")
 
 
@@ -82,7 +86,7 @@ def test_gradient_penalty_and_r1_of_a_quadratic_critic_by_hand():
 
   Fails if x_hat = fake in gradient_penalty (also if x_hat = real, or eps and 1 - eps swap).
   """
-  critic = lambda x: jnp.sum(x ** 2, axis=-1)
+  critic = lambda x: jnp.sum(x**2, axis=-1)
   real = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
   fake = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 3.0]])
   eps = np.array([[0.25], [0.5], [0.9]])
@@ -90,11 +94,16 @@ def test_gradient_penalty_and_r1_of_a_quadratic_critic_by_hand():
   x_hat = np.array([[0.25, 0.0], [0.5, 1.0], [0.8, 1.2]])  # eps * real + (1 - eps) * fake
   expected_gp = np.mean((2.0 * np.linalg.norm(x_hat, axis=-1) - 1.0) ** 2)
   expected_r1 = 0.5 * np.mean(np.sum((2.0 * real) ** 2, axis=-1))  # (4 + 16 + 8) / 6
-  gp = losses.gradient_penalty(critic, jnp.asarray(real, jnp.float32),
-                               jnp.asarray(fake, jnp.float32), jnp.asarray(eps, jnp.float32))
+  gp = losses.gradient_penalty(
+    critic,
+    jnp.asarray(real, jnp.float32),
+    jnp.asarray(fake, jnp.float32),
+    jnp.asarray(eps, jnp.float32),
+  )
   assert float(gp) == pytest.approx(expected_gp, rel=1e-5)
   assert float(losses.r1_penalty(critic, jnp.asarray(real, jnp.float32))) == pytest.approx(
-      expected_r1, rel=1e-5)
+    expected_r1, rel=1e-5
+  )
 
 
 def test_r1_weight_is_constant_or_decays_along_a_cosine_to_zero():
@@ -151,12 +160,13 @@ def test_saturating_generator_gets_vanishing_gradients_when_d_wins():
 
     def g_loss(params):
       fake, _ = steps.apply_generator(game_state, params, z, train=True, key=jax.random.PRNGKey(2))
-      logits, _ = steps.apply_discriminator(game_state, game_state.d_params, fake, train=True,
-                                            key=jax.random.PRNGKey(3))
+      logits, _ = steps.apply_discriminator(
+        game_state, game_state.d_params, fake, train=True, key=jax.random.PRNGKey(3)
+      )
       return game_state.game.loss.generator(logits)
 
     grads = jax.grad(g_loss)(game_state.g_params)
-    norms[name] = float(jnp.sqrt(sum(jnp.sum(g ** 2) for g in jax.tree.leaves(grads))))
+    norms[name] = float(jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grads))))
   assert norms["non_saturating"] > 0.1
   # The saturating gradient is weighted by D(G(z)), the non-saturating one by 1 - D(G(z)).
   assert norms["minimax"] < 0.1 * norms["non_saturating"]

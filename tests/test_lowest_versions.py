@@ -67,16 +67,19 @@ def lowest_venv() -> str:
       return venv
     shutil.rmtree(venv, ignore_errors=True)  # a build cut short
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    install = run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", *pins],
-                  timeout=900)
+    install = run(
+      [os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q", *pins], timeout=900
+    )
     if install.returncode != 0:
       shutil.rmtree(venv, ignore_errors=True)
       jax_pin = next(p for p in pins if p.startswith("jax=="))
       versions = run([sys.executable, "-m", "pip", "index", "versions", "jax"], timeout=120)
       if jax_pin.split("==")[1] not in versions.stdout:
-        pytest.skip(f"the package index is unreachable (pip index versions jax: "
-                    f"{(versions.stderr or versions.stdout).strip().splitlines()[-1:]}); "
-                    f"the venv of {jax_pin} and the other lower bounds cannot be built")
+        pytest.skip(
+          f"the package index is unreachable (pip index versions jax: "
+          f"{(versions.stderr or versions.stdout).strip().splitlines()[-1:]}); "
+          f"the venv of {jax_pin} and the other lower bounds cannot be built"
+        )
       pytest.fail(f"pip could not install the lower bounds {pins}: {install.stderr[-2000:]}")
     with open(os.path.join(venv, "complete"), "w") as f:
       f.write("\n".join(pins) + "\n")
@@ -89,8 +92,9 @@ def venv(tmp_path_factory):
   source = tmp_path_factory.mktemp("source")
   for name in ("pyproject.toml", "README.md"):
     shutil.copy(os.path.join(ROOT, name), source)
-  shutil.copytree(os.path.join(ROOT, "gan_jax"), source / "gan_jax",
-                  ignore=shutil.ignore_patterns("__pycache__"))
+  shutil.copytree(
+    os.path.join(ROOT, "gan_jax"), source / "gan_jax", ignore=shutil.ignore_patterns("__pycache__")
+  )
   pip = [os.path.join(venv, "bin", "python"), "-m", "pip"]
   install = run([*pip, "install", "-q", "--no-deps", "--force-reinstall", str(source)], timeout=300)
   assert install.returncode == 0, install.stderr[-2000:]
@@ -103,41 +107,93 @@ def test_the_package_trains_samples_and_logs_beside_the_lowest_versions(venv, tm
   bounds = lower_bounds()
   python, gan_jax = (os.path.join(venv, "bin", name) for name in ("python", "gan-jax"))
   env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-  found = run([python, "-c", "import gan_jax, jax, flax, optax; print(gan_jax.__file__); "
-               "print(jax.__version__, flax.__version__, optax.__version__)"],
-              cwd=tmp_path, env=env)
+  found = run(
+    [
+      python,
+      "-c",
+      "import gan_jax, jax, flax, optax; print(gan_jax.__file__); "
+      "print(jax.__version__, flax.__version__, optax.__version__)",
+    ],
+    cwd=tmp_path,
+    env=env,
+  )
   where, versions = found.stdout.split("\n")[:2]
   assert where.startswith(venv), where  # not the checkout's package
   assert versions.split() == [bounds["jax"], bounds["flax"], bounds["optax"]]
 
   workdir = str(tmp_path / "run")
-  trained = run([gan_jax, "train", "--config", RING, "--workdir", workdir, "--no-progress",
-                 "--config.num_steps", "10", "--config.steps_per_call=1", "--config.log_every=5",
-                 "--config.sample_every=10", "--config.checkpoint_every=10",
-                 "--config.batch_size=32", "--config.model.generator.hidden=(16, 16)",
-                 "--config.model.discriminator.hidden=(16, 16)"],
-                cwd=tmp_path, env=env, timeout=300)
+  trained = run(
+    [
+      gan_jax,
+      "train",
+      "--config",
+      RING,
+      "--workdir",
+      workdir,
+      "--no-progress",
+      "--config.num_steps",
+      "10",
+      "--config.steps_per_call=1",
+      "--config.log_every=5",
+      "--config.sample_every=10",
+      "--config.checkpoint_every=10",
+      "--config.batch_size=32",
+      "--config.model.generator.hidden=(16, 16)",
+      "--config.model.discriminator.hidden=(16, 16)",
+    ],
+    cwd=tmp_path,
+    env=env,
+    timeout=300,
+  )
   assert trained.returncode == 0, trained.stderr[-2000:]
-  assert [line.split()[1] for line in trained.stdout.splitlines()
-          if line.startswith("step ")] == ["5/10", "10/10"], trained.stdout
-  sampled = run([gan_jax, "sample", "--workdir", workdir, "--num", "100", "--out",
-                 str(tmp_path / "s.png")], cwd=tmp_path, env=env, timeout=300)
+  assert [line.split()[1] for line in trained.stdout.splitlines() if line.startswith("step ")] == [
+    "5/10",
+    "10/10",
+  ], trained.stdout
+  sampled = run(
+    [gan_jax, "sample", "--workdir", workdir, "--num", "100", "--out", str(tmp_path / "s.png")],
+    cwd=tmp_path,
+    env=env,
+    timeout=300,
+  )
   assert sampled.returncode == 0, sampled.stderr[-2000:]
   with open(tmp_path / "s.png", "rb") as f:
     assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
-  events = run([python, "-c", (
-      "import sys\n"
-      "from tensorboard.backend.event_processing.event_accumulator import EventAccumulator\n"
-      "a = EventAccumulator(sys.argv[1]); a.Reload(); t = a.Tags()\n"
-      "print(' '.join(t['images']), ' '.join(t['tensors']), len(a.Scalars('d_loss')))"),
-      os.path.join(workdir, "tensorboard")], cwd=tmp_path, env=env)
+  events = run(
+    [
+      python,
+      "-c",
+      (
+        "import sys\n"
+        "from tensorboard.backend.event_processing.event_accumulator import EventAccumulator\n"
+        "a = EventAccumulator(sys.argv[1]); a.Reload(); t = a.Tags()\n"
+        "print(' '.join(t['images']), ' '.join(t['tensors']), len(a.Scalars('d_loss')))"
+      ),
+      os.path.join(workdir, "tensorboard"),
+    ],
+    cwd=tmp_path,
+    env=env,
+  )
   assert events.stdout.split() == ["samples", "config", "2"], events.stderr[-2000:]
 
-  no_tfds = run([gan_jax, "train", "--config", RING, "--workdir", str(tmp_path / "tfds"),
-                 "--config.data.source=tfds", "--config.data.name=mnist"],
-                cwd=tmp_path, env=env, timeout=300)
+  no_tfds = run(
+    [
+      gan_jax,
+      "train",
+      "--config",
+      RING,
+      "--workdir",
+      str(tmp_path / "tfds"),
+      "--config.data.source=tfds",
+      "--config.data.name=mnist",
+    ],
+    cwd=tmp_path,
+    env=env,
+    timeout=300,
+  )
   assert no_tfds.returncode != 0
   assert no_tfds.stderr.strip().splitlines() == [
-      "gan-jax: error: data.source='tfds' (dataset 'mnist') needs tensorflow-datasets, an extra: "
-      "pip install 'gan_jax[tfds]'"]
+    "gan-jax: error: data.source='tfds' (dataset 'mnist') needs tensorflow-datasets, an extra: "
+    "pip install 'gan_jax[tfds]'"
+  ]

@@ -12,15 +12,16 @@ def _two_class_images(n=256, seed=0):
   labels = rng.integers(0, 2, n).astype(np.int32)
   images = rng.integers(0, 60, (n, 28, 28, 1)).astype(np.uint8)
   for i, label in enumerate(labels):
-    images[i, :, 14 * label:14 * label + 14] += 150
+    images[i, :, 14 * label : 14 * label + 14] += 150
   return images, labels
 
 
 @pytest.fixture(scope="module")
 def trained():
   images, labels = _two_class_images()
-  params, losses = features.train_classifier(images, labels, seed=3, num_steps=30, batch_size=32,
-                                             num_classes=2)
+  params, losses = features.train_classifier(
+    images, labels, seed=3, num_steps=30, batch_size=32, num_classes=2
+  )
   return images, labels, params, losses
 
 
@@ -34,10 +35,12 @@ def test_training_lowers_the_loss_and_learns_a_separable_task(trained):
 
 def test_same_seed_gives_the_same_bits_and_another_seed_does_not(trained):
   images, labels, params, _ = trained
-  again, _ = features.train_classifier(images, labels, seed=3, num_steps=30, batch_size=32,
-                                       num_classes=2)
-  other, _ = features.train_classifier(images, labels, seed=4, num_steps=30, batch_size=32,
-                                       num_classes=2)
+  again, _ = features.train_classifier(
+    images, labels, seed=3, num_steps=30, batch_size=32, num_classes=2
+  )
+  other, _ = features.train_classifier(
+    images, labels, seed=4, num_steps=30, batch_size=32, num_classes=2
+  )
   assert features.parameter_identity(again) == features.parameter_identity(params)
   assert features.parameter_identity(other) != features.parameter_identity(params)
 
@@ -54,13 +57,16 @@ def test_embed_returns_features_and_logits_of_every_image(trained):
 
 def test_save_and_load_keep_the_identity_and_detect_tampering(trained, tmp_path):
   _, _, params, _ = trained
-  network = features.FeatureNetwork(params, 2, features.parameter_identity(params), 0.5, {"seed": 3})
+  network = features.FeatureNetwork(
+    params, 2, features.parameter_identity(params), 0.5, {"seed": 3}
+  )
   path = str(tmp_path / "net.msgpack")
   features.save_network(network, path)
   loaded = features.load_network(path)
   assert loaded.identity == network.identity
   assert loaded.test_accuracy == 0.5
   import json
+
   meta = json.load(open(path + ".json"))
   meta["identity"] = "fmnist-cnn-000000000000"
   json.dump(meta, open(path + ".json", "w"))

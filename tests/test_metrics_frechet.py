@@ -30,22 +30,30 @@ def test_scaled_full_covariance_has_closed_form():
   sigma = _random_covariance(rng, 6)
   mu = rng.normal(size=6)
   shift = rng.normal(size=6)
-  expected = np.sum(shift ** 2) + (1 - 3.0) ** 2 * np.trace(sigma)
-  assert frechet.frechet_distance(mu, sigma, mu + shift, 9.0 * sigma) == pytest.approx(expected, rel=1e-9)
+  expected = np.sum(shift**2) + (1 - 3.0) ** 2 * np.trace(sigma)
+  assert frechet.frechet_distance(mu, sigma, mu + shift, 9.0 * sigma) == pytest.approx(
+    expected, rel=1e-9
+  )
 
 
 def test_identical_gaussians_are_at_distance_zero():
   rng = np.random.default_rng(1)
   sigma = _random_covariance(rng, 8)
-  assert frechet.frechet_distance(np.ones(8), sigma, np.ones(8), sigma) == pytest.approx(0.0, abs=1e-9)
+  assert frechet.frechet_distance(np.ones(8), sigma, np.ones(8), sigma) == pytest.approx(
+    0.0, abs=1e-9
+  )
 
 
 def test_non_commuting_covariances_match_scipy_sqrtm_and_are_symmetric():
   rng = np.random.default_rng(2)
   s1, s2 = _random_covariance(rng, 5), _random_covariance(rng, 5)
   mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
-  reference = (np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2)
-               - 2 * np.trace(linalg.sqrtm(s1 @ s2).real))
+  reference = (
+    np.sum((mu1 - mu2) ** 2)
+    + np.trace(s1)
+    + np.trace(s2)
+    - 2 * np.trace(linalg.sqrtm(s1 @ s2).real)
+  )
   assert frechet.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(reference, rel=1e-8)
   assert frechet.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(reference, rel=1e-8)
 
@@ -64,10 +72,13 @@ def test_features_from_two_gaussians_approach_the_closed_form():
   assert frechet.frechet_distance_from_features(a, b) == pytest.approx(expected, rel=0.03)
 
 
-@pytest.mark.parametrize("args, match", [
+@pytest.mark.parametrize(
+  "args, match",
+  [
     ((np.zeros(3), np.eye(3), np.zeros(2), np.eye(2)), "mu2 must have shape"),
     ((np.zeros(3), np.eye(2), np.zeros(3), np.eye(3)), "sigma1 must have shape"),
-])
+  ],
+)
 def test_mismatched_shapes_are_refused(args, match):
   with pytest.raises(ValueError, match=match):
     frechet.frechet_distance(*args)
@@ -82,6 +93,7 @@ def test_matches_pytorch_fids_frechet_distance_on_the_same_features():
   """pytorch-fid's calculate_frechet_distance (scipy sqrtm) on these features, stored by
   tests/metric_references.py."""
   import metric_references
+
   features = metric_references.fixed_features()
   expected = float(np.load(metric_references.PATH)["fid"])
   value = frechet.frechet_distance_from_features(features["real"], features["fake"])

@@ -57,11 +57,13 @@ def test_an_unconverted_pth_is_refused(tmp_path):
 
 def test_missing_and_misshapen_entries_are_named(tmp_path):
   with pytest.raises(ValueError, match="Mixed_6c.branch7x7_2.conv.weight"):
-    inception.load_inception_weights(_write_weights(tmp_path / "a.npz",
-                                                    drop="Mixed_6c.branch7x7_2.conv.weight"))
+    inception.load_inception_weights(
+      _write_weights(tmp_path / "a.npz", drop="Mixed_6c.branch7x7_2.conv.weight")
+    )
   with pytest.raises(ValueError, match="Mixed_7c.branch_pool.bn.bias.*expected"):
-    inception.load_inception_weights(_write_weights(tmp_path / "b.npz",
-                                                    reshape="Mixed_7c.branch_pool.bn.bias"))
+    inception.load_inception_weights(
+      _write_weights(tmp_path / "b.npz", reshape="Mixed_7c.branch_pool.bn.bias")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +91,9 @@ def test_features_and_logits_match_pytorch_fid_at_any_size(reference_extractor, 
 
 def test_uint8_images_are_scaled_to_minus_one_one(reference_extractor):
   images = np.random.default_rng(3).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
-  np.testing.assert_allclose(reference_extractor(images),
-                             reference_extractor(images / 127.5 - 1.0), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(
+    reference_extractor(images), reference_extractor(images / 127.5 - 1.0), rtol=1e-5, atol=1e-6
+  )
 
 
 def test_weights_without_the_classifier_give_features_but_no_logits(tmp_path):

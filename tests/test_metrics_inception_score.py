@@ -10,8 +10,7 @@ from gan_jax.metrics import inception_score
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_inception_score_matches_torch_fidelity(shuffle):
   logits = metric_references.fixed_features()["logits"]
-  score = inception_score.inception_score(logits, splits=10,
-                                          shuffle_seed=2020 if shuffle else None)
+  score = inception_score.inception_score(logits, splits=10, shuffle_seed=2020 if shuffle else None)
   expected = np.load(metric_references.PATH)[f"inception_score_shuffle_{shuffle}"]
   np.testing.assert_allclose(score, expected, rtol=1e-9)
 

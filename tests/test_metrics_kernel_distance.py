@@ -10,8 +10,9 @@ from gan_jax.metrics import kernel_distance
 
 def test_kid_matches_torch_fidelity_on_the_same_features_and_subsets():
   features = metric_references.fixed_features()
-  mean, std, size = kernel_distance.kernel_distance(features["real"], features["fake"],
-                                                    **metric_references.KID_OPTIONS)
+  mean, std, size = kernel_distance.kernel_distance(
+    features["real"], features["fake"], **metric_references.KID_OPTIONS
+  )
   expected = np.load(metric_references.PATH)["kid"]
   assert size == metric_references.KID_OPTIONS["subset_size"]
   np.testing.assert_allclose([mean, std], expected, rtol=1e-9)
@@ -33,10 +34,12 @@ def test_the_estimate_is_unbiased_unlike_the_plug_in_one():
 
 def test_a_shifted_distribution_is_far_and_the_subset_size_is_capped():
   rng = np.random.default_rng(1)
-  near = kernel_distance.kernel_distance(rng.standard_normal((300, 8)),
-                                         rng.standard_normal((300, 8)), num_subsets=10)
-  far = kernel_distance.kernel_distance(rng.standard_normal((300, 8)),
-                                        1.0 + rng.standard_normal((200, 8)), num_subsets=10)
+  near = kernel_distance.kernel_distance(
+    rng.standard_normal((300, 8)), rng.standard_normal((300, 8)), num_subsets=10
+  )
+  far = kernel_distance.kernel_distance(
+    rng.standard_normal((300, 8)), 1.0 + rng.standard_normal((200, 8)), num_subsets=10
+  )
   assert far[2] == 200 and near[2] == 300
   assert far[0] > 10 * abs(near[0]) and far[0] > 5 * far[1]
 

@@ -14,8 +14,9 @@ def _points_at_modes(distribution, per_mode, offset_stds=0.0, modes=None):
   modes = range(distribution.num_modes) if modes is None else modes
   shift = np.zeros(distribution.means.shape[1])
   shift[0] = offset_stds * distribution.std
-  return np.concatenate([np.repeat(distribution.means[k][None] + shift, per_mode, axis=0)
-                         for k in modes])
+  return np.concatenate(
+    [np.repeat(distribution.means[k][None] + shift, per_mode, axis=0) for k in modes]
+  )
 
 
 @pytest.mark.parametrize("make", [toy.ring, toy.grid])
@@ -73,11 +74,14 @@ def test_points_between_modes_go_to_the_nearest_one():
   between = 0.6 * ring.means[0] + 0.4 * ring.means[1]
   index, distance = mixture.nearest_modes(between[None], ring.means, ring.std)
   assert index[0] == 0
-  assert distance[0] == pytest.approx(0.4 * np.linalg.norm(ring.means[1] - ring.means[0]) / ring.std)
+  assert distance[0] == pytest.approx(
+    0.4 * np.linalg.norm(ring.means[1] - ring.means[0]) / ring.std
+  )
 
 
 def test_true_samples_score_like_the_data():
   import jax
+
   grid = toy.grid()
   points = np.asarray(grid.sample(jax.random.PRNGKey(0), mixture.PROTOCOL_NUM_POINTS))
   result = mixture.evaluate_mixture(points, grid)
@@ -95,12 +99,15 @@ def test_nothing_high_quality_gives_infinite_reverse_kl_and_nan_points_are_low_q
   assert result.reverse_kl == math.inf
 
 
-@pytest.mark.parametrize("points, means, std, match", [
+@pytest.mark.parametrize(
+  "points, means, std, match",
+  [
     (np.zeros((4, 3)), np.zeros((8, 2)), 0.1, "points must be"),
     (np.zeros((0, 2)), np.zeros((8, 2)), 0.1, "points must be"),
     (np.zeros((4, 2)), np.zeros((8,)), 0.1, "means must be"),
     (np.zeros((4, 2)), np.zeros((8, 2)), 0.0, "std must be"),
-])
+  ],
+)
 def test_bad_input_is_refused_in_one_line(points, means, std, match):
   with pytest.raises(ValueError, match=match):
     mixture.mixture_metrics(points, means, std)

@@ -50,7 +50,8 @@ def test_blocks_do_not_change_the_answer():
   real, fake = rng.normal(size=(300, 4)), rng.normal(size=(200, 4)) + 0.5
   np.testing.assert_allclose(pr.knn_radii(real, block=7), pr.knn_radii(real))
   assert pr.fraction_inside(real, pr.knn_radii(real), fake, block=13) == pr.fraction_inside(
-      real, pr.knn_radii(real), fake)
+    real, pr.knn_radii(real), fake
+  )
 
 
 def test_bad_shapes_and_k_are_refused():

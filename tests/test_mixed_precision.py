@@ -51,6 +51,7 @@ def conv_and_dot_dtypes(fn, *args):
       for param in eqn.params.values():
         if hasattr(param, "jaxpr"):
           visit(param.jaxpr)
+
   visit(jax.make_jaxpr(fn)(*args).jaxpr)
   return found
 
@@ -68,8 +69,14 @@ def test_bf16_players_compute_in_bf16_on_float32_parameters(model):
     config = load_experiment_config("mlp_fashion_mnist")
   config.dtype = "bfloat16"
   state = builders.create_state_from_config(config, (28, 28, 1))
-  for tree in (state.g_params, state.d_params, state.g_collections, state.d_collections,
-               state.g_opt_state, state.d_opt_state):
+  for tree in (
+    state.g_params,
+    state.d_params,
+    state.g_collections,
+    state.d_collections,
+    state.g_opt_state,
+    state.d_opt_state,
+  ):
     dtypes = {leaf.dtype for leaf in jax.tree.leaves(tree) if hasattr(leaf, "dtype")}
     assert dtypes <= {jnp.dtype("float32"), jnp.dtype("int32")}, dtypes
   g_vars = {"params": state.g_params, **state.g_collections}
@@ -88,15 +95,18 @@ def test_bf16_players_compute_in_bf16_on_float32_parameters(model):
 def test_float32_default_computes_in_float32():
   state = builders.create_state_from_config(tiny_dcgan("float32"), (28, 28, 1))
   g_vars = {"params": state.g_params, **state.g_collections}
-  dtypes = conv_and_dot_dtypes(lambda v, z: state.g_apply_fn(v, z, train=False), g_vars,
-                               jnp.ones((4, 100)))
+  dtypes = conv_and_dot_dtypes(
+    lambda v, z: state.g_apply_fn(v, z, train=False), g_vars, jnp.ones((4, 100))
+  )
   assert dtypes and set(dtypes) == {"float32"}, dtypes
 
 
 def test_a_model_without_a_dtype_field_is_refused_in_bf16():
   config = load_experiment_config("ring_gan")
   config.dtype = "bfloat16"
-  with pytest.raises(ValueError, match=r"dtype 'bfloat16' needs players with a dtype field.*toy_mlp"):
+  with pytest.raises(
+    ValueError, match=r"dtype 'bfloat16' needs players with a dtype field.*toy_mlp"
+  ):
     builders.create_state_from_config(config, (2,))
 
 
@@ -106,8 +116,9 @@ def pixel_features(images):
   return x.mean(axis=(2, 4)).reshape(-1, 49)
 
 
-@pytest.mark.skipif(not os.path.isdir(files.FASHION_MNIST_DIR),
-                    reason="Debian's dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+  not os.path.isdir(files.FASHION_MNIST_DIR), reason="Debian's dataset-fashion-mnist not installed"
+)
 def test_200_bf16_dcgan_steps_stay_finite_and_train_as_far_as_float32(tmp_path):
   """200 steps of a small DCGAN on Fashion-MNIST in each dtype: bf16's losses and parameters
   stay finite, and its samples' Fréchet distance to the data (in 49 pooled pixels) is
@@ -116,8 +127,14 @@ def test_200_bf16_dcgan_steps_stay_finite_and_train_as_far_as_float32(tmp_path):
   real = pixel_features(images[:2000].astype(np.float32) / 127.5 - 1.0)
   distances = {}
   for dtype in ("float32", "bfloat16"):
-    config = tiny_dcgan(dtype, num_steps=200, log_every=50, sample_every=200,
-                        checkpoint_every=200, num_sample_images=4)
+    config = tiny_dcgan(
+      dtype,
+      num_steps=200,
+      log_every=50,
+      sample_every=200,
+      checkpoint_every=200,
+      num_sample_images=4,
+    )
     workdir = str(tmp_path / dtype)
     train.train_and_evaluate(config, workdir, progress=False)
     _, _, state = runs.load_run(workdir)
@@ -128,8 +145,11 @@ def test_200_bf16_dcgan_steps_stay_finite_and_train_as_far_as_float32(tmp_path):
     distances[dtype] = frechet.frechet_distance_from_features(pixel_features(fakes), real)
   untrained = builders.create_state_from_config(tiny_dcgan("float32"), (28, 28, 1))
   start = frechet.frechet_distance_from_features(
-      pixel_features(sampling.draw_samples(untrained, 2000, seed=1)), real)
-  print(f"pixel FD: untrained {start:.3f}, float32 {distances['float32']:.3f}, "
-        f"bfloat16 {distances['bfloat16']:.3f}")
+    pixel_features(sampling.draw_samples(untrained, 2000, seed=1)), real
+  )
+  print(
+    f"pixel FD: untrained {start:.3f}, float32 {distances['float32']:.3f}, "
+    f"bfloat16 {distances['bfloat16']:.3f}"
+  )
   assert distances["float32"] < TRAINED * start and distances["bfloat16"] < TRAINED * start
   assert abs(distances["bfloat16"] - distances["float32"]) <= FD_MARGIN * distances["float32"]

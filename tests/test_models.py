@@ -15,8 +15,11 @@ KEY = jax.random.PRNGKey(0)
 
 
 def dense_shapes(params):
-  return [tuple(params[name]["kernel"].shape) for name in sorted(params, key=lambda n: int(n.split("_")[1]))
-          if name.startswith("Dense")]
+  return [
+    tuple(params[name]["kernel"].shape)
+    for name in sorted(params, key=lambda n: int(n.split("_")[1]))
+    if name.startswith("Dense")
+  ]
 
 
 def test_plain_mlp_networks_are_as_seed_document_001_prints_them():
@@ -43,10 +46,17 @@ def test_pytorch_gan_mlp_networks_are_as_seed_document_002_prints_them_with_eps_
   g, d = models.build_models("pytorch_gan_mlp", (28, 28, 1))
   g_vars = g.init(KEY, jnp.zeros((2, 100)), train=False)
   d_vars = d.init(KEY, jnp.zeros((2, 28, 28, 1)))
-  assert dense_shapes(g_vars["params"]) == [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)]
+  assert dense_shapes(g_vars["params"]) == [
+    (100, 128),
+    (128, 256),
+    (256, 512),
+    (512, 1024),
+    (1024, 784),
+  ]
   assert sorted(g_vars["batch_stats"]) == ["BatchNorm_0", "BatchNorm_1", "BatchNorm_2"]
   assert dense_shapes(d_vars["params"]) == [(784, 512), (512, 256), (256, 1)]
-  # NumPy forward in training mode: Linear, BatchNorm1d(out, eps=0.8) but the first, LeakyReLU(0.2), tanh.
+  # NumPy forward in training mode: Linear, BatchNorm1d(out, eps=0.8) but the first,
+  # LeakyReLU(0.2), tanh.
   z = np.asarray(jax.random.normal(KEY, (16, 100)))
   p = g_vars["params"]
   h = z
@@ -54,7 +64,9 @@ def test_pytorch_gan_mlp_networks_are_as_seed_document_002_prints_them_with_eps_
     h = h @ np.asarray(p[f"Dense_{i}"]["kernel"]) + np.asarray(p[f"Dense_{i}"]["bias"])
     if i > 0:
       bn = p[f"BatchNorm_{i - 1}"]
-      h = (h - h.mean(0)) / np.sqrt(h.var(0) + 0.8) * np.asarray(bn["scale"]) + np.asarray(bn["bias"])
+      h = (h - h.mean(0)) / np.sqrt(h.var(0) + 0.8) * np.asarray(bn["scale"]) + np.asarray(
+        bn["bias"]
+      )
     h = np.where(h > 0, h, 0.2 * h)
   out = np.tanh(h @ np.asarray(p["Dense_4"]["kernel"]) + np.asarray(p["Dense_4"]["bias"]))
   got, _ = g.apply(g_vars, z, train=True, mutable=["batch_stats"])
@@ -65,8 +77,9 @@ def test_pytorch_gan_mlp_networks_are_as_seed_document_002_prints_them_with_eps_
 @pytest.mark.parametrize("channels", [1, 3])
 def test_dcgan_produces_each_supported_size(size, channels):
   shape = (size, size, channels)
-  g, d = models.build_models("dcgan", shape, options={"generator": {"features": 8},
-                                                      "discriminator": {"features": 8}})
+  g, d = models.build_models(
+    "dcgan", shape, options={"generator": {"features": 8}, "discriminator": {"features": 8}}
+  )
   g_vars = g.init(KEY, jnp.zeros((2, 16)), train=False)
   images = g.apply(g_vars, jax.random.normal(KEY, (3, 16)), train=False)
   assert images.shape == (3,) + shape
@@ -83,7 +96,10 @@ def test_dcgan28_matches_the_benchmark_architecture():
   p = g.init(KEY, jnp.zeros((2, 100)), train=False)["params"]
   assert p["Dense_0"]["kernel"].shape == (100, 7 * 7 * 256)
   assert [p[f"ConvTranspose_{i}"]["kernel"].shape for i in range(3)] == [
-      (5, 5, 256, 128), (5, 5, 128, 64), (5, 5, 64, 1)]
+    (5, 5, 256, 128),
+    (5, 5, 128, 64),
+    (5, 5, 64, 1),
+  ]
   dp = d.init(KEY, jnp.zeros((2, 28, 28, 1)), train=False)["params"]
   assert [dp[f"Conv_{i}"]["kernel"].shape for i in range(2)] == [(5, 5, 1, 64), (5, 5, 64, 128)]
   assert dp["Dense_0"]["kernel"].shape == (7 * 7 * 128, 1)
@@ -101,9 +117,15 @@ def test_auto_layer_formulations_are_the_cpu_forms_on_cpu_and_lax_elsewhere(size
   shape = (size, size, 3)
   # On CPU: the first layer by DFT for 5x5 kernels (the 7x7 or 4x4 map), not for 3x3 ones.
   assert models.layer_formulations("cpu", shape, 5) == {
-      "first_conv": "fourier", "conv_transpose": "subpixel", "strided_conv": "phases"}
+    "first_conv": "fourier",
+    "conv_transpose": "subpixel",
+    "strided_conv": "phases",
+  }
   assert models.layer_formulations("cpu", shape, 3) == {
-      "first_conv": "lax", "conv_transpose": "subpixel", "strided_conv": "phases"}
+    "first_conv": "lax",
+    "conv_transpose": "subpixel",
+    "strided_conv": "phases",
+  }
   lax = {"first_conv": "lax", "conv_transpose": "lax", "strided_conv": "lax"}
   for backend in ("gpu", "tpu"):
     for kernel in (3, 5):
@@ -116,13 +138,21 @@ def test_build_models_resolves_auto_for_the_backend_and_keeps_explicit_choices(m
   monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
   assert fields(*models.build_models("dcgan", (32, 32, 1))) == on_cpu
   auto = {"first_conv": "auto", "conv_transpose": "auto"}
-  assert fields(*models.build_models("dcgan", (28, 28, 1), options={
-      "generator": dict(auto, kernel_size=3), "discriminator": {"strided_conv": "auto"}})) == (
-          "lax", "subpixel", "phases")
+  assert fields(
+    *models.build_models(
+      "dcgan",
+      (28, 28, 1),
+      options={"generator": dict(auto, kernel_size=3), "discriminator": {"strided_conv": "auto"}},
+    )
+  ) == ("lax", "subpixel", "phases")
   monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
-  assert fields(*models.build_models("dcgan", (32, 32, 1), options={"generator": auto})) == ("lax",) * 3
-  explicit = {"generator": {"first_conv": "fourier", "conv_transpose": "subpixel"},
-              "discriminator": {"strided_conv": "phases"}}
+  assert (
+    fields(*models.build_models("dcgan", (32, 32, 1), options={"generator": auto})) == ("lax",) * 3
+  )
+  explicit = {
+    "generator": {"first_conv": "fourier", "conv_transpose": "subpixel"},
+    "discriminator": {"strided_conv": "phases"},
+  }
   assert fields(*models.build_models("dcgan", (32, 32, 1), options=explicit)) == on_cpu
 
 
@@ -131,11 +161,14 @@ def test_no_model_asks_for_the_backend(monkeypatch):
   for path in models_dir.glob("*.py"):
     if path.name != "__init__.py":  # build_models asks, once, when it builds
       assert "default_backend" not in path.read_text(), path.name
+
   def refuse():
     raise AssertionError("a model asked for the backend")
+
   for shape in [(28, 28, 1), (32, 32, 3)]:
-    g, d = models.build_models("dcgan", shape, options={"generator": {"features": 8},
-                                                        "discriminator": {"features": 16}})
+    g, d = models.build_models(
+      "dcgan", shape, options={"generator": {"features": 8}, "discriminator": {"features": 16}}
+    )
     monkeypatch.setattr(jax, "default_backend", refuse)
     g_vars = g.init(KEY, jnp.zeros((2, 16)), train=False)
     images, _ = g.apply(g_vars, jnp.ones((2, 16)), mutable=["batch_stats"])

@@ -36,13 +36,34 @@ def two_processes(tmp_path_factory):
   tmp = tmp_path_factory.mktemp("two_processes")
   out = tmp / "out.npz"
   parallel_runs.write_images(str(tmp / parallel_runs.IMAGES_PATH))  # before, not by both processes
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
-             PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+  env = dict(
+    os.environ,
+    XLA_FLAGS="--xla_force_host_platform_device_count=2",
+    JAX_PLATFORMS="cpu",
+    PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+  )
   address = f"localhost:{free_port()}"
-  processes = [subprocess.Popen(
-      [sys.executable, os.path.join(HERE, "parallel_runs.py"), str(out), *RUNS,
-       "--coordinator", address, "--num_processes", "2", "--process_id", str(i)],
-      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+  processes = [
+    subprocess.Popen(
+      [
+        sys.executable,
+        os.path.join(HERE, "parallel_runs.py"),
+        str(out),
+        *RUNS,
+        "--coordinator",
+        address,
+        "--num_processes",
+        "2",
+        "--process_id",
+        str(i),
+      ],
+      env=env,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT,
+      text=True,
+    )
+    for i in range(2)
+  ]
   logs = []
   try:
     for process in processes:
@@ -69,8 +90,9 @@ def test_the_two_processes_shared_four_devices(two_processes):
 
 
 @pytest.mark.parametrize("name", ["shard_map_host", "pmap_device"])
-def test_two_processes_match_one_process_with_the_same_global_batch(two_processes, one_process,
-                                                                    name):
+def test_two_processes_match_one_process_with_the_same_global_batch(
+  two_processes, one_process, name
+):
   results, _ = two_processes
   assert int(results[f"{name}/['step']"]) == parallel_runs.NUM_STEPS
   for key, expected in one_process.items():

@@ -15,8 +15,11 @@ KEY = jax.random.PRNGKey(3)
 @pytest.mark.parametrize("distribution", ["normal", "uniform"])
 def test_without_categories_the_sampler_draws_the_plain_distribution(distribution):
   z = NoiseSampler((5,), distribution)(KEY, 7)
-  plain = (jax.random.normal(KEY, (7, 5)) if distribution == "normal"
-           else jax.random.uniform(KEY, (7, 5), minval=-1.0, maxval=1.0))
+  plain = (
+    jax.random.normal(KEY, (7, 5))
+    if distribution == "normal"
+    else jax.random.uniform(KEY, (7, 5), minval=-1.0, maxval=1.0)
+  )
   np.testing.assert_array_equal(z, plain)
 
 
@@ -46,15 +49,19 @@ def test_a_code_per_leading_position_when_the_latent_has_several_axes():
 
 @pytest.mark.parametrize("categories", [1, -2, True, 2.0])
 def test_a_bad_number_of_categories_is_refused_by_name(categories):
-  with pytest.raises(ValueError, match=f"num_categories must be 0 \\(no categorical code\\) or an "
-                                       f"integer >= 2, got {categories!r}"):
+  with pytest.raises(
+    ValueError,
+    match=f"num_categories must be 0 \\(no categorical code\\) or an "
+    f"integer >= 2, got {categories!r}",
+  ):
     NoiseSampler((8,), "uniform", categories)
 
 
 @pytest.mark.parametrize("categories", [8, 9])
 def test_a_code_must_leave_room_for_a_continuous_entry(categories):
-  with pytest.raises(ValueError, match=f"num_categories must be < latent_shape\\[-1\\] = 8 "
-                                       f".*, got {categories}"):
+  with pytest.raises(
+    ValueError, match=f"num_categories must be < latent_shape\\[-1\\] = 8 .*, got {categories}"
+  ):
     NoiseSampler((8,), "uniform", categories)
 
 

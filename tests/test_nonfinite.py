@@ -14,10 +14,16 @@ from gan_jax import cli, data, guards, recipes, runs, steps, train
 from tests.conftest import CONFIG_DIR, tiny_ring_config
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
-TINY = ["--config.num_steps=20", "--config.steps_per_call=1", "--config.batch_size=32",
-        "--config.log_every=5",
-        "--config.sample_every=100", "--config.checkpoint_every=5",
-        "--config.model.generator.hidden=(16, 16)", "--config.model.discriminator.hidden=(16, 16)"]
+TINY = [
+  "--config.num_steps=20",
+  "--config.steps_per_call=1",
+  "--config.batch_size=32",
+  "--config.log_every=5",
+  "--config.sample_every=100",
+  "--config.checkpoint_every=5",
+  "--config.model.generator.hidden=(16, 16)",
+  "--config.model.discriminator.hidden=(16, 16)",
+]
 
 
 def poisoned_train_step(state, batch, *, axis_name=None, player="d", at_step=13):
@@ -30,16 +36,22 @@ def poisoned_train_step(state, batch, *, axis_name=None, player="d", at_step=13)
 
 
 for _player in ("d", "g"):
-  recipes.register_recipe(recipes.Recipe(
-      f"poison_{_player}_at_13", train_step=functools.partial(poisoned_train_step, player=_player)))
+  recipes.register_recipe(
+    recipes.Recipe(
+      f"poison_{_player}_at_13", train_step=functools.partial(poisoned_train_step, player=_player)
+    )
+  )
 
 
 def run_step(policy, player, state=None, num_steps=1):
   config = tiny_ring_config()
   source = data.make_data_source(config)
   state = state or recipes.RECIPES["gan"].create_state(config, source.data_shape)
-  step = jax.jit(guards.guard_train_step(
-      functools.partial(poisoned_train_step, player=player, at_step=int(state.step) + 1), policy))
+  step = jax.jit(
+    guards.guard_train_step(
+      functools.partial(poisoned_train_step, player=player, at_step=int(state.step) + 1), policy
+    )
+  )
   batch = {"x": source.sample(source.arrays, jax.random.PRNGKey(0), 32)["x"][None]}
   return state, step(state, batch)
 
@@ -48,10 +60,13 @@ def leaves(tree):
   return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
-@pytest.mark.parametrize("player, expected", [
+@pytest.mark.parametrize(
+  "player, expected",
+  [
     ("d", "the discriminator (d_params)"),
     ("g", "the generator (g_params)"),
-])
+  ],
+)
 def test_stop_flags_the_player_of_a_nonfinite_update(player, expected):
   _, (new, metrics) = run_step("stop", player)
   flags = int(metrics[guards.FLAGS_KEY])
@@ -83,8 +98,9 @@ def test_a_finite_step_is_bit_identical_to_the_unguarded_one():
   plain = train.sampled_train_step
   results = []
   for train_step in (steps.train_step, guards.guard_train_step(steps.train_step, "skip")):
-    fn = jax.jit(functools.partial(plain, sample=source.sample, local_batch=32,
-                                   train_step=train_step))
+    fn = jax.jit(
+      functools.partial(plain, sample=source.sample, local_batch=32, train_step=train_step)
+    )
     s = state
     for _ in range(5):
       s, _ = fn(s, source.arrays)
@@ -99,14 +115,24 @@ def steps_of(path):
 
 def test_a_nan_stops_the_run_at_its_step_and_the_last_good_checkpoint_stays(tmp_path, capsys):
   workdir = tmp_path / "run"
-  argv = ["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY,
-          "--config.recipe='poison_d_at_13'"]
+  argv = [
+    "train",
+    "--config",
+    RING,
+    "--workdir",
+    str(workdir),
+    "--no-progress",
+    *TINY,
+    "--config.recipe='poison_d_at_13'",
+  ]
   assert cli.main(argv) == 1
   err = capsys.readouterr().err.strip().splitlines()
   assert len(err) == 1, err
-  assert err[0].startswith("gan-jax: error: non-finite values (NaN or Inf) at step 13 in the "
-                           "discriminator (d_params); stopped without saving it (the newest "
-                           "checkpoint is step 10)"), err
+  assert err[0].startswith(
+    "gan-jax: error: non-finite values (NaN or Inf) at step 13 in the "
+    "discriminator (d_params); stopped without saving it (the newest "
+    "checkpoint is step 10)"
+  ), err
   assert sorted(int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit()) == [5, 10]
   assert steps_of(workdir / "metrics.jsonl") == [5, 10]
   # 'skip' continues from step 10 past the bad update and counts it.

@@ -70,12 +70,22 @@ def run_cli(*args, pythonpath):
   """`python -m gan_jax.cli ARGS` in a new process, with `pythonpath` on its path. The
   processes share a compilation cache in `pythonpath`: the second reuses the first's
   programs (state creation, restoring), about half its time."""
-  env = dict(os.environ, PYTHONPATH=os.pathsep.join([pythonpath, ROOT]), JAX_PLATFORMS="cpu",
-             JAX_COMPILATION_CACHE_DIR=os.path.join(pythonpath, "jax_cache"),
-             JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-             JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
-  return subprocess.run([sys.executable, "-m", "gan_jax.cli", *args], capture_output=True,
-                        text=True, env=env, cwd=pythonpath, timeout=300)
+  env = dict(
+    os.environ,
+    PYTHONPATH=os.pathsep.join([pythonpath, ROOT]),
+    JAX_PLATFORMS="cpu",
+    JAX_COMPILATION_CACHE_DIR=os.path.join(pythonpath, "jax_cache"),
+    JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+    JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+  )
+  return subprocess.run(
+    [sys.executable, "-m", "gan_jax.cli", *args],
+    capture_output=True,
+    text=True,
+    env=env,
+    cwd=pythonpath,
+    timeout=300,
+  )
 
 
 @pytest.fixture
@@ -92,8 +102,9 @@ def user_folder(tmp_path, monkeypatch):
   sys.modules.pop("my_players", None)
 
 
-def test_a_model_of_ones_own_trains_samples_and_evaluates_from_the_cli(tmp_path, user_folder,
-                                                                       capsys):
+def test_a_model_of_ones_own_trains_samples_and_evaluates_from_the_cli(
+  tmp_path, user_folder, capsys
+):
   """Catches sample/evaluate rebuilding from config.json without importing model.module
   (they failed with "model 'my_mlp' is unknown"), and the field not being saved.
 
@@ -101,18 +112,41 @@ def test_a_model_of_ones_own_trains_samples_and_evaluates_from_the_cli(tmp_path,
   as `python -m gan_jax.cli` in new processes, which know the model only from config.json.
   """
   workdir = tmp_path / "run"
-  status = cli.main(["train", "--config", str(user_folder / "my_config.py"), "--workdir",
-                     str(workdir), "--no-progress"])
+  status = cli.main(
+    [
+      "train",
+      "--config",
+      str(user_folder / "my_config.py"),
+      "--workdir",
+      str(workdir),
+      "--no-progress",
+    ]
+  )
   assert status == 0, capsys.readouterr().err
   saved = json.loads((workdir / "config.json").read_text())
   assert saved["model"]["module"] == "my_players" and saved["model"]["name"] == "my_mlp"
   out = tmp_path / "samples.npz"
-  sampled = run_cli("sample", "--workdir", str(workdir), "--num", "7", "--out", str(out),
-                    pythonpath=str(user_folder))
+  sampled = run_cli(
+    "sample",
+    "--workdir",
+    str(workdir),
+    "--num",
+    "7",
+    "--out",
+    str(out),
+    pythonpath=str(user_folder),
+  )
   assert sampled.returncode == 0, sampled.stderr
   assert np.load(out)["samples"].shape == (7, 2)
-  evaluated = run_cli("evaluate", "--workdir", str(workdir), "--num-samples", "200",
-                      "--no-report", pythonpath=str(user_folder))
+  evaluated = run_cli(
+    "evaluate",
+    "--workdir",
+    str(workdir),
+    "--num-samples",
+    "200",
+    "--no-report",
+    pythonpath=str(user_folder),
+  )
   assert evaluated.returncode == 0, evaluated.stderr
   result = json.loads((workdir / "eval.json").read_text())
   assert (result["step"], result["num_samples"], result["num_modes"]) == (20, 200, 8)
@@ -124,9 +158,10 @@ def test_a_model_of_ones_own_trains_samples_and_evaluates_from_the_cli(tmp_path,
   capsys.readouterr()
   assert cli.main(["sample", "--workdir", str(moved), "--out", str(out)]) == 2
   assert capsys.readouterr().err.strip().splitlines() == [
-      "gan-jax: error: model.module 'players_not_on_the_path' cannot be found; accepted: a "
-      "module on the Python path (add its folder to PYTHONPATH) that registers models with "
-      "gan_jax.models.register_model"]
+    "gan-jax: error: model.module 'players_not_on_the_path' cannot be found; accepted: a "
+    "module on the Python path (add its folder to PYTHONPATH) that registers models with "
+    "gan_jax.models.register_model"
+  ]
 
 
 def test_an_unknown_or_broken_model_module_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
@@ -135,18 +170,38 @@ def test_an_unknown_or_broken_model_module_is_one_line_and_exit_2(tmp_path, caps
   (tmp_path / "empty_players.py").write_text("X = 1\n")
   ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
   cases = [
-      ("no_such_players", "model.module 'no_such_players' cannot be found; accepted: a module on "
-                          "the Python path"),
-      ("broken_players", "model.module 'broken_players' failed to import: ModuleNotFoundError: "
-                         "No module named 'no_such_dependency'"),
-      ("empty_players", "model 'my_mlp' is unknown; model.module 'empty_players' registers none "
-                        "of that name; accepted: "),
-      ("user/my_players.py", "model.module 'user/my_players.py' is a file path; accepted: a "
-                             "module name such as 'my_players' for my_players.py"),
+    (
+      "no_such_players",
+      "model.module 'no_such_players' cannot be found; accepted: a module on the Python path",
+    ),
+    (
+      "broken_players",
+      "model.module 'broken_players' failed to import: ModuleNotFoundError: "
+      "No module named 'no_such_dependency'",
+    ),
+    (
+      "empty_players",
+      "model 'my_mlp' is unknown; model.module 'empty_players' registers none "
+      "of that name; accepted: ",
+    ),
+    (
+      "user/my_players.py",
+      "model.module 'user/my_players.py' is a file path; accepted: a "
+      "module name such as 'my_players' for my_players.py",
+    ),
   ]
   for module, message in cases:
-    status = cli.main(["train", "--config", ring, "--workdir", str(tmp_path / "run"),
-                       "--config.model.name='my_mlp'", f"--config.model.module='{module}'"])
+    status = cli.main(
+      [
+        "train",
+        "--config",
+        ring,
+        "--workdir",
+        str(tmp_path / "run"),
+        "--config.model.name='my_mlp'",
+        f"--config.model.module='{module}'",
+      ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and message in err[0], (module, err)
   assert not (tmp_path / "run" / "checkpoints").exists()

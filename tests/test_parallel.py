@@ -33,20 +33,39 @@ sys.path.insert(0, HERE)
 import parallel_runs  # noqa: E402
 
 ATOL = 1e-5
-RUNS = ["toy_none:toy:none:device", "toy_pmap:toy:pmap:device", "toy_shard:toy:shard_map:device",
-        "bn_none:bn:none:device", "bn_pmap:bn:pmap:device", "bn_shard:bn:shard_map:device",
-        "img_none:image:none:device", "img_shard_host:image:shard_map:host",
-        "img_loop:image:shard_map:train_and_evaluate",
-        "toy_jit:toy:jit:device", "bn_jit:bn:jit:device", "img_jit_host:image:jit:host"]
+RUNS = [
+  "toy_none:toy:none:device",
+  "toy_pmap:toy:pmap:device",
+  "toy_shard:toy:shard_map:device",
+  "bn_none:bn:none:device",
+  "bn_pmap:bn:pmap:device",
+  "bn_shard:bn:shard_map:device",
+  "img_none:image:none:device",
+  "img_shard_host:image:shard_map:host",
+  "img_loop:image:shard_map:train_and_evaluate",
+  "toy_jit:toy:jit:device",
+  "bn_jit:bn:jit:device",
+  "img_jit_host:image:jit:host",
+]
 
 
 def run_with_devices(tmp_path, runs, num_devices=8):
   out = tmp_path / "out.npz"
   # Fake devices are CPU devices: on a machine with one GPU the runs stay on the CPU.
-  env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={num_devices}",
-             JAX_PLATFORMS="cpu", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-  command = [sys.executable, os.path.join(HERE, "parallel_runs.py"), str(out), *runs,
-             "--workdir", str(tmp_path / "workdirs")]
+  env = dict(
+    os.environ,
+    XLA_FLAGS=f"--xla_force_host_platform_device_count={num_devices}",
+    JAX_PLATFORMS="cpu",
+    PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+  )
+  command = [
+    sys.executable,
+    os.path.join(HERE, "parallel_runs.py"),
+    str(out),
+    *runs,
+    "--workdir",
+    str(tmp_path / "workdirs"),
+  ]
   done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
   assert done.returncode == 0, done.stderr[-3000:]
   return np.load(out)
@@ -86,8 +105,15 @@ def test_jit_with_shardings_splits_the_batch_over_the_devices(results, run):
   assert int(arrays_of(results, run)["['step']"]) == parallel_runs.NUM_STEPS
 
 
-@pytest.mark.parametrize("one,eight", [("toy_none", "toy_shard"), ("bn_none", "bn_shard"),
-                                       ("img_none", "img_shard_host"), ("img_none", "img_jit_host")])
+@pytest.mark.parametrize(
+  "one,eight",
+  [
+    ("toy_none", "toy_shard"),
+    ("bn_none", "bn_shard"),
+    ("img_none", "img_shard_host"),
+    ("img_none", "img_jit_host"),
+  ],
+)
 def test_one_and_eight_devices_agree_up_to_reassociation(results, one, eight):
   single, multi = arrays_of(results, one), arrays_of(results, eight)
   assert int(multi["['step']"]) == parallel_runs.NUM_STEPS
@@ -112,7 +138,9 @@ def test_train_and_evaluate_runs_the_parallel_step(results):
 
 
 def test_unknown_parallel_mode_is_refused():
-  with pytest.raises(ValueError, match=r"config.parallel 'vmap' is unknown; accepted: none, pmap, shard_map, jit"):
+  with pytest.raises(
+    ValueError, match=r"config.parallel 'vmap' is unknown; accepted: none, pmap, shard_map, jit"
+  ):
     parallel.make_parallel_step(lambda s, d, axis_name: (s, {}), "vmap", global_batch=8)
 
 
@@ -126,16 +154,21 @@ def test_global_batch_must_divide_over_the_devices(monkeypatch):
 
 def test_host_pipeline_reads_the_examples_the_device_sampler_draws(tmp_path):
   rng = np.random.default_rng(1)
-  arrays = {"x": rng.integers(0, 256, (50, 4, 4, 1), dtype=np.uint8),
-            "label": np.arange(50, dtype=np.int32)}
+  arrays = {
+    "x": rng.integers(0, 256, (50, 4, 4, 1), dtype=np.uint8),
+    "label": np.arange(50, dtype=np.int32),
+  }
   key = jax.random.PRNGKey(7)
   host = pipeline.HostPipeline(pipeline.array_reader(arrays), 50, key, global_batch=16, d_steps=2)
   state = type("S", (), {})()  # sample_real_batches needs only key_for and game.d_steps
   for step in (0, 5):
     state.key_for = lambda name, *i, step=step: state_lib.step_key(key, step, name, *i)
     state.game = type("G", (), {"d_steps": 2})()
-    drawn = jax.jit(lambda arrays: train.sample_real_batches(
-        state, arrays, sample=data.sample_arrays, local_batch=16))(arrays)
+    drawn = jax.jit(
+      lambda arrays: train.sample_real_batches(
+        state, arrays, sample=data.sample_arrays, local_batch=16
+      )
+    )(arrays)
     read = host.batch(step)
     np.testing.assert_array_equal(read["label"], drawn["label"])
     # Both jitted: the step converts inside jit, where XLA may fold / 127.5 into a product.
@@ -144,8 +177,9 @@ def test_host_pipeline_reads_the_examples_the_device_sampler_draws(tmp_path):
 
 def test_host_pipeline_resumes_from_the_step_alone():
   arrays = {"x": np.arange(30, dtype=np.float32).reshape(30, 1, 1, 1) / 30}
-  make = lambda: pipeline.HostPipeline(pipeline.array_reader(arrays), 30, jax.random.PRNGKey(0),
-                                       global_batch=8, rows=slice(4, 8))
+  make = lambda: pipeline.HostPipeline(
+    pipeline.array_reader(arrays), 30, jax.random.PRNGKey(0), global_batch=8, rows=slice(4, 8)
+  )
   straight = make().iterate(0)
   batches = [next(straight) for _ in range(6)]
   straight.close()

@@ -21,8 +21,11 @@ def test_every_variant_module_registers_a_recipe_and_is_found():
   registered = {id(recipe) for recipe in recipes.RECIPES.values()}
   for name in modules:
     assert name in sys.modules, f"{name} was not imported by get_recipe"
-    held = [value for value in vars(importlib.import_module(name)).values()
-            if isinstance(value, recipes.Recipe)]
+    held = [
+      value
+      for value in vars(importlib.import_module(name)).values()
+      if isinstance(value, recipes.Recipe)
+    ]
     if name in SHARED_MODULES:
       continue
     assert held, f"{name} registers no recipe"

@@ -39,10 +39,15 @@ def load(name):
 
 
 def test_every_experiment_ships():
-  expected = ({f"pacgan_table1_{d}_{row}" for d in ("ring", "grid")
-               for row in ("gan", "pacgan2", "pacgan3", "pacgan4")}
-              | {f"metz_unrolled_ring_{k}steps" for k in (0, 5, 10)}
-              | {f"wgangp_toy_{d}gaussians{c}" for d in (8, 25) for c in ("", "_clipping")})
+  expected = (
+    {
+      f"pacgan_table1_{d}_{row}"
+      for d in ("ring", "grid")
+      for row in ("gan", "pacgan2", "pacgan3", "pacgan4")
+    }
+    | {f"metz_unrolled_ring_{k}steps" for k in (0, 5, 10)}
+    | {f"wgangp_toy_{d}gaussians{c}" for d in (8, 25) for c in ("", "_clipping")}
+  )
   assert set(NAMES) == expected
 
 
@@ -59,9 +64,13 @@ def test_config_validates(name):
 def quick_compiles(tmp_path_factory):
   """XLA's optimizations mostly off and a persistent compilation cache, for this module."""
   from jax._src import compilation_cache
-  names = ("jax_disable_most_optimizations", "jax_compilation_cache_dir",
-           "jax_persistent_cache_min_compile_time_secs",
-           "jax_persistent_cache_min_entry_size_bytes")
+
+  names = (
+    "jax_disable_most_optimizations",
+    "jax_compilation_cache_dir",
+    "jax_persistent_cache_min_compile_time_secs",
+    "jax_persistent_cache_min_entry_size_bytes",
+  )
   saved = {name: jax.config.values[name] for name in names}
   jax.config.update("jax_disable_most_optimizations", True)
   jax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("xla_cache")))
@@ -91,6 +100,7 @@ def test_config_trains_5_steps(name, quick_compiles):
 
 # --- Initializations ---------------------------------------------------------
 
+
 def init(module, x):
   """module.init as one compiled program (eager init compiles op by op: seconds here)."""
   return jax.jit(functools.partial(module.init, train=False))(KEY, x)
@@ -104,8 +114,10 @@ def toy_params(options, latent=4, data_dim=2):
 def test_pacgan_initialization_is_blocks_isotropic_gaussian():
   """N(0, 0.02) kernels and zero biases (weights_init_std 0.02, Constant(0.0)); BatchNorm
   scales exactly 1, Blocks' own default, where 'radford' would draw them from N(1, 0.02)."""
-  options = {"generator": {"hidden": (400, 400), "batch_norm": True, "weight_init": "pacgan"},
-             "discriminator": {"hidden": (200,), "activation": "maxout", "weight_init": "pacgan"}}
+  options = {
+    "generator": {"hidden": (400, 400), "batch_norm": True, "weight_init": "pacgan"},
+    "discriminator": {"hidden": (200,), "activation": "maxout", "weight_init": "pacgan"},
+  }
   g_vars, d_vars = toy_params(options)
   for params in (g_vars["params"], d_vars["params"]):
     for path, leaf in jax.tree_util.tree_leaves_with_path(params):
@@ -120,8 +132,10 @@ def test_pacgan_initialization_is_blocks_isotropic_gaussian():
 
 def test_metz_initialization_is_orthogonal_times_0_8():
   """Every kernel K (fan_in x fan_out) has orthonormal rows or columns, times 0.8."""
-  options = {"generator": {"hidden": (128, 128), "weight_init": "metz"},
-             "discriminator": {"hidden": (128,), "weight_init": "metz"}}
+  options = {
+    "generator": {"hidden": (128, 128), "weight_init": "metz"},
+    "discriminator": {"hidden": (128,), "weight_init": "metz"},
+  }
   g_vars, d_vars = toy_params(options, latent=256)
   for params in (g_vars["params"], d_vars["params"]):
     for layer in params.values():
@@ -134,8 +148,10 @@ def test_metz_initialization_is_orthogonal_times_0_8():
 def test_tflib_initialization_is_he_uniform_then_glorot_uniform():
   """gan_toy.py's layers: 'he' U(+-sqrt(6 / fan_in)) in the ReLU layers, tflib's default
   'glorot' U(+-sqrt(6 / (fan_in + fan_out))) in the output layer, biases 0."""
-  options = {"generator": {"hidden": (512, 512), "activation": "relu", "weight_init": "tflib"},
-             "discriminator": {"hidden": (512, 512), "activation": "relu", "weight_init": "tflib"}}
+  options = {
+    "generator": {"hidden": (512, 512), "activation": "relu", "weight_init": "tflib"},
+    "discriminator": {"hidden": (512, 512), "activation": "relu", "weight_init": "tflib"},
+  }
   g_vars, d_vars = toy_params(options, latent=2)
   for params, out in ((g_vars["params"], 2), (d_vars["params"], 1)):
     hidden = np.asarray(params["Dense_1"]["kernel"])  # 512 -> 512
@@ -150,13 +166,25 @@ def test_tflib_initialization_is_he_uniform_then_glorot_uniform():
 
 # --- Toy players ---------------------------------------------------------------
 
+
 def test_generator_batch_norm_as_pacgan_builds_it():
   """Dense without bias -> BatchNorm -> ReLU per hidden layer, a biased linear output; a
   train step moves the running statistics by 1 - momentum of the batch's (PacGAN's
   m * 0.05 + p * 0.95); sampling (train=False) normalizes with the running statistics."""
-  g, _ = models.build_models("toy_mlp", (2,), options={"generator": {
-      "hidden": (16, 16), "activation": "relu", "batch_norm": True,
-      "batch_norm_momentum": 0.95, "batch_norm_epsilon": 1e-4, "weight_init": "pacgan"}})
+  g, _ = models.build_models(
+    "toy_mlp",
+    (2,),
+    options={
+      "generator": {
+        "hidden": (16, 16),
+        "activation": "relu",
+        "batch_norm": True,
+        "batch_norm_momentum": 0.95,
+        "batch_norm_epsilon": 1e-4,
+        "weight_init": "pacgan",
+      }
+    },
+  )
   z = jax.random.normal(KEY, (256, 2))
   variables = init(g, z)
   params = variables["params"]
@@ -168,20 +196,30 @@ def test_generator_batch_norm_as_pacgan_builds_it():
   stats = updated["batch_stats"]["BatchNorm_0"]
   np.testing.assert_allclose(stats["mean"], 0.05 * pre.mean(axis=0), rtol=1e-4, atol=1e-7)
   np.testing.assert_allclose(stats["var"], 0.95 + 0.05 * pre.var(axis=0), rtol=1e-4)
-  _, captured = g.apply(updated | {"params": params}, z, train=False,
-                        capture_intermediates=True, mutable=["intermediates"])
+  _, captured = g.apply(
+    updated | {"params": params},
+    z,
+    train=False,
+    capture_intermediates=True,
+    mutable=["intermediates"],
+  )
   normed = np.asarray(captured["intermediates"]["BatchNorm_0"]["__call__"][0])
-  np.testing.assert_allclose(normed, (pre - stats["mean"]) / np.sqrt(stats["var"] + 1e-4),
-                             rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(
+    normed, (pre - stats["mean"]) / np.sqrt(stats["var"] + 1e-4), rtol=1e-4, atol=1e-5
+  )
 
 
 def test_batch_norm_normalizes_over_the_batch_in_training():
-  g, _ = models.build_models("toy_mlp", (2,), options={"generator": {
-      "hidden": (8,), "activation": "relu", "batch_norm": True}})
+  g, _ = models.build_models(
+    "toy_mlp",
+    (2,),
+    options={"generator": {"hidden": (8,), "activation": "relu", "batch_norm": True}},
+  )
   z = 3.0 + 5.0 * jax.random.normal(KEY, (512, 2))
   variables = init(g, z)
-  _, state = g.apply(variables, z, train=True, mutable=["batch_stats", "intermediates"],
-                     capture_intermediates=True)
+  _, state = g.apply(
+    variables, z, train=True, mutable=["batch_stats", "intermediates"], capture_intermediates=True
+  )
   normed = np.asarray(state["intermediates"]["BatchNorm_0"]["__call__"][0])
   np.testing.assert_allclose(normed.mean(axis=0), 0.0, atol=1e-4)
   np.testing.assert_allclose(normed.std(axis=0), 1.0, atol=1e-3)
@@ -189,8 +227,18 @@ def test_batch_norm_normalizes_over_the_batch_in_training():
 
 def test_maxout_discriminator_takes_the_max_of_each_group_of_pieces():
   """A LinearMaxout of 3 units and 5 pieces: a dense layer of 15, the max of consecutive 5s."""
-  _, d = models.build_models("toy_mlp", (2,), options={"discriminator": {
-      "hidden": (3,), "activation": "maxout", "maxout_pieces": 5, "return_features": True}})
+  _, d = models.build_models(
+    "toy_mlp",
+    (2,),
+    options={
+      "discriminator": {
+        "hidden": (3,),
+        "activation": "maxout",
+        "maxout_pieces": 5,
+        "return_features": True,
+      }
+    },
+  )
   x = jax.random.normal(KEY, (6, 2))
   variables = init(d, x)
   layer = variables["params"]["Dense_0"]
@@ -202,17 +250,21 @@ def test_maxout_discriminator_takes_the_max_of_each_group_of_pieces():
 
 def test_discriminator_input_scale():
   """input_scale 0.25 (Metz et al.'s D) equals the same D on x / 4."""
-  _, scaled = models.build_models("toy_mlp", (2,), options={"discriminator": {
-      "hidden": (8,), "activation": "relu", "input_scale": 0.25}})
-  _, plain = models.build_models("toy_mlp", (2,), options={"discriminator": {
-      "hidden": (8,), "activation": "relu"}})
+  _, scaled = models.build_models(
+    "toy_mlp",
+    (2,),
+    options={"discriminator": {"hidden": (8,), "activation": "relu", "input_scale": 0.25}},
+  )
+  _, plain = models.build_models(
+    "toy_mlp", (2,), options={"discriminator": {"hidden": (8,), "activation": "relu"}}
+  )
   x = 4.0 * jax.random.normal(KEY, (5, 2))
   variables = init(plain, x)
-  np.testing.assert_allclose(scaled.apply(variables, x), plain.apply(variables, x / 4),
-                             rtol=1e-6)
+  np.testing.assert_allclose(scaled.apply(variables, x), plain.apply(variables, x / 4), rtol=1e-6)
 
 
 # --- Data at the papers' scales ------------------------------------------------
+
 
 def toy_data(**fields):
   return ml_collections.ConfigDict({"source": "toy", "path": "", "split": "train", **fields})
@@ -237,7 +289,7 @@ def test_mixture_options_move_the_means_and_the_metrics_follow():
 def test_mixture_options_are_checked_per_distribution():
   config = load("wgangp_toy_8gaussians")
   config.data.name = "grid25"  # keeps the ring's radius
-  with pytest.raises(ValueError, match="radius is not an option of toy dataset 'grid25'"):
+  with pytest.raises(ValueError, match="toy dataset 'grid25' has no option 'radius'; accepted"):
     validation.validate_config(config)
   with pytest.raises(ValueError, match="has no option 'radius'"):
     toy.make_distribution("grid25", radius=1.0)
@@ -266,8 +318,10 @@ def test_training_set_size_trains_on_a_fixed_set():
 
 # --- The results page: experiments/reproductions.py ----------------------------------
 
+
 def reproductions_script():
   import importlib.util
+
   path = os.path.join(ROOT, "experiments", "reproductions.py")
   spec = importlib.util.spec_from_file_location("reproductions_script", path)
   module = importlib.util.module_from_spec(spec)
@@ -280,8 +334,23 @@ def test_reproductions_script_writes_a_row(tmp_path, quick_compiles):
   """One row, 2 seeds, 20 steps into tmp: its json record, its line on the page beside the
   paper's figure, its figure, and the rows not run listed with the command that runs them."""
   script = reproductions_script()
-  assert script.main(["--rows", "unrolled_ring_5", "--seeds", "2", "--steps", "20",
-                      "--out", str(tmp_path), "--jobs", "1"]) == 0
+  assert (
+    script.main(
+      [
+        "--rows",
+        "unrolled_ring_5",
+        "--seeds",
+        "2",
+        "--steps",
+        "20",
+        "--out",
+        str(tmp_path),
+        "--jobs",
+        "1",
+      ]
+    )
+    == 0
+  )
   with open(tmp_path / "reproductions.json") as f:
     (record,) = json.load(f)
   assert record["row"] == "unrolled_ring_5" and record["steps"] == 20
@@ -301,14 +370,24 @@ def test_reproductions_tolerance():
   script = reproductions_script()
 
   def record(modes, hq, kl):
-    return {"per_seed": [{"modes": modes, "high_quality": hq, "reverse_kl": kl}] * 2,
-            "counts": [[0] * 8] * 2}
+    return {
+      "per_seed": [{"modes": modes, "high_quality": hq, "reverse_kl": kl}] * 2,
+      "counts": [[0] * 8] * 2,
+    }
 
   assert script.check("pacgan_ring_gan", record(5.85, 0.953, 0.9))[0] == "reproduces"
   for bad in (record(5.7, 0.99, 0.1), record(8, 0.951, 0.1), record(8, 0.99, 0.91)):
     assert script.check("pacgan_ring_gan", bad)[0] == "does not reproduce"
-  assert script.check("wgangp_8", {"per_seed": [{"modes": 8, "high_quality": 1.0,
-                                                 "reverse_kl": 0.0},
-                                                {"modes": 7, "high_quality": 1.0,
-                                                 "reverse_kl": 0.1}],
-                                   "counts": [[1] * 8] * 2})[0] == "does not reproduce"
+  assert (
+    script.check(
+      "wgangp_8",
+      {
+        "per_seed": [
+          {"modes": 8, "high_quality": 1.0, "reverse_kl": 0.0},
+          {"modes": 7, "high_quality": 1.0, "reverse_kl": 0.1},
+        ],
+        "counts": [[1] * 8] * 2,
+      },
+    )[0]
+    == "does not reproduce"
+  )

@@ -13,10 +13,24 @@ from gan_jax import cli, logs, sampling, train
 from tests.conftest import CONFIG_DIR
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
-TINY = ["--config.num_steps", "20", "--config.steps_per_call", "1", "--config.batch_size", "32",
-        "--config.log_every", "5", "--config.sample_every", "10", "--config.checkpoint_every", "10",
-        "--config.model.generator.hidden", "(16, 16)",
-        "--config.model.discriminator.hidden", "(16, 16)"]
+TINY = [
+  "--config.num_steps",
+  "20",
+  "--config.steps_per_call",
+  "1",
+  "--config.batch_size",
+  "32",
+  "--config.log_every",
+  "5",
+  "--config.sample_every",
+  "10",
+  "--config.checkpoint_every",
+  "10",
+  "--config.model.generator.hidden",
+  "(16, 16)",
+  "--config.model.discriminator.hidden",
+  "(16, 16)",
+]
 
 
 def run_cli(*argv):
@@ -31,7 +45,9 @@ def run_cli(*argv):
 def ring_run(tmp_path_factory):
   """A 20-step ring run trained with --no-progress (overrides in the space form)."""
   workdir = str(tmp_path_factory.mktemp("ring") / "run")
-  status, out, err = run_cli("train", "--config", RING, "--workdir", workdir, "--no-progress", *TINY)
+  status, out, err = run_cli(
+    "train", "--config", RING, "--workdir", workdir, "--no-progress", *TINY
+  )
   assert status == 0, err
   return workdir, out, err
 
@@ -56,22 +72,28 @@ def test_progress_auto_is_a_bar_on_a_terminal_and_lines_elsewhere(monkeypatch):
   class Terminal(io.StringIO):
     def isatty(self):
       return True
+
   monkeypatch.setattr("sys.stderr", Terminal())
   assert train.progress_mode(True) == "bar"
   monkeypatch.setattr("sys.stderr", io.StringIO())
   assert train.progress_mode(True) == train.progress_mode("auto") == "lines"
   assert train.progress_mode(False) == "none"
-  with pytest.raises(ValueError, match=r"progress='quiet' is not understood; accepted: True, "
-                                       r"False, 'auto', 'bar', 'lines', 'none'"):
+  with pytest.raises(
+    ValueError,
+    match=r"progress='quiet' is not understood; accepted: True, "
+    r"False, 'auto', 'bar', 'lines', 'none'",
+  ):
     train.progress_mode("quiet")
 
 
 def test_tensorboard_gets_the_sample_pictures_and_the_config(ring_run):
   """The Images tab shows each saved sample picture, the Text tab the run's config.json."""
   from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
   workdir, _, _ = ring_run
-  events = EventAccumulator(os.path.join(workdir, "tensorboard"),
-                            size_guidance={"images": 0, "tensors": 0})
+  events = EventAccumulator(
+    os.path.join(workdir, "tensorboard"), size_guidance={"images": 0, "tensors": 0}
+  )
   events.Reload()
   images = events.Images("samples")
   assert [image.step for image in images] == [10, 20]
@@ -88,23 +110,30 @@ def test_tensorboard_gets_the_sample_pictures_and_the_config(ring_run):
 
 def test_sample_writes_a_png_picture(ring_run, tmp_path):
   workdir, _, _ = ring_run
-  status, out, _ = run_cli("sample", "--workdir", workdir, "--num", "300", "--out",
-                           str(tmp_path / "points.png"))
-  assert status == 0 and out.strip() == f"wrote a scatter of 300 samples to {tmp_path / 'points.png'}"
+  status, out, _ = run_cli(
+    "sample", "--workdir", workdir, "--num", "300", "--out", str(tmp_path / "points.png")
+  )
+  assert (
+    status == 0 and out.strip() == f"wrote a scatter of 300 samples to {tmp_path / 'points.png'}"
+  )
   with open(tmp_path / "points.png", "rb") as f:
     assert logs.png_size(f.read())[:2] == (400, 400)  # save_scatter: 5 x 5 inches at 80 dpi
   status, _, err = run_cli("sample", "--workdir", workdir, "--out", str(tmp_path / "s.jpg"))
   assert status == 2 and err.strip().splitlines() == [
-      f"gan-jax: error: --out must name an .npz file (the samples) or a .png file (a picture), "
-      f"got {str(tmp_path / 's.jpg')!r}"]
+    f"gan-jax: error: --out must name an .npz file (the samples) or a .png file (a picture), "
+    f"got {str(tmp_path / 's.jpg')!r}"
+  ]
 
 
 def test_image_samples_make_a_grid(tmp_path):
   """`sample --out FILE.png` of an image run: one grid of the N samples (not a scatter)."""
   from types import SimpleNamespace
   from gan_jax import plotting
+
   samples = np.random.default_rng(0).uniform(-1, 1, (9, 28, 28, 1)).astype(np.float32)
-  sampling.save_picture_of_samples(samples, SimpleNamespace(kind="image"), str(tmp_path / "grid.png"))
+  sampling.save_picture_of_samples(
+    samples, SimpleNamespace(kind="image"), str(tmp_path / "grid.png")
+  )
   with open(tmp_path / "grid.png", "rb") as f:
     height, width, _ = logs.png_size(f.read())
   assert (height, width) == plotting.image_grid(samples).shape[:2] == (88, 88)
@@ -116,12 +145,15 @@ def test_a_finished_run_says_so_and_changes_nothing(ring_run):
   checkpoints = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     metrics = f.read()
-  status, out, err = run_cli("train", "--config", RING, "--workdir", workdir, "--no-progress",
-                             *TINY)
+  status, out, err = run_cli(
+    "train", "--config", RING, "--workdir", workdir, "--no-progress", *TINY
+  )
   assert status == 0, err
-  assert out.splitlines()[0] == (f"the run in {workdir} is already complete: its checkpoint is at "
-                                 f"step 20; nothing to train (raise config.num_steps to train "
-                                 f"further)")
+  assert out.splitlines()[0] == (
+    f"the run in {workdir} is already complete: its checkpoint is at "
+    f"step 20; nothing to train (raise config.num_steps to train "
+    f"further)"
+  )
   assert not any(line.startswith("step ") for line in out.splitlines())
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == checkpoints
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
@@ -132,8 +164,17 @@ def test_without_tensorboard_the_run_says_which_extra_writes_its_events(tmp_path
   """The tensorboard package is an extra: without it metrics.jsonl is still written and one
   line names `gan_jax[tensorboard]`."""
   monkeypatch.setattr(logs, "tensorboard_installed", lambda: False)
-  status, out, err = run_cli("train", "--config", RING, "--workdir", str(tmp_path), "--no-progress",
-                             *TINY[:1], "5", *TINY[2:])
+  status, out, err = run_cli(
+    "train",
+    "--config",
+    RING,
+    "--workdir",
+    str(tmp_path),
+    "--no-progress",
+    *TINY[:1],
+    "5",
+    *TINY[2:],
+  )
   assert status == 0, err
   assert logs.TENSORBOARD_MISSING in out.splitlines()
   assert "pip install 'gan_jax[tensorboard]'" in logs.TENSORBOARD_MISSING
@@ -144,8 +185,11 @@ def test_without_tensorboard_the_run_says_which_extra_writes_its_events(tmp_path
 def test_tfds_without_tensorflow_datasets_names_the_extra(monkeypatch):
   import sys
   from gan_jax.data import tfds_source
+
   monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)  # import fails as if absent
   with pytest.raises(ModuleNotFoundError) as error:
     tfds_source.open_data_source("mnist")
-  assert str(error.value) == ("data.source='tfds' (dataset 'mnist') needs tensorflow-datasets, "
-                              "an extra: pip install 'gan_jax[tfds]'")
+  assert str(error.value) == (
+    "data.source='tfds' (dataset 'mnist') needs tensorflow-datasets, "
+    "an extra: pip install 'gan_jax[tfds]'"
+  )

@@ -12,8 +12,11 @@ from tests.variant_helpers import ring_batch, trees_equal
 
 
 def _spectral_norm_kernels(params):
-  return [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)
-          if "kernel" in jax.tree_util.keystr(path)]
+  return [
+    leaf
+    for path, leaf in jax.tree_util.tree_leaves_with_path(params)
+    if "kernel" in jax.tree_util.keystr(path)
+  ]
 
 
 def test_spectral_norm_bounds_the_top_singular_value_near_one():
@@ -24,11 +27,15 @@ def test_spectral_norm_bounds_the_top_singular_value_near_one():
   params = jax.tree.map(lambda p: 10.0 * p, variables["params"])
   stats = variables["batch_stats"]
   for _ in range(30):  # 30 power iterations
-    _, updates = module.apply({"params": params, "batch_stats": stats}, x, train=True,
-                              mutable=["batch_stats"])
+    _, updates = module.apply(
+      {"params": params, "batch_stats": stats}, x, train=True, mutable=["batch_stats"]
+    )
     stats = updates["batch_stats"]
-  sigmas = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(stats)
-            if "sigma" in jax.tree_util.keystr(path)]
+  sigmas = [
+    leaf
+    for path, leaf in jax.tree_util.tree_leaves_with_path(stats)
+    if "sigma" in jax.tree_util.keystr(path)
+  ]
   for kernel, sigma in zip(_spectral_norm_kernels(params), sigmas):
     top = np.linalg.svd(np.asarray(kernel), compute_uv=False)[0]
     assert top > 5.0
@@ -51,8 +58,7 @@ def test_diffaugment_empty_policy_is_identity_and_off_is_the_plain_step():
   assert augment.from_policy("") is None
   config = tiny_ring_config()
   state = builders.create_state_from_config(config, (2,))
-  identity = state.replace(game=losses.Game(loss=state.game.loss,
-                                            augment=augment.DiffAugment(())))
+  identity = state.replace(game=losses.Game(loss=state.game.loss, augment=augment.DiffAugment(())))
   batch = {"x": ring_batch(1, 32)["x"]}
   plain, _ = jax.jit(steps.train_step)(state, batch)
   through, _ = jax.jit(steps.train_step)(identity, batch)
@@ -80,16 +86,25 @@ def test_diffaugment_is_differentiable_and_refuses_points():
   x = jax.random.uniform(jax.random.PRNGKey(0), (3, 8, 8, 3), minval=-1, maxval=1)
   grads = jax.grad(lambda x: jnp.sum(t(jax.random.PRNGKey(2), x) ** 2))(x)
   assert np.all(np.isfinite(grads)) and float(jnp.sum(jnp.abs(grads))) > 0
-  with pytest.raises(ValueError, match=r"DiffAugment needs images \(B, H, W, C\), got shape \(3, 2\)"):
+  with pytest.raises(
+    ValueError, match=r"DiffAugment needs images \(B, H, W, C\), got shape \(3, 2\)"
+  ):
     t(jax.random.PRNGKey(0), jnp.zeros((3, 2)))
-  with pytest.raises(ValueError, match="augmentation 'flip' is unknown; accepted: color, translation, cutout"):
+  with pytest.raises(
+    ValueError, match="augmentation 'flip' is unknown; accepted: color, translation, cutout"
+  ):
     augment.from_policy("color,flip")
 
 
 def test_diffaugment_trains_a_tiny_image_gan():
   config = tiny_ring_config(augment="color,translation,cutout")
-  config.model = {"name": "pytorch_gan_mlp", "latent_dim": 8, "noise": "normal",
-                  "generator": {"hidden": (16, 16)}, "discriminator": {"hidden": (16,)}}
+  config.model = {
+    "name": "pytorch_gan_mlp",
+    "latent_dim": 8,
+    "noise": "normal",
+    "generator": {"hidden": (16, 16)},
+    "discriminator": {"hidden": (16,)},
+  }
   state = builders.create_state_from_config(config, (8, 8, 1))
   assert isinstance(state.game.augment, augment.DiffAugment)
   x = jax.random.uniform(jax.random.PRNGKey(0), (1, 8, 8, 8, 1), minval=-1, maxval=1)

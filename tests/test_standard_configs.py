@@ -12,15 +12,21 @@ import tensorflow_datasets as tfds
 from conftest import load_experiment_config
 from gan_jax import runs, train, validation
 
-CONFIGS = {"dcgan_cifar10": (32, 32, 3), "sngan_cifar10": (32, 32, 3),
-           "wgan_gp_cifar10": (32, 32, 3), "dcgan_celeba64": (64, 64, 3),
-           "sngan_celeba64": (64, 64, 3), "wgan_gp_celeba64": (64, 64, 3)}
+CONFIGS = {
+  "dcgan_cifar10": (32, 32, 3),
+  "sngan_cifar10": (32, 32, 3),
+  "wgan_gp_cifar10": (32, 32, 3),
+  "dcgan_celeba64": (64, 64, 3),
+  "sngan_celeba64": (64, 64, 3),
+  "wgan_gp_celeba64": (64, 64, 3),
+}
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_the_config_cites_a_published_figure_and_says_it_is_meant_for_a_gpu(name):
-  config_text = open(os.path.join(os.path.dirname(__file__), "..", "experiments", "configs",
-                                  name + ".py")).read()
+  config_text = open(
+    os.path.join(os.path.dirname(__file__), "..", "experiments", "configs", name + ".py")
+  ).read()
   assert "Published" in config_text and "FID" in config_text and "GPU" in config_text
   config = load_experiment_config(name)
   validation.validate_config(config)

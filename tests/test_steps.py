@@ -8,8 +8,16 @@ import pytest
 from gan_jax import builders, data, losses, steps
 from tests.conftest import jitted_sampled_train_step, tiny_ring_config
 
-METRIC_KEYS = {"d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake",
-               "d_grad_norm", "g_grad_norm"}
+METRIC_KEYS = {
+  "d_loss",
+  "g_loss",
+  "d_real",
+  "d_fake",
+  "d_acc_real",
+  "d_acc_fake",
+  "d_grad_norm",
+  "g_grad_norm",
+}
 
 
 def setup(config):
@@ -39,8 +47,9 @@ def stream_noise(state, batch, name, *indices):
 @jax.jit
 def reference_discriminator_step(state, real, z, key):
   """A discriminator update on G(z), z given: (new state, d_loss)."""
-  fake, _ = steps.apply_generator(state, state.g_params, z, train=True,
-                                  key=jax.random.fold_in(key, 3))
+  fake, _ = steps.apply_generator(
+    state, state.g_params, z, train=True, key=jax.random.fold_in(key, 3)
+  )
   new, metrics = steps.discriminator_update(state, real, fake, key)
   return new, metrics["d_loss"]
 
@@ -48,11 +57,14 @@ def reference_discriminator_step(state, real, z, key):
 @jax.jit
 def reference_generator_step(state, z, key):
   """A generator update on G(z), z given, written out: (new state, g_loss)."""
+
   def loss_fn(g_params):
-    fake, cols = steps.apply_generator(state, g_params, z, train=True,
-                                       key=jax.random.fold_in(key, 3))
-    logits, _ = steps.apply_discriminator(state, state.d_params, fake, train=True,
-                                          key=jax.random.fold_in(key, 4))
+    fake, cols = steps.apply_generator(
+      state, g_params, z, train=True, key=jax.random.fold_in(key, 3)
+    )
+    logits, _ = steps.apply_discriminator(
+      state, state.d_params, fake, train=True, key=jax.random.fold_in(key, 4)
+    )
     return state.game.loss.generator(logits), (logits, cols)
 
   (loss, (logits, cols)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
@@ -62,9 +74,12 @@ def reference_generator_step(state, z, key):
 @jax.jit
 def r1_on_the_reals(state, real):
   """R1 of the state's D at the real batch, computed apart from the step."""
+
   def d_fn(x):
-    return steps.apply_discriminator(state, state.d_params, x, train=True,
-                                     key=jax.random.PRNGKey(0))[0]
+    return steps.apply_discriminator(
+      state, state.d_params, x, train=True, key=jax.random.PRNGKey(0)
+    )[0]
+
   return losses.r1_penalty(d_fn, real)
 
 
@@ -73,13 +88,16 @@ def gradient_penalty_of_the_first_d_step(state, real):
   """WGAN-GP as discriminator step 0 draws it: fakes from z of its stream, eps from fold_in 1."""
   key = state.key_for("discriminator", 0)
   z = stream_noise(state, real.shape[0], "discriminator", 0)
-  fake, _ = steps.apply_generator(state, state.g_params, z, train=True,
-                                  key=jax.random.fold_in(key, 3))
+  fake, _ = steps.apply_generator(
+    state, state.g_params, z, train=True, key=jax.random.fold_in(key, 3)
+  )
   eps = losses.interpolation_weights(jax.random.fold_in(key, 1), real.shape)
 
   def d_fn(x):
-    return steps.apply_discriminator(state, state.d_params, x, train=True,
-                                     key=jax.random.fold_in(key, 0))[0]
+    return steps.apply_discriminator(
+      state, state.d_params, x, train=True, key=jax.random.fold_in(key, 0)
+    )[0]
+
   return losses.gradient_penalty(d_fn, real, fake, eps)
 
 
@@ -177,15 +195,17 @@ def test_each_draw_comes_from_its_own_named_stream():
   assert_trees_close(g_new.g_params, expected.g_params)
   assert float(g_metrics["g_loss"]) == pytest.approx(float(g_loss), rel=1e-5)
   d_key = state.key_for("discriminator", 0)
-  _, other_loss = reference_generator_step(state, stream_noise(state, 32, "discriminator", 0),
-                                           d_key)
+  _, other_loss = reference_generator_step(
+    state, stream_noise(state, 32, "discriminator", 0), d_key
+  )
   assert float(other_loss) != pytest.approx(float(g_loss), rel=1e-5)  # the stream matters
 
   d_step = jax.jit(steps.discriminator_step, static_argnames="d_index")
   d_new, d_metrics = d_step(state, {"x": real}, d_index=1)
   d_key = state.key_for("discriminator", 1)
   expected, d_loss = reference_discriminator_step(
-      state, real, stream_noise(state, 32, "discriminator", 1), d_key)
+    state, real, stream_noise(state, 32, "discriminator", 1), d_key
+  )
   assert_trees_close(d_new.d_params, expected.d_params)
   assert float(d_metrics["d_loss"]) == pytest.approx(float(d_loss), rel=1e-5)
 
@@ -195,8 +215,11 @@ def test_generator_ema_follows_its_definition():
   source, state = setup(config)
   assert state.g_ema_params is not None
   new, _ = jax.jit(steps.train_step)(state, real_batches(source, 1, 32))
-  for ema, old, params in zip(jax.tree.leaves(new.g_ema_params), jax.tree.leaves(state.g_ema_params),
-                              jax.tree.leaves(new.g_params)):
+  for ema, old, params in zip(
+    jax.tree.leaves(new.g_ema_params),
+    jax.tree.leaves(state.g_ema_params),
+    jax.tree.leaves(new.g_params),
+  ):
     np.testing.assert_allclose(ema, 0.9 * old + 0.1 * params, rtol=1e-5, atol=1e-7)
   assert not trees_equal(new.g_ema_params, new.g_params)
 
@@ -218,8 +241,9 @@ def test_learning_rate_zero_freezes_its_player_and_only_it(frozen):
     new, _ = step_fn(new, real_batches(source, 1, 32, seed=i))
   still, moving = ("g_params", "d_params") if frozen == "generator" else ("d_params", "g_params")
   assert trees_equal(getattr(new, still), getattr(state, still))
-  for before, after in zip(jax.tree.leaves(getattr(state, moving)),
-                           jax.tree.leaves(getattr(new, moving)), strict=True):
+  for before, after in zip(
+    jax.tree.leaves(getattr(state, moving)), jax.tree.leaves(getattr(new, moving)), strict=True
+  ):
     assert not np.array_equal(before, after)
 
 
@@ -289,8 +313,9 @@ def test_batchnorm_generator_updates_its_running_statistics_in_the_generator_ste
   new, _ = jax.jit(steps.train_step)(state, batch)
   assert not trees_equal(new.g_collections, state.g_collections)
   z = stream_noise(state, 32, "generator")
-  _, expected = jax.jit(lambda s, z: steps.apply_generator(
-      s, s.g_params, z, train=True, key=jax.random.PRNGKey(0)))(state, z)
+  _, expected = jax.jit(
+    lambda s, z: steps.apply_generator(s, s.g_params, z, train=True, key=jax.random.PRNGKey(0))
+  )(state, z)
   assert_trees_close(new.g_collections, expected)
 
 

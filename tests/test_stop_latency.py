@@ -21,11 +21,19 @@ from gan_jax import cli
 from tests.conftest import CONFIG_DIR, ROOT
 
 LOG_EVERY = 10
-SLOW = ["--config", os.path.join(CONFIG_DIR, "ring_gan.py"), "--no-progress",
-        "--config.num_steps=1000000", "--config.steps_per_call=1", "--config.batch_size=1024",
-        f"--config.log_every={LOG_EVERY}", "--config.sample_every=1000000",
-        "--config.checkpoint_every=1000000", "--config.model.generator.hidden=(768, 768)",
-        "--config.model.discriminator.hidden=(768, 768)"]
+SLOW = [
+  "--config",
+  os.path.join(CONFIG_DIR, "ring_gan.py"),
+  "--no-progress",
+  "--config.num_steps=1000000",
+  "--config.steps_per_call=1",
+  "--config.batch_size=1024",
+  f"--config.log_every={LOG_EVERY}",
+  "--config.sample_every=1000000",
+  "--config.checkpoint_every=1000000",
+  "--config.model.generator.hidden=(768, 768)",
+  "--config.model.discriminator.hidden=(768, 768)",
+]
 TIMEOUT = 120
 
 
@@ -47,9 +55,14 @@ def logged(workdir) -> list[dict]:
 def test_sigterm_stops_within_about_one_step_and_the_checkpoint_resumes(tmp_path):
   workdir = tmp_path / "run"
   env = {**os.environ, "PYTHONPATH": ROOT, "PYTHONUNBUFFERED": "1"}
-  process = subprocess.Popen([sys.executable, "-m", "gan_jax.cli", "train", *SLOW,
-                              "--workdir", str(workdir)], env=env, cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  process = subprocess.Popen(
+    [sys.executable, "-m", "gan_jax.cli", "train", *SLOW, "--workdir", str(workdir)],
+    env=env,
+    cwd=ROOT,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.STDOUT,
+    text=True,
+  )
   lines = []  # (time read, line)
   reader = threading.Thread(target=lambda: lines.extend((time.time(), l) for l in process.stdout))
   reader.start()
@@ -81,8 +94,10 @@ def test_sigterm_stops_within_about_one_step_and_the_checkpoint_resumes(tmp_path
   saved = sorted(int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit())
   assert saved == [stopped_at], (saved, output)
 
-  assert cli.main(["train", *SLOW, "--workdir", str(workdir),
-                   f"--config.num_steps={stopped_at + 2}"]) == 0
+  assert (
+    cli.main(["train", *SLOW, "--workdir", str(workdir), f"--config.num_steps={stopped_at + 2}"])
+    == 0
+  )
   resumed = logged(workdir)
   assert resumed[-1]["step"] == stopped_at + 2
   saved = sorted(int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit())

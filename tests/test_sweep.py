@@ -10,16 +10,29 @@ from tests.conftest import tiny_ring_config
 
 
 def max_difference(a, b) -> float:
-  return max(float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
-             for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+  return max(
+    float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+  )
 
 
-@pytest.mark.parametrize("recipe_overrides", [
-    {}, {"recipe": "pacgan", "variant": {"pack_size": 2}},
-], ids=["gan", "pacgan2"])
+@pytest.mark.parametrize(
+  "recipe_overrides",
+  [
+    {},
+    {"recipe": "pacgan", "variant": {"pack_size": 2}},
+  ],
+  ids=["gan", "pacgan2"],
+)
 def test_each_seed_of_a_sweep_matches_its_own_run(tmp_path, recipe_overrides):
-  config = tiny_ring_config(steps_per_call=10, log_every=10, sample_every=20,
-                            checkpoint_every=20, ema_decay=0.9, **recipe_overrides)
+  config = tiny_ring_config(
+    steps_per_call=10,
+    log_every=10,
+    sample_every=20,
+    checkpoint_every=20,
+    ema_decay=0.9,
+    **recipe_overrides,
+  )
   seeds = [0, 3]
   states = sweep.train_seeds(config, seeds)
   assert sweep.num_seeds(states) == 2
@@ -59,8 +72,15 @@ def test_a_diverging_seed_stops_the_sweep_naming_it():
 
 @pytest.mark.parametrize("schedule", ["cosine", "linear"])
 def test_learning_rate_schedules_go_from_the_rate_to_the_final_rate(schedule):
-  tx = builders.make_optimizer({"name": "sgd", "learning_rate": 0.5, "schedule": schedule,
-                                "decay_steps": 10, "final_learning_rate": 0.1})
+  tx = builders.make_optimizer(
+    {
+      "name": "sgd",
+      "learning_rate": 0.5,
+      "schedule": schedule,
+      "decay_steps": 10,
+      "final_learning_rate": 0.1,
+    }
+  )
   params = np.zeros((), np.float32)
   opt_state = tx.init(params)
   steps = []
@@ -77,13 +97,21 @@ def test_learning_rate_schedules_go_from_the_rate_to_the_final_rate(schedule):
 
 
 def test_schedules_are_checked_before_training():
-  with pytest.raises(ValueError, match="schedule 'cos' is unknown; accepted: constant, cosine, linear"):
-    validation.validate_config(tiny_ring_config(
-        g_optimizer={"name": "adam", "learning_rate": 1e-3, "schedule": "cos"}))
-  with pytest.raises(ValueError, match="decay_steps must be an integer >= 1 with schedule 'cosine'"):
-    builders.make_optimizer({"name": "adam", "learning_rate": 1e-3, "schedule": "cosine"}, "g_optimizer")
-  assert isinstance(builders.make_optimizer({"name": "adam", "learning_rate": 1e-3}),
-                    optax.GradientTransformation)
+  with pytest.raises(
+    ValueError, match="schedule 'cos' is unknown; accepted: constant, cosine, linear"
+  ):
+    validation.validate_config(
+      tiny_ring_config(g_optimizer={"name": "adam", "learning_rate": 1e-3, "schedule": "cos"})
+    )
+  with pytest.raises(
+    ValueError, match="decay_steps must be an integer >= 1 with schedule 'cosine'"
+  ):
+    builders.make_optimizer(
+      {"name": "adam", "learning_rate": 1e-3, "schedule": "cosine"}, "g_optimizer"
+    )
+  assert isinstance(
+    builders.make_optimizer({"name": "adam", "learning_rate": 1e-3}), optax.GradientTransformation
+  )
 
 
 def test_a_fused_call_returns_its_last_steps_metrics_and_every_steps_flags():

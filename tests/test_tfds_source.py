@@ -1,4 +1,5 @@
-"""tensorflow-datasets by name, without TensorFlow, on `tfds.testing.mock_data` (no download here)."""
+"""tensorflow-datasets by name, without TensorFlow, on `tfds.testing.mock_data` (no download
+here)."""
 
 import time
 
@@ -12,12 +13,20 @@ from gan_jax import data
 
 
 def tfds_config(name, pipeline="device", data_dir=""):
-  return ml_collections.ConfigDict({"source": "tfds", "name": name, "split": "train",
-                                    "data_dir": data_dir, "pipeline": pipeline})
+  return ml_collections.ConfigDict(
+    {"source": "tfds", "name": name, "split": "train", "data_dir": data_dir, "pipeline": pipeline}
+  )
 
 
-@pytest.mark.parametrize("name,shape", [("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)),
-                                        ("cifar10", (32, 32, 3)), ("celeb_a", (218, 178, 3))])
+@pytest.mark.parametrize(
+  "name,shape",
+  [
+    ("mnist", (28, 28, 1)),
+    ("fashion_mnist", (28, 28, 1)),
+    ("cifar10", (32, 32, 3)),
+    ("celeb_a", (218, 178, 3)),
+  ],
+)
 @pytest.mark.parametrize("pipeline", ["device", "host"])
 def test_images_come_out_nhwc_float32_in_minus_one_one(name, shape, pipeline):
   with tfds.testing.mock_data(num_examples=6):

@@ -34,8 +34,9 @@ def fixed_generator_run(loc, scale, num_steps, seed=0):
 
 
 def discriminator_probability(state, x):
-  logits, _ = steps.apply_discriminator(state, state.d_params, x[:, None], train=False,
-                                        key=jax.random.PRNGKey(0))
+  logits, _ = steps.apply_discriminator(
+    state, state.d_params, x[:, None], train=False, key=jax.random.PRNGKey(0)
+  )
   return jax.nn.sigmoid(logits)
 
 
@@ -55,9 +56,7 @@ def test_game_value_reaches_minus_log_4_when_p_g_equals_p_data():
   key_real, key_fake = jax.random.split(jax.random.PRNGKey(123))
   real = jax.random.normal(key_real, (200_000, 1))
   fake = state.noise(key_fake, 200_000)  # G is the identity map here: loc 0, scale 1
-  real_logits, _ = steps.apply_discriminator(state, state.d_params, real, train=False,
-                                             key=key_real)
-  fake_logits, _ = steps.apply_discriminator(state, state.d_params, fake, train=False,
-                                             key=key_real)
+  real_logits, _ = steps.apply_discriminator(state, state.d_params, real, train=False, key=key_real)
+  fake_logits, _ = steps.apply_discriminator(state, state.d_params, fake, train=False, key=key_real)
   value = float(losses.game_value(real_logits, fake_logits))
   assert value == pytest.approx(-np.log(4.0), abs=0.02)

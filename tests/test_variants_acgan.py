@@ -19,8 +19,9 @@ def test_discriminator_returns_logits_and_class_logits():
 
 
 def test_class_loss_of_uniform_logits_is_log_k_and_accuracy_counts_argmax():
-  assert math.isclose(float(acgan.class_loss(jnp.zeros((3, 10)), jnp.array([0, 4, 9]))),
-                      math.log(10), rel_tol=1e-6)
+  assert math.isclose(
+    float(acgan.class_loss(jnp.zeros((3, 10)), jnp.array([0, 4, 9]))), math.log(10), rel_tol=1e-6
+  )
   logits = jnp.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
   assert float(acgan.class_accuracy(logits, jnp.array([0, 1, 1]))) == np.float32(2 / 3)
 
@@ -31,13 +32,15 @@ def test_discriminator_loss_is_adversarial_plus_weighted_class_terms():
   real, labels = batch["x"][0], batch["label"][0]
   fake = real[::-1] * 0.5
   key = jax.random.PRNGKey(3)
-  loss, (*_, metrics) = acgan.discriminator_loss(state, state.d_params, real, fake, key,
-                                                 targets=labels)
+  loss, (*_, metrics) = acgan.discriminator_loss(
+    state, state.d_params, real, fake, key, targets=labels
+  )
   (real_logits, real_classes) = state.d_apply_fn(state.d_variables, real, train=True)
   (fake_logits, fake_classes) = state.d_apply_fn(state.d_variables, fake, train=True)
   ce = lambda c: -jnp.mean(jax.nn.log_softmax(c)[jnp.arange(6), labels])
-  expected = (losses.cross_entropy_discriminator_loss(real_logits, fake_logits)
-              + 0.5 * (ce(real_classes) + ce(fake_classes)))
+  expected = losses.cross_entropy_discriminator_loss(real_logits, fake_logits) + 0.5 * (
+    ce(real_classes) + ce(fake_classes)
+  )
   np.testing.assert_allclose(loss, expected, rtol=1e-5)
   np.testing.assert_allclose(metrics["aux_loss_d"], ce(real_classes) + ce(fake_classes), rtol=1e-5)
 

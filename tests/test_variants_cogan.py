@@ -91,6 +91,7 @@ def test_a_few_core_steps_train_both_coupled_gans():
 def test_the_shipped_config_passes_validation_with_pairs_shown_side_by_side():
   from gan_jax import recipes, validation
   from tests.conftest import load_experiment_config
+
   config = load_experiment_config("cogan_fashion_mnist")
   validation.validate_config(config)
   validation.validate_models(config, (28, 28, 1))  # generate gives (28, 56, 1): A | B

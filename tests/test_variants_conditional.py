@@ -18,8 +18,9 @@ def test_labels_change_the_generator_and_both_discriminators():
     z = jnp.ones((4, 16))
     x = jnp.ones((4, 2))
     same, other = jnp.zeros((4,), jnp.int32), jnp.full((4,), 3, jnp.int32)
-    assert not np.allclose(conditional.generate(state, z, same),
-                           conditional.generate(state, z, other))
+    assert not np.allclose(
+      conditional.generate(state, z, same), conditional.generate(state, z, other)
+    )
     d = lambda labels: state.d_apply_fn(state.d_variables, x, labels, train=False)
     assert d(same).shape == (4,)
     assert not np.allclose(d(same), d(other))
@@ -29,14 +30,14 @@ def test_projection_discriminator_is_psi_plus_embedding_dot_features():
   _, state = build("conditional", num_classes=8, projection=True)
   x = jax.random.normal(jax.random.PRNGKey(1), (5, 2))
   labels = jnp.arange(5, dtype=jnp.int32)
-  module = conditional.make_models(build("conditional", num_classes=8, projection=True)[0],
-                                   (2,))[1]
+  module = conditional.make_models(build("conditional", num_classes=8, projection=True)[0], (2,))[1]
   base_variables = {"params": state.d_params["base"]}
   psi, phi = module.base.apply(base_variables, x, train=False)
   embedding = state.d_params["Embed_0"]["embedding"][labels]
   expected = psi + jnp.sum(embedding * phi, axis=-1)
-  np.testing.assert_allclose(state.d_apply_fn(state.d_variables, x, labels, train=False),
-                             expected, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(
+    state.d_apply_fn(state.d_variables, x, labels, train=False), expected, rtol=1e-5, atol=1e-6
+  )
 
 
 def test_a_few_conditional_steps_train_and_are_deterministic():
@@ -48,14 +49,17 @@ def test_a_few_conditional_steps_train_and_are_deterministic():
     b, _ = step(b, ring_batch(1, 32, i))
   assert int(a.step) == 3
   assert all(np.isfinite(float(v)) for v in metrics.values())
-  assert all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a.g_params),
-                                                  jax.tree.leaves(b.g_params)))
+  assert all(
+    np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a.g_params), jax.tree.leaves(b.g_params))
+  )
 
 
 def test_a_batch_without_labels_is_refused_in_one_line():
   _, state = build("conditional", num_classes=8)
   batch = {"x": ring_batch(1, 8)["x"]}
-  with pytest.raises(ValueError, match=r"conditioned on batch\['label'\] but the batch holds only \['x'\]"):
+  with pytest.raises(
+    ValueError, match=r"conditioned on batch\['label'\] but the batch holds only \['x'\]"
+  ):
     conditional.train_step(state, batch)
 
 
@@ -66,12 +70,22 @@ def test_sampling_needs_labels():
 
 
 def test_train_then_sample_a_label_from_the_cli(tmp_path, capsys):
-  config = tiny_ring_config(recipe="conditional", num_steps=4, log_every=2, sample_every=4,
-                            checkpoint_every=4, batch_size=8)
-  config.data = {"source": "npz", "name": "tiny", "path": write_tiny_images(str(tmp_path / "d.npz")),
-                 "split": "train"}
-  config.model = {"name": "seed002_mlp", "latent_dim": 8, "noise": "normal",
-                  "generator": {"hidden": (16, 16)}, "discriminator": {"hidden": (16,)}}
+  config = tiny_ring_config(
+    recipe="conditional", num_steps=4, log_every=2, sample_every=4, checkpoint_every=4, batch_size=8
+  )
+  config.data = {
+    "source": "npz",
+    "name": "tiny",
+    "path": write_tiny_images(str(tmp_path / "d.npz")),
+    "split": "train",
+  }
+  config.model = {
+    "name": "seed002_mlp",
+    "latent_dim": 8,
+    "noise": "normal",
+    "generator": {"hidden": (16, 16)},
+    "discriminator": {"hidden": (16,)},
+  }
   config.variant = {"num_classes": 4, "embed_dim": 4}
   workdir = str(tmp_path / "run")
   state = train.train_and_evaluate(config, workdir, progress=False)
@@ -82,8 +96,11 @@ def test_train_then_sample_a_label_from_the_cli(tmp_path, capsys):
   assert samples.shape == (3, 8, 8, 1)
   _, _, restored = runs.load_run(workdir)
   np.testing.assert_allclose(
-      samples, sampling.draw_samples(restored, 3, 0, recipe=conditional.RECIPE,
-                                  labels=np.full(3, 2, np.int32)))
+    samples,
+    sampling.draw_samples(
+      restored, 3, 0, recipe=conditional.RECIPE, labels=np.full(3, 2, np.int32)
+    ),
+  )
   assert cli.main(["sample", "--workdir", workdir, "--label", "7", "--out", out]) == 2
 
 
@@ -104,16 +121,21 @@ def test_one_hot_labels_reach_the_players_at_the_pixels_scale():
   d = conditional.LabelConcatDiscriminator(_Inputs(), num_classes=5, one_hot=True)
   seen = d.apply(d.init(jax.random.PRNGKey(0), x, labels), x, labels)
   assert seen.shape == (2, 4, 4, 6)
-  np.testing.assert_array_equal(seen[..., 1:], jnp.broadcast_to(
-      jax.nn.one_hot(labels, 5)[:, None, None, :], (2, 4, 4, 5)))
+  np.testing.assert_array_equal(
+    seen[..., 1:], jnp.broadcast_to(jax.nn.one_hot(labels, 5)[:, None, None, :], (2, 4, 4, 5))
+  )
   g = conditional.LabelConcatGenerator(_Inputs(), num_classes=5, one_hot=True)
   z = jnp.ones((2, 3))
-  np.testing.assert_array_equal(g.apply(g.init(jax.random.PRNGKey(0), z, labels), z, labels),
-                                jnp.concatenate([z, jax.nn.one_hot(labels, 5)], axis=-1))
+  np.testing.assert_array_equal(
+    g.apply(g.init(jax.random.PRNGKey(0), z, labels), z, labels),
+    jnp.concatenate([z, jax.nn.one_hot(labels, 5)], axis=-1),
+  )
 
 
 def test_an_unknown_label_encoding_is_refused_in_one_line():
   config, _ = build("conditional", num_classes=8)
   config.variant.label_encoding = "onehot"
-  with pytest.raises(ValueError, match=r"label_encoding 'onehot' is unknown; accepted: embedding, one_hot"):
+  with pytest.raises(
+    ValueError, match=r"label_encoding 'onehot' is unknown; accepted: embedding, one_hot"
+  ):
     conditional.make_models(config, (2,))

@@ -11,13 +11,20 @@ from gan_jax import recipes
 from tests.conftest import ROOT, load_experiment_config
 
 VARIANT_CONFIGS = {
-    "cgan_fashion_mnist": "conditional", "cgan_projection_fashion_mnist": "conditional",
-    "acgan_fashion_mnist": "acgan", "infogan_fashion_mnist": "infogan",
-    "infogan_paper_fashion_mnist": "infogan",
-    "unrolled_ring": "unrolled", "pacgan_ring": "pacgan", "pacgan_ring_best": "pacgan",
-    "pacgan_grid_best": "pacgan",
-    "wgan_ring": "gan", "wgan_gp_ring": "gan", "wgan_fashion_mnist": "gan",
-    "wgan_gp_fashion_mnist": "gan", "sngan_diffaugment_fashion_mnist": "gan",
+  "cgan_fashion_mnist": "conditional",
+  "cgan_projection_fashion_mnist": "conditional",
+  "acgan_fashion_mnist": "acgan",
+  "infogan_fashion_mnist": "infogan",
+  "infogan_paper_fashion_mnist": "infogan",
+  "unrolled_ring": "unrolled",
+  "pacgan_ring": "pacgan",
+  "pacgan_ring_best": "pacgan",
+  "pacgan_grid_best": "pacgan",
+  "wgan_ring": "gan",
+  "wgan_gp_ring": "gan",
+  "wgan_fashion_mnist": "gan",
+  "wgan_gp_fashion_mnist": "gan",
+  "sngan_diffaugment_fashion_mnist": "gan",
 }
 
 
@@ -41,7 +48,8 @@ def test_wgan_configs_follow_the_papers():
 
 @pytest.mark.parametrize("dataset", ["ring", "grid"])
 def test_the_mixture_benchmarks_best_recipe_is_the_shipped_best_config(dataset):
-  """mixture.md's `best` rows train pacgan_{ring,grid}_best.py (only the logging cadence differs)."""
+  """mixture.md's `best` rows train pacgan_{ring,grid}_best.py (only the logging cadence
+  differs)."""
   path = os.path.join(ROOT, "experiments", "mixture_benchmark.py")
   spec = importlib.util.spec_from_file_location("mixture_benchmark", path)
   benchmark = importlib.util.module_from_spec(spec)
@@ -61,6 +69,7 @@ def test_the_mixture_benchmark_gives_the_same_rows_with_two_jobs(monkeypatch):
   """--jobs 2 trains rows in spawned processes: the same samples and scores as one at a time."""
   monkeypatch.syspath_prepend(os.path.join(ROOT, "experiments"))
   import mixture_benchmark
+
   tasks = [("gan_ns", "ring", 1, 10), ("hinge", "grid", 1, 10)]
   apart = mixture_benchmark.run_rows(tasks, jobs=2)
   together = mixture_benchmark.run_rows(tasks, jobs=1)
@@ -76,13 +85,23 @@ def test_the_mixture_page_keeps_studies_apart_and_says_when_a_run_is_reduced(mon
   """The benchmark's rows (BENCHMARK recipes) form the tables; other recipes go under Studies."""
   monkeypatch.syspath_prepend(os.path.join(ROOT, "experiments"))
   import mixture_benchmark
+
   stat = {"mean": 0.5, "stderr": 0.1}
 
   def row(recipe, dataset):
-    return {"recipe": recipe, "dataset": dataset, "seeds": 10, "steps": 4000,
-            "description": mixture_benchmark.RECIPES[recipe][0], "modes": stat,
-            "high_quality": stat, "reverse_kl": stat, "seconds_per_run": 6.0,
-            "command": "python experiments/mixture_benchmark.py", "command_minutes": 42.0}
+    return {
+      "recipe": recipe,
+      "dataset": dataset,
+      "seeds": 10,
+      "steps": 4000,
+      "description": mixture_benchmark.RECIPES[recipe][0],
+      "modes": stat,
+      "high_quality": stat,
+      "reverse_kl": stat,
+      "seconds_per_run": 6.0,
+      "command": "python experiments/mixture_benchmark.py",
+      "command_minutes": 42.0,
+    }
 
   assert "gan_ns_lr1e-4" not in mixture_benchmark.BENCHMARK
   full = [row(r, d) for d in mixture_benchmark.DATASETS for r in mixture_benchmark.BENCHMARK]

@@ -1,4 +1,5 @@
-"""Image-to-image recipes (pix2pix, superres, inpainting, cyclegan): data, losses, metrics, resume."""
+"""Image-to-image recipes (pix2pix, superres, inpainting, cyclegan): data, losses, metrics,
+resume."""
 
 import os
 import subprocess
@@ -14,6 +15,7 @@ from gan_jax.data import paired
 from gan_jax.metrics import image_quality
 from gan_jax.variants import cyclegan, inpainting, translation
 from tests.conftest import ROOT, jitted_sampled_train_step, load_experiment_config
+
 
 def tiny_config(recipe: str, **variant):
   config = load_experiment_config(f"{recipe}_fashion_mnist")
@@ -43,6 +45,7 @@ def state_and_source(config):
 
 # --- metrics -------------------------------------------------------------------
 
+
 def test_psnr_of_a_known_error_and_of_identical_images():
   a = jnp.zeros((2, 8, 8, 1))
   b = a.at[0].set(0.2).at[1].set(-0.02)  # MSE 0.04 and 0.0004 on range 2
@@ -64,6 +67,7 @@ def test_ssim_of_identical_and_of_constant_images_by_hand():
 
 # --- data ----------------------------------------------------------------------
 
+
 def test_edge_map_of_a_square_is_its_border():
   image = np.zeros((1, 8, 8, 1), np.uint8)
   image[0, 2:6, 2:6] = 255
@@ -75,8 +79,12 @@ def test_edge_map_of_a_square_is_its_border():
 
 def test_downsample_is_the_block_mean():
   image = np.arange(16, dtype=np.uint8).reshape(1, 4, 4, 1) * 10
-  expected = np.round([[(0 + 10 + 40 + 50) / 4, (20 + 30 + 60 + 70) / 4],
-                       [(80 + 90 + 120 + 130) / 4, (100 + 110 + 140 + 150) / 4]])
+  expected = np.round(
+    [
+      [(0 + 10 + 40 + 50) / 4, (20 + 30 + 60 + 70) / 4],
+      [(80 + 90 + 120 + 130) / 4, (100 + 110 + 140 + 150) / 4],
+    ]
+  )
   np.testing.assert_array_equal(paired.downsample(image, 2)[0, ..., 0], expected)
 
 
@@ -121,6 +129,7 @@ def test_unknown_task_is_refused(test_images):
 
 # --- recipes -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("recipe", ["pix2pix", "superres", "inpainting"])  # cyclegan: resume test
 def test_one_step_gives_finite_metrics_and_image_outputs(recipe):
   config = tiny_config(recipe)
@@ -132,8 +141,13 @@ def test_one_step_gives_finite_metrics_and_image_outputs(recipe):
   cond = jnp.tanh(state.noise(jax.random.PRNGKey(0), 3))  # inputs in [-1, 1]
   if recipe == "inpainting":  # the last channel is the mask: 1 where the generator fills in
     cond = cond.at[..., -1:].set((cond[..., -1:] > 0).astype(cond.dtype))
-  assert cond.shape == ((3, 14, 14, 1) if recipe == "superres" else
-                        (3, 28, 28, 2) if recipe == "inpainting" else (3, 28, 28, 1))
+  assert cond.shape == (
+    (3, 14, 14, 1)
+    if recipe == "superres"
+    else (3, 28, 28, 2)
+    if recipe == "inpainting"
+    else (3, 28, 28, 1)
+  )
   out = recipes.get_recipe(recipe).sample(new_state, cond)
   assert out.shape == (3, 28, 28, 1) and float(jnp.abs(out).max()) <= 1.0
 
@@ -144,8 +158,9 @@ def test_pix2pix_discriminator_sees_the_condition():
   assert first_kernel.shape[2] == 2  # image channel + condition channel
   x = jnp.zeros((1, 28, 28, 1))
   cond = jax.random.uniform(jax.random.PRNGKey(0), (2, 28, 28, 1), minval=-1, maxval=1)
-  d = lambda c: state.d_apply_fn({"params": state.d_params},
-                                 translation.discriminator_input(state.game, x, c), train=False)
+  d = lambda c: state.d_apply_fn(
+    {"params": state.d_params}, translation.discriminator_input(state.game, x, c), train=False
+  )
   assert not np.allclose(d(cond[:1]), d(cond[1:]))
 
 
@@ -160,12 +175,17 @@ def test_reconstruction_loss_by_hand_with_and_without_mask():
 
 def test_no_adversarial_baseline_is_lambda_l1_and_leaves_d_alone():
   state, source = state_and_source(tiny_config("pix2pix", adversarial_weight=0.0))
-  batch = jax.tree.map(lambda v: v[None], source.sample(jax.device_put(source.arrays),
-                                                          jax.random.PRNGKey(0), 4))
-  expected = 100.0 * jnp.mean(jnp.abs(translation.translate(state, batch["cond"][0]) - batch["x"][0]))
+  batch = jax.tree.map(
+    lambda v: v[None], source.sample(jax.device_put(source.arrays), jax.random.PRNGKey(0), 4)
+  )
+  expected = 100.0 * jnp.mean(
+    jnp.abs(translation.translate(state, batch["cond"][0]) - batch["x"][0])
+  )
   new_state, metrics = translation.translation_train_step(state, batch)
   np.testing.assert_allclose(metrics["g_loss"], expected, rtol=1e-5)
-  assert jax.tree.all(jax.tree.map(lambda a, b: bool((a == b).all()), new_state.d_params, state.d_params))
+  assert jax.tree.all(
+    jax.tree.map(lambda a, b: bool((a == b).all()), new_state.d_params, state.d_params)
+  )
 
 
 def test_inpainting_keeps_the_known_pixels():
@@ -186,15 +206,20 @@ def test_cyclegan_state_holds_two_generators_and_two_discriminators_and_its_loss
   f = lambda x: cyclegan.translate_b_to_a(state, x)
   d = lambda x, m: state.d_apply_fn({"params": state.d_params}, x, method=m)
   lsq = lambda logits: 0.5 * jnp.mean((logits - 1.0) ** 2)
-  expected = (lsq(d(g(a), "domain_b")) + lsq(d(f(b), "domain_a"))
-              + 10.0 * (jnp.mean(jnp.abs(f(g(a)) - a)) + jnp.mean(jnp.abs(g(f(b)) - b)))
-              + 5.0 * (jnp.mean(jnp.abs(g(b) - b)) + jnp.mean(jnp.abs(f(a) - a))))
+  expected = (
+    lsq(d(g(a), "domain_b"))
+    + lsq(d(f(b), "domain_a"))
+    + 10.0 * (jnp.mean(jnp.abs(f(g(a)) - a)) + jnp.mean(jnp.abs(g(f(b)) - b)))
+    + 5.0 * (jnp.mean(jnp.abs(g(b) - b)) + jnp.mean(jnp.abs(f(a) - a)))
+  )
   total, _ = cyclegan.cyclegan_losses(state, state.g_params, a, b)
   np.testing.assert_allclose(total, expected, rtol=1e-5)
 
 
 def test_unknown_variant_option_is_refused():
-  with pytest.raises(ValueError, match=r"variant option 'lambda_l1' is unknown; accepted: adversarial_weight"):
+  with pytest.raises(
+    ValueError, match=r"variant option 'lambda_l1' is unknown; accepted: adversarial_weight"
+  ):
     state_and_source(tiny_config("pix2pix", lambda_l1=10.0))
 
 
@@ -207,8 +232,10 @@ def test_resume_through_train_and_evaluate_is_bit_exact(recipe, tmp_path):
   config.num_steps = 4
   resumed = train.train_and_evaluate(config, str(tmp_path / "resumed"), progress=False)
   assert int(resumed.step) == 4
-  for a, b in zip(jax.tree.leaves((straight.g_params, straight.d_params, straight.g_opt_state)),
-                  jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state))):
+  for a, b in zip(
+    jax.tree.leaves((straight.g_params, straight.d_params, straight.g_opt_state)),
+    jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state)),
+  ):
     np.testing.assert_array_equal(a, b)
 
 
@@ -225,18 +252,26 @@ for mode in ("none", "shard_map", "pmap"):
   out[mode] = jax.tree.leaves(state.g_params)
 assert jax.device_count() == 2
 for mode in ("shard_map", "pmap"):
-  print(mode, max(float(np.abs(np.asarray(a) - np.asarray(b)).max()) for a, b in zip(out["none"], out[mode])))
+  print(mode, max(float(np.abs(np.asarray(a) - np.asarray(b)).max()) for a, b in zip(out["none"],
+  out[mode])))
 """
 
 
-@pytest.mark.skipif(os.environ.get("GAN_JAX_SLOW_TESTS") != "1",
-                    reason="compiles six runs in a subprocess (minutes on 2 cores); GAN_JAX_SLOW_TESTS=1")
+@pytest.mark.skipif(
+  os.environ.get("GAN_JAX_SLOW_TESTS") != "1",
+  reason="compiles six runs in a subprocess (minutes on 2 cores); GAN_JAX_SLOW_TESTS=1",
+)
 def test_pix2pix_runs_under_shard_map_and_pmap_on_two_devices_like_one(tmp_path):
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
-         "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+  env = {
+    **os.environ,
+    "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+    "JAX_PLATFORMS": "cpu",
+    "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+  }
   script = SHARD_SCRIPT.replace("{WORKDIR}", str(tmp_path))
-  result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+  result = subprocess.run(
+    [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+  )
   assert result.returncode == 0, result.stderr[-2000:]
   differences = dict(line.split() for line in result.stdout.strip().splitlines())
   assert set(differences) == {"shard_map", "pmap"}

@@ -1,4 +1,5 @@
-"""InfoGAN: codes, the information loss and bound by hand, code traversal, training without labels."""
+"""InfoGAN: codes, the information loss and bound by hand, code traversal, training without
+labels."""
 
 import math
 
@@ -22,8 +23,11 @@ def test_info_loss_and_bound_by_hand():
   assert math.isclose(float(loss), math.log(4) + 0.5 * sq, rel_tol=1e-6)
   # A Q that is sure of the right category attains the bound's maximum, log K.
   q = jnp.zeros((2, 6)).at[jnp.arange(2), categories].set(50.0)
-  assert math.isclose(float(infogan.info_loss(game, q, categories, continuous)[1]["mi_lower_bound"]),
-                      math.log(4), abs_tol=1e-5)
+  assert math.isclose(
+    float(infogan.info_loss(game, q, categories, continuous)[1]["mi_lower_bound"]),
+    math.log(4),
+    abs_tol=1e-5,
+  )
 
 
 def test_codes_have_the_declared_law_and_layout():
@@ -40,11 +44,14 @@ def test_codes_have_the_declared_law_and_layout():
 def test_codes_steer_the_generator_and_traversal_has_one_row_per_noise():
   _, state = build("infogan", num_categories=4, num_continuous=2, q_hidden=8)
   z = jnp.ones((2, 16))
-  assert not np.allclose(infogan.generate(state, z, jnp.array([0, 0])),
-                         infogan.generate(state, z, jnp.array([1, 1])))
+  assert not np.allclose(
+    infogan.generate(state, z, jnp.array([0, 0])), infogan.generate(state, z, jnp.array([1, 1]))
+  )
   assert infogan.code_traversal(state, z, "category").shape == (2 * 4, 2)
   assert infogan.code_traversal(state, z, 1, values=[-1.0, 0.0, 1.0]).shape == (2 * 3, 2)
-  with pytest.raises(ValueError, match="code must be 'category' or a continuous index in \\[0, 1\\]"):
+  with pytest.raises(
+    ValueError, match="code must be 'category' or a continuous index in \\[0, 1\\]"
+  ):
     infogan.code_traversal(state, z, 2)
 
 
@@ -63,8 +70,10 @@ def test_the_papers_players_and_q_head():
   """Chen et al.'s MNIST players: Q's body is D's FC 1024; the paper config builds with BN in Q."""
   from gan_jax import models
   from tests.conftest import load_experiment_config
+
   generator, discriminator = models.build_models(
-      "infogan_mnist", (28, 28, 1), options={"discriminator": {"return_features": True}})
+    "infogan_mnist", (28, 28, 1), options={"discriminator": {"return_features": True}}
+  )
   g_vars = generator.init(jax.random.PRNGKey(0), jnp.zeros((2, 74)))
   images, _ = generator.apply(g_vars, jnp.zeros((2, 74)), mutable=["batch_stats"])
   assert images.shape == (2, 28, 28, 1)

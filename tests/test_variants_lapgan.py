@@ -39,8 +39,9 @@ def test_sampling_runs_the_pyramid():
   assert z.shape == (3, 3, 4)
   images, bands = jax.jit(lapgan.sample_pyramid)(STATE, z)
   for l in (1, 2):
-    np.testing.assert_allclose(images[l], resample.upsample_bilinear(images[l - 1]) + bands[l],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+      images[l], resample.upsample_bilinear(images[l - 1]) + bands[l], atol=1e-6
+    )
   np.testing.assert_array_equal(jax.jit(lapgan.generate)(STATE, z), images[2])
 
 

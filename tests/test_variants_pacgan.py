@@ -17,13 +17,17 @@ def test_pack_stacks_consecutive_samples_on_the_last_axis():
   images = jnp.arange(4 * 2 * 2 * 3.0).reshape(4, 2, 2, 3)
   packed = pacgan.pack(images, 2)
   assert packed.shape == (2, 2, 2, 6)
-  np.testing.assert_array_equal(packed[1, 0, 1], jnp.concatenate([images[2, 0, 1], images[3, 0, 1]]))
+  np.testing.assert_array_equal(
+    packed[1, 0, 1], jnp.concatenate([images[2, 0, 1], images[3, 0, 1]])
+  )
 
 
 def test_a_batch_not_divisible_by_the_pack_size_is_refused():
   with pytest.raises(ValueError, match="batch size must be divisible by 3; got 8"):
     pacgan.pack(jnp.zeros((8, 2)), 3)
-  with pytest.raises(ValueError, match="config.batch_size 32 is not divisible by variant.pack_size 3"):
+  with pytest.raises(
+    ValueError, match="config.batch_size 32 is not divisible by variant.pack_size 3"
+  ):
     build("pacgan", pack_size=3)
 
 

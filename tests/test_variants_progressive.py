@@ -21,22 +21,41 @@ from tests.variant_helpers import trees_equal, write_tiny_images
 
 def tiny_config(data_path: str, **overrides):
   """8x8 images: two stages (4x4, then 8x8), 4 G steps per stage, 3-step fade-in."""
-  config = tiny_ring_config(num_steps=10, batch_size=8, log_every=5, sample_every=5,
-                            checkpoint_every=5, recipe="progressive")
-  config.data = ml_collections.ConfigDict({"source": "npz", "name": "tiny", "path": data_path,
-                                           "split": "train"})
-  config.model = ml_collections.ConfigDict({"name": "progressive", "latent_dim": 8,
-                                            "noise": "normal"})
-  config.variant = ml_collections.ConfigDict({"features": 4, "stage_steps": 4, "fade_steps": 3,
-                                              "mbstd_group": 4})
+  config = tiny_ring_config(
+    num_steps=10,
+    batch_size=8,
+    log_every=5,
+    sample_every=5,
+    checkpoint_every=5,
+    recipe="progressive",
+  )
+  config.data = ml_collections.ConfigDict(
+    {"source": "npz", "name": "tiny", "path": data_path, "split": "train"}
+  )
+  config.model = ml_collections.ConfigDict(
+    {"name": "progressive", "latent_dim": 8, "noise": "normal"}
+  )
+  config.variant = ml_collections.ConfigDict(
+    {"features": 4, "stage_steps": 4, "fade_steps": 3, "mbstd_group": 4}
+  )
   config.update(overrides)
   return config
 
 
 def test_schedule_is_a_function_of_the_step():
   game = progressive.ProgressiveGame(canvas=32, num_stages=4, stage_steps=10, fade_steps=4)
-  expected = {0: (0, 1.0), 9: (0, 1.0), 10: (1, 0.25), 12: (1, 0.75), 13: (1, 1.0), 19: (1, 1.0),
-              20: (2, 0.25), 30: (3, 0.25), 33: (3, 1.0), 500: (3, 1.0)}
+  expected = {
+    0: (0, 1.0),
+    9: (0, 1.0),
+    10: (1, 0.25),
+    12: (1, 0.75),
+    13: (1, 1.0),
+    19: (1, 1.0),
+    20: (2, 0.25),
+    30: (3, 0.25),
+    33: (3, 1.0),
+    500: (3, 1.0),
+  }
   for step, (stage, alpha) in expected.items():
     s, a = jax.jit(progressive.schedule, static_argnums=0)(game, step)
     assert (int(s), float(a)) == (stage, alpha), step
@@ -51,12 +70,14 @@ def test_padding_and_real_images_per_stage():
   np.testing.assert_array_equal(resample.crop_center(canvas, 28, 28), x)
   game = progressive.ProgressiveGame(canvas=32, num_stages=4)
   coarse = progressive.real_at_stage(x, game, 0, 1.0)  # 4x4 blocks of 8x8 pixels
-  np.testing.assert_allclose(coarse, resample.upsample_nearest(resample.downsample(coarse, 8), 8),
-                             atol=1e-6)
+  np.testing.assert_allclose(
+    coarse, resample.upsample_nearest(resample.downsample(coarse, 8), 8), atol=1e-6
+  )
   np.testing.assert_array_equal(progressive.real_at_stage(x, game, 3, 1.0), canvas)
   half = progressive.real_at_stage(x, game, 3, 0.25)
-  np.testing.assert_allclose(half, 0.25 * canvas + 0.75 * progressive.real_at_stage(x, game, 2, 1.0),
-                             atol=1e-6)
+  np.testing.assert_allclose(
+    half, 0.25 * canvas + 0.75 * progressive.real_at_stage(x, game, 2, 1.0), atol=1e-6
+  )
 
 
 def test_a_fade_in_starts_where_the_previous_stage_ended():
@@ -66,11 +87,17 @@ def test_a_fade_in_starts_where_the_previous_stage_ended():
 
   @jax.jit
   def outputs(g, d):
-    images = {(s, a): state.g_apply_fn({"params": g}, z, train=False, stage=s, alpha=a)
-              for s in (0, 1) for a in (0.0, 1.0) if s or a}
+    images = {
+      (s, a): state.g_apply_fn({"params": g}, z, train=False, stage=s, alpha=a)
+      for s in (0, 1)
+      for a in (0.0, 1.0)
+      if s or a
+    }
     x = images[(1, 1.0)]
-    logits = {(s, a): state.d_apply_fn({"params": d}, x, train=False, stage=s, alpha=a)
-              for s, a in ((1, 0.0), (0, 1.0))}
+    logits = {
+      (s, a): state.d_apply_fn({"params": d}, x, train=False, stage=s, alpha=a)
+      for s, a in ((1, 0.0), (0, 1.0))
+    }
     return images, logits
 
   images, logits = outputs(state.g_params, state.d_params)
@@ -102,8 +129,9 @@ def test_equalized_dense_scales_unit_weights_by_he_constant():
   params = layer.init(jax.random.PRNGKey(0), x)["params"]
   assert abs(float(jnp.std(params["kernel"])) - 1.0) < 0.35  # stored N(0, 1)
   ones = {"kernel": jnp.ones((8, 3)), "bias": jnp.zeros(3)}
-  np.testing.assert_allclose(layer.apply({"params": ones}, x),
-                             jnp.full((1, 3), 28.0 * math.sqrt(2.0 / 8)), rtol=1e-6)
+  np.testing.assert_allclose(
+    layer.apply({"params": ones}, x), jnp.full((1, 3), 28.0 * math.sqrt(2.0 / 8)), rtol=1e-6
+  )
 
 
 def test_minibatch_stddev_keeps_groups_apart():
@@ -122,14 +150,13 @@ def test_resume_in_the_middle_of_a_fade_in_is_bit_exact(tmp_path):
   stage, alpha = progressive.schedule(progressive.create_state(config, (8, 8, 1)).game, 5)
   assert (int(stage), float(alpha)) == (1, pytest.approx(2 / 3))
   whole = train.train_and_evaluate(config, str(tmp_path / "whole"), progress=False)
-  train.train_and_evaluate(tiny_config(data, num_steps=5), str(tmp_path / "halves"),
-                           progress=False)
+  train.train_and_evaluate(tiny_config(data, num_steps=5), str(tmp_path / "halves"), progress=False)
   resumed = train.train_and_evaluate(config, str(tmp_path / "halves"), progress=False)
   assert int(resumed.step) == 10
-  for a, b in zip(jax.tree.leaves((whole.g_params, whole.d_params, whole.g_opt_state,
-                                   whole.d_opt_state)),
-                  jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state,
-                                   resumed.d_opt_state))):
+  for a, b in zip(
+    jax.tree.leaves((whole.g_params, whole.d_params, whole.g_opt_state, whole.d_opt_state)),
+    jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state, resumed.d_opt_state)),
+  ):
     np.testing.assert_array_equal(a, b)
 
 
@@ -141,16 +168,22 @@ def switch_train_step(state, batch):
 
   def bound(apply_fn):
     def apply(variables, x, *args, **kwargs):
-      branches = [lambda v, x, a, s=s: apply_fn(v, x, *args, stage=s, alpha=a, **kwargs)
-                  for s in range(game.num_stages)]
+      branches = [
+        lambda v, x, a, s=s: apply_fn(v, x, *args, stage=s, alpha=a, **kwargs)
+        for s in range(game.num_stages)
+      ]
       return lax.switch(stage, branches, variables, x, alpha)
+
     return apply
 
   view = state.replace(g_apply_fn=bound(state.g_apply_fn), d_apply_fn=bound(state.d_apply_fn))
   x = batch["x"]
   flat = x.reshape((-1,) + x.shape[2:])
-  real = lax.switch(stage, [lambda a, s=s: progressive.real_at_stage(flat, game, s, a)
-                            for s in range(game.num_stages)], alpha)
+  real = lax.switch(
+    stage,
+    [lambda a, s=s: progressive.real_at_stage(flat, game, s, a) for s in range(game.num_stages)],
+    alpha,
+  )
   batch = {**batch, "x": real.reshape(x.shape[:2] + real.shape[1:])}
   new_view, metrics = steps.train_step(view, batch)
   return new_view.replace(g_apply_fn=state.g_apply_fn, d_apply_fn=state.d_apply_fn), metrics
@@ -173,7 +206,8 @@ def test_players_at_a_traced_stage_equal_the_stage_network():
   def players(g, d, stage, alpha):
     fake = state.g_apply_fn({"params": g}, z, stage=stage, alpha=alpha)
     logits, grad = jax.value_and_grad(
-        lambda x: jnp.sum(state.d_apply_fn({"params": d}, x, stage=stage, alpha=alpha)))(x)
+      lambda x: jnp.sum(state.d_apply_fn({"params": d}, x, stage=stage, alpha=alpha))
+    )(x)
     return fake, logits, grad
 
   traced = jax.jit(players)
@@ -198,8 +232,9 @@ def test_the_one_program_step_equals_the_per_stage_and_the_switch_steps():
   assert "cond" not in jaxpr and "while" not in jaxpr
   one_program = jax.jit(progressive.train_step)
   switched = jax.jit(switch_train_step)
-  per_stage = {s: jax.jit(lambda st, b, s=s: progressive.train_step(st, b, phase=s))
-               for s in range(3)}
+  per_stage = {
+    s: jax.jit(lambda st, b, s=s: progressive.train_step(st, b, phase=s)) for s in range(3)
+  }
   a = b = c = state
   stages = []
   for _ in range(6):  # stage 0; stage 1 (alpha 1/2, 1); stage 2 (alpha 1/2, 1)
@@ -211,8 +246,9 @@ def test_the_one_program_step_equals_the_per_stage_and_the_switch_steps():
     assert float(metrics_a["stage"]) == float(metrics_b["stage"]) == stage
     np.testing.assert_allclose(metrics_a["d_loss"], metrics_c["d_loss"], rtol=1e-5)
   assert stages == [0, 0, 1, 1, 2, 2]
-  trees = [jax.tree.leaves((s.g_params, s.d_params, s.g_opt_state, s.d_opt_state))
-           for s in (a, b, c)]
+  trees = [
+    jax.tree.leaves((s.g_params, s.d_params, s.g_opt_state, s.d_opt_state)) for s in (a, b, c)
+  ]
   for u, v, w in zip(*trees, strict=True):
     np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(u, w, rtol=1e-5, atol=1e-5)

@@ -44,8 +44,9 @@ def test_truncation_with_psi_zero_gives_w_avg_for_every_z():
   ws = apply(G.styles, Z, truncation_psi=0.0, variables=variables)
   np.testing.assert_allclose(ws, jnp.broadcast_to(w_avg, ws.shape), atol=1e-7)
   half = apply(G.styles, Z, truncation_psi=0.5, variables=variables)
-  np.testing.assert_allclose(half, 0.5 * (apply(G.styles, Z, variables=variables) + w_avg),
-                             atol=1e-6)
+  np.testing.assert_allclose(
+    half, 0.5 * (apply(G.styles, Z, variables=variables) + w_avg), atol=1e-6
+  )
 
 
 def test_noise_changes_the_image_only_through_its_per_layer_strength():
@@ -55,12 +56,14 @@ def test_noise_changes_the_image_only_through_its_per_layer_strength():
   params = jax.tree.map(lambda x: x, VARIABLES["params"])
   params["noise_strength_5"] = jnp.full((4,), 0.5)  # the last (finest) layer only
   variables = {**VARIABLES, "params": params}
-  (a, sa), (b, sb) = [apply(G.synthesize, ws, k, variables=variables, mutable=["intermediates"])
-                      for k in (k1, k2)]
+  (a, sa), (b, sb) = [
+    apply(G.synthesize, ws, k, variables=variables, mutable=["intermediates"]) for k in (k1, k2)
+  ]
   assert not np.allclose(a, b)
   for i in range(5):  # every coarser layer is untouched by the fine layer's noise
-    np.testing.assert_array_equal(sa["intermediates"][f"layer_{i}"][0],
-                                  sb["intermediates"][f"layer_{i}"][0])
+    np.testing.assert_array_equal(
+      sa["intermediates"][f"layer_{i}"][0], sb["intermediates"][f"layer_{i}"][0]
+    )
 
 
 def test_adain_sets_each_channel_statistics_from_the_style():
@@ -75,9 +78,14 @@ def test_a_few_core_steps_train_the_style_generator_and_track_w_avg():
   config = variant_config("stylegan", w_dim=8, mapping_layers=2, channels=4)
   config.batch_size = 8
   config.r1_weight = 1.0
-  config.model = ml_collections.ConfigDict({
-      "name": "dcgan", "latent_dim": 8, "noise": "normal",
-      "discriminator": {"features": 4, "kernel_size": 3}})
+  config.model = ml_collections.ConfigDict(
+    {
+      "name": "dcgan",
+      "latent_dim": 8,
+      "noise": "normal",
+      "discriminator": {"features": 4, "kernel_size": 3},
+    }
+  )
   state = stylegan.create_state(config, (28, 28, 1))
   step = jax.jit(stylegan.RECIPE.train_step)
   x = jax.random.uniform(jax.random.PRNGKey(0), (1, 8, 28, 28, 1), minval=-1, maxval=1)
@@ -90,6 +98,12 @@ def test_a_few_core_steps_train_the_style_generator_and_track_w_avg():
   grid = jax.jit(stylegan.style_mixing, static_argnums=3)(state, Z[:2], Z2, range(4, 6))
   assert grid.shape == (6, 28, 28, 1)
   ws = jax.jit(stylegan.mapped_styles, static_argnums=(4,))(state, Z, None, None, 0.0)
-  np.testing.assert_allclose(ws, jnp.broadcast_to(state.g_collections["style_stats"]["w_avg"],
-                                                  ws.shape), atol=1e-6)
-  assert jax.jit(stylegan.generate, static_argnums=(2, 3))(state, Z, None, 0.5).shape == (3, 28, 28, 1)
+  np.testing.assert_allclose(
+    ws, jnp.broadcast_to(state.g_collections["style_stats"]["w_avg"], ws.shape), atol=1e-6
+  )
+  assert jax.jit(stylegan.generate, static_argnums=(2, 3))(state, Z, None, 0.5).shape == (
+    3,
+    28,
+    28,
+    1,
+  )

@@ -29,10 +29,15 @@ def write_speech_npz(path, num: int = 6) -> str:
     for name, value in zip(rows, (chars, position, length, len(tokens))):
       rows[name].append(value)
   x = rng.uniform(-1, 1, (num, speech.FRAMES, speech.NUM_MELS)).astype(np.float16)
-  np.savez(path, x=x, chars=np.stack(rows["chars"]), position=np.stack(rows["position"]),
-           voice=(np.arange(num) % len(speech.VOICES)).astype(np.int32),
-           length=np.array(rows["length"], np.int32),
-           num_chars=np.array(rows["num_chars"], np.int32))
+  np.savez(
+    path,
+    x=x,
+    chars=np.stack(rows["chars"]),
+    position=np.stack(rows["position"]),
+    voice=(np.arange(num) % len(speech.VOICES)).astype(np.int32),
+    length=np.array(rows["length"], np.int32),
+    num_chars=np.array(rows["num_chars"], np.int32),
+  )
   return str(path)
 
 
@@ -67,6 +72,7 @@ def trained(speech_npz, tmp_path_factory):
 def test_generator_loss_is_adversarial_plus_weighted_regression(speech_npz, trained):
   """Catches a G loss that drops the adversarial term (the GAN would be the L1 baseline)."""
   from gan_jax import data, steps
+
   state = trained[1]
   source = data.make_data_source(tiny_config(speech_npz))
   batch = source.sample(source.arrays, jax.random.PRNGKey(1), 2)
@@ -75,8 +81,9 @@ def test_generator_loss_is_adversarial_plus_weighted_regression(speech_npz, trai
   regression = dataclasses.replace(state.game, adversarial_weight=0.0)
 
   def loss(params, game):
-    return translation.translation_generator_loss(state.replace(game=game), params, batch,
-                                                  inputs, keys)
+    return translation.translation_generator_loss(
+      state.replace(game=game), params, batch, inputs, keys
+    )
 
   @jax.jit
   def losses_and_gradients(params):
@@ -88,10 +95,12 @@ def test_generator_loss_is_adversarial_plus_weighted_regression(speech_npz, trai
   total, parts, with_adv, without = losses_and_gradients(state.g_params)
   assert state.game.adversarial_weight == 1.0 and state.game.reconstruction_weight == 10.0
   assert float(parts["g_adversarial"]) > 0.1
-  np.testing.assert_allclose(total, parts["g_adversarial"] + 10 * parts["g_reconstruction"],
-                             rtol=1e-6)
-  difference = sum(float(np.abs(a - b).sum())
-                   for a, b in zip(jax.tree.leaves(with_adv), jax.tree.leaves(without)))
+  np.testing.assert_allclose(
+    total, parts["g_adversarial"] + 10 * parts["g_reconstruction"], rtol=1e-6
+  )
+  difference = sum(
+    float(np.abs(a - b).sum()) for a, b in zip(jax.tree.leaves(with_adv), jax.tree.leaves(without))
+  )
   assert difference > 1e-3
 
 
@@ -103,15 +112,18 @@ def test_resume_is_bit_exact(speech_npz, trained, tmp_path):
   resumed = train.train_and_evaluate(config, str(tmp_path), progress=False)
   straight = trained[1]
   assert int(resumed.step) == 4
-  for a, b in zip(jax.tree.leaves((straight.g_params, straight.d_params, straight.g_opt_state)),
-                  jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state))):
+  for a, b in zip(
+    jax.tree.leaves((straight.g_params, straight.d_params, straight.g_opt_state)),
+    jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state)),
+  ):
     np.testing.assert_array_equal(a, b)
 
 
 def test_sample_speech_writes_a_16khz_wav(speech_npz, trained, tmp_path, capsys):
   out = str(tmp_path / "hello.wav")
-  assert cli.main(["sample", "--workdir", trained[0], "--speech", "Hello there.",
-                   "--out", out]) == 0
+  assert (
+    cli.main(["sample", "--workdir", trained[0], "--speech", "Hello there.", "--out", out]) == 0
+  )
   audio = speech.read_wav(out)
   frames = round(len("hello there") * speech.frames_per_char(speech.load_speech(speech_npz)))
   assert len(audio) == speech.HOP * (frames - 1) and np.abs(audio).max() > 0
@@ -161,11 +173,13 @@ def test_make_speech_splits_sentences_and_writes_16khz_frames(tmp_path):
   """experiments/make_speech.py with espeak-ng (.ci/run installs it)."""
   assert shutil.which("espeak-ng"), "espeak-ng is needed: apt-get install espeak-ng"
   spec = importlib.util.spec_from_file_location(
-      "make_speech", os.path.join(ROOT, "experiments", "make_speech.py"))
+    "make_speech", os.path.join(ROOT, "experiments", "make_speech.py")
+  )
   make_speech = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(make_speech)
-  assert make_speech.main(["--out", str(tmp_path), "--sentences", "3",
-                           "--test-sentences", "1"]) == 0
+  assert (
+    make_speech.main(["--out", str(tmp_path), "--sentences", "3", "--test-sentences", "1"]) == 0
+  )
   train_set = np.load(tmp_path / "train.npz")
   test_set = np.load(tmp_path / "test.npz")
   assert set(train_set["text"]).isdisjoint(test_set["text"])

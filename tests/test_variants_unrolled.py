@@ -36,9 +36,12 @@ def test_unrolling_changes_the_generator_update_and_one_unrolled_step_is_a_d_upd
 
 
 def test_the_d_optimizer_gets_eps_root_and_k_is_validated():
-  assert unrolled.differentiable_optimizer_options({"name": "adam", "learning_rate": 1e-3})[
-      "eps_root"] == 1e-8
+  assert (
+    unrolled.differentiable_optimizer_options({"name": "adam", "learning_rate": 1e-3})["eps_root"]
+    == 1e-8
+  )
   assert "eps_root" not in unrolled.differentiable_optimizer_options(
-      {"name": "sgd", "learning_rate": 1e-3})
+    {"name": "sgd", "learning_rate": 1e-3}
+  )
   with pytest.raises(ValueError, match="variant.unrolled_steps must be an integer >= 0, got -1"):
     build("unrolled", unrolled_steps=-1)

@@ -7,7 +7,9 @@ from jax import lax
 
 from gan_jax import xla_options
 
-pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="the options are for XLA:CPU")
+pytestmark = pytest.mark.skipif(
+  jax.default_backend() != "cpu", reason="the options are for XLA:CPU"
+)
 
 
 def _conv_then_dense(x, w, m):

@@ -35,8 +35,11 @@ def write_tiny_images(path: str, num: int = 64, size: int = 8, classes: int = 4)
   """An npz of `num` uint8 images (size, size, 1) whose mean brightness encodes the label."""
   rng = np.random.default_rng(0)
   labels = np.arange(num) % classes
-  images = (labels[:, None, None, None] * (255 // classes)
-            + rng.integers(0, 20, (num, size, size, 1))).clip(0, 255).astype(np.uint8)
+  images = (
+    (labels[:, None, None, None] * (255 // classes) + rng.integers(0, 20, (num, size, size, 1)))
+    .clip(0, 255)
+    .astype(np.uint8)
+  )
   np.savez(path, x=images, label=labels.astype(np.int32))
   return path
 

@@ -16,8 +16,11 @@ from gan_jax import config_base
 def get_config():
   config = config_base.fashion_mnist()
   config.data.update({"source": "image_to_image", "task": "unpaired", "domains": (5, 7)})
-  config.model = {"name": "cyclegan", "generator": {"depth": 2, "features": 16},
-                  "discriminator": {"features": 16, "num_layers": 2}}
+  config.model = {
+    "name": "cyclegan",
+    "generator": {"depth": 2, "features": 16},
+    "discriminator": {"features": 16, "num_layers": 2},
+  }
   config.recipe = "cyclegan"
   config.variant = {"cycle_weight": 3.0, "identity_weight": 0.0}
   config.loss = "least_squares"

@@ -6,7 +6,8 @@ at 28.95 +- 0.42 by Mimicry (Lee & Town 2020; 10,000 real and 10,000 generated i
 100,000 steps of batch 64, Adam 2e-4 (0.5, 0.999)). This config trains the library's DCGAN
 players (G: Dense 4x4x512, ConvT 5x5 to 256 at stride 1, then 128, 64 and 3 at stride 2,
 BatchNorm, ReLU, tanh; D: Conv 5x5 stride 2 64 -> 128 -> 256, LeakyReLU 0.2, Dense 1) with
-the non-saturating loss, 100,000 steps of batch 64: the same budget, other networks, so expect the same range, not the same figure.
+the non-saturating loss, 100,000 steps of batch 64: the same budget, other networks, so expect the
+same range, not the same figure.
 Meant for a GPU (a CPU does about 5 steps a second at this size). Prepare the data with
 `tfds build cifar10` or pass `--config.data.download=True`.
 """

@@ -14,6 +14,11 @@ def get_config():
   config = config_base.fashion_mnist()
   config.model.latent_dim = 62
   config.recipe = "infogan"
-  config.variant = {"num_categories": 10, "num_continuous": 2, "info_weight": 1.0,
-                    "continuous_weight": 1.0, "q_hidden": 128}
+  config.variant = {
+    "num_categories": 10,
+    "num_continuous": 2,
+    "info_weight": 1.0,
+    "continuous_weight": 1.0,
+    "q_hidden": 128,
+  }
   return config

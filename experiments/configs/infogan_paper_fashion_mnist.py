@@ -23,8 +23,14 @@ def get_config():
   config.model.generator = {}
   config.model.discriminator = {}
   config.recipe = "infogan"
-  config.variant = {"num_categories": 10, "num_continuous": 2, "info_weight": 1.0,
-                    "continuous_weight": 1.0, "q_hidden": 128, "q_batch_norm": True}
+  config.variant = {
+    "num_categories": 10,
+    "num_continuous": 2,
+    "info_weight": 1.0,
+    "continuous_weight": 1.0,
+    "q_hidden": 128,
+    "q_batch_norm": True,
+  }
   config.g_optimizer = config_base.adam(1e-3)
   config.d_optimizer = config_base.adam(2e-4)
   config.sample_every = 500

@@ -10,8 +10,13 @@ from gan_jax import config_base
 def get_config():
   config = config_base.fashion_mnist()
   config.num_steps = 20000
-  config.model = {"name": "pytorch_gan_mlp", "latent_dim": 100, "noise": "normal",
-                  "generator": {}, "discriminator": {}}
+  config.model = {
+    "name": "pytorch_gan_mlp",
+    "latent_dim": 100,
+    "noise": "normal",
+    "generator": {},
+    "discriminator": {},
+  }
   config.reuse_fakes = True  # one generator forward per step, as in the seed's PyTorch loop
   config.log_every = 100
   config.sample_every = 1000

@@ -1,4 +1,5 @@
-"""The mixture benchmark's best recipe on the grid of 25 (experiments/results/mixture.md, row `best`).
+"""The mixture benchmark's best recipe on the grid of 25 (experiments/results/mixture.md, row
+`best`).
 
 pacgan_ring_best.py (PacGAN4, 2 x 128 ReLU players, batch 512, z = [one-hot code of 50
 values, 4 uniform], Adam 5e-3 cosine-decayed to 0 over 64,000 steps) on grid25, plus the

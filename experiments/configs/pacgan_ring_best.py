@@ -1,4 +1,5 @@
-"""The mixture benchmark's best recipe on the ring of 8 (experiments/results/mixture.md, row `best`).
+"""The mixture benchmark's best recipe on the ring of 8 (experiments/results/mixture.md, row
+`best`).
 
 PacGAN4 (D judges packs of 4) with ring_gan.py's 2 x 128 ReLU players, batch 512 (128 packs),
 z = [one-hot code of 50 equally likely values, 4 uniform] (a disconnected latent: G can give

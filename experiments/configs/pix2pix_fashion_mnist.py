@@ -10,9 +10,16 @@ from gan_jax import config_base
 def get_config():
   config = config_base.fashion_mnist()
   config.data.update({"source": "image_to_image", "task": "edges"})
-  config.model = {"name": "pix2pix", "generator": {"depth": 2, "features": 16},
-                  "discriminator": {"features": 16, "num_layers": 2}}
+  config.model = {
+    "name": "pix2pix",
+    "generator": {"depth": 2, "features": 16},
+    "discriminator": {"features": 16, "num_layers": 2},
+  }
   config.recipe = "pix2pix"
-  config.variant = {"adversarial_weight": 1.0, "conditional": True, "reconstruction": "l1",
-                    "reconstruction_weight": 100.0}
+  config.variant = {
+    "adversarial_weight": 1.0,
+    "conditional": True,
+    "reconstruction": "l1",
+    "reconstruction_weight": 100.0,
+  }
   return config_base.image_to_image_schedule(config)

@@ -8,9 +8,18 @@ from gan_jax import config_base
 
 def get_config():
   config = config_base.karras_schedule(config_base.fashion_mnist())
-  config.model = {"name": "dcgan", "latent_dim": 64, "noise": "normal",
-                  "discriminator": {"batch_norm": False, "features": 32, "kernel_size": 5}}
+  config.model = {
+    "name": "dcgan",
+    "latent_dim": 64,
+    "noise": "normal",
+    "discriminator": {"batch_norm": False, "features": 32, "kernel_size": 5},
+  }
   config.recipe = "stylegan"
-  config.variant = {"channels": 32, "mapping_layers": 4, "mixing_prob": 0.9, "w_avg_decay": 0.995,
-                    "w_dim": 64}
+  config.variant = {
+    "channels": 32,
+    "mapping_layers": 4,
+    "mixing_prob": 0.9,
+    "w_avg_decay": 0.995,
+    "w_dim": 64,
+  }
   return config

@@ -14,15 +14,22 @@ from gan_jax import config_base
 
 def get_config():
   config = config_base.base()
-  config.data = {"source": "speech", "name": "espeak",
-                 "path": os.path.expanduser("~/.cache/gan_jax/speech/train.npz")}
-  config.model = {"name": "text_to_speech",
-                  "generator": {"features": 64, "kernel_size": 3,
-                                "dilations": (1, 2, 4, 8, 1, 2, 4, 8)},
-                  "discriminator": {"features": 16, "num_layers": 2}}
+  config.data = {
+    "source": "speech",
+    "name": "espeak",
+    "path": os.path.expanduser("~/.cache/gan_jax/speech/train.npz"),
+  }
+  config.model = {
+    "name": "text_to_speech",
+    "generator": {"features": 64, "kernel_size": 3, "dilations": (1, 2, 4, 8, 1, 2, 4, 8)},
+    "discriminator": {"features": 16, "num_layers": 2},
+  }
   config.recipe = "text_to_speech"
-  config.variant = {"adversarial_weight": 1.0, "reconstruction_weight": 10.0,
-                    "reconstruction": "l1"}
+  config.variant = {
+    "adversarial_weight": 1.0,
+    "reconstruction_weight": 10.0,
+    "reconstruction": "l1",
+  }
   config.g_optimizer = config_base.adam(2e-4, b1=0.5)
   config.d_optimizer = config_base.adam(2e-4, b1=0.5)
   config.num_steps = 2000

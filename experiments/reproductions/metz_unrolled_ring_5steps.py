@@ -55,8 +55,12 @@ def get_config():
   config.model.latent_dim = 256
   config.model.noise = "normal"
   config.model.generator = {"hidden": (128, 128), "activation": "relu", "weight_init": "metz"}
-  config.model.discriminator = {"hidden": (128,), "activation": "relu", "input_scale": 0.25,
-                                "weight_init": "metz"}
+  config.model.discriminator = {
+    "hidden": (128,),
+    "activation": "relu",
+    "input_scale": 0.25,
+    "weight_init": "metz",
+  }
   config.loss = "minimax"
   config.recipe = "unrolled"
   config.variant = {"unrolled_steps": UNROLLED_STEPS}

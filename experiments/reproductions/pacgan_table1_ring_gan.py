@@ -68,11 +68,20 @@ def get_config():
   config.data.training_set_size = TRAINING_SET_SIZE
   config.model.latent_dim = 2
   config.model.noise = "normal"
-  config.model.generator = {"hidden": (400, 400, 400, 400), "activation": "relu",
-                            "batch_norm": True, "batch_norm_momentum": 0.95,
-                            "batch_norm_epsilon": 1e-4, "weight_init": "pacgan"}
-  config.model.discriminator = {"hidden": (200, 200, 200), "activation": "maxout",
-                                "maxout_pieces": 5, "weight_init": "pacgan"}
+  config.model.generator = {
+    "hidden": (400, 400, 400, 400),
+    "activation": "relu",
+    "batch_norm": True,
+    "batch_norm_momentum": 0.95,
+    "batch_norm_epsilon": 1e-4,
+    "weight_init": "pacgan",
+  }
+  config.model.discriminator = {
+    "hidden": (200, 200, 200),
+    "activation": "maxout",
+    "maxout_pieces": 5,
+    "weight_init": "pacgan",
+  }
   config.loss = "non_saturating"
   config.g_optimizer = config_base.adam(1e-4, b1=0.8, b2=0.999, eps=1e-8)
   config.d_optimizer = config_base.adam(1e-4, b1=0.8, b2=0.999, eps=1e-8)

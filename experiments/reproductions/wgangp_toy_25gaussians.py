@@ -31,6 +31,13 @@ def _load(name):
 
 def get_config():
   config = _load("wgangp_toy_8gaussians")
-  config.data = {"source": "toy", "name": "grid25", "path": "", "split": "train",
-                 "spacing": 2.0 / SQRT8, "std": 0.05 / SQRT8, "training_set_size": 100000}
+  config.data = {
+    "source": "toy",
+    "name": "grid25",
+    "path": "",
+    "split": "train",
+    "spacing": 2.0 / SQRT8,
+    "std": 0.05 / SQRT8,
+    "training_set_size": 100000,
+  }
   return config

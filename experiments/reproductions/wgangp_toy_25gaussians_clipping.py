@@ -32,8 +32,13 @@ def get_config():
   config = _load("wgangp_toy_25gaussians")
   config.gradient_penalty_weight = 0.0
   config.clip_value = 0.01
-  rmsprop = {"name": "rmsprop", "learning_rate": 5e-5, "decay": 0.9, "eps": 1e-10,
-             "initial_scale": 1.0}
+  rmsprop = {
+    "name": "rmsprop",
+    "learning_rate": 5e-5,
+    "decay": 0.9,
+    "eps": 1e-10,
+    "initial_scale": 1.0,
+  }
   config.g_optimizer = dict(rmsprop)
   config.d_optimizer = dict(rmsprop)
   return config

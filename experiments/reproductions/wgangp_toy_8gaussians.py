@@ -44,10 +44,12 @@ def get_config():
   config.data.std = 0.02 / SQRT2
   config.model.latent_dim = 2
   config.model.noise = "normal"
-  config.model.generator = {"hidden": (512, 512, 512), "activation": "relu",
-                            "weight_init": "tflib"}
-  config.model.discriminator = {"hidden": (512, 512, 512), "activation": "relu",
-                                "weight_init": "tflib"}
+  config.model.generator = {"hidden": (512, 512, 512), "activation": "relu", "weight_init": "tflib"}
+  config.model.discriminator = {
+    "hidden": (512, 512, 512),
+    "activation": "relu",
+    "weight_init": "tflib",
+  }
   config.loss = "wasserstein"
   config.d_steps = 5
   config.gradient_penalty_weight = 0.1

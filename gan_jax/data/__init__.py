@@ -20,8 +20,7 @@ from gan_jax.data import files, image_folder, pipeline, tfds_source, toy
 from gan_jax.data.pipeline import HostPipeline
 from gan_jax.data.toy import GaussianMixture
 
-SOURCES = ("toy", "idx", "npz", "images", "tfds", "image_to_image", "captions",
-           "speech")
+SOURCES = ("toy", "idx", "npz", "images", "tfds", "image_to_image", "captions", "speech")
 PIPELINES = ("device", "host")
 
 
@@ -73,8 +72,10 @@ class DataSource:
     if self.read_rows is not None:
       return self.read_rows
     if not self.arrays:
-      raise ValueError(f"data source {self.name!r} has no rows to read (it is sampled in "
-                       f"closed form); use config.data.pipeline='device'")
+      raise ValueError(
+        f"data source {self.name!r} has no rows to read (it is sampled in "
+        f"closed form); use config.data.pipeline='device'"
+      )
     return pipeline.array_reader(self.arrays)
 
 
@@ -104,8 +105,10 @@ def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> Da
     if not np.issubdtype(images.dtype, np.floating):
       raise ValueError(f"images of {name} must be uint8 or float in [-1, 1], got {images.dtype}")
     if not np.all(np.isfinite(images)):
-      raise ValueError(f"float images of {name} must be finite, got NaN or Inf in "
-                       f"{int(np.sum(~np.isfinite(images)))} values")
+      raise ValueError(
+        f"float images of {name} must be finite, got NaN or Inf in "
+        f"{int(np.sum(~np.isfinite(images)))} values"
+      )
     low, high = float(images.min()), float(images.max())
     if low < -1.0 or high > 1.0:
       raise ValueError(f"float images of {name} must lie in [-1, 1], got [{low:.3g}, {high:.3g}]")
@@ -116,12 +119,15 @@ def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> Da
     if labels.shape != (len(images),):
       raise ValueError(f"labels of {name} must be ({len(images)},), got {labels.shape}")
     if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-      raise ValueError(f"labels of {name} must be integers >= 0, got dtype {labels.dtype} "
-                       f"and minimum {labels.min()}")
+      raise ValueError(
+        f"labels of {name} must be integers >= 0, got dtype {labels.dtype} "
+        f"and minimum {labels.min()}"
+      )
     arrays["label"] = labels.astype(np.int32)
     num_classes = int(labels.max()) + 1
-  return DataSource(name, "image", tuple(images.shape[1:]), arrays, sample_arrays,
-                    num_classes=num_classes)
+  return DataSource(
+    name, "image", tuple(images.shape[1:]), arrays, sample_arrays, num_classes=num_classes
+  )
 
 
 TOY_OPTIONS = ("radius", "spacing", "std")  # config.data fields of gan_jax.data.toy.OPTIONS
@@ -136,19 +142,33 @@ def toy_source(distribution: GaussianMixture, training_set_size: int = 0) -> Dat
   """
   if training_set_size:
     points = np.asarray(distribution.sample(jax.random.PRNGKey(0), training_set_size))
-    return DataSource(distribution.name, "points", distribution.data_shape, {"x": points},
-                      sample_arrays, distribution=distribution)
+    return DataSource(
+      distribution.name,
+      "points",
+      distribution.data_shape,
+      {"x": points},
+      sample_arrays,
+      distribution=distribution,
+    )
 
   def sample(arrays, key, num):
     del arrays
     return {"x": distribution.sample(key, num)}
-  return DataSource(distribution.name, "points", distribution.data_shape, {}, sample,
-                    distribution=distribution)
+
+  return DataSource(
+    distribution.name, "points", distribution.data_shape, {}, sample, distribution=distribution
+  )
 
 
-def tfds_image_source(name: str, split: str = "train", data_dir: str | None = None, *,
-                      stream: bool = False, download: bool = False,
-                      image_size: int = 0) -> DataSource:
+def tfds_image_source(
+  name: str,
+  split: str = "train",
+  data_dir: str | None = None,
+  *,
+  stream: bool = False,
+  download: bool = False,
+  image_size: int = 0,
+) -> DataSource:
   """A `DataSource` over a tensorflow-datasets image split.
 
   stream=False loads the split into memory (sampled on the device);
@@ -170,10 +190,18 @@ def tfds_image_source(name: str, split: str = "train", data_dir: str | None = No
     def read_rows(index):
       rows = read_original(index)
       return {**rows, "x": image_folder.resize_arrays(rows["x"], image_size)}
+
   first = read_rows(np.zeros(1, np.int64))
-  return DataSource(name, "image", tuple(first["x"].shape[1:]), {}, sample_arrays,
-                    num_classes=tfds_source.num_classes(data_source), read_rows=read_rows,
-                    num_examples=len(data_source))
+  return DataSource(
+    name,
+    "image",
+    tuple(first["x"].shape[1:]),
+    {},
+    sample_arrays,
+    num_classes=tfds_source.num_classes(data_source),
+    read_rows=read_rows,
+    num_examples=len(data_source),
+  )
 
 
 def make_data_source(config) -> DataSource:
@@ -212,37 +240,58 @@ def make_data_source(config) -> DataSource:
     images, labels = files.load_idx_split(path, data.get("split", "train"))
     return image_source(data.get("name", "fashion_mnist"), images, labels)
   if source == "npz":
-    images, labels = files.load_npz(data.path, data.get("image_key", "x"),
-                                    data.get("label_key", "label"))
+    images, labels = files.load_npz(
+      data.path, data.get("image_key", "x"), data.get("label_key", "label")
+    )
     if data.get("image_size", 0):
       images = image_folder.resize_arrays(images, data.image_size)
     return image_source(data.get("name", "npz"), images, labels)
   if source == "images":
     path = data.get("path", "")
     pictures, labels, names = image_folder.load_folder(
-        path, data.get("image_size", 0), data.get("channels", 0), data.get("cache_dir", ""))
+      path, data.get("image_size", 0), data.get("channels", 0), data.get("cache_dir", "")
+    )
     name = data.get("name", "") or os.path.basename(os.path.normpath(path)) or "images"
     source = image_source(name, pictures, labels)
     return dataclasses.replace(source, num_classes=len(names) if names else 0)
   if source == "tfds":
-    return tfds_image_source(data.get("name", "fashion_mnist"), data.get("split", "train"),
-                             data.get("data_dir", None) or None, stream=mode == "host",
-                             download=bool(data.get("download", False)),
-                             image_size=data.get("image_size", 0))
+    return tfds_image_source(
+      data.get("name", "fashion_mnist"),
+      data.get("split", "train"),
+      data.get("data_dir", None) or None,
+      stream=mode == "host",
+      download=bool(data.get("download", False)),
+      image_size=data.get("image_size", 0),
+    )
   if source == "image_to_image":
     if mode != "device":
-      raise ValueError("image_to_image tasks are sampled on the device; use config.data.pipeline='device'")
+      raise ValueError(
+        "image_to_image tasks are sampled on the device; use config.data.pipeline='device'"
+      )
     from gan_jax.data import paired  # imports this package
+
     return paired.source_from_config(
-        data, lambda path, split: files.load_idx_split(path or files.FASHION_MNIST_DIR, split))
+      data, lambda path, split: files.load_idx_split(path or files.FASHION_MNIST_DIR, split)
+    )
   if source == "captions":  # config.data.path: a captions .npz (gan_jax.data.captions)
     from gan_jax.data import captions
+
     return captions.source_from_config(data)
   if source == "speech":  # config.data.path: a speech .npz (gan_jax.data.speech)
     from gan_jax.data import speech
+
     return speech.source_from_config(data)
   raise AssertionError(f"data source {source!r} has no loader")
 
 
-__all__ = ["DataSource", "make_data_source", "image_source", "toy_source", "tfds_image_source",
-           "sample_arrays", "to_unit_range", "GaussianMixture", "HostPipeline"]
+__all__ = [
+  "DataSource",
+  "make_data_source",
+  "image_source",
+  "toy_source",
+  "tfds_image_source",
+  "sample_arrays",
+  "to_unit_range",
+  "GaussianMixture",
+  "HostPipeline",
+]

@@ -25,13 +25,15 @@ def read_idx(path: str) -> np.ndarray:
   if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_DTYPES:
     raise ValueError(f"{path} is not an idx file (bad magic number {data[:4].hex()})")
   ndim = data[3]
-  shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+  shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
   dtype = np.dtype(IDX_DTYPES[data[2]])
   expected = int(np.prod(shape)) * dtype.itemsize
-  body = data[4 + 4 * ndim:]
+  body = data[4 + 4 * ndim :]
   if len(body) != expected:
-    raise ValueError(f"{path} is truncated or padded: header shape {shape} needs {expected} "
-                     f"bytes, file has {len(body)}")
+    raise ValueError(
+      f"{path} is truncated or padded: header shape {shape} needs {expected} "
+      f"bytes, file has {len(body)}"
+    )
   return np.frombuffer(body, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -41,8 +43,9 @@ def _find(directory: str, stem: str) -> str:
     if os.path.exists(path):
       return path
   raise FileNotFoundError(
-      f"no {stem}[.gz] in {directory}; for Fashion-MNIST install Debian's package: "
-      f"apt-get install dataset-fashion-mnist (files go to {FASHION_MNIST_DIR})")
+    f"no {stem}[.gz] in {directory}; for Fashion-MNIST install Debian's package: "
+    f"apt-get install dataset-fashion-mnist (files go to {FASHION_MNIST_DIR})"
+  )
 
 
 def check_split(split) -> None:
@@ -56,13 +59,16 @@ def load_idx_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
   check_split(split)
   if not os.path.isdir(directory):
     raise FileNotFoundError(
-        f"data directory {directory} does not exist; for Fashion-MNIST install Debian's "
-        f"package: apt-get install dataset-fashion-mnist (files go to {FASHION_MNIST_DIR})")
+      f"data directory {directory} does not exist; for Fashion-MNIST install Debian's "
+      f"package: apt-get install dataset-fashion-mnist (files go to {FASHION_MNIST_DIR})"
+    )
   prefix = IDX_SPLIT_PREFIX[split]
   images = read_idx(_find(directory, f"{prefix}-images-idx3-ubyte"))
   labels = read_idx(_find(directory, f"{prefix}-labels-idx1-ubyte"))
   if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-    raise ValueError(f"idx files in {directory} disagree: images {images.shape}, labels {labels.shape}")
+    raise ValueError(
+      f"idx files in {directory} disagree: images {images.shape}, labels {labels.shape}"
+    )
   return images[..., None], labels.astype(np.int32)
 
 

@@ -28,6 +28,7 @@ PROGRESS_FROM = 2000  # files; fewer are read without a progress bar
 def default_cache_dir() -> str:
   """$GAN_JAX_CACHE/images, else $XDG_CACHE_HOME/gan_jax/images, else ~/.cache/gan_jax/images."""
   from gan_jax.metrics import features
+
   return os.path.join(features.default_cache_dir(), "images")
 
 
@@ -38,11 +39,16 @@ def list_files(folder: str) -> list[str]:
   found = []
   for root, dirs, names in os.walk(folder, followlinks=True):
     dirs.sort()
-    found += [os.path.relpath(os.path.join(root, name), folder) for name in names
-              if name.lower().endswith(EXTENSIONS) and not name.startswith(".")]
+    found += [
+      os.path.relpath(os.path.join(root, name), folder)
+      for name in names
+      if name.lower().endswith(EXTENSIONS) and not name.startswith(".")
+    ]
   if not found:
-    raise ValueError(f"image folder {folder!r} holds no image files; accepted: "
-                     f"{', '.join(EXTENSIONS)} files, in it or in its subfolders")
+    raise ValueError(
+      f"image folder {folder!r} holds no image files; accepted: "
+      f"{', '.join(EXTENSIONS)} files, in it or in its subfolders"
+    )
   return sorted(found)
 
 
@@ -56,33 +62,40 @@ def class_names(files: list[str]) -> list[str] | None:
 
 def _open(folder: str, file: str):
   from PIL import Image
+
   path = os.path.join(folder, file)
   try:
     image = Image.open(path)
     image.load()  # decodes now: a truncated file fails here, naming the file
   except Exception as error:  # PIL raises UnidentifiedImageError, OSError, SyntaxError, ...
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-    raise ValueError(f"image file {path} cannot be read ({reason}); accepted: PNG or JPEG "
-                     f"files, or remove it from the folder") from None
+    raise ValueError(
+      f"image file {path} cannot be read ({reason}); accepted: PNG or JPEG "
+      f"files, or remove it from the folder"
+    ) from None
   return image
 
 
 def _probe(folder: str, file: str) -> tuple[tuple[int, int], bool]:
   """((width, height), is_gray) of one file, read from its header."""
   from PIL import Image
+
   path = os.path.join(folder, file)
   try:
     with Image.open(path) as image:
       return image.size, image.mode in GRAY_MODES
   except Exception as error:
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-    raise ValueError(f"image file {path} cannot be read ({reason}); accepted: PNG or JPEG "
-                     f"files, or remove it from the folder") from None
+    raise ValueError(
+      f"image file {path} cannot be read ({reason}); accepted: PNG or JPEG "
+      f"files, or remove it from the folder"
+    ) from None
 
 
 def resize_and_crop(image, size: int):
   """A PIL image with its shorter side resized to `size` (Lanczos), then the center size x size."""
   from PIL import Image
+
   width, height = image.size
   scale = size / min(width, height)
   new = (max(size, round(width * scale)), max(size, round(height * scale)))
@@ -96,6 +109,7 @@ def resize_arrays(images: np.ndarray, size: int) -> np.ndarray:
   """Images (N, H, W, C), uint8 or float, resized and center-cropped as `resize_and_crop`
   to (N, size, size, C) of the same dtype; returned as they are when already that size."""
   from PIL import Image
+
   if not isinstance(size, int) or isinstance(size, bool) or size < 1:
     raise ValueError(f"size must be an integer >= 1, got {size!r}")
   if images.shape[1:3] == (size, size):
@@ -120,6 +134,7 @@ def _read(folder: str, file: str, size: int, channels: int) -> np.ndarray:
     values = np.asarray(image, np.float64)
     high = 65535.0 if values.max() > 255 else 255.0
     from PIL import Image
+
     image = Image.fromarray(np.clip(values / high * 255.0 + 0.5, 0, 255).astype(np.uint8))
   image = image.convert("L" if channels == 1 else "RGB")
   pixels = np.asarray(resize_and_crop(image, size), np.uint8)
@@ -131,8 +146,9 @@ def _fingerprint(folder: str, files: list[str], size: int, channels: int) -> str
   for file in files:
     stat = os.stat(os.path.join(folder, file))
     entries.append([file, stat.st_size, stat.st_mtime_ns])
-  text = json.dumps({"version": CACHE_VERSION, "size": size, "channels": channels,
-                     "files": entries})
+  text = json.dumps(
+    {"version": CACHE_VERSION, "size": size, "channels": channels, "files": entries}
+  )
   return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -143,28 +159,39 @@ def _default_size(folder: str, sizes: dict[str, tuple[int, int]]) -> int:
     for file, shape in sizes.items():
       examples.setdefault(shape, file)
     a, b = distinct[0], distinct[-1]
-    raise ValueError(f"images in {folder} have {len(distinct)} different sizes (e.g. "
-                     f"{examples[a]} is {a[0]}x{a[1]}, {examples[b]} is {b[0]}x{b[1]}); set "
-                     f"config.data.image_size to resize and crop them to one square size")
+    raise ValueError(
+      f"images in {folder} have {len(distinct)} different sizes (e.g. "
+      f"{examples[a]} is {a[0]}x{a[1]}, {examples[b]} is {b[0]}x{b[1]}); set "
+      f"config.data.image_size to resize and crop them to one square size"
+    )
   return min(distinct[0])
 
 
 def check_image_size(image_size) -> None:
   """The rule of config.data.image_size: S >= 1 to resize and crop to S x S, or 0."""
   if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 0:
-    raise ValueError(f"data.image_size must be an integer >= 1, or 0 for the images' own size, "
-                     f"got {image_size!r}")
+    raise ValueError(
+      f"data.image_size must be an integer >= 1, or 0 for the images' own size, got {image_size!r}"
+    )
 
 
 def check_channels(channels) -> None:
   """The rule of config.data.channels: one of `CHANNELS`."""
   if not isinstance(channels, int) or isinstance(channels, bool) or channels not in CHANNELS:
-    raise ValueError(f"config.data.channels must be 1 (gray), 3 (RGB) or 0 (gray when every "
-                     f"file is gray, else RGB), got {channels!r}")
+    raise ValueError(
+      f"config.data.channels must be 1 (gray), 3 (RGB) or 0 (gray when every "
+      f"file is gray, else RGB), got {channels!r}"
+    )
 
 
-def load_folder(folder: str, image_size: int = 0, channels: int = 0, cache_dir: str = "",
-                *, workers: int | None = None):
+def load_folder(
+  folder: str,
+  image_size: int = 0,
+  channels: int = 0,
+  cache_dir: str = "",
+  *,
+  workers: int | None = None,
+):
   """Images uint8 (N, S, S, C), labels int32 (N,) or None, and class names, from a folder.
 
   Args:
@@ -186,9 +213,11 @@ def load_folder(folder: str, image_size: int = 0, channels: int = 0, cache_dir: 
     probes = {file: _probe(folder, file) for file in files}
     image_size = image_size or _default_size(folder, {f: p[0] for f, p in probes.items()})
     channels = channels or (1 if all(p[1] for p in probes.values()) else 3)
-  cache = os.path.join(cache_dir or default_cache_dir(),
-                       f"{os.path.basename(folder) or 'images'}-"
-                       f"{_fingerprint(folder, files, image_size, channels)}.npz")
+  cache = os.path.join(
+    cache_dir or default_cache_dir(),
+    f"{os.path.basename(folder) or 'images'}-"
+    f"{_fingerprint(folder, files, image_size, channels)}.npz",
+  )
   if os.path.exists(cache):
     try:
       with np.load(cache, allow_pickle=False) as arrays:
@@ -197,10 +226,21 @@ def load_folder(folder: str, image_size: int = 0, channels: int = 0, cache_dir: 
     except (OSError, ValueError, KeyError):
       pass  # a damaged cache is read again from the files
   from tqdm.auto import tqdm
+
   with concurrent.futures.ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
     decoded = pool.map(lambda f: _read(folder, f, image_size, channels), files)
-    images = np.stack(list(tqdm(decoded, total=len(files), unit="file", mininterval=2.0,
-                                desc=f"reading {folder}", disable=len(files) < PROGRESS_FROM)))
+    images = np.stack(
+      list(
+        tqdm(
+          decoded,
+          total=len(files),
+          unit="file",
+          mininterval=2.0,
+          desc=f"reading {folder}",
+          disable=len(files) < PROGRESS_FROM,
+        )
+      )
+    )
   arrays = {"x": images}
   labels = None
   if names is not None:

@@ -39,11 +39,23 @@ def edge_maps(images: np.ndarray, threshold: float = 0.25) -> np.ndarray:
   """uint8 (N, H, W, 1) -> uint8 (N, H, W, 1) edge maps: 255 where the Sobel gradient
   magnitude of the image (scaled to [0, 1], zero padded) exceeds `threshold`, else 0."""
   x = np.pad(images[..., 0].astype(np.float32) / 255.0, ((0, 0), (1, 1), (1, 1)))
-  gx = (x[:, :-2, 2:] + 2 * x[:, 1:-1, 2:] + x[:, 2:, 2:]
-        - x[:, :-2, :-2] - 2 * x[:, 1:-1, :-2] - x[:, 2:, :-2])
-  gy = (x[:, 2:, :-2] + 2 * x[:, 2:, 1:-1] + x[:, 2:, 2:]
-        - x[:, :-2, :-2] - 2 * x[:, :-2, 1:-1] - x[:, :-2, 2:])
-  magnitude = np.sqrt(gx ** 2 + gy ** 2) / 4.0  # at most sqrt(2) for a unit step
+  gx = (
+    x[:, :-2, 2:]
+    + 2 * x[:, 1:-1, 2:]
+    + x[:, 2:, 2:]
+    - x[:, :-2, :-2]
+    - 2 * x[:, 1:-1, :-2]
+    - x[:, 2:, :-2]
+  )
+  gy = (
+    x[:, 2:, :-2]
+    + 2 * x[:, 2:, 1:-1]
+    + x[:, 2:, 2:]
+    - x[:, :-2, :-2]
+    - 2 * x[:, :-2, 1:-1]
+    - x[:, :-2, 2:]
+  )
+  magnitude = np.sqrt(gx**2 + gy**2) / 4.0  # at most sqrt(2) for a unit step
   return np.where(magnitude > threshold, 255, 0).astype(np.uint8)[..., None]
 
 
@@ -69,14 +81,21 @@ def draw_masks(key: jax.Array, num: int, shape: tuple[int, int], kind: str = "mi
   tops = jax.random.randint(pos_key, (num, 2), 0, 1 << 30) % (jnp.array([h, w]) - sizes + 1)
   centre_top = jnp.array([(h - CENTRE_SIZE) // 2, (w - CENTRE_SIZE) // 2])
   centre = jnp.broadcast_to(jnp.array([CENTRE_SIZE, CENTRE_SIZE]), (num, 2))
-  use_centre = {"centre": jnp.ones((num, 1), bool), "random": jnp.zeros((num, 1), bool),
-                "mixed": jax.random.bernoulli(kind_key, 0.5, (num, 1))}[kind]
+  use_centre = {
+    "centre": jnp.ones((num, 1), bool),
+    "random": jnp.zeros((num, 1), bool),
+    "mixed": jax.random.bernoulli(kind_key, 0.5, (num, 1)),
+  }[kind]
   sizes = jnp.where(use_centre, centre, sizes)
   tops = jnp.where(use_centre, centre_top, tops)
   rows = jnp.arange(h)[None, :, None]
   cols = jnp.arange(w)[None, None, :]
-  inside = ((rows >= tops[:, 0, None, None]) & (rows < (tops[:, 0] + sizes[:, 0])[:, None, None])
-            & (cols >= tops[:, 1, None, None]) & (cols < (tops[:, 1] + sizes[:, 1])[:, None, None]))
+  inside = (
+    (rows >= tops[:, 0, None, None])
+    & (rows < (tops[:, 0] + sizes[:, 0])[:, None, None])
+    & (cols >= tops[:, 1, None, None])
+    & (cols < (tops[:, 1] + sizes[:, 1])[:, None, None])
+  )
   return inside.astype(jnp.float32)[..., None]
 
 
@@ -98,6 +117,7 @@ def make_inpainting_sample(mask_kind: str):
     x = to_unit_range(arrays["x"][index])
     masks = draw_masks(mask_key, num, x.shape[1:3], mask_kind)
     return {"x": x, "mask": masks, "cond": inpainting_input(x, masks)}
+
   return sample
 
 
@@ -109,8 +129,14 @@ def unpaired_sample(arrays: dict, key: jax.Array, num: int) -> dict[str, jax.Arr
   return {"x": to_unit_range(arrays["x"][index_b]), "a": to_unit_range(arrays["a"][index_a])}
 
 
-def task_arrays(task: str, images: np.ndarray, labels: np.ndarray | None, *,
-                scale: int = 2, domains: tuple[int, int] = (7, 9)) -> dict[str, np.ndarray]:
+def task_arrays(
+  task: str,
+  images: np.ndarray,
+  labels: np.ndarray | None,
+  *,
+  scale: int = 2,
+  domains: tuple[int, int] = (7, 9),
+) -> dict[str, np.ndarray]:
   """The uint8 arrays of `task` built from images (N, H, W, 1) uint8 and labels (N,).
 
   edges/superres: {'x', 'cond'}; inpainting: {'x'}; unpaired: {'a': images of class
@@ -128,17 +154,31 @@ def task_arrays(task: str, images: np.ndarray, labels: np.ndarray | None, *,
     raise ValueError("the unpaired task needs class labels to split the two domains")
   a, b = (int(d) for d in domains)
   if a == b or not {a, b} <= set(np.unique(labels).tolist()):
-    raise ValueError(f"data.domains must be two different classes of the dataset, got {tuple(domains)}")
+    raise ValueError(
+      f"data.domains must be two different classes of the dataset, got {tuple(domains)}"
+    )
   return {"a": images[labels == a], "x": images[labels == b]}
 
 
-def task_source(task: str, images: np.ndarray, labels: np.ndarray | None, *, name: str,
-                scale: int = 2, domains: tuple[int, int] = (7, 9), mask: str = "mixed"):
+def task_source(
+  task: str,
+  images: np.ndarray,
+  labels: np.ndarray | None,
+  *,
+  name: str,
+  scale: int = 2,
+  domains: tuple[int, int] = (7, 9),
+  mask: str = "mixed",
+):
   """The `DataSource` of an image-to-image task (see the module docstring)."""
   check_mask(mask)
   arrays = task_arrays(task, images, labels, scale=scale, domains=domains)
-  sample = {"edges": paired_sample, "superres": paired_sample, "unpaired": unpaired_sample,
-            "inpainting": make_inpainting_sample(mask)}[task]
+  sample = {
+    "edges": paired_sample,
+    "superres": paired_sample,
+    "unpaired": unpaired_sample,
+    "inpainting": make_inpainting_sample(mask),
+  }[task]
   return DataSource(f"{name}_{task}", "image", tuple(images.shape[1:]), arrays, sample)
 
 
@@ -148,10 +188,25 @@ def source_from_config(data, load_split):
   `load_split(path, split)` -> (images uint8 (N, H, W, 1), labels (N,)).
   """
   images, labels = load_split(data.get("path"), data.get("split", "train"))
-  return task_source(data.get("task", "edges"), images, labels,
-                     name=data.get("name", "fashion_mnist"), scale=int(data.get("scale", 2)),
-                     domains=tuple(data.get("domains", (7, 9))), mask=data.get("mask", "mixed"))
+  return task_source(
+    data.get("task", "edges"),
+    images,
+    labels,
+    name=data.get("name", "fashion_mnist"),
+    scale=int(data.get("scale", 2)),
+    domains=tuple(data.get("domains", (7, 9))),
+    mask=data.get("mask", "mixed"),
+  )
 
 
-__all__ = ["TASKS", "MASKS", "edge_maps", "downsample", "draw_masks", "inpainting_input",
-           "task_arrays", "task_source", "source_from_config"]
+__all__ = [
+  "TASKS",
+  "MASKS",
+  "edge_maps",
+  "downsample",
+  "draw_masks",
+  "inpainting_input",
+  "task_arrays",
+  "task_source",
+  "source_from_config",
+]

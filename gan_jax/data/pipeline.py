@@ -30,12 +30,16 @@ def array_reader(arrays: dict) -> RowReader:
 
 
 @functools.partial(jax.jit, static_argnames=("global_batch", "d_steps", "num_examples"))
-def draw_indices(root_key: jax.Array, step: jax.Array, *, global_batch: int, d_steps: int,
-                 num_examples: int) -> jax.Array:
+def draw_indices(
+  root_key: jax.Array, step: jax.Array, *, global_batch: int, d_steps: int, num_examples: int
+) -> jax.Array:
   """int32 (d_steps, global_batch) example indices of `step`, as `data.sample_arrays` draws them."""
-  return jax.numpy.stack([
+  return jax.numpy.stack(
+    [
       jax.random.randint(step_key(root_key, step, "data", i), (global_batch,), 0, num_examples)
-      for i in range(d_steps)])
+      for i in range(d_steps)
+    ]
+  )
 
 
 class HostPipeline:
@@ -51,8 +55,17 @@ class HostPipeline:
     prefetch: how many steps to read ahead in a background thread.
   """
 
-  def __init__(self, read_rows: RowReader, num_examples: int, root_key, *, global_batch: int,
-               d_steps: int = 1, rows: slice | None = None, prefetch: int = 2):
+  def __init__(
+    self,
+    read_rows: RowReader,
+    num_examples: int,
+    root_key,
+    *,
+    global_batch: int,
+    d_steps: int = 1,
+    rows: slice | None = None,
+    prefetch: int = 2,
+  ):
     if num_examples < 1:
       raise ValueError(f"HostPipeline needs a non-empty dataset, got num_examples={num_examples}")
     self.read_rows = read_rows
@@ -67,16 +80,23 @@ class HostPipeline:
   def indices(self, step: int) -> np.ndarray:
     """int32 (d_steps, R): this process's example indices for the state at `step`."""
     with jax.default_device(self._cpu):
-      index = draw_indices(self._root_key, np.int32(step), global_batch=self.global_batch,
-                           d_steps=self.d_steps, num_examples=self.num_examples)
+      index = draw_indices(
+        self._root_key,
+        np.int32(step),
+        global_batch=self.global_batch,
+        d_steps=self.d_steps,
+        num_examples=self.num_examples,
+      )
     return np.asarray(index)[:, self.rows]
 
   def batch(self, step: int) -> dict[str, np.ndarray]:
     """This process's rows of the real minibatches of `step`: {'x': (d_steps, R, ...), ...}."""
     index = self.indices(step)
     rows = self.read_rows(index.reshape(-1))
-    return {name: np.asarray(value).reshape(index.shape + np.shape(value)[1:])
-            for name, value in rows.items()}
+    return {
+      name: np.asarray(value).reshape(index.shape + np.shape(value)[1:])
+      for name, value in rows.items()
+    }
 
   def iterate(self, start_step: int) -> Iterator[dict[str, np.ndarray]]:
     """Batches of steps start_step, start_step + 1, ..., read `prefetch` steps ahead."""

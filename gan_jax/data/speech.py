@@ -57,8 +57,9 @@ def encode_text(text: str) -> np.ndarray:
     raise ValueError(f"text {text!r} is empty; accepted: {accepted}")
   unknown = sorted({c for c in cleaned if c not in ALPHABET})
   if unknown:
-    raise ValueError(f"text {text!r} has unknown characters {''.join(unknown)!r}; "
-                     f"accepted: {accepted}")
+    raise ValueError(
+      f"text {text!r} has unknown characters {''.join(unknown)!r}; accepted: {accepted}"
+    )
   if len(cleaned) > MAX_CHARS:
     raise ValueError(f"text {text!r} has {len(cleaned)} characters; accepted: {accepted}")
   return np.array([ALPHABET.index(c) + 1 for c in cleaned], np.int32)
@@ -93,6 +94,7 @@ def condition_features(chars, position, voice) -> jax.Array:
 
 # ---- audio: STFT, mel, Griffin-Lim, WAV files ----
 
+
 def hann(n: int = N_FFT) -> np.ndarray:
   return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float64)
 
@@ -111,10 +113,10 @@ def istft(spectrum: np.ndarray) -> np.ndarray:
   total = N_FFT + HOP * (len(frames) - 1)
   out, norm = np.zeros(total), np.zeros(total)
   for i, frame in enumerate(frames):
-    out[i * HOP:i * HOP + N_FFT] += frame
-    norm[i * HOP:i * HOP + N_FFT] += hann() ** 2
+    out[i * HOP : i * HOP + N_FFT] += frame
+    norm[i * HOP : i * HOP + N_FFT] += hann() ** 2
   out = out / np.maximum(norm, 1e-8)
-  return out[N_FFT // 2:N_FFT // 2 + HOP * (len(frames) - 1)]
+  return out[N_FFT // 2 : N_FFT // 2 + HOP * (len(frames) - 1)]
 
 
 def mel_filterbank() -> np.ndarray:
@@ -141,8 +143,9 @@ def unscale(frames: np.ndarray) -> np.ndarray:
   return (np.asarray(frames, np.float64) + 1.0) / 2.0 * (LOG_MAX - LOG_MIN) + LOG_MIN
 
 
-def griffin_lim(magnitude: np.ndarray, num_iters: int = 60, momentum: float = 0.99,
-                seed: int = 0) -> np.ndarray:
+def griffin_lim(
+  magnitude: np.ndarray, num_iters: int = 60, momentum: float = 0.99, seed: int = 0
+) -> np.ndarray:
   """A signal whose STFT magnitude approaches `magnitude` (frames, N_FFT // 2 + 1).
 
   Griffin & Lim (1984) with the momentum of Perraudin et al. (2013); the first phases
@@ -187,11 +190,14 @@ def read_wav(source, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
   with wave.open(source if isinstance(source, str) else io.BytesIO(source), "rb") as wav:
     rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
     if rate != sample_rate:
-      raise ValueError(f"WAV {name} has sample rate {rate} Hz; accepted: {sample_rate} Hz "
-                       f"(resample it, e.g. speech.resample)")
+      raise ValueError(
+        f"WAV {name} has sample rate {rate} Hz; accepted: {sample_rate} Hz "
+        f"(resample it, e.g. speech.resample)"
+      )
     if channels != 1 or width != 2:
-      raise ValueError(f"WAV {name} has {channels} channels of {8 * width} bits; accepted: "
-                       f"mono 16-bit PCM")
+      raise ValueError(
+        f"WAV {name} has {channels} channels of {8 * width} bits; accepted: mono 16-bit PCM"
+      )
     data = wav.readframes(wav.getnframes())
   return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
 
@@ -215,17 +221,20 @@ ARRAYS = ("x", "chars", "position", "voice", "length", "num_chars")
 def load_speech(path: str) -> dict[str, np.ndarray]:
   """The numeric arrays of a speech .npz; one-line errors for a missing or bad file."""
   if not path or not os.path.exists(path):
-    raise FileNotFoundError(f"speech file {path!r} does not exist; write it with "
-                            f"python experiments/make_speech.py")
+    raise FileNotFoundError(
+      f"speech file {path!r} does not exist; write it with python experiments/make_speech.py"
+    )
   with np.load(path, allow_pickle=False) as arrays:
     missing = [k for k in ARRAYS if k not in arrays.files]
     if missing:
-      raise ValueError(f"speech file {path} lacks {', '.join(missing)}; it needs "
-                       f"{', '.join(ARRAYS)}")
+      raise ValueError(
+        f"speech file {path} lacks {', '.join(missing)}; it needs {', '.join(ARRAYS)}"
+      )
     out = {k: arrays[k] for k in ARRAYS}
   if out["x"].ndim != 3 or out["x"].shape[1:] != (FRAMES, NUM_MELS):
-    raise ValueError(f"speech file {path}: x has shape {out['x'].shape}; accepted: "
-                     f"(N, {FRAMES}, {NUM_MELS})")
+    raise ValueError(
+      f"speech file {path}: x has shape {out['x'].shape}; accepted: (N, {FRAMES}, {NUM_MELS})"
+    )
   return out
 
 
@@ -237,17 +246,23 @@ def frames_per_char(arrays: dict) -> float:
 def sample_speech(arrays: dict, key: jax.Array, num: int) -> dict[str, jax.Array]:
   """Draws `num` utterances with replacement: {'x': (num, FRAMES, NUM_MELS, 1), 'cond'}."""
   index = jax.random.randint(key, (num,), 0, arrays["x"].shape[0])
-  return {"x": arrays["x"][index].astype(jnp.float32)[..., None],
-          "cond": condition_features(arrays["chars"][index], arrays["position"][index],
-                                     arrays["voice"][index])}
+  return {
+    "x": arrays["x"][index].astype(jnp.float32)[..., None],
+    "cond": condition_features(
+      arrays["chars"][index], arrays["position"][index], arrays["voice"][index]
+    ),
+  }
 
 
 def source_from_config(data):
   """The 'speech' data source of config.data (its path: a speech .npz)."""
   from gan_jax.data import DataSource
+
   if data.get("pipeline", "device") != "device":
-    raise ValueError("data source 'speech' is sampled on the device; use "
-                     "config.data.pipeline='device'")
+    raise ValueError(
+      "data source 'speech' is sampled on the device; use config.data.pipeline='device'"
+    )
   arrays = load_speech(data.get("path", ""))
-  return DataSource(data.get("name", "speech"), "image", (FRAMES, NUM_MELS, 1), arrays,
-                    sample_speech)
+  return DataSource(
+    data.get("name", "speech"), "image", (FRAMES, NUM_MELS, 1), arrays, sample_speech
+  )

@@ -19,13 +19,16 @@ LABEL_KEYS = ("label", "labels")
 
 
 def _how_to_get(name: str, data_dir: str) -> str:
-  return (f"set config.data.download=True to download and prepare it here, or on a machine "
-          f"with internet run `tfds build {name} --file_format=array_record --data_dir=DIR` "
-          f"and copy DIR here, then set config.data.data_dir (now {data_dir}) or TFDS_DATA_DIR")
+  return (
+    f"set config.data.download=True to download and prepare it here, or on a machine "
+    f"with internet run `tfds build {name} --file_format=array_record --data_dir=DIR` "
+    f"and copy DIR here, then set config.data.data_dir (now {data_dir}) or TFDS_DATA_DIR"
+  )
 
 
-def open_data_source(name: str, split: str = "train", data_dir: str | None = None, *,
-                     download: bool = False):
+def open_data_source(
+  name: str, split: str = "train", data_dir: str | None = None, *, download: bool = False
+):
   """The random-access `tfds.data_source` of a dataset; raises at once when it is absent.
 
   download=True downloads and prepares it (as ArrayRecord files) when it is not prepared.
@@ -38,26 +41,37 @@ def open_data_source(name: str, split: str = "train", data_dir: str | None = Non
   except ModuleNotFoundError as error:
     if error.name != "tensorflow_datasets":
       raise
-    raise ModuleNotFoundError(f"data.source='tfds' (dataset {name!r}) needs tensorflow-datasets, "
-                              f"an extra: pip install 'gan_jax[tfds]'") from None
-  data_dir = os.path.expanduser(data_dir or os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets"))
+    raise ModuleNotFoundError(
+      f"data.source='tfds' (dataset {name!r}) needs tensorflow-datasets, "
+      f"an extra: pip install 'gan_jax[tfds]'"
+    ) from None
+  data_dir = os.path.expanduser(
+    data_dir or os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")
+  )
   try:
     builder = tfds.builder(name, data_dir=data_dir)
   except tfds.core.registered.DatasetNotFoundError:
-    raise ValueError(f"tfds dataset {name!r} is unknown to tensorflow-datasets "
-                     f"{tfds.__version__}; see tfds.list_builders()") from None
+    raise ValueError(
+      f"tfds dataset {name!r} is unknown to tensorflow-datasets "
+      f"{tfds.__version__}; see tfds.list_builders()"
+    ) from None
   try:
     return tfds.data_source(name, split=split, data_dir=data_dir, download=download)
   except Exception as error:  # tfds raises several types here; all mean "not usable as is".
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
     if download and not builder.is_prepared():
-      raise ValueError(f"tfds dataset {name!r} could not be downloaded and prepared in "
-                       f"{data_dir} ({type(error).__name__}: {reason})") from None
+      raise ValueError(
+        f"tfds dataset {name!r} could not be downloaded and prepared in "
+        f"{data_dir} ({type(error).__name__}: {reason})"
+      ) from None
     if not builder.is_prepared():
-      raise FileNotFoundError(f"tfds dataset {name!r} is not prepared in {data_dir}; "
-                              f"{_how_to_get(name, data_dir)}") from None
-    raise ValueError(f"tfds dataset {name!r} split {split!r} in {data_dir} cannot be read "
-                     f"without TensorFlow ({reason}); {_how_to_get(name, data_dir)}") from None
+      raise FileNotFoundError(
+        f"tfds dataset {name!r} is not prepared in {data_dir}; {_how_to_get(name, data_dir)}"
+      ) from None
+    raise ValueError(
+      f"tfds dataset {name!r} split {split!r} in {data_dir} cannot be read "
+      f"without TensorFlow ({reason}); {_how_to_get(name, data_dir)}"
+    ) from None
 
 
 def _field(example: dict, keys: tuple[str, ...]) -> str | None:
@@ -71,8 +85,10 @@ def example_keys(data_source) -> tuple[str, str | None]:
   first = data_source[0]
   image_key = _field(first, IMAGE_KEYS)
   if image_key is None:
-    raise ValueError(f"tfds examples have no image field; fields: {', '.join(first)}; "
-                     f"accepted: {', '.join(IMAGE_KEYS)}")
+    raise ValueError(
+      f"tfds examples have no image field; fields: {', '.join(first)}; "
+      f"accepted: {', '.join(IMAGE_KEYS)}"
+    )
   return image_key, _field(first, LABEL_KEYS)
 
 
@@ -88,6 +104,7 @@ def make_reader(data_source):
     if label_key is not None:
       rows["label"] = np.asarray([e[label_key] for e in examples], np.int32)
     return rows
+
   return read_rows
 
 
@@ -99,9 +116,11 @@ def num_classes(data_source) -> int:
   return int(getattr(data_source.dataset_info.features[label_key], "num_classes", 0) or 0)
 
 
-def load_arrays(name: str, split: str = "train", data_dir: str | None = None, *,
-                download: bool = False):
-  """The whole split in memory: images (N, H, W, C) uint8, labels (N,) int32 or None, num_classes."""
+def load_arrays(
+  name: str, split: str = "train", data_dir: str | None = None, *, download: bool = False
+):
+  """The whole split in memory: images (N, H, W, C) uint8, labels (N,) int32 or None,
+  num_classes."""
   data_source = open_data_source(name, split, data_dir, download=download)
   rows = make_reader(data_source)(np.arange(len(data_source)))
   return rows["x"], rows.get("label"), num_classes(data_source)

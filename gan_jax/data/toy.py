@@ -50,7 +50,7 @@ class GaussianMixture:
     """log p(x) for x of shape (N, D); returns (N,)."""
     means = jnp.asarray(self.means, jnp.float32)
     d = means.shape[1]
-    sq = jnp.sum((x[:, None, :] - means[None]) ** 2, axis=-1) / self.std ** 2
+    sq = jnp.sum((x[:, None, :] - means[None]) ** 2, axis=-1) / self.std**2
     log_component = -0.5 * sq - d * jnp.log(self.std) - 0.5 * d * jnp.log(2 * jnp.pi)
     return jax.scipy.special.logsumexp(log_component, axis=1) - jnp.log(self.num_modes)
 
@@ -86,8 +86,9 @@ def check_options(name, options: dict) -> None:
     raise ValueError(f"toy dataset {name!r} is unknown; accepted: {', '.join(TOY_DISTRIBUTIONS)}")
   for key, value in options.items():
     if key not in OPTIONS[name]:
-      raise ValueError(f"toy dataset {name!r} has no option {key!r}; accepted: "
-                       f"{', '.join(OPTIONS[name])}")
+      raise ValueError(
+        f"toy dataset {name!r} has no option {key!r}; accepted: {', '.join(OPTIONS[name])}"
+      )
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
       raise ValueError(f"toy dataset option {key} must be > 0, got {value!r}")
 

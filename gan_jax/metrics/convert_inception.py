@@ -1,4 +1,5 @@
-"""Converts pytorch-fid's Inception weights (.pth) to the .npz that `gan_jax.metrics.inception` reads.
+"""Converts pytorch-fid's Inception weights (.pth) to the .npz that `gan_jax.metrics.inception`
+reads.
 
   python -m gan_jax.metrics.convert_inception pt_inception-2015-12-05-6726825d.pth inception_fid.npz
 
@@ -27,15 +28,20 @@ def state_dict_to_arrays(state_dict) -> dict[str, np.ndarray]:
     if name not in state_dict:
       raise ValueError(f"the state dict has no entry {name!r}; is it pytorch-fid's FID Inception?")
     value = state_dict[name]
-    array = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, np.float32)
+    array = np.asarray(
+      value.detach().cpu().numpy() if hasattr(value, "detach") else value, np.float32
+    )
     if array.shape != shape:
       raise ValueError(f"entry {name!r} has shape {array.shape}, expected {shape}")
     arrays[name] = array
   for name, shape in inception.classifier_weight_shapes().items():  # for the Inception Score
     if name in state_dict:
-      arrays[name] = np.asarray(state_dict[name].detach().cpu().numpy()
-                                if hasattr(state_dict[name], "detach") else state_dict[name],
-                                np.float32)
+      arrays[name] = np.asarray(
+        state_dict[name].detach().cpu().numpy()
+        if hasattr(state_dict[name], "detach")
+        else state_dict[name],
+        np.float32,
+      )
   return arrays
 
 
@@ -43,8 +49,10 @@ def convert(pth_path: str, npz_path: str) -> None:
   try:
     import torch
   except ImportError:
-    raise ImportError("converting a .pth file needs PyTorch once: pip install torch "
-                      "(or convert elsewhere and copy the .npz)") from None
+    raise ImportError(
+      "converting a .pth file needs PyTorch once: pip install torch "
+      "(or convert elsewhere and copy the .npz)"
+    ) from None
   state_dict = torch.load(pth_path, map_location="cpu", weights_only=True)
   np.savez(npz_path, **state_dict_to_arrays(state_dict))
 

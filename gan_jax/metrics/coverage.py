@@ -18,8 +18,9 @@ def class_histogram(predictions: np.ndarray, num_classes: int) -> np.ndarray:
   if predictions.ndim != 1 or predictions.size == 0:
     raise ValueError(f"predictions must be a non-empty (N,) array, got shape {predictions.shape}")
   if predictions.min() < 0 or predictions.max() >= num_classes:
-    raise ValueError(f"predictions must lie in [0, {num_classes}), got "
-                     f"[{predictions.min()}, {predictions.max()}]")
+    raise ValueError(
+      f"predictions must lie in [0, {num_classes}), got [{predictions.min()}, {predictions.max()}]"
+    )
   return np.bincount(predictions, minlength=num_classes) / predictions.size
 
 

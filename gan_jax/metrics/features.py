@@ -83,15 +83,22 @@ class FeatureNetwork:
     return FeatureClassifier(num_classes=self.num_classes)
 
   def embed(self, images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """(features float32 (N, F), logits float32 (N, C)) of images (N, 28, 28, 1), uint8 or [-1, 1]."""
+    """(features float32 (N, F), logits float32 (N, C)) of images (N, 28, 28, 1), uint8 or [-1,
+    1]."""
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
-      raise ValueError(f"the feature network takes images of shape (N, 28, 28, 1), got {images.shape}")
+      raise ValueError(
+        f"the feature network takes images of shape (N, 28, 28, 1), got {images.shape}"
+      )
     apply = _jitted_apply(self.module)
-    outputs = [apply(self.params, to_unit_range(jnp.asarray(images[i:i + batch_size])))
-               for i in range(0, len(images), batch_size)]
-    return (np.concatenate([np.asarray(f) for f, _ in outputs]),
-            np.concatenate([np.asarray(l) for _, l in outputs]))
+    outputs = [
+      apply(self.params, to_unit_range(jnp.asarray(images[i : i + batch_size])))
+      for i in range(0, len(images), batch_size)
+    ]
+    return (
+      np.concatenate([np.asarray(f) for f, _ in outputs]),
+      np.concatenate([np.asarray(l) for _, l in outputs]),
+    )
 
   def predict(self, images: np.ndarray) -> np.ndarray:
     """(N,) int predicted classes."""
@@ -109,9 +116,16 @@ def classifier_loss(params, module: FeatureClassifier, images: jax.Array, labels
   return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
-def train_classifier(images: np.ndarray, labels: np.ndarray, *, seed: int = DEFAULT_SEED,
-                     num_steps: int = DEFAULT_NUM_STEPS, batch_size: int = DEFAULT_BATCH_SIZE,
-                     learning_rate: float = DEFAULT_LEARNING_RATE, num_classes: int = 10):
+def train_classifier(
+  images: np.ndarray,
+  labels: np.ndarray,
+  *,
+  seed: int = DEFAULT_SEED,
+  num_steps: int = DEFAULT_NUM_STEPS,
+  batch_size: int = DEFAULT_BATCH_SIZE,
+  learning_rate: float = DEFAULT_LEARNING_RATE,
+  num_classes: int = 10,
+):
   """Trains a `FeatureClassifier` with Adam; returns (params, per-step losses (num_steps,)).
 
   Args:
@@ -122,7 +136,9 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, *, seed: int = DEFA
   """
   images, labels = np.asarray(images), np.asarray(labels)
   if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE or labels.shape != (len(images),):
-    raise ValueError(f"need images (N, 28, 28, 1) and labels (N,), got {images.shape} and {labels.shape}")
+    raise ValueError(
+      f"need images (N, 28, 28, 1) and labels (N,), got {images.shape} and {labels.shape}"
+    )
   if num_steps < 1 or batch_size < 1:
     raise ValueError(f"num_steps and batch_size must be >= 1, got {num_steps} and {batch_size}")
   module = FeatureClassifier(num_classes=num_classes)
@@ -133,10 +149,12 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, *, seed: int = DEFA
 
   @jax.jit
   def step(params, opt_state, arrays, i):
-    index = jax.random.randint(step_key(root, i, "classifier_data"), (batch_size,), 0,
-                               arrays["x"].shape[0])
+    index = jax.random.randint(
+      step_key(root, i, "classifier_data"), (batch_size,), 0, arrays["x"].shape[0]
+    )
     loss, grads = jax.value_and_grad(classifier_loss)(
-        params, module, to_unit_range(arrays["x"][index]), arrays["label"][index])
+      params, module, to_unit_range(arrays["x"][index]), arrays["label"][index]
+    )
     updates, opt_state = tx.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
 
@@ -172,15 +190,25 @@ def save_network(network: FeatureNetwork, path: str) -> None:
     f.write(serialization.to_bytes(network.params))
   os.replace(path + ".tmp", path)
   with open(path + ".json", "w") as f:
-    json.dump({"identity": network.identity, "num_classes": network.num_classes,
-               "test_accuracy": network.test_accuracy, "info": network.info}, f, indent=2)
+    json.dump(
+      {
+        "identity": network.identity,
+        "num_classes": network.num_classes,
+        "test_accuracy": network.test_accuracy,
+        "info": network.info,
+      },
+      f,
+      indent=2,
+    )
 
 
 def load_network(path: str) -> FeatureNetwork:
   """Reads a network written by `save_network`; checks its identity against its bytes."""
   if not os.path.exists(path) or not os.path.exists(path + ".json"):
-    raise FileNotFoundError(f"no feature network at {path} (needs {path} and {path}.json); "
-                            f"train one with gan_jax.metrics.features.load_or_train")
+    raise FileNotFoundError(
+      f"no feature network at {path} (needs {path} and {path}.json); "
+      f"train one with gan_jax.metrics.features.load_or_train"
+    )
   with open(path + ".json") as f:
     meta = json.load(f)
   module = FeatureClassifier(num_classes=meta["num_classes"])
@@ -189,15 +217,23 @@ def load_network(path: str) -> FeatureNetwork:
     params = serialization.from_bytes(template, f.read())
   identity = parameter_identity(params)
   if identity != meta["identity"]:
-    raise ValueError(f"{path} holds parameters {identity} but {path}.json says "
-                     f"{meta['identity']}; delete both files to retrain")
-  return FeatureNetwork(params, meta["num_classes"], identity, meta.get("test_accuracy"),
-                        meta.get("info", {}))
+    raise ValueError(
+      f"{path} holds parameters {identity} but {path}.json says "
+      f"{meta['identity']}; delete both files to retrain"
+    )
+  return FeatureNetwork(
+    params, meta["num_classes"], identity, meta.get("test_accuracy"), meta.get("info", {})
+  )
 
 
-def load_or_train(path: str | None = None, *, data_dir: str = files.FASHION_MNIST_DIR,
-                  seed: int = DEFAULT_SEED, num_steps: int = DEFAULT_NUM_STEPS,
-                  progress: bool = False) -> FeatureNetwork:
+def load_or_train(
+  path: str | None = None,
+  *,
+  data_dir: str = files.FASHION_MNIST_DIR,
+  seed: int = DEFAULT_SEED,
+  num_steps: int = DEFAULT_NUM_STEPS,
+  progress: bool = False,
+) -> FeatureNetwork:
   """The cached Fashion-MNIST feature network at `path`, training and caching it if absent.
 
   Training takes a few minutes on 2 CPU cores; its test-split accuracy is
@@ -213,11 +249,19 @@ def load_or_train(path: str | None = None, *, data_dir: str = files.FASHION_MNIS
   network = FeatureNetwork(params, 10, parameter_identity(params))
   test_images, test_labels = files.load_idx_split(data_dir, "test")
   network = dataclasses.replace(
-      network, test_accuracy=accuracy(network, test_images, test_labels),
-      info={"seed": seed, "num_steps": num_steps, "batch_size": DEFAULT_BATCH_SIZE,
-            "learning_rate": DEFAULT_LEARNING_RATE, "optimizer": "adam",
-            "data": os.path.abspath(data_dir), "final_loss": float(losses[-50:].mean()),
-            "jax_backend": jax.default_backend()})
+    network,
+    test_accuracy=accuracy(network, test_images, test_labels),
+    info={
+      "seed": seed,
+      "num_steps": num_steps,
+      "batch_size": DEFAULT_BATCH_SIZE,
+      "learning_rate": DEFAULT_LEARNING_RATE,
+      "optimizer": "adam",
+      "data": os.path.abspath(data_dir),
+      "final_loss": float(losses[-50:].mean()),
+      "jax_backend": jax.default_backend(),
+    },
+  )
   save_network(network, path)
   if progress:
     print(f"feature network {network.identity}: test accuracy {network.test_accuracy:.4f}")

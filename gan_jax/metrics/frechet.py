@@ -22,7 +22,8 @@ def gaussian_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   if not np.isfinite(features).all():
     raise ValueError("features contain nan or inf; the generator or the feature network diverged")
   return features.mean(axis=0), np.cov(features, rowvar=False).reshape(
-      features.shape[1], features.shape[1])
+    features.shape[1], features.shape[1]
+  )
 
 
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
@@ -31,8 +32,9 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
   return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
-                     sigma2: np.ndarray) -> float:
+def frechet_distance(
+  mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
   """Squared Frechet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2).
 
   Args:
@@ -42,10 +44,17 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
     a float >= 0.
   """
   mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
-  sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+  sigma1, sigma2 = (
+    np.atleast_2d(np.asarray(sigma1, np.float64)),
+    np.atleast_2d(np.asarray(sigma2, np.float64)),
+  )
   f = mu1.shape[0]
-  for name, value, shape in (("mu1", mu1, (f,)), ("mu2", mu2, (f,)), ("sigma1", sigma1, (f, f)),
-                             ("sigma2", sigma2, (f, f))):
+  for name, value, shape in (
+    ("mu1", mu1, (f,)),
+    ("mu2", mu2, (f,)),
+    ("sigma1", sigma1, (f, f)),
+    ("sigma2", sigma2, (f, f)),
+  ):
     if value.shape != shape:
       raise ValueError(f"{name} must have shape {shape} to match mu1, got {value.shape}")
   root1 = _psd_sqrt(sigma1)
@@ -59,6 +68,8 @@ def frechet_distance_from_features(features1: np.ndarray, features2: np.ndarray)
   """FD between Gaussians fitted to features1 (N1, F) and features2 (N2, F)."""
   features1, features2 = np.asarray(features1), np.asarray(features2)
   if features1.ndim != 2 or features2.ndim != 2 or features1.shape[1] != features2.shape[1]:
-    raise ValueError(f"features must be (N1, F) and (N2, F) with the same F, got "
-                     f"{features1.shape} and {features2.shape}")
+    raise ValueError(
+      f"features must be (N1, F) and (N2, F) with the same F, got "
+      f"{features1.shape} and {features2.shape}"
+    )
   return frechet_distance(*gaussian_statistics(features1), *gaussian_statistics(features2))

@@ -33,13 +33,13 @@ def mse(a: jax.Array, b: jax.Array) -> jax.Array:
 
 def psnr(a: jax.Array, b: jax.Array, data_range: float = 2.0) -> jax.Array:
   """(N,) peak signal-to-noise ratio in dB per image."""
-  return 10.0 * jnp.log10(data_range ** 2 / mse(a, b))
+  return 10.0 * jnp.log10(data_range**2 / mse(a, b))
 
 
 def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> jax.Array:
   """(size,) normalized 1-D Gaussian weights."""
   x = jnp.arange(size, dtype=jnp.float32) - (size - 1) / 2.0
-  w = jnp.exp(-x ** 2 / (2.0 * sigma ** 2))
+  w = jnp.exp(-(x**2) / (2.0 * sigma**2))
   return w / jnp.sum(w)
 
 
@@ -48,13 +48,19 @@ def _filter(x: jax.Array, window: jax.Array) -> jax.Array:
   n, h, w, c = x.shape
   x = jnp.moveaxis(x, -1, 1).reshape(n * c, h, w, 1)
   kernel = jnp.outer(window, window)[:, :, None, None]
-  y = jax.lax.conv_general_dilated(x, kernel, (1, 1), "VALID",
-                                   dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  y = jax.lax.conv_general_dilated(
+    x, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
   return jnp.moveaxis(y.reshape(n, c, y.shape[1], y.shape[2]), 1, -1)
 
 
-def ssim(a: jax.Array, b: jax.Array, data_range: float = 2.0, window_size: int = SSIM_WINDOW,
-         sigma: float = SSIM_SIGMA) -> jax.Array:
+def ssim(
+  a: jax.Array,
+  b: jax.Array,
+  data_range: float = 2.0,
+  window_size: int = SSIM_WINDOW,
+  sigma: float = SSIM_SIGMA,
+) -> jax.Array:
   """(N,) structural similarity per image, in [-1, 1]; 1 for identical images."""
   _check(a, b)
   if min(a.shape[1:3]) < window_size:
@@ -62,9 +68,11 @@ def ssim(a: jax.Array, b: jax.Array, data_range: float = 2.0, window_size: int =
   a, b = jnp.asarray(a, jnp.float32), jnp.asarray(b, jnp.float32)
   window = gaussian_window(window_size, sigma)
   mu_a, mu_b = _filter(a, window), _filter(b, window)
-  var_a = _filter(a * a, window) - mu_a ** 2
-  var_b = _filter(b * b, window) - mu_b ** 2
+  var_a = _filter(a * a, window) - mu_a**2
+  var_b = _filter(b * b, window) - mu_b**2
   cov = _filter(a * b, window) - mu_a * mu_b
   c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-  index = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+  index = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+    (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+  )
   return jnp.mean(index, axis=(1, 2, 3))

@@ -40,8 +40,9 @@ from jax import lax
 from tqdm.auto import tqdm
 
 PYTORCH_FID_WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"
-PYTORCH_FID_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
-                   + PYTORCH_FID_WEIGHTS)
+PYTORCH_FID_URL = (
+  "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + PYTORCH_FID_WEIGHTS
+)
 FEATURE_DIM = 2048
 NUM_LOGITS = 1008
 INPUT_SIZE = 299
@@ -50,45 +51,77 @@ BN_EPSILON = 1e-3
 
 # --- The architecture as data: name -> (in, out, kernel (h, w)) --------------
 
+
 def _inception_a(name, cin, pool):
-  return {f"{name}.branch1x1": (cin, 64, (1, 1)), f"{name}.branch5x5_1": (cin, 48, (1, 1)),
-          f"{name}.branch5x5_2": (48, 64, (5, 5)), f"{name}.branch3x3dbl_1": (cin, 64, (1, 1)),
-          f"{name}.branch3x3dbl_2": (64, 96, (3, 3)), f"{name}.branch3x3dbl_3": (96, 96, (3, 3)),
-          f"{name}.branch_pool": (cin, pool, (1, 1))}
+  return {
+    f"{name}.branch1x1": (cin, 64, (1, 1)),
+    f"{name}.branch5x5_1": (cin, 48, (1, 1)),
+    f"{name}.branch5x5_2": (48, 64, (5, 5)),
+    f"{name}.branch3x3dbl_1": (cin, 64, (1, 1)),
+    f"{name}.branch3x3dbl_2": (64, 96, (3, 3)),
+    f"{name}.branch3x3dbl_3": (96, 96, (3, 3)),
+    f"{name}.branch_pool": (cin, pool, (1, 1)),
+  }
 
 
 def _inception_b(name, cin):
-  return {f"{name}.branch3x3": (cin, 384, (3, 3)), f"{name}.branch3x3dbl_1": (cin, 64, (1, 1)),
-          f"{name}.branch3x3dbl_2": (64, 96, (3, 3)), f"{name}.branch3x3dbl_3": (96, 96, (3, 3))}
+  return {
+    f"{name}.branch3x3": (cin, 384, (3, 3)),
+    f"{name}.branch3x3dbl_1": (cin, 64, (1, 1)),
+    f"{name}.branch3x3dbl_2": (64, 96, (3, 3)),
+    f"{name}.branch3x3dbl_3": (96, 96, (3, 3)),
+  }
 
 
 def _inception_c(name, cin, c7):
-  return {f"{name}.branch1x1": (cin, 192, (1, 1)), f"{name}.branch7x7_1": (cin, c7, (1, 1)),
-          f"{name}.branch7x7_2": (c7, c7, (1, 7)), f"{name}.branch7x7_3": (c7, 192, (7, 1)),
-          f"{name}.branch7x7dbl_1": (cin, c7, (1, 1)), f"{name}.branch7x7dbl_2": (c7, c7, (7, 1)),
-          f"{name}.branch7x7dbl_3": (c7, c7, (1, 7)), f"{name}.branch7x7dbl_4": (c7, c7, (7, 1)),
-          f"{name}.branch7x7dbl_5": (c7, 192, (1, 7)), f"{name}.branch_pool": (cin, 192, (1, 1))}
+  return {
+    f"{name}.branch1x1": (cin, 192, (1, 1)),
+    f"{name}.branch7x7_1": (cin, c7, (1, 1)),
+    f"{name}.branch7x7_2": (c7, c7, (1, 7)),
+    f"{name}.branch7x7_3": (c7, 192, (7, 1)),
+    f"{name}.branch7x7dbl_1": (cin, c7, (1, 1)),
+    f"{name}.branch7x7dbl_2": (c7, c7, (7, 1)),
+    f"{name}.branch7x7dbl_3": (c7, c7, (1, 7)),
+    f"{name}.branch7x7dbl_4": (c7, c7, (7, 1)),
+    f"{name}.branch7x7dbl_5": (c7, 192, (1, 7)),
+    f"{name}.branch_pool": (cin, 192, (1, 1)),
+  }
 
 
 def _inception_d(name, cin):
-  return {f"{name}.branch3x3_1": (cin, 192, (1, 1)), f"{name}.branch3x3_2": (192, 320, (3, 3)),
-          f"{name}.branch7x7x3_1": (cin, 192, (1, 1)), f"{name}.branch7x7x3_2": (192, 192, (1, 7)),
-          f"{name}.branch7x7x3_3": (192, 192, (7, 1)), f"{name}.branch7x7x3_4": (192, 192, (3, 3))}
+  return {
+    f"{name}.branch3x3_1": (cin, 192, (1, 1)),
+    f"{name}.branch3x3_2": (192, 320, (3, 3)),
+    f"{name}.branch7x7x3_1": (cin, 192, (1, 1)),
+    f"{name}.branch7x7x3_2": (192, 192, (1, 7)),
+    f"{name}.branch7x7x3_3": (192, 192, (7, 1)),
+    f"{name}.branch7x7x3_4": (192, 192, (3, 3)),
+  }
 
 
 def _inception_e(name, cin):
-  return {f"{name}.branch1x1": (cin, 320, (1, 1)), f"{name}.branch3x3_1": (cin, 384, (1, 1)),
-          f"{name}.branch3x3_2a": (384, 384, (1, 3)), f"{name}.branch3x3_2b": (384, 384, (3, 1)),
-          f"{name}.branch3x3dbl_1": (cin, 448, (1, 1)), f"{name}.branch3x3dbl_2": (448, 384, (3, 3)),
-          f"{name}.branch3x3dbl_3a": (384, 384, (1, 3)), f"{name}.branch3x3dbl_3b": (384, 384, (3, 1)),
-          f"{name}.branch_pool": (cin, 192, (1, 1))}
+  return {
+    f"{name}.branch1x1": (cin, 320, (1, 1)),
+    f"{name}.branch3x3_1": (cin, 384, (1, 1)),
+    f"{name}.branch3x3_2a": (384, 384, (1, 3)),
+    f"{name}.branch3x3_2b": (384, 384, (3, 1)),
+    f"{name}.branch3x3dbl_1": (cin, 448, (1, 1)),
+    f"{name}.branch3x3dbl_2": (448, 384, (3, 3)),
+    f"{name}.branch3x3dbl_3a": (384, 384, (1, 3)),
+    f"{name}.branch3x3dbl_3b": (384, 384, (3, 1)),
+    f"{name}.branch_pool": (cin, 192, (1, 1)),
+  }
 
 
 def conv_blocks() -> dict[str, tuple[int, int, tuple[int, int]]]:
   """Every conv + batch-norm block of the FID Inception: name -> (in, out, (kh, kw))."""
-  blocks = {"Conv2d_1a_3x3": (3, 32, (3, 3)), "Conv2d_2a_3x3": (32, 32, (3, 3)),
-            "Conv2d_2b_3x3": (32, 64, (3, 3)), "Conv2d_3b_1x1": (64, 80, (1, 1)),
-            "Conv2d_4a_3x3": (80, 192, (3, 3))}
+  blocks = {
+    "Conv2d_1a_3x3": (3, 32, (3, 3)),
+    "Conv2d_2a_3x3": (32, 32, (3, 3)),
+    "Conv2d_2b_3x3": (32, 64, (3, 3)),
+    "Conv2d_3b_1x1": (64, 80, (1, 1)),
+    "Conv2d_4a_3x3": (80, 192, (3, 3)),
+  }
   blocks.update(_inception_a("Mixed_5b", 192, 32))
   blocks.update(_inception_a("Mixed_5c", 256, 64))
   blocks.update(_inception_a("Mixed_5d", 288, 64))
@@ -118,10 +151,13 @@ def inception_weight_shapes() -> dict[str, tuple[int, ...]]:
 
 # --- Loading -----------------------------------------------------------------
 
+
 def missing_weights_message(path: str) -> str:
-  return (f"Inception weights file {path!r} does not exist; FID needs pytorch-fid's weights "
-          f"({PYTORCH_FID_URL}) converted with: python -m gan_jax.metrics.convert_inception "
-          f"{PYTORCH_FID_WEIGHTS} inception_fid.npz; without them use the library's FD")
+  return (
+    f"Inception weights file {path!r} does not exist; FID needs pytorch-fid's weights "
+    f"({PYTORCH_FID_URL}) converted with: python -m gan_jax.metrics.convert_inception "
+    f"{PYTORCH_FID_WEIGHTS} inception_fid.npz; without them use the library's FD"
+  )
 
 
 def load_inception_weights(path: str | None) -> dict[str, np.ndarray]:
@@ -134,15 +170,19 @@ def load_inception_weights(path: str | None) -> dict[str, np.ndarray]:
   if not path or not os.path.exists(path):
     raise FileNotFoundError(missing_weights_message(path or ""))
   if not zipfile.is_zipfile(path) or path.endswith(".pth"):
-    raise ValueError(f"{path} is not an .npz archive; convert pytorch-fid's .pth first: "
-                     f"python -m gan_jax.metrics.convert_inception {path} inception_fid.npz")
+    raise ValueError(
+      f"{path} is not an .npz archive; convert pytorch-fid's .pth first: "
+      f"python -m gan_jax.metrics.convert_inception {path} inception_fid.npz"
+    )
   with np.load(path, allow_pickle=False) as archive:
     names = set(archive.files)
     weights = {}
     for name, shape in inception_weight_shapes().items():
       if name not in names:
-        raise ValueError(f"{path} has no entry {name!r}; it must hold pytorch-fid's "
-                         f"FIDInceptionV3 state dict (see gan_jax.metrics.inception)")
+        raise ValueError(
+          f"{path} has no entry {name!r}; it must hold pytorch-fid's "
+          f"FIDInceptionV3 state dict (see gan_jax.metrics.inception)"
+        )
       array = archive[name]
       if tuple(array.shape) != shape:
         raise ValueError(f"{path}: entry {name!r} has shape {tuple(array.shape)}, expected {shape}")
@@ -150,20 +190,26 @@ def load_inception_weights(path: str | None) -> dict[str, np.ndarray]:
     for name, shape in classifier_weight_shapes().items():
       if name in names:
         if tuple(archive[name].shape) != shape:
-          raise ValueError(f"{path}: entry {name!r} has shape {tuple(archive[name].shape)}, "
-                           f"expected {shape}")
+          raise ValueError(
+            f"{path}: entry {name!r} has shape {tuple(archive[name].shape)}, expected {shape}"
+          )
         weights[name] = np.asarray(archive[name], np.float32)
   return weights
 
 
 # --- The network as a pure function --------------------------------------------
 
+
 def _conv_bn_relu(weights, name, x, stride=1, padding=(0, 0)):
   """BasicConv2d: conv (no bias), batch norm with running statistics, ReLU. x: NHWC."""
   kernel = weights[f"{name}.conv.weight"]
   x = lax.conv_general_dilated(
-      x, kernel, (stride, stride), ((padding[0], padding[0]), (padding[1], padding[1])),
-      dimension_numbers=("NHWC", "OIHW", "NHWC"))
+    x,
+    kernel,
+    (stride, stride),
+    ((padding[0], padding[0]), (padding[1], padding[1])),
+    dimension_numbers=("NHWC", "OIHW", "NHWC"),
+  )
   scale = weights[f"{name}.bn.weight"] / jnp.sqrt(weights[f"{name}.bn.running_var"] + BN_EPSILON)
   x = (x - weights[f"{name}.bn.running_mean"]) * scale + weights[f"{name}.bn.bias"]
   return jax.nn.relu(x)
@@ -178,8 +224,9 @@ def _avg_pool_exclude_padding(x):
   """3x3, stride 1, padding 1, averaging only the in-image cells (TensorFlow's rule)."""
   pad = ((0, 0), (1, 1), (1, 1), (0, 0))
   total = lax.reduce_window(x, 0.0, lax.add, (1, 3, 3, 1), (1, 1, 1, 1), pad)
-  count = lax.reduce_window(jnp.ones(x.shape[:3] + (1,), x.dtype), 0.0, lax.add, (1, 3, 3, 1),
-                            (1, 1, 1, 1), pad)
+  count = lax.reduce_window(
+    jnp.ones(x.shape[:3] + (1,), x.dtype), 0.0, lax.add, (1, 3, 3, 1), (1, 1, 1, 1), pad
+  )
   return total / count
 
 
@@ -225,12 +272,22 @@ def _block_d(w, n, x):
 def _block_e(w, n, x, max_pool_branch: bool):
   b1 = _conv_bn_relu(w, f"{n}.branch1x1", x)
   b3 = _conv_bn_relu(w, f"{n}.branch3x3_1", x)
-  b3 = jnp.concatenate([_conv_bn_relu(w, f"{n}.branch3x3_2a", b3, padding=(0, 1)),
-                        _conv_bn_relu(w, f"{n}.branch3x3_2b", b3, padding=(1, 0))], axis=-1)
+  b3 = jnp.concatenate(
+    [
+      _conv_bn_relu(w, f"{n}.branch3x3_2a", b3, padding=(0, 1)),
+      _conv_bn_relu(w, f"{n}.branch3x3_2b", b3, padding=(1, 0)),
+    ],
+    axis=-1,
+  )
   bd = _conv_bn_relu(w, f"{n}.branch3x3dbl_1", x)
   bd = _conv_bn_relu(w, f"{n}.branch3x3dbl_2", bd, padding=(1, 1))
-  bd = jnp.concatenate([_conv_bn_relu(w, f"{n}.branch3x3dbl_3a", bd, padding=(0, 1)),
-                        _conv_bn_relu(w, f"{n}.branch3x3dbl_3b", bd, padding=(1, 0))], axis=-1)
+  bd = jnp.concatenate(
+    [
+      _conv_bn_relu(w, f"{n}.branch3x3dbl_3a", bd, padding=(0, 1)),
+      _conv_bn_relu(w, f"{n}.branch3x3dbl_3b", bd, padding=(1, 0)),
+    ],
+    axis=-1,
+  )
   pooled = _max_pool(x, 1, padding=1) if max_pool_branch else _avg_pool_exclude_padding(x)
   bp = _conv_bn_relu(w, f"{n}.branch_pool", pooled)
   return jnp.concatenate([b1, b3, bd, bp], axis=-1)
@@ -245,17 +302,18 @@ def prepare_images(images: jax.Array, *, resize: bool = True) -> jax.Array:
   which case H, W >= 75 and the size is kept.
   """
   if images.ndim != 4 or images.shape[-1] not in (1, 3):
-    raise ValueError(f"images must be (N, H, W, C) with C 1 (gray) or 3 (RGB), got shape "
-                     f"{images.shape}")
+    raise ValueError(
+      f"images must be (N, H, W, C) with C 1 (gray) or 3 (RGB), got shape {images.shape}"
+    )
   x = images.astype(jnp.float32)
   if x.shape[-1] == 1:
     x = jnp.repeat(x, 3, axis=-1)
   if resize:
-    return jax.image.resize(x, (x.shape[0], INPUT_SIZE, INPUT_SIZE, 3), "bilinear",
-                            antialias=False)
+    return jax.image.resize(x, (x.shape[0], INPUT_SIZE, INPUT_SIZE, 3), "bilinear", antialias=False)
   if min(x.shape[1:3]) < 75:
-    raise ValueError(f"without resizing, Inception needs images of at least 75 x 75, got "
-                     f"{x.shape[1:3]}")
+    raise ValueError(
+      f"without resizing, Inception needs images of at least 75 x 75, got {x.shape[1:3]}"
+    )
   return x
 
 
@@ -326,10 +384,9 @@ class InceptionFeatures:
     label = progress if isinstance(progress, str) else "Inception features"
     size = min(self.batch_size, len(images))
     features = []
-    with tqdm(total=len(images), desc=label, unit="img", disable=not progress,
-              leave=False) as bar:
+    with tqdm(total=len(images), desc=label, unit="img", disable=not progress, leave=False) as bar:
       for i in range(0, len(images), size):
-        batch = images[i:i + size]
+        batch = images[i : i + size]
         count = len(batch)
         if count < size:  # one batch shape, so the network compiles once
           batch = np.concatenate([batch, np.zeros((size - count,) + batch.shape[1:], batch.dtype)])
@@ -341,6 +398,8 @@ class InceptionFeatures:
   def logits(self, features: np.ndarray) -> np.ndarray:
     """(N, 1008) class logits of pool features (N, 2048), float64; needs the classifier."""
     if not self.has_logits:
-      raise ValueError(f"{self.path} holds no classifier ('fc.weight', 'fc.bias'); the Inception "
-                       f"Score needs them: convert the whole pytorch-fid state dict")
+      raise ValueError(
+        f"{self.path} holds no classifier ('fc.weight', 'fc.bias'); the Inception "
+        f"Score needs them: convert the whole pytorch-fid state dict"
+      )
     return np.asarray(features, np.float64) @ np.asarray(self.weights["fc.weight"], np.float64).T

@@ -25,8 +25,9 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
   return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def inception_score(logits: np.ndarray, *, splits: int = SPLITS,
-                    shuffle_seed: int | None = SHUFFLE_SEED) -> tuple[float, float]:
+def inception_score(
+  logits: np.ndarray, *, splits: int = SPLITS, shuffle_seed: int | None = SHUFFLE_SEED
+) -> tuple[float, float]:
   """(mean, standard deviation over splits) of the Inception Score of logits (N, K), N >= splits."""
   logits = np.asarray(logits)
   if logits.ndim != 2:

@@ -41,9 +41,14 @@ def mmd2_unbiased(features1: np.ndarray, features2: np.ndarray) -> float:
   return float(within - 2.0 * k_xy.sum() / (m * m))
 
 
-def kernel_distance(features1: np.ndarray, features2: np.ndarray, *,
-                    num_subsets: int = NUM_SUBSETS, subset_size: int = SUBSET_SIZE,
-                    seed: int = SEED) -> tuple[float, float, int]:
+def kernel_distance(
+  features1: np.ndarray,
+  features2: np.ndarray,
+  *,
+  num_subsets: int = NUM_SUBSETS,
+  subset_size: int = SUBSET_SIZE,
+  seed: int = SEED,
+) -> tuple[float, float, int]:
   """(mean, standard deviation over subsets, subset size used) of the KID of two feature sets.
 
   Args:
@@ -54,14 +59,17 @@ def kernel_distance(features1: np.ndarray, features2: np.ndarray, *,
   """
   features1, features2 = np.asarray(features1), np.asarray(features2)
   if features1.ndim != 2 or features2.ndim != 2 or features1.shape[1] != features2.shape[1]:
-    raise ValueError(f"features must be (N1, d) and (N2, d) with the same d, got "
-                     f"{features1.shape} and {features2.shape}")
+    raise ValueError(
+      f"features must be (N1, d) and (N2, d) with the same d, got "
+      f"{features1.shape} and {features2.shape}"
+    )
   if not isinstance(num_subsets, int) or num_subsets < 1:
     raise ValueError(f"num_subsets must be an integer >= 1, got {num_subsets!r}")
   size = min(subset_size, len(features1), len(features2))
   if size < 2:
-    raise ValueError(f"KID needs at least 2 rows in each set, got {len(features1)} and "
-                     f"{len(features2)}")
+    raise ValueError(
+      f"KID needs at least 2 rows in each set, got {len(features1)} and {len(features2)}"
+    )
   rng = np.random.RandomState(seed)
   values = np.empty(num_subsets)
   for i in range(num_subsets):

@@ -37,11 +37,16 @@ class MixtureMetrics(NamedTuple):
 
   def as_dict(self) -> dict[str, float]:
     """{'modes', 'high_quality', 'reverse_kl'} as Python numbers."""
-    return {"modes": int(self.modes), "high_quality": float(self.high_quality),
-            "reverse_kl": float(self.reverse_kl)}
+    return {
+      "modes": int(self.modes),
+      "high_quality": float(self.high_quality),
+      "reverse_kl": float(self.reverse_kl),
+    }
 
 
-def nearest_modes(points: np.ndarray, means: np.ndarray, std: float) -> tuple[np.ndarray, np.ndarray]:
+def nearest_modes(
+  points: np.ndarray, means: np.ndarray, std: float
+) -> tuple[np.ndarray, np.ndarray]:
   """Nearest mode of each point and its standardized distance.
 
   Args:
@@ -71,8 +76,9 @@ def reverse_kl_from_counts(counts: np.ndarray) -> float:
   return float(max(math.log(len(counts)) + np.sum(p * np.log(p)), 0.0))
 
 
-def mixture_metrics(points: np.ndarray, means: np.ndarray, std: float, *,
-                    threshold: float = PROTOCOL_THRESHOLD) -> MixtureMetrics:
+def mixture_metrics(
+  points: np.ndarray, means: np.ndarray, std: float, *, threshold: float = PROTOCOL_THRESHOLD
+) -> MixtureMetrics:
   """Modes captured, fraction high-quality and reverse KL of `points` against a mixture.
 
   Args:
@@ -86,8 +92,10 @@ def mixture_metrics(points: np.ndarray, means: np.ndarray, std: float, *,
   if means.ndim != 2 or means.shape[0] < 1:
     raise ValueError(f"means must be (K, D) with K >= 1, got shape {means.shape}")
   if points.ndim != 2 or points.shape[1] != means.shape[1] or points.shape[0] < 1:
-    raise ValueError(f"points must be (N, {means.shape[1]}) with N >= 1 to match means "
-                     f"{means.shape}, got shape {points.shape}")
+    raise ValueError(
+      f"points must be (N, {means.shape[1]}) with N >= 1 to match means "
+      f"{means.shape}, got shape {points.shape}"
+    )
   if not std > 0:
     raise ValueError(f"std must be > 0, got {std!r}")
   if not threshold > 0:
@@ -96,14 +104,15 @@ def mixture_metrics(points: np.ndarray, means: np.ndarray, std: float, *,
   high = distance < threshold  # nan (non-finite points) compares False
   counts = np.bincount(index[high], minlength=means.shape[0]).astype(np.int64)
   return MixtureMetrics(
-      modes=int(np.count_nonzero(counts)),
-      high_quality=float(np.mean(high)),
-      reverse_kl=reverse_kl_from_counts(counts),
-      counts=counts,
+    modes=int(np.count_nonzero(counts)),
+    high_quality=float(np.mean(high)),
+    reverse_kl=reverse_kl_from_counts(counts),
+    counts=counts,
   )
 
 
-def evaluate_mixture(points: np.ndarray, distribution, *,
-                     threshold: float = PROTOCOL_THRESHOLD) -> MixtureMetrics:
+def evaluate_mixture(
+  points: np.ndarray, distribution, *, threshold: float = PROTOCOL_THRESHOLD
+) -> MixtureMetrics:
   """`mixture_metrics` against a `gan_jax.data.toy.GaussianMixture` (its means and std)."""
   return mixture_metrics(points, distribution.means, distribution.std, threshold=threshold)

@@ -11,10 +11,16 @@ import jax.numpy as jnp
 from gan_jax.models import dcgan, initializers
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.infogan_mnist import InfoGANMNISTDiscriminator, InfoGANMNISTGenerator
-from gan_jax.models.mlp import (PlainMLPDiscriminator, PlainMLPGenerator,
-                                PyTorchGANMLPDiscriminator, PyTorchGANMLPGenerator,
-                                Seed001Discriminator, Seed001Generator, Seed002Discriminator,
-                                Seed002Generator)
+from gan_jax.models.mlp import (
+  PlainMLPDiscriminator,
+  PlainMLPGenerator,
+  PyTorchGANMLPDiscriminator,
+  PyTorchGANMLPGenerator,
+  Seed001Discriminator,
+  Seed001Generator,
+  Seed002Discriminator,
+  Seed002Generator,
+)
 from gan_jax.models.toy import GaussianGenerator, ToyDiscriminator, ToyGenerator
 
 # name -> builder(data_shape, axis_name, options) -> (generator, discriminator)
@@ -32,9 +38,11 @@ def register_model(name: str):
   {...}} from config.model. A model registered in a module of one's own is found by
   `gan-jax sample` and `evaluate` too when config.model.module names that module.
   """
+
   def wrap(builder):
     MODEL_BUILDERS[name] = builder
     return builder
+
   return wrap
 
 
@@ -44,40 +52,53 @@ def import_module(module: str) -> None:
   if not module:
     return
   if module.endswith(".py") or "/" in module or os.sep in module:
-    raise ValueError(f"model.module {module!r} is a file path; accepted: a module name such as "
-                     f"'my_players' for my_players.py, with its folder on PYTHONPATH")
+    raise ValueError(
+      f"model.module {module!r} is a file path; accepted: a module name such as "
+      f"'my_players' for my_players.py, with its folder on PYTHONPATH"
+    )
   import importlib
+
   try:
     importlib.import_module(module)
   except ModuleNotFoundError as error:
     if error.name and (module == error.name or module.startswith(error.name + ".")):
-      raise ValueError(f"model.module {module!r} cannot be found; accepted: a module on the "
-                       f"Python path (add its folder to PYTHONPATH) that registers models with "
-                       f"gan_jax.models.register_model") from None
-    raise ValueError(f"model.module {module!r} failed to import: ModuleNotFoundError: "
-                     f"{error}") from None
+      raise ValueError(
+        f"model.module {module!r} cannot be found; accepted: a module on the "
+        f"Python path (add its folder to PYTHONPATH) that registers models with "
+        f"gan_jax.models.register_model"
+      ) from None
+    raise ValueError(
+      f"model.module {module!r} failed to import: ModuleNotFoundError: {error}"
+    ) from None
   except Exception as error:
     text = str(error).strip()
-    raise ValueError(f"model.module {module!r} failed to import: {type(error).__name__}: "
-                     f"{text.splitlines()[0] if text else ''}") from None
+    raise ValueError(
+      f"model.module {module!r} failed to import: {type(error).__name__}: "
+      f"{text.splitlines()[0] if text else ''}"
+    ) from None
 
 
 @register_model("plain_mlp")
 def _plain_mlp(data_shape, axis_name, options):
   return PlainMLPGenerator(data_shape, **options.get("generator", {})), PlainMLPDiscriminator(
-      **options.get("discriminator", {}))
+    **options.get("discriminator", {})
+  )
 
 
 @register_model("pytorch_gan_mlp")
 def _pytorch_gan_mlp(data_shape, axis_name, options):
-  return (PyTorchGANMLPGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
-          PyTorchGANMLPDiscriminator(**options.get("discriminator", {})))
+  return (
+    PyTorchGANMLPGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
+    PyTorchGANMLPDiscriminator(**options.get("discriminator", {})),
+  )
 
 
 # Each DCGAN layer-formulation field, the player that has it, and its accepted values.
-FORMULATIONS = {"first_conv": ("generator", ("fourier", "lax")),
-                "conv_transpose": ("generator", ("subpixel", "lax")),
-                "strided_conv": ("discriminator", ("phases", "lax"))}
+FORMULATIONS = {
+  "first_conv": ("generator", ("fourier", "lax")),
+  "conv_transpose": ("generator", ("subpixel", "lax")),
+  "strided_conv": ("discriminator", ("phases", "lax")),
+}
 
 
 def layer_formulations(backend: str, image_shape: Sequence[int], kernel_size: int = 5) -> dict:
@@ -95,8 +116,11 @@ def layer_formulations(backend: str, image_shape: Sequence[int], kernel_size: in
   base, _ = dcgan.upsampling_depth(image_shape)
   if backend != "cpu":
     return {"first_conv": "lax", "conv_transpose": "lax", "strided_conv": "lax"}
-  return {"first_conv": "fourier" if dcgan.fourier_pays(base, kernel_size) else "lax",
-          "conv_transpose": "subpixel", "strided_conv": "phases"}
+  return {
+    "first_conv": "fourier" if dcgan.fourier_pays(base, kernel_size) else "lax",
+    "conv_transpose": "subpixel",
+    "strided_conv": "phases",
+  }
 
 
 def resolve_formulations(player: str, player_options: dict, auto: dict) -> dict:
@@ -108,8 +132,9 @@ def resolve_formulations(player: str, player_options: dict, auto: dict) -> dict:
       continue
     value = player_options.get(field, "auto")
     if value != "auto" and value not in accepted:
-      raise ValueError(f"model.{player}.{field} {value!r} is unknown; accepted: auto, "
-                       f"{', '.join(accepted)}")
+      raise ValueError(
+        f"model.{player}.{field} {value!r} is unknown; accepted: auto, {', '.join(accepted)}"
+      )
     player_options[field] = auto[field] if value == "auto" else value
   return player_options
 
@@ -118,12 +143,17 @@ def resolve_formulations(player: str, player_options: dict, auto: dict) -> dict:
 def _dcgan(data_shape, axis_name, options):
   generator, discriminator = options.get("generator", {}), options.get("discriminator", {})
   # The one place that asks which backend runs the models.
-  auto = layer_formulations(jax.default_backend(), data_shape,
-                            generator.get("kernel_size", DCGANGenerator.kernel_size))
-  return (DCGANGenerator(data_shape, axis_name=axis_name,
-                         **resolve_formulations("generator", generator, auto)),
-          DCGANDiscriminator(data_shape, axis_name=axis_name,
-                             **resolve_formulations("discriminator", discriminator, auto)))
+  auto = layer_formulations(
+    jax.default_backend(), data_shape, generator.get("kernel_size", DCGANGenerator.kernel_size)
+  )
+  return (
+    DCGANGenerator(
+      data_shape, axis_name=axis_name, **resolve_formulations("generator", generator, auto)
+    ),
+    DCGANDiscriminator(
+      data_shape, axis_name=axis_name, **resolve_formulations("discriminator", discriminator, auto)
+    ),
+  )
 
 
 @register_model("infogan_mnist")
@@ -131,20 +161,26 @@ def _infogan_mnist(data_shape, axis_name, options):
   cpu = jax.default_backend() == "cpu"  # the faster, equivalent layers there
   generator = {"conv_transpose": "subpixel" if cpu else "lax", **options.get("generator", {})}
   discriminator = {"strided_conv": "phases" if cpu else "lax", **options.get("discriminator", {})}
-  return (InfoGANMNISTGenerator(data_shape, axis_name=axis_name, **generator),
-          InfoGANMNISTDiscriminator(data_shape, axis_name=axis_name, **discriminator))
+  return (
+    InfoGANMNISTGenerator(data_shape, axis_name=axis_name, **generator),
+    InfoGANMNISTDiscriminator(data_shape, axis_name=axis_name, **discriminator),
+  )
 
 
 @register_model("toy_mlp")
 def _toy(data_shape, axis_name, options):
-  return (ToyGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
-          ToyDiscriminator(**options.get("discriminator", {})))
+  return (
+    ToyGenerator(data_shape, axis_name=axis_name, **options.get("generator", {})),
+    ToyDiscriminator(**options.get("discriminator", {})),
+  )
 
 
 @register_model("gaussian")
 def _gaussian(data_shape, axis_name, options):
-  return (GaussianGenerator(data_shape, **options.get("generator", {})),
-          ToyDiscriminator(**options.get("discriminator", {})))
+  return (
+    GaussianGenerator(data_shape, **options.get("generator", {})),
+    ToyDiscriminator(**options.get("discriminator", {})),
+  )
 
 
 # config.dtype -> the computation dtype the players' layers take (parameters stay float32).
@@ -170,8 +206,10 @@ def with_compute_dtype(module, dtype: str, model_name: str = "this model"):
   if COMPUTE_DTYPES[dtype] is None:
     return module
   if "dtype" not in getattr(module, "__dataclass_fields__", {}):
-    raise ValueError(f"dtype {dtype!r} needs players with a dtype field; {type(module).__name__} "
-                     f"of model {model_name!r} computes in float32 only (accepted: float32)")
+    raise ValueError(
+      f"dtype {dtype!r} needs players with a dtype field; {type(module).__name__} "
+      f"of model {model_name!r} computes in float32 only (accepted: float32)"
+    )
   return module.clone(dtype=COMPUTE_DTYPES[dtype])
 
 
@@ -184,8 +222,9 @@ def resolve_choices(player_options: dict) -> dict:
   return player_options
 
 
-def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None = None,
-                 options: dict | None = None):
+def build_models(
+  name: str, data_shape: Sequence[int], *, axis_name: str | None = None, options: dict | None = None
+):
   """Returns (generator, discriminator) modules for the model family `name`.
 
   Args:
@@ -212,11 +251,25 @@ def build_models(name: str, data_shape: Sequence[int], *, axis_name: str | None 
 
 
 __all__ = [
-    "build_models", "register_model", "import_module", "MODEL_BUILDERS", "MODEL_ALIASES",
-    "layer_formulations",
-    "DCGANGenerator", "DCGANDiscriminator", "InfoGANMNISTGenerator", "InfoGANMNISTDiscriminator",
-    "PlainMLPGenerator", "PlainMLPDiscriminator", "PyTorchGANMLPGenerator",
-    "PyTorchGANMLPDiscriminator",
-    "Seed001Generator", "Seed001Discriminator", "Seed002Generator", "Seed002Discriminator",
-    "ToyGenerator", "ToyDiscriminator", "GaussianGenerator",
+  "build_models",
+  "register_model",
+  "import_module",
+  "MODEL_BUILDERS",
+  "MODEL_ALIASES",
+  "layer_formulations",
+  "DCGANGenerator",
+  "DCGANDiscriminator",
+  "InfoGANMNISTGenerator",
+  "InfoGANMNISTDiscriminator",
+  "PlainMLPGenerator",
+  "PlainMLPDiscriminator",
+  "PyTorchGANMLPGenerator",
+  "PyTorchGANMLPDiscriminator",
+  "Seed001Generator",
+  "Seed001Discriminator",
+  "Seed002Generator",
+  "Seed002Discriminator",
+  "ToyGenerator",
+  "ToyDiscriminator",
+  "GaussianGenerator",
 ]

@@ -53,7 +53,9 @@ def fourier_pays(size: int, kernel: int) -> bool:
 def _base_of(size) -> int | None:
   """The base in BASES with size = base * 2^n, n >= 1, or None."""
   for base in BASES:
-    if isinstance(size, int) and size % (2 * base) == 0 and (size // base) & (size // base - 1) == 0:
+    if (
+      isinstance(size, int) and size % (2 * base) == 0 and (size // base) & (size // base - 1) == 0
+    ):
       return base
   return None
 
@@ -72,8 +74,9 @@ def upsampling_depth(image_shape: Sequence[int]) -> tuple[int, int]:
   base = _base_of(shape[0]) if len(shape) == 3 and shape[0] == shape[1] else None
   if base is None:
     raise ValueError(
-        f"DCGAN image shape {shape} is not supported; accepted: (H, H, C) with H = 3, 4 or 7 "
-        f"times a power of two >= 2 ({', '.join(map(str, supported_sizes()))}, ...) and any C")
+      f"DCGAN image shape {shape} is not supported; accepted: (H, H, C) with H = 3, 4 or 7 "
+      f"times a power of two >= 2 ({', '.join(map(str, supported_sizes()))}, ...) and any C"
+    )
   return base, (shape[0] // base).bit_length() - 1
 
 
@@ -99,19 +102,22 @@ class DCGANGenerator(nn.Module):
   dtype: Any = None
 
   def _inits(self, in_channels):
-    fan_in = in_channels * self.kernel_size ** 2
-    return dict(kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(fan_in),
-                dtype=self.dtype)
+    fan_in = in_channels * self.kernel_size**2
+    return dict(
+      kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(fan_in), dtype=self.dtype
+    )
 
   def _upsample(self, features, in_channels, name, use_bias=False):
     k = (self.kernel_size, self.kernel_size)
     inits = self._inits(in_channels)
     if self.conv_transpose == "subpixel":
-      return SubpixelConvTranspose(features, k, strides=(2, 2), use_bias=use_bias, name=name,
-                                   **inits)
+      return SubpixelConvTranspose(
+        features, k, strides=(2, 2), use_bias=use_bias, name=name, **inits
+      )
     if self.conv_transpose == "lax":
-      return nn.ConvTranspose(features, k, strides=(2, 2), padding="SAME", use_bias=use_bias,
-                              name=name, **inits)
+      return nn.ConvTranspose(
+        features, k, strides=(2, 2), padding="SAME", use_bias=use_bias, name=name, **inits
+      )
     raise ValueError(f"conv_transpose {self.conv_transpose!r} is unknown; accepted: subpixel, lax")
 
   def _first_conv(self, features):
@@ -120,25 +126,32 @@ class DCGANGenerator(nn.Module):
     if self.first_conv == "fourier":
       return FourierConvTranspose(features, k, use_bias=False, name="ConvTranspose_0", **inits)
     if self.first_conv == "lax":
-      return nn.ConvTranspose(features, k, strides=(1, 1), padding="SAME", use_bias=False,
-                              name="ConvTranspose_0", **inits)
+      return nn.ConvTranspose(
+        features, k, strides=(1, 1), padding="SAME", use_bias=False, name="ConvTranspose_0", **inits
+      )
     raise ValueError(f"first_conv {self.first_conv!r} is unknown; accepted: fourier, lax")
 
   def _act(self, x):
     return nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
 
   def _bn(self, x, train):
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=self.axis_name, scale_init=self.weight_init.scale,
-                        dtype=self.dtype)(x)
+    return nn.BatchNorm(
+      use_running_average=not train,
+      momentum=0.9,
+      epsilon=1e-5,
+      axis_name=self.axis_name,
+      scale_init=self.weight_init.scale,
+      dtype=self.dtype,
+    )(x)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     base, n = upsampling_depth(self.image_shape)
-    width = self.features * 2 ** n
+    width = self.features * 2**n
     z = z.reshape(z.shape[0], -1)
-    x = nn.Dense(base * base * width, use_bias=False, kernel_init=self.weight_init.kernel,
-                 dtype=self.dtype)(z)
+    x = nn.Dense(
+      base * base * width, use_bias=False, kernel_init=self.weight_init.kernel, dtype=self.dtype
+    )(z)
     x = self._act(self._bn(x, train)).reshape(z.shape[0], base, base, width)
     x = self._first_conv(width // 2)(x)
     x = self._act(self._bn(x, train))
@@ -175,9 +188,11 @@ class DCGANDiscriminator(nn.Module):
 
   def _downsample(self, features, in_channels, name):
     k = (self.kernel_size, self.kernel_size)
-    inits = dict(kernel_init=self.weight_init.kernel,
-                 bias_init=self.weight_init.bias(in_channels * self.kernel_size ** 2),
-                 dtype=self.dtype)
+    inits = dict(
+      kernel_init=self.weight_init.kernel,
+      bias_init=self.weight_init.bias(in_channels * self.kernel_size**2),
+      dtype=self.dtype,
+    )
     if self.strided_conv not in ("phases", "lax"):
       raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: phases, lax")
     if self.strided_conv == "phases" and in_channels >= PHASE_MIN_CHANNELS:
@@ -189,14 +204,25 @@ class DCGANDiscriminator(nn.Module):
     _, n = upsampling_depth(self.image_shape)
     sn = dict(spectral_norm=self.spectral_norm, train=train)
     for i in range(n):
-      x = maybe_spectral_norm(self._downsample(self.features * 2 ** i, x.shape[-1], f"Conv_{i}"), x, **sn)
+      x = maybe_spectral_norm(
+        self._downsample(self.features * 2**i, x.shape[-1], f"Conv_{i}"), x, **sn
+      )
       if self.batch_norm and i > 0:
-        x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                         axis_name=self.axis_name, scale_init=self.weight_init.scale,
-                         dtype=self.dtype)(x)
+        x = nn.BatchNorm(
+          use_running_average=not train,
+          momentum=0.9,
+          epsilon=1e-5,
+          axis_name=self.axis_name,
+          scale_init=self.weight_init.scale,
+          dtype=self.dtype,
+        )(x)
       x = nn.leaky_relu(x, 0.2)
     h = x.reshape(x.shape[0], -1)
-    dense = nn.Dense(1, kernel_init=self.weight_init.kernel, bias_init=self.weight_init.bias(h.shape[-1]),
-                     dtype=self.dtype)
+    dense = nn.Dense(
+      1,
+      kernel_init=self.weight_init.kernel,
+      bias_init=self.weight_init.bias(h.shape[-1]),
+      dtype=self.dtype,
+    )
     logits = maybe_spectral_norm(dense, h, **sn)[:, 0].astype(jnp.float32)
     return (logits, h.astype(jnp.float32)) if self.return_features else logits

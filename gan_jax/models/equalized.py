@@ -30,16 +30,19 @@ class EqualDense(nn.Module):
   @nn.compact
   def __call__(self, x):
     fan_in = x.shape[-1]
-    kernel = self.param("kernel", nn.initializers.normal(1.0 / self.lr_multiplier),
-                        (fan_in, self.features))
-    bias = self.param("bias", nn.initializers.constant(self.bias_init / self.lr_multiplier),
-                      (self.features,))
+    kernel = self.param(
+      "kernel", nn.initializers.normal(1.0 / self.lr_multiplier), (fan_in, self.features)
+    )
+    bias = self.param(
+      "bias", nn.initializers.constant(self.bias_init / self.lr_multiplier), (self.features,)
+    )
     scale = self.gain / math.sqrt(fan_in) * self.lr_multiplier
     return x @ (kernel * scale) + bias * self.lr_multiplier
 
 
 class EqualConv(nn.Module):
-  """Stride-1 'SAME' convolution with equalized learning rate: (B, H, W, Cin) -> (B, H, W, features)."""
+  """Stride-1 'SAME' convolution with equalized learning rate: (B, H, W, Cin) -> (B, H, W,
+  features)."""
 
   features: int
   kernel_size: int = 3
@@ -51,8 +54,9 @@ class EqualConv(nn.Module):
     kernel = self.param("kernel", nn.initializers.normal(1.0), (k, k, x.shape[-1], self.features))
     bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
     scale = self.gain / math.sqrt(k * k * x.shape[-1])
-    y = lax.conv_general_dilated(x, kernel * scale, (1, 1), "SAME",
-                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    y = lax.conv_general_dilated(
+      x, kernel * scale, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
     return y + bias
 
 

@@ -24,8 +24,10 @@ from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose
 
 def _check_shape(image_shape: Sequence[int]) -> None:
   if len(image_shape) != 3 or image_shape[0] % 4 or image_shape[1] % 4:
-    raise ValueError(f"infogan_mnist image shape {tuple(image_shape)} is not supported; "
-                     f"accepted: (H, W, C) with H and W multiples of 4, e.g. (28, 28, 1)")
+    raise ValueError(
+      f"infogan_mnist image shape {tuple(image_shape)} is not supported; "
+      f"accepted: (H, W, C) with H and W multiples of 4, e.g. (28, 28, 1)"
+    )
 
 
 class InfoGANMNISTGenerator(nn.Module):
@@ -41,15 +43,28 @@ class InfoGANMNISTGenerator(nn.Module):
   def _deconv(self, features, use_bias, name):
     layers = {"lax": nn.ConvTranspose, "subpixel": SubpixelConvTranspose}
     if self.conv_transpose not in layers:
-      raise ValueError(f"conv_transpose {self.conv_transpose!r} is unknown; "
-                       f"accepted: lax, subpixel")
+      raise ValueError(
+        f"conv_transpose {self.conv_transpose!r} is unknown; accepted: lax, subpixel"
+      )
     kwargs = {"padding": "SAME"} if self.conv_transpose == "lax" else {}
-    return layers[self.conv_transpose](features, (4, 4), strides=(2, 2), use_bias=use_bias,
-                                       kernel_init=self.weight_init.kernel, name=name, **kwargs)
+    return layers[self.conv_transpose](
+      features,
+      (4, 4),
+      strides=(2, 2),
+      use_bias=use_bias,
+      kernel_init=self.weight_init.kernel,
+      name=name,
+      **kwargs,
+    )
 
   def _bn(self, x, train):
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
+    return nn.BatchNorm(
+      use_running_average=not train,
+      momentum=0.9,
+      epsilon=1e-5,
+      axis_name=self.axis_name,
+      scale_init=self.weight_init.scale,
+    )(x)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -79,8 +94,13 @@ class InfoGANMNISTDiscriminator(nn.Module):
   def _bn(self, x, train):
     if not self.batch_norm:
       return x
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=self.axis_name, scale_init=self.weight_init.scale)(x)
+    return nn.BatchNorm(
+      use_running_average=not train,
+      momentum=0.9,
+      epsilon=1e-5,
+      axis_name=self.axis_name,
+      scale_init=self.weight_init.scale,
+    )(x)
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -92,8 +112,9 @@ class InfoGANMNISTDiscriminator(nn.Module):
     if self.strided_conv not in layers:
       raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: lax, phases")
     kwargs = {"padding": "SAME"} if self.strided_conv == "lax" else {}
-    x = layers[self.strided_conv](2 * self.features, (4, 4), strides=(2, 2), name="Conv_1", **init,
-                                  **kwargs)(x)
+    x = layers[self.strided_conv](
+      2 * self.features, (4, 4), strides=(2, 2), name="Conv_1", **init, **kwargs
+    )(x)
     x = nn.leaky_relu(self._bn(x, train), 0.1)
     h = nn.Dense(self.hidden, **init)(x.reshape(x.shape[0], -1))
     h = nn.leaky_relu(self._bn(h, train), 0.1)

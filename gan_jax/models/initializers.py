@@ -1,4 +1,5 @@
-"""Weight initializations by name, chosen when models are built (`config.model.generator.weight_init`, `.discriminator.weight_init`).
+"""Weight initializations by name, chosen when models are built
+(`config.model.generator.weight_init`, `.discriminator.weight_init`).
 
 An `Initialization` names the three initializers a player needs: its layers'
 kernels, their biases (a function of the layer's fan-in, since PyTorch's default
@@ -40,15 +41,19 @@ Initializer = Callable[..., jax.Array]
 
 def normal_around_one(stddev: float) -> Initializer:
   """1 + N(0, stddev^2) per entry (BatchNorm scales in Radford et al.)."""
+
   def init(key, shape, dtype=jnp.float32):
     return 1.0 + stddev * jax.random.normal(key, shape, dtype)
+
   return init
 
 
 def symmetric_uniform(limit: float) -> Initializer:
   """U(-limit, limit) per entry."""
+
   def init(key, shape, dtype=jnp.float32):
     return jax.random.uniform(key, shape, dtype, -limit, limit)
+
   return init
 
 
@@ -78,17 +83,29 @@ class Initialization(NamedTuple):
 
 
 RADFORD = Initialization(nn.initializers.normal(0.02), _zero_bias, normal_around_one(0.02))
-PYTORCH = Initialization(nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform"),
-                         _pytorch_bias, nn.initializers.ones_init())
+PYTORCH = Initialization(
+  nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform"),
+  _pytorch_bias,
+  nn.initializers.ones_init(),
+)
 FLAX = Initialization(nn.initializers.lecun_normal(), _zero_bias, nn.initializers.ones_init())
 PACGAN = Initialization(nn.initializers.normal(0.02), _zero_bias, nn.initializers.ones_init())
 METZ = Initialization(nn.initializers.orthogonal(0.8), _zero_bias, nn.initializers.ones_init())
-TFLIB = Initialization(nn.initializers.variance_scaling(2.0, "fan_in", "uniform"), _zero_bias,
-                       nn.initializers.ones_init(),
-                       output_kernel=nn.initializers.variance_scaling(1.0, "fan_avg", "uniform"))
+TFLIB = Initialization(
+  nn.initializers.variance_scaling(2.0, "fan_in", "uniform"),
+  _zero_bias,
+  nn.initializers.ones_init(),
+  output_kernel=nn.initializers.variance_scaling(1.0, "fan_avg", "uniform"),
+)
 
-INITIALIZATIONS: dict[str, Initialization] = {"radford": RADFORD, "pytorch": PYTORCH, "flax": FLAX,
-                                              "pacgan": PACGAN, "metz": METZ, "tflib": TFLIB}
+INITIALIZATIONS: dict[str, Initialization] = {
+  "radford": RADFORD,
+  "pytorch": PYTORCH,
+  "flax": FLAX,
+  "pacgan": PACGAN,
+  "metz": METZ,
+  "tflib": TFLIB,
+}
 
 
 def get(name: str) -> Initialization:

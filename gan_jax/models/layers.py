@@ -59,7 +59,9 @@ def _phase_taps(kernel: int, stride: int):
   return phases
 
 
-def _phase_kernel(kernel: jnp.ndarray, stride: int) -> tuple[jnp.ndarray, tuple[int, int], tuple[int, int]]:
+def _phase_kernel(
+  kernel: jnp.ndarray, stride: int
+) -> tuple[jnp.ndarray, tuple[int, int], tuple[int, int]]:
   """Stacks every phase's sub-kernel into one (th, tw, Cin, s*s*Cout) kernel.
 
   Returns the kernel and, per spatial dim, (low padding, high padding) of the
@@ -79,8 +81,15 @@ def _phase_kernel(kernel: jnp.ndarray, stride: int) -> tuple[jnp.ndarray, tuple[
   for first_r, off_r, n_r in rows:
     for first_c, off_c, n_c in cols:
       sub = kernel[first_r::stride, first_c::stride]  # (n_r, n_c, Cin, Cout)
-      sub = jnp.pad(sub, ((off_r - row_lo, row_hi - (off_r + n_r - 1)),
-                          (off_c - col_lo, col_hi - (off_c + n_c - 1)), (0, 0), (0, 0)))
+      sub = jnp.pad(
+        sub,
+        (
+          (off_r - row_lo, row_hi - (off_r + n_r - 1)),
+          (off_c - col_lo, col_hi - (off_c + n_c - 1)),
+          (0, 0),
+          (0, 0),
+        ),
+      )
       blocks.append(sub)
   stacked = jnp.stack(blocks, axis=-2).reshape(th, tw, cin, stride * stride * cout)
   return stacked, (-row_lo, th - 1 + row_lo), (-col_lo, tw - 1 + col_lo)
@@ -104,7 +113,9 @@ def conv_phases(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray
   """
   _, h, w, _ = x.shape
   if h % stride or w % stride:
-    raise ValueError(f"conv_phases needs height and width divisible by the stride {stride}, got {h}x{w}")
+    raise ValueError(
+      f"conv_phases needs height and width divisible by the stride {stride}, got {h}x{w}"
+    )
   kh, kw = kernel.shape[:2]
   low_h, low_w = _same_padding_low(h, kh, stride), _same_padding_low(w, kw, stride)
   # Output o reads input s*o + k - low through tap k: input phase r = (k - low) mod s,
@@ -121,9 +132,12 @@ def conv_phases(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray
       if not taps_h or not taps_w:
         continue
       part = lax.conv_general_dilated(
-          x[:, r::stride, c::stride, :], kernel[first_h::stride, first_w::stride].astype(x.dtype), (1, 1),
-          ((-shift_h, taps_h - 1 + shift_h), (-shift_w, taps_w - 1 + shift_w)),
-          dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        x[:, r::stride, c::stride, :],
+        kernel[first_h::stride, first_w::stride].astype(x.dtype),
+        (1, 1),
+        ((-shift_h, taps_h - 1 + shift_h), (-shift_w, taps_w - 1 + shift_w)),
+        dimension_numbers=("NHWC", "HWIO", "NHWC"),
+      )
       y = part if y is None else y + part
   return y
 
@@ -139,8 +153,9 @@ def conv_transpose_subpixel(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) ->
     (B, H*s, W*s, Cout).
   """
   stacked, pad_h, pad_w = _phase_kernel(kernel, stride)
-  y = lax.conv_general_dilated(x, stacked.astype(x.dtype), (1, 1), (pad_h, pad_w),
-                               dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  y = lax.conv_general_dilated(
+    x, stacked.astype(x.dtype), (1, 1), (pad_h, pad_w), dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
   b, h, w, _ = y.shape
   cout = kernel.shape[-1]
   y = y.reshape(b, h, w, stride, stride, cout).transpose(0, 1, 3, 2, 4, 5)
@@ -157,7 +172,9 @@ def same_padding(kernel: int, transpose: bool) -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=64)
-def _fourier_matrices(size: tuple[int, int], kernel: tuple[int, int], padding: tuple[tuple[int, int], ...]):
+def _fourier_matrices(
+  size: tuple[int, int], kernel: tuple[int, int], padding: tuple[tuple[int, int], ...]
+):
   """DFT matrices of a stride-1 convolution computed as a circular one (float64 numpy).
 
   The circular length per dim is large enough that no output reads a wrapped-around
@@ -183,7 +200,8 @@ def _fourier_matrices(size: tuple[int, int], kernel: tuple[int, int], padding: t
 
   (low_h, _), (low_w, _) = padding
   forward = cos_sin(angles(np.arange(size[0]), np.arange(size[1])))
-  # Output i reads input i + t - low through tap t: the kernel's spectrum is sum_t k[t] e^{-i w (low - t)}.
+  # Output i reads input i + t - low through tap t: the kernel's spectrum is sum_t k[t] e^{-i w
+  # (low - t)}.
   kernel_dft = cos_sin(angles(low_h - np.arange(kh), low_w - np.arange(kw))).T
   # A real signal's spectrum is Hermitian: the W frequencies other than 0 (and N/2) count twice.
   weight = np.where((fw == 0) | (2 * fw == nw), 1.0, 2.0) / (nh * nw)
@@ -191,7 +209,9 @@ def _fourier_matrices(size: tuple[int, int], kernel: tuple[int, int], padding: t
   return (forward, kernel_dft, inverse), tuple(outs)
 
 
-def conv_fourier(x: jnp.ndarray, kernel: jnp.ndarray, padding: Sequence[tuple[int, int]]) -> jnp.ndarray:
+def conv_fourier(
+  x: jnp.ndarray, kernel: jnp.ndarray, padding: Sequence[tuple[int, int]]
+) -> jnp.ndarray:
   """lax.conv_general_dilated(x, kernel, (1, 1), padding) for NHWC x and HWIO kernel, by DFT.
 
   Args:
@@ -210,7 +230,9 @@ def conv_fourier(x: jnp.ndarray, kernel: jnp.ndarray, padding: Sequence[tuple[in
   padding = tuple((int(low), int(high)) for low, high in padding)
   for (low, high), k in zip(padding, (kh, kw)):
     if not 0 <= low < k or not 0 <= high < k:
-      raise ValueError(f"conv_fourier needs padding between 0 and kernel - 1 = {k - 1}, got {padding}")
+      raise ValueError(
+        f"conv_fourier needs padding between 0 and kernel - 1 = {k - 1}, got {padding}"
+      )
   matrices, (ho, wo) = _fourier_matrices((h, w), (kh, kw), padding)
   dtype = jnp.promote_types(x.dtype, jnp.float32)
   forward, kernel_dft, inverse = (jnp.asarray(m, dtype) for m in matrices)

@@ -23,7 +23,9 @@ from gan_jax.models import initializers
 from gan_jax.models.spectral import maybe_spectral_norm
 
 
-def _dense(width: int, fan_in: int, init: initializers.Initialization, dtype: Any = None) -> nn.Dense:
+def _dense(
+  width: int, fan_in: int, init: initializers.Initialization, dtype: Any = None
+) -> nn.Dense:
   return nn.Dense(width, kernel_init=init.kernel, bias_init=init.bias(fan_in), dtype=dtype)
 
 
@@ -64,8 +66,9 @@ class PlainMLPDiscriminator(nn.Module):
     sn = dict(spectral_norm=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1)
     for width in self.hidden:
-      x = nn.leaky_relu(maybe_spectral_norm(nn.Dense(width, dtype=self.dtype), x, **sn),
-                        self.negative_slope)
+      x = nn.leaky_relu(
+        maybe_spectral_norm(nn.Dense(width, dtype=self.dtype), x, **sn), self.negative_slope
+      )
     logits = maybe_spectral_norm(nn.Dense(1, dtype=self.dtype), x, **sn)[:, 0].astype(jnp.float32)
     return (logits, x.astype(jnp.float32)) if self.return_features else logits
 
@@ -93,9 +96,14 @@ class PyTorchGANMLPGenerator(nn.Module):
     for i, width in enumerate(self.hidden):
       x = _dense(width, x.shape[-1], self.weight_init, self.dtype)(x)
       if i > 0:
-        x = nn.BatchNorm(use_running_average=not train, momentum=0.9,
-                         epsilon=self.batch_norm_epsilon, axis_name=self.axis_name,
-                         scale_init=self.weight_init.scale, dtype=self.dtype)(x)
+        x = nn.BatchNorm(
+          use_running_average=not train,
+          momentum=0.9,
+          epsilon=self.batch_norm_epsilon,
+          axis_name=self.axis_name,
+          scale_init=self.weight_init.scale,
+          dtype=self.dtype,
+        )(x)
       x = nn.leaky_relu(x, 0.2)
     x = jnp.tanh(_dense(math.prod(self.data_shape), x.shape[-1], self.weight_init, self.dtype)(x))
     x = x.astype(jnp.float32)

@@ -21,6 +21,6 @@ class PatchGAN(nn.Module):
   def __call__(self, x, train: bool = False):
     del train
     for layer in range(self.num_layers):
-      x = nn.leaky_relu(nn.Conv(self.features * 2 ** layer, (4, 4), strides=(2, 2))(x), 0.2)
-    x = nn.leaky_relu(nn.Conv(self.features * 2 ** self.num_layers, (3, 3))(x), 0.2)
+      x = nn.leaky_relu(nn.Conv(self.features * 2**layer, (4, 4), strides=(2, 2))(x), 0.2)
+    x = nn.leaky_relu(nn.Conv(self.features * 2**self.num_layers, (3, 3))(x), 0.2)
     return nn.Conv(1, (3, 3))(x)[..., 0]

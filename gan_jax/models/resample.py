@@ -26,15 +26,16 @@ def pad_to_canvas(x: jax.Array, size: int) -> jax.Array:
   if size < h or size < w:
     raise ValueError(f"canvas size {size} is smaller than the image {h}x{w}")
   top, left = (size - h) // 2, (size - w) // 2
-  return jnp.pad(x, ((0, 0), (top, size - h - top), (left, size - w - left), (0, 0)),
-                 constant_values=BACKGROUND)
+  return jnp.pad(
+    x, ((0, 0), (top, size - h - top), (left, size - w - left), (0, 0)), constant_values=BACKGROUND
+  )
 
 
 def crop_center(x: jax.Array, height: int, width: int) -> jax.Array:
   """The inverse of `pad_to_canvas`: the centred (B, height, width, C) window."""
   h, w = x.shape[1:3]
   top, left = (h - height) // 2, (w - width) // 2
-  return x[:, top:top + height, left:left + width]
+  return x[:, top : top + height, left : left + width]
 
 
 def downsample(x: jax.Array, factor: int = 2) -> jax.Array:
@@ -72,6 +73,7 @@ def laplacian_pyramid(x: jax.Array, num_levels: int) -> tuple[list[jax.Array], l
   lowpass = [x]
   for _ in range(num_levels - 1):
     lowpass.insert(0, downsample(lowpass[0]))
-  bands = [lowpass[0]] + [lowpass[l] - upsample_bilinear(lowpass[l - 1])
-                          for l in range(1, num_levels)]
+  bands = [lowpass[0]] + [
+    lowpass[l] - upsample_bilinear(lowpass[l - 1]) for l in range(1, num_levels)
+  ]
   return bands, lowpass

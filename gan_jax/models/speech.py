@@ -25,7 +25,8 @@ class FrameGenerator(nn.Module):
     h = nn.Dense(self.features)(cond)
     for dilation in self.dilations:
       y = nn.Conv(self.features, (self.kernel_size,), kernel_dilation=(dilation,))(
-          nn.leaky_relu(h, 0.2))
+        nn.leaky_relu(h, 0.2)
+      )
       h = h + nn.Dense(self.features)(nn.leaky_relu(y, 0.2))
     mels = jnp.tanh(nn.Dense(self.num_mels)(nn.leaky_relu(h, 0.2)))
     return mels[..., None]

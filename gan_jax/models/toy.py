@@ -26,11 +26,18 @@ def activation_by_name(name: str):
     return ACTIVATIONS[name]
   except KeyError:
     raise ValueError(
-        f"activation {name!r} is unknown; accepted: {', '.join(ACTIVATIONS)}") from None
+      f"activation {name!r} is unknown; accepted: {', '.join(ACTIVATIONS)}"
+    ) from None
 
 
-def _dense(width: int, fan_in: int, init: initializers.Initialization, *, output: bool = False,
-           use_bias: bool = True) -> nn.Dense:
+def _dense(
+  width: int,
+  fan_in: int,
+  init: initializers.Initialization,
+  *,
+  output: bool = False,
+  use_bias: bool = True,
+) -> nn.Dense:
   kernel_init = init.output_kernel_init if output else init.kernel
   return nn.Dense(width, use_bias=use_bias, kernel_init=kernel_init, bias_init=init.bias(fan_in))
 
@@ -65,9 +72,13 @@ class ToyGenerator(nn.Module):
     for width in self.hidden:
       x = _dense(width, x.shape[-1], self.weight_init, use_bias=not self.batch_norm)(x)
       if self.batch_norm:
-        x = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum,
-                         epsilon=self.batch_norm_epsilon, axis_name=self.axis_name,
-                         scale_init=self.weight_init.scale)(x)
+        x = nn.BatchNorm(
+          use_running_average=not train,
+          momentum=self.batch_norm_momentum,
+          epsilon=self.batch_norm_epsilon,
+          axis_name=self.axis_name,
+          scale_init=self.weight_init.scale,
+        )(x)
       x = act(x)
     x = _dense(math.prod(self.data_shape), x.shape[-1], self.weight_init, output=True)(x)
     return x.reshape((z.shape[0],) + tuple(self.data_shape))
@@ -104,10 +115,20 @@ class ToyDiscriminator(nn.Module):
     if self.input_scale != 1.0:
       x = x * self.input_scale
     for width in self.hidden:
-      x = act(maybe_spectral_norm(_dense(width * pieces, x.shape[-1], self.weight_init), x,
-                                  spectral_norm=self.spectral_norm, train=train))
-    logits = maybe_spectral_norm(_dense(1, x.shape[-1], self.weight_init, output=True), x,
-                                 spectral_norm=self.spectral_norm, train=train)[:, 0]
+      x = act(
+        maybe_spectral_norm(
+          _dense(width * pieces, x.shape[-1], self.weight_init),
+          x,
+          spectral_norm=self.spectral_norm,
+          train=train,
+        )
+      )
+    logits = maybe_spectral_norm(
+      _dense(1, x.shape[-1], self.weight_init, output=True),
+      x,
+      spectral_norm=self.spectral_norm,
+      train=train,
+    )[:, 0]
     return (logits, x) if self.return_features else logits
 
 

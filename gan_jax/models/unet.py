@@ -26,15 +26,17 @@ class UNet(nn.Module):
   def __call__(self, x, train: bool = False):
     del train  # no dropout or batch statistics
     h, w = x.shape[1:3]
-    if h % (2 ** self.depth) or w % (2 ** self.depth):
-      raise ValueError(f"UNet of depth {self.depth} needs sizes divisible by {2 ** self.depth}, got {h}x{w}")
+    if h % (2**self.depth) or w % (2**self.depth):
+      raise ValueError(
+        f"UNet of depth {self.depth} needs sizes divisible by {2**self.depth}, got {h}x{w}"
+      )
     skips = []
     y = nn.Conv(self.features, (3, 3))(x)
     for level in range(self.depth):
       skips.append(y)
       y = nn.leaky_relu(nn.Conv(self.features * 2 ** (level + 1), (4, 4), strides=(2, 2))(y), 0.2)
     for level in reversed(range(self.depth)):
-      y = nn.relu(SubpixelConvTranspose(self.features * 2 ** level, (4, 4), (2, 2))(y))
+      y = nn.relu(SubpixelConvTranspose(self.features * 2**level, (4, 4), (2, 2))(y))
       y = jnp.concatenate([y, skips[level]], axis=-1)
     y = nn.relu(nn.Conv(self.features, (3, 3))(y))
     return jnp.tanh(nn.Conv(self.out_channels, (3, 3))(y))

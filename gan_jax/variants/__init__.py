@@ -13,7 +13,8 @@ One module per variant; importing it registers its `Recipe`:
   inpainting   context-encoder-style inpainting (Pathak et al. 2016): adv + masked L2/L1
   cyclegan     CycleGAN (Zhu et al. 2017): two G, two D, cycle + identity, least squares
   progressive  Progressive GAN (Karras et al. 2018): 4x4 -> 32x32 with fade-in, one parameter tree
-  stylegan     StyleGAN (Karras et al. 2019, AdaIN): mapping, constant input, noise, mixing, truncation
+  stylegan     StyleGAN (Karras et al. 2019, AdaIN): mapping, constant input, noise, mixing,
+  truncation
   lapgan       LAPGAN (Denton et al. 2015): Laplacian pyramid of generators 7 -> 14 -> 28
   cogan        CoGAN (Liu & Tuzel 2016): weight-shared generator and discriminator pairs
   text_to_image  GAN-INT-CLS (Reed et al. 2016) with StackGAN's conditioning augmentation
@@ -51,12 +52,13 @@ def positive_int(config, name: str, default: int, minimum: int = 1) -> int:
   return value
 
 
-def base_models(config, data_shape, axis_name: str | None = None, *,
-                return_features: bool = False):
+def base_models(config, data_shape, axis_name: str | None = None, *, return_features: bool = False):
   """The core (generator, discriminator) of config.model; the D returns (logits, features)
   when `return_features`, for variants that put a head on D's last hidden layer."""
-  options = {"generator": builders._as_dict(config.model.get("generator", {})),
-             "discriminator": builders._as_dict(config.model.get("discriminator", {}))}
+  options = {
+    "generator": builders._as_dict(config.model.get("generator", {})),
+    "discriminator": builders._as_dict(config.model.get("discriminator", {})),
+  }
   if return_features:
     options["discriminator"]["return_features"] = True
   return models.build_models(config.model.name, data_shape, axis_name=axis_name, options=options)

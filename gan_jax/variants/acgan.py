@@ -76,8 +76,10 @@ def discriminator_class_term(game: ACGANGame, real_classes, fake_classes, labels
   """aux_weight * (CE on real + CE on fake) and its metrics: D's `head_loss`."""
   aux_loss = class_loss(real_classes, labels) + class_loss(fake_classes, labels)
   return game.aux_weight * aux_loss, {
-      "aux_loss_d": aux_loss, "aux_acc_real": class_accuracy(real_classes, labels),
-      "aux_acc_fake": class_accuracy(fake_classes, labels)}
+    "aux_loss_d": aux_loss,
+    "aux_acc_real": class_accuracy(real_classes, labels),
+    "aux_acc_fake": class_accuracy(fake_classes, labels),
+  }
 
 
 def generator_class_term(game: ACGANGame, fake_classes, labels):
@@ -91,33 +93,46 @@ def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=
 
   `steps.discriminator_loss` with the class head; the same signature and returns.
   """
-  return steps.discriminator_loss(state, d_params, real, fake, key, axis_name, inputs, targets,
-                                  head_loss=discriminator_class_term)
+  return steps.discriminator_loss(
+    state, d_params, real, fake, key, axis_name, inputs, targets, head_loss=discriminator_class_term
+  )
 
 
 def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
   """g_loss + aux_weight * CE(C(G(z, y)), y): `steps.generator_loss` with the class head."""
-  return steps.generator_loss(state, g_params, batch, inputs, keys, axis_name,
-                              head_loss=generator_class_term)
+  return steps.generator_loss(
+    state, g_params, batch, inputs, keys, axis_name, head_loss=generator_class_term
+  )
 
 
 def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
   """One ACGAN discriminator update on {'x': (B, ...), 'label': int32 (B,)}."""
-  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
-                                  inputs_fn=player_inputs, loss_fn=discriminator_loss)
+  return steps.discriminator_step(
+    state,
+    batch,
+    d_index=d_index,
+    axis_name=axis_name,
+    inputs_fn=player_inputs,
+    loss_fn=discriminator_loss,
+  )
 
 
 def generator_step(state, batch, *, axis_name: str | None = None):
   """One ACGAN generator update for the labels of batch['label']; advances the step."""
-  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=player_inputs,
-                              loss_fn=generator_loss)
+  return steps.generator_step(
+    state, batch, axis_name=axis_name, inputs_fn=player_inputs, loss_fn=generator_loss
+  )
 
 
 def train_step(state, batch, *, axis_name: str | None = None):
   """Algorithm 1 with the ACGAN player steps; batch {'x': (k, B, ...), 'label': (k, B)}."""
-  return steps.train_step(state, batch, axis_name=axis_name,
-                          discriminator_step_fn=discriminator_step,
-                          generator_step_fn=generator_step)
+  return steps.train_step(
+    state,
+    batch,
+    axis_name=axis_name,
+    discriminator_step_fn=discriminator_step,
+    generator_step_fn=generator_step,
+  )
 
 
 def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
@@ -126,15 +141,21 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
   generator = LabelConcatGenerator(generator, num_classes, positive_int(config, "embed_dim", 16))
   discriminator = AuxiliaryClassifierDiscriminator(discriminator, num_classes)
-  game = extend_game(builders.make_game(config), ACGANGame,
-                     aux_weight=float(option(config, "aux_weight", 1.0)))
+  game = extend_game(
+    builders.make_game(config), ACGANGame, aux_weight=float(option(config, "aux_weight", 1.0))
+  )
   return state_lib.create_state(
-      seed=config.seed, generator=generator, discriminator=discriminator,
-      noise=builders.make_noise(config), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=game, ema_decay=float(config.get("ema_decay", 0.0)),
-      g_extra_inputs=(jnp.zeros((2,), jnp.int32),))
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=builders.make_noise(config),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=game,
+    ema_decay=float(config.get("ema_decay", 0.0)),
+    g_extra_inputs=(jnp.zeros((2,), jnp.int32),),
+  )
 
 
 RECIPE = register_recipe(Recipe("acgan", create_state, train_step, generate, needs_labels=True))

@@ -48,8 +48,9 @@ def edge_map(x: jax.Array) -> jax.Array:
   u = (x + 1.0) / 2.0
   kernel = jnp.stack([SOBEL, SOBEL.T], axis=-1)[:, :, None, :]  # (3, 3, 1, 2)
   kernel = jnp.tile(kernel, (1, 1, 1, c)).reshape(3, 3, 1, 2 * c)
-  g = lax.conv_general_dilated(u, kernel, (1, 1), "SAME", feature_group_count=c,
-                               dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  g = lax.conv_general_dilated(
+    u, kernel, (1, 1), "SAME", feature_group_count=c, dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
   g = g.reshape(g.shape[:3] + (c, 2))
   magnitude = jnp.sqrt(jnp.sum(g * g, axis=-1) + 1e-12)
   return 2.0 * jnp.clip(magnitude / 4.0, 0.0, 1.0) - 1.0
@@ -79,8 +80,15 @@ class CoupledGenerator(nn.Module):
   axis_name: str | None = None
 
   def _bn_relu(self, x, train, name):
-    return nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                                axis_name=self.axis_name, name=name)(x))
+    return nn.relu(
+      nn.BatchNorm(
+        use_running_average=not train,
+        momentum=0.9,
+        epsilon=1e-5,
+        axis_name=self.axis_name,
+        name=name,
+      )(x)
+    )
 
   def _trunk(self, z, train, prefix):
     f = self.features
@@ -90,11 +98,13 @@ class CoupledGenerator(nn.Module):
     return self._bn_relu(h, train, f"{prefix}bn1")
 
   def _head(self, h, train, domain):
-    h = nn.ConvTranspose(self.features, (5, 5), padding="SAME", use_bias=False,
-                         name=f"head_{domain}_conv")(h)
+    h = nn.ConvTranspose(
+      self.features, (5, 5), padding="SAME", use_bias=False, name=f"head_{domain}_conv"
+    )(h)
     h = self._bn_relu(h, train, f"head_{domain}_bn")
-    return jnp.tanh(SubpixelConvTranspose(self.image_shape[2], (5, 5),
-                                          name=f"head_{domain}_out")(h))
+    return jnp.tanh(
+      SubpixelConvTranspose(self.image_shape[2], (5, 5), name=f"head_{domain}_out")(h)
+    )
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -110,7 +120,8 @@ class CoupledGenerator(nn.Module):
 
 
 class CoupledDiscriminator(nn.Module):
-  """Pairs (B, 28, 28, 2C) -> logits (B, 2): domain A's D on the first C channels, B's on the rest."""
+  """Pairs (B, 28, 28, 2C) -> logits (B, 2): domain A's D on the first C channels, B's on the
+  rest."""
 
   image_shape: Sequence[int]
   features: int = 32
@@ -121,14 +132,17 @@ class CoupledDiscriminator(nn.Module):
     del train
     c = self.image_shape[2]
     tails = {}
-    for prefix in (("shared_",) if self.shared else ("a_", "b_")):
-      tails[prefix] = (nn.Conv(2 * self.features, (5, 5), strides=(2, 2), name=f"{prefix}conv"),
-                       nn.Dense(1, name=f"{prefix}out"))
+    for prefix in ("shared_",) if self.shared else ("a_", "b_"):
+      tails[prefix] = (
+        nn.Conv(2 * self.features, (5, 5), strides=(2, 2), name=f"{prefix}conv"),
+        nn.Dense(1, name=f"{prefix}out"),
+      )
     logits = []
     for domain, part in zip("ab", (x[..., :c], x[..., c:])):
       conv, out = tails["shared_" if self.shared else f"{domain}_"]
-      h = nn.leaky_relu(nn.Conv(self.features, (5, 5), strides=(2, 2),
-                                name=f"head_{domain}_conv")(part), 0.2)
+      h = nn.leaky_relu(
+        nn.Conv(self.features, (5, 5), strides=(2, 2), name=f"head_{domain}_conv")(part), 0.2
+      )
       h = nn.leaky_relu(conv(h), 0.2)
       logits.append(out(h.reshape(h.shape[0], -1))[:, 0])
     return jnp.stack(logits, axis=-1)
@@ -178,26 +192,33 @@ def pair_correspondence(a: jax.Array, b: jax.Array, domain_b: str) -> dict[str, 
   d = (jnp.sum(t * t, 1)[:, None] + jnp.sum(b * b, 1)[None, :] - 2 * t @ b.T) / t.shape[1]
   n = d.shape[0]
   diagonal = jnp.diag(d)
-  return {"retrieval": float(jnp.mean(jnp.argmin(d, axis=1) == jnp.arange(n))),
-          "chance": 1.0 / n, "mse_pair": float(jnp.mean(diagonal)),
-          "mse_other": float((jnp.sum(d) - jnp.sum(diagonal)) / (n * (n - 1)))}
+  return {
+    "retrieval": float(jnp.mean(jnp.argmin(d, axis=1) == jnp.arange(n))),
+    "chance": 1.0 / n,
+    "mse_pair": float(jnp.mean(diagonal)),
+    "mse_other": float((jnp.sum(d) - jnp.sum(diagonal)) / (n * (n - 1))),
+  }
 
 
 def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
   """The step-0 CoGAN state: coupled players on pairs (H, W, 2C); its game a `CoGANGame`."""
   features = positive_int(config, "features", 32)
   shared = bool(option(config, "shared", True))
-  game = extend_game(builders.make_game(config), CoGANGame,
-                     domain_b=option(config, "domain_b", "edges"))
+  game = extend_game(
+    builders.make_game(config), CoGANGame, domain_b=option(config, "domain_b", "edges")
+  )
   pair_shape = tuple(data_shape[:-1]) + (2 * data_shape[-1],)
   return state_lib.create_state(
-      seed=config.seed,
-      generator=CoupledGenerator(tuple(data_shape), features, shared, axis_name),
-      discriminator=CoupledDiscriminator(tuple(data_shape), features, shared),
-      noise=builders.make_noise(config), data_shape=pair_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=game, ema_decay=float(config.get("ema_decay", 0.0)))
+    seed=config.seed,
+    generator=CoupledGenerator(tuple(data_shape), features, shared, axis_name),
+    discriminator=CoupledDiscriminator(tuple(data_shape), features, shared),
+    noise=builders.make_noise(config),
+    data_shape=pair_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=game,
+    ema_decay=float(config.get("ema_decay", 0.0)),
+  )
 
 
 def pair_picture_shape(data_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -206,5 +227,6 @@ def pair_picture_shape(data_shape: tuple[int, ...]) -> tuple[int, ...]:
   return (height, 2 * width, channels)
 
 
-RECIPE = register_recipe(Recipe("cogan", create_state, train_step, generate,
-                                sample_shape=pair_picture_shape))
+RECIPE = register_recipe(
+  Recipe("cogan", create_state, train_step, generate, sample_shape=pair_picture_shape)
+)

@@ -49,8 +49,7 @@ class LabelConcatGenerator(nn.Module):
       embedding = jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype)
     else:
       embedding = nn.Embed(self.num_classes, self.embed_dim)(labels)
-    return self.base(jnp.concatenate([z.reshape(z.shape[0], -1), embedding], axis=-1),
-                     train=train)
+    return self.base(jnp.concatenate([z.reshape(z.shape[0], -1), embedding], axis=-1), train=train)
 
 
 class LabelConcatDiscriminator(nn.Module):
@@ -69,8 +68,10 @@ class LabelConcatDiscriminator(nn.Module):
     spatial = x.shape[1:-1]
     if self.one_hot:
       channels = jax.nn.one_hot(labels, self.num_classes, dtype=x.dtype)
-      channels = jnp.broadcast_to(channels.reshape((x.shape[0],) + (1,) * len(spatial) + (-1,)),
-                                  (x.shape[0],) + spatial + (self.num_classes,))
+      channels = jnp.broadcast_to(
+        channels.reshape((x.shape[0],) + (1,) * len(spatial) + (-1,)),
+        (x.shape[0],) + spatial + (self.num_classes,),
+      )
       return self.base(jnp.concatenate([x, channels], axis=-1), train=train)
     embedding = nn.Embed(self.num_classes, math.prod(spatial) * self.label_channels)(labels)
     embedding = embedding.reshape((x.shape[0],) + spatial + (self.label_channels,))
@@ -80,7 +81,8 @@ class LabelConcatDiscriminator(nn.Module):
 class ProjectionDiscriminator(nn.Module):
   """D(x, y) = psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018).
 
-  base: a core discriminator built with return_features=True, x -> (psi(phi(x)) (B,), phi(x) (B, F)).
+  base: a core discriminator built with return_features=True, x -> (psi(phi(x)) (B,), phi(x) (B,
+  F)).
   """
 
   base: nn.Module
@@ -99,19 +101,20 @@ def make_models(config, data_shape, axis_name: str | None = None):
   projection = bool(option(config, "projection", False))
   encoding = option(config, "label_encoding", "embedding")
   if encoding not in LABEL_ENCODINGS:
-    raise ValueError(f"variant.label_encoding {encoding!r} is unknown; accepted: "
-                     f"{', '.join(LABEL_ENCODINGS)}")
+    raise ValueError(
+      f"variant.label_encoding {encoding!r} is unknown; accepted: {', '.join(LABEL_ENCODINGS)}"
+    )
   one_hot = encoding == "one_hot"
-  generator, discriminator = base_models(config, data_shape, axis_name,
-                                         return_features=projection)
-  generator = LabelConcatGenerator(generator, num_classes,
-                                   positive_int(config, "embed_dim", 16), one_hot=one_hot)
+  generator, discriminator = base_models(config, data_shape, axis_name, return_features=projection)
+  generator = LabelConcatGenerator(
+    generator, num_classes, positive_int(config, "embed_dim", 16), one_hot=one_hot
+  )
   if projection:
     discriminator = ProjectionDiscriminator(discriminator, num_classes)
   else:
-    discriminator = LabelConcatDiscriminator(discriminator, num_classes,
-                                             positive_int(config, "label_channels", 1),
-                                             one_hot=one_hot)
+    discriminator = LabelConcatDiscriminator(
+      discriminator, num_classes, positive_int(config, "label_channels", 1), one_hot=one_hot
+    )
   return generator, discriminator
 
 
@@ -120,18 +123,25 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   generator, discriminator = make_models(config, data_shape, axis_name)
   labels = jnp.zeros((2,), jnp.int32)
   return state_lib.create_state(
-      seed=config.seed, generator=generator, discriminator=discriminator,
-      noise=builders.make_noise(config), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=builders.make_game(config), ema_decay=float(config.get("ema_decay", 0.0)),
-      g_extra_inputs=(labels,), d_extra_inputs=(labels,))
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=builders.make_noise(config),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=builders.make_game(config),
+    ema_decay=float(config.get("ema_decay", 0.0)),
+    g_extra_inputs=(labels,),
+    d_extra_inputs=(labels,),
+  )
 
 
 def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
   """The core discriminator step with both players given batch['label']."""
-  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
-                                  conditioning=CONDITIONING)
+  return steps.discriminator_step(
+    state, batch, d_index=d_index, axis_name=axis_name, conditioning=CONDITIONING
+  )
 
 
 def generator_step(state, batch, *, axis_name: str | None = None):
@@ -141,9 +151,13 @@ def generator_step(state, batch, *, axis_name: str | None = None):
 
 def train_step(state, batch, *, axis_name: str | None = None):
   """Algorithm 1 on labelled batches {'x': (k, B, ...), 'label': int32 (k, B)}."""
-  return steps.train_step(state, batch, axis_name=axis_name,
-                          discriminator_step_fn=discriminator_step,
-                          generator_step_fn=generator_step)
+  return steps.train_step(
+    state,
+    batch,
+    axis_name=axis_name,
+    discriminator_step_fn=discriminator_step,
+    generator_step_fn=generator_step,
+  )
 
 
 def generate(state, z: jax.Array, labels: jax.Array | None) -> jax.Array:
@@ -153,5 +167,6 @@ def generate(state, z: jax.Array, labels: jax.Array | None) -> jax.Array:
   return state_lib.generate(state, z, jnp.asarray(labels, jnp.int32))
 
 
-RECIPE = register_recipe(Recipe("conditional", create_state, train_step, generate,
-                                needs_labels=True))
+RECIPE = register_recipe(
+  Recipe("conditional", create_state, train_step, generate, needs_labels=True)
+)

@@ -37,7 +37,8 @@ from gan_jax.variants import variant_options
 
 @dataclasses.dataclass(frozen=True)
 class CycleGame(Game):
-  """A `Game` with CycleGAN's weights: cycle_weight (lambda, 10), identity_weight (0.5 lambda, 5)."""
+  """A `Game` with CycleGAN's weights: cycle_weight (lambda, 10), identity_weight (0.5 lambda,
+  5)."""
 
   cycle_weight: float = 10.0
   identity_weight: float = 5.0
@@ -101,7 +102,9 @@ def create_cyclegan_state(config, data_shape, *, axis_name=None):
   options = variant_options(config)
   unknown = sorted(set(options) - {"cycle_weight", "identity_weight"})
   if unknown:
-    raise ValueError(f"variant option {unknown[0]!r} is unknown; accepted: cycle_weight, identity_weight")
+    raise ValueError(
+      f"variant option {unknown[0]!r} is unknown; accepted: cycle_weight, identity_weight"
+    )
   game = CycleGame(**{f.name: getattr(game, f.name) for f in dataclasses.fields(Game)}, **options)
   try:
     generator = CycleGenerators(out_channels=data_shape[-1], **model_options(config, "generator"))
@@ -109,11 +112,16 @@ def create_cyclegan_state(config, data_shape, *, axis_name=None):
   except TypeError as error:
     raise ValueError(f"bad config.model option for cyclegan: {error}") from None
   return create_state(
-      seed=config.seed, generator=generator, discriminator=discriminator,
-      noise=NoiseSampler(tuple(data_shape)), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=game, ema_decay=float(config.get("ema_decay", 0.0)))
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=NoiseSampler(tuple(data_shape)),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=game,
+    ema_decay=float(config.get("ema_decay", 0.0)),
+  )
 
 
 def _generate(state: GANState, params, x, method: str):
@@ -124,8 +132,9 @@ def _judge(state: GANState, params, x, method: str):
   return state.d_apply_fn({"params": params, **state.d_collections}, x, train=True, method=method)
 
 
-def cyclegan_discriminator_loss(state: GANState, d_params, real_b, fake_b, key=None,
-                                axis_name=None, inputs=(), targets=None):
+def cyclegan_discriminator_loss(
+  state: GANState, d_params, real_b, fake_b, key=None, axis_name=None, inputs=(), targets=None
+):
   """L_D(D_B(b), D_B(G(a))) + L_D(D_A(a), D_A(F(b))), the signature of `steps.discriminator_loss`.
 
   Args:
@@ -142,12 +151,17 @@ def cyclegan_discriminator_loss(state: GANState, d_params, real_b, fake_b, key=N
   logits_b = _judge(state, d_params, jnp.concatenate([real_b, fake_b]), "domain_b")
   loss_a = loss_pair.discriminator(logits_a[:n], logits_a[n:])
   loss_b = loss_pair.discriminator(logits_b[:n], logits_b[n:])
-  return loss_a + loss_b, (logits_b[:n], logits_b[n:], state.d_collections,
-                           {"d_loss_a": loss_a, "d_loss_b": loss_b})
+  return loss_a + loss_b, (
+    logits_b[:n],
+    logits_b[n:],
+    state.d_collections,
+    {"d_loss_a": loss_a, "d_loss_b": loss_b},
+  )
 
 
-def cyclegan_discriminator_step(state: GANState, batch: dict[str, Any], *,
-                                axis_name: str | None = None):
+def cyclegan_discriminator_step(
+  state: GANState, batch: dict[str, Any], *, axis_name: str | None = None
+):
   """One update of D_A and D_B on real rows and the current fakes G(a), F(b); rows (B, ...).
 
   `steps.discriminator_update` with `cyclegan_discriminator_loss` (no random draws).
@@ -155,8 +169,15 @@ def cyclegan_discriminator_step(state: GANState, batch: dict[str, Any], *,
   real_a, real_b = batch["a"], batch["x"]
   fake_b = lax.stop_gradient(_generate(state, state.g_params, real_a, "a_to_b"))
   fake_a = lax.stop_gradient(_generate(state, state.g_params, real_b, "b_to_a"))
-  return steps.discriminator_update(state, real_b, fake_b, None, axis_name,
-                                    targets=(real_a, fake_a), loss_fn=cyclegan_discriminator_loss)
+  return steps.discriminator_update(
+    state,
+    real_b,
+    fake_b,
+    None,
+    axis_name,
+    targets=(real_a, fake_a),
+    loss_fn=cyclegan_discriminator_loss,
+  )
 
 
 def cyclegan_losses(state: GANState, g_params, real_a, real_b):
@@ -171,17 +192,23 @@ def cyclegan_losses(state: GANState, g_params, real_a, real_b):
   adversarial = game.loss.generator(logits_b) + game.loss.generator(logits_a)
   cycle = jnp.mean(jnp.abs(cycle_a - real_a)) + jnp.mean(jnp.abs(cycle_b - real_b))
   if game.identity_weight > 0:
-    identity = (jnp.mean(jnp.abs(_generate(state, g_params, real_b, "a_to_b") - real_b))
-                + jnp.mean(jnp.abs(_generate(state, g_params, real_a, "b_to_a") - real_a)))
+    identity = jnp.mean(jnp.abs(_generate(state, g_params, real_b, "a_to_b") - real_b)) + jnp.mean(
+      jnp.abs(_generate(state, g_params, real_a, "b_to_a") - real_a)
+    )
   else:
     identity = jnp.zeros(())
   total = adversarial + game.cycle_weight * cycle + game.identity_weight * identity
-  return total, {"g_adversarial": adversarial, "g_cycle": cycle, "g_identity": identity,
-                 "fake_logits": logits_b}
+  return total, {
+    "g_adversarial": adversarial,
+    "g_cycle": cycle,
+    "g_identity": identity,
+    "fake_logits": logits_b,
+  }
 
 
-def cyclegan_generator_loss(state: GANState, g_params, batch, inputs=None, keys=None,
-                            axis_name=None):
+def cyclegan_generator_loss(
+  state: GANState, g_params, batch, inputs=None, keys=None, axis_name=None
+):
   """`cyclegan_losses` with the signature of `steps.generator_loss` (no random draws)."""
   del inputs, keys, axis_name
   total, terms = cyclegan_losses(state, g_params, batch["a"], batch["x"])
@@ -195,11 +222,13 @@ def no_inputs(state, batch, key, axis_name=None) -> steps.PlayerInputs:
   return steps.PlayerInputs(())
 
 
-def cyclegan_generator_step(state: GANState, batch: dict[str, Any], *,
-                            axis_name: str | None = None):
+def cyclegan_generator_step(
+  state: GANState, batch: dict[str, Any], *, axis_name: str | None = None
+):
   """One update of G and F on their adversarial, cycle and identity losses; step + 1."""
-  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=no_inputs,
-                              loss_fn=cyclegan_generator_loss)
+  return steps.generator_step(
+    state, batch, axis_name=axis_name, inputs_fn=no_inputs, loss_fn=cyclegan_generator_loss
+  )
 
 
 def cyclegan_train_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None = None):
@@ -215,30 +244,37 @@ def cyclegan_train_step(state: GANState, batch: dict[str, Any], *, axis_name: st
   for name in ("x", "a"):
     if name not in batch or batch[name].shape[0] != k:
       shape = batch[name].shape if name in batch else None
-      raise ValueError(f"the cyclegan step needs batch[{name!r}] of shape (d_steps={k}, batch, ...), got {shape}")
+      raise ValueError(
+        f"the cyclegan step needs batch[{name!r}] of shape (d_steps={k}, batch, ...), got {shape}"
+      )
   metrics = {}
   for i in range(k):
-    state, metrics = cyclegan_discriminator_step(state, {n: v[i] for n, v in batch.items()},
-                                                 axis_name=axis_name)
-  state, g_metrics = cyclegan_generator_step(state, {n: v[k - 1] for n, v in batch.items()},
-                                             axis_name=axis_name)
+    state, metrics = cyclegan_discriminator_step(
+      state, {n: v[i] for n, v in batch.items()}, axis_name=axis_name
+    )
+  state, g_metrics = cyclegan_generator_step(
+    state, {n: v[k - 1] for n, v in batch.items()}, axis_name=axis_name
+  )
   return state, {**metrics, **g_metrics}
 
 
 def translate_a_to_b(state: GANState, images: jax.Array, labels=None) -> jax.Array:
   """G(images): domain-A images (B, H, W, C) in [-1, 1] -> domain B; the recipe's `generate`."""
   del labels
-  return state.g_apply_fn(state.sampling_variables, images,
-                          train=False, method="a_to_b")
+  return state.g_apply_fn(state.sampling_variables, images, train=False, method="a_to_b")
 
 
 def translate_b_to_a(state: GANState, images: jax.Array, labels=None) -> jax.Array:
   """F(images): domain-B images (B, H, W, C) in [-1, 1] -> domain A."""
   del labels
-  return state.g_apply_fn(state.sampling_variables, images,
-                          train=False, method="b_to_a")
+  return state.g_apply_fn(state.sampling_variables, images, train=False, method="b_to_a")
 
 
-CYCLEGAN = recipes.register_recipe(recipes.Recipe(
-    "cyclegan", create_state=create_cyclegan_state, train_step=cyclegan_train_step,
-    generate=translate_a_to_b))
+CYCLEGAN = recipes.register_recipe(
+  recipes.Recipe(
+    "cyclegan",
+    create_state=create_cyclegan_state,
+    train_step=cyclegan_train_step,
+    generate=translate_a_to_b,
+  )
+)

@@ -1,4 +1,5 @@
-"""InfoGAN (Chen et al. 2016): latent codes c beside the noise z, and a lower bound on I(c; G(z, c)).
+"""InfoGAN (Chen et al. 2016): latent codes c beside the noise z, and a lower bound on I(c; G(z,
+c)).
 
 The codes are one categorical variable with K values (c_cat ~ Cat(1/K)) and
 `num_continuous` variables c_j ~ U[-1, 1]; G sees [z, one_hot(c_cat), c_cont]
@@ -63,8 +64,9 @@ class InfoDiscriminator(nn.Module):
     logits, features = self.base(x, train=train)
     q = nn.Dense(self.q_hidden)(features)
     if self.q_batch_norm:
-      q = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                       axis_name=self.axis_name)(q)
+      q = nn.BatchNorm(
+        use_running_average=not train, momentum=0.9, epsilon=1e-5, axis_name=self.axis_name
+      )(q)
     q = nn.leaky_relu(q, 0.2)
     return logits, nn.Dense(self.num_outputs)(q)
 
@@ -96,11 +98,17 @@ class InfoGANGame(losses.Game):
 def sample_codes(game: InfoGANGame, key: jax.Array, num: int, axis_name: str | None = None):
   """(categories int32 (num,), continuous float32 (num, num_continuous)) from `key`."""
   categories = steps.local_slice_of_global_draw(
-      lambda k, n: jax.random.randint(k, (n,), 0, game.num_categories),
-      jax.random.fold_in(key, state_lib.CODE_CATEGORY_STREAM), num, axis_name)
+    lambda k, n: jax.random.randint(k, (n,), 0, game.num_categories),
+    jax.random.fold_in(key, state_lib.CODE_CATEGORY_STREAM),
+    num,
+    axis_name,
+  )
   continuous = steps.local_slice_of_global_draw(
-      lambda k, n: jax.random.uniform(k, (n, game.num_continuous), minval=-1.0, maxval=1.0),
-      jax.random.fold_in(key, state_lib.CODE_CONTINUOUS_STREAM), num, axis_name)
+    lambda k, n: jax.random.uniform(k, (n, game.num_continuous), minval=-1.0, maxval=1.0),
+    jax.random.fold_in(key, state_lib.CODE_CONTINUOUS_STREAM),
+    num,
+    axis_name,
+  )
   return categories, continuous
 
 
@@ -114,11 +122,14 @@ def info_loss(game: InfoGANGame, q, categories, continuous):
 
   q: (B, K + num_continuous) outputs of the Q head.
   """
-  cat_logits, means = q[:, :game.num_categories], q[:, game.num_categories:]
+  cat_logits, means = q[:, : game.num_categories], q[:, game.num_categories :]
   ce = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(cat_logits, categories))
   sq = 0.5 * jnp.mean(jnp.sum((continuous - means) ** 2, axis=-1))
-  metrics = {"info_ce": ce, "info_continuous": sq,
-             "mi_lower_bound": math.log(game.num_categories) - ce}
+  metrics = {
+    "info_ce": ce,
+    "info_continuous": sq,
+    "mi_lower_bound": math.log(game.num_categories) - ce,
+  }
   return ce + game.continuous_weight * sq, metrics
 
 
@@ -131,10 +142,12 @@ def player_inputs(state, batch, key, axis_name: str | None = None) -> steps.Play
   game = state.game
   num = batch["x"].shape[0]
   z = steps.draw_noise(state, key, num, axis_name)
-  categories, continuous = sample_codes(game, jax.random.fold_in(key, state_lib.CODES_STREAM),
-                                        num, axis_name)
-  return steps.PlayerInputs((z, code_vector(game, categories, continuous)), (),
-                            (categories, continuous))
+  categories, continuous = sample_codes(
+    game, jax.random.fold_in(key, state_lib.CODES_STREAM), num, axis_name
+  )
+  return steps.PlayerInputs(
+    (z, code_vector(game, categories, continuous)), (), (categories, continuous)
+  )
 
 
 def discriminator_info_term(game: InfoGANGame, real_q, fake_q, codes):
@@ -147,8 +160,9 @@ def discriminator_info_term(game: InfoGANGame, real_q, fake_q, codes):
 def generator_info_term(game: InfoGANGame, fake_q, codes):
   """info_weight * info_loss, and its metrics (info_* named g_info_*): G's `head_loss`."""
   info, metrics = info_loss(game, fake_q, *codes)
-  return game.info_weight * info, {f"g_{name}" if name.startswith("info") else name: value
-                                   for name, value in metrics.items()}
+  return game.info_weight * info, {
+    f"g_{name}" if name.startswith("info") else name: value for name, value in metrics.items()
+  }
 
 
 def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=(), targets=None):
@@ -156,37 +170,51 @@ def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=
 
   `steps.discriminator_loss` with the Q head; the same signature and returns.
   """
-  return steps.discriminator_loss(state, d_params, real, fake, key, axis_name, inputs, targets,
-                                  head_loss=discriminator_info_term)
+  return steps.discriminator_loss(
+    state, d_params, real, fake, key, axis_name, inputs, targets, head_loss=discriminator_info_term
+  )
 
 
 def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
   """g_loss + info_weight * info_loss: `steps.generator_loss` with the Q head."""
-  return steps.generator_loss(state, g_params, batch, inputs, keys, axis_name,
-                              head_loss=generator_info_term)
+  return steps.generator_loss(
+    state, g_params, batch, inputs, keys, axis_name, head_loss=generator_info_term
+  )
 
 
 def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
   """One update of D and Q: adversarial loss + info_weight * info_loss on fresh coded fakes."""
-  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
-                                  inputs_fn=player_inputs, loss_fn=discriminator_loss)
+  return steps.discriminator_step(
+    state,
+    batch,
+    d_index=d_index,
+    axis_name=axis_name,
+    inputs_fn=player_inputs,
+    loss_fn=discriminator_loss,
+  )
 
 
 def generator_step(state, batch, *, axis_name: str | None = None):
   """One update of G: g_loss + info_weight * info_loss; advances the step."""
-  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=player_inputs,
-                              loss_fn=generator_loss)
+  return steps.generator_step(
+    state, batch, axis_name=axis_name, inputs_fn=player_inputs, loss_fn=generator_loss
+  )
 
 
 def train_step(state, batch, *, axis_name: str | None = None):
   """Algorithm 1 with the InfoGAN player steps; batch {'x': (k, B, ...)}."""
-  return steps.train_step(state, batch, axis_name=axis_name,
-                          discriminator_step_fn=discriminator_step,
-                          generator_step_fn=generator_step)
+  return steps.train_step(
+    state,
+    batch,
+    axis_name=axis_name,
+    discriminator_step_fn=discriminator_step,
+    generator_step_fn=generator_step,
+  )
 
 
-def generate(state, z: jax.Array, labels: jax.Array | None = None,
-             continuous: jax.Array | None = None) -> jax.Array:
+def generate(
+  state, z: jax.Array, labels: jax.Array | None = None, continuous: jax.Array | None = None
+) -> jax.Array:
   """G(z, c) in inference mode.
 
   Args:
@@ -200,8 +228,7 @@ def generate(state, z: jax.Array, labels: jax.Array | None = None,
     labels = jnp.arange(batch) % game.num_categories
   if continuous is None:
     continuous = jnp.zeros((batch, game.num_continuous), z.dtype)
-  return state_lib.generate(state, z, code_vector(game, jnp.asarray(labels, jnp.int32),
-                                                  continuous))
+  return state_lib.generate(state, z, code_vector(game, jnp.asarray(labels, jnp.int32), continuous))
 
 
 def code_traversal(state, z: jax.Array, code: str | int, values=None):
@@ -223,39 +250,49 @@ def code_traversal(state, z: jax.Array, code: str | int, values=None):
     continuous = jnp.zeros((rows * columns, game.num_continuous))
   else:
     if not isinstance(code, int) or not 0 <= code < game.num_continuous:
-      raise ValueError(f"code must be 'category' or a continuous index in "
-                       f"[0, {game.num_continuous - 1}], got {code!r}")
+      raise ValueError(
+        f"code must be 'category' or a continuous index in "
+        f"[0, {game.num_continuous - 1}], got {code!r}"
+      )
     values = jnp.linspace(-2.0, 2.0, 9) if values is None else jnp.asarray(values, jnp.float32)
     columns = values.shape[0]
     labels = jnp.repeat(jnp.arange(rows) % game.num_categories, columns)
-    continuous = jnp.zeros((rows * columns, game.num_continuous)).at[:, code].set(
-        jnp.tile(values, rows))
+    continuous = (
+      jnp.zeros((rows * columns, game.num_continuous)).at[:, code].set(jnp.tile(values, rows))
+    )
   return generate(state, jnp.repeat(z, columns, axis=0), labels, continuous)
 
 
 def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
   """The step-0 InfoGAN state; its game is an `InfoGANGame`, its noise is z alone."""
   game = extend_game(
-      builders.make_game(config), InfoGANGame,
-      num_categories=positive_int(config, "num_categories", 10, minimum=2),
-      num_continuous=positive_int(config, "num_continuous", 2, minimum=0),
-      info_weight=float(option(config, "info_weight", 1.0)),
-      continuous_weight=float(option(config, "continuous_weight", 1.0)))
+    builders.make_game(config),
+    InfoGANGame,
+    num_categories=positive_int(config, "num_categories", 10, minimum=2),
+    num_continuous=positive_int(config, "num_continuous", 2, minimum=0),
+    info_weight=float(option(config, "info_weight", 1.0)),
+    continuous_weight=float(option(config, "continuous_weight", 1.0)),
+  )
   generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
   generator = CodeGenerator(generator)
   q_batch_norm = option(config, "q_batch_norm", False)
   if not isinstance(q_batch_norm, bool):
     raise ValueError(f"variant.q_batch_norm must be True or False, got {q_batch_norm!r}")
-  discriminator = InfoDiscriminator(discriminator, game.code_size,
-                                    positive_int(config, "q_hidden", 128), q_batch_norm,
-                                    axis_name)
+  discriminator = InfoDiscriminator(
+    discriminator, game.code_size, positive_int(config, "q_hidden", 128), q_batch_norm, axis_name
+  )
   return state_lib.create_state(
-      seed=config.seed, generator=generator, discriminator=discriminator,
-      noise=builders.make_noise(config), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=game, ema_decay=float(config.get("ema_decay", 0.0)),
-      g_extra_inputs=(jnp.zeros((2, game.code_size), jnp.float32),))
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=builders.make_noise(config),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=game,
+    ema_decay=float(config.get("ema_decay", 0.0)),
+    g_extra_inputs=(jnp.zeros((2, game.code_size), jnp.float32),),
+  )
 
 
 RECIPE = register_recipe(Recipe("infogan", create_state, train_step, generate))

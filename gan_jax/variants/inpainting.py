@@ -18,8 +18,12 @@ from gan_jax.models.unet import UNet
 from gan_jax.variants import translation
 from gan_jax.variants.pix2pix import model_options
 
-DEFAULTS = {"adversarial_weight": 1.0, "reconstruction_weight": 1000.0, "reconstruction": "l2",
-            "conditional": False}
+DEFAULTS = {
+  "adversarial_weight": 1.0,
+  "reconstruction_weight": 1000.0,
+  "reconstruction": "l2",
+  "conditional": False,
+}
 
 
 def create_inpainting_state(config, data_shape, *, axis_name=None):
@@ -33,8 +37,13 @@ def create_inpainting_state(config, data_shape, *, axis_name=None):
   except TypeError as error:
     raise ValueError(f"bad config.model option for inpainting: {error}") from None
   return translation.create_translation_state(
-      config, generator=generator, discriminator=discriminator, image_shape=data_shape,
-      cond_shape=cond_shape, game=game)
+    config,
+    generator=generator,
+    discriminator=discriminator,
+    image_shape=data_shape,
+    cond_shape=cond_shape,
+    game=game,
+  )
 
 
 def inpaint(state, cond, labels=None):
@@ -47,6 +56,11 @@ def inpaint(state, cond, labels=None):
   return translation.composite(outputs, image, mask)
 
 
-INPAINTING = recipes.register_recipe(recipes.Recipe(
-    "inpainting", create_state=create_inpainting_state,
-    train_step=translation.translation_train_step, generate=inpaint))
+INPAINTING = recipes.register_recipe(
+  recipes.Recipe(
+    "inpainting",
+    create_state=create_inpainting_state,
+    train_step=translation.translation_train_step,
+    generate=inpaint,
+  )
+)

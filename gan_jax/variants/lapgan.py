@@ -43,8 +43,10 @@ CONDITIONING = ("low",)
 def level_sizes(height: int, num_levels: int) -> list[int]:
   """Side of each level, coarsest first: (28, 3) -> [7, 14, 28]."""
   if height % 2 ** (num_levels - 1):
-    raise ValueError(f"a {num_levels}-level pyramid needs a height divisible by "
-                     f"{2 ** (num_levels - 1)}, got {height}")
+    raise ValueError(
+      f"a {num_levels}-level pyramid needs a height divisible by "
+      f"{2 ** (num_levels - 1)}, got {height}"
+    )
   return [height // 2 ** (num_levels - 1 - l) for l in range(num_levels)]
 
 
@@ -57,7 +59,7 @@ def unpack(packed: jax.Array, sizes: Sequence[int], channels: int) -> list[jax.A
   """The inverse of `pack` for images of the given sides."""
   out, start = [], 0
   for s in sizes:
-    out.append(packed[:, start:start + s * s * channels].reshape(-1, s, s, channels))
+    out.append(packed[:, start : start + s * s * channels].reshape(-1, s, s, channels))
     start += s * s * channels
   return out
 
@@ -137,8 +139,9 @@ class LaplacianGenerator(nn.Module):
     if low is None:
       return self.pyramid(z)[0][-1]
     lows = unpack(low, self.sizes[1:], self.image_shape[2])
-    return pack([level(z[:, l], None if l == 0 else lows[l - 1])
-                 for l, level in enumerate(self.levels)])
+    return pack(
+      [level(z[:, l], None if l == 0 else lows[l - 1]) for l, level in enumerate(self.levels)]
+    )
 
 
 class LaplacianDiscriminator(nn.Module):
@@ -156,8 +159,10 @@ class LaplacianDiscriminator(nn.Module):
     del train
     c = self.image_shape[2]
     bands, lows = unpack(x, self.sizes, c), unpack(low, self.sizes[1:], c)
-    return jnp.stack([level(bands[l], None if l == 0 else lows[l - 1])
-                      for l, level in enumerate(self.levels)], axis=-1)
+    return jnp.stack(
+      [level(bands[l], None if l == 0 else lows[l - 1]) for l, level in enumerate(self.levels)],
+      axis=-1,
+    )
 
 
 def train_step(state, batch, *, axis_name: str | None = None):
@@ -165,12 +170,18 @@ def train_step(state, batch, *, axis_name: str | None = None):
   x = batch["x"]
   num_levels = state.noise.latent_shape[0]
   bands, lows = training_pairs(x.reshape((-1,) + x.shape[2:]), num_levels)
-  batch = {**batch, "x": bands.reshape(x.shape[:2] + bands.shape[1:]),
-           "low": lows.reshape(x.shape[:2] + lows.shape[1:])}
+  batch = {
+    **batch,
+    "x": bands.reshape(x.shape[:2] + bands.shape[1:]),
+    "low": lows.reshape(x.shape[:2] + lows.shape[1:]),
+  }
   return steps.train_step(
-      state, batch, axis_name=axis_name,
-      discriminator_step_fn=functools.partial(steps.discriminator_step, conditioning=CONDITIONING),
-      generator_step_fn=functools.partial(steps.generator_step, conditioning=CONDITIONING))
+    state,
+    batch,
+    axis_name=axis_name,
+    discriminator_step_fn=functools.partial(steps.discriminator_step, conditioning=CONDITIONING),
+    generator_step_fn=functools.partial(steps.generator_step, conditioning=CONDITIONING),
+  )
 
 
 def generate(state, z: jax.Array, labels=None) -> jax.Array:
@@ -181,8 +192,7 @@ def generate(state, z: jax.Array, labels=None) -> jax.Array:
 
 def sample_pyramid(state, z: jax.Array) -> tuple[list[jax.Array], list[jax.Array]]:
   """([I_0, ..., I_{L-1}], [h_0, ..., h_{L-1}]) of the sampled pyramid, for the figure."""
-  return state.g_apply_fn(state.sampling_variables, z,
-                          method=LaplacianGenerator.pyramid)
+  return state.g_apply_fn(state.sampling_variables, z, method=LaplacianGenerator.pyramid)
 
 
 def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
@@ -198,16 +208,20 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   packed = (sum(s * s * c for s in sizes),)
   low = jnp.zeros((2, sum(s * s * c for s in sizes[1:])), jnp.float32)
   return state_lib.create_state(
-      seed=config.seed,
-      generator=LaplacianGenerator(tuple(data_shape), num_levels, features),
-      discriminator=LaplacianDiscriminator(tuple(data_shape), num_levels, features),
-      noise=NoiseSampler((num_levels,) + noise.latent_shape, noise.distribution,
-                         noise.num_categories),
-      data_shape=packed,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=builders.make_game(config), ema_decay=float(config.get("ema_decay", 0.0)),
-      g_extra_inputs=(low,), d_extra_inputs=(low,))
+    seed=config.seed,
+    generator=LaplacianGenerator(tuple(data_shape), num_levels, features),
+    discriminator=LaplacianDiscriminator(tuple(data_shape), num_levels, features),
+    noise=NoiseSampler(
+      (num_levels,) + noise.latent_shape, noise.distribution, noise.num_categories
+    ),
+    data_shape=packed,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=builders.make_game(config),
+    ema_decay=float(config.get("ema_decay", 0.0)),
+    g_extra_inputs=(low,),
+    d_extra_inputs=(low,),
+  )
 
 
 RECIPE = register_recipe(Recipe("lapgan", create_state, train_step, generate))

@@ -23,8 +23,10 @@ def pack(x: jax.Array, pack_size: int) -> jax.Array:
   """(B, ..., C) -> (B/m, ..., m*C): consecutive groups of m rows stacked on the last axis."""
   batch = x.shape[0]
   if batch % pack_size:
-    raise ValueError(f"PacGAN packs {pack_size} samples per D input, so the batch size must be "
-                     f"divisible by {pack_size}; got {batch}")
+    raise ValueError(
+      f"PacGAN packs {pack_size} samples per D input, so the batch size must be "
+      f"divisible by {pack_size}; got {batch}"
+    )
   x = x.reshape((batch // pack_size, pack_size) + x.shape[1:])
   x = jax.numpy.moveaxis(x, 1, -2)  # (B/m, ..., m, C)
   return x.reshape(x.shape[:-2] + (pack_size * x.shape[-1],))
@@ -45,17 +47,23 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   """The core state of config.model with its discriminator packed."""
   pack_size = positive_int(config, "pack_size", 2)
   if config.batch_size % pack_size:
-    raise ValueError(f"config.batch_size {config.batch_size} is not divisible by "
-                     f"variant.pack_size {pack_size}; PacGAN needs whole packs")
+    raise ValueError(
+      f"config.batch_size {config.batch_size} is not divisible by "
+      f"variant.pack_size {pack_size}; PacGAN needs whole packs"
+    )
   generator, discriminator = builders.make_models(config, data_shape, axis_name)
   return state_lib.create_state(
-      seed=config.seed, generator=generator,
-      discriminator=PackedDiscriminator(discriminator, pack_size),
-      noise=builders.make_noise(config), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=builders.make_game(config), ema_decay=float(config.get("ema_decay", 0.0)),
-      init_batch_size=pack_size)
+    seed=config.seed,
+    generator=generator,
+    discriminator=PackedDiscriminator(discriminator, pack_size),
+    noise=builders.make_noise(config),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=builders.make_game(config),
+    ema_decay=float(config.get("ema_decay", 0.0)),
+    init_batch_size=pack_size,
+  )
 
 
 RECIPE = register_recipe(Recipe("pacgan", create_state))

@@ -18,8 +18,12 @@ from gan_jax.models.patchgan import PatchGAN
 from gan_jax.models.unet import UNet
 from gan_jax.variants import translation
 
-DEFAULTS = {"adversarial_weight": 1.0, "reconstruction_weight": 100.0, "reconstruction": "l1",
-            "conditional": True}
+DEFAULTS = {
+  "adversarial_weight": 1.0,
+  "reconstruction_weight": 100.0,
+  "reconstruction": "l1",
+  "conditional": True,
+}
 
 
 def model_options(config, player: str) -> dict:
@@ -39,10 +43,20 @@ def create_pix2pix_state(config, data_shape, *, axis_name=None):
   except TypeError as error:
     raise ValueError(f"bad config.model option for pix2pix: {error}") from None
   return translation.create_translation_state(
-      config, generator=generator, discriminator=discriminator, image_shape=data_shape,
-      cond_shape=cond_shape, game=game)
+    config,
+    generator=generator,
+    discriminator=discriminator,
+    image_shape=data_shape,
+    cond_shape=cond_shape,
+    game=game,
+  )
 
 
-PIX2PIX = recipes.register_recipe(recipes.Recipe(
-    "pix2pix", create_state=create_pix2pix_state, train_step=translation.translation_train_step,
-    generate=translation.translate))
+PIX2PIX = recipes.register_recipe(
+  recipes.Recipe(
+    "pix2pix",
+    create_state=create_pix2pix_state,
+    train_step=translation.translation_train_step,
+    generate=translation.translate,
+  )
+)

@@ -94,7 +94,7 @@ class ProgressiveGenerator(nn.Module):
     self.num_stages = num_stages_for(self.canvas)
     channels = stage_channels(self.features, self.num_stages)
     self.channels = channels
-    self.input_dense = EqualDense(START_RESOLUTION ** 2 * channels[0], gain=math.sqrt(2) / 4)
+    self.input_dense = EqualDense(START_RESOLUTION**2 * channels[0], gain=math.sqrt(2) / 4)
     self.conv_a = [EqualConv(channels[s], 3) for s in range(self.num_stages)]
     self.conv_b = [EqualConv(channels[s], 3) for s in range(1, self.num_stages)]
     self.to_rgb = [EqualConv(c, 1, gain=1.0) for _ in range(self.num_stages)]
@@ -114,7 +114,7 @@ class ProgressiveGenerator(nn.Module):
     if s > 0:
       low = resample.upsample_nearest(self.to_rgb[s - 1](previous))
       rgb = alpha * rgb + (1.0 - alpha) * low
-    return resample.upsample_nearest(rgb, self.canvas // (START_RESOLUTION * 2 ** s))
+    return resample.upsample_nearest(rgb, self.canvas // (START_RESOLUTION * 2**s))
 
   def stage_output(self, z, stage, alpha):
     """The canvas (B, canvas, canvas, C) at `stage` with fade-in weight `alpha`.
@@ -127,8 +127,10 @@ class ProgressiveGenerator(nn.Module):
     for s in range((stage if fixed else self.num_stages - 1) + 1):
       h = self._block(h, s)
       features.append(h)
-    canvases = [self._canvas(features[s], features[s - 1] if s else None, s, alpha)
-                for s in ([stage] if fixed else range(self.num_stages))]
+    canvases = [
+      self._canvas(features[s], features[s - 1] if s else None, s, alpha)
+      for s in ([stage] if fixed else range(self.num_stages))
+    ]
     return canvases[0] if fixed else lax.select_n(stage, *canvases)
 
   def __call__(self, z, train: bool = True, stage: int | None = None, alpha=1.0):
@@ -180,7 +182,7 @@ class ProgressiveDiscriminator(nn.Module):
     """
     if not isinstance(stage, int):
       return self._selected_logits(x, stage, alpha)
-    x = resample.downsample(x, self.canvas // (START_RESOLUTION * 2 ** stage))
+    x = resample.downsample(x, self.canvas // (START_RESOLUTION * 2**stage))
     h = self._block(_lrelu(self.from_rgb[stage](x)), stage)
     if stage > 0:
       low = _lrelu(self.from_rgb[stage - 1](resample.downsample(x)))
@@ -198,7 +200,7 @@ class ProgressiveDiscriminator(nn.Module):
     selected get zero gradients, as in the stage's own network."""
     h, finer = None, None
     for k in range(self.num_stages - 1, -1, -1):
-      xk = resample.downsample(x, self.canvas // (START_RESOLUTION * 2 ** k))
+      xk = resample.downsample(x, self.canvas // (START_RESOLUTION * 2**k))
       enter = _lrelu(self.from_rgb[k](xk))
       if h is None:
         h = enter
@@ -235,8 +237,10 @@ class ProgressiveGame(losses.Game):
     if not isinstance(self.stage_steps, int) or self.stage_steps < 1:
       raise ValueError(f"stage_steps must be an integer >= 1, got {self.stage_steps!r}")
     if not isinstance(self.fade_steps, int) or not 0 <= self.fade_steps <= self.stage_steps:
-      raise ValueError(f"fade_steps must be an integer in [0, stage_steps={self.stage_steps}], "
-                       f"got {self.fade_steps!r}")
+      raise ValueError(
+        f"fade_steps must be an integer in [0, stage_steps={self.stage_steps}], "
+        f"got {self.fade_steps!r}"
+      )
 
 
 def schedule(game: ProgressiveGame, step) -> tuple[jax.Array, jax.Array]:
@@ -263,7 +267,7 @@ def real_at_stage(x: jax.Array, game: ProgressiveGame, stage, alpha) -> jax.Arra
   x = resample.pad_to_canvas(x, game.canvas)
 
   def at(s):
-    factor = game.canvas // (START_RESOLUTION * 2 ** s)
+    factor = game.canvas // (START_RESOLUTION * 2**s)
     return resample.upsample_nearest(resample.downsample(x, factor), factor)
 
   def branch(s):
@@ -282,8 +286,10 @@ def at_stage(apply_fn, stage, alpha):
   A Python int stage binds that stage's network; a traced one runs every stage's
   layers and selects the stage's result (the players' `stage_output`, `stage_logits`).
   """
+
   def apply(variables, x, *args, **kwargs):
     return apply_fn(variables, x, *args, stage=stage, alpha=alpha, **kwargs)
+
   return apply
 
 
@@ -304,8 +310,10 @@ def train_step(state, batch, *, axis_name: str | None = None, phase: int | None 
   stage, alpha = schedule(game, state.step)
   if phase is not None:
     stage = phase
-  view = state.replace(g_apply_fn=at_stage(state.g_apply_fn, stage, alpha),
-                       d_apply_fn=at_stage(state.d_apply_fn, stage, alpha))
+  view = state.replace(
+    g_apply_fn=at_stage(state.g_apply_fn, stage, alpha),
+    d_apply_fn=at_stage(state.d_apply_fn, stage, alpha),
+  )
   x = batch["x"]
   real = real_at_stage(x.reshape((-1,) + x.shape[2:]), game, stage, alpha)
   batch = {**batch, "x": real.reshape(x.shape[:2] + real.shape[1:])}
@@ -322,38 +330,50 @@ def generate(state, z: jax.Array, labels=None) -> jax.Array:
 
 def generate_at_stage(state, z: jax.Array, stage: int, alpha: float = 1.0) -> jax.Array:
   """Samples of stage `stage` (Python int): the (B, canvas, canvas, C) canvas, upsampled nearest."""
-  return state.g_apply_fn(state.sampling_variables, z,
-                          train=False, stage=stage, alpha=alpha)
+  return state.g_apply_fn(state.sampling_variables, z, train=False, stage=stage, alpha=alpha)
 
 
 def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
   """The step-0 state holding every stage's layers; its game is a `ProgressiveGame`."""
   del axis_name  # no batch statistics
   if len(data_shape) != 3 or data_shape[0] != data_shape[1] or data_shape[0] < 5:
-    raise ValueError(f"progressive GAN needs square images (H, H, C) with H > 4, got "
-                     f"{tuple(data_shape)}")
+    raise ValueError(
+      f"progressive GAN needs square images (H, H, C) with H > 4, got {tuple(data_shape)}"
+    )
   canvas = resample.canvas_size(data_shape[0])
   features = positive_int(config, "features", 16)
   group = positive_int(config, "mbstd_group", 4)
   if config.batch_size % min(group, config.batch_size):
-    raise ValueError(f"config.batch_size {config.batch_size} must be a multiple of "
-                     f"variant.mbstd_group {group} (reals and fakes are grouped apart)")
+    raise ValueError(
+      f"config.batch_size {config.batch_size} must be a multiple of "
+      f"variant.mbstd_group {group} (reals and fakes are grouped apart)"
+    )
   stage_steps = positive_int(config, "stage_steps", 1000)
   if stage_steps % config.get("steps_per_call", 1):
-    raise ValueError(f"variant.stage_steps {stage_steps} must be a multiple of steps_per_call "
-                     f"{config.get('steps_per_call', 1)} (one call never crosses a stage)")
-  game = extend_game(builders.make_game(config), ProgressiveGame, canvas=canvas,
-                     num_stages=num_stages_for(canvas), stage_steps=stage_steps,
-                     fade_steps=positive_int(config, "fade_steps", stage_steps // 2, minimum=0))
+    raise ValueError(
+      f"variant.stage_steps {stage_steps} must be a multiple of steps_per_call "
+      f"{config.get('steps_per_call', 1)} (one call never crosses a stage)"
+    )
+  game = extend_game(
+    builders.make_game(config),
+    ProgressiveGame,
+    canvas=canvas,
+    num_stages=num_stages_for(canvas),
+    stage_steps=stage_steps,
+    fade_steps=positive_int(config, "fade_steps", stage_steps // 2, minimum=0),
+  )
   return state_lib.create_state(
-      seed=config.seed,
-      generator=ProgressiveGenerator(tuple(data_shape), features),
-      discriminator=ProgressiveDiscriminator(tuple(data_shape), features, group),
-      noise=builders.make_noise(config), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=game, ema_decay=float(config.get("ema_decay", 0.0)),
-      init_batch_size=min(group, config.batch_size))
+    seed=config.seed,
+    generator=ProgressiveGenerator(tuple(data_shape), features),
+    discriminator=ProgressiveDiscriminator(tuple(data_shape), features, group),
+    noise=builders.make_noise(config),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=game,
+    ema_decay=float(config.get("ema_decay", 0.0)),
+    init_batch_size=min(group, config.batch_size),
+  )
 
 
 RECIPE = register_recipe(Recipe("progressive", create_state, train_step, generate, phase=stage_of))

@@ -49,7 +49,8 @@ STYLE_GROUPS = ("coarse", "middle", "fine")
 
 
 def synthesis_layout(height: int) -> tuple[int, int]:
-  """(base, number of upsamplings) with height = base * 2^n, base <= 7: 28 -> (7, 2), 32 -> (4, 3)."""
+  """(base, number of upsamplings) with height = base * 2^n, base <= 7: 28 -> (7, 2), 32 -> (4,
+  3)."""
   base, n = height, 0
   while base > 7 and base % 2 == 0:
     base, n = base // 2, n + 1
@@ -57,13 +58,18 @@ def synthesis_layout(height: int) -> tuple[int, int]:
 
 
 def style_groups(num_layers: int) -> dict[str, range]:
-  """Layers per style group: the first two, the last two, the rest middle (6 layers: 0-1, 2-3, 4-5)."""
-  return {"coarse": range(0, 2), "middle": range(2, num_layers - 2),
-          "fine": range(num_layers - 2, num_layers)}
+  """Layers per style group: the first two, the last two, the rest middle (6 layers: 0-1, 2-3,
+  4-5)."""
+  return {
+    "coarse": range(0, 2),
+    "middle": range(2, num_layers - 2),
+    "fine": range(num_layers - 2, num_layers),
+  }
 
 
 def adain(x: jax.Array, scale: jax.Array, shift: jax.Array, epsilon: float = 1e-8) -> jax.Array:
-  """Instance norm of x (B, H, W, C) per example and channel, then x * (1 + scale) + shift, (B, C) each."""
+  """Instance norm of x (B, H, W, C) per example and channel, then x * (1 + scale) + shift, (B, C)
+  each."""
   mean = jnp.mean(x, axis=(1, 2), keepdims=True)
   x = (x - mean) * jax.lax.rsqrt(jnp.var(x, axis=(1, 2), keepdims=True) + epsilon)
   return x * (1.0 + scale[:, None, None, :]) + shift[:, None, None, :]
@@ -83,14 +89,19 @@ class StyleGenerator(nn.Module):
     base, n = synthesis_layout(self.image_shape[0])
     self.base = base
     self.num_layers = 2 * (n + 1)
-    self.mapping_net = [EqualDense(self.w_dim, lr_multiplier=0.01)
-                        for _ in range(self.mapping_layers)]
+    self.mapping_net = [
+      EqualDense(self.w_dim, lr_multiplier=0.01) for _ in range(self.mapping_layers)
+    ]
     self.const = self.param("const", nn.initializers.ones, (base, base, self.channels))
     self.convs = [EqualConv(self.channels, 3) for _ in range(self.num_layers - 1)]
-    self.noise_strength = [self.param(f"noise_strength_{i}", nn.initializers.zeros,
-                                      (self.channels,)) for i in range(self.num_layers)]
-    self.bias = [self.param(f"bias_{i}", nn.initializers.zeros, (self.channels,))
-                 for i in range(self.num_layers)]
+    self.noise_strength = [
+      self.param(f"noise_strength_{i}", nn.initializers.zeros, (self.channels,))
+      for i in range(self.num_layers)
+    ]
+    self.bias = [
+      self.param(f"bias_{i}", nn.initializers.zeros, (self.channels,))
+      for i in range(self.num_layers)
+    ]
     self.style = [EqualDense(2 * self.channels, gain=1.0) for _ in range(self.num_layers)]
     self.to_rgb = EqualConv(self.image_shape[2], 1, gain=1.0)
     self.w_avg = self.variable("style_stats", "w_avg", jnp.zeros, (self.w_dim,))
@@ -128,8 +139,7 @@ class StyleGenerator(nn.Module):
     stream when present, else from a fixed key.
     """
     if noise_key is None:
-      noise_key = (self.make_rng(RNG) if self.has_rng(RNG)
-                   else jax.random.PRNGKey(FIXED_NOISE_SEED))
+      noise_key = self.make_rng(RNG) if self.has_rng(RNG) else jax.random.PRNGKey(FIXED_NOISE_SEED)
     batch = ws.shape[0]
     x = jnp.broadcast_to(self.const, (batch,) + self.const.shape)
     for i in range(self.num_layers):
@@ -151,13 +161,15 @@ class StyleGenerator(nn.Module):
     w = self.mapping(z)
     if not self.is_initializing():
       self.w_avg.value = self.w_avg_decay * self.w_avg.value + (1 - self.w_avg_decay) * jnp.mean(
-          jax.lax.stop_gradient(w), axis=0)
+        jax.lax.stop_gradient(w), axis=0
+      )
     key = self.make_rng(RNG) if self.has_rng(RNG) else jax.random.PRNGKey(FIXED_NOISE_SEED)
     mix_key, z2_key, cut_key, noise_key = jax.random.split(key, 4)
     batch = z.shape[0]
     mixed = jax.random.uniform(mix_key, (batch,)) < self.mixing_prob
-    crossover = jnp.where(mixed, jax.random.randint(cut_key, (batch,), 1, self.num_layers),
-                          self.num_layers)
+    crossover = jnp.where(
+      mixed, jax.random.randint(cut_key, (batch,), 1, self.num_layers), self.num_layers
+    )
     z2 = jax.random.normal(z2_key, z.shape, z.dtype)
     return self.synthesize(self.styles(z, z2, crossover), noise_key)
 
@@ -166,24 +178,29 @@ def _variables(state):
   return state.sampling_variables
 
 
-def generate(state, z: jax.Array, labels=None, truncation_psi: float = 1.0,
-             noise_key: jax.Array | None = None) -> jax.Array:
+def generate(
+  state, z: jax.Array, labels=None, truncation_psi: float = 1.0, noise_key: jax.Array | None = None
+) -> jax.Array:
   """Samples (B, H, W, C) in inference mode, truncated by psi; noise from `noise_key` or fixed."""
   del labels
-  ws = state.g_apply_fn(_variables(state), z, truncation_psi=truncation_psi,
-                        method=StyleGenerator.styles)
+  ws = state.g_apply_fn(
+    _variables(state), z, truncation_psi=truncation_psi, method=StyleGenerator.styles
+  )
   return state.g_apply_fn(_variables(state), ws, noise_key, method=StyleGenerator.synthesize)
 
 
 def mapped_styles(state, z, z2=None, crossover=None, truncation_psi: float = 1.0) -> jax.Array:
   """Per-layer styles ws (B, num_layers, w_dim); see `StyleGenerator.styles`."""
-  return state.g_apply_fn(_variables(state), z, z2, crossover, truncation_psi,
-                          method=StyleGenerator.styles)
+  return state.g_apply_fn(
+    _variables(state), z, z2, crossover, truncation_psi, method=StyleGenerator.styles
+  )
 
 
-def style_mixing(state, z_rows: jax.Array, z_columns: jax.Array, layers: range,
-                 noise_key: jax.Array | None = None) -> jax.Array:
-  """The style-mixing grid: row r, column c takes z_rows[r]'s styles, with `layers` from z_columns[c].
+def style_mixing(
+  state, z_rows: jax.Array, z_columns: jax.Array, layers: range, noise_key: jax.Array | None = None
+) -> jax.Array:
+  """The style-mixing grid: row r, column c takes z_rows[r]'s styles, with `layers` from
+  z_columns[c].
 
   Returns (R * C, H, W, C_img), row-major.
   """
@@ -203,17 +220,25 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   if not 0.0 <= mixing_prob <= 1.0:
     raise ValueError(f"variant.mixing_prob must be in [0, 1], got {mixing_prob!r}")
   generator = StyleGenerator(
-      tuple(data_shape), w_dim=positive_int(config, "w_dim", 64),
-      mapping_layers=positive_int(config, "mapping_layers", 4),
-      channels=positive_int(config, "channels", 32), mixing_prob=mixing_prob,
-      w_avg_decay=float(option(config, "w_avg_decay", 0.995)))
+    tuple(data_shape),
+    w_dim=positive_int(config, "w_dim", 64),
+    mapping_layers=positive_int(config, "mapping_layers", 4),
+    channels=positive_int(config, "channels", 32),
+    mixing_prob=mixing_prob,
+    w_avg_decay=float(option(config, "w_avg_decay", 0.995)),
+  )
   _, discriminator = builders.make_models(config, data_shape, axis_name)
   return state_lib.create_state(
-      seed=config.seed, generator=generator, discriminator=discriminator,
-      noise=builders.make_noise(config), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=builders.make_game(config), ema_decay=float(config.get("ema_decay", 0.0)))
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=builders.make_noise(config),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=builders.make_game(config),
+    ema_decay=float(config.get("ema_decay", 0.0)),
+  )
 
 
 RECIPE = register_recipe(Recipe("stylegan", create_state, generate=generate))

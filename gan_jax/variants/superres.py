@@ -18,8 +18,12 @@ from gan_jax.models.srresnet import SRResNet
 from gan_jax.variants import translation
 from gan_jax.variants.pix2pix import model_options
 
-DEFAULTS = {"adversarial_weight": 1.0, "reconstruction_weight": 100.0, "reconstruction": "l2",
-            "conditional": False}
+DEFAULTS = {
+  "adversarial_weight": 1.0,
+  "reconstruction_weight": 100.0,
+  "reconstruction": "l2",
+  "conditional": False,
+}
 
 
 def create_superres_state(config, data_shape, *, axis_name=None):
@@ -31,15 +35,27 @@ def create_superres_state(config, data_shape, *, axis_name=None):
     raise ValueError(f"data.scale {scale} must divide the image size {data_shape[:2]}")
   cond_shape = (data_shape[0] // scale, data_shape[1] // scale, data_shape[2])
   try:
-    generator = SRResNet(scale=scale, out_channels=data_shape[-1], **model_options(config, "generator"))
+    generator = SRResNet(
+      scale=scale, out_channels=data_shape[-1], **model_options(config, "generator")
+    )
     discriminator = PatchGAN(**model_options(config, "discriminator"))
   except TypeError as error:
     raise ValueError(f"bad config.model option for superres: {error}") from None
   return translation.create_translation_state(
-      config, generator=generator, discriminator=discriminator, image_shape=data_shape,
-      cond_shape=cond_shape, game=game)
+    config,
+    generator=generator,
+    discriminator=discriminator,
+    image_shape=data_shape,
+    cond_shape=cond_shape,
+    game=game,
+  )
 
 
-SUPERRES = recipes.register_recipe(recipes.Recipe(
-    "superres", create_state=create_superres_state, train_step=translation.translation_train_step,
-    generate=translation.translate))
+SUPERRES = recipes.register_recipe(
+  recipes.Recipe(
+    "superres",
+    create_state=create_superres_state,
+    train_step=translation.translation_train_step,
+    generate=translation.translate,
+  )
+)

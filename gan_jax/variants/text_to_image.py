@@ -73,7 +73,7 @@ class TextGenerator(nn.Module):
   def condition(self, tokens):
     """(mu, log sigma^2), each float32 (B, cond_dim), of the conditioning augmentation."""
     out = self.augmentation(self.encoder(tokens))
-    return out[:, :self.cond_dim], out[:, self.cond_dim:]
+    return out[:, : self.cond_dim], out[:, self.cond_dim :]
 
   def __call__(self, z, tokens, eps=None, train: bool = True):
     mu, log_var = self.condition(tokens)
@@ -114,14 +114,15 @@ class TextGame(losses.Game):
 
 def kl_divergence(mu: jax.Array, log_var: jax.Array) -> jax.Array:
   """KL(N(mu, exp(log_var)) || N(0, I)) summed over the last axis, averaged over rows."""
-  return jnp.mean(0.5 * jnp.sum(mu ** 2 + jnp.exp(log_var) - 1.0 - log_var, axis=-1))
+  return jnp.mean(0.5 * jnp.sum(mu**2 + jnp.exp(log_var) - 1.0 - log_var, axis=-1))
 
 
 def matching_aware_loss(loss: losses.GANLoss, real_right, real_wrong, fake_right) -> jax.Array:
   """GAN-INT-CLS's D loss from the logits (B,) of its three pairs:
   (L(real_right, fake_right) + L(real_right, real_wrong)) / 2, L = loss.discriminator."""
-  return 0.5 * (loss.discriminator(real_right, fake_right)
-                + loss.discriminator(real_right, real_wrong))
+  return 0.5 * (
+    loss.discriminator(real_right, fake_right) + loss.discriminator(real_right, real_wrong)
+  )
 
 
 def mismatched(tokens: jax.Array) -> jax.Array:
@@ -135,8 +136,11 @@ def player_inputs(state, batch, key, axis_name: str | None = None) -> steps.Play
   local_batch = batch["x"].shape[0]
   z = steps.draw_noise(state, key, local_batch, axis_name)
   eps = steps.local_slice_of_global_draw(
-      lambda k, n: jax.random.normal(k, (n, state.game.cond_dim)),
-      jax.random.fold_in(key, CONDITIONING_STREAM), local_batch, axis_name)
+    lambda k, n: jax.random.normal(k, (n, state.game.cond_dim)),
+    jax.random.fold_in(key, CONDITIONING_STREAM),
+    local_batch,
+    axis_name,
+  )
   return steps.PlayerInputs((z, tokens, eps), (tokens,), mismatched(tokens))
 
 
@@ -150,26 +154,31 @@ def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=
   (tokens,), wrong = inputs, targets
   real, fake = steps.augment_real_and_fake(game, key, real, fake, axis_name)
   real_logits, fake_logits, collections = steps.discriminate(
-      state, d_params, real, fake, tokens, key=key, axis_name=axis_name)
+    state, d_params, real, fake, tokens, key=key, axis_name=axis_name
+  )
   dropout_key = steps.device_key(jax.random.fold_in(key, state_lib.D_DROPOUT_STREAM), axis_name)
-  wrong_logits, _ = steps.apply_discriminator(state, d_params, real, wrong, train=True,
-                                              key=dropout_key)
+  wrong_logits, _ = steps.apply_discriminator(
+    state, d_params, real, wrong, train=True, key=dropout_key
+  )
   loss = matching_aware_loss(game.loss, real_logits, wrong_logits, fake_logits)
 
   def d_fn(x):
     return steps.apply_discriminator(state, d_params, x, tokens, train=True, key=dropout_key)[0]
 
   penalty, aux = steps.discriminator_penalties(state, d_fn, real, fake, key, axis_name)
-  metrics = {"d_wrong": jnp.mean(jax.nn.sigmoid(wrong_logits)),
-             "d_acc_wrong": jnp.mean((wrong_logits <= game.loss.threshold).astype(jnp.float32)),
-             **aux}
+  metrics = {
+    "d_wrong": jnp.mean(jax.nn.sigmoid(wrong_logits)),
+    "d_acc_wrong": jnp.mean((wrong_logits <= game.loss.threshold).astype(jnp.float32)),
+    **aux,
+  }
   return loss + penalty, (real_logits, fake_logits, collections, metrics)
 
 
 def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
   """g_loss(D(G(z, t), t)) + kl_weight * KL: `steps.generator_loss` with the KL term."""
   loss, (fake_logits, g_collections, metrics) = steps.generator_loss(
-      state, g_params, batch, inputs, keys, axis_name)
+    state, g_params, batch, inputs, keys, axis_name
+  )
   mu, log_var = state.g_apply_fn({"params": g_params}, inputs.generator[1], method="condition")
   kl = kl_divergence(mu, log_var)
   return loss + state.game.kl_weight * kl, (fake_logits, g_collections, {**metrics, "kl": kl})
@@ -177,21 +186,32 @@ def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
 
 def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
   """One matching-aware D update on {'x': (B, ...), 'tokens': int32 (B, L)}."""
-  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
-                                  inputs_fn=player_inputs, loss_fn=discriminator_loss)
+  return steps.discriminator_step(
+    state,
+    batch,
+    d_index=d_index,
+    axis_name=axis_name,
+    inputs_fn=player_inputs,
+    loss_fn=discriminator_loss,
+  )
 
 
 def generator_step(state, batch, *, axis_name: str | None = None):
   """One G update for the captions of batch['tokens']; advances the step."""
-  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=player_inputs,
-                              loss_fn=generator_loss)
+  return steps.generator_step(
+    state, batch, axis_name=axis_name, inputs_fn=player_inputs, loss_fn=generator_loss
+  )
 
 
 def train_step(state, batch, *, axis_name: str | None = None):
   """Algorithm 1 with the text player steps; batch {'x': (k, B, ...), 'tokens': (k, B, L)}."""
-  return steps.train_step(state, batch, axis_name=axis_name,
-                          discriminator_step_fn=discriminator_step,
-                          generator_step_fn=generator_step)
+  return steps.train_step(
+    state,
+    batch,
+    axis_name=axis_name,
+    discriminator_step_fn=discriminator_step,
+    generator_step_fn=generator_step,
+  )
 
 
 def make_models(config, data_shape, axis_name: str | None = None):
@@ -199,8 +219,9 @@ def make_models(config, data_shape, axis_name: str | None = None):
   embed_dim = positive_int(config, "embed_dim", 64)
   text_features = positive_int(config, "text_features", 64)
   generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
-  generator = TextGenerator(generator, captions.VOCAB_SIZE, embed_dim, text_features,
-                            positive_int(config, "cond_dim", 16))
+  generator = TextGenerator(
+    generator, captions.VOCAB_SIZE, embed_dim, text_features, positive_int(config, "cond_dim", 16)
+  )
   discriminator = TextDiscriminator(discriminator, captions.VOCAB_SIZE, embed_dim, text_features)
   return generator, discriminator
 
@@ -212,29 +233,38 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   kl_weight = option(config, "kl_weight", 1.0 / cond_dim)
   if isinstance(kl_weight, bool) or not isinstance(kl_weight, (int, float)):
     raise ValueError(f"variant.kl_weight must be a number >= 0, got {kl_weight!r}")
-  game = extend_game(builders.make_game(config), TextGame, cond_dim=cond_dim,
-                     kl_weight=float(kl_weight))
+  game = extend_game(
+    builders.make_game(config), TextGame, cond_dim=cond_dim, kl_weight=float(kl_weight)
+  )
   tokens = jnp.zeros((2, captions.MAX_TOKENS), jnp.int32)
   return state_lib.create_state(
-      seed=config.seed, generator=generator, discriminator=discriminator,
-      noise=builders.make_noise(config), data_shape=data_shape,
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=game, ema_decay=float(config.get("ema_decay", 0.0)),
-      g_extra_inputs=(tokens, jnp.zeros((2, cond_dim), jnp.float32)),
-      d_extra_inputs=(tokens,))
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=builders.make_noise(config),
+    data_shape=data_shape,
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=game,
+    ema_decay=float(config.get("ema_decay", 0.0)),
+    g_extra_inputs=(tokens, jnp.zeros((2, cond_dim), jnp.float32)),
+    d_extra_inputs=(tokens,),
+  )
 
 
 def generate(state, z: jax.Array, labels: jax.Array | None) -> jax.Array:
   """G(z, t) in inference mode (c = mu); z (B, latent); labels: tokens int32 (B, L), or
   class ids int (B,) drawn as 'a CLASS' -> (B, *data_shape)."""
   if labels is None:
-    raise ValueError("a text-to-image generator needs captions, tokens int32 of shape (B, L) "
-                     "(or class ids (B,)); got None")
+    raise ValueError(
+      "a text-to-image generator needs captions, tokens int32 of shape (B, L) "
+      "(or class ids (B,)); got None"
+    )
   labels = jnp.asarray(labels, jnp.int32)
   tokens = jnp.asarray(captions.class_captions())[labels] if labels.ndim == 1 else labels
   return state_lib.generate(state, z, tokens)
 
 
-RECIPE = register_recipe(Recipe("text_to_image", create_state, train_step, generate,
-                                needs_labels=True))
+RECIPE = register_recipe(
+  Recipe("text_to_image", create_state, train_step, generate, needs_labels=True)
+)

@@ -32,8 +32,12 @@ from gan_jax.models.speech import FrameGenerator
 from gan_jax.variants import translation
 from gan_jax.variants.pix2pix import model_options
 
-DEFAULTS = {"adversarial_weight": 1.0, "reconstruction_weight": 10.0, "reconstruction": "l1",
-            "conditional": False}
+DEFAULTS = {
+  "adversarial_weight": 1.0,
+  "reconstruction_weight": 10.0,
+  "reconstruction": "l1",
+  "conditional": False,
+}
 
 
 def create_tts_state(config, data_shape, *, axis_name=None):
@@ -41,20 +45,28 @@ def create_tts_state(config, data_shape, *, axis_name=None):
   del axis_name  # no batch statistics
   game = translation.translation_game(config, **DEFAULTS)
   if game.conditional:
-    raise ValueError("variant.conditional=True is not accepted for text_to_speech: D sees "
-                     "spectrograms alone; accepted: False")
+    raise ValueError(
+      "variant.conditional=True is not accepted for text_to_speech: D sees "
+      "spectrograms alone; accepted: False"
+    )
   try:
     generator = FrameGenerator(num_mels=data_shape[1], **model_options(config, "generator"))
     discriminator = PatchGAN(**model_options(config, "discriminator"))
   except TypeError as error:
     raise ValueError(f"bad config.model option for text_to_speech: {error}") from None
   return translation.create_translation_state(
-      config, generator=generator, discriminator=discriminator, image_shape=data_shape,
-      cond_shape=(data_shape[0], speech.COND_FEATURES), game=game)
+    config,
+    generator=generator,
+    discriminator=discriminator,
+    image_shape=data_shape,
+    cond_shape=(data_shape[0], speech.COND_FEATURES),
+    game=game,
+  )
 
 
-def text_condition(text: str, voice: int = 0, frames: int | None = None,
-                   frames_per_char: float = 4.0) -> tuple[np.ndarray, int]:
+def text_condition(
+  text: str, voice: int = 0, frames: int | None = None, frames_per_char: float = 4.0
+) -> tuple[np.ndarray, int]:
   """G's input for one text: (cond float32 (1, FRAMES, COND_FEATURES), number of speech frames).
 
   frames: the utterance's length in frames; None: len(text) * frames_per_char, at most FRAMES.
@@ -62,8 +74,10 @@ def text_condition(text: str, voice: int = 0, frames: int | None = None,
   """
   tokens = speech.encode_text(text)
   if not isinstance(voice, (int, np.integer)) or not 0 <= voice < len(speech.VOICES):
-    raise ValueError(f"voice {voice!r} is unknown; accepted: 0 to {len(speech.VOICES) - 1} "
-                     f"({', '.join(speech.VOICES)})")
+    raise ValueError(
+      f"voice {voice!r} is unknown; accepted: 0 to {len(speech.VOICES) - 1} "
+      f"({', '.join(speech.VOICES)})"
+    )
   if frames is None:
     frames = int(np.clip(round(len(tokens) * frames_per_char), 1, speech.FRAMES))
   chars, position = speech.frame_characters(tokens, frames)
@@ -71,8 +85,14 @@ def text_condition(text: str, voice: int = 0, frames: int | None = None,
   return np.asarray(cond), frames
 
 
-def speak(state, text: str, voice: int = 0, frames: int | None = None,
-          frames_per_char: float = 4.0, num_iters: int = 60):
+def speak(
+  state,
+  text: str,
+  voice: int = 0,
+  frames: int | None = None,
+  frames_per_char: float = 4.0,
+  num_iters: int = 60,
+):
   """(audio float32 (n,) at 16 kHz, scaled log-mel frames (frames, NUM_MELS)) for `text`.
 
   G (sampling weights) makes the frames; Griffin-Lim makes the audio.
@@ -82,6 +102,11 @@ def speak(state, text: str, voice: int = 0, frames: int | None = None,
   return speech.frames_to_audio(mels, num_iters), mels
 
 
-TEXT_TO_SPEECH = recipes.register_recipe(recipes.Recipe(
-    "text_to_speech", create_state=create_tts_state,
-    train_step=translation.translation_train_step, generate=translation.translate))
+TEXT_TO_SPEECH = recipes.register_recipe(
+  recipes.Recipe(
+    "text_to_speech",
+    create_state=create_tts_state,
+    train_step=translation.translation_train_step,
+    generate=translation.translate,
+  )
+)

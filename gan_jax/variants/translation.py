@@ -54,8 +54,10 @@ class TranslationGame(Game):
   def __post_init__(self):
     super().__post_init__()
     if self.reconstruction not in RECONSTRUCTIONS:
-      raise ValueError(f"variant.reconstruction {self.reconstruction!r} is unknown; "
-                       f"accepted: {', '.join(RECONSTRUCTIONS)}")
+      raise ValueError(
+        f"variant.reconstruction {self.reconstruction!r} is unknown; "
+        f"accepted: {', '.join(RECONSTRUCTIONS)}"
+      )
     for name in ("adversarial_weight", "reconstruction_weight"):
       if not getattr(self, name) >= 0:
         raise ValueError(f"variant.{name} must be >= 0, got {getattr(self, name)!r}")
@@ -65,10 +67,14 @@ def translation_game(config, **defaults) -> TranslationGame:
   """The `TranslationGame` of a config: the core game fields, and config.variant over `defaults`."""
   game = builders.make_game(config)
   options = {**defaults, **variant_options(config)}
-  fields = {f.name for f in dataclasses.fields(TranslationGame)} - {f.name for f in dataclasses.fields(Game)}
+  fields = {f.name for f in dataclasses.fields(TranslationGame)} - {
+    f.name for f in dataclasses.fields(Game)
+  }
   unknown = sorted(set(options) - fields)
   if unknown:
-    raise ValueError(f"variant option {unknown[0]!r} is unknown; accepted: {', '.join(sorted(fields))}")
+    raise ValueError(
+      f"variant option {unknown[0]!r} is unknown; accepted: {', '.join(sorted(fields))}"
+    )
   values = {f.name: getattr(game, f.name) for f in dataclasses.fields(Game)}
   return TranslationGame(**values, **options)
 
@@ -78,24 +84,27 @@ def discriminator_input_shape(game: TranslationGame, image_shape, cond_shape) ->
   if not game.conditional:
     return tuple(image_shape)
   if tuple(cond_shape[:-1]) != tuple(image_shape[:-1]):
-    raise ValueError(f"a conditional D needs a condition of the image's size {tuple(image_shape[:-1])}, "
-                     f"got {tuple(cond_shape)}; set variant.conditional=False")
+    raise ValueError(
+      f"a conditional D needs a condition of the image's size {tuple(image_shape[:-1])}, "
+      f"got {tuple(cond_shape)}; set variant.conditional=False"
+    )
   return tuple(image_shape[:-1]) + (image_shape[-1] + cond_shape[-1],)
 
 
-def create_translation_state(config, *, generator, discriminator, image_shape, cond_shape,
-                             game: TranslationGame) -> GANState:
+def create_translation_state(
+  config, *, generator, discriminator, image_shape, cond_shape, game: TranslationGame
+) -> GANState:
   """A step-0 `GANState` whose G maps conditions (B, *cond_shape) to images (B, *image_shape)."""
   return create_state(
-      seed=config.seed,
-      generator=generator,
-      discriminator=discriminator,
-      noise=NoiseSampler(tuple(cond_shape)),
-      data_shape=discriminator_input_shape(game, image_shape, cond_shape),
-      g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-      d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-      game=game,
-      ema_decay=float(config.get("ema_decay", 0.0)),
+    seed=config.seed,
+    generator=generator,
+    discriminator=discriminator,
+    noise=NoiseSampler(tuple(cond_shape)),
+    data_shape=discriminator_input_shape(game, image_shape, cond_shape),
+    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
+    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+    game=game,
+    ema_decay=float(config.get("ema_decay", 0.0)),
   )
 
 
@@ -123,15 +132,18 @@ def reconstruction_loss(outputs, x, mask=None, kind: str = "l1"):
   return jnp.sum(error * weights) / jnp.maximum(jnp.sum(weights), 1.0)
 
 
-def condition_inputs(state: GANState, batch: dict[str, Any], key, axis_name=None) -> steps.PlayerInputs:
+def condition_inputs(
+  state: GANState, batch: dict[str, Any], key, axis_name=None
+) -> steps.PlayerInputs:
   """G's one input is the condition batch['cond'] (no noise is drawn); the losses get
   (cond, mask or None) as targets; D's inputs are built by the losses."""
   del state, key, axis_name
   return steps.PlayerInputs((batch["cond"],), (), (batch["cond"], batch.get("mask")))
 
 
-def translation_discriminator_loss(state: GANState, d_params, real, fake, key, axis_name=None,
-                                   inputs=(), targets=None):
+def translation_discriminator_loss(
+  state: GANState, d_params, real, fake, key, axis_name=None, inputs=(), targets=None
+):
   """`steps.discriminator_loss` on D's inputs: the real pair and G's output composed into
   the known pixels, each joined to its condition when D is conditional.
 
@@ -142,16 +154,28 @@ def translation_discriminator_loss(state: GANState, d_params, real, fake, key, a
   game = state.game
   cond, mask = targets
   return steps.discriminator_loss(
-      state, d_params, discriminator_input(game, real, cond),
-      discriminator_input(game, composite(fake, real, mask), cond), key, axis_name, inputs)
+    state,
+    d_params,
+    discriminator_input(game, real, cond),
+    discriminator_input(game, composite(fake, real, mask), cond),
+    key,
+    axis_name,
+    inputs,
+  )
 
 
-def translation_discriminator_step(state: GANState, batch: dict[str, Any], *, d_index: int = 0,
-                                   axis_name: str | None = None):
+def translation_discriminator_step(
+  state: GANState, batch: dict[str, Any], *, d_index: int = 0, axis_name: str | None = None
+):
   """One D update on a real pair and G's output for its condition; batch rows (B, ...)."""
-  return steps.discriminator_step(state, batch, d_index=d_index, axis_name=axis_name,
-                                  inputs_fn=condition_inputs,
-                                  loss_fn=translation_discriminator_loss)
+  return steps.discriminator_step(
+    state,
+    batch,
+    d_index=d_index,
+    axis_name=axis_name,
+    inputs_fn=condition_inputs,
+    loss_fn=translation_discriminator_loss,
+  )
 
 
 def translation_generator_loss(state: GANState, g_params, batch, inputs, keys, axis_name=None):
@@ -162,30 +186,40 @@ def translation_generator_loss(state: GANState, g_params, batch, inputs, keys, a
   """
   game = state.game
   x, (cond, mask) = batch["x"], inputs.targets
-  outputs, g_collections = steps.apply_generator(state, g_params, *inputs.generator, train=True,
-                                                 key=keys.generator_dropout)
+  outputs, g_collections = steps.apply_generator(
+    state, g_params, *inputs.generator, train=True, key=keys.generator_dropout
+  )
   reconstruction = reconstruction_loss(outputs, x, mask, game.reconstruction)
   if game.adversarial_weight > 0:
     fake = discriminator_input(game, composite(outputs, x, mask), cond)
-    fake_logits, _ = steps.apply_discriminator(state, state.d_params, fake, train=True,
-                                               key=keys.discriminator_dropout)
+    fake_logits, _ = steps.apply_discriminator(
+      state, state.d_params, fake, train=True, key=keys.discriminator_dropout
+    )
     adv = game.loss.generator(fake_logits)
   else:
     fake_logits, adv = jnp.zeros(()), jnp.zeros(())
   total = game.adversarial_weight * adv + game.reconstruction_weight * reconstruction
-  return total, (fake_logits, g_collections,
-                 {"g_adversarial": adv, "g_reconstruction": reconstruction})
+  return total, (
+    fake_logits,
+    g_collections,
+    {"g_adversarial": adv, "g_reconstruction": reconstruction},
+  )
 
 
-def translation_generator_step(state: GANState, batch: dict[str, Any], *,
-                               axis_name: str | None = None):
+def translation_generator_step(
+  state: GANState, batch: dict[str, Any], *, axis_name: str | None = None
+):
   """One G update on adversarial_weight * adv + reconstruction_weight * pixel loss; step + 1."""
-  return steps.generator_step(state, batch, axis_name=axis_name, inputs_fn=condition_inputs,
-                              loss_fn=translation_generator_loss)
+  return steps.generator_step(
+    state,
+    batch,
+    axis_name=axis_name,
+    inputs_fn=condition_inputs,
+    loss_fn=translation_generator_loss,
+  )
 
 
-def translation_train_step(state: GANState, batch: dict[str, Any], *,
-                           axis_name: str | None = None):
+def translation_train_step(state: GANState, batch: dict[str, Any], *, axis_name: str | None = None):
   """k = d_steps discriminator updates, then one generator update (Algorithm 1's schedule).
 
   Args:
@@ -198,12 +232,17 @@ def translation_train_step(state: GANState, batch: dict[str, Any], *,
   for name in ("x", "cond"):
     if name not in batch or batch[name].shape[0] != k:
       shape = batch[name].shape if name in batch else None
-      raise ValueError(f"the translation step needs batch[{name!r}] of shape (d_steps={k}, batch, ...), got {shape}")
+      raise ValueError(
+        f"the translation step needs batch[{name!r}] of shape (d_steps={k}, batch, ...), got "
+        f"{shape}"
+      )
   metrics = {}
   if state.game.adversarial_weight > 0:
     for i in range(k):
       minibatch = {name: value[i] for name, value in batch.items()}
-      state, metrics = translation_discriminator_step(state, minibatch, d_index=i, axis_name=axis_name)
+      state, metrics = translation_discriminator_step(
+        state, minibatch, d_index=i, axis_name=axis_name
+      )
   else:
     metrics = {"d_loss": jnp.zeros(())}
   last = {name: value[k - 1] for name, value in batch.items()}

@@ -39,8 +39,15 @@ class UnrolledGame(losses.Game):
       raise ValueError(f"unrolled_steps must be an integer >= 0, got {self.unrolled_steps!r}")
 
 
-def unroll_discriminator(state, d_params, real, fake, inputs: tuple = (),
-                         axis_name: str | None = None, num_steps: int | None = None):
+def unroll_discriminator(
+  state,
+  d_params,
+  real,
+  fake,
+  inputs: tuple = (),
+  axis_name: str | None = None,
+  num_steps: int | None = None,
+):
   """D's parameters after `num_steps` (default the game's k) updates on (real, fake).
 
   Differentiable in `fake` (and so in G's parameters). Each update is the real
@@ -51,8 +58,9 @@ def unroll_discriminator(state, d_params, real, fake, inputs: tuple = (),
   opt_state = state.d_opt_state
   for j in range(num_steps):
     key = state.key_for("unrolled", j)
-    grads = jax.grad(lambda p: steps.discriminator_loss(state, p, real, fake, key, axis_name,
-                                                        inputs)[0])(d_params)
+    grads = jax.grad(
+      lambda p: steps.discriminator_loss(state, p, real, fake, key, axis_name, inputs)[0]
+    )(d_params)
     grads = steps.mean_over_devices(grads, axis_name)
     updates, opt_state = state.d_tx.update(grads, opt_state, d_params)
     d_params = optax.apply_updates(d_params, updates)
@@ -66,16 +74,19 @@ def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
 
   The unrolled updates see batch['x'] and the fakes before augmentation.
   """
-  fake, g_collections = steps.apply_generator(state, g_params, *inputs.generator, train=True,
-                                              key=keys.generator_dropout)
-  d_params = unroll_discriminator(state, state.d_params, batch["x"], fake, inputs.discriminator,
-                                  axis_name)
+  fake, g_collections = steps.apply_generator(
+    state, g_params, *inputs.generator, train=True, key=keys.generator_dropout
+  )
+  d_params = unroll_discriminator(
+    state, state.d_params, batch["x"], fake, inputs.discriminator, axis_name
+  )
   loss, (fake_logits, metrics) = steps.judge_fakes(state, d_params, fake, inputs, keys, axis_name)
   return loss, (fake_logits, g_collections, metrics)
 
 
-def generator_step(state, batch, *, axis_name: str | None = None,
-                   conditioning: tuple[str, ...] = ()):
+def generator_step(
+  state, batch, *, axis_name: str | None = None, conditioning: tuple[str, ...] = ()
+):
   """One generator update against D unrolled k steps; advances the step.
 
   `steps.generator_step` with the unrolled loss: the same noise, keys and metrics,
@@ -84,8 +95,9 @@ def generator_step(state, batch, *, axis_name: str | None = None,
     batch: {'x': (B, *data_shape) the real minibatch the unrolled D updates see, ...}.
     conditioning: batch entries given to both players, as in `steps.generator_step`.
   """
-  return steps.generator_step(state, batch, axis_name=axis_name, conditioning=conditioning,
-                              loss_fn=generator_loss)
+  return steps.generator_step(
+    state, batch, axis_name=axis_name, conditioning=conditioning, loss_fn=generator_loss
+  )
 
 
 def train_step(state, batch, *, axis_name: str | None = None):
@@ -107,11 +119,15 @@ def differentiable_optimizer_options(options) -> dict:
 def create_state(config, data_shape, *, axis_name: str | None = None):
   """The core state of config.model, its game an `UnrolledGame` with k = variant.unrolled_steps."""
   state = builders.create_state_from_config(config, data_shape, axis_name=axis_name)
-  d_tx = builders.make_optimizer(differentiable_optimizer_options(config.d_optimizer),
-                                 "d_optimizer")
-  return state.replace(d_tx=d_tx, game=extend_game(
-      state.game, UnrolledGame,
-      unrolled_steps=positive_int(config, "unrolled_steps", 5, minimum=0)))
+  d_tx = builders.make_optimizer(
+    differentiable_optimizer_options(config.d_optimizer), "d_optimizer"
+  )
+  return state.replace(
+    d_tx=d_tx,
+    game=extend_game(
+      state.game, UnrolledGame, unrolled_steps=positive_int(config, "unrolled_steps", 5, minimum=0)
+    ),
+  )
 
 
 RECIPE = register_recipe(Recipe("unrolled", create_state, train_step))
