@@ -137,6 +137,7 @@ def run_one(name: str, root: str, num_steps: int, network) -> dict:
     row.update(infogan_information(state, network, RESULTS))
     row["q_lower_bound_nats"] = read_metrics(workdir)[-1]["mi_lower_bound"]  # log K - CE of Q
   else:
+    state = sampling.sampling_state(state, config, recipe, len(CLASSES))  # as gan-jax sample
     row.update(class_agreement(state, recipe, network))
     labels = np.repeat(np.arange(len(CLASSES)), 10)  # one row per class
     plotting.save_image_grid(

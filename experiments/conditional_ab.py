@@ -14,8 +14,10 @@ table is rewritten into experiments/results/conditional_ab.md.
 
     python experiments/conditional_ab.py --probe_ema_statistics /tmp/cond_ab/RUN
 
-prints, for a trained run, the agreement of the EMA parameters with the raw generator's
-BatchNorm statistics beside the EMA's own and the raw generator's (no training, no row).
+prints, for a trained run, the agreement of the EMA parameters with recomputed, averaged
+and the raw generator's BatchNorm statistics, and of the raw generator (no training, no
+row); `--rescore /tmp/cond_ab/RUN` scores a kept run's row again as `gan-jax sample`
+samples today, and `--page_only` rewrites the page from the JSON.
 """
 
 from __future__ import annotations
@@ -32,66 +34,42 @@ import sys
 from class_agreement import CLASSES, RUNS, class_agreement, load_config
 from recorded_runs import RESULTS
 
-from gan_jax import recipes, train
+from gan_jax import recipes, runs, train
 from gan_jax.logs import read_metrics
 from gan_jax.metrics import features
+from gan_jax.sampling import sampling_state
 
 JSON = os.path.join(RESULTS, "conditional_ab.json")
 NOTES = [
   "## Reading",
   "",
-  "The goal is at least 90% for each of cGAN, projection cGAN and ACGAN. Before the DCGAN "
-  "players took Radford et al.'s N(0, 0.02) initialization, the concatenation cGAN read 78.4% "
-  "at 2,000 steps without EMA and 86.2% at 5,000 steps with EMA "
-  "(variants_fashion_mnist.md, Flax's initializers). With the current players its baseline "
-  "row here reads 86.1% (EMA) and 87.2% (raw G) at 2,000 steps: better, still below 90%. "
-  "Coats (41%) and shirts (53%) are its weakest classes; the judge itself reads 85.7% of real "
-  "coats and 74.1% of real shirts.",
+  "The goal is at least 90% for each of cGAN, projection cGAN and ACGAN, sampled as "
+  "`gan-jax sample --label L` samples. The judge itself reads the real test images at 90.9% "
+  "(coats 85.7%, shirts 74.1%).",
   "",
-  "Projection cGAN with the current players (2026-12-05, seed 0, 2,000 steps): 86.6% with the "
-  "raw generator but 52.6% with the EMA that `gan-jax sample` uses (coats 3.4%, bags 12.1%, "
-  "shirts 15.4%): 3.4 points short of 90% with the raw G, 37 points short with the shipped "
-  "EMA sampling. Most of that gap is the EMA's BatchNorm statistics, not its weights: the "
-  "same checkpoint sampled with the EMA parameters and the raw generator's running statistics "
-  "reads 80.9% (`python experiments/conditional_ab.py --probe_ema_statistics "
-  "/tmp/cond_ab/projection_baseline_2000`, 2026-12-05). Averaged running statistics do not "
-  "describe the activations of averaged weights; recomputing the statistics for the EMA "
-  "generator from a few batches (as BigGAN's 'standing statistics' do) is the change this "
-  "suggests, not yet made. The remaining 5.7 points are the 0.999 EMA at 2,000 steps still "
-  "weighing the first steps (0.999^2000 = 13.5% on the initial weights). Its 5,000-step "
-  "figure (90.3%, EMA, where the start weighs 0.999^5000 = 0.7%) was measured with Flax's "
-  "initializers.",
-  "",
-  "ACGAN with the current players (2026-12-05, seed 0, 1,000 steps only, for machine time): "
-  "94.0% with the raw generator, past the 90% goal, and 57.7% with the EMA sampling; the EMA "
-  "parameters with the raw generator's statistics read 73.8% (`--probe_ema_statistics "
-  "/tmp/cond_ab/acgan_baseline_1000`). At 1,000 steps the 0.999 EMA still puts 0.999^1000 = "
-  "36.8% on the initial weights, so here the weights lag as well as the statistics. Its last "
-  "5,000-step figure, 94.3% (EMA), was measured with Flax's initializers. For both "
-  "projection and ACGAN, the shipped EMA sampling at these short budgets is what stands "
-  "below 90%, not the trained generator.",
-  "",
-  "The cGAN at seed 1 (2026-12-05, 2,000 steps) shows the same failure and the seeds' spread: "
-  "54.4% with the EMA sampling, 79.4% with the raw generator, and 85.2% with the EMA "
-  "parameters and the raw generator's statistics (`--probe_ema_statistics "
-  "/tmp/cond_ab/conditional_seed_1_2000`), against seed 0's 86.1% and 87.2%. There the "
-  "averaged weights beat the raw ones by 5.8 points and the averaged BatchNorm statistics "
-  "take 30.8 points away. Three runs of three recipes agree: the EMA generator's running "
-  "statistics, averaged rather than measured, are what drags `gan-jax sample` down at these "
-  "budgets; recomputing them for the EMA weights is the library change to make next, and "
-  "no shipped config was changed.",
+  "**The EMA generator's BatchNorm statistics were the cause of the low EMA rows.** Until "
+  "2026-12-05 sampling paired the EMA weights with the EMA of the online generator's running "
+  "statistics. Those describe the activations of other weights: at 2,000 steps the projection "
+  "cGAN read 52.6% that way against 86.6% with the raw generator, ACGAN at 1,000 steps 57.7% "
+  "against 94.0%, the cGAN at seed 1 54.4% against 79.4%. The same checkpoints with the EMA "
+  "weights and the raw generator's running statistics read 80.9%, 73.8% and 85.2% "
+  "(`--probe_ema_statistics`). Sampling now recomputes the statistics for the EMA weights: "
+  "each BatchNorm layer's mean and variance are averaged over 16 batches of the EMA "
+  "generator's own batch statistics (Brock et al. 2019's standing statistics; "
+  "`gan_jax.sampling.recompute_batch_statistics`, the default "
+  "`config.sampling_statistics='recomputed'`). Rescored with it (`--rescore`, no retraining), "
+  "the three checkpoints read 89.3%, 86.6% and 84.3%: 37, 29 and 30 points above the averaged "
+  "statistics, and above the raw generator for projection (+2.7) and cGAN seed 1 (+4.9). "
+  "ACGAN at 1,000 steps stays below its raw generator (86.6% against 94.0%): the 0.999 EMA "
+  "there still puts 0.999^1000 = 36.8% of its weight on the initial parameters.",
   "",
   "`variant.label_encoding='one_hot'` gives both players the label as Mirza & Osindero do "
   "([z, one_hot(y)] for G, K constant 0/1 channels for D); the shipped config's learned "
   "embedding puts D's label channel at std 1/28 per pixel (Flax's nn.Embed initializer, "
   "1/sqrt(28*28)), about 28 times below the pixels' scale. The A/B says that scale is not "
-  "what holds the cGAN below 90%: with one-hot labels it read 81.9% (EMA) and 77.2% (raw G) "
-  "against the baseline's 86.1% and 87.2% (seed 0 each; coats and shirts fell further), so "
-  "the shipped config keeps the learned embedding. Candidates not yet run: more steps (the "
-  "5,000-step budget used before), projection and ACGAN at 5,000 steps with the current "
-  "players, the EMA decay at 2,000 steps (0.999 leaves 0.999^2000 = 13.5% of the "
-  "initial weights in the average; here EMA and raw G differ by about 1 point), and seeds "
-  "beyond 0.",
+  "what holds the cGAN below 90%: with one-hot labels it read 81.9% (EMA, averaged "
+  "statistics) and 77.2% (raw G) against the baseline's 86.1% and 87.2% (seed 0 each; coats "
+  "and shirts fell further), so the shipped config keeps the learned embedding.",
   "",
 ]
 
@@ -140,42 +118,70 @@ def host() -> str:
   return f"{model}, {os.cpu_count()} cores"
 
 
+def normalized(row: dict) -> dict:
+  """A row in today's fields: rows scored before the EMA's statistics were recomputed for
+  sampling hold the averaged statistics' agreement under 'ema'."""
+  if "sampling_statistics" in row:
+    return row
+  return {
+    **row,
+    "sampling_statistics": "averaged",
+    "ema": None,
+    "ema_averaged_statistics": row["ema"],
+  }
+
+
+def _percent(score) -> str:
+  return "not scored (run not kept)" if score is None else f"{score['mean']:.1%}"
+
+
 def write_markdown(rows: list[dict]) -> None:
+  rows = [normalized(r) for r in rows]
   lines = [
     "# Conditional GANs: A/B runs of class agreement",
     "",
     "Written by `experiments/conditional_ab.py`; each row names its command, date and host. "
     "Class agreement: 1,000 samples per class drawn as `gan-jax sample --label L` does, the "
     "share the library's Fashion-MNIST classifier (`fmnist-cnn-4a977c3e9eb1`, 90.9% on the "
-    "real test images) assigns to L, averaged over the 10 classes. 'EMA' samples with the "
-    "generator EMA (what `gan-jax sample` uses when the config sets ema_decay), 'raw' with "
-    "the trained generator. One seed per row; the machine's 2 cores were shared with other "
-    "work, so wall-clock figures are upper bounds.",
+    "real test images) assigns to L, averaged over the 10 classes. Three ways to sample: "
+    "the generator EMA with BatchNorm statistics recomputed for its own weights over 16 "
+    "batches (what `gan-jax sample` does, `sampling_statistics='recomputed'`); the EMA with "
+    "the EMA of the online generator's running statistics (`sampling_statistics='averaged'`, "
+    "what sampling did before); and the raw trained generator. One seed per row; the "
+    "machine's 2 cores were shared with other work, so wall-clock figures are upper bounds.",
     "",
-    "| run | change | steps | seed | agreement, EMA | agreement, raw G | worst class (EMA) "
+    "| run | change | steps | seed | EMA, recomputed statistics (`gan-jax sample`) "
+    "| EMA, averaged statistics | raw G | worst class (sampled as `gan-jax sample`) "
     "| train wall-clock | date | command |",
-    "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
   ]
   for r in rows:
-    worst = min(range(len(CLASSES)), key=lambda c: r["ema"]["per_class"][c])
+    shown = r["ema"] or r["ema_averaged_statistics"]
+    worst = min(range(len(CLASSES)), key=lambda c: shown["per_class"][c])
+    recomputed = _percent(r["ema"])
+    if r["ema"] is not None:
+      recomputed = f"**{recomputed}**"
     lines.append(
-      f"| {r['run']} | {r['change']} | {r['steps']} | {r['seed']} | **{r['ema']['mean']:.1%}** "
-      f"| {r['raw']['mean']:.1%} | {CLASSES[worst]} {r['ema']['per_class'][worst]:.1%} "
+      f"| {r['run']} | {r['change']} | {r['steps']} | {r['seed']} | {recomputed} "
+      f"| {_percent(r['ema_averaged_statistics'])} | {r['raw']['mean']:.1%} "
+      f"| {CLASSES[worst]} {shown['per_class'][worst]:.1%} "
       f"| {r['train_wall_clock_s'] / 60:.1f} min | {r['date']} | `{r['command']}` |"
     )
   lines += [
     "",
     f"Host: {rows[-1]['host'] if rows else ''}.",
     "",
-    "Per-class agreement (EMA) of each row:",
+    "Per-class agreement of each row, sampled as `gan-jax sample` does (rows whose run was "
+    "not kept: the averaged statistics):",
     "",
-    "| run | change | steps | " + " | ".join(CLASSES) + " |",
-    "| --- | --- | ---: | " + " | ".join("---:" for _ in CLASSES) + " |",
+    "| run | change | steps | seed | " + " | ".join(CLASSES) + " |",
+    "| --- | --- | ---: | ---: | " + " | ".join("---:" for _ in CLASSES) + " |",
   ]
   for r in rows:
+    shown = r["ema"] or r["ema_averaged_statistics"]
     lines.append(
-      f"| {r['run']} | {r['change']} | {r['steps']} | "
-      + " | ".join(f"{p:.1%}" for p in r["ema"]["per_class"])
+      f"| {r['run']} | {r['change']} | {r['steps']} | {r['seed']} | "
+      + " | ".join(f"{p:.1%}" for p in shown["per_class"])
       + " |"
     )
   lines += [""] + NOTES
@@ -183,15 +189,55 @@ def write_markdown(rows: list[dict]) -> None:
     f.write("\n".join(lines) + "\n")
 
 
+def read_rows() -> list[dict]:
+  if not os.path.exists(JSON):
+    return []
+  with open(JSON) as f:
+    return json.load(f)
+
+
+def write_rows(rows: list[dict]) -> None:
+  with open(JSON, "w") as f:
+    json.dump(rows, f, indent=2)
+  write_markdown(rows)
+
+
+def rescore(workdir: str) -> None:
+  """Scores a kept run's row again as `gan-jax sample` samples today (recomputed EMA
+  statistics), keeping the averaged statistics' score beside it. The row is the one whose
+  command trained into `workdir` (ROOT/RUN_NAME_STEPS)."""
+  config, _, state = runs.load_run(workdir)
+  recipe, network = recipes.recipe_of(config), features.load_or_train()
+  rows = [normalized(r) for r in read_rows()]
+  run, *name, steps = os.path.basename(os.path.normpath(workdir)).split("_")
+  name = "_".join(name)
+  matches = [
+    r
+    for r in rows
+    if (r["run"], r["steps"], r["seed"]) == (run, int(steps), config.seed)
+    and (r["change"] == name or (name == "baseline" and r["change"].startswith("baseline")))
+  ]
+  if len(matches) != 1:
+    raise SystemExit(f"{workdir}: {len(matches)} rows match (run {run}, change {name}, {steps})")
+  row = matches[0]
+  row["sampling_statistics"] = config.get("sampling_statistics", "recomputed")
+  row["ema"] = class_agreement(sampling_state(state, config, recipe, 10), recipe, network)
+  row["ema_averaged_statistics"] = class_agreement(state, recipe, network)
+  row["rescored"] = {
+    "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+    "host": host(),
+    "command": "python experiments/conditional_ab.py --rescore " + workdir,
+  }
+  print(json.dumps({k: row[k] for k in ("run", "change", "steps", "ema")}), flush=True)
+  write_rows(rows)
+
+
 def probe_ema_statistics(workdir: str) -> None:
   """Agreement of EMA parameters with averaged vs the raw generator's BatchNorm statistics."""
-  try:
-    from gan_jax.runs import load_run
-  except ImportError:  # before the run loading left train.py
-    load_run = train.load_run
-  config, _, state = load_run(workdir)
+  config, _, state = runs.load_run(workdir)
   recipe, network = recipes.recipe_of(config), features.load_or_train()
   for name, probe in [
+    ("EMA parameters, recomputed statistics", sampling_state(state, config, recipe, 10)),
     ("EMA parameters, EMA statistics", state),
     ("EMA parameters, raw G's statistics", state.replace(g_ema_collections=state.g_collections)),
     ("raw G", without_ema(state)),
@@ -204,6 +250,8 @@ def main() -> None:
     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
   )
   parser.add_argument("--probe_ema_statistics", metavar="WORKDIR", default="")
+  parser.add_argument("--rescore", metavar="WORKDIR", default="", help="score a kept run again")
+  parser.add_argument("--page_only", action="store_true", help="rewrite the page from the JSON")
   parser.add_argument("--root")
   parser.add_argument("--run", choices=[r for r in RUNS if r != "infogan"])
   parser.add_argument("--name", default="baseline", help="the row's name: the change it makes")
@@ -212,6 +260,12 @@ def main() -> None:
   args = parser.parse_args()
   if args.probe_ema_statistics:
     probe_ema_statistics(args.probe_ema_statistics)
+    return
+  if args.rescore:
+    rescore(args.rescore)
+    return
+  if args.page_only:
+    write_markdown(read_rows())
     return
   if not args.root or not args.run:
     parser.error("--root and --run are required to train a row")
@@ -229,26 +283,23 @@ def main() -> None:
     "steps": args.num_steps,
     "seed": config.seed,
     "train_wall_clock_s": round(read_metrics(workdir)[-1]["wall_time"], 1),
-    "ema": class_agreement(state, recipe, network),
+    "sampling_statistics": config.get("sampling_statistics", "recomputed"),
+    "ema": class_agreement(sampling_state(state, config, recipe, 10), recipe, network),
+    "ema_averaged_statistics": class_agreement(state, recipe, network),
     "raw": class_agreement(without_ema(state), recipe, network),
     "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
     "host": host(),
     "command": "python experiments/conditional_ab.py " + " ".join(sys.argv[1:]),
   }
   print(json.dumps(row), flush=True)
-  rows = []
-  if os.path.exists(JSON):
-    with open(JSON) as f:
-      rows = json.load(f)
+  rows = read_rows()
   rows = [
     r
     for r in rows
     if (r["run"], r["change"], r["steps"], r["seed"])
     != (row["run"], row["change"], row["steps"], row["seed"])
   ] + [row]
-  with open(JSON, "w") as f:
-    json.dump(rows, f, indent=2)
-  write_markdown(rows)
+  write_rows(rows)
 
 
 if __name__ == "__main__":

@@ -309,6 +309,7 @@ def _sample(args, overrides):
     labels = np.full((args.num,), args.label, np.int32)
   elif recipe.needs_labels:
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
+  state = sampling.sampling_state(state, config, recipe, source.num_classes)
   samples = sampling.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
   os.makedirs(out_dir, exist_ok=True)
   if args.out.endswith(".png"):

@@ -57,6 +57,9 @@ def base() -> ml_collections.ConfigDict:
   config.g_optimizer = adam(2e-4)
   config.d_optimizer = adam(2e-4)
   config.ema_decay = 0.0  # generator EMA; sampling uses it when > 0
+  # BatchNorm statistics of the EMA generator when sampling: "recomputed" from 16 batches of
+  # its own samples (standing statistics), or "averaged" (the EMA of the online statistics)
+  config.sampling_statistics = "recomputed"
   config.parallel = "none"  # or "pmap" / "shard_map" / "jit": all devices share batch_size
   # "bfloat16": both players compute in bf16 (mixed precision); parameters, optimizer
   # states, losses and the non-finite guard stay float32.

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from gan_jax import recipes
 from gan_jax.data import DataSource, files
 from gan_jax.metrics import (
   coverage,
@@ -35,7 +36,7 @@ from gan_jax.metrics import (
   precision_recall,
 )
 from gan_jax.runs import load_run, write_json_atomically
-from gan_jax.sampling import draw_samples
+from gan_jax.sampling import draw_samples, sampling_state
 from gan_jax.state import GANState
 
 DEFAULT_IMAGE_SAMPLES = 10000
@@ -180,7 +181,10 @@ def evaluate_image_state(
 
 
 def evaluate_state(state: GANState, source: DataSource, config, **options) -> dict[str, Any]:
-  """The metrics that fit `source`: mixture metrics for toy mixtures, image metrics for images."""
+  """The metrics that fit `source`: mixture metrics for toy mixtures, image metrics for images.
+
+  Samples come from `sampling.sampling_state` (the EMA's statistics as the config says)."""
+  state = sampling_state(state, config, recipes.recipe_of(config), source.num_classes)
   if source.kind == "points":
     if source.distribution is None:
       raise ValueError(f"data {source.name!r} has no known mixture; nothing to evaluate against")

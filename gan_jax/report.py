@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_jax import evaluate, runs, sampling  # noqa: E402
+from gan_jax import evaluate, recipes, runs, sampling  # noqa: E402
 from gan_jax.logs import read_metrics  # noqa: E402
 
 REPORT_DIR = "report"
@@ -103,7 +103,14 @@ def write_report(workdir: str, state=None, source=None, config=None) -> str:
       figures.append((caption, f"{REPORT_DIR}/{name}"))
 
   samples_path = os.path.join(figures_dir, "samples.png")
-  sampling.save_sample_picture(state, source, samples_path, config.get("num_sample_images", 64))
+  recipe = recipes.recipe_of(config)
+  sampling.save_sample_picture(
+    sampling.sampling_state(state, config, recipe, source.num_classes),
+    source,
+    samples_path,
+    config.get("num_sample_images", 64),
+    recipe,
+  )
   figure(
     "samples.png", "Final samples" + (" over the data" if source.kind == "points" else ""), True
   )

@@ -4,6 +4,15 @@
 state's sampling weights (the generator EMA when the run keeps one), drawn from
 the named "samples" stream of `seed`; `save_sample_picture` writes an image
 grid, or for 2-D points a scatter over the data.
+
+`sampling_state(state, config, recipe, num_classes)` is the state that `gan-jax
+sample`, `evaluate`, reports and the training pictures draw from. With the EMA on
+and BatchNorm in G, the EMA weights need BatchNorm statistics of their own: by
+default (`config.sampling_statistics = 'recomputed'`) they are recomputed as the
+mean of the batch statistics of the EMA generator over 16 batches of fresh samples
+(`recompute_batch_statistics`; Brock et al. 2019's "standing statistics"), instead
+of the EMA of the online generator's running statistics ('averaged'), which
+describe another network's activations.
 """
 
 from __future__ import annotations
@@ -16,6 +25,100 @@ import numpy as np
 
 from gan_jax import data, plotting, recipes
 from gan_jax.state import GANState, step_key
+
+SAMPLING_STATISTICS = ("recomputed", "averaged")
+STATISTICS_BATCHES = 16  # BigGAN's num_standing_accumulations
+
+
+def check_sampling_statistics(value, name: str = "sampling_statistics") -> None:
+  """The one rule of `config.sampling_statistics`: one of SAMPLING_STATISTICS."""
+  if not isinstance(value, str) or value not in SAMPLING_STATISTICS:
+    raise ValueError(f"{name} {value!r} is unknown; accepted: {', '.join(SAMPLING_STATISTICS)}")
+
+
+@functools.partial(jax.jit, static_argnames=("recipe",))
+def _statistics_after_one_batch(state, start, z, labels, dropout_key, recipe):
+  """The sampling generator's BatchNorm running statistics after one train-mode forward of
+  `recipe.sample` on (z, labels), starting from the statistics `start`."""
+  updated = []
+
+  def apply_in_train_mode(variables, *args, train=False, **kwargs):
+    del train
+    variables = {**variables, "batch_stats": start}
+    out, collections = state.g_apply_fn(
+      variables, *args, train=True, mutable=["batch_stats"], rngs={"dropout": dropout_key}, **kwargs
+    )
+    updated.append(collections["batch_stats"])
+    return out
+
+  recipe.sample(state.replace(g_apply_fn=apply_in_train_mode), z, labels)
+  if len(updated) != 1:
+    raise ValueError(
+      f"recipe {recipe.name!r} runs its generator {len(updated)} times per sample; "
+      "recomputed BatchNorm statistics need exactly one run (use sampling_statistics='averaged')"
+    )
+  return updated[0]
+
+
+def recompute_batch_statistics(
+  state: GANState,
+  recipe: recipes.Recipe,
+  *,
+  batch_size: int,
+  num_batches: int = STATISTICS_BATCHES,
+  num_classes: int = 0,
+  seed: int = 0,
+) -> GANState:
+  """`state` with its sampling generator's BatchNorm statistics recomputed for its own weights.
+
+  Each BatchNorm layer's running mean and variance become the mean, over `num_batches`
+  batches of `batch_size` samples (noise from the "batch_statistics" stream of `seed`;
+  labels, when the recipe needs them, cycling through the `num_classes` classes), of the
+  batch mean and variance that the sampling weights (the EMA when on) produce in train
+  mode. Every batch weighs the same, whatever each layer's momentum: a layer's update
+  is linear, new = m * start + (1 - m) * batch, so a start of zeros gives (1 - m) * batch
+  and a start of ones gives m + (1 - m) * batch. A generator without BatchNorm statistics
+  gives `state` back unchanged.
+  """
+  if not isinstance(num_batches, int) or num_batches < 1:
+    raise ValueError(f"num_batches must be an integer >= 1, got {num_batches!r}")
+  stats = state.sampling_variables.get("batch_stats")
+  if not stats:
+    return state
+  zeros = jax.tree.map(jnp.zeros_like, stats)
+  ones = jax.tree.map(jnp.ones_like, stats)
+  root = step_key(jax.random.PRNGKey(seed), 0, "batch_statistics")
+  total, keep = None, None
+  for index in range(num_batches):
+    noise_key, dropout_key = jax.random.split(jax.random.fold_in(root, index))
+    z = state.noise(noise_key, batch_size)
+    labels = None
+    if recipe.needs_labels:
+      labels = (jnp.arange(batch_size) + index * batch_size) % max(num_classes, 1)
+    scaled = _statistics_after_one_batch(state, zeros, z, labels, dropout_key, recipe)
+    if keep is None:  # 1 - m per entry, the same for every batch
+      from_ones = _statistics_after_one_batch(state, ones, z, labels, dropout_key, recipe)
+      keep = jax.tree.map(lambda a, b: 1.0 - (a - b), from_ones, scaled)
+    total = scaled if total is None else jax.tree.map(jnp.add, total, scaled)
+  mean = jax.tree.map(lambda t, k: t / (k * num_batches), total, keep)
+  if state.g_ema_params is not None:
+    collections = dict(state.g_ema_collections or state.g_collections)
+    return state.replace(g_ema_collections={**collections, "batch_stats": mean})
+  return state.replace(g_collections={**state.g_collections, "batch_stats": mean})
+
+
+def sampling_state(state: GANState, config, recipe: recipes.Recipe, num_classes: int = 0):
+  """The state to draw samples from: with the EMA on and `config.sampling_statistics`
+  'recomputed' (the default), the EMA generator's BatchNorm statistics recomputed over
+  STATISTICS_BATCHES batches of `config.batch_size` (`recompute_batch_statistics`);
+  else `state` as it is."""
+  statistics = config.get("sampling_statistics", "recomputed")
+  check_sampling_statistics(statistics)
+  if state.g_ema_params is None or statistics == "averaged":
+    return state
+  return recompute_batch_statistics(
+    state, recipe, batch_size=int(config.batch_size), num_classes=num_classes
+  )
 
 
 @functools.lru_cache(maxsize=None)

@@ -37,7 +37,7 @@ from gan_jax import (
 )
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.runs import WorkdirWriteError, check_workdir, config_to_dict, write_json_atomically
-from gan_jax.sampling import save_sample_picture
+from gan_jax.sampling import sampling_state, save_sample_picture
 from gan_jax.state import GANState
 
 
@@ -407,7 +407,11 @@ def _run(
         if samples:
           picture = os.path.join(workdir, "samples", f"step_{step:07d}.png")
           save_sample_picture(
-            runner.get_state(placed), source, picture, config.get("num_sample_images", 64), recipe
+            sampling_state(runner.get_state(placed), config, recipe, source.num_classes),
+            source,
+            picture,
+            config.get("num_sample_images", 64),
+            recipe,
           )
           if writer.tensorboard:
             with open(picture, "rb") as f:

@@ -388,6 +388,14 @@ def _process_count(value, name):
     distributed.FIELDS[name.rsplit(".", 1)[-1]](value, name)
 
 
+def _sampling_statistics(value, name):
+  """sampling_statistics: its rule in `sampling.check_sampling_statistics`."""
+  from gan_jax import sampling
+
+  del name  # the message names the field as the rule does
+  sampling.check_sampling_statistics(value)
+
+
 DISTRIBUTED_FIELDS: dict[str, Check] = {
   "coordinator_address": optional_string,
   "num_processes": _process_count,
@@ -411,6 +419,7 @@ FIELDS: dict[str, Check] = {
   "g_optimizer": _check_optimizer,
   "d_optimizer": _check_optimizer,
   "ema_decay": _ema_decay,
+  "sampling_statistics": _sampling_statistics,
   "parallel": _parallel_mode,
   "dtype": _compute_dtype,
   "recipe": _recipe,

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax import builders, cli, config_base, data, losses, models, validation
+from gan_jax import builders, cli, config_base, data, losses, models, sampling, validation
 from gan_jax import state as state_lib
 from tests.conftest import CONFIG_DIR, load_experiment_config, tiny_ring_config
 
@@ -306,6 +306,11 @@ CASES = [
     "ema_decay must be a number in [0, 1) (0: no EMA), got 1.0",
   ),
   (
+    "unknown sampling statistics",
+    ring("--config.sampling_statistics=standing"),
+    "sampling_statistics 'standing' is unknown; accepted: recomputed, averaged",
+  ),
+  (
     "negative penalty",
     ring("--config.gradient_penalty_weight=-1.0"),
     "gradient_penalty_weight must be >= 0.0, got -1.0",
@@ -534,6 +539,11 @@ ONE_RULE_CASES = [
   ),
   ("d_optimizer__decay_steps", 0, lambda c: builders.make_optimizer(c.d_optimizer, "d_optimizer")),
   ("ema_decay", 1.0, lambda c: state_lib.check_ema_decay(c.ema_decay)),
+  (
+    "sampling_statistics",
+    "standing",
+    lambda c: sampling.check_sampling_statistics(c.sampling_statistics),
+  ),
   ("dtype", "float16", lambda c: models.check_compute_dtype(c.dtype)),
   ("data__name", "spiral", lambda c: data.make_data_source(c)),
 ]
