@@ -157,7 +157,8 @@ def write_page(result: dict, path: str) -> None:
     "against the class-conditional GAN `experiments/configs/cgan_fashion_mnist.py` (given "
     "only the caption's class), both at "
     f"{result['step']:,} steps of batch 64, seed 0, each sampled with its EMA generator "
-    "(decay 0.999) and with its online generator (raw G).",
+    "(decay 0.999; BatchNorm statistics recomputed for the EMA weights, as `gan-jax sample` "
+    "does) and with its online generator (raw G).",
     "",
     f"Measured {result['date']} on {result['host']}:",
     "",
@@ -204,6 +205,15 @@ def write_page(result: dict, path: str) -> None:
     f.write("\n".join(lines))
 
 
+def previous_notes() -> str:
+  """The notes of the page's JSON, kept by a rerun without --notes."""
+  path = os.path.join(RESULTS, "text_to_image.json")
+  if not os.path.exists(path):
+    return ""
+  with open(path) as f:
+    return json.load(f).get("notes", "")
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--text_run", required=True)
@@ -236,8 +246,10 @@ def main():
   with np.load(os.path.join(args.captions, "fashion_mnist_captions_test.npz")) as f:
     test = {k: f[k] for k in f.files}
   test_features = network.embed(test["x"])[0]
-  _, _, text_state = runs.load_run(args.text_run, args.step)
-  _, _, class_state = runs.load_run(args.class_run, args.class_step or args.step)
+  text_config, text_source, text_state = runs.load_run(args.text_run, args.step)
+  class_config, class_source, class_state = runs.load_run(
+    args.class_run, args.class_step or args.step
+  )
   if int(text_state.step) != int(class_state.step):
     print(f"warning: steps differ, {int(text_state.step)} against {int(class_state.step)}")
   text_recipe = recipes.get_recipe("text_to_image")
@@ -250,14 +262,19 @@ def main():
     "step": int(text_state.step),
     "date": args.date,
     "host": args.host,
-    "notes": args.notes,
+    "notes": args.notes or previous_notes(),
     "scores": {},
     "num": args.num,
     "command": f"python experiments/text_to_image.py --text_run {args.text_run} "
     f"--class_run {args.class_run} --step {int(text_state.step)} "
     f"--num {args.num} --figure '{args.figure}'",
   }
-  states = {"EMA": (text_state, class_state), "raw G": (raw(text_state), raw(class_state))}
+  # the EMA as gan-jax sample draws it: BatchNorm statistics recomputed for its weights
+  ema = (
+    sampling.sampling_state(text_state, text_config, text_recipe, text_source.num_classes),
+    sampling.sampling_state(class_state, class_config, class_recipe, class_source.num_classes),
+  )
+  states = {"EMA": ema, "raw G": (raw(text_state), raw(class_state))}
   for weights, (text, cgan) in states.items():
     class_samples = draw(cgan, class_recipe, labels)
     for j, column in enumerate(COLUMNS):
