@@ -89,6 +89,16 @@ def _subset(images: np.ndarray, num: int, seed: int) -> np.ndarray:
   return images[order[:num]]
 
 
+def _sample_labels(source: DataSource, num: int, seed: int) -> np.ndarray:
+  """int32 (num,) class labels for a conditional generator: those of the real images that
+  `_subset` picks (repeated when there are fewer), so both sides have the data's class
+  proportions; the classes in turn when the data has no labels."""
+  if "label" not in source.arrays:
+    return (np.arange(num) % max(source.num_classes, 1)).astype(np.int32)
+  labels = _subset(np.asarray(source.arrays["label"]), num, seed)
+  return np.resize(labels, num).astype(np.int32)
+
+
 def _test_split(config) -> np.ndarray | None:
   data = config.get("data", {})
   if data.get("source") != "idx":
@@ -164,8 +174,10 @@ def evaluate_image_state(
     result["needs_inception_weights"] = WITHOUT_WEIGHTS
   if not own_network and extractor is None:
     return result
-  fake = draw_samples(state, num_samples, seed)
   real = _subset(source.arrays["x"], num_samples, seed)
+  recipe = recipes.recipe_of(config)
+  labels = _sample_labels(source, num_samples, seed) if recipe.needs_labels else None
+  fake = draw_samples(state, num_samples, seed, recipe=recipe, labels=labels)
   result.update({"num_samples": int(num_samples), "num_real": int(len(real))})
   if own_network:
     network = network or features.load_or_train(feature_network_path, progress=True)

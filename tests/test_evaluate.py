@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from gan_jax import cli, evaluate, report, sampling, train
+from gan_jax import cli, evaluate, report, runs, sampling, train
 from gan_jax.data import toy
 from gan_jax.metrics import features, frechet, mixture
 
@@ -93,6 +93,40 @@ def test_image_runs_get_fd_precision_recall_and_class_kl(tmp_path):
   assert 0 <= saved["class_kl"] <= np.log(10) + 1e-9 and saved["fd"] >= 0
   assert saved["feature_network"] == features.parameter_identity(params)
   assert saved["num_samples"] == 40
+
+
+def test_a_conditional_run_is_evaluated_with_the_real_images_labels(tmp_path):
+  """`evaluate` on a conditional run draws each sample with the label of a real image it is
+  compared with (the data's class proportions).
+
+  Fails if evaluation calls a conditional generator without labels (it used to stop with
+  "missing 1 required positional argument: 'labels'").
+  """
+  rng = np.random.default_rng(0)
+  labels = rng.integers(0, 10, 96).astype(np.int32)
+  images = rng.integers(0, 255, (96, 28, 28)).astype(np.uint8)
+  np.savez(tmp_path / "data.npz", x=images, label=labels)
+  params, _ = features.train_classifier(images[..., None], labels, num_steps=2, batch_size=8)
+  network_path = str(tmp_path / "net.msgpack")
+  features.save_network(
+    features.FeatureNetwork(params, 10, features.parameter_identity(params)), network_path
+  )
+  config = _config("mlp_fashion_mnist")
+  config.recipe, config.reuse_fakes = "conditional", False
+  config.variant = {"num_classes": 10, "embed_dim": 4}
+  config.data.source, config.data.path = "npz", str(tmp_path / "data.npz")
+  config.model.generator = {"hidden": (16, 16, 16, 16)}
+  config.model.discriminator = {"hidden": (16, 16)}
+  config.num_steps, config.batch_size, config.log_every = 3, 8, 1
+  workdir = str(tmp_path / "run")
+  train.train_and_evaluate(config, workdir, progress=False)
+  result = evaluate.evaluate_run(workdir, num_samples=40, feature_network_path=network_path)
+  assert result["num_samples"] == 40 and result["fd"] >= 0
+  _, source, _ = runs.load_run(workdir)
+  drawn = evaluate._sample_labels(source, 120, seed=3)
+  order = np.random.default_rng(3).permutation(96)
+  np.testing.assert_array_equal(drawn[:96], labels[order])
+  np.testing.assert_array_equal(drawn[96:], labels[order][:24])
 
 
 def _rgb_run(tmp_path, size=16):
