@@ -63,6 +63,16 @@ NOTES = [
   "ACGAN at 1,000 steps stays below its raw generator (86.6% against 94.0%): the 0.999 EMA "
   "there still puts 0.999^1000 = 36.8% of its weight on the initial parameters.",
   "",
+  "**At the shipped configs' 5,000 steps all three pass 90%** as `gan-jax sample` samples "
+  "(seed 0, 2026-12-05): cGAN 93.7%, projection cGAN 90.8%, ACGAN 98.8%. Once the 0.999 EMA "
+  "has settled, the averaged statistics read nearly the same (93.2%, 90.9%, 98.6%); the "
+  "recomputed ones are what make short runs and the training pictures sample right. The "
+  "cGAN's raw generator reads only 70.8% at 5,000 steps: its EMA adds 23 points. Shirts "
+  "remain the weakest class for the cGAN (56.8%) and projection (67.2%), against the "
+  "judge's own 74.1% on real shirts; ACGAN draws shirts the judge reads at 98.4%, above "
+  "its rate on real ones (ACGAN's auxiliary classifier pushes samples away from the class "
+  "boundaries, Odena et al.'s trade of diversity for recognizability).",
+  "",
   "`variant.label_encoding='one_hot'` gives both players the label as Mirza & Osindero do "
   "([z, one_hot(y)] for G, K constant 0/1 channels for D); the shipped config's learned "
   "embedding puts D's label channel at std 1/28 per pixel (Flax's nn.Embed initializer, "
