@@ -70,8 +70,8 @@ NOTES = [
   "cGAN's raw generator reads only 70.8% at 5,000 steps: its EMA adds 23 points. Shirts "
   "remain the weakest class for the cGAN (56.8%) and projection (67.2%), against the "
   "judge's own 74.1% on real shirts; ACGAN draws shirts the judge reads at 98.4%, above "
-  "its rate on real ones (ACGAN's auxiliary classifier pushes samples away from the class "
-  "boundaries, Odena et al.'s trade of diversity for recognizability).",
+  "its rate on real ones (ACGAN favours samples its auxiliary classifier finds easy, away "
+  "from the class boundaries: the bias Shu et al. 2017 describe).",
   "",
   "`variant.label_encoding='one_hot'` gives both players the label as Mirza & Osindero do "
   "([z, one_hot(y)] for G, K constant 0/1 channels for D); the shipped config's learned "
