@@ -38,6 +38,7 @@ class Recipe:
       whose step program changes during training (progressive growing). The loop
       then compiles one step per phase, train_step(..., phase=p), each holding only
       its phase's work, and picks it on the host. None: one program for the run.
+    options: the names `config.variant` may hold (`check_variant_options` refuses others).
   """
 
   name: str
@@ -47,6 +48,7 @@ class Recipe:
   needs_labels: bool = False
   sample_shape: Callable = None
   phase: Callable = None
+  options: tuple[str, ...] = ()
 
   def train_step_for(self, phase: int | None = None) -> Callable:
     """The train step of `phase` (the plain train step when the recipe has no phases)."""
@@ -91,3 +93,16 @@ def get_recipe(name: str) -> Recipe:
 
 def recipe_of(config) -> Recipe:
   return get_recipe(config.get("recipe", "gan"))
+
+
+def check_variant_options(config) -> None:
+  """Every name in config.variant is an option of config.recipe; one-line error otherwise
+  (a misspelt option would otherwise be ignored and its default used)."""
+  recipe = recipe_of(config)
+  variant = config.get("variant", None) or {}
+  unknown = sorted(set(variant.keys()) - set(recipe.options))
+  if unknown:
+    accepted = ", ".join(sorted(recipe.options)) or "none"
+    raise ValueError(
+      f"variant option {unknown[0]!r} is unknown for recipe {recipe.name!r}; accepted: {accepted}"
+    )

@@ -423,7 +423,8 @@ FIELDS: dict[str, Check] = {
   "parallel": _parallel_mode,
   "dtype": _compute_dtype,
   "recipe": _recipe,
-  "variant": options,  # the recipe's own options, checked when its state is built
+  "variant": options,  # the recipe's own options: names by recipes.check_variant_options,
+  # values when its state is built
   "augment": _augment,  # DiffAugment policy
   "diagnostics": options,  # gan_jax.diagnostics.Thresholds
   "steps_per_call": integer(1),
@@ -495,7 +496,9 @@ def validate_config(config, num_devices: int | None = None) -> None:
       )
   check_fields(config, FIELDS, "config", REQUIRED)
   _check_model_of_recipe(config)
-  from gan_jax import parallel
+  from gan_jax import parallel, recipes
+
+  recipes.check_variant_options(config)
 
   if num_devices is None:
     num_devices = parallel.num_devices(config.get("parallel", "none"))

@@ -267,6 +267,16 @@ CASES = [
     "variant.pack_size must be an integer >= 1, got 0",
   ),
   (
+    "misspelt variant option",
+    ring("--config.recipe='pacgan'", "--config.variant.packing=2"),
+    "variant option 'packing' is unknown for recipe 'pacgan'; accepted: pack_size",
+  ),
+  (
+    "variant option of another recipe",
+    ring("--config.variant.pack_size=2"),
+    "variant option 'pack_size' is unknown for recipe 'gan'; accepted: none",
+  ),
+  (
     "unknown augmentation",
     ring("--config.augment='blur'"),
     "augmentation 'blur' is unknown; accepted: color, translation, cutout",

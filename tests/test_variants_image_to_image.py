@@ -218,7 +218,8 @@ def test_cyclegan_state_holds_two_generators_and_two_discriminators_and_its_loss
 
 def test_unknown_variant_option_is_refused():
   with pytest.raises(
-    ValueError, match=r"variant option 'lambda_l1' is unknown; accepted: adversarial_weight"
+    ValueError,
+    match=r"variant option 'lambda_l1' is unknown for recipe 'pix2pix'; accepted: adversarial_",
   ):
     state_and_source(tiny_config("pix2pix", lambda_l1=10.0))
 

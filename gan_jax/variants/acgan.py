@@ -158,4 +158,13 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   )
 
 
-RECIPE = register_recipe(Recipe("acgan", create_state, train_step, generate, needs_labels=True))
+RECIPE = register_recipe(
+  Recipe(
+    "acgan",
+    create_state,
+    train_step,
+    generate,
+    needs_labels=True,
+    options=("aux_weight", "embed_dim", "num_classes"),
+  )
+)

@@ -228,5 +228,12 @@ def pair_picture_shape(data_shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 RECIPE = register_recipe(
-  Recipe("cogan", create_state, train_step, generate, sample_shape=pair_picture_shape)
+  Recipe(
+    "cogan",
+    create_state,
+    train_step,
+    generate,
+    sample_shape=pair_picture_shape,
+    options=("domain_b", "features", "shared"),
+  )
 )

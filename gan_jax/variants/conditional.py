@@ -168,5 +168,12 @@ def generate(state, z: jax.Array, labels: jax.Array | None) -> jax.Array:
 
 
 RECIPE = register_recipe(
-  Recipe("conditional", create_state, train_step, generate, needs_labels=True)
+  Recipe(
+    "conditional",
+    create_state,
+    train_step,
+    generate,
+    needs_labels=True,
+    options=("embed_dim", "label_channels", "label_encoding", "num_classes", "projection"),
+  )
 )

@@ -95,16 +95,15 @@ class CycleDiscriminators(nn.Module):
     return self.domain_b(x, train)
 
 
+OPTIONS = ("cycle_weight", "identity_weight")  # config.variant's names
+
+
 def create_cyclegan_state(config, data_shape, *, axis_name=None):
   """Step-0 state of both generators and both discriminators; G's "z" is a domain-A image."""
   del axis_name
+  recipes.check_variant_options(config)
   game = builders.make_game(config)
   options = variant_options(config)
-  unknown = sorted(set(options) - {"cycle_weight", "identity_weight"})
-  if unknown:
-    raise ValueError(
-      f"variant option {unknown[0]!r} is unknown; accepted: cycle_weight, identity_weight"
-    )
   game = CycleGame(**{f.name: getattr(game, f.name) for f in dataclasses.fields(Game)}, **options)
   try:
     generator = CycleGenerators(out_channels=data_shape[-1], **model_options(config, "generator"))
@@ -276,5 +275,6 @@ CYCLEGAN = recipes.register_recipe(
     create_state=create_cyclegan_state,
     train_step=cyclegan_train_step,
     generate=translate_a_to_b,
+    options=OPTIONS,
   )
 )

@@ -295,4 +295,19 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   )
 
 
-RECIPE = register_recipe(Recipe("infogan", create_state, train_step, generate))
+RECIPE = register_recipe(
+  Recipe(
+    "infogan",
+    create_state,
+    train_step,
+    generate,
+    options=(
+      "continuous_weight",
+      "info_weight",
+      "num_categories",
+      "num_continuous",
+      "q_batch_norm",
+      "q_hidden",
+    ),
+  )
+)

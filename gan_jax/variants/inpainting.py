@@ -62,5 +62,6 @@ INPAINTING = recipes.register_recipe(
     create_state=create_inpainting_state,
     train_step=translation.translation_train_step,
     generate=inpaint,
+    options=translation.OPTIONS,
   )
 )

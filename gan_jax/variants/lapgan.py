@@ -224,4 +224,6 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   )
 
 
-RECIPE = register_recipe(Recipe("lapgan", create_state, train_step, generate))
+RECIPE = register_recipe(
+  Recipe("lapgan", create_state, train_step, generate, options=("features", "num_levels"))
+)

@@ -66,4 +66,4 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   )
 
 
-RECIPE = register_recipe(Recipe("pacgan", create_state))
+RECIPE = register_recipe(Recipe("pacgan", create_state, options=("pack_size",)))

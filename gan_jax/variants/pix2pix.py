@@ -58,5 +58,6 @@ PIX2PIX = recipes.register_recipe(
     create_state=create_pix2pix_state,
     train_step=translation.translation_train_step,
     generate=translation.translate,
+    options=translation.OPTIONS,
   )
 )

@@ -376,4 +376,13 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   )
 
 
-RECIPE = register_recipe(Recipe("progressive", create_state, train_step, generate, phase=stage_of))
+RECIPE = register_recipe(
+  Recipe(
+    "progressive",
+    create_state,
+    train_step,
+    generate,
+    phase=stage_of,
+    options=("fade_steps", "features", "mbstd_group", "stage_steps"),
+  )
+)

@@ -241,4 +241,11 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   )
 
 
-RECIPE = register_recipe(Recipe("stylegan", create_state, generate=generate))
+RECIPE = register_recipe(
+  Recipe(
+    "stylegan",
+    create_state,
+    generate=generate,
+    options=("channels", "mapping_layers", "mixing_prob", "w_avg_decay", "w_dim"),
+  )
+)

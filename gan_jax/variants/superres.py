@@ -57,5 +57,6 @@ SUPERRES = recipes.register_recipe(
     create_state=create_superres_state,
     train_step=translation.translation_train_step,
     generate=translation.translate,
+    options=translation.OPTIONS,
   )
 )

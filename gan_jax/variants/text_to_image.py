@@ -266,5 +266,12 @@ def generate(state, z: jax.Array, labels: jax.Array | None) -> jax.Array:
 
 
 RECIPE = register_recipe(
-  Recipe("text_to_image", create_state, train_step, generate, needs_labels=True)
+  Recipe(
+    "text_to_image",
+    create_state,
+    train_step,
+    generate,
+    needs_labels=True,
+    options=("cond_dim", "embed_dim", "kl_weight", "text_features"),
+  )
 )

@@ -108,5 +108,6 @@ TEXT_TO_SPEECH = recipes.register_recipe(
     create_state=create_tts_state,
     train_step=translation.translation_train_step,
     generate=translation.translate,
+    options=translation.OPTIONS,
   )
 )

@@ -27,7 +27,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gan_jax import builders, steps
+from gan_jax import builders, recipes, steps
 from gan_jax.losses import Game
 from gan_jax.state import GANState, NoiseSampler, create_state
 from gan_jax.variants import variant_options
@@ -63,18 +63,20 @@ class TranslationGame(Game):
         raise ValueError(f"variant.{name} must be >= 0, got {getattr(self, name)!r}")
 
 
+# The options of config.variant for the translation recipes: TranslationGame's own fields.
+OPTIONS = tuple(
+  sorted(
+    {f.name for f in dataclasses.fields(TranslationGame)}
+    - {f.name for f in dataclasses.fields(Game)}
+  )
+)
+
+
 def translation_game(config, **defaults) -> TranslationGame:
   """The `TranslationGame` of a config: the core game fields, and config.variant over `defaults`."""
+  recipes.check_variant_options(config)
   game = builders.make_game(config)
   options = {**defaults, **variant_options(config)}
-  fields = {f.name for f in dataclasses.fields(TranslationGame)} - {
-    f.name for f in dataclasses.fields(Game)
-  }
-  unknown = sorted(set(options) - fields)
-  if unknown:
-    raise ValueError(
-      f"variant option {unknown[0]!r} is unknown; accepted: {', '.join(sorted(fields))}"
-    )
   values = {f.name: getattr(game, f.name) for f in dataclasses.fields(Game)}
   return TranslationGame(**values, **options)
 

@@ -130,4 +130,4 @@ def create_state(config, data_shape, *, axis_name: str | None = None):
   )
 
 
-RECIPE = register_recipe(Recipe("unrolled", create_state, train_step))
+RECIPE = register_recipe(Recipe("unrolled", create_state, train_step, options=("unrolled_steps",)))
