@@ -18,6 +18,14 @@ Fashion-MNIST feature network and `make_captions.measure`:
   FD: Frechet distance of the samples' features to the 10,000 test images'.
 The real test images under the same captions give the ceilings. Writes
 experiments/results/text_to_image.{md,json} and text_to_image.png (captions beside samples).
+
+A/B runs, one change each against the shipped config, are scored alone and kept as rows of
+the page's A/B table (the baseline's row is the main table's):
+
+    gan-jax train --config experiments/configs/text_to_image_fashion_mnist.py --workdir AB \
+      --config.num_steps=2000 --config.variant.cond_dim=128 --config.variant.kl_weight=0.015625
+    python experiments/text_to_image.py --text_run AB --step 2000 --ab cond_dim_128 \
+      --change "StackGAN's conditioning augmentation sizes: cond_dim 128, KL 2.0 per coordinate"
 """
 
 from __future__ import annotations
@@ -131,6 +139,41 @@ def pct(x: float) -> str:
   return f"{100 * x:.1f}%"
 
 
+def ab_table(result: dict) -> list[str]:
+  """The A/B rows: the baseline (the main table's text model) and each one-change run."""
+  if not result.get("ab"):
+    return []
+
+  def row(name, change, step, date, scores_of):
+    cells = []
+    for column in COLUMNS:
+      for weights in ("EMA", "raw G"):
+        cells.append(pct(scores_of[column][f"text_to_image ({weights})"]["class_agreement"]))
+    fd = scores_of[COLUMNS[0]]["text_to_image (raw G)"]["fd"]
+    rho = scores_of[COLUMNS[0]]["text_to_image (raw G)"]["spearman_mean"]
+    return f"| {name} | {change} | {step:,} | {' | '.join(cells)} | {rho:.3f} | {fd:.1f} | {date} |"
+
+  lines = [
+    "## A/B runs (one change each, seed 0)",
+    "",
+    "Class agreement of the text-to-image GAN with its EMA (BatchNorm statistics recomputed) "
+    "and raw generator; rho mean and FD of the raw generator on held-out phrasings.",
+    "",
+    "| run | change | steps | held-out, EMA | held-out, raw G | training phrasing, EMA | "
+    "training phrasing, raw G | rho mean | FD | date |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    row("baseline", "the shipped config", result["step"], result["date"], result["scores"]),
+  ]
+  for name, ab in result["ab"].items():
+    lines.append(row(name, ab["change"], ab["step"], ab["date"], ab["scores"]))
+  lines.append("")
+  for name, ab in result["ab"].items():
+    trained = f"trained by `{ab['train_command']}`, " if ab.get("train_command") else ""
+    lines.append(f"- `{name}`: {trained}scored by `{ab['command']}` ({ab['host']})")
+  lines.append("")
+  return lines
+
+
 def write_page(result: dict, path: str) -> None:
   rows = []
   for column in COLUMNS:
@@ -194,6 +237,7 @@ def write_page(result: dict, path: str) -> None:
     "",
     result.get("notes", ""),
     "",
+    *ab_table(result),
     "![captions beside samples](text_to_image.png)",
     "",
     f"*Each row: a caption and 8 samples of the text-to-image GAN ({result['figure']} "
@@ -214,10 +258,60 @@ def previous_notes() -> str:
     return json.load(f).get("notes", "")
 
 
+def previous_ab() -> dict:
+  """The A/B rows of the page's JSON, kept by a rerun of the main comparison."""
+  path = os.path.join(RESULTS, "text_to_image.json")
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    return json.load(f).get("ab", {})
+
+
+def score_ab(args, network, test, test_features, config, source, state) -> None:
+  """Scores one A/B text run (EMA and raw G, both phrasings) into the page's A/B table."""
+  recipe = recipes.get_recipe("text_to_image")
+  rows = np.random.default_rng(0).permutation(len(test["x"]))[: args.num]
+  labels = test["label"][rows].astype(np.int32)
+  states = {
+    "EMA": sampling.sampling_state(state, config, recipe, source.num_classes),
+    "raw G": raw(state),
+  }
+  result_scores = {}
+  for weights, text in states.items():
+    for j, column in enumerate(COLUMNS):
+      tokens = test["tokens"][rows, j].astype(np.int32)
+      levels = test["levels"][rows, j]
+      result_scores.setdefault(column, {})[f"text_to_image ({weights})"] = scores(
+        draw(text, recipe, tokens), labels, levels, network, test_features
+      )
+      print(column, weights, json.dumps(result_scores[column]))
+  path = os.path.join(RESULTS, "text_to_image.json")
+  with open(path) as f:
+    result = json.load(f)
+  result.setdefault("ab", {})[args.ab] = {
+    "change": args.change,
+    "step": int(state.step),
+    "date": args.date,
+    "host": args.host,
+    "num": args.num,
+    "scores": result_scores,
+    "train_command": args.train_command,
+    "command": f"python experiments/text_to_image.py --text_run {args.text_run} "
+    f"--step {int(state.step)} --ab {args.ab} --change '{args.change}'",
+  }
+  with open(path, "w") as f:
+    json.dump(result, f, indent=1)
+  write_page(result, os.path.join(RESULTS, "text_to_image.md"))
+  print(f"wrote {os.path.join(RESULTS, 'text_to_image.md')}")
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--text_run", required=True)
-  parser.add_argument("--class_run", required=True)
+  parser.add_argument("--class_run", help="the class-conditional baseline (not with --ab)")
+  parser.add_argument("--ab", help="score --text_run alone as the A/B row of this name")
+  parser.add_argument("--change", default="", help="the A/B run's one change, in words")
+  parser.add_argument("--train_command", default="", help="how the A/B run was trained")
   parser.add_argument("--step", type=int, default=None, help="checkpoint step of both runs")
   parser.add_argument("--num", type=int, default=10000, help="test captions (of 10,000) scored")
   parser.add_argument("--class_step", type=int, default=None, help="default: --step")
@@ -242,11 +336,16 @@ def main():
       json.dump(result, f, indent=1)
     write_page(result, os.path.join(RESULTS, "text_to_image.md"))
     return
+  if not args.ab and not args.class_run:
+    parser.error("--class_run is needed unless --ab scores a text run alone")
   network = features.load_or_train()
   with np.load(os.path.join(args.captions, "fashion_mnist_captions_test.npz")) as f:
     test = {k: f[k] for k in f.files}
   test_features = network.embed(test["x"])[0]
   text_config, text_source, text_state = runs.load_run(args.text_run, args.step)
+  if args.ab:
+    score_ab(args, network, test, test_features, text_config, text_source, text_state)
+    return
   class_config, class_source, class_state = runs.load_run(
     args.class_run, args.class_step or args.step
   )
@@ -290,6 +389,7 @@ def main():
       print(column, weights, json.dumps(row))
   figure(states[args.figure][0], text_recipe, os.path.join(RESULTS, "text_to_image.png"))
   result["figure"] = args.figure
+  result["ab"] = previous_ab()
   with open(os.path.join(RESULTS, "text_to_image.json"), "w") as f:
     json.dump(result, f, indent=1)
   write_page(result, os.path.join(RESULTS, "text_to_image.md"))
