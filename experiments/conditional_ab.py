@@ -27,12 +27,10 @@ import ast
 import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 
 from class_agreement import CLASSES, RUNS, class_agreement, load_config
-from recorded_runs import RESULTS
+from recorded_runs import RESULTS, host
 
 from gan_jax import recipes, runs, train
 from gan_jax.logs import read_metrics
@@ -115,17 +113,6 @@ def without_ema(state):
   if hasattr(state, "g_ema_collections"):
     fields["g_ema_collections"] = None
   return state.replace(**fields)
-
-
-def host() -> str:
-  try:
-    lines = subprocess.run(
-      ["lscpu"], check=False, capture_output=True, text=True
-    ).stdout.splitlines()
-    model = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("Model name")), "")
-  except OSError:
-    model = platform.processor()
-  return f"{model}, {os.cpu_count()} cores"
 
 
 def normalized(row: dict) -> dict:

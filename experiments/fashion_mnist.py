@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import shutil
 
-from recorded_runs import RESULTS, make_parser, record, shipped_config
+from recorded_runs import RESULTS, host, make_parser, record, shipped_config
 
 from gan_jax import evaluate, train
 from gan_jax.logs import read_metrics
@@ -80,7 +79,7 @@ def run_one(name: str, root: str) -> dict:
     "overrides": RUNS[name][1],
     "what": RUNS[name][2],
     "measured": datetime.date.today().isoformat(),
-    "host": platform.machine(),
+    "host": host(),
     "steps": int(config.num_steps),
     "d_steps": int(config.d_steps),
     "batch_size": int(config.batch_size),
@@ -97,9 +96,10 @@ def write_markdown(rows: list[dict], path: str) -> None:
   lines = [
     "# Fashion-MNIST results",
     "",
-    "Written by `python experiments/fashion_mnist.py --root /tmp/fmnist` on a host "
-    f"({platform.machine()}, {os.cpu_count()} CPU cores, no GPU; the machine was shared with other "
-    "work, so wall-clock figures are upper bounds). Data: Debian's `dataset-fashion-mnist` idx "
+    "Written by `python experiments/fashion_mnist.py --root /tmp/fmnist` on 2-core x86_64 "
+    "hosts without a GPU (the CPU of each row measured since 2026-12-05 is in its `measured` "
+    "column; the machines were shared with other work, so wall-clock figures are upper "
+    "bounds). Data: Debian's `dataset-fashion-mnist` idx "
     "files, train split (60,000 images), in [-1, 1].",
     "",
     "Metrics on 10,000 samples (EMA weights when the config has them) against 10,000 training "
@@ -124,6 +124,8 @@ def write_markdown(rows: list[dict], path: str) -> None:
   ]
   for r in rows:
     measured = r.get("measured", "before 2026-12-04, Flax initializers")
+    if r.get("host", "x86_64") != "x86_64":
+      measured += f", {r['host']}"
     lines.append(
       f"| {r['what']} (`{r['run']}`) | {measured} | {r['steps']} | "
       f"{r['train_wall_clock_s'] / 60:.1f} min | "

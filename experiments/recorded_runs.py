@@ -10,12 +10,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import subprocess
 from typing import Callable
 
 from gan_jax import cli
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(ROOT, "results")
+
+
+def host() -> str:
+  """The CPU's model name and core count, e.g. 'Intel(R) Xeon(R) Processor, 2 cores'."""
+  try:
+    lines = subprocess.run(
+      ["lscpu"], check=False, capture_output=True, text=True
+    ).stdout.splitlines()
+    model = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("Model name")), "")
+  except OSError:
+    model = platform.processor()
+  return f"{model}, {os.cpu_count()} cores"
 
 
 def shipped_config(filename: str):
