@@ -119,6 +119,14 @@ def write_markdown(rows: list[dict], path: str) -> None:
     "from PyTorch's defaults (experiments/results/dcgan_vs_pytorch.md: the cause of a 2x FD "
     "gap to PyTorch). The `measured` column says which.",
     "",
+    "Re-measured on 2026-12-05 with the current players: hinge FD 49.31 -> 26.00 and WGAN "
+    "94.15 -> 81.08 improved; WGAN-GP at 500 steps got worse (FD 60.30 -> 74.84, recall 0.189 "
+    "-> 0.090). Why is not established: the A/B run with Flax's initializers in both players "
+    "(`--config.model.generator.weight_init=flax --config.model.discriminator.weight_init=flax`) "
+    "was not run, and the host changed too (AMD EPYC then, Intel Xeon now); 500 steps is a "
+    "twentieth of the shipped length, where a critic started at N(0, 0.02) may still be "
+    "warming up.",
+    "",
     "| run | measured | steps | wall-clock | FD | precision | recall | class KL | sample grid |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ]
