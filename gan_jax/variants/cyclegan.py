@@ -95,7 +95,12 @@ class CycleDiscriminators(nn.Module):
     return self.domain_b(x, train)
 
 
-OPTIONS = ("cycle_weight", "identity_weight")  # config.variant's names
+# The options of config.variant: CycleGame's own fields (cycle_weight, identity_weight).
+OPTIONS = tuple(
+  sorted(
+    {f.name for f in dataclasses.fields(CycleGame)} - {f.name for f in dataclasses.fields(Game)}
+  )
+)
 
 
 def create_cyclegan_state(config, data_shape, *, axis_name=None):
