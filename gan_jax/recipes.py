@@ -39,6 +39,9 @@ class Recipe:
       then compiles one step per phase, train_step(..., phase=p), each holding only
       its phase's work, and picks it on the host. None: one program for the run.
     options: the names `config.variant` may hold (`check_variant_options` refuses others).
+    prepare: fn(state, config) -> state, the work a fresh run does once on its step-0 state
+      before its first step (text-to-image loads its pre-trained text encoder); not on
+      resume, and not for shape checks, so create_state stays cheap and pure. None: nothing.
   """
 
   name: str
@@ -49,6 +52,7 @@ class Recipe:
   sample_shape: Callable = None
   phase: Callable = None
   options: tuple[str, ...] = ()
+  prepare: Callable = None
 
   def train_step_for(self, phase: int | None = None) -> Callable:
     """The train step of `phase` (the plain train step when the recipe has no phases)."""
@@ -58,6 +62,10 @@ class Recipe:
 
   def shape_of_sample(self, data_shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(data_shape) if self.sample_shape is None else tuple(self.sample_shape(data_shape))
+
+  def prepared(self, state, config):
+    """The step-0 `state` after the recipe's `prepare` (itself when there is none)."""
+    return state if self.prepare is None else self.prepare(state, config)
 
   def sample(self, state, z, labels=None):
     if self.generate is None:

@@ -58,7 +58,7 @@ def create_states(config, seeds: Sequence[int], data_shape, recipe: recipes.Reci
   for seed in seeds:
     seeded = config.copy_and_resolve_references()
     seeded.seed = int(seed)
-    states.append(recipe.create_state(seeded, data_shape))
+    states.append(recipe.prepared(recipe.create_state(seeded, data_shape), seeded))
   return stack(states)
 
 

@@ -315,6 +315,8 @@ def _run(
     state, resumed = checkpointer.restore(
       state, check=lambda saved: checkpoint.check_compatible(saved.get("config", {}), config_dict)
     )
+  else:
+    state = recipe.prepared(state, config)
   start = int(state.step)
   if start >= config.num_steps:
     past = "complete" if start == config.num_steps else f"past config.num_steps {config.num_steps}"

@@ -16,10 +16,15 @@ word-level encoder, phi(t) = leaky_relu(W mean_words(embed(t))), trained with it
     t' a mismatched caption (the batch's captions rolled by one row); for the
     non-saturating game this is -log D(x, t) - (log(1 - D(x, t')) + log(1 - D(G, t))) / 2.
 
+Text encoder pre-training (GAN-INT-CLS's text embedding is learned before the GAN): with
+variant.text_pretrain_steps > 0 both players' encoders start from one encoder trained on
+the captions with a matching objective (`text_matching`), kept fixed
+(variant.freeze_text_encoder, default True) or fine-tuned by each player.
+
 Batches: {'x', 'label', 'tokens'} (data source 'captions'). `generate(state, z, labels)`
 takes tokens (B, L), or class ids (B,) that become the captions 'a CLASS'. Config:
 recipe='text_to_image', variant.embed_dim, variant.text_features, variant.cond_dim,
-variant.kl_weight.
+variant.kl_weight, variant.text_pretrain_steps, variant.freeze_text_encoder.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from gan_jax import builders, losses, steps
 from gan_jax import state as state_lib
 from gan_jax.data import captions
 from gan_jax.recipes import Recipe, register_recipe
-from gan_jax.variants import base_models, extend_game, option, positive_int
+from gan_jax.variants import base_models, extend_game, option, positive_int, text_matching
 
 CONDITIONING_STREAM = 8  # both steps: fold_in(step key, .) draws the augmentation's eps
 
@@ -65,6 +70,7 @@ class TextGenerator(nn.Module):
   embed_dim: int = 64
   text_features: int = 64
   cond_dim: int = 16
+  freeze_encoder: bool = False  # no gradient reaches the encoder (a pre-trained one)
 
   def setup(self):
     self.encoder = TextEncoder(self.vocab_size, self.embed_dim, self.text_features)
@@ -72,7 +78,8 @@ class TextGenerator(nn.Module):
 
   def condition(self, tokens):
     """(mu, log sigma^2), each float32 (B, cond_dim), of the conditioning augmentation."""
-    out = self.augmentation(self.encoder(tokens))
+    text = self.encoder(tokens)
+    out = self.augmentation(jax.lax.stop_gradient(text) if self.freeze_encoder else text)
     return out[:, : self.cond_dim], out[:, self.cond_dim :]
 
   def __call__(self, z, tokens, eps=None, train: bool = True):
@@ -91,11 +98,13 @@ class TextDiscriminator(nn.Module):
   vocab_size: int
   embed_dim: int = 64
   text_features: int = 64
+  freeze_encoder: bool = False  # no gradient reaches the encoder (a pre-trained one)
 
   @nn.compact
   def __call__(self, x, tokens, train: bool = True):
     logits, features = self.base(x, train=train)
     text = TextEncoder(self.vocab_size, self.embed_dim, self.text_features)(tokens)
+    text = jax.lax.stop_gradient(text) if self.freeze_encoder else text
     return logits + jnp.sum(nn.Dense(features.shape[-1])(text) * features, axis=-1)
 
 
@@ -215,19 +224,58 @@ def train_step(state, batch, *, axis_name: str | None = None):
 
 
 def make_models(config, data_shape, axis_name: str | None = None):
-  """(TextGenerator, TextDiscriminator) over the core players of config.model."""
+  """(TextGenerator, TextDiscriminator) over the core players of config.model; with
+  variant.text_pretrain_steps > 0 and freeze_text_encoder (the default), neither player's
+  gradient reaches its text encoder."""
   embed_dim = positive_int(config, "embed_dim", 64)
   text_features = positive_int(config, "text_features", 64)
+  freeze = text_pretrain_steps(config) > 0 and freeze_text_encoder(config)
   generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
   generator = TextGenerator(
-    generator, captions.VOCAB_SIZE, embed_dim, text_features, positive_int(config, "cond_dim", 16)
+    generator,
+    captions.VOCAB_SIZE,
+    embed_dim,
+    text_features,
+    positive_int(config, "cond_dim", 16),
+    freeze_encoder=freeze,
   )
-  discriminator = TextDiscriminator(discriminator, captions.VOCAB_SIZE, embed_dim, text_features)
+  discriminator = TextDiscriminator(
+    discriminator, captions.VOCAB_SIZE, embed_dim, text_features, freeze_encoder=freeze
+  )
   return generator, discriminator
 
 
+def text_pretrain_steps(config) -> int:
+  """variant.text_pretrain_steps: steps of the text encoder's matching pre-training (0: none,
+  each player's encoder is trained with that player from a random start)."""
+  return positive_int(config, "text_pretrain_steps", 0, minimum=0)
+
+
+def freeze_text_encoder(config) -> bool:
+  """variant.freeze_text_encoder: keep a pre-trained encoder fixed (GAN-INT-CLS) or fine-tune it."""
+  value = option(config, "freeze_text_encoder", True)
+  if not isinstance(value, bool):
+    raise ValueError(f"variant.freeze_text_encoder must be True or False, got {value!r}")
+  return value
+
+
+def with_pretrained_encoder(state: state_lib.GANState, encoder_params) -> state_lib.GANState:
+  """The state with both players' text encoders (and the EMA's) set to `encoder_params`;
+  the optimizer states are initialized anew for the new parameters."""
+  g_params = {**state.g_params, "encoder": encoder_params}
+  d_params = {**state.d_params, "TextEncoder_0": encoder_params}
+  return state.replace(
+    g_params=g_params,
+    d_params=d_params,
+    g_opt_state=state.g_tx.init(g_params),
+    d_opt_state=state.d_tx.init(d_params),
+    g_ema_params=g_params if state.g_ema_params is not None else None,
+  )
+
+
 def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
-  """The step-0 text-to-image state; its game is a `TextGame`."""
+  """The step-0 text-to-image state; its game is a `TextGame`. Its text encoders are random:
+  a pre-trained one is put in by `prepare`, the recipe's first-step work."""
   generator, discriminator = make_models(config, data_shape, axis_name)
   cond_dim = generator.cond_dim
   kl_weight = option(config, "kl_weight", 1.0 / cond_dim)
@@ -237,7 +285,7 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     builders.make_game(config), TextGame, cond_dim=cond_dim, kl_weight=float(kl_weight)
   )
   tokens = jnp.zeros((2, captions.MAX_TOKENS), jnp.int32)
-  return state_lib.create_state(
+  state = state_lib.create_state(
     seed=config.seed,
     generator=generator,
     discriminator=discriminator,
@@ -250,6 +298,25 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     g_extra_inputs=(tokens, jnp.zeros((2, cond_dim), jnp.float32)),
     d_extra_inputs=(tokens,),
   )
+  return state
+
+
+def prepare(state: state_lib.GANState, config) -> state_lib.GANState:
+  """A fresh run's step-0 state with the pre-trained text encoder in both players, when
+  variant.text_pretrain_steps > 0 (`text_matching.load_or_pretrain` on config.data.path's
+  captions, seed config.seed; cached); else the state itself."""
+  num_steps = text_pretrain_steps(config)
+  if num_steps == 0:
+    return state
+  encoder = TextEncoder(
+    captions.VOCAB_SIZE,
+    positive_int(config, "embed_dim", 64),
+    positive_int(config, "text_features", 64),
+  )
+  encoder_params = text_matching.load_or_pretrain(
+    config.data.path, encoder, num_steps=num_steps, seed=config.seed
+  )
+  return with_pretrained_encoder(state, encoder_params)
 
 
 def generate(state, z: jax.Array, labels: jax.Array | None) -> jax.Array:
@@ -272,6 +339,14 @@ RECIPE = register_recipe(
     train_step,
     generate,
     needs_labels=True,
-    options=("cond_dim", "embed_dim", "kl_weight", "text_features"),
+    prepare=prepare,
+    options=(
+      "cond_dim",
+      "embed_dim",
+      "freeze_text_encoder",
+      "kl_weight",
+      "text_features",
+      "text_pretrain_steps",
+    ),
   )
 )
