@@ -40,7 +40,7 @@ RUNS = {
   "dcgan_wgan_gp": (
     "wgan_gp_fashion_mnist.py",
     {"num_steps": 500},
-    "DCGAN players, WGAN-GP (lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9))",
+    "DCGAN players from LeCun normal, WGAN-GP (lambda 10, 5 critic steps, Adam 1e-4 (0, 0.9))",
   ),
   "dcgan_wgan": (
     "wgan_fashion_mnist.py",
@@ -117,15 +117,36 @@ def write_markdown(rows: list[dict], path: str) -> None:
     "Rows measured before 2026-12-04 ran with Flax's default initializers (LeCun normal); "
     "since then the DCGAN players start from Radford et al.'s N(0, 0.02) and the seed-002 MLP "
     "from PyTorch's defaults (experiments/results/dcgan_vs_pytorch.md: the cause of a 2x FD "
-    "gap to PyTorch). The `measured` column says which.",
+    "gap to PyTorch), except WGAN-GP's, which since 2026-12-06 start from LeCun normal again "
+    "(below). The `measured` column says which.",
     "",
     "Re-measured on 2026-12-05 with the current players: hinge FD 49.31 -> 26.00 and WGAN "
     "94.15 -> 81.08 improved; WGAN-GP at 500 steps got worse (FD 60.30 -> 74.84, recall 0.189 "
-    "-> 0.090). Why is not established: the A/B run with Flax's initializers in both players "
-    "(`--config.model.generator.weight_init=flax --config.model.discriminator.weight_init=flax`) "
-    "was not run, and the host changed too (AMD EPYC then, Intel Xeon now); 500 steps is a "
-    "twentieth of the shipped length, where a critic started at N(0, 0.02) may still be "
-    "warming up.",
+    "-> 0.090), and the cause is the initialization: the A/B below, one change at a time on one "
+    "Intel Xeon host, gives N(0, 0.02) the worst FD and recall at both seeds and Flax's LeCun "
+    "normal the best, within 0.1 of the former figure at seed 0. Gulrajani et al.'s own code "
+    "(igul222/improved_wgan_training, tflib) scales every layer by its fan-in and fan-out, never "
+    "N(0, 0.02); the 'tflib' row is the library's fan-in He uniform, the nearest of its named "
+    "initializations. Since 2026-12-06 `wgan_gp_fashion_mnist.py` starts both players from "
+    "LeCun normal (`weight_init = 'flax'`; the row below is its seed-0 run; "
+    "`tests/test_initializers.py` fails if the config falls back). The other WGAN-GP configs "
+    "(CIFAR-10, CelebA 64) keep the DCGAN players' N(0, 0.02): not measured here.",
+    "",
+    "| WGAN-GP, 500 steps, both players from | seed | FD | precision | recall | class KL |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| N(0, 0.02) (Radford et al.; `radford`) | 0 | 74.84 | 0.446 | 0.090 | 0.079 |",
+    "| N(0, 0.02) (Radford et al.; `radford`) | 1 | 67.49 | 0.487 | 0.102 | 0.082 |",
+    "| He uniform, 2 / fan_in (`tflib`) | 0 | 65.13 | 0.471 | 0.178 | 0.071 |",
+    "| He uniform, 2 / fan_in (`tflib`) | 1 | 67.77 | 0.490 | 0.178 | 0.077 |",
+    "| LeCun normal, 1 / fan_in (`flax`, shipped) | 0 | 60.22 | 0.477 | 0.190 | 0.070 |",
+    "| LeCun normal, 1 / fan_in (`flax`, shipped) | 1 | 59.27 | 0.493 | 0.182 | 0.047 |",
+    "",
+    "Measured 2026-12-05 (seed 0, `radford` and `flax`) and 2026-12-06 (the rest) on "
+    "Intel(R) Xeon(R) Processor, 2 cores: `gan-jax train --config "
+    "experiments/configs/wgan_gp_fashion_mnist.py --config.num_steps=500 "
+    "--config.sample_every=500 --config.checkpoint_every=500 --config.seed=SEED "
+    "--config.model.generator.weight_init=INIT --config.model.discriminator.weight_init=INIT "
+    "--workdir DIR`, then `gan-jax evaluate --workdir DIR`.",
     "",
     "| run | measured | steps | wall-clock | FD | precision | recall | class KL | sample grid |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
