@@ -5,8 +5,9 @@ import sys
 
 from gan_jax import recipes
 
-# Modules of gan_jax.variants that hold steps shared by other variants and no recipe.
-SHARED_MODULES = {"gan_jax.variants.translation"}
+# Modules of gan_jax.variants that hold parts other variants use and no recipe: translation's
+# shared steps, text_matching's pre-training of text_to_image's encoder.
+SHARED_MODULES = {"gan_jax.variants.translation", "gan_jax.variants.text_matching"}
 
 
 def test_every_variant_module_registers_a_recipe_and_is_found():
