@@ -161,10 +161,9 @@ def load_or_pretrain(
   retrieval accuracy.
   """
   path = cache_path(captions_path, text_encoder, num_steps, seed)
-  target = text_encoder.init(jax.random.PRNGKey(0), jnp.zeros((1, captions.MAX_TOKENS), jnp.int32))[
-    "params"
-  ]
   if os.path.exists(path):
+    tokens = jax.ShapeDtypeStruct((1, captions.MAX_TOKENS), jnp.int32)
+    target = jax.eval_shape(text_encoder.init, jax.random.key(0), tokens)["params"]
     with open(path, "rb") as f:
       return serialization.from_bytes(target, f.read())
   params, history = pretrain(

@@ -35,7 +35,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gan_jax import builders, losses, steps
+from gan_jax import builders, losses, steps, validation
 from gan_jax import state as state_lib
 from gan_jax.data import captions
 from gan_jax.recipes import Recipe, register_recipe
@@ -223,24 +223,32 @@ def train_step(state, batch, *, axis_name: str | None = None):
   )
 
 
+def text_encoder(config) -> TextEncoder:
+  """The word-level encoder of config.variant's sizes (embed_dim, text_features)."""
+  return TextEncoder(
+    captions.VOCAB_SIZE,
+    positive_int(config, "embed_dim", 64),
+    positive_int(config, "text_features", 64),
+  )
+
+
 def make_models(config, data_shape, axis_name: str | None = None):
   """(TextGenerator, TextDiscriminator) over the core players of config.model; with
   variant.text_pretrain_steps > 0 and freeze_text_encoder (the default), neither player's
   gradient reaches its text encoder."""
-  embed_dim = positive_int(config, "embed_dim", 64)
-  text_features = positive_int(config, "text_features", 64)
+  encoder = text_encoder(config)
   freeze = text_pretrain_steps(config) > 0 and freeze_text_encoder(config)
   generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
   generator = TextGenerator(
     generator,
     captions.VOCAB_SIZE,
-    embed_dim,
-    text_features,
+    encoder.embed_dim,
+    encoder.features,
     positive_int(config, "cond_dim", 16),
     freeze_encoder=freeze,
   )
   discriminator = TextDiscriminator(
-    discriminator, captions.VOCAB_SIZE, embed_dim, text_features, freeze_encoder=freeze
+    discriminator, captions.VOCAB_SIZE, encoder.embed_dim, encoder.features, freeze_encoder=freeze
   )
   return generator, discriminator
 
@@ -254,8 +262,7 @@ def text_pretrain_steps(config) -> int:
 def freeze_text_encoder(config) -> bool:
   """variant.freeze_text_encoder: keep a pre-trained encoder fixed (GAN-INT-CLS) or fine-tune it."""
   value = option(config, "freeze_text_encoder", True)
-  if not isinstance(value, bool):
-    raise ValueError(f"variant.freeze_text_encoder must be True or False, got {value!r}")
+  validation.boolean(value, "variant.freeze_text_encoder")
   return value
 
 
@@ -285,7 +292,7 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     builders.make_game(config), TextGame, cond_dim=cond_dim, kl_weight=float(kl_weight)
   )
   tokens = jnp.zeros((2, captions.MAX_TOKENS), jnp.int32)
-  state = state_lib.create_state(
+  return state_lib.create_state(
     seed=config.seed,
     generator=generator,
     discriminator=discriminator,
@@ -298,7 +305,6 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     g_extra_inputs=(tokens, jnp.zeros((2, cond_dim), jnp.float32)),
     d_extra_inputs=(tokens,),
   )
-  return state
 
 
 def prepare(state: state_lib.GANState, config) -> state_lib.GANState:
@@ -308,13 +314,8 @@ def prepare(state: state_lib.GANState, config) -> state_lib.GANState:
   num_steps = text_pretrain_steps(config)
   if num_steps == 0:
     return state
-  encoder = TextEncoder(
-    captions.VOCAB_SIZE,
-    positive_int(config, "embed_dim", 64),
-    positive_int(config, "text_features", 64),
-  )
   encoder_params = text_matching.load_or_pretrain(
-    config.data.path, encoder, num_steps=num_steps, seed=config.seed
+    config.data.path, text_encoder(config), num_steps=num_steps, seed=config.seed
   )
   return with_pretrained_encoder(state, encoder_params)
 
