@@ -12,6 +12,35 @@ import pytest
 if jax.default_backend() == "gpu":
   jax.config.update("jax_default_matmul_precision", "highest")
 
+# One persistent XLA compilation cache for the session: the many tiny runs compile the same
+# programs again and again (in this process, in the other xdist worker, and in the CLI
+# subprocesses the tests start, which inherit the variable). A cached executable is the one
+# XLA compiled, so no result changes; the session's controller makes the folder and removes it.
+CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
+
+
+def pytest_configure(config):
+  if CACHE_VARIABLE not in os.environ:  # the controller, or a run without xdist
+    import tempfile
+
+    os.environ[CACHE_VARIABLE] = config._gan_jax_xla_cache = tempfile.mkdtemp(
+      prefix="gan_jax_test_xla_cache_"
+    )
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+  os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+  jax.config.update("jax_compilation_cache_dir", os.environ[CACHE_VARIABLE])
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+  jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def pytest_unconfigure(config):
+  folder = getattr(config, "_gan_jax_xla_cache", None)
+  if folder:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG_DIR = os.path.join(ROOT, "experiments", "configs")
 
