@@ -46,6 +46,16 @@ small-maps-by-dft (9):
    path in XLA's CPU convolutions, and on a 7x7 map a 5x5 kernel needs 7x fewer
    multiplications by DFT. Why DCGAN generators compute their first layer by DFT on CPU
    (models.dcgan.fourier_pays) and keep XLA's convolution for 3x3 kernels.
+dcgan-layers-against-pytorch:
+   Each DCGAN-28 convolution, forward and both gradients, as gan_jax computes it on CPU
+   against PyTorch's eager layer in its own process (skipped without torch), and the
+   other formulations tried for the layers where PyTorch is faster: where the DCGAN-28
+   step's ratio to PyTorch comes from, layer by layer, on the host it runs on.
+dot-fusion-types:
+   The toy and MLP steps compiled with YNNPACK taking each matrix product alone (the
+   shipped gan_jax.xla_options) against YNNPACK fusing products with their elementwise
+   neighbours, alternating windows in one process: why the shipped options keep products
+   alone.
 
   python benchmarks/xla_cpu_findings.py matrix-product-floor   # one finding (or: 6)
 """
@@ -390,6 +400,206 @@ def small_map_convolutions():
     print(f"   {name:50s} {times[0]:9.2f} {times[1]:8.2f} {times[0] / times[1]:5.1f}x")
 
 
+# The DCGAN-28 layers (batch 64; D on real and fake together, 128): name, kind, input shape
+# (NHWC), kernel shape (HWIO), stride. "convt" layers are transposed convolutions.
+DCGAN28_LAYERS = (
+  ("G ConvT_0 256->128 5x5 s1 on 7x7", "convt", (64, 7, 7, 256), (5, 5, 256, 128), 1),
+  ("G ConvT_1 128->64 5x5 s2 on 7x7", "convt", (64, 7, 7, 128), (5, 5, 128, 64), 2),
+  ("G ConvT_2 64->1 5x5 s2 on 14x14", "convt", (64, 14, 14, 64), (5, 5, 64, 1), 2),
+  ("D Conv_0 1->64 5x5 s2 on 28x28, b128", "conv", (128, 28, 28, 1), (5, 5, 1, 64), 2),
+  ("D Conv_1 64->128 5x5 s2 on 14x14, b128", "conv", (128, 14, 14, 64), (5, 5, 64, 128), 2),
+)
+
+_TORCH_LAYERS = r"""
+import json, sys, time
+import torch
+cases = json.loads(sys.argv[1])
+out = []
+for name, kind, x_shape, w_shape, stride in cases:
+  g = torch.Generator().manual_seed(0)
+  x = torch.randn(x_shape[0], x_shape[3], x_shape[1], x_shape[2], generator=g).requires_grad_(True)
+  cin, cout = w_shape[2], w_shape[3]
+  if kind == "convt":
+    layer = torch.nn.ConvTranspose2d(cin, cout, 5, stride, 2, output_padding=stride - 1, bias=False)
+  else:
+    layer = torch.nn.Conv2d(cin, cout, 5, stride, 2, bias=False)
+  def call():
+    torch.sin(layer(x)).sum().backward()
+  call(); call()
+  calls, t0 = 0, time.perf_counter()
+  while time.perf_counter() - t0 < 1.0:
+    call(); calls += 1
+  out.append((time.perf_counter() - t0) / calls * 1000)
+print(json.dumps(out))
+"""
+
+
+def library_layer(kind, w_shape, stride):
+  """The layer as gan_jax's DCGAN computes it on CPU: (x NHWC, w HWIO) -> y."""
+  from gan_jax.models import dcgan
+  from gan_jax.models.layers import conv_fourier, conv_phases, conv_transpose_subpixel, same_padding
+
+  if kind == "convt" and stride == 1:
+    return lambda x, w: conv_fourier(x, w, [same_padding(k, transpose=True) for k in w.shape[:2]])
+  if kind == "convt":
+    return lambda x, w: conv_transpose_subpixel(x, w, stride)
+  if w_shape[2] >= dcgan.PHASE_MIN_CHANNELS:
+    return lambda x, w: conv_phases(x, w, stride)
+  return lambda x, w: conv_same(x, w, stride)
+
+
+def conv_transpose_exact_phases(x, w, stride):
+  """lax.conv_transpose(x, w, (s, s), 'SAME') as s*s convolutions, each with only its own
+  taps (sub-pixel stacks them, zero-padded to one kernel: 36 taps for 25 at 5x5, stride 2)."""
+  from gan_jax.models.layers import _phase_taps
+
+  rows, cols = _phase_taps(w.shape[0], stride), _phase_taps(w.shape[1], stride)
+  phase_rows = []
+  for first_r, offset_r, taps_r in rows:
+    row = []
+    for first_c, offset_c, taps_c in cols:
+      padding = ((-offset_r, taps_r - 1 + offset_r), (-offset_c, taps_c - 1 + offset_c))
+      row.append(
+        lax.conv_general_dilated(
+          x,
+          w[first_r::stride, first_c::stride],
+          (1, 1),
+          padding,
+          dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        )
+      )
+    phase_rows.append(jnp.stack(row, axis=3))  # (B, H, W, s, C)
+  y = jnp.stack(phase_rows, axis=2)  # (B, H, s, W, s, C)
+  b, h, _, w_, _, c = y.shape
+  return y.reshape(b, h * stride, w_ * stride, c)
+
+
+def conv_by_patches(x, w, stride):
+  """A 'SAME' strided convolution as explicit patches (kh*kw strided slices) times the
+  kernel as one matrix: the product goes to YNNPACK's dot."""
+  from gan_jax.models.layers import _same_padding_low
+
+  kh, kw, _, cout = w.shape
+  b, h, w_in, _ = x.shape
+  oh, ow = h // stride, w_in // stride
+  low = _same_padding_low(h, kh, stride)
+  high = (oh - 1) * stride + kh - h - low
+  padded = jnp.pad(x, ((0, 0), (low, high), (low, high), (0, 0)))
+  span = stride * (oh - 1) + 1
+  patches = jnp.concatenate(
+    [
+      padded[:, i : i + span : stride, j : j + span : stride, :]
+      for i in range(kh)
+      for j in range(kw)
+    ],
+    axis=-1,
+  )
+  return (patches.reshape(b * oh * ow, -1) @ w.reshape(-1, cout)).reshape(b, oh, ow, cout)
+
+
+def conv_space_to_depth(x, w, stride):
+  """A 'SAME' strided convolution as space-to-depth and one stride-1 convolution whose
+  kernel is zero-padded to a multiple of the stride (6x6 for 5x5, stride 2)."""
+  from gan_jax.models.layers import _same_padding_low
+
+  kh, _, cin, cout = w.shape
+  b, h, w_in, _ = x.shape
+  low = _same_padding_low(h, kh, stride)
+  front = (-low) % stride
+  padded = jnp.pad(w, ((front, (-(kh + front)) % stride),) * 2 + ((0, 0), (0, 0)))
+  taps = padded.shape[0] // stride
+  kernel = padded.reshape(taps, stride, taps, stride, cin, cout).transpose(0, 2, 1, 3, 4, 5)
+  kernel = kernel.reshape(taps, taps, stride * stride * cin, cout)
+  x = x.reshape(b, h // stride, stride, w_in // stride, stride, cin).transpose(0, 1, 3, 2, 4, 5)
+  x = x.reshape(b, h // stride, w_in // stride, stride * stride * cin)
+  shift = (low + front) // stride
+  padding = ((shift, taps - 1 - shift),) * 2
+  return lax.conv_general_dilated(
+    x, kernel, (1, 1), padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
+
+
+def dcgan_layers_against_pytorch():
+  print(
+    "dcgan-layers-against-pytorch\n   DCGAN-28 layers, forward + input and kernel gradients "
+    "(ms): as gan_jax computes them\n   (xla_options) against PyTorch's eager layer (both "
+    "cores), and other formulations tried"
+  )
+  import json
+  import os
+  import subprocess
+  import sys
+
+  from gan_jax import xla_options
+
+  torch_ms = [None] * len(DCGAN28_LAYERS)
+  cases = json.dumps([list(case) for case in DCGAN28_LAYERS])
+  done = subprocess.run(
+    [sys.executable, "-c", _TORCH_LAYERS, cases], capture_output=True, text=True, env=os.environ
+  )
+  if done.returncode == 0:
+    torch_ms = json.loads(done.stdout.strip().splitlines()[-1])
+  else:
+    print("   PyTorch not measured:", (done.stderr.strip().splitlines() or ["?"])[-1])
+  others = {
+    "G ConvT_1": [("exact phases", conv_transpose_exact_phases)],
+    "D Conv_1": [("patches x dot", conv_by_patches), ("space-to-depth", conv_space_to_depth)],
+  }
+  print(f"   {'':40s} {'gan_jax':>8s} {'PyTorch':>8s} {'ratio':>6s}")
+  for (name, kind, x_shape, w_shape, stride), torch_layer in zip(DCGAN28_LAYERS, torch_ms):
+    ours = conv_gradients_ms(
+      library_layer(kind, w_shape, stride), x_shape, w_shape, xla_options.jit
+    )
+    ratio = f"{torch_layer / ours:5.2f}x" if torch_layer else "    -"
+    torch_text = f"{torch_layer:8.2f}" if torch_layer else "       -"
+    print(f"   {name:40s} {ours:8.2f} {torch_text} {ratio}")
+    for label, conv in others.get(name[:9].strip(), []):
+      ms = conv_gradients_ms(
+        lambda x, w, c=conv: c(x, w, stride), x_shape, w_shape, xla_options.jit
+      )
+      print(f"     as {label:37s} {ms:8.2f}")
+
+
+def dot_fusion_types():
+  print(
+    "dot-fusion-types\n   the toy and MLP steps compiled with YNNPACK taking each product alone "
+    "(xla_options)\n   against YNNPACK fusing products with their elementwise neighbours, "
+    "windows alternating"
+  )
+  import statistics
+  import sys
+
+  sys.path.insert(0, __file__.rsplit("/", 1)[0])
+  import compare_pytorch
+
+  from gan_jax import xla_options
+
+  key = "xla_cpu_experimental_ynn_fusion_type"
+  shipped = xla_options.CPU_STEP_OPTIONS[key]
+  fused = "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"
+  try:
+    for workload in ("toy2d", "mlp"):
+      runs = {}
+      for label, value in (("alone", shipped), ("fused", fused)):
+        xla_options.CPU_STEP_OPTIONS[key] = value
+        xla_options.step_compiler_options.cache_clear()
+        runs[label] = compare_pytorch.setup_jax(
+          workload, compare_pytorch.BATCH[workload], compare_pytorch.STEPS_PER_CALL[workload]
+        )[0]
+      rates = {label: [] for label in runs}
+      for _ in range(6):
+        for label, run_window in runs.items():
+          rates[label].append(run_window(2.0))
+      alone, fused_rate = (statistics.median(rates[label]) for label in ("alone", "fused"))
+      print(
+        f"   {workload:6s} alone {alone:7.1f} steps/s, fused {fused_rate:7.1f} steps/s "
+        f"({fused_rate / alone:.2f}x)"
+      )
+  finally:
+    xla_options.CPU_STEP_OPTIONS[key] = shipped
+    xla_options.step_compiler_options.cache_clear()
+
+
 # Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
 FINDINGS = {
   "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
@@ -401,8 +611,10 @@ FINDINGS = {
   "cores-change-bits": cores_change_bits,
   "xla-own-convolutions-and-phases": conv_kernels_and_phases,
   "small-maps-by-dft": small_map_convolutions,
+  "dcgan-layers-against-pytorch": dcgan_layers_against_pytorch,
+  "dot-fusion-types": dot_fusion_types,
 }
-NUMBERS = dict(zip("123456789", FINDINGS))
+NUMBERS = dict(zip("123456789", FINDINGS))  # the first nine had numbers
 
 
 def finding(name: str):

@@ -23,7 +23,9 @@ from typing import Callable
 
 import jax
 
-# jaxlib's default list minus LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION.
+# jaxlib's default list minus LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION. Products stay alone
+# (INDIVIDUAL_DOT, not DOT): fusing them with their elementwise neighbours helps only the
+# 2D toy on two cores (benchmarks/RESULTS.md, "Finding: dot fusion types").
 CPU_STEP_OPTIONS = {
   "xla_cpu_experimental_ynn_fusion_type": (
     "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
