@@ -51,6 +51,12 @@ dcgan-layers-against-pytorch:
    against PyTorch's eager layer in its own process (skipped without torch), and the
    other formulations tried for the layers where PyTorch is faster: where the DCGAN-28
    step's ratio to PyTorch comes from, layer by layer, on the host it runs on.
+dcgan-step-formulations:
+   The whole DCGAN-28 step with each choice of its stride-2 layers' formulations
+   (generator: sub-pixel or output phases; discriminator: phases, or lax with the input
+   gradient by phases), alternating windows in one process: what decides
+   models.layer_formulations on CPU, since layers timed alone in programs of their own
+   do not rank the same as inside the step.
 dot-fusion-types:
    The toy and MLP steps compiled with YNNPACK taking each matrix product alone (the
    shipped gan_jax.xla_options) against YNNPACK fusing products with their elementwise
@@ -423,8 +429,10 @@ for name, kind, x_shape, w_shape, stride in cases:
     layer = torch.nn.ConvTranspose2d(cin, cout, 5, stride, 2, output_padding=stride - 1, bias=False)
   else:
     layer = torch.nn.Conv2d(cin, cout, 5, stride, 2, bias=False)
+  y_shape = layer(x).shape
+  cotangent = torch.randn(y_shape, generator=g)
   def call():
-    torch.sin(layer(x)).sum().backward()
+    layer(x).backward(cotangent)
   call(); call()
   calls, t0 = 0, time.perf_counter()
   while time.perf_counter() - t0 < 1.0:
@@ -435,43 +443,26 @@ print(json.dumps(out))
 
 
 def library_layer(kind, w_shape, stride):
-  """The layer as gan_jax's DCGAN computes it on CPU: (x NHWC, w HWIO) -> y."""
+  """The layer as gan_jax's DCGAN computes it on CPU (`models.layer_formulations`):
+  (x NHWC, w HWIO) -> y."""
   from gan_jax.models import dcgan
-  from gan_jax.models.layers import conv_fourier, conv_phases, conv_transpose_subpixel, same_padding
+  from gan_jax.models.layers import (
+    conv_fourier,
+    conv_phase_gradient,
+    conv_transpose_phases,
+    conv_transpose_subpixel,
+    same_padding,
+  )
 
   if kind == "convt" and stride == 1:
     return lambda x, w: conv_fourier(x, w, [same_padding(k, transpose=True) for k in w.shape[:2]])
+  if kind == "convt" and w_shape[3] >= dcgan.PHASE_MIN_CHANNELS:
+    return lambda x, w: conv_transpose_phases(x, w, stride)
   if kind == "convt":
     return lambda x, w: conv_transpose_subpixel(x, w, stride)
   if w_shape[2] >= dcgan.PHASE_MIN_CHANNELS:
-    return lambda x, w: conv_phases(x, w, stride)
+    return lambda x, w: conv_phase_gradient(x, w, stride)
   return lambda x, w: conv_same(x, w, stride)
-
-
-def conv_transpose_exact_phases(x, w, stride):
-  """lax.conv_transpose(x, w, (s, s), 'SAME') as s*s convolutions, each with only its own
-  taps (sub-pixel stacks them, zero-padded to one kernel: 36 taps for 25 at 5x5, stride 2)."""
-  from gan_jax.models.layers import _phase_taps
-
-  rows, cols = _phase_taps(w.shape[0], stride), _phase_taps(w.shape[1], stride)
-  phase_rows = []
-  for first_r, offset_r, taps_r in rows:
-    row = []
-    for first_c, offset_c, taps_c in cols:
-      padding = ((-offset_r, taps_r - 1 + offset_r), (-offset_c, taps_c - 1 + offset_c))
-      row.append(
-        lax.conv_general_dilated(
-          x,
-          w[first_r::stride, first_c::stride],
-          (1, 1),
-          padding,
-          dimension_numbers=("NHWC", "HWIO", "NHWC"),
-        )
-      )
-    phase_rows.append(jnp.stack(row, axis=3))  # (B, H, W, s, C)
-  y = jnp.stack(phase_rows, axis=2)  # (B, H, s, W, s, C)
-  b, h, _, w_, _, c = y.shape
-  return y.reshape(b, h * stride, w_ * stride, c)
 
 
 def conv_by_patches(x, w, stride):
@@ -519,11 +510,28 @@ def conv_space_to_depth(x, w, stride):
   )
 
 
+def forward_and_gradients_ms(conv, x_shape, w_shape) -> float:
+  """ms per call of y = conv(x, w) and its input and kernel gradients for a fixed cotangent
+  (what a training step computes; no loss function's own cost), compiled by xla_options."""
+  from gan_jax import xla_options
+
+  x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
+  w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
+  y_shape = jax.eval_shape(conv, x, w).shape
+  cotangent = jax.random.normal(jax.random.PRNGKey(2), y_shape)
+
+  def forward_and_gradients(x, w, cotangent):
+    y, pullback = jax.vjp(conv, x, w)
+    return y, pullback(cotangent)
+
+  return per_call_ms(xla_options.jit(forward_and_gradients), x, w, cotangent, seconds=1.0)
+
+
 def dcgan_layers_against_pytorch():
   print(
     "dcgan-layers-against-pytorch\n   DCGAN-28 layers, forward + input and kernel gradients "
-    "(ms): as gan_jax computes them\n   (xla_options) against PyTorch's eager layer (both "
-    "cores), and other formulations tried"
+    "for a fixed cotangent (ms):\n   as gan_jax computes them (xla_options) against PyTorch's "
+    "eager layer (both cores),\n   and other formulations tried"
   )
   import json
   import os
@@ -541,9 +549,16 @@ def dcgan_layers_against_pytorch():
     torch_ms = json.loads(done.stdout.strip().splitlines()[-1])
   else:
     print("   PyTorch not measured:", (done.stderr.strip().splitlines() or ["?"])[-1])
+  from gan_jax.models.layers import conv_phases, conv_transpose_subpixel
+
   others = {
-    "G ConvT_1": [("exact phases", conv_transpose_exact_phases)],
-    "D Conv_1": [("patches x dot", conv_by_patches), ("space-to-depth", conv_space_to_depth)],
+    "G ConvT_1": [("sub-pixel", conv_transpose_subpixel)],
+    "D Conv_1": [
+      ("phases (forward and gradients)", conv_phases),
+      ("lax (forward and gradients)", conv_same),
+      ("patches x dot", conv_by_patches),
+      ("space-to-depth", conv_space_to_depth),
+    ],
   }
   print(f"   {'':40s} {'gan_jax':>8s} {'PyTorch':>8s} {'ratio':>6s}")
   for (name, kind, x_shape, w_shape, stride), torch_layer in zip(DCGAN28_LAYERS, torch_ms):
@@ -554,9 +569,7 @@ def dcgan_layers_against_pytorch():
     torch_text = f"{torch_layer:8.2f}" if torch_layer else "       -"
     print(f"   {name:40s} {ours:8.2f} {torch_text} {ratio}")
     for label, conv in others.get(name[:9].strip(), []):
-      ms = conv_gradients_ms(
-        lambda x, w, c=conv: c(x, w, stride), x_shape, w_shape, xla_options.jit
-      )
+      ms = forward_and_gradients_ms(lambda x, w, c=conv: c(x, w, stride), x_shape, w_shape)
       print(f"     as {label:37s} {ms:8.2f}")
 
 
@@ -600,6 +613,51 @@ def dot_fusion_types():
     xla_options.step_compiler_options.cache_clear()
 
 
+def dcgan_step_formulations():
+  print(
+    "dcgan-step-formulations\n   the DCGAN-28 step (compare_pytorch's dcgan28 workload) with "
+    "each choice of its stride-2\n   layers' formulations, compiled in one process, 3-second "
+    "windows alternating"
+  )
+  import statistics
+  import sys
+
+  sys.path.insert(0, __file__.rsplit("/", 1)[0])
+  import compare_pytorch
+
+  choices = (  # (generator conv_transpose, discriminator strided_conv)
+    ("subpixel", "phases"),
+    ("phases", "phases"),
+    ("subpixel", "phase_gradient"),
+    ("phases", "phase_gradient"),
+  )
+  jax_config = compare_pytorch.jax_config
+  runs = {}
+  try:
+    for conv_transpose, strided_conv in choices:
+
+      def config_with(*args, conv_transpose=conv_transpose, strided_conv=strided_conv, **kwargs):
+        config = jax_config(*args, **kwargs)
+        config.model.generator.conv_transpose = conv_transpose
+        config.model.discriminator.strided_conv = strided_conv
+        return config
+
+      compare_pytorch.jax_config = config_with
+      runs[(conv_transpose, strided_conv)] = compare_pytorch.setup_jax("dcgan28", 64, 1)[0]
+  finally:
+    compare_pytorch.jax_config = jax_config
+  rates = {choice: [] for choice in runs}
+  for _ in range(6):
+    for choice, run_window in runs.items():
+      rates[choice].append(run_window(3.0))
+  first = statistics.median(rates[choices[0]])
+  for (conv_transpose, strided_conv), windows in rates.items():
+    rate = statistics.median(windows)
+    print(
+      f"   G {conv_transpose:9s} D {strided_conv:15s} {rate:6.2f} steps/s ({rate / first:.3f}x)"
+    )
+
+
 # Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
 FINDINGS = {
   "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
@@ -613,6 +671,7 @@ FINDINGS = {
   "small-maps-by-dft": small_map_convolutions,
   "dcgan-layers-against-pytorch": dcgan_layers_against_pytorch,
   "dot-fusion-types": dot_fusion_types,
+  "dcgan-step-formulations": dcgan_step_formulations,
 }
 NUMBERS = dict(zip("123456789", FINDINGS))  # the first nine had numbers
 

@@ -1,8 +1,9 @@
 """The faster formulations of layers compute what flax's layers compute.
 
-SubpixelConvTranspose and FourierConvTranspose against nn.ConvTranspose, PhaseConv
-and FourierConv against nn.Conv: same parameter shapes, same outputs and gradients
-up to float rounding.
+SubpixelConvTranspose, PhaseConvTranspose and FourierConvTranspose against
+nn.ConvTranspose, PhaseConv, PhaseGradientConv and FourierConv against nn.Conv: same
+parameter shapes, same outputs and gradients (second-order ones too, for the gradient
+penalties) up to float rounding.
 """
 
 import flax.linen as nn
@@ -16,6 +17,8 @@ from gan_jax.models.layers import (
   FourierConv,
   FourierConvTranspose,
   PhaseConv,
+  PhaseConvTranspose,
+  PhaseGradientConv,
   SubpixelConvTranspose,
   conv_fourier,
   conv_phases,
@@ -23,9 +26,14 @@ from gan_jax.models.layers import (
 
 
 CASES = (
-  [("transposed", k, s, n) for k, s, n in [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)]]
+  [
+    (kind, k, s, n)
+    for kind in ("transposed", "transposed_phases")
+    for k, s, n in [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5), (5, 3, 4)]
+  ]
   + [
-    ("strided", k, s, n)
+    (kind, k, s, n)
+    for kind in ("strided", "strided_phase_gradient")
     for k, s, n in [(5, 2, 14), (5, 2, 28), (4, 2, 8), (3, 2, 16), (5, 3, 12), (2, 2, 8), (1, 2, 8)]
   ]
   # Stride 1 by DFT: kernels larger than the map, even kernels (where Conv and
@@ -48,7 +56,9 @@ def test_fast_layer_equals_flax_layer_values_gradients_and_initial_parameters(
   x = jax.random.normal(jax.random.PRNGKey(0), (2, size, width, 3))
   flax_layer, fast_layer = {
     "transposed": (nn.ConvTranspose, SubpixelConvTranspose),
+    "transposed_phases": (nn.ConvTranspose, PhaseConvTranspose),
     "strided": (nn.Conv, PhaseConv),
+    "strided_phase_gradient": (nn.Conv, PhaseGradientConv),
     "fourier": (nn.Conv, FourierConv),
     "fourier_transposed": (nn.ConvTranspose, FourierConvTranspose),
   }[kind]
@@ -66,16 +76,46 @@ def test_fast_layer_equals_flax_layer_values_gradients_and_initial_parameters(
     got = jax.grad(loss(fast), argnums=argnum)(variables, x)
     for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
       np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+  # A gradient penalty differentiates the input gradient again, by the parameters.
+  penalty = lambda module: lambda v: jnp.sum(jax.grad(loss(module), argnums=1)(v, x) ** 2)
+  want, got = jax.grad(penalty(reference))(variables), jax.grad(penalty(fast))(variables)
+  for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+    np.testing.assert_allclose(a, b, atol=1e-3, rtol=1e-4)
 
 
-def test_dcgan_generator_is_the_same_function_with_either_formulation():
+@pytest.mark.parametrize("conv_transpose", ["subpixel", "phases"])
+def test_dcgan_generator_is_the_same_function_with_either_formulation(conv_transpose):
   z = jax.random.normal(jax.random.PRNGKey(0), (4, 16))
-  fast = models.DCGANGenerator((28, 28, 1), features=8, conv_transpose="subpixel")
+  fast = models.DCGANGenerator((28, 28, 1), features=8, conv_transpose=conv_transpose)
   slow = models.DCGANGenerator((28, 28, 1), features=8, conv_transpose="lax")
   variables = slow.init(jax.random.PRNGKey(1), z, train=False)
   np.testing.assert_allclose(
     fast.apply(variables, z, train=False), slow.apply(variables, z, train=False), atol=1e-5
   )
+
+
+def test_phase_transposed_layers_take_the_layers_with_enough_output_channels():
+  """'phases' computes a layer of at least PHASE_MIN_CHANNELS outputs by output phases (4
+  convolutions at stride 2) and a narrower one sub-pixel (one); 'auto' is 'phases' on CPU."""
+  z = jax.random.normal(jax.random.PRNGKey(0), (2, 16))
+  convolutions = lambda module: str(
+    jax.make_jaxpr(lambda z: module.init(jax.random.PRNGKey(1), z, train=False))(z)
+  ).count("conv_general_dilated")
+  # features 16: ConvTranspose_1 has 16 outputs (phases), the image layer 1 (sub-pixel).
+  generator = lambda conv_transpose: models.DCGANGenerator(
+    (28, 28, 1), features=16, first_conv="lax", conv_transpose=conv_transpose
+  )
+  assert convolutions(generator("phases")) == 1 + 4 + 1
+  assert convolutions(generator("subpixel")) == 1 + 1 + 1
+  auto = models.build_models(
+    "dcgan", (28, 28, 1), options={"generator": {"features": 16, "first_conv": "lax"}}
+  )[0]
+  on_cpu = jax.default_backend() == "cpu"
+  assert convolutions(auto) == (1 + 4 + 1 if on_cpu else 3)
+  with pytest.raises(
+    ValueError, match="conv_transpose 'fft' is unknown; accepted: phases, subpixel, lax"
+  ):
+    generator("fft").init(jax.random.PRNGKey(1), z)
 
 
 def assert_same_function(fast, slow, inputs):
@@ -145,25 +185,32 @@ def test_dcgan_discriminator_is_the_same_function_with_either_formulation(
   x = jax.random.normal(jax.random.PRNGKey(0), (4, 32, 32, 3))
   kwargs = dict(features=16, spectral_norm=spectral_norm, batch_norm=batch_norm)
   fast = models.DCGANDiscriminator((32, 32, 3), strided_conv="phases", **kwargs)
+  mixed = models.DCGANDiscriminator((32, 32, 3), strided_conv="phase_gradient", **kwargs)
   slow = models.DCGANDiscriminator((32, 32, 3), strided_conv="lax", **kwargs)
   variables = assert_same_function(fast, slow, x)
-  # 'auto', the builder's default, is 'phases' on CPU (measured there) and 'lax' elsewhere.
-  convolutions = lambda module: str(
-    jax.make_jaxpr(lambda v: module.apply(v, x, train=False))(variables)
-  ).count("conv_general_dilated")
+  assert_same_function(mixed, slow, x)
+  # 'auto', the builder's default, is 'phase_gradient' on CPU (measured there) and 'lax'
+  # elsewhere; its layers from 16 input channels are custom-gradient ones.
+  jaxpr = lambda module: str(jax.make_jaxpr(lambda v: module.apply(v, x, train=False))(variables))
+  convolutions = lambda module: jaxpr(module).count("conv_general_dilated")
+  custom = lambda module: jaxpr(module).count("custom_vjp_call")
   _, auto = models.build_models("dcgan", (32, 32, 3), options={"discriminator": kwargs})
   assert convolutions(fast) == 1 + 4 + 4 and convolutions(slow) == 3  # Conv_0 has 3 channels
-  assert convolutions(auto) == convolutions(fast if jax.default_backend() == "cpu" else slow)
-  with pytest.raises(ValueError, match="strided_conv 'fft' is unknown; accepted: phases, lax"):
+  assert custom(mixed) == 2 and custom(slow) == 0 and custom(fast) == 0
+  assert custom(auto) == custom(mixed if jax.default_backend() == "cpu" else slow)
+  with pytest.raises(
+    ValueError, match="strided_conv 'fft' is unknown; accepted: phase_gradient, phases, lax"
+  ):
     models.DCGANDiscriminator((32, 32, 3), strided_conv="fft").init(jax.random.PRNGKey(1), x)
   with pytest.raises(
     ValueError,
-    match="model.discriminator.strided_conv 'fft' is unknown; accepted: auto, phases, lax",
+    match="model.discriminator.strided_conv 'fft' is unknown; accepted: auto, phase_gradient, "
+    "phases, lax",
   ):
     models.build_models("dcgan", (32, 32, 3), options={"discriminator": {"strided_conv": "fft"}})
 
 
 def test_the_fast_layers_refuse_unequal_strides():
-  for layer in (PhaseConv, SubpixelConvTranspose):
+  for layer in (PhaseConv, PhaseGradientConv, PhaseConvTranspose, SubpixelConvTranspose):
     with pytest.raises(ValueError, match=f"{layer.__name__} needs equal strides, got \\(2, 1\\)"):
       layer(4, (3, 3), strides=(2, 1)).init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)))

@@ -118,13 +118,13 @@ def test_auto_layer_formulations_are_the_cpu_forms_on_cpu_and_lax_elsewhere(size
   # On CPU: the first layer by DFT for 5x5 kernels (the 7x7 or 4x4 map), not for 3x3 ones.
   assert models.layer_formulations("cpu", shape, 5) == {
     "first_conv": "fourier",
-    "conv_transpose": "subpixel",
-    "strided_conv": "phases",
+    "conv_transpose": "phases",
+    "strided_conv": "phase_gradient",
   }
   assert models.layer_formulations("cpu", shape, 3) == {
     "first_conv": "lax",
-    "conv_transpose": "subpixel",
-    "strided_conv": "phases",
+    "conv_transpose": "phases",
+    "strided_conv": "phase_gradient",
   }
   lax = {"first_conv": "lax", "conv_transpose": "lax", "strided_conv": "lax"}
   for backend in ("gpu", "tpu"):
@@ -134,7 +134,7 @@ def test_auto_layer_formulations_are_the_cpu_forms_on_cpu_and_lax_elsewhere(size
 
 def test_build_models_resolves_auto_for_the_backend_and_keeps_explicit_choices(monkeypatch):
   fields = lambda g, d: (g.first_conv, g.conv_transpose, d.strided_conv)
-  on_cpu = ("fourier", "subpixel", "phases")
+  on_cpu = ("fourier", "phases", "phase_gradient")
   monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
   assert fields(*models.build_models("dcgan", (32, 32, 1))) == on_cpu
   auto = {"first_conv": "auto", "conv_transpose": "auto"}
@@ -144,7 +144,7 @@ def test_build_models_resolves_auto_for_the_backend_and_keeps_explicit_choices(m
       (28, 28, 1),
       options={"generator": dict(auto, kernel_size=3), "discriminator": {"strided_conv": "auto"}},
     )
-  ) == ("lax", "subpixel", "phases")
+  ) == ("lax", "phases", "phase_gradient")
   monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
   assert (
     fields(*models.build_models("dcgan", (32, 32, 1), options={"generator": auto})) == ("lax",) * 3
@@ -153,7 +153,11 @@ def test_build_models_resolves_auto_for_the_backend_and_keeps_explicit_choices(m
     "generator": {"first_conv": "fourier", "conv_transpose": "subpixel"},
     "discriminator": {"strided_conv": "phases"},
   }
-  assert fields(*models.build_models("dcgan", (32, 32, 1), options=explicit)) == on_cpu
+  assert fields(*models.build_models("dcgan", (32, 32, 1), options=explicit)) == (
+    "fourier",
+    "subpixel",
+    "phases",
+  )
 
 
 def test_no_model_asks_for_the_backend(monkeypatch):

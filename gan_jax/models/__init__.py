@@ -96,8 +96,8 @@ def _pytorch_gan_mlp(data_shape, axis_name, options):
 # Each DCGAN layer-formulation field, the player that has it, and its accepted values.
 FORMULATIONS = {
   "first_conv": ("generator", ("fourier", "lax")),
-  "conv_transpose": ("generator", ("subpixel", "lax")),
-  "strided_conv": ("discriminator", ("phases", "lax")),
+  "conv_transpose": ("generator", ("phases", "subpixel", "lax")),
+  "strided_conv": ("discriminator", ("phase_gradient", "phases", "lax")),
 }
 
 
@@ -107,8 +107,10 @@ def layer_formulations(backend: str, image_shape: Sequence[int], kernel_size: in
 
   On 'cpu' the faster forms measured there (benchmarks/RESULTS.md): the generator's first
   layer by DFT where `dcgan.fourier_pays` ("Finding: small maps by DFT"), its stride-2
-  layers sub-pixel ("Finding: sub-pixel transposed convolution") and the discriminator's
-  stride-2 layers by phases ("Finding: XLA's own convolutions and phase convolutions").
+  layers by output phases, sub-pixel for few output channels ("Finding: sub-pixel
+  transposed convolution", "Finding: DCGAN-28 layers against PyTorch") and the
+  discriminator's stride-2 layers as lax's with the input gradient by phases ("Finding: XLA's
+  own convolutions and phase convolutions", "Finding: DCGAN-28 layers against PyTorch").
   Elsewhere 'lax' for all three, conv_transpose included: each form works around a slow path of
   XLA's CPU convolutions and none was measured on another backend. Returns
   {'first_conv', 'conv_transpose', 'strided_conv'}; raises for an unsupported shape.
@@ -118,8 +120,8 @@ def layer_formulations(backend: str, image_shape: Sequence[int], kernel_size: in
     return {"first_conv": "lax", "conv_transpose": "lax", "strided_conv": "lax"}
   return {
     "first_conv": "fourier" if dcgan.fourier_pays(base, kernel_size) else "lax",
-    "conv_transpose": "subpixel",
-    "strided_conv": "phases",
+    "conv_transpose": "phases",
+    "strided_conv": "phase_gradient",
   }
 
 

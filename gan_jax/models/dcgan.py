@@ -27,7 +27,13 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.models import initializers
-from gan_jax.models.layers import FourierConvTranspose, PhaseConv, SubpixelConvTranspose
+from gan_jax.models.layers import (
+  FourierConvTranspose,
+  PhaseConv,
+  PhaseConvTranspose,
+  PhaseGradientConv,
+  SubpixelConvTranspose,
+)
 from gan_jax.models.spectral import maybe_spectral_norm
 
 # H = base * 2^n: the generator starts from a base x base map and doubles it n >= 1 times.
@@ -87,9 +93,12 @@ class DCGANGenerator(nn.Module):
   features: int = 64
   kernel_size: int = 5
   activation: str = "relu"  # Radford et al.; 'leaky_relu' (slope 0.2) as in TF's tutorial
-  # How stride-2 transposed convolutions are computed: 'subpixel' (one stride-1
-  # convolution and a depth-to-space shuffle, models.layers.SubpixelConvTranspose;
-  # much faster gradients on CPU) or 'lax' (nn.ConvTranspose).
+  # How stride-2 transposed convolutions are computed: 'phases' (one stride-1 convolution
+  # per output phase with its own taps, models.layers.PhaseConvTranspose, for layers with
+  # at least PHASE_MIN_CHANNELS output channels, sub-pixel below; fastest on CPU),
+  # 'subpixel' (one stride-1 convolution and a depth-to-space shuffle,
+  # models.layers.SubpixelConvTranspose; much faster gradients on CPU than 'lax') or
+  # 'lax' (nn.ConvTranspose).
   conv_transpose: str = "lax"
   # How the first, stride-1 transposed convolution is computed: 'fourier' (by a small
   # DFT, models.layers.FourierConvTranspose; faster on CPU where fourier_pays) or 'lax'.
@@ -110,7 +119,9 @@ class DCGANGenerator(nn.Module):
   def _upsample(self, features, in_channels, name, use_bias=False):
     k = (self.kernel_size, self.kernel_size)
     inits = self._inits(in_channels)
-    if self.conv_transpose == "subpixel":
+    if self.conv_transpose == "phases" and features >= PHASE_MIN_CHANNELS:
+      return PhaseConvTranspose(features, k, strides=(2, 2), use_bias=use_bias, name=name, **inits)
+    if self.conv_transpose in ("subpixel", "phases"):
       return SubpixelConvTranspose(
         features, k, strides=(2, 2), use_bias=use_bias, name=name, **inits
       )
@@ -118,7 +129,9 @@ class DCGANGenerator(nn.Module):
       return nn.ConvTranspose(
         features, k, strides=(2, 2), padding="SAME", use_bias=use_bias, name=name, **inits
       )
-    raise ValueError(f"conv_transpose {self.conv_transpose!r} is unknown; accepted: subpixel, lax")
+    raise ValueError(
+      f"conv_transpose {self.conv_transpose!r} is unknown; accepted: phases, subpixel, lax"
+    )
 
   def _first_conv(self, features):
     k = (self.kernel_size, self.kernel_size)
@@ -176,9 +189,11 @@ class DCGANDiscriminator(nn.Module):
   axis_name: str | None = None
   spectral_norm: bool = False
   return_features: bool = False
-  # How stride-2 convolutions are computed: 'phases' (a sum of 4 stride-1
-  # convolutions, one per input phase, models.layers.PhaseConv, for layers with at
-  # least PHASE_MIN_CHANNELS input channels; faster on CPU) or 'lax' (nn.Conv).
+  # How stride-2 convolutions are computed: 'phase_gradient' (lax's forward and kernel
+  # gradient, the input gradient by phases, models.layers.PhaseGradientConv; fastest on
+  # CPU), 'phases' (a sum of 4 stride-1 convolutions, one per input phase,
+  # models.layers.PhaseConv), both for layers with at least PHASE_MIN_CHANNELS input
+  # channels, or 'lax' (nn.Conv).
   strided_conv: str = "lax"
   # Kernels, biases and BatchNorm scales (models.initializers): Radford et al.'s N(0, 0.02).
   weight_init: initializers.Initialization = initializers.RADFORD
@@ -193,10 +208,13 @@ class DCGANDiscriminator(nn.Module):
       bias_init=self.weight_init.bias(in_channels * self.kernel_size**2),
       dtype=self.dtype,
     )
-    if self.strided_conv not in ("phases", "lax"):
-      raise ValueError(f"strided_conv {self.strided_conv!r} is unknown; accepted: phases, lax")
-    if self.strided_conv == "phases" and in_channels >= PHASE_MIN_CHANNELS:
-      return PhaseConv(features, k, strides=(2, 2), name=name, **inits)
+    layers = {"phase_gradient": PhaseGradientConv, "phases": PhaseConv, "lax": None}
+    if self.strided_conv not in layers:
+      raise ValueError(
+        f"strided_conv {self.strided_conv!r} is unknown; accepted: phase_gradient, phases, lax"
+      )
+    if layers[self.strided_conv] and in_channels >= PHASE_MIN_CHANNELS:
+      return layers[self.strided_conv](features, k, strides=(2, 2), name=name, **inits)
     return nn.Conv(features, k, strides=(2, 2), padding="SAME", name=name, **inits)
 
   @nn.compact

@@ -16,6 +16,15 @@ numbers, and its gradients are stride-1 convolutions too, where a strided
 convolution's are dilated ones (benchmarks/RESULTS.md, "Finding: XLA's own convolutions and
 phase convolutions").
 
+`PhaseConvTranspose` computes what `flax.linen.ConvTranspose` with 'SAME' padding and
+stride s computes as s*s stride-1 convolutions, one per phase of the output, each with
+only its own kernel taps (3x3, 3x2, 2x3 and 2x2 of a 5x5 kernel at stride 2, where the
+sub-pixel form zero-pads all four to 3x3: 36 taps for 25). `PhaseGradientConv` is
+`flax.linen.Conv` with 'SAME' padding and stride s, whose forward pass and kernel gradient
+are lax's strided convolution and whose input gradient is computed by phases: the
+fastest of each on XLA's CPU backend (benchmarks/RESULTS.md, "Finding: DCGAN-28 layers
+against PyTorch").
+
 `FourierConv` and `FourierConvTranspose` compute what `flax.linen.Conv` and
 `flax.linen.ConvTranspose` with stride 1 and 'SAME' padding compute, from the same
 parameters, through a small 2-D discrete Fourier transform: the input and the kernel
@@ -36,6 +45,7 @@ import functools
 from typing import Any, ClassVar, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -160,6 +170,75 @@ def conv_transpose_subpixel(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) ->
   cout = kernel.shape[-1]
   y = y.reshape(b, h, w, stride, stride, cout).transpose(0, 1, 3, 2, 4, 5)
   return y.reshape(b, h * stride, w * stride, cout)
+
+
+def conv_transpose_phases(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray:
+  """lax.conv_transpose(x, kernel, (s, s), 'SAME') for NHWC x and HWIO kernel, by output phases.
+
+  Output phase (a, b) (rows a, a+s, ..., columns b, b+s, ...) is one stride-1 convolution
+  of x with the kernel taps that land on it; the phases are then interleaved.
+
+  Args:
+    x: (B, H, W, Cin).
+    kernel: (kh, kw, Cin, Cout), as flax.linen.ConvTranspose stores it.
+    stride: s.
+  Returns:
+    (B, H*s, W*s, Cout).
+  """
+  rows, cols = _phase_taps(kernel.shape[0], stride), _phase_taps(kernel.shape[1], stride)
+  phase_rows = []
+  for first_r, offset_r, taps_r in rows:
+    row = []
+    for first_c, offset_c, taps_c in cols:
+      padding = ((-offset_r, taps_r - 1 + offset_r), (-offset_c, taps_c - 1 + offset_c))
+      row.append(
+        lax.conv_general_dilated(
+          x,
+          kernel[first_r::stride, first_c::stride].astype(x.dtype),
+          (1, 1),
+          padding,
+          dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        )
+      )
+    phase_rows.append(jnp.stack(row, axis=3))  # (B, H, W, s, Cout)
+  y = jnp.stack(phase_rows, axis=2)  # (B, H, s, W, s, Cout)
+  b, h, _, w, _, cout = y.shape
+  return y.reshape(b, h * stride, w * stride, cout)
+
+
+def _conv_strided(x, kernel, stride):
+  return lax.conv_general_dilated(
+    x, kernel.astype(x.dtype), (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def conv_phase_gradient(x: jnp.ndarray, kernel: jnp.ndarray, stride: int) -> jnp.ndarray:
+  """lax.conv_general_dilated(x, kernel, (s, s), 'SAME') for NHWC x and HWIO kernel, whose
+  input gradient is computed by phases (`conv_phases`'s) and kernel gradient by lax.
+
+  Args:
+    x: (B, H, W, Cin), H and W divisible by s.
+    kernel: (kh, kw, Cin, Cout), as flax.linen.Conv stores it.
+    stride: s.
+  Returns:
+    (B, H/s, W/s, Cout).
+  """
+  return _conv_strided(x, kernel, stride)
+
+
+def _conv_phase_gradient_forward(x, kernel, stride):
+  return _conv_strided(x, kernel, stride), (x, kernel)
+
+
+def _conv_phase_gradient_backward(stride, residuals, cotangent):
+  x, kernel = residuals
+  _, input_pullback = jax.vjp(lambda x: conv_phases(x, kernel, stride), x)
+  _, kernel_pullback = jax.vjp(lambda kernel: _conv_strided(x, kernel, stride), kernel)
+  return input_pullback(cotangent)[0], kernel_pullback(cotangent)[0]
+
+
+conv_phase_gradient.defvjp(_conv_phase_gradient_forward, _conv_phase_gradient_backward)
 
 
 def same_padding(kernel: int, transpose: bool) -> tuple[int, int]:
@@ -302,6 +381,25 @@ class PhaseConv(_StridedLayer):
   """
 
   compute = staticmethod(conv_phases)
+
+
+class PhaseConvTranspose(_StridedLayer):
+  """Drop-in for nn.ConvTranspose(features, kernel_size, strides=(s, s), padding='SAME').
+
+  Same parameter names, shapes and initializers; same outputs up to float rounding.
+  """
+
+  compute = staticmethod(conv_transpose_phases)
+
+
+class PhaseGradientConv(_StridedLayer):
+  """Drop-in for nn.Conv(features, kernel_size, strides=(s, s), padding='SAME').
+
+  Same parameter names, shapes and initializers; same outputs; the input gradient equal
+  up to float rounding.
+  """
+
+  compute = staticmethod(conv_phase_gradient)
 
 
 class FourierConv(_StridedLayer):
