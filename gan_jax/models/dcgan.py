@@ -38,9 +38,12 @@ from gan_jax.models.spectral import maybe_spectral_norm
 
 # H = base * 2^n: the generator starts from a base x base map and doubles it n >= 1 times.
 BASES = (3, 4, 7)
-# With strided_conv='phases', a layer with fewer input channels than this keeps
-# lax's strided convolution: s*s convolutions of a few channels each are slower
-# (on CPU, 1 -> 64 channels at 28x28: 32 ms against 12 ms, forward and gradients).
+# With strided_conv='phases' or 'phase_gradient', a layer with fewer input channels than
+# this keeps lax's strided convolution: s*s convolutions of a few channels each are slower
+# (on CPU, 1 -> 64 channels at 28x28: 32 ms against 12 ms, forward and gradients). With
+# conv_transpose='phases', a layer with fewer output channels stays sub-pixel (the image
+# layer, 64 -> 1 at 14x14: 3.8-4.0 ms against 5.3 ms; benchmarks/RESULTS.md, "Finding:
+# DCGAN step formulations").
 PHASE_MIN_CHANNELS = 16
 
 
