@@ -97,3 +97,21 @@ def test_two_processes_match_one_process_with_the_same_global_batch(
   assert int(results[f"{name}/['step']"]) == parallel_runs.NUM_STEPS
   for key, expected in one_process.items():
     np.testing.assert_allclose(results[f"{name}/{key}"], expected, rtol=0, atol=ATOL, err_msg=key)
+
+
+def test_importing_every_module_starts_no_backend_so_distributed_can_initialize_after():
+  """`jax.distributed.initialize` must run before JAX starts a backend; a module-level jnp array
+  anywhere in the package would start one on import, in every process of a multi-host run."""
+  code = (
+    "import importlib, pkgutil, gan_jax\n"
+    "from jax._src import xla_bridge\n"
+    "for module in pkgutil.walk_packages(gan_jax.__path__, 'gan_jax.'):\n"
+    "  importlib.import_module(module.name)\n"
+    "  assert not xla_bridge.backends_are_initialized(), module.name\n"
+    "print('ok')\n"
+  )
+  env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+  done = subprocess.run(
+    [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+  )
+  assert done.returncode == 0 and done.stdout.split() == ["ok"], done.stderr[-2000:]

@@ -27,6 +27,7 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from gan_jax import builders, losses, steps
@@ -36,7 +37,9 @@ from gan_jax.recipes import Recipe, register_recipe
 from gan_jax.variants import extend_game, option, positive_int
 
 DOMAINS_B = ("edges", "negative")
-SOBEL = jnp.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+# A NumPy constant: a jnp array here would start the JAX backend on import, before
+# `jax.distributed.initialize` can run.
+SOBEL = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], np.float32)
 
 
 def edge_map(x: jax.Array) -> jax.Array:
