@@ -29,6 +29,7 @@ from gan_jax import (
   diagnostics,
   distributed,
   guards,
+  host_memory,
   logs,
   parallel,
   recipes,
@@ -270,6 +271,8 @@ def train_and_evaluate(
       "with several, run parallel.make_parallel_step in your own loop"
     )
   check_workdir(workdir)
+  if config.get("retain_host_memory", True) and jax.default_backend() == "cpu":
+    host_memory.retain_freed_memory()
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
   validation.validate_models(config, source.data_shape, recipe)

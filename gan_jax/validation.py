@@ -428,6 +428,7 @@ FIELDS: dict[str, Check] = {
   "augment": _augment,  # DiffAugment policy
   "diagnostics": options,  # gan_jax.diagnostics.Thresholds
   "steps_per_call": integer(1),
+  "retain_host_memory": boolean,
   "log_every": integer(1),
   "sample_every": integer(1),
   "checkpoint_every": integer(1),

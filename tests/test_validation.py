@@ -197,6 +197,11 @@ CASES = [
     "expected a number, got a string",
   ),
   ("reuse_fakes an int", ring("--config.reuse_fakes=1"), "expected true or false, got an integer"),
+  (
+    "retain_host_memory a string",
+    ring("--config.retain_host_memory=sometimes"),
+    "retain_host_memory",
+  ),
   ("unknown loss", ring("--config.loss='vanilla'"), "loss 'vanilla' is unknown; accepted: minimax"),
   ("unknown model", ring("--config.model.name='resnet'"), "model 'resnet' is unknown; accepted:"),
   (
