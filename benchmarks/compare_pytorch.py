@@ -114,8 +114,11 @@ def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "floa
   """
   import jax
   import numpy as np
-  from gan_jax import builders, data, train
+  from gan_jax import builders, data, host_memory, train
 
+  # As the training loop does on CPU (config.retain_host_memory, the default).
+  if jax.default_backend() == "cpu":
+    host_memory.retain_freed_memory()
   config = jax_config(workload, batch, dtype)
   config.parallel = "none"
   config.nonfinite = "stop"

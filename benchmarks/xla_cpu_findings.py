@@ -62,6 +62,17 @@ dot-fusion-types:
    shipped gan_jax.xla_options) against YNNPACK fusing products with their elementwise
    neighbours, alternating windows in one process: why the shipped options keep products
    alone.
+batch-norm-reductions:
+   flax's BatchNorm over the DCGAN-28 generator's first activations (64 x 12544), its
+   forward pass and its gradients, and the DCGAN-28 and MLP steps, compiled with the shipped
+   options (YNNPACK takes reductions and fuses their elementwise neighbours) and with
+   YNNPACK taking matrix products only: why the shipped options keep YNNPACK's reductions
+   although they make a batch norm's gradient slower.
+step-page-faults:
+   The DCGAN-28 step (compare_pytorch's dcgan28 workload) in a process on one core with
+   glibc's malloc as it comes and with gan_jax.host_memory.retain_freed_memory(): page
+   faults, kernel time and steps/s per step, alternating processes: why the training loop
+   keeps freed host memory on CPU (config.retain_host_memory).
 
   python benchmarks/xla_cpu_findings.py matrix-product-floor   # one finding (or: 6)
 """
@@ -538,8 +549,6 @@ def dcgan_layers_against_pytorch():
   import subprocess
   import sys
 
-  from gan_jax import xla_options
-
   torch_ms = [None] * len(DCGAN28_LAYERS)
   cases = json.dumps([list(case) for case in DCGAN28_LAYERS])
   done = subprocess.run(
@@ -562,9 +571,7 @@ def dcgan_layers_against_pytorch():
   }
   print(f"   {'':40s} {'gan_jax':>8s} {'PyTorch':>8s} {'ratio':>6s}")
   for (name, kind, x_shape, w_shape, stride), torch_layer in zip(DCGAN28_LAYERS, torch_ms):
-    ours = conv_gradients_ms(
-      library_layer(kind, w_shape, stride), x_shape, w_shape, xla_options.jit
-    )
+    ours = forward_and_gradients_ms(library_layer(kind, w_shape, stride), x_shape, w_shape)
     ratio = f"{torch_layer / ours:5.2f}x" if torch_layer else "    -"
     torch_text = f"{torch_layer:8.2f}" if torch_layer else "       -"
     print(f"   {name:40s} {ours:8.2f} {torch_text} {ratio}")
@@ -573,12 +580,10 @@ def dcgan_layers_against_pytorch():
       print(f"     as {label:37s} {ms:8.2f}")
 
 
-def dot_fusion_types():
-  print(
-    "dot-fusion-types\n   the toy and MLP steps compiled with YNNPACK taking each product alone "
-    "(xla_options)\n   against YNNPACK fusing products with their elementwise neighbours, "
-    "windows alternating"
-  )
+def ynn_fusion_step_rates(workload: str, values: dict, rounds: int) -> dict:
+  """Median steps/s of compare_pytorch's `workload` step compiled with each YNNPACK fusion-type
+  value ({label: value}), windows of 2 s alternating for `rounds` rounds; the shipped options
+  are restored after."""
   import statistics
   import sys
 
@@ -589,28 +594,41 @@ def dot_fusion_types():
 
   key = "xla_cpu_experimental_ynn_fusion_type"
   shipped = xla_options.CPU_STEP_OPTIONS[key]
-  fused = "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"
+  runs = {}
   try:
-    for workload in ("toy2d", "mlp"):
-      runs = {}
-      for label, value in (("alone", shipped), ("fused", fused)):
-        xla_options.CPU_STEP_OPTIONS[key] = value
-        xla_options.step_compiler_options.cache_clear()
-        runs[label] = compare_pytorch.setup_jax(
-          workload, compare_pytorch.BATCH[workload], compare_pytorch.STEPS_PER_CALL[workload]
-        )[0]
-      rates = {label: [] for label in runs}
-      for _ in range(6):
-        for label, run_window in runs.items():
-          rates[label].append(run_window(2.0))
-      alone, fused_rate = (statistics.median(rates[label]) for label in ("alone", "fused"))
-      print(
-        f"   {workload:6s} alone {alone:7.1f} steps/s, fused {fused_rate:7.1f} steps/s "
-        f"({fused_rate / alone:.2f}x)"
-      )
+    for label, value in values.items():
+      xla_options.CPU_STEP_OPTIONS[key] = value
+      xla_options.step_compiler_options.cache_clear()
+      runs[label] = compare_pytorch.setup_jax(
+        workload, compare_pytorch.BATCH[workload], compare_pytorch.STEPS_PER_CALL[workload]
+      )[0]
   finally:
     xla_options.CPU_STEP_OPTIONS[key] = shipped
     xla_options.step_compiler_options.cache_clear()
+  rates = {label: [] for label in runs}
+  for _ in range(rounds):
+    for label, run_window in runs.items():
+      rates[label].append(run_window(2.0))
+  return {label: statistics.median(windows) for label, windows in rates.items()}
+
+
+def dot_fusion_types():
+  print(
+    "dot-fusion-types\n   the toy and MLP steps compiled with YNNPACK taking each product alone "
+    "(xla_options)\n   against YNNPACK fusing products with their elementwise neighbours, "
+    "windows alternating"
+  )
+  from gan_jax import xla_options
+
+  shipped = xla_options.CPU_STEP_OPTIONS["xla_cpu_experimental_ynn_fusion_type"]
+  fused = "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"
+  for workload in ("toy2d", "mlp"):
+    rates = ynn_fusion_step_rates(workload, {"alone": shipped, "fused": fused}, rounds=6)
+    alone, fused_rate = rates["alone"], rates["fused"]
+    print(
+      f"   {workload:6s} alone {alone:7.1f} steps/s, fused {fused_rate:7.1f} steps/s "
+      f"({fused_rate / alone:.2f}x)"
+    )
 
 
 def dcgan_step_formulations():
@@ -658,6 +676,91 @@ def dcgan_step_formulations():
     )
 
 
+def batch_norm_reductions():
+  print(
+    "batch-norm-reductions\n   flax BatchNorm (train mode) on (64, 12544) and whole steps, "
+    "compiled with the shipped\n   options and with YNNPACK taking matrix products only"
+  )
+  from gan_jax import xla_options
+
+  key = "xla_cpu_experimental_ynn_fusion_type"
+  shipped = xla_options.CPU_STEP_OPTIONS[key]
+  variants = (("shipped", shipped), ("products only", "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"))
+  norm = nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5)
+  x = jax.random.normal(jax.random.PRNGKey(0), (64, 12544))
+  variables = norm.init(jax.random.PRNGKey(1), x)
+
+  def forward(params, x):
+    y, _ = norm.apply({**variables, "params": params}, x, mutable=["batch_stats"])
+    return nn.leaky_relu(y, 0.2)
+
+  gradients = jax.grad(lambda params, x: jnp.sum(forward(params, x)), argnums=(0, 1))
+  for label, value in variants:
+    options = {key: value}
+    ms = [
+      per_call_ms(jax.jit(fn, compiler_options=options), variables["params"], x)
+      for fn in (forward, gradients)
+    ]
+    print(
+      f"   BatchNorm + LeakyReLU, {label:13s} forward {ms[0]:6.3f} ms, gradients {ms[1]:6.3f} ms"
+    )
+  for workload in ("dcgan28", "mlp"):
+    rates = ynn_fusion_step_rates(workload, dict(variants), rounds=5)
+    first, second = (rates[label] for label, _ in variants)
+    print(
+      f"   {workload:7s} step: shipped {first:7.2f} steps/s, products only {second:7.2f} "
+      f"steps/s ({second / first:.3f}x)"
+    )
+
+
+_PAGE_FAULTS_RUN = r"""
+import json, os, resource, sys, time
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, before JAX starts threads
+sys.path.insert(0, sys.argv[2])
+from gan_jax import host_memory
+if sys.argv[1] == "default":
+  host_memory.retain_freed_memory = lambda: False  # setup_jax calls it, as the loop does
+import compare_pytorch
+run_window = compare_pytorch.setup_jax("dcgan28", 64, 1)[0]
+run_window(1.0)
+before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+rates = [run_window(2.0) for _ in range(3)]
+after, seconds = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - t0
+steps = sum(rates) / len(rates) * seconds
+print(json.dumps({"steps_per_s": sorted(rates)[1],
+                  "faults_per_step": (after.ru_minflt - before.ru_minflt) / steps,
+                  "kernel_ms_per_step": (after.ru_stime - before.ru_stime) / steps * 1000}))
+"""
+
+
+def step_page_faults():
+  print(
+    "step-page-faults\n   the DCGAN-28 step on one core, glibc's malloc as it comes against "
+    "host_memory.retain_freed_memory(),\n   one process each, alternating"
+  )
+  import json
+  import os
+  import subprocess
+  import sys
+
+  here = os.path.dirname(os.path.abspath(__file__))
+  for _ in range(2):
+    for mode in ("default", "retained"):
+      done = subprocess.run(
+        [sys.executable, "-c", _PAGE_FAULTS_RUN, mode, here],
+        capture_output=True,
+        text=True,
+      )
+      if done.returncode:
+        print("   failed:", (done.stderr.strip().splitlines() or ["?"])[-1])
+        return
+      r = json.loads(done.stdout.strip().splitlines()[-1])
+      print(
+        f"   {mode:8s} {r['steps_per_s']:6.2f} steps/s, {r['faults_per_step']:7.0f} page faults "
+        f"and {r['kernel_ms_per_step']:5.1f} ms of kernel time per step"
+      )
+
+
 # Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
 FINDINGS = {
   "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
@@ -672,6 +775,8 @@ FINDINGS = {
   "dcgan-layers-against-pytorch": dcgan_layers_against_pytorch,
   "dot-fusion-types": dot_fusion_types,
   "dcgan-step-formulations": dcgan_step_formulations,
+  "batch-norm-reductions": batch_norm_reductions,
+  "step-page-faults": step_page_faults,
 }
 NUMBERS = dict(zip("123456789", FINDINGS))  # the first nine had numbers
 

@@ -26,6 +26,8 @@ import jax
 # jaxlib's default list minus LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION. Products stay alone
 # (INDIVIDUAL_DOT, not DOT): fusing them with their elementwise neighbours helps only the
 # 2D toy on two cores (benchmarks/RESULTS.md, "Finding: dot fusion types").
+# Reductions stay with YNNPACK although a batch norm's gradient runs faster without: whole
+# steps do not (benchmarks/RESULTS.md, "Finding: batch-norm reductions").
 CPU_STEP_OPTIONS = {
   "xla_cpu_experimental_ynn_fusion_type": (
     "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
