@@ -25,8 +25,9 @@ convolutions-inside-switch (5):
    (recipes.Recipe.phase) instead of selecting the stage with lax.switch.
 matrix-product-floor (6):
    The matrix products of one MLP GAN step (seeds' MLP, batch 64; 2D toy, batch 512),
-   each timed alone and summed, against the library's whole fused step: the floor
-   any implementation of the same maths meets on this CPU with XLA's matmuls.
+   each timed as XLA runs it with the step's options (several per call, so dispatch is
+   shared) and as PyTorch's torch.mm runs it, summed, against the library's whole fused
+   step: the floor that XLA's products set on this CPU, and how it compares with PyTorch's.
 cores-change-bits (7):
    The same 20 training steps (config_base.ring(), seed 0) in a process allowed one core
    against one allowed every core: XLA sizes its CPU thread pool from the cores a process
@@ -270,16 +271,67 @@ def step_matmuls(g_layers, d_layers, batch):
   return products
 
 
+# Independent products per compiled call, so that the call's dispatch (5-50 us on CPU) is
+# shared and each product is timed as it runs inside a step.
+PRODUCT_REPEATS = 8
+
+# The same products in PyTorch (torch.mm, oneDNN/MKL on CPU), in a process of its own: its
+# OpenMP threads keep spinning after their last task and would slow XLA's threads beside them.
+_TORCH_PRODUCTS = r"""
+import json, sys, time
+import torch
+cases, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
+g = torch.Generator().manual_seed(0)
+out = []
+for lhs, rhs, lhs_contracting, rhs_contracting in cases:
+  a = [torch.randn(*lhs, generator=g) for _ in range(repeats)]
+  a = [x if lhs_contracting == 1 else x.t() for x in a]
+  b = torch.randn(*rhs, generator=g)
+  b = b if rhs_contracting == 0 else b.t()
+  def call():
+    for x in a:
+      torch.mm(x, b)
+  best = float("inf")
+  for _ in range(2):
+    call()
+    calls, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 0.3:
+      call(); calls += 1
+    best = min(best, (time.perf_counter() - t0) / calls / repeats * 1000)
+  out.append(best)
+print(json.dumps(out))
+"""
+
+
+def product_ms(lhs, rhs, dims) -> float:
+  """One product's ms as XLA runs it with the step's options: PRODUCT_REPEATS independent
+  products (fresh operands each) in one call, the best of two windows, per product."""
+  from gan_jax import xla_options
+
+  keys = jax.random.split(jax.random.PRNGKey(0), PRODUCT_REPEATS + 1)
+  lefts = [jax.random.normal(k, lhs) for k in keys[:-1]]
+  right = jax.random.normal(keys[-1], rhs)
+  products = xla_options.jit(lambda xs, w: tuple(lax.dot_general(x, w, dims) for x in xs))
+  return min(per_call_ms(products, lefts, right, seconds=0.3) for _ in range(2)) / PRODUCT_REPEATS
+
+
 def mlp_step_matmul_floor():
   print(
-    "matrix-product-floor\n   one GAN step's matrix products, each alone, against the library's "
-    "fused step"
+    "matrix-product-floor\n   one GAN step's matrix products (ms), as XLA runs them with the "
+    "step's options\n   and as PyTorch's torch.mm does (both cores), against the library's "
+    "whole step"
   )
+  import json
+  import os
+  import subprocess
   import sys
 
-  sys.path.insert(0, __file__.rsplit("/", 1)[0])
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
   import compare_pytorch
+  from gan_jax import host_memory
 
+  if jax.default_backend() == "cpu":  # as the training loop does: no page faults per call
+    host_memory.retain_freed_memory()
   workloads = {
     "mlp": (
       [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
@@ -289,19 +341,35 @@ def mlp_step_matmul_floor():
   }
   for workload, (g_layers, d_layers) in workloads.items():
     batch = compare_pytorch.BATCH[workload]
-    total = 0.0
-    for _, lhs, rhs, dims in step_matmuls(g_layers, d_layers, batch):
-      a = jax.random.normal(jax.random.PRNGKey(0), lhs)
-      b = jax.random.normal(jax.random.PRNGKey(1), rhs)
-      product = jax.jit(lambda a, b, d=dims: lax.dot_general(a, b, d))
-      total += per_call_ms(product, a, b, seconds=0.3)
+    products = step_matmuls(g_layers, d_layers, batch)
+    cases = [(lhs, rhs, dims[0][0][0], dims[0][1][0]) for _, lhs, rhs, dims in products]
+    done = subprocess.run(
+      [sys.executable, "-c", _TORCH_PRODUCTS, json.dumps(cases), str(PRODUCT_REPEATS)],
+      capture_output=True,
+      text=True,
+      env=os.environ,
+    )
+    torch_ms = [None] * len(products)
+    if done.returncode == 0:
+      torch_ms = json.loads(done.stdout.strip().splitlines()[-1])
+    else:
+      print("   PyTorch not measured:", (done.stderr.strip().splitlines() or ["?"])[-1])
+    print(f"   {workload}, batch {batch}: {'product':34s} {'XLA':>7s} {'PyTorch':>7s}")
+    total = total_torch = 0.0
+    for (name, lhs, rhs, dims), theirs in zip(products, torch_ms):
+      ours = product_ms(lhs, rhs, dims)
+      total += ours
+      total_torch += theirs or 0.0
+      text = f"{theirs:7.3f}" if theirs else "      -"
+      print(f"     {name:10s} {str(lhs):12s} x {str(rhs):12s}       {ours:7.3f} {text}")
     run_window, _ = compare_pytorch.setup_jax(
       workload, batch, compare_pytorch.STEPS_PER_CALL[workload]
     )
-    step_ms = 1000 / run_window(3.0)
+    step_ms = 1000 / max(run_window(2.0) for _ in range(3))
+    ratio = f" ({total / total_torch:.2f}x PyTorch's {total_torch:.2f} ms)" if total_torch else ""
     print(
-      f"   {workload:6s} matrix products alone {total:6.2f} ms; "
-      f"the library's step {step_ms:6.2f} ms ({100 * total / step_ms:.0f}% of it)"
+      f"   {workload}: products {total:.2f} ms{ratio}; the library's whole step {step_ms:.2f} ms "
+      f"(products {100 * total / step_ms:.0f}% of it)"
     )
 
 
