@@ -1,5 +1,6 @@
 """The formulations benchmarks/xla_cpu_findings.py times against the shipped layers compute
-the same function as lax's convolutions (its "formulations tried" table compares like with like)."""
+the same function as lax's convolutions (its "formulations tried" table compares like with like),
+and the matrix products it times for a step are the compiled step's own."""
 
 import os
 import sys
@@ -41,3 +42,42 @@ def test_library_layers_are_the_shipped_formulations():
     else:
       expected = lax.conv_general_dilated(x, w, (stride, stride), "SAME", dimension_numbers=DIMS)
     np.testing.assert_allclose(ours, expected, atol=1e-4, err_msg=name)
+
+
+@pytest.mark.parametrize("workload", ["mlp", "toy2d"])
+def test_step_matmuls_are_the_products_of_the_compiled_step(workload):
+  # "Finding: the matrix-product floor" sums step_matmuls' products as the step's own: the
+  # loop's step (compare_pytorch's workload, one step per call) holds exactly these, plus
+  # the two Gram matrices of the diversity diagnostic (fakes and reals, B x B).
+  import re
+
+  import compare_pytorch
+  from gan_jax import builders, data, train
+
+  layers = {
+    "mlp": (
+      [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
+      [(784, 512), (512, 256), (256, 1)],
+    ),
+    "toy2d": ([(100, 128), (128, 128), (128, 2)], [(2, 128), (128, 128), (128, 1)]),
+  }[workload]
+  batch = compare_pytorch.BATCH[workload]
+  config = compare_pytorch.jax_config(workload, batch)
+  config.parallel, config.nonfinite, config.steps_per_call = "none", "stop", 1
+  if workload == "toy2d":
+    source = data.toy_source(data.toy.ring())
+  else:
+    source = data.image_source("random", np.zeros((256, 28, 28, 1), np.uint8), None)
+  runner = train.make_loop_step(source, config)
+  state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
+  text = runner.step_fn.lower(state, runner.put_data(source.arrays)).as_text()
+  operands = re.findall(
+    r"stablehlo\.dot_general .*?: \(tensor<(\S+?)xf32>, tensor<(\S+?)xf32>\)", text
+  )
+  compiled = sorted(
+    tuple(sorted(tuple(int(n) for n in s.split("x")) for s in pair)) for pair in operands
+  )
+  width = int(np.prod(source.data_shape))
+  expected = [(lhs, rhs) for _, lhs, rhs, _ in findings.step_matmuls(*layers, batch)]
+  expected += [((batch, width), (width, batch))] * 2
+  assert compiled == sorted(tuple(sorted(pair)) for pair in expected)
