@@ -80,6 +80,7 @@ step-page-faults:
 
 from __future__ import annotations
 
+import math
 import time
 
 import flax.linen as nn
@@ -281,6 +282,7 @@ _TORCH_PRODUCTS = r"""
 import json, sys, time
 import torch
 cases, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
+parameter_shapes = json.loads(sys.argv[3])
 g = torch.Generator().manual_seed(0)
 out = []
 for lhs, rhs, lhs_contracting, rhs_contracting in cases:
@@ -299,8 +301,44 @@ for lhs, rhs, lhs_contracting, rhs_contracting in cases:
       call(); calls += 1
     best = min(best, (time.perf_counter() - t0) / calls / repeats * 1000)
   out.append(best)
-print(json.dumps(out))
+parameters = [torch.nn.Parameter(torch.randn(*s, generator=g) * 0.01) for s in parameter_shapes]
+for p in parameters:
+  p.grad = torch.full_like(p, 1e-3)
+adam = torch.optim.Adam(parameters, lr=2e-4, betas=(0.5, 0.999))
+adam.step()
+calls, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < 1.0:
+  adam.step(); calls += 1
+print(json.dumps({"products": out, "adam": (time.perf_counter() - t0) / calls * 1000}))
 """
+
+
+def adam_update_ms(parameter_shapes) -> float:
+  """ms of one optax Adam update (the workloads' settings) over parameters of these shapes,
+  jitted with the step's options and the parameters and optimizer state donated, as in the
+  train step."""
+  import optax
+  from gan_jax import xla_options
+
+  keys = jax.random.split(jax.random.PRNGKey(0), len(parameter_shapes))
+  params = [0.01 * jax.random.normal(k, s) for k, s in zip(keys, parameter_shapes)]
+  grads = [jnp.full(s, 1e-3) for s in parameter_shapes]
+  adam = optax.adam(2e-4, b1=0.5, b2=0.999)
+
+  def update(params, state, grads):
+    updates, state = adam.update(grads, state, params)
+    return optax.apply_updates(params, updates), state
+
+  update = xla_options.jit(update, donate_argnums=(0, 1))
+  state = adam.init(params)
+  params, state = update(params, state, grads)
+  jax.block_until_ready(params)
+  calls, t0 = 0, time.perf_counter()
+  while time.perf_counter() - t0 < 1.0:
+    params, state = update(params, state, grads)
+    calls += 1
+  jax.block_until_ready(params)
+  return (time.perf_counter() - t0) / calls * 1000
 
 
 def product_ms(lhs, rhs, dims) -> float:
@@ -343,15 +381,27 @@ def mlp_step_matmul_floor():
     batch = compare_pytorch.BATCH[workload]
     products = step_matmuls(g_layers, d_layers, batch)
     cases = [(lhs, rhs, dims[0][0][0], dims[0][1][0]) for _, lhs, rhs, dims in products]
+    # Dense kernels and biases of both players; the batch norms' few scales are left out.
+    parameter_shapes = [
+      list(s) for n_in, n_out in g_layers + d_layers for s in ((n_in, n_out), (n_out,))
+    ]
     done = subprocess.run(
-      [sys.executable, "-c", _TORCH_PRODUCTS, json.dumps(cases), str(PRODUCT_REPEATS)],
+      [
+        sys.executable,
+        "-c",
+        _TORCH_PRODUCTS,
+        json.dumps(cases),
+        str(PRODUCT_REPEATS),
+        json.dumps(parameter_shapes),
+      ],
       capture_output=True,
       text=True,
       env=os.environ,
     )
-    torch_ms = [None] * len(products)
+    torch_ms, torch_adam = [None] * len(products), None
     if done.returncode == 0:
-      torch_ms = json.loads(done.stdout.strip().splitlines()[-1])
+      measured = json.loads(done.stdout.strip().splitlines()[-1])
+      torch_ms, torch_adam = measured["products"], measured["adam"]
     else:
       print("   PyTorch not measured:", (done.stderr.strip().splitlines() or ["?"])[-1])
     print(f"   {workload}, batch {batch}: {'product':34s} {'XLA':>7s} {'PyTorch':>7s}")
@@ -371,6 +421,10 @@ def mlp_step_matmul_floor():
       f"   {workload}: products {total:.2f} ms{ratio}; the library's whole step {step_ms:.2f} ms "
       f"(products {100 * total / step_ms:.0f}% of it)"
     )
+    adam = adam_update_ms(parameter_shapes)
+    theirs = f" against torch.optim.Adam's {torch_adam:.2f} ms" if torch_adam else ""
+    count = sum(math.prod(shape) for shape in parameter_shapes) / 1e6
+    print(f"   {workload}: Adam's update over {count:.2f} M parameters {adam:.2f} ms{theirs}")
 
 
 _AFFINITY_RUN = r"""
