@@ -27,7 +27,8 @@ matrix-product-floor (6):
    The matrix products of one MLP GAN step (seeds' MLP, batch 64; 2D toy, batch 512),
    each timed as XLA runs it with the step's options (several per call, so dispatch is
    shared) and as PyTorch's torch.mm runs it, summed, against the library's whole fused
-   step: the floor that XLA's products set on this CPU, and how it compares with PyTorch's.
+   step: the floor that XLA's products set on this CPU, and how it compares with PyTorch's;
+   and Adam's update over the same parameters, optax's against torch.optim.Adam's.
 cores-change-bits (7):
    The same 20 training steps (config_base.ring(), seed 0) in a process allowed one core
    against one allowed every core: XLA sizes its CPU thread pool from the cores a process
