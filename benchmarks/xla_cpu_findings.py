@@ -273,6 +273,15 @@ def step_matmuls(g_layers, d_layers, batch):
   return products
 
 
+# (in, out) of the Dense layers of compare_pytorch's MLP workloads: (generator, discriminator).
+DENSE_LAYERS = {
+  "mlp": (
+    [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
+    [(784, 512), (512, 256), (256, 1)],
+  ),
+  "toy2d": ([(100, 128), (128, 128), (128, 2)], [(2, 128), (128, 128), (128, 1)]),
+}
+
 # Independent products per compiled call, so that the call's dispatch (5-50 us on CPU) is
 # shared and each product is timed as it runs inside a step.
 PRODUCT_REPEATS = 8
@@ -371,14 +380,7 @@ def mlp_step_matmul_floor():
 
   if jax.default_backend() == "cpu":  # as the training loop does: no page faults per call
     host_memory.retain_freed_memory()
-  workloads = {
-    "mlp": (
-      [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
-      [(784, 512), (512, 256), (256, 1)],
-    ),
-    "toy2d": ([(100, 128), (128, 128), (128, 2)], [(2, 128), (128, 128), (128, 1)]),
-  }
-  for workload, (g_layers, d_layers) in workloads.items():
+  for workload, (g_layers, d_layers) in DENSE_LAYERS.items():
     batch = compare_pytorch.BATCH[workload]
     products = step_matmuls(g_layers, d_layers, batch)
     cases = [(lhs, rhs, dims[0][0][0], dims[0][1][0]) for _, lhs, rhs, dims in products]

@@ -34,7 +34,7 @@ TRIM_THRESHOLD = 2**31 - 1  # bytes: the largest an int holds, so the heap is ne
 def retain_freed_memory() -> bool:
   """Keeps freed host memory in the process (glibc only; once per process).
 
-  Returns True when glibc took both settings, False elsewhere (macOS, musl, Windows),
+  Returns True when glibc took all three settings, False elsewhere (macOS, musl, Windows),
   where nothing changes.
   """
   if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":

@@ -54,13 +54,7 @@ def test_step_matmuls_are_the_products_of_the_compiled_step(workload):
   import compare_pytorch
   from gan_jax import builders, data, train
 
-  layers = {
-    "mlp": (
-      [(100, 128), (128, 256), (256, 512), (512, 1024), (1024, 784)],
-      [(784, 512), (512, 256), (256, 1)],
-    ),
-    "toy2d": ([(100, 128), (128, 128), (128, 2)], [(2, 128), (128, 128), (128, 1)]),
-  }[workload]
+  layers = findings.DENSE_LAYERS[workload]
   batch = compare_pytorch.BATCH[workload]
   config = compare_pytorch.jax_config(workload, batch)
   config.parallel, config.nonfinite, config.steps_per_call = "none", "stop", 1
