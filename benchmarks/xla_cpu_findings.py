@@ -75,6 +75,11 @@ step-page-faults:
    glibc's malloc as it comes and with gan_jax.host_memory.retain_freed_memory(): page
    faults, kernel time and steps/s per step, alternating processes: why the training loop
    keeps freed host memory on CPU (config.retain_host_memory).
+copies-of-the-loop-carried-state:
+   The MLP and toy fused steps compiled with the shipped options and without region
+   analysis in copy insertion: the parameter-sized copies in the loop body, the state's
+   bits after 30 steps, and steps/s in alternating windows: why the shipped options turn
+   region analysis on.
 
   python benchmarks/xla_cpu_findings.py matrix-product-floor   # one finding (or: 6)
 """
@@ -705,10 +710,10 @@ def dcgan_layers_against_pytorch():
       print(f"     as {label:37s} {ms:8.2f}")
 
 
-def ynn_fusion_step_rates(workload: str, values: dict, rounds: int) -> dict:
-  """Median steps/s of compare_pytorch's `workload` step compiled with each YNNPACK fusion-type
-  value ({label: value}), windows of 2 s alternating for `rounds` rounds; the shipped options
-  are restored after."""
+def step_rates_with_options(workload: str, variants: dict, rounds: int) -> dict:
+  """Median steps/s of compare_pytorch's `workload` step compiled with each variant of the
+  shipped options ({label: {option: value, or None to leave it out}}), windows of 2 s
+  alternating for `rounds` rounds; the shipped options are restored after."""
   import statistics
   import sys
 
@@ -717,24 +722,33 @@ def ynn_fusion_step_rates(workload: str, values: dict, rounds: int) -> dict:
 
   from gan_jax import xla_options
 
-  key = "xla_cpu_experimental_ynn_fusion_type"
-  shipped = xla_options.CPU_STEP_OPTIONS[key]
+  shipped = dict(xla_options.CPU_STEP_OPTIONS)
   runs = {}
   try:
-    for label, value in values.items():
-      xla_options.CPU_STEP_OPTIONS[key] = value
+    for label, changes in variants.items():
+      options = {**shipped, **changes}
+      xla_options.CPU_STEP_OPTIONS.clear()
+      xla_options.CPU_STEP_OPTIONS.update({k: v for k, v in options.items() if v is not None})
       xla_options.step_compiler_options.cache_clear()
       runs[label] = compare_pytorch.setup_jax(
         workload, compare_pytorch.BATCH[workload], compare_pytorch.STEPS_PER_CALL[workload]
       )[0]
   finally:
-    xla_options.CPU_STEP_OPTIONS[key] = shipped
+    xla_options.CPU_STEP_OPTIONS.clear()
+    xla_options.CPU_STEP_OPTIONS.update(shipped)
     xla_options.step_compiler_options.cache_clear()
   rates = {label: [] for label in runs}
   for _ in range(rounds):
     for label, run_window in runs.items():
       rates[label].append(run_window(2.0))
   return {label: statistics.median(windows) for label, windows in rates.items()}
+
+
+def ynn_fusion_step_rates(workload: str, values: dict, rounds: int) -> dict:
+  """`step_rates_with_options` for values of the YNNPACK fusion types ({label: value})."""
+  key = "xla_cpu_experimental_ynn_fusion_type"
+  variants = {label: {key: value} for label, value in values.items()}
+  return step_rates_with_options(workload, variants, rounds)
 
 
 def dot_fusion_types():
@@ -838,6 +852,73 @@ def batch_norm_reductions():
     )
 
 
+def loop_state_copies():
+  print(
+    "copies-of-the-loop-carried-state\n   the MLP and toy fused steps (10 per call) compiled "
+    "with the shipped options and without\n   region analysis in copy insertion: copies of "
+    "parameter-sized arrays in the loop body, the bits\n   after 30 steps, and steps/s in "
+    "alternating windows"
+  )
+  import hashlib
+  import re
+  import sys
+
+  import numpy as np
+
+  sys.path.insert(0, __file__.rsplit("/", 1)[0])
+  import compare_pytorch
+
+  from gan_jax import builders, data, train, xla_options
+
+  key = "xla_cpu_copy_insertion_use_region_analysis"
+  variants = {"shipped": {}, "without": {key: None}}
+  for workload in ("mlp", "toy2d"):
+    shipped = dict(xla_options.CPU_STEP_OPTIONS)
+    for label, changes in variants.items():
+      options = {k: v for k, v in {**shipped, **changes}.items() if v is not None}
+      config = compare_pytorch.jax_config(workload, compare_pytorch.BATCH[workload])
+      config.parallel, config.nonfinite, config.steps_per_call = "none", "stop", 10
+      if workload == "toy2d":
+        source = data.toy_source(data.toy.ring())
+      else:
+        images = np.random.default_rng(0).integers(0, 256, (1024, 28, 28, 1), np.uint8)
+        source = data.image_source("random", images, None)
+      try:
+        xla_options.CPU_STEP_OPTIONS.clear()
+        xla_options.CPU_STEP_OPTIONS.update(options)
+        xla_options.step_compiler_options.cache_clear()
+        runner = train.make_loop_step(source, config)
+        state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
+        arrays = runner.put_data(source.arrays)
+        compiled = runner.step_fn.lower(state, arrays).compile()
+      finally:
+        xla_options.CPU_STEP_OPTIONS.clear()
+        xla_options.CPU_STEP_OPTIONS.update(shipped)
+        xla_options.step_compiler_options.cache_clear()
+      hlo = compiled.as_text()
+      bodies = set(re.findall(r" while\(.*body=%([\w.-]+)", hlo))
+      copied = [
+        shape
+        for c in re.split(r"\n(?=\S)", hlo)
+        if c.split(" ", 1)[0].lstrip("%") in bodies
+        for shape in re.findall(r"= f32\[(\d+,\d+)\]\{[\d,]*\} copy\(", c)
+      ]
+      for _ in range(3):
+        state, _ = compiled(state, arrays)
+      digest = hashlib.sha256()
+      for leaf in jax.tree.leaves(state):
+        digest.update(np.asarray(leaf).tobytes())
+      print(
+        f"   {workload:6s} {label:8s} {len(copied):2d} matrix copies per step in the loop body, "
+        f"state after 30 steps sha256 {digest.hexdigest()[:16]}"
+      )
+    rates = step_rates_with_options(workload, variants, rounds=6)
+    print(
+      f"   {workload:6s} shipped {rates['shipped']:7.1f} steps/s, without region analysis "
+      f"{rates['without']:7.1f} ({rates['shipped'] / rates['without']:.3f}x)"
+    )
+
+
 _PAGE_FAULTS_RUN = r"""
 import json, os, resource, sys, time
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, before JAX starts threads
@@ -902,6 +983,7 @@ FINDINGS = {
   "dcgan-step-formulations": dcgan_step_formulations,
   "batch-norm-reductions": batch_norm_reductions,
   "step-page-faults": step_page_faults,
+  "copies-of-the-loop-carried-state": loop_state_copies,
 }
 NUMBERS = dict(zip("123456789", FINDINGS))  # the first nine had numbers
 

@@ -37,3 +37,67 @@ def test_a_program_without_convolutions_compiles_to_the_same_code():
   default = jax.jit(mlp).lower(*args).compile().as_text()
   ours = xla_options.jit(mlp).lower(*args).compile().as_text()
   assert ours == default
+
+
+REGION_ANALYSIS = "xla_cpu_copy_insertion_use_region_analysis"
+
+
+def _fused_ring_steps(nonfinite: str, *option_sets: dict):
+  """The loop's fused step (3 steps per call) of a tiny ring GAN compiled with each of
+  `option_sets`; returns (compiled steps, state, data, the shapes of G's parameters)."""
+  import numpy as np
+
+  from gan_jax import builders, data, train
+  from tests.conftest import tiny_ring_config
+
+  config = tiny_ring_config(steps_per_call=3, nonfinite=nonfinite)
+  source = data.toy_source(data.toy.ring())
+  state = builders.create_state_from_config(config, source.data_shape)
+  shipped = dict(xla_options.CPU_STEP_OPTIONS)
+  option_sets = [dict(options) for options in option_sets]  # CPU_STEP_OPTIONS may be one
+  compiled = []
+  try:
+    for options in option_sets:
+      xla_options.CPU_STEP_OPTIONS.clear()
+      xla_options.CPU_STEP_OPTIONS.update(options)
+      xla_options.step_compiler_options.cache_clear()
+      runner = train.make_loop_step(source, config)
+      state, arrays = runner.put_state(state), runner.put_data(source.arrays)
+      compiled.append(runner.step_fn.lower(state, arrays).compile())
+  finally:
+    xla_options.CPU_STEP_OPTIONS.clear()
+    xla_options.CPU_STEP_OPTIONS.update(shipped)
+    xla_options.step_compiler_options.cache_clear()
+  shapes = {f"f32[{','.join(map(str, np.shape(x)))}]" for x in jax.tree.leaves(state.g_params)}
+  return compiled, state, arrays, shapes
+
+
+def _loop_body_copies(hlo: str, shapes: set[str]) -> int:
+  """How many copies of arrays with one of `shapes` the while loops' bodies make."""
+  import re
+
+  names = set(re.findall(r" while\(.*body=%([\w.-]+)", hlo))
+  bodies = [c for c in re.split(r"\n(?=\S)", hlo) if c.split(" ", 1)[0].lstrip("%") in names]
+  copies = re.findall(r"= (f32\[[\d,]*\])\{[\d,]*\} copy\(", "\n".join(bodies))
+  return sum(shape in shapes for shape in copies)
+
+
+@pytest.mark.parametrize("nonfinite", ["stop", "skip"])
+def test_fused_steps_copy_no_parameters_and_keep_the_bits(nonfinite):
+  # "Finding: copies of the loop-carried state": without region analysis XLA copies G's
+  # parameters (and Adam's moments) at the start of every fused step under the default
+  # policy; 'skip' selects between old and new values, which XLA writes without copies.
+  without = {k: v for k, v in xla_options.CPU_STEP_OPTIONS.items() if k != REGION_ANALYSIS}
+  (ours, theirs), state, arrays, shapes = _fused_ring_steps(
+    nonfinite, xla_options.CPU_STEP_OPTIONS, without
+  )
+  assert xla_options.CPU_STEP_OPTIONS[REGION_ANALYSIS] is True
+  assert _loop_body_copies(ours.as_text(), shapes) == 0
+  if nonfinite == "stop":
+    assert _loop_body_copies(theirs.as_text(), shapes) >= len(shapes)
+  a = b = state
+  for _ in range(3):
+    a, metrics_a = ours(a, arrays)
+    b, metrics_b = theirs(b, arrays)
+  for x, y in zip(jax.tree.leaves((a, metrics_a)), jax.tree.leaves((b, metrics_b)), strict=True):
+    assert jnp.array_equal(x, y, equal_nan=True)
