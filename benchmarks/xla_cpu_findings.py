@@ -94,6 +94,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gan_jax import xla_options
 from gan_jax.models.layers import SubpixelConvTranspose
 
 
@@ -333,7 +334,6 @@ def adam_update_ms(parameter_shapes) -> float:
   jitted with the step's options and the parameters and optimizer state donated, as in the
   train step."""
   import optax
-  from gan_jax import xla_options
 
   keys = jax.random.split(jax.random.PRNGKey(0), len(parameter_shapes))
   params = [0.01 * jax.random.normal(k, s) for k, s in zip(keys, parameter_shapes)]
@@ -359,7 +359,6 @@ def adam_update_ms(parameter_shapes) -> float:
 def product_ms(lhs, rhs, dims) -> float:
   """One product's ms as XLA runs it with the step's options: PRODUCT_REPEATS independent
   products (fresh operands each) in one call, the best of two windows, per product."""
-  from gan_jax import xla_options
 
   keys = jax.random.split(jax.random.PRNGKey(0), PRODUCT_REPEATS + 1)
   lefts = [jax.random.normal(k, lhs) for k in keys[:-1]]
@@ -496,7 +495,6 @@ def conv_kernels_and_phases():
     "gradients (ms): XLA's default CPU\n"
     "   options (YNNPACK) against gan_jax.xla_options (XLA's own), and PhaseConv"
   )
-  from gan_jax import xla_options
   from gan_jax.models.layers import conv_phases
 
   stride1, strided = conv_same, lambda x, w: conv_same(x, w, 2)
@@ -527,7 +525,6 @@ def small_map_convolutions():
     "gradients (ms),\n"
     "   compiled with gan_jax.xla_options: XLA's convolution against conv_fourier (by DFT)"
   )
-  from gan_jax import xla_options
   from gan_jax.models.layers import conv_fourier, same_padding
 
   def by_dft(x, w):
@@ -654,7 +651,6 @@ def conv_space_to_depth(x, w, stride):
 def forward_and_gradients_ms(conv, x_shape, w_shape) -> float:
   """ms per call of y = conv(x, w) and its input and kernel gradients for a fixed cotangent
   (what a training step computes; no loss function's own cost), compiled by xla_options."""
-  from gan_jax import xla_options
 
   x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
   w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
@@ -713,35 +709,49 @@ def dcgan_layers_against_pytorch():
 def step_rates_with_options(workload: str, variants: dict, rounds: int) -> dict:
   """Median steps/s of compare_pytorch's `workload` step compiled with each variant of the
   shipped options ({label: {option: value, or None to leave it out}}), windows of 2 s
-  alternating for `rounds` rounds; the shipped options are restored after."""
+  alternating for `rounds` rounds."""
   import statistics
   import sys
 
   sys.path.insert(0, __file__.rsplit("/", 1)[0])
   import compare_pytorch
 
-  from gan_jax import xla_options
-
-  shipped = dict(xla_options.CPU_STEP_OPTIONS)
   runs = {}
-  try:
-    for label, changes in variants.items():
-      options = {**shipped, **changes}
-      xla_options.CPU_STEP_OPTIONS.clear()
-      xla_options.CPU_STEP_OPTIONS.update({k: v for k, v in options.items() if v is not None})
-      xla_options.step_compiler_options.cache_clear()
+  for label, changes in variants.items():
+    with xla_options.cpu_step_options(options_with(changes)):
       runs[label] = compare_pytorch.setup_jax(
         workload, compare_pytorch.BATCH[workload], compare_pytorch.STEPS_PER_CALL[workload]
       )[0]
-  finally:
-    xla_options.CPU_STEP_OPTIONS.clear()
-    xla_options.CPU_STEP_OPTIONS.update(shipped)
-    xla_options.step_compiler_options.cache_clear()
   rates = {label: [] for label in runs}
   for _ in range(rounds):
     for label, run_window in runs.items():
       rates[label].append(run_window(2.0))
   return {label: statistics.median(windows) for label, windows in rates.items()}
+
+
+def options_with(changes: dict) -> dict:
+  """The shipped CPU step options with `changes` ({option: value, or None to leave it out})."""
+  options = {**xla_options.CPU_STEP_OPTIONS, **changes}
+  return {name: value for name, value in options.items() if value is not None}
+
+
+def hlo_shape(x) -> str:
+  """An f32 array's shape as HLO text writes it, e.g. 'f32[1024,784]'."""
+  return f"f32[{','.join(map(str, x.shape))}]"
+
+
+def loop_body_copies(hlo: str) -> list[str]:
+  """The f32 shapes (as `hlo_shape` writes them) that the while loops' bodies of a compiled
+  module's text copy, one entry per copy."""
+  import re
+
+  bodies = set(re.findall(r" while\(.*body=%([\w.-]+)", hlo))
+  return [
+    shape
+    for computation in re.split(r"\n(?=\S)", hlo)
+    if computation.split(" ", 1)[0].lstrip("%") in bodies
+    for shape in re.findall(r"= (f32\[[\d,]*\])\{[\d,]*\} copy\(", computation)
+  ]
 
 
 def ynn_fusion_step_rates(workload: str, values: dict, rounds: int) -> dict:
@@ -757,7 +767,6 @@ def dot_fusion_types():
     "(xla_options)\n   against YNNPACK fusing products with their elementwise neighbours, "
     "windows alternating"
   )
-  from gan_jax import xla_options
 
   shipped = xla_options.CPU_STEP_OPTIONS["xla_cpu_experimental_ynn_fusion_type"]
   fused = "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_REDUCE"
@@ -820,7 +829,6 @@ def batch_norm_reductions():
     "batch-norm-reductions\n   flax BatchNorm (train mode) on (64, 12544) and whole steps, "
     "compiled with the shipped\n   options and with YNNPACK taking matrix products only"
   )
-  from gan_jax import xla_options
 
   key = "xla_cpu_experimental_ynn_fusion_type"
   shipped = xla_options.CPU_STEP_OPTIONS[key]
@@ -860,7 +868,6 @@ def loop_state_copies():
     "alternating windows"
   )
   import hashlib
-  import re
   import sys
 
   import numpy as np
@@ -868,14 +875,11 @@ def loop_state_copies():
   sys.path.insert(0, __file__.rsplit("/", 1)[0])
   import compare_pytorch
 
-  from gan_jax import builders, data, train, xla_options
+  from gan_jax import builders, data, train
 
-  key = "xla_cpu_copy_insertion_use_region_analysis"
-  variants = {"shipped": {}, "without": {key: None}}
+  variants = {"shipped": {}, "without": {"xla_cpu_copy_insertion_use_region_analysis": None}}
   for workload in ("mlp", "toy2d"):
-    shipped = dict(xla_options.CPU_STEP_OPTIONS)
     for label, changes in variants.items():
-      options = {k: v for k, v in {**shipped, **changes}.items() if v is not None}
       config = compare_pytorch.jax_config(workload, compare_pytorch.BATCH[workload])
       config.parallel, config.nonfinite, config.steps_per_call = "none", "stop", 10
       if workload == "toy2d":
@@ -883,34 +887,20 @@ def loop_state_copies():
       else:
         images = np.random.default_rng(0).integers(0, 256, (1024, 28, 28, 1), np.uint8)
         source = data.image_source("random", images, None)
-      try:
-        xla_options.CPU_STEP_OPTIONS.clear()
-        xla_options.CPU_STEP_OPTIONS.update(options)
-        xla_options.step_compiler_options.cache_clear()
+      with xla_options.cpu_step_options(options_with(changes)):
         runner = train.make_loop_step(source, config)
         state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
         arrays = runner.put_data(source.arrays)
         compiled = runner.step_fn.lower(state, arrays).compile()
-      finally:
-        xla_options.CPU_STEP_OPTIONS.clear()
-        xla_options.CPU_STEP_OPTIONS.update(shipped)
-        xla_options.step_compiler_options.cache_clear()
-      hlo = compiled.as_text()
-      bodies = set(re.findall(r" while\(.*body=%([\w.-]+)", hlo))
-      copied = [
-        shape
-        for c in re.split(r"\n(?=\S)", hlo)
-        if c.split(" ", 1)[0].lstrip("%") in bodies
-        for shape in re.findall(r"= f32\[(\d+,\d+)\]\{[\d,]*\} copy\(", c)
-      ]
+      matrices = [s for s in loop_body_copies(compiled.as_text()) if "," in s]
       for _ in range(3):
         state, _ = compiled(state, arrays)
       digest = hashlib.sha256()
       for leaf in jax.tree.leaves(state):
         digest.update(np.asarray(leaf).tobytes())
       print(
-        f"   {workload:6s} {label:8s} {len(copied):2d} matrix copies per step in the loop body, "
-        f"state after 30 steps sha256 {digest.hexdigest()[:16]}"
+        f"   {workload:6s} {label:8s} {len(matrices):2d} matrix copies per step in the loop "
+        f"body, state after 30 steps sha256 {digest.hexdigest()[:16]}"
       )
     rates = step_rates_with_options(workload, variants, rounds=6)
     print(

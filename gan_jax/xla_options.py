@@ -23,8 +23,9 @@ inside another). The pure steps of `gan_jax.steps` carry no options.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Callable
+from typing import Callable, Iterator
 
 import jax
 
@@ -62,6 +63,22 @@ def step_compiler_options() -> dict | None:
     return dict(CPU_STEP_OPTIONS)
   accepted = {name: value for name, value in CPU_STEP_OPTIONS.items() if _accepted({name: value})}
   return accepted or None
+
+
+@contextlib.contextmanager
+def cpu_step_options(options: dict) -> Iterator[None]:
+  """Within the block, steps compile with `options` in place of CPU_STEP_OPTIONS (an A/B of
+  XLA options: build and compile the step inside the block); restored after it."""
+  options, shipped = dict(options), dict(CPU_STEP_OPTIONS)
+  CPU_STEP_OPTIONS.clear()
+  CPU_STEP_OPTIONS.update(options)
+  step_compiler_options.cache_clear()
+  try:
+    yield
+  finally:
+    CPU_STEP_OPTIONS.clear()
+    CPU_STEP_OPTIONS.update(shipped)
+    step_compiler_options.cache_clear()
 
 
 def jit(fn: Callable, **kwargs) -> Callable:

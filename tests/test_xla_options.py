@@ -1,11 +1,17 @@
 """The train step's XLA options: convolutions to XLA's own CPU kernels, the rest unchanged."""
 
+import os
+import sys
+
 import jax
 import jax.numpy as jnp
 import pytest
 from jax import lax
 
 from gan_jax import xla_options
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
+import xla_cpu_findings as findings  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
   jax.default_backend() != "cpu", reason="the options are for XLA:CPU"
@@ -45,41 +51,20 @@ REGION_ANALYSIS = "xla_cpu_copy_insertion_use_region_analysis"
 def _fused_ring_steps(nonfinite: str, *option_sets: dict):
   """The loop's fused step (3 steps per call) of a tiny ring GAN compiled with each of
   `option_sets`; returns (compiled steps, state, data, the shapes of G's parameters)."""
-  import numpy as np
-
   from gan_jax import builders, data, train
   from tests.conftest import tiny_ring_config
 
   config = tiny_ring_config(steps_per_call=3, nonfinite=nonfinite)
   source = data.toy_source(data.toy.ring())
   state = builders.create_state_from_config(config, source.data_shape)
-  shipped = dict(xla_options.CPU_STEP_OPTIONS)
-  option_sets = [dict(options) for options in option_sets]  # CPU_STEP_OPTIONS may be one
   compiled = []
-  try:
-    for options in option_sets:
-      xla_options.CPU_STEP_OPTIONS.clear()
-      xla_options.CPU_STEP_OPTIONS.update(options)
-      xla_options.step_compiler_options.cache_clear()
+  for options in option_sets:
+    with xla_options.cpu_step_options(options):
       runner = train.make_loop_step(source, config)
       state, arrays = runner.put_state(state), runner.put_data(source.arrays)
       compiled.append(runner.step_fn.lower(state, arrays).compile())
-  finally:
-    xla_options.CPU_STEP_OPTIONS.clear()
-    xla_options.CPU_STEP_OPTIONS.update(shipped)
-    xla_options.step_compiler_options.cache_clear()
-  shapes = {f"f32[{','.join(map(str, np.shape(x)))}]" for x in jax.tree.leaves(state.g_params)}
+  shapes = {findings.hlo_shape(x) for x in jax.tree.leaves(state.g_params)}
   return compiled, state, arrays, shapes
-
-
-def _loop_body_copies(hlo: str, shapes: set[str]) -> int:
-  """How many copies of arrays with one of `shapes` the while loops' bodies make."""
-  import re
-
-  names = set(re.findall(r" while\(.*body=%([\w.-]+)", hlo))
-  bodies = [c for c in re.split(r"\n(?=\S)", hlo) if c.split(" ", 1)[0].lstrip("%") in names]
-  copies = re.findall(r"= (f32\[[\d,]*\])\{[\d,]*\} copy\(", "\n".join(bodies))
-  return sum(shape in shapes for shape in copies)
 
 
 @pytest.mark.parametrize("nonfinite", ["stop", "skip"])
@@ -92,9 +77,10 @@ def test_fused_steps_copy_no_parameters_and_keep_the_bits(nonfinite):
     nonfinite, xla_options.CPU_STEP_OPTIONS, without
   )
   assert xla_options.CPU_STEP_OPTIONS[REGION_ANALYSIS] is True
-  assert _loop_body_copies(ours.as_text(), shapes) == 0
+  copied = [findings.loop_body_copies(c.as_text()) for c in (ours, theirs)]
+  assert not shapes.intersection(copied[0])
   if nonfinite == "stop":
-    assert _loop_body_copies(theirs.as_text(), shapes) >= len(shapes)
+    assert len([s for s in copied[1] if s in shapes]) >= len(shapes)
   a = b = state
   for _ in range(3):
     a, metrics_a = ours(a, arrays)
