@@ -87,3 +87,12 @@ def test_fused_steps_copy_no_parameters_and_keep_the_bits(nonfinite):
     b, metrics_b = theirs(b, arrays)
   for x, y in zip(jax.tree.leaves((a, metrics_a)), jax.tree.leaves((b, metrics_b)), strict=True):
     assert jnp.array_equal(x, y, equal_nan=True)
+
+
+def test_an_option_this_xla_refuses_is_dropped_and_the_others_kept():
+  unknown = {"xla_cpu_no_such_option_for_this_test": True}
+  with xla_options.cpu_step_options({**xla_options.CPU_STEP_OPTIONS, **unknown}):
+    options = xla_options.step_compiler_options()
+    assert "xla_cpu_no_such_option_for_this_test" in xla_options.CPU_STEP_OPTIONS
+  assert options == xla_options.CPU_STEP_OPTIONS  # the shipped ones, restored after the block
+  assert "xla_cpu_no_such_option_for_this_test" not in xla_options.CPU_STEP_OPTIONS
