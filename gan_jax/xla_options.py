@@ -16,7 +16,8 @@ their in-place updates. The MLP step then runs about 1.1x faster, with the same
 bits (benchmarks/RESULTS.md, "Finding: copies of the loop-carried state").
 
 `jit(fn, **kwargs)` is `jax.jit` with these options; the train loop, the
-parallel steps and the seed sweeps compile through it. Their steps are jitted
+'jit' and 'shard_map' parallel steps and the seed sweeps compile through it
+(`jax.pmap` takes no compiler options: 'pmap' steps compile with XLA's defaults). Their steps are jitted
 already: call them as they are (JAX refuses compiler options on a jit nested
 inside another). The pure steps of `gan_jax.steps` carry no options.
 """
