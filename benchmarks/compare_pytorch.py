@@ -106,19 +106,13 @@ def jax_config(workload: str, batch: int, dtype: str = "float32"):
   return config
 
 
-def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "float32"):
-  """Compiles the training loop's own step (`train.make_loop_step`: non-finite
-  guard, batches drawn on the device, `steps_per_call` steps fused into one call).
-
-  Returns (run_window, info): run_window(seconds) -> steps/s of one timed window.
-  """
-  import jax
+def compile_jax_step(workload: str, batch: int, steps_per_call: int, dtype: str = "float32"):
+  """The training loop's own step (`train.make_loop_step`: non-finite guard, batches drawn
+  on the device, `steps_per_call` steps fused into one call) for `workload`, compiled with
+  the step options in force. Returns (compiled, state, data arrays, compile seconds)."""
   import numpy as np
-  from gan_jax import builders, data, host_memory, train
+  from gan_jax import builders, data, train
 
-  # As the training loop does on CPU (config.retain_host_memory, the default).
-  if jax.default_backend() == "cpu":
-    host_memory.retain_freed_memory()
   config = jax_config(workload, batch, dtype)
   config.parallel = "none"
   config.nonfinite = "stop"
@@ -134,7 +128,22 @@ def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "floa
   arrays = runner.put_data(source.arrays)
   t0 = time.perf_counter()
   compiled = runner.step_fn.lower(state, arrays).compile()
-  compile_s = time.perf_counter() - t0
+  return compiled, state, arrays, time.perf_counter() - t0
+
+
+def setup_jax(workload: str, batch: int, steps_per_call: int, dtype: str = "float32"):
+  """Compiles the training loop's own step (`train.make_loop_step`: non-finite
+  guard, batches drawn on the device, `steps_per_call` steps fused into one call).
+
+  Returns (run_window, info): run_window(seconds) -> steps/s of one timed window.
+  """
+  import jax
+  from gan_jax import host_memory
+
+  # As the training loop does on CPU (config.retain_host_memory, the default).
+  if jax.default_backend() == "cpu":
+    host_memory.retain_freed_memory()
+  compiled, state, arrays, compile_s = compile_jax_step(workload, batch, steps_per_call, dtype)
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   flops = float(cost.get("flops", 0.0)) if cost else 0.0

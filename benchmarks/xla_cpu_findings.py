@@ -359,7 +359,6 @@ def adam_update_ms(parameter_shapes) -> float:
 def product_ms(lhs, rhs, dims) -> float:
   """One product's ms as XLA runs it with the step's options: PRODUCT_REPEATS independent
   products (fresh operands each) in one call, the best of two windows, per product."""
-
   keys = jax.random.split(jax.random.PRNGKey(0), PRODUCT_REPEATS + 1)
   lefts = [jax.random.normal(k, lhs) for k in keys[:-1]]
   right = jax.random.normal(keys[-1], rhs)
@@ -651,7 +650,6 @@ def conv_space_to_depth(x, w, stride):
 def forward_and_gradients_ms(conv, x_shape, w_shape) -> float:
   """ms per call of y = conv(x, w) and its input and kernel gradients for a fixed cotangent
   (what a training step computes; no loss function's own cost), compiled by xla_options."""
-
   x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
   w = 0.05 * jax.random.normal(jax.random.PRNGKey(1), w_shape)
   y_shape = jax.eval_shape(conv, x, w).shape
@@ -875,23 +873,13 @@ def loop_state_copies():
   sys.path.insert(0, __file__.rsplit("/", 1)[0])
   import compare_pytorch
 
-  from gan_jax import builders, data, train
-
   variants = {"shipped": {}, "without": {"xla_cpu_copy_insertion_use_region_analysis": None}}
   for workload in ("mlp", "toy2d"):
     for label, changes in variants.items():
-      config = compare_pytorch.jax_config(workload, compare_pytorch.BATCH[workload])
-      config.parallel, config.nonfinite, config.steps_per_call = "none", "stop", 10
-      if workload == "toy2d":
-        source = data.toy_source(data.toy.ring())
-      else:
-        images = np.random.default_rng(0).integers(0, 256, (1024, 28, 28, 1), np.uint8)
-        source = data.image_source("random", images, None)
       with xla_options.cpu_step_options(options_with(changes)):
-        runner = train.make_loop_step(source, config)
-        state = runner.put_state(builders.create_state_from_config(config, source.data_shape))
-        arrays = runner.put_data(source.arrays)
-        compiled = runner.step_fn.lower(state, arrays).compile()
+        compiled, state, arrays, _ = compare_pytorch.compile_jax_step(
+          workload, compare_pytorch.BATCH[workload], steps_per_call=10
+        )
       matrices = [s for s in loop_body_copies(compiled.as_text()) if "," in s]
       for _ in range(3):
         state, _ = compiled(state, arrays)

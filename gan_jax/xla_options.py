@@ -17,9 +17,10 @@ bits (benchmarks/RESULTS.md, "Finding: copies of the loop-carried state").
 
 `jit(fn, **kwargs)` is `jax.jit` with these options; the train loop, the
 'jit' and 'shard_map' parallel steps and the seed sweeps compile through it
-(`jax.pmap` takes no compiler options: 'pmap' steps compile with XLA's defaults). Their steps are jitted
-already: call them as they are (JAX refuses compiler options on a jit nested
-inside another). The pure steps of `gan_jax.steps` carry no options.
+(`jax.pmap` takes no compiler options: 'pmap' steps compile with XLA's
+defaults). Their steps are jitted already: call them as they are (JAX refuses
+compiler options on a jit nested inside another). The pure steps of
+`gan_jax.steps` carry no options.
 """
 
 from __future__ import annotations
