@@ -23,8 +23,8 @@ updates; a variant hands them functions (as Flax's examples nest a `loss_fn`):
 `conditioning` names batch entries passed to both players beside z and x (a
 conditional GAN is `conditioning=('label',)`), `game.augment` is applied to every
 input of D (DiffAugment), and `train_step` takes the two player steps as
-arguments. Every draw uses a named sub-stream of the step's key (the *_STREAM
-constants of `gan_jax.state`).
+arguments; `player_steps` makes all three from a variant's functions. Every draw
+uses a named sub-stream of the step's key (the *_STREAM constants of `gan_jax.state`).
 
 Names: "the train step" is `train_step` (Algorithm 1: k discriminator steps, then a
 generator step) or a recipe's own (`recipes.Recipe.train_step`), pure, on a real batch.
@@ -691,3 +691,68 @@ def train_step(
     return shared_forward_steps(state, last, k - 1, axis_name)
   state, g_metrics = generator_step_fn(state, last, axis_name=axis_name)
   return state, {**metrics, **g_metrics}
+
+
+class PlayerSteps(NamedTuple):
+  """A recipe's player steps and Algorithm 1 over them, pure and with the core signatures:
+  discriminator_step(state, batch, *, d_index, axis_name), generator_step(state, batch, *,
+  axis_name) and train_step(state, batch, *, axis_name)."""
+
+  discriminator_step: Any
+  generator_step: Any
+  train_step: Any
+
+
+def player_steps(
+  *,
+  conditioning: tuple[str, ...] = (),
+  inputs_fn=None,
+  discriminator_loss_fn=discriminator_loss,
+  generator_loss_fn=generator_loss,
+) -> PlayerSteps:
+  """The core player steps with a variant's inputs and losses plugged in, and its train step.
+
+  A variant writes `discriminator_step, generator_step, train_step = steps.player_steps(...)`
+  instead of three wrappers of its own. The arguments are those of `discriminator_step`
+  and `generator_step` (`inputs_fn` and `conditioning` go to both, each loss to its player);
+  the returned steps trace exactly the computation of the core steps called with them.
+  """
+
+  def variant_discriminator_step(state, batch, *, d_index: int = 0, axis_name=None):
+    return discriminator_step(
+      state,
+      batch,
+      d_index=d_index,
+      axis_name=axis_name,
+      conditioning=conditioning,
+      inputs_fn=inputs_fn,
+      loss_fn=discriminator_loss_fn,
+    )
+
+  def variant_generator_step(state, batch, *, axis_name=None):
+    return generator_step(
+      state,
+      batch,
+      axis_name=axis_name,
+      conditioning=conditioning,
+      inputs_fn=inputs_fn,
+      loss_fn=generator_loss_fn,
+    )
+
+  def variant_train_step(state, batch, *, axis_name=None):
+    return train_step(
+      state,
+      batch,
+      axis_name=axis_name,
+      discriminator_step_fn=variant_discriminator_step,
+      generator_step_fn=variant_generator_step,
+    )
+
+  for fn, core in (
+    (variant_discriminator_step, discriminator_step),
+    (variant_generator_step, generator_step),
+    (variant_train_step, train_step),
+  ):
+    fn.__name__ = fn.__qualname__ = core.__name__  # jit names its programs after these
+    fn.__doc__ = f"`steps.{core.__name__}` with the variant's inputs and losses (`player_steps`)."
+  return PlayerSteps(variant_discriminator_step, variant_generator_step, variant_train_step)

@@ -1,5 +1,7 @@
 """The pure steps: Algorithm 1's schedule, determinism, one trace, metrics, EMA and clipping."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -349,3 +351,46 @@ def test_reused_generator_forward_equals_separate_passes_on_the_same_noise():
   for a, b in zip(jax.tree.leaves(fused), jax.tree.leaves(expected)):
     np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
   assert int(fused.step) == 1 and {"d_loss", "g_loss"} <= set(metrics)
+
+
+def test_player_steps_plug_a_variants_inputs_and_losses_into_the_core_steps():
+  from tests.variant_helpers import build, ring_batch
+
+  _, state = build("conditional", num_classes=8)
+  batch = ring_batch(2, 16)
+  state = state.replace(game=dataclasses.replace(state.game, d_steps=2))
+  by_hand = jax.jit(
+    lambda s, b: steps.train_step(
+      s,
+      b,
+      discriminator_step_fn=lambda s, b, **kw: steps.discriminator_step(
+        s, b, conditioning=("label",), **kw
+      ),
+      generator_step_fn=lambda s, b, **kw: steps.generator_step(
+        s, b, conditioning=("label",), **kw
+      ),
+    )
+  )
+  plugged = steps.player_steps(conditioning=("label",))
+  expected, got = by_hand(state, batch), jax.jit(plugged.train_step)(state, batch)
+  for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(got)):
+    np.testing.assert_array_equal(a, b)
+  assert plugged.train_step.__name__ == "train_step"
+
+  calls = []
+
+  def discriminator_loss(*args, **kwargs):
+    calls.append("d")
+    return steps.discriminator_loss(*args, **kwargs)
+
+  def generator_loss(*args, **kwargs):
+    calls.append("g")
+    return steps.generator_loss(*args, **kwargs)
+
+  spied = steps.player_steps(
+    conditioning=("label",),
+    discriminator_loss_fn=discriminator_loss,
+    generator_loss_fn=generator_loss,
+  )
+  spied.train_step(state, batch)
+  assert calls == ["d", "d", "g"]

@@ -137,27 +137,9 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   )
 
 
-def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
-  """The core discriminator step with both players given batch['label']."""
-  return steps.discriminator_step(
-    state, batch, d_index=d_index, axis_name=axis_name, conditioning=CONDITIONING
-  )
-
-
-def generator_step(state, batch, *, axis_name: str | None = None):
-  """The core generator step, G and D given batch['label']."""
-  return steps.generator_step(state, batch, axis_name=axis_name, conditioning=CONDITIONING)
-
-
-def train_step(state, batch, *, axis_name: str | None = None):
-  """Algorithm 1 on labelled batches {'x': (k, B, ...), 'label': int32 (k, B)}."""
-  return steps.train_step(
-    state,
-    batch,
-    axis_name=axis_name,
-    discriminator_step_fn=discriminator_step,
-    generator_step_fn=generator_step,
-  )
+# The core player steps with both players given batch['label'], and Algorithm 1 on labelled
+# batches {'x': (k, B, ...), 'label': int32 (k, B)}.
+discriminator_step, generator_step, train_step = steps.player_steps(conditioning=CONDITIONING)
 
 
 def generate(state, z: jax.Array, labels: jax.Array | None) -> jax.Array:

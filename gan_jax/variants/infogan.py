@@ -182,34 +182,13 @@ def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
   )
 
 
-def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
-  """One update of D and Q: adversarial loss + info_weight * info_loss on fresh coded fakes."""
-  return steps.discriminator_step(
-    state,
-    batch,
-    d_index=d_index,
-    axis_name=axis_name,
-    inputs_fn=player_inputs,
-    loss_fn=discriminator_loss,
-  )
-
-
-def generator_step(state, batch, *, axis_name: str | None = None):
-  """One update of G: g_loss + info_weight * info_loss; advances the step."""
-  return steps.generator_step(
-    state, batch, axis_name=axis_name, inputs_fn=player_inputs, loss_fn=generator_loss
-  )
-
-
-def train_step(state, batch, *, axis_name: str | None = None):
-  """Algorithm 1 with the InfoGAN player steps; batch {'x': (k, B, ...)}."""
-  return steps.train_step(
-    state,
-    batch,
-    axis_name=axis_name,
-    discriminator_step_fn=discriminator_step,
-    generator_step_fn=generator_step,
-  )
+# One update of D and Q (adversarial loss + info_weight * info_loss on fresh coded fakes),
+# one of G (g_loss + info_weight * info_loss), and Algorithm 1 on {'x': (k, B, ...)}.
+discriminator_step, generator_step, train_step = steps.player_steps(
+  inputs_fn=player_inputs,
+  discriminator_loss_fn=discriminator_loss,
+  generator_loss_fn=generator_loss,
+)
 
 
 def generate(

@@ -23,7 +23,6 @@ Config: recipe='lapgan', variant.num_levels, variant.features.
 
 from __future__ import annotations
 
-import functools
 from typing import Sequence
 
 import flax.linen as nn
@@ -165,6 +164,10 @@ class LaplacianDiscriminator(nn.Module):
     )
 
 
+# The core player steps with both players given the coarser image (batch['low']).
+PYRAMID_LEVEL_STEPS = steps.player_steps(conditioning=CONDITIONING)
+
+
 def train_step(state, batch, *, axis_name: str | None = None):
   """Algorithm 1 for every level at once; batch {'x': (k, B, H, W, C) real images}."""
   x = batch["x"]
@@ -175,13 +178,7 @@ def train_step(state, batch, *, axis_name: str | None = None):
     "x": bands.reshape(x.shape[:2] + bands.shape[1:]),
     "low": lows.reshape(x.shape[:2] + lows.shape[1:]),
   }
-  return steps.train_step(
-    state,
-    batch,
-    axis_name=axis_name,
-    discriminator_step_fn=functools.partial(steps.discriminator_step, conditioning=CONDITIONING),
-    generator_step_fn=functools.partial(steps.generator_step, conditioning=CONDITIONING),
-  )
+  return PYRAMID_LEVEL_STEPS.train_step(state, batch, axis_name=axis_name)
 
 
 def generate(state, z: jax.Array, labels=None) -> jax.Array:

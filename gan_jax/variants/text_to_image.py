@@ -193,34 +193,13 @@ def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
   return loss + state.game.kl_weight * kl, (fake_logits, g_collections, {**metrics, "kl": kl})
 
 
-def discriminator_step(state, batch, *, d_index: int = 0, axis_name: str | None = None):
-  """One matching-aware D update on {'x': (B, ...), 'tokens': int32 (B, L)}."""
-  return steps.discriminator_step(
-    state,
-    batch,
-    d_index=d_index,
-    axis_name=axis_name,
-    inputs_fn=player_inputs,
-    loss_fn=discriminator_loss,
-  )
-
-
-def generator_step(state, batch, *, axis_name: str | None = None):
-  """One G update for the captions of batch['tokens']; advances the step."""
-  return steps.generator_step(
-    state, batch, axis_name=axis_name, inputs_fn=player_inputs, loss_fn=generator_loss
-  )
-
-
-def train_step(state, batch, *, axis_name: str | None = None):
-  """Algorithm 1 with the text player steps; batch {'x': (k, B, ...), 'tokens': (k, B, L)}."""
-  return steps.train_step(
-    state,
-    batch,
-    axis_name=axis_name,
-    discriminator_step_fn=discriminator_step,
-    generator_step_fn=generator_step,
-  )
+# One matching-aware D update on {'x': (B, ...), 'tokens': int32 (B, L)}, one G update for
+# the captions of batch['tokens'], and Algorithm 1 on {'x': (k, B, ...), 'tokens': (k, B, L)}.
+discriminator_step, generator_step, train_step = steps.player_steps(
+  inputs_fn=player_inputs,
+  discriminator_loss_fn=discriminator_loss,
+  generator_loss_fn=generator_loss,
+)
 
 
 def text_encoder(config) -> TextEncoder:
