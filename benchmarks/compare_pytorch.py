@@ -54,6 +54,9 @@ import time
 WORKLOADS = ("mlp", "dcgan28", "toy2d", "dcgan64")
 DEFAULT_WORKLOADS = ("mlp", "dcgan28", "toy2d")
 BATCH = {"mlp": 64, "dcgan28": 64, "toy2d": 512, "dcgan64": 256}
+EXPERIMENTS_DIR = os.path.join(
+  os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments"
+)
 IMAGE_SHAPE = {"mlp": (28, 28, 1), "dcgan28": (28, 28, 1), "dcgan64": (64, 64, 3)}
 # config.steps_per_call per workload: fusing pays for the small models; convolutions run
 # slower inside lax.scan on CPU, so DCGAN takes one step per call (RESULTS.md, "Finding:
@@ -187,103 +190,13 @@ def jax_matmul_gflops(n: int = 2048) -> float:
 
 
 def torch_models(workload: str):
-  from torch import nn
+  """(generator, discriminator, latent size, sample shape NCHW) of `workload` in PyTorch: the
+  networks of experiments/pytorch_reference.py, which the fidelity comparison trains too."""
+  sys.path.insert(0, EXPERIMENTS_DIR)
+  import pytorch_reference
 
-  if workload == "mlp":  # seed 002, as printed
-
-    def block(i, o, normalize=True):
-      layers = [nn.Linear(i, o)]
-      if normalize:
-        layers.append(nn.BatchNorm1d(o, 0.8))
-      layers.append(nn.LeakyReLU(0.2))
-      return layers
-
-    g = nn.Sequential(
-      *block(100, 128, False),
-      *block(128, 256),
-      *block(256, 512),
-      *block(512, 1024),
-      nn.Linear(1024, 784),
-      nn.Tanh(),
-    )
-    d = nn.Sequential(
-      nn.Flatten(),
-      nn.Linear(784, 512),
-      nn.LeakyReLU(0.2),
-      nn.Linear(512, 256),
-      nn.LeakyReLU(0.2),
-      nn.Linear(256, 1),
-    )
-    return g, d, 100, (1, 28, 28)
-  if workload == "dcgan28":
-
-    class Reshape(nn.Module):
-      def forward(self, x):
-        return x.view(x.shape[0], 256, 7, 7)
-
-    g = nn.Sequential(
-      nn.Linear(100, 7 * 7 * 256, bias=False),
-      nn.BatchNorm1d(7 * 7 * 256),
-      nn.LeakyReLU(0.2),
-      Reshape(),
-      nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False),
-      nn.BatchNorm2d(128),
-      nn.LeakyReLU(0.2),
-      nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False),
-      nn.BatchNorm2d(64),
-      nn.LeakyReLU(0.2),
-      nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1),
-      nn.Tanh(),
-    )
-    d = nn.Sequential(
-      nn.Conv2d(1, 64, 5, 2, 2),
-      nn.LeakyReLU(0.2),
-      nn.Conv2d(64, 128, 5, 2, 2),
-      nn.LeakyReLU(0.2),
-      nn.Flatten(),
-      nn.Linear(7 * 7 * 128, 1),
-    )
-    return g, d, 100, (1, 28, 28)
-  if workload == "dcgan64":  # gan_jax's DCGAN for 64x64x3 (models.dcgan), features 64, kernel 5
-
-    class Reshape64(nn.Module):
-      def forward(self, x):
-        return x.view(x.shape[0], 1024, 4, 4)
-
-    up = lambda i, o: [
-      nn.ConvTranspose2d(i, o, 5, 2, 2, output_padding=1, bias=False),
-      nn.BatchNorm2d(o),
-      nn.LeakyReLU(0.2),
-    ]
-    g = nn.Sequential(
-      nn.Linear(100, 4 * 4 * 1024, bias=False),
-      nn.BatchNorm1d(4 * 4 * 1024),
-      nn.LeakyReLU(0.2),
-      Reshape64(),
-      nn.ConvTranspose2d(1024, 512, 5, 1, 2, bias=False),
-      nn.BatchNorm2d(512),
-      nn.LeakyReLU(0.2),
-      *up(512, 256),
-      *up(256, 128),
-      *up(128, 64),
-      nn.ConvTranspose2d(64, 3, 5, 2, 2, output_padding=1),
-      nn.Tanh(),
-    )
-    down = lambda i, o: [nn.Conv2d(i, o, 5, 2, 2), nn.LeakyReLU(0.2)]
-    d = nn.Sequential(
-      *down(3, 64),
-      *down(64, 128),
-      *down(128, 256),
-      *down(256, 512),
-      nn.Flatten(),
-      nn.Linear(4 * 4 * 512, 1),
-    )
-    return g, d, 100, (3, 64, 64)
-  g = nn.Sequential(
-    nn.Linear(100, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 2)
-  )
-  d = nn.Sequential(nn.Linear(2, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 1))
-  return g, d, 100, (2,)
+  g, d = pytorch_reference.networks(workload)
+  return g, d, pytorch_reference.LATENT, pytorch_reference.SHAPES[workload]
 
 
 def setup_torch(workload: str, batch: int):
@@ -338,12 +251,7 @@ def setup_torch(workload: str, batch: int):
 
 # --- whole runs: `gan-jax train` against a PyTorch script doing the same work --------------
 
-WHOLE_RUN_CONFIG = os.path.join(
-  os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-  "experiments",
-  "configs",
-  "dcgan_fashion_mnist.py",
-)
+WHOLE_RUN_CONFIG = os.path.join(EXPERIMENTS_DIR, "configs", "dcgan_fashion_mnist.py")
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 

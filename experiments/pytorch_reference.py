@@ -18,7 +18,9 @@ Written for that comparison from the recipes they stand for, not from the librar
 
 Both: Adam 2e-4, betas (0.5, 0.999), batch 64, z ~ N(0, I) of 100, Fashion-MNIST's
 training split in [-1, 1], reshuffled every epoch (DataLoader(shuffle=True, drop_last=True)).
-Needs PyTorch (the `bench` extra).
+`networks` also holds the DCGAN-64 and 2D toy players: benchmarks/compare_pytorch.py times
+all four against the library's steps, so the speed and fidelity comparisons share one
+definition of each PyTorch network. Needs PyTorch (the `bench` extra).
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ LATENT = 100
 BATCH = 64
 
 
+# The data shape (NCHW without the batch) of each model's samples.
+SHAPES = {"dcgan28": (1, 28, 28), "mlp": (1, 28, 28), "dcgan64": (3, 64, 64), "toy2d": (2,)}
+
+
 def networks(model: str):
-  """(generator, discriminator) torch modules of `model` ('dcgan28' or 'mlp'), NCHW images."""
+  """(generator, discriminator) torch modules of `model` (a name of `SHAPES`): G maps
+  (B, LATENT) noise to (B, *SHAPES[model]) samples, D those to (B, 1) logits."""
   from torch import nn
 
   class Reshape(nn.Module):
@@ -94,7 +101,45 @@ def networks(model: str):
       nn.Linear(256, 1),
     )
     return g, d
-  raise ValueError(f"model {model!r} is unknown; accepted: dcgan28, mlp")
+  if model == "dcgan64":  # gan_jax's DCGAN for 64x64x3 (models.dcgan), features 64, kernel 5
+    up = lambda i, o: [
+      nn.ConvTranspose2d(i, o, 5, 2, 2, output_padding=1, bias=False),
+      nn.BatchNorm2d(o),
+      nn.LeakyReLU(0.2),
+    ]
+    g = nn.Sequential(
+      nn.Linear(LATENT, 4 * 4 * 1024, bias=False),
+      nn.BatchNorm1d(4 * 4 * 1024),
+      nn.LeakyReLU(0.2),
+      Reshape(1024, 4, 4),
+      nn.ConvTranspose2d(1024, 512, 5, 1, 2, bias=False),
+      nn.BatchNorm2d(512),
+      nn.LeakyReLU(0.2),
+      *up(512, 256),
+      *up(256, 128),
+      *up(128, 64),
+      nn.ConvTranspose2d(64, 3, 5, 2, 2, output_padding=1),
+      nn.Tanh(),
+    )
+    down = lambda i, o: [nn.Conv2d(i, o, 5, 2, 2), nn.LeakyReLU(0.2)]
+    d = nn.Sequential(
+      *down(3, 64),
+      *down(64, 128),
+      *down(128, 256),
+      *down(256, 512),
+      nn.Flatten(),
+      nn.Linear(4 * 4 * 512, 1),
+    )
+    return g, d
+  if model == "toy2d":  # the 2D toy MLPs, tanh, hidden (128, 128)
+    g = nn.Sequential(
+      nn.Linear(LATENT, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 2)
+    )
+    d = nn.Sequential(
+      nn.Linear(2, 128), nn.Tanh(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 1)
+    )
+    return g, d
+  raise ValueError(f"model {model!r} is unknown; accepted: {', '.join(SHAPES)}")
 
 
 def radford_init(module) -> None:
