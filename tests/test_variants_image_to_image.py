@@ -224,6 +224,15 @@ def test_unknown_variant_option_is_refused():
     state_and_source(tiny_config("pix2pix", lambda_l1=10.0))
 
 
+@pytest.mark.parametrize("recipe", ["pix2pix", "superres", "inpainting", "cyclegan"])
+@pytest.mark.parametrize("player", ["generator", "discriminator"])
+def test_a_model_option_its_module_does_not_take_is_refused_in_one_line(recipe, player):
+  config = tiny_config(recipe)
+  config.model[player].widht = 3
+  with pytest.raises(ValueError, match=rf"^bad config.model option for {recipe}: .*'widht'"):
+    recipes.get_recipe(recipe).create_state(config, (28, 28, 1))
+
+
 @pytest.mark.parametrize("recipe", ["pix2pix", "cyclegan"])
 def test_resume_through_train_and_evaluate_is_bit_exact(recipe, tmp_path):
   config = tiny_config(recipe)

@@ -193,3 +193,10 @@ def test_make_speech_splits_sentences_and_writes_16khz_frames(tmp_path):
   wav = subprocess.run(["espeak-ng", "--stdout", "hi"], check=True, capture_output=True).stdout
   with pytest.raises(ValueError, match="sample rate 22050 Hz; accepted: 16000 Hz"):
     speech.read_wav(wav)
+
+
+def test_a_model_option_frame_generator_does_not_take_is_refused_in_one_line():
+  config = tiny_config("unused.npz")
+  config.model.generator.widht = 3
+  with pytest.raises(ValueError, match=r"^bad config.model option for text_to_speech: .*'widht'"):
+    text_to_speech.create_tts_state(config, (16, speech.NUM_MELS, 1))

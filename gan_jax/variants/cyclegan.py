@@ -31,8 +31,7 @@ from gan_jax.losses import Game
 from gan_jax.models.patchgan import PatchGAN
 from gan_jax.models.unet import UNet
 from gan_jax.state import GANState, NoiseSampler, create_state
-from gan_jax.variants.pix2pix import model_options
-from gan_jax.variants import variant_options
+from gan_jax.variants import translation, variant_options
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,11 +109,9 @@ def create_cyclegan_state(config, data_shape, *, axis_name=None):
   game = builders.make_game(config)
   options = variant_options(config)
   game = CycleGame(**{f.name: getattr(game, f.name) for f in dataclasses.fields(Game)}, **options)
-  try:
-    generator = CycleGenerators(out_channels=data_shape[-1], **model_options(config, "generator"))
-    discriminator = CycleDiscriminators(**model_options(config, "discriminator"))
-  except TypeError as error:
-    raise ValueError(f"bad config.model option for cyclegan: {error}") from None
+  generator, discriminator = translation.make_players(
+    config, "cyclegan", CycleGenerators, CycleDiscriminators, out_channels=data_shape[-1]
+  )
   return create_state(
     seed=config.seed,
     generator=generator,

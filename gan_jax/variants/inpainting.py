@@ -13,10 +13,8 @@ variant.adversarial_weight = 0 it is the reconstruction-only generator.
 from __future__ import annotations
 
 from gan_jax import recipes
-from gan_jax.models.patchgan import PatchGAN
 from gan_jax.models.unet import UNet
 from gan_jax.variants import translation
-from gan_jax.variants.pix2pix import model_options
 
 DEFAULTS = {
   "adversarial_weight": 1.0,
@@ -31,11 +29,9 @@ def create_inpainting_state(config, data_shape, *, axis_name=None):
   del axis_name
   game = translation.translation_game(config, **DEFAULTS)
   cond_shape = tuple(data_shape[:-1]) + (data_shape[-1] + 1,)
-  try:
-    generator = UNet(out_channels=data_shape[-1], **model_options(config, "generator"))
-    discriminator = PatchGAN(**model_options(config, "discriminator"))
-  except TypeError as error:
-    raise ValueError(f"bad config.model option for inpainting: {error}") from None
+  generator, discriminator = translation.make_players(
+    config, "inpainting", UNet, out_channels=data_shape[-1]
+  )
   return translation.create_translation_state(
     config,
     generator=generator,

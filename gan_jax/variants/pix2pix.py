@@ -14,7 +14,6 @@ config.model: {'generator': UNet options, 'discriminator': PatchGAN options}.
 from __future__ import annotations
 
 from gan_jax import recipes
-from gan_jax.models.patchgan import PatchGAN
 from gan_jax.models.unet import UNet
 from gan_jax.variants import translation
 
@@ -26,22 +25,15 @@ DEFAULTS = {
 }
 
 
-def model_options(config, player: str) -> dict:
-  options = config.get("model", {}).get(player, {})
-  return options.to_dict() if hasattr(options, "to_dict") else dict(options)
-
-
 def create_pix2pix_state(config, data_shape, *, axis_name=None):
   """Step-0 state: G = UNet (cond -> image), D = PatchGAN on concat(image, cond)."""
   del axis_name  # no batch statistics
   game = translation.translation_game(config, **DEFAULTS)
   cond_channels = int(config.data.get("cond_channels", 1))
   cond_shape = tuple(data_shape[:-1]) + (cond_channels,)
-  try:
-    generator = UNet(out_channels=data_shape[-1], **model_options(config, "generator"))
-    discriminator = PatchGAN(**model_options(config, "discriminator"))
-  except TypeError as error:
-    raise ValueError(f"bad config.model option for pix2pix: {error}") from None
+  generator, discriminator = translation.make_players(
+    config, "pix2pix", UNet, out_channels=data_shape[-1]
+  )
   return translation.create_translation_state(
     config,
     generator=generator,

@@ -13,10 +13,8 @@ trained on the content loss alone. The step is `translation.translation_train_st
 from __future__ import annotations
 
 from gan_jax import recipes
-from gan_jax.models.patchgan import PatchGAN
 from gan_jax.models.srresnet import SRResNet
 from gan_jax.variants import translation
-from gan_jax.variants.pix2pix import model_options
 
 DEFAULTS = {
   "adversarial_weight": 1.0,
@@ -34,13 +32,9 @@ def create_superres_state(config, data_shape, *, axis_name=None):
   if data_shape[0] % scale or data_shape[1] % scale:
     raise ValueError(f"data.scale {scale} must divide the image size {data_shape[:2]}")
   cond_shape = (data_shape[0] // scale, data_shape[1] // scale, data_shape[2])
-  try:
-    generator = SRResNet(
-      scale=scale, out_channels=data_shape[-1], **model_options(config, "generator")
-    )
-    discriminator = PatchGAN(**model_options(config, "discriminator"))
-  except TypeError as error:
-    raise ValueError(f"bad config.model option for superres: {error}") from None
+  generator, discriminator = translation.make_players(
+    config, "superres", SRResNet, scale=scale, out_channels=data_shape[-1]
+  )
   return translation.create_translation_state(
     config,
     generator=generator,

@@ -27,10 +27,8 @@ import numpy as np
 
 from gan_jax import recipes
 from gan_jax.data import speech
-from gan_jax.models.patchgan import PatchGAN
 from gan_jax.models.speech import FrameGenerator
 from gan_jax.variants import translation
-from gan_jax.variants.pix2pix import model_options
 
 DEFAULTS = {
   "adversarial_weight": 1.0,
@@ -49,11 +47,9 @@ def create_tts_state(config, data_shape, *, axis_name=None):
       "variant.conditional=True is not accepted for text_to_speech: D sees "
       "spectrograms alone; accepted: False"
     )
-  try:
-    generator = FrameGenerator(num_mels=data_shape[1], **model_options(config, "generator"))
-    discriminator = PatchGAN(**model_options(config, "discriminator"))
-  except TypeError as error:
-    raise ValueError(f"bad config.model option for text_to_speech: {error}") from None
+  generator, discriminator = translation.make_players(
+    config, "text_to_speech", FrameGenerator, num_mels=data_shape[1]
+  )
   return translation.create_translation_state(
     config,
     generator=generator,

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 
 from gan_jax import builders, recipes, steps
 from gan_jax.losses import Game
+from gan_jax.models.patchgan import PatchGAN
 from gan_jax.state import GANState, NoiseSampler, create_state
 from gan_jax.variants import variant_options
 
@@ -91,6 +92,24 @@ def discriminator_input_shape(game: TranslationGame, image_shape, cond_shape) ->
       f"got {tuple(cond_shape)}; set variant.conditional=False"
     )
   return tuple(image_shape[:-1]) + (image_shape[-1] + cond_shape[-1],)
+
+
+def model_options(config, player: str) -> dict:
+  """config.model.<player> ('generator' or 'discriminator') as a dict; {} when absent."""
+  options = config.get("model", {}).get(player, {})
+  return options.to_dict() if hasattr(options, "to_dict") else dict(options)
+
+
+def make_players(config, recipe: str, generator_cls, discriminator_cls=PatchGAN, **generator_args):
+  """(generator_cls(**generator_args, **config.model.generator),
+  discriminator_cls(**config.model.discriminator)); an option a module does not take is
+  refused in one line that names the recipe."""
+  try:
+    generator = generator_cls(**generator_args, **model_options(config, "generator"))
+    discriminator = discriminator_cls(**model_options(config, "discriminator"))
+  except TypeError as error:
+    raise ValueError(f"bad config.model option for {recipe}: {error}") from None
+  return generator, discriminator
 
 
 def create_translation_state(
