@@ -80,6 +80,11 @@ copies-of-the-loop-carried-state:
    analysis in copy insertion: the parameter-sized copies in the loop body, the state's
    bits after 30 steps, and steps/s in alternating windows: why the shipped options turn
    region analysis on.
+second-core:
+   Single matrix products of the MLP and toy steps (one per call) and those whole steps,
+   each framework in a process allowed one core and in one allowed two: how much each
+   gains from the second core, i.e. why the toy step's ratio to PyTorch is lower on two
+   cores than on one on hosts where XLA runs those products on one thread.
 
   python benchmarks/xla_cpu_findings.py matrix-product-floor   # one finding (or: 6)
 """
@@ -945,6 +950,104 @@ def step_page_faults():
       )
 
 
+# One product per call (the step's options), and the MLP and toy steps, in a process allowed
+# the given cores; PyTorch with as many threads as cores.
+SECOND_CORE_PRODUCTS = {
+  "toy D hidden (1024x128 @ 128x128)": ((1024, 128), (128, 128)),
+  "toy G first (512x100 @ 100x128)": ((512, 100), (100, 128)),
+  "MLP G last (64x1024 @ 1024x784)": ((64, 1024), (1024, 784)),
+  "MLP D first (128x784 @ 784x512)": ((128, 784), (784, 512)),
+}
+
+_CORES_RUN = r"""
+import json, os, sys, time
+cores = {int(c) for c in sys.argv[2].split(",")}
+os.sched_setaffinity(0, cores)  # before either framework starts its threads
+sys.path.insert(0, sys.argv[3])
+import compare_pytorch
+from xla_cpu_findings import SECOND_CORE_PRODUCTS
+framework, out = sys.argv[1], {"products": {}, "steps_per_s": {}}
+
+def best_ms(call, seconds=0.3):
+  best = float("inf")
+  for _ in range(3):
+    call()
+    calls, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+      call(); calls += 1
+    best = min(best, (time.perf_counter() - t0) / calls * 1000)
+  return best
+
+if framework == "torch":
+  import torch
+  torch.set_num_threads(len(cores))
+  for name, (lhs, rhs) in SECOND_CORE_PRODUCTS.items():
+    a, b = torch.randn(*lhs), torch.randn(*rhs)
+    out["products"][name] = best_ms(lambda: torch.mm(a, b))
+  setup = lambda workload: compare_pytorch.setup_torch(workload, compare_pytorch.BATCH[workload])
+else:
+  import jax
+  from gan_jax import host_memory, xla_options
+  if jax.default_backend() == "cpu":  # after the backend starts, as setup_jax and the loop do
+    host_memory.retain_freed_memory()
+  for name, (lhs, rhs) in SECOND_CORE_PRODUCTS.items():
+    a = jax.random.normal(jax.random.PRNGKey(0), lhs)
+    b = jax.random.normal(jax.random.PRNGKey(1), rhs)
+    product = xla_options.jit(lambda a, b: a @ b)
+    out["products"][name] = best_ms(lambda: jax.block_until_ready(product(a, b)))
+  setup = lambda workload: compare_pytorch.setup_jax(
+    workload, compare_pytorch.BATCH[workload], compare_pytorch.STEPS_PER_CALL[workload])
+for workload in ("mlp", "toy2d"):
+  run_window = setup(workload)[0]
+  out["steps_per_s"][workload] = sorted(run_window(2.0) for _ in range(3))[1]
+print(json.dumps(out))
+"""
+
+
+def second_core():
+  print(
+    "second-core\n   single matrix products (one per call) and the MLP and toy steps, each "
+    "framework in a process\n   allowed one core and in one allowed two (PyTorch with as many "
+    "threads)"
+  )
+  import json
+  import os
+  import subprocess
+  import sys
+
+  cores = sorted(os.sched_getaffinity(0))
+  if len(cores) < 2:
+    print("   needs at least 2 cores")
+    return
+  here = os.path.dirname(os.path.abspath(__file__))
+  runs = {}
+  for allowed in (cores[:1], cores[:2]):
+    for framework in ("jax", "torch"):
+      done = subprocess.run(
+        [sys.executable, "-c", _CORES_RUN, framework, ",".join(map(str, allowed)), here],
+        capture_output=True,
+        text=True,
+      )
+      if done.returncode:
+        print(f"   {framework} failed:", (done.stderr.strip().splitlines() or ["?"])[-1])
+        continue
+      runs[framework, len(allowed)] = json.loads(done.stdout.strip().splitlines()[-1])
+  if len(runs) < 4:
+    return
+  print(f"   {'':36s} {'XLA 1 core':>10s} {'2 cores':>8s} {'torch 1':>8s} {'2 threads':>9s}")
+  for name in SECOND_CORE_PRODUCTS:
+    cells = [runs[f, n]["products"][name] for f in ("jax", "torch") for n in (1, 2)]
+    print(f"   {name:36s} " + " ".join(f"{c:8.3f}ms" for c in cells))
+  for workload in ("mlp", "toy2d"):
+    cells = [runs[f, n]["steps_per_s"][workload] for f in ("jax", "torch") for n in (1, 2)]
+    print(
+      f"   {workload + ' step, steps/s':36s} "
+      + " ".join(f"{c:10.1f}" for c in cells)
+      + f"   second core: XLA {cells[1] / cells[0]:.2f}x, PyTorch {cells[3] / cells[2]:.2f}x;"
+      f" ratio {cells[0] / cells[2]:.2f}x on one core, {cells[1] / cells[3]:.2f}x on two"
+    )
+
+
 # Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
 FINDINGS = {
   "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
@@ -962,6 +1065,7 @@ FINDINGS = {
   "batch-norm-reductions": batch_norm_reductions,
   "step-page-faults": step_page_faults,
   "copies-of-the-loop-carried-state": loop_state_copies,
+  "second-core": second_core,
 }
 NUMBERS = dict(zip("123456789", FINDINGS))  # the first nine had numbers
 
