@@ -192,7 +192,8 @@ def jax_matmul_gflops(n: int = 2048) -> float:
 def torch_models(workload: str):
   """(generator, discriminator, latent size, sample shape NCHW) of `workload` in PyTorch: the
   networks of experiments/pytorch_reference.py, which the fidelity comparison trains too."""
-  sys.path.insert(0, EXPERIMENTS_DIR)
+  if EXPERIMENTS_DIR not in sys.path:
+    sys.path.insert(0, EXPERIMENTS_DIR)
   import pytorch_reference
 
   g, d = pytorch_reference.networks(workload)
