@@ -160,18 +160,38 @@ def make_models(config, data_shape, axis_name: str | None = None):
   )
 
 
-def create_state_from_config(config, data_shape, *, axis_name: str | None = None) -> GANState:
-  """The step-0 `GANState` of a run: models, optimizers, game and noise from `config`,
-  parameters and the root key from `config.seed`."""
-  generator, discriminator = make_models(config, data_shape, axis_name)
+def create_state_from_config(
+  config,
+  data_shape,
+  *,
+  axis_name: str | None = None,
+  players: tuple | None = None,
+  noise: NoiseSampler | None = None,
+  game: losses.Game | None = None,
+  init_batch_size: int = 2,
+  g_extra_inputs: tuple = (),
+  d_extra_inputs: tuple = (),
+) -> GANState:
+  """The step-0 `GANState` of a run: parameters and the root key from `config.seed`, the
+  optimizers of config.g_optimizer and config.d_optimizer, and config.ema_decay.
+
+  A variant passes what it changes and nothing else: `players` (generator, discriminator)
+  in place of config.model's, `noise` in place of `make_noise(config)`, `game` in place of
+  `make_game(config)`, and `state.create_state`'s `init_batch_size`, `g_extra_inputs` and
+  `d_extra_inputs`. data_shape: the shape of one input of D, e.g. (28, 28, 1).
+  """
+  generator, discriminator = players or make_models(config, data_shape, axis_name)
   return create_state(
     seed=config.seed,
     generator=generator,
     discriminator=discriminator,
-    noise=make_noise(config),
+    noise=make_noise(config) if noise is None else noise,
     data_shape=data_shape,
     g_tx=make_optimizer(config.g_optimizer, "g_optimizer"),
     d_tx=make_optimizer(config.d_optimizer, "d_optimizer"),
-    game=make_game(config),
+    game=make_game(config) if game is None else game,
     ema_decay=float(config.get("ema_decay", 0.0)),
+    init_batch_size=init_batch_size,
+    g_extra_inputs=g_extra_inputs,
+    d_extra_inputs=d_extra_inputs,
   )

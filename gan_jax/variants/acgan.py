@@ -123,16 +123,11 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   game = extend_game(
     builders.make_game(config), ACGANGame, aux_weight=float(option(config, "aux_weight", 1.0))
   )
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=generator,
-    discriminator=discriminator,
-    noise=builders.make_noise(config),
-    data_shape=data_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+  return builders.create_state_from_config(
+    config,
+    data_shape,
+    players=(generator, discriminator),
     game=game,
-    ema_decay=float(config.get("ema_decay", 0.0)),
     g_extra_inputs=(jnp.zeros((2,), jnp.int32),),
   )
 

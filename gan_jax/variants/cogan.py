@@ -211,16 +211,14 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     builders.make_game(config), CoGANGame, domain_b=option(config, "domain_b", "edges")
   )
   pair_shape = tuple(data_shape[:-1]) + (2 * data_shape[-1],)
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=CoupledGenerator(tuple(data_shape), features, shared, axis_name),
-    discriminator=CoupledDiscriminator(tuple(data_shape), features, shared),
-    noise=builders.make_noise(config),
-    data_shape=pair_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+  return builders.create_state_from_config(
+    config,
+    pair_shape,
+    players=(
+      CoupledGenerator(tuple(data_shape), features, shared, axis_name),
+      CoupledDiscriminator(tuple(data_shape), features, shared),
+    ),
     game=game,
-    ema_decay=float(config.get("ema_decay", 0.0)),
   )
 
 

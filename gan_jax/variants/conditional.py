@@ -122,16 +122,10 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   """The step-0 state of a conditional GAN: players initialised with labels."""
   generator, discriminator = make_models(config, data_shape, axis_name)
   labels = jnp.zeros((2,), jnp.int32)
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=generator,
-    discriminator=discriminator,
-    noise=builders.make_noise(config),
-    data_shape=data_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-    game=builders.make_game(config),
-    ema_decay=float(config.get("ema_decay", 0.0)),
+  return builders.create_state_from_config(
+    config,
+    data_shape,
+    players=(generator, discriminator),
     g_extra_inputs=(labels,),
     d_extra_inputs=(labels,),
   )

@@ -30,7 +30,7 @@ from gan_jax import builders, recipes, steps
 from gan_jax.losses import Game
 from gan_jax.models.patchgan import PatchGAN
 from gan_jax.models.unet import UNet
-from gan_jax.state import GANState, NoiseSampler, create_state
+from gan_jax.state import GANState, NoiseSampler
 from gan_jax.variants import translation, variant_options
 
 
@@ -112,16 +112,12 @@ def create_cyclegan_state(config, data_shape, *, axis_name=None):
   generator, discriminator = translation.make_players(
     config, "cyclegan", CycleGenerators, CycleDiscriminators, out_channels=data_shape[-1]
   )
-  return create_state(
-    seed=config.seed,
-    generator=generator,
-    discriminator=discriminator,
+  return builders.create_state_from_config(
+    config,
+    data_shape,
+    players=(generator, discriminator),
     noise=NoiseSampler(tuple(data_shape)),
-    data_shape=data_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
     game=game,
-    ema_decay=float(config.get("ema_decay", 0.0)),
   )
 
 

@@ -204,18 +204,16 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
   c = data_shape[2]
   packed = (sum(s * s * c for s in sizes),)
   low = jnp.zeros((2, sum(s * s * c for s in sizes[1:])), jnp.float32)
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=LaplacianGenerator(tuple(data_shape), num_levels, features),
-    discriminator=LaplacianDiscriminator(tuple(data_shape), num_levels, features),
+  return builders.create_state_from_config(
+    config,
+    packed,
+    players=(
+      LaplacianGenerator(tuple(data_shape), num_levels, features),
+      LaplacianDiscriminator(tuple(data_shape), num_levels, features),
+    ),
     noise=NoiseSampler(
       (num_levels,) + noise.latent_shape, noise.distribution, noise.num_categories
     ),
-    data_shape=packed,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-    game=builders.make_game(config),
-    ema_decay=float(config.get("ema_decay", 0.0)),
     g_extra_inputs=(low,),
     d_extra_inputs=(low,),
   )

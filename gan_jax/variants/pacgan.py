@@ -52,16 +52,10 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
       f"variant.pack_size {pack_size}; PacGAN needs whole packs"
     )
   generator, discriminator = builders.make_models(config, data_shape, axis_name)
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=generator,
-    discriminator=PackedDiscriminator(discriminator, pack_size),
-    noise=builders.make_noise(config),
-    data_shape=data_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-    game=builders.make_game(config),
-    ema_decay=float(config.get("ema_decay", 0.0)),
+  return builders.create_state_from_config(
+    config,
+    data_shape,
+    players=(generator, PackedDiscriminator(discriminator, pack_size)),
     init_batch_size=pack_size,
   )
 

@@ -362,16 +362,14 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     stage_steps=stage_steps,
     fade_steps=positive_int(config, "fade_steps", stage_steps // 2, minimum=0),
   )
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=ProgressiveGenerator(tuple(data_shape), features),
-    discriminator=ProgressiveDiscriminator(tuple(data_shape), features, group),
-    noise=builders.make_noise(config),
-    data_shape=data_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+  return builders.create_state_from_config(
+    config,
+    data_shape,
+    players=(
+      ProgressiveGenerator(tuple(data_shape), features),
+      ProgressiveDiscriminator(tuple(data_shape), features, group),
+    ),
     game=game,
-    ema_decay=float(config.get("ema_decay", 0.0)),
     init_batch_size=min(group, config.batch_size),
   )
 

@@ -228,17 +228,7 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     w_avg_decay=float(option(config, "w_avg_decay", 0.995)),
   )
   _, discriminator = builders.make_models(config, data_shape, axis_name)
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=generator,
-    discriminator=discriminator,
-    noise=builders.make_noise(config),
-    data_shape=data_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
-    game=builders.make_game(config),
-    ema_decay=float(config.get("ema_decay", 0.0)),
-  )
+  return builders.create_state_from_config(config, data_shape, players=(generator, discriminator))
 
 
 RECIPE = register_recipe(

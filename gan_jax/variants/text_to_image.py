@@ -271,16 +271,11 @@ def create_state(config, data_shape, *, axis_name: str | None = None) -> state_l
     builders.make_game(config), TextGame, cond_dim=cond_dim, kl_weight=float(kl_weight)
   )
   tokens = jnp.zeros((2, captions.MAX_TOKENS), jnp.int32)
-  return state_lib.create_state(
-    seed=config.seed,
-    generator=generator,
-    discriminator=discriminator,
-    noise=builders.make_noise(config),
-    data_shape=data_shape,
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
+  return builders.create_state_from_config(
+    config,
+    data_shape,
+    players=(generator, discriminator),
     game=game,
-    ema_decay=float(config.get("ema_decay", 0.0)),
     g_extra_inputs=(tokens, jnp.zeros((2, cond_dim), jnp.float32)),
     d_extra_inputs=(tokens,),
   )

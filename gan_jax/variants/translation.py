@@ -30,7 +30,7 @@ import jax.numpy as jnp
 from gan_jax import builders, recipes, steps
 from gan_jax.losses import Game
 from gan_jax.models.patchgan import PatchGAN
-from gan_jax.state import GANState, NoiseSampler, create_state
+from gan_jax.state import GANState, NoiseSampler
 from gan_jax.variants import variant_options
 
 RECONSTRUCTIONS = ("l1", "l2")
@@ -116,16 +116,12 @@ def create_translation_state(
   config, *, generator, discriminator, image_shape, cond_shape, game: TranslationGame
 ) -> GANState:
   """A step-0 `GANState` whose G maps conditions (B, *cond_shape) to images (B, *image_shape)."""
-  return create_state(
-    seed=config.seed,
-    generator=generator,
-    discriminator=discriminator,
+  return builders.create_state_from_config(
+    config,
+    discriminator_input_shape(game, image_shape, cond_shape),
+    players=(generator, discriminator),
     noise=NoiseSampler(tuple(cond_shape)),
-    data_shape=discriminator_input_shape(game, image_shape, cond_shape),
-    g_tx=builders.make_optimizer(config.g_optimizer, "g_optimizer"),
-    d_tx=builders.make_optimizer(config.d_optimizer, "d_optimizer"),
     game=game,
-    ema_decay=float(config.get("ema_decay", 0.0)),
   )
 
 
