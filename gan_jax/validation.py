@@ -21,6 +21,7 @@ A variant that adds top-level config fields declares them with
 
 from __future__ import annotations
 
+import importlib
 import math
 import types
 from typing import Any, Callable
@@ -139,31 +140,19 @@ def check_fields(config, fields: dict[str, Check], prefix: str, required=()) -> 
     fields[key](config[key], f"{prefix}.{key}")
 
 
+def rule_of(module: str, function: str) -> Check:
+  """The check that calls `gan_jax.<module>.<function>(value)`: a field's rule kept with the
+  constructor that takes it, so both give the same message. The module is imported on first
+  use, since it imports this one."""
+
+  def check(value, name):
+    del name  # the rule's own message names the field
+    getattr(importlib.import_module(f"gan_jax.{module}"), function)(value)
+
+  return check
+
+
 # --- The tables --------------------------------------------------------------
-
-
-def _data_source(value, name):
-  from gan_jax import data
-
-  data.check_source(value)
-
-
-def _data_pipeline(value, name):
-  from gan_jax import data
-
-  data.check_pipeline(value)
-
-
-def _image_size(value, name):
-  from gan_jax.data import image_folder
-
-  image_folder.check_image_size(value)
-
-
-def _channels(value, name):
-  from gan_jax.data import image_folder
-
-  image_folder.check_channels(value)
 
 
 def _toy_option(value, name):
@@ -217,11 +206,11 @@ def _check_data(value, name):
 
 
 DATA_FIELDS: dict[str, Check] = {
-  "source": _data_source,
+  "source": rule_of("data", "check_source"),
   "name": string,
   "path": string,
   "split": string,
-  "pipeline": _data_pipeline,
+  "pipeline": rule_of("data", "check_pipeline"),
   "data_dir": optional_string,
   "download": boolean,  # tfds: download and prepare a dataset that is not prepared
   # npz: the names of the image and label arrays
@@ -230,8 +219,8 @@ DATA_FIELDS: dict[str, Check] = {
   # images resized and center-cropped to S x S (0: as they are; for a folder, the files'
   # own size); a folder of images (gan_jax.data.image_folder): 1 or 3 channels (0: gray
   # when every file is gray), where its .npz cache goes ('': the default)
-  "image_size": _image_size,
-  "channels": _channels,
+  "image_size": rule_of("data.image_folder", "check_image_size"),
+  "channels": rule_of("data.image_folder", "check_channels"),
   "cache_dir": string,
   # image-to-image tasks (gan_jax.data.paired), checked where the task is built
   "task": string,
@@ -317,54 +306,12 @@ def _check_optimizer(value, name):
   builders.make_optimizer(value, name.rsplit(".", 1)[-1])
 
 
-def _recipe(value, name):
-  from gan_jax import recipes
-
-  recipes.get_recipe(value)
-
-
-def _loss(value, name):
-  from gan_jax import losses
-
-  losses.get_loss(value)
-
-
 def _game_field(value, name):
   """A scalar field of `losses.Game` (d_steps, the penalties' weights, ...): its rule there."""
   from gan_jax import losses
 
   field = name.rsplit(".", 1)[-1]
   losses.GAME_FIELDS[field](value, field)
-
-
-def _augment(value, name):
-  from gan_jax import augment
-
-  augment.from_policy(value)
-
-
-def _ema_decay(value, name):
-  from gan_jax import state
-
-  state.check_ema_decay(value)
-
-
-def _parallel_mode(value, name):
-  from gan_jax import parallel
-
-  parallel.check_mode(value)
-
-
-def _nonfinite_policy(value, name):
-  from gan_jax import guards
-
-  guards.check_policy(value)
-
-
-def _compute_dtype(value, name):
-  from gan_jax import models
-
-  models.check_compute_dtype(value)
 
 
 def _resume_may_change(value, name):
@@ -388,14 +335,6 @@ def _process_count(value, name):
     distributed.FIELDS[name.rsplit(".", 1)[-1]](value, name)
 
 
-def _sampling_statistics(value, name):
-  """sampling_statistics: its rule in `sampling.check_sampling_statistics`."""
-  from gan_jax import sampling
-
-  del name  # the message names the field as the rule does
-  sampling.check_sampling_statistics(value)
-
-
 DISTRIBUTED_FIELDS: dict[str, Check] = {
   "coordinator_address": optional_string,
   "num_processes": _process_count,
@@ -408,7 +347,7 @@ FIELDS: dict[str, Check] = {
   "batch_size": integer(1),
   "data": _check_data,
   "model": _check_model,
-  "loss": _loss,
+  "loss": rule_of("losses", "get_loss"),
   "d_steps": _game_field,
   "gradient_penalty_weight": _game_field,
   "r1_weight": _game_field,
@@ -418,14 +357,14 @@ FIELDS: dict[str, Check] = {
   "resume_may_change": _resume_may_change,
   "g_optimizer": _check_optimizer,
   "d_optimizer": _check_optimizer,
-  "ema_decay": _ema_decay,
-  "sampling_statistics": _sampling_statistics,
-  "parallel": _parallel_mode,
-  "dtype": _compute_dtype,
-  "recipe": _recipe,
+  "ema_decay": rule_of("state", "check_ema_decay"),
+  "sampling_statistics": rule_of("sampling", "check_sampling_statistics"),
+  "parallel": rule_of("parallel", "check_mode"),
+  "dtype": rule_of("models", "check_compute_dtype"),
+  "recipe": rule_of("recipes", "get_recipe"),
   "variant": options,  # the recipe's own options: names by recipes.check_variant_options,
   # values when its state is built
-  "augment": _augment,  # DiffAugment policy
+  "augment": rule_of("augment", "from_policy"),  # DiffAugment policy
   "diagnostics": options,  # gan_jax.diagnostics.Thresholds
   "steps_per_call": integer(1),
   "retain_host_memory": boolean,
@@ -434,7 +373,7 @@ FIELDS: dict[str, Check] = {
   "checkpoint_every": integer(1),
   "keep_checkpoints": integer(1),
   "num_sample_images": integer(1, 10000),
-  "nonfinite": _nonfinite_policy,
+  "nonfinite": rule_of("guards", "check_policy"),
   "distributed": section(DISTRIBUTED_FIELDS),
 }
 REQUIRED = (
