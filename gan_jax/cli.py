@@ -275,7 +275,15 @@ def _sample(args, overrides):
     raise UsageError(f"--num must be >= 1, got {args.num}")
   if args.seed < 0:
     raise UsageError(f"--seed must be >= 0, got {args.seed}")
+  if args.interpolate is not None and args.interpolate < 2:
+    raise UsageError(
+      f"--interpolate must be >= 2 (the points of a path, both ends), got {args.interpolate}"
+    )
   if args.speech is not None:
+    if args.interpolate is not None:
+      raise UsageError(
+        "--interpolate draws samples, not speech; leave out one of --speech and --interpolate"
+      )
     return _sample_speech(args)
   if not args.out.endswith((".npz", ".png")):
     raise UsageError(
@@ -287,6 +295,13 @@ def _sample(args, overrides):
   import numpy as np
   from gan_jax import recipes, runs, sampling
 
+  if args.interpolation is not None and args.interpolate is None:
+    raise UsageError(f"--interpolation {args.interpolation} needs --interpolate N")
+  interpolation = args.interpolation or "slerp"
+  try:
+    sampling.check_interpolation(interpolation, "--interpolation")
+  except ValueError as error:
+    raise UsageError(str(error)) from None
   config, source, state = runs.load_run(args.workdir)
   recipe = recipes.recipe_of(config)
   labels = None
@@ -310,17 +325,25 @@ def _sample(args, overrides):
   elif recipe.needs_labels:
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
   state = sampling.sampling_state(state, config, recipe, source.num_classes)
-  samples = sampling.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
+  if args.interpolate is None:
+    samples = sampling.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
+    what, flat = f"{args.num} samples", samples
+  else:
+    samples = sampling.draw_interpolations(
+      state, args.num, args.interpolate, args.seed, interpolation, recipe=recipe, labels=labels
+    )
+    what = f"{args.num} {interpolation} paths of {args.interpolate} samples"
+    flat = samples.reshape((-1,) + samples.shape[2:])
   os.makedirs(out_dir, exist_ok=True)
   if args.out.endswith(".png"):
     sampling.save_picture_of_samples(
-      samples, source, args.out, title=f"step {int(state.step)}, seed {args.seed}"
+      flat, source, args.out, f"step {int(state.step)}, seed {args.seed}", args.interpolate
     )
     kind = "a grid of" if source.kind == "image" else "a scatter of"
-    print(f"wrote {kind} {args.num} samples to {args.out}")
+    print(f"wrote {kind} {what} to {args.out}")
     return 0
   np.savez(args.out, samples=samples)
-  print(f"wrote {args.num} samples of shape {samples.shape[1:]} to {args.out}")
+  print(f"wrote {what} of shape {samples.shape[1:]} to {args.out}")
   return 0
 
 
@@ -463,6 +486,20 @@ def build_parser() -> argparse.ArgumentParser:
     "--text",
     default=None,
     help="caption to draw, for text-to-image recipes, e.g. \"a bright sandal\"",
+  )
+  sample.add_argument(
+    "--interpolate",
+    type=int,
+    default=None,
+    metavar="N",
+    help="walk the latent space: --num paths of N samples each, from one random latent to "
+    "another (a row of the picture per path; samples of shape (num, N, ...) in the npz)",
+  )
+  sample.add_argument(
+    "--interpolation",
+    default=None,
+    help="the path of --interpolate: along the great circle (slerp, the default) or the "
+    "straight line (linear)",
   )
   sample.set_defaults(run=_sample)
   evaluate = commands.add_parser(

@@ -3,7 +3,8 @@
 `draw_samples(state, num, seed)` gives `num` samples in data space with the
 state's sampling weights (the generator EMA when the run keeps one), drawn from
 the named "samples" stream of `seed`; `save_sample_picture` writes an image
-grid, or for 2-D points a scatter over the data.
+grid, or for 2-D points a scatter over the data. `draw_interpolations` walks the latent
+space between pairs of draws (`interpolate_latents`: spherical or straight paths).
 
 `sampling_state(state, config, recipe, num_classes)` is the state that `gan-jax
 sample`, `evaluate`, reports and the training pictures draw from. With the EMA on
@@ -27,6 +28,7 @@ from gan_jax import data, plotting, recipes
 from gan_jax.state import GANState, step_key
 
 SAMPLING_STATISTICS = ("recomputed", "averaged")
+INTERPOLATIONS = ("slerp", "linear")
 STATISTICS_BATCHES = 16  # BigGAN's num_standing_accumulations
 
 
@@ -142,13 +144,93 @@ def draw_samples(
   `labels` (num,) int, for recipes that condition on a class.
   """
   key = step_key(jax.random.PRNGKey(seed), 0, "samples")
-  z = state.noise(key, num)
+  return _generate(state, state.noise(key, num), recipe, labels, batch_size)
+
+
+def _generate(state, z, recipe, labels, batch_size) -> np.ndarray:
+  """`recipe.sample` of the latents z (N, *latent_shape), `batch_size` rows per call."""
   sample_fn = jitted_sample(recipe)
   chunks = []
-  for i in range(0, num, batch_size):
+  for i in range(0, len(z), batch_size):
     chunk_labels = None if labels is None else jnp.asarray(labels[i : i + batch_size])
     chunks.append(np.asarray(sample_fn(state, z[i : i + batch_size], chunk_labels)))
   return np.concatenate(chunks)
+
+
+def check_interpolation(method, name: str = "interpolation") -> None:
+  """The one rule of an interpolation method: one of INTERPOLATIONS."""
+  if not isinstance(method, str) or method not in INTERPOLATIONS:
+    raise ValueError(f"{name} {method!r} is unknown; accepted: {', '.join(INTERPOLATIONS)}")
+
+
+def interpolate_latents(
+  z_start: jax.Array, z_end: jax.Array, num_points: int, method: str = "slerp"
+) -> jax.Array:
+  """`num_points` evenly spaced latents on the path from each row of z_start to the same row
+  of z_end, both ends included.
+
+  z_start, z_end: float (P, *latent_shape); returns float (P, num_points, *latent_shape).
+  Each latent is treated as one flattened vector (a categorical code's one-hot entries
+  included, so the points between two codes mix them).
+    'slerp': the direction along the great circle between a's and b's, at a constant
+      angular speed, and the norm along the straight line from |a| to |b|: White's slerp,
+      sin((1-t) w) / sin(w) a + sin(t w) / sin(w) b for the angle w between them (White
+      2016, "Sampling Generative Networks"), when |a| = |b|. A path between two Gaussian
+      latents thus stays in the shell of radius about sqrt(d) that holds the prior's mass;
+      ends pointing the same way (w < 1e-4) are joined by the straight line.
+    'linear': (1 - t) a + t b, DCGAN's "walking in the latent space". Between Gaussian
+      draws its middle has norm about sqrt(d / 2), where the prior has almost no mass.
+  """
+  check_interpolation(method)
+  if isinstance(num_points, bool) or not isinstance(num_points, int) or num_points < 2:
+    raise ValueError(f"num_points must be an integer >= 2 (both ends), got {num_points!r}")
+  if z_start.shape != z_end.shape:
+    raise ValueError(
+      f"z_start and z_end must have one shape, got {tuple(z_start.shape)} and {tuple(z_end.shape)}"
+    )
+  a = z_start.reshape(z_start.shape[0], 1, -1)
+  b = z_end.reshape(z_end.shape[0], 1, -1)
+  t = jnp.linspace(0.0, 1.0, num_points, dtype=a.dtype)[None, :, None]
+  linear = (1 - t) * a + t * b
+  if method == "linear":
+    path = linear
+  else:
+    norm_a = jnp.linalg.norm(a, axis=-1, keepdims=True)
+    norm_b = jnp.linalg.norm(b, axis=-1, keepdims=True)
+    unit_a, unit_b = a / jnp.maximum(norm_a, 1e-30), b / jnp.maximum(norm_b, 1e-30)
+    angle = jnp.arccos(jnp.clip(jnp.sum(unit_a * unit_b, axis=-1, keepdims=True), -1.0, 1.0))
+    straight = angle < 1e-4
+    sine = jnp.where(straight, 1.0, jnp.sin(angle))
+    direction = (jnp.sin((1 - t) * angle) * unit_a + jnp.sin(t * angle) * unit_b) / sine
+    spherical = ((1 - t) * norm_a + t * norm_b) * direction
+    path = jnp.where(straight, linear, spherical)
+  return path.reshape((z_start.shape[0], num_points) + tuple(z_start.shape[1:]))
+
+
+def draw_interpolations(
+  state: GANState,
+  num_paths: int,
+  num_points: int,
+  seed: int,
+  method: str = "slerp",
+  batch_size: int = 1000,
+  recipe: recipes.Recipe = recipes.RECIPES["gan"],
+  labels=None,
+) -> np.ndarray:
+  """Samples along `num_paths` latent paths: (num_paths, num_points, *data_shape).
+
+  Path i runs from draw i to draw num_paths + i of the "samples" stream of `seed` (2 *
+  num_paths draws), by `interpolate_latents(..., method)`; its first and last samples are
+  G of those two draws. `labels` (num_paths,): each path's class (or caption tokens,
+  (num_paths, T)), held along the path, for recipes that condition on one.
+  """
+  key = step_key(jax.random.PRNGKey(seed), 0, "samples")
+  z = state.noise(key, 2 * num_paths)
+  path = interpolate_latents(z[:num_paths], z[num_paths:], num_points, method)
+  flat = path.reshape((num_paths * num_points,) + tuple(path.shape[2:]))
+  flat_labels = None if labels is None else np.repeat(np.asarray(labels), num_points, axis=0)
+  samples = _generate(state, flat, recipe, flat_labels, batch_size)
+  return samples.reshape((num_paths, num_points) + samples.shape[1:])
 
 
 def save_sample_picture(
@@ -178,11 +260,16 @@ def _save_sample_picture(state, source, path, num_images, recipe):
 
 
 def save_picture_of_samples(
-  samples: np.ndarray, source: data.DataSource, path: str, title: str = ""
+  samples: np.ndarray,
+  source: data.DataSource,
+  path: str,
+  title: str = "",
+  columns: int | None = None,
 ) -> None:
-  """A PNG of drawn samples: an image grid, or a scatter of the points over 2500 of the data's."""
+  """A PNG of drawn samples (N, *data_shape): an image grid of `columns` columns (None: about
+  square), or a scatter of the points over 2500 of the data's."""
   if source.kind == "image":
-    plotting.save_image_grid(samples, path)
+    plotting.save_image_grid(samples, path, columns)
   else:
     reference = np.asarray(source.sample(source.arrays, jax.random.PRNGKey(0), 2500)["x"])
     plotting.save_scatter(samples, reference, path, title=title)
