@@ -78,7 +78,9 @@ def write_page(result: dict) -> None:
   lines = [
     "# Walks in the latent space (DCGAN, Fashion-MNIST)",
     "",
-    f"`{result['command']}` ({result['date']}, {result['host']}, {result['seconds']:.0f} s).",
+    f"`{result['command']}` ({result['date']}, {result['host']}, {result['seconds']:.0f} s,"
+    f" {result['training_seconds']:.0f} s of it training; a run already in ROOT is not"
+    " trained again).",
     "",
     f"The DCGAN of `experiments/configs/dcgan_fashion_mnist.py` after {result['num_steps']:,}"
     f" steps; {result['paths']:,} paths of {result['points']} samples between pairs of draws"
@@ -131,6 +133,7 @@ def main(argv=None) -> None:
   config.sample_every = config.checkpoint_every = args.num_steps
   workdir = os.path.join(args.root, "dcgan")
   train.train_and_evaluate(config, workdir, progress=False)
+  trained = datetime.datetime.now(datetime.timezone.utc)
   config, source, state = runs.load_run(workdir)
   recipe = recipes.recipe_of(config)
   state = sampling.sampling_state(state, config, recipe, source.num_classes)
@@ -149,6 +152,7 @@ def main(argv=None) -> None:
     "date": start.strftime("%Y-%m-%d %H:%M UTC"),
     "host": host(),
     "seconds": (datetime.datetime.now(datetime.timezone.utc) - start).total_seconds(),
+    "training_seconds": (trained - start).total_seconds(),
     "num_steps": args.num_steps,
     "paths": args.paths,
     "points": args.points,

@@ -222,15 +222,16 @@ def draw_interpolations(
   Path i runs from draw i to draw num_paths + i of the "samples" stream of `seed` (2 *
   num_paths draws), by `interpolate_latents(..., method)`; its first and last samples are
   G of those two draws. `labels` (num_paths,): each path's class (or caption tokens,
-  (num_paths, T)), held along the path, for recipes that condition on one.
+  (num_paths, T)), held along the path, for recipes that condition on one; a recipe's
+  default for row i (InfoGAN's category i mod K) is also held along path i.
   """
   key = step_key(jax.random.PRNGKey(seed), 0, "samples")
   z = state.noise(key, 2 * num_paths)
   path = interpolate_latents(z[:num_paths], z[num_paths:], num_points, method)
-  flat = path.reshape((num_paths * num_points,) + tuple(path.shape[2:]))
-  flat_labels = None if labels is None else np.repeat(np.asarray(labels), num_points, axis=0)
-  samples = _generate(state, flat, recipe, flat_labels, batch_size)
-  return samples.reshape((num_paths, num_points) + samples.shape[1:])
+  # One call per position, a row per path: what a recipe gives row i by default (InfoGAN's
+  # category i mod K) then stays the same along path i, as in draw_samples' row i.
+  columns = [_generate(state, path[:, i], recipe, labels, batch_size) for i in range(num_points)]
+  return np.stack(columns, axis=1)
 
 
 def save_sample_picture(

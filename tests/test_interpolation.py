@@ -146,3 +146,18 @@ def test_a_picture_of_image_paths_has_a_row_per_path(tmp_path):
   height, width = plt.imread(out).shape[:2]
   assert (height, width) == (3 * 29 + 1, 5 * 29 + 1)  # 28-pixel images, 1-pixel padding
   assert recipes.RECIPES["gan"] is recipes.recipe_of(runs.load_run(str(run))[0])
+
+
+def test_a_recipes_default_for_a_row_is_held_along_its_path():
+  """InfoGAN gives row i the category i mod K when no labels are passed: path i keeps it from
+  end to end, so a walk changes the noise and not the code."""
+  from gan_jax.variants import infogan
+  from tests.variant_helpers import build
+
+  _, state = build("infogan", num_categories=4, num_continuous=1, q_hidden=8)
+  recipe = recipes.get_recipe("infogan")
+  paths = sampling.draw_interpolations(state, 3, 4, seed=5, recipe=recipe)
+  z = state.noise(sampling.step_key(jax.random.PRNGKey(5), 0, "samples"), 6)
+  categories = jnp.arange(3) % 4
+  np.testing.assert_allclose(paths[:, 0], infogan.generate(state, z[:3], categories), atol=1e-6)
+  np.testing.assert_allclose(paths[:, -1], infogan.generate(state, z[3:], categories), atol=1e-6)
