@@ -280,10 +280,9 @@ def _sample(args, overrides):
       f"--interpolate must be >= 2 (the points of a path, both ends), got {args.interpolate}"
     )
   if args.speech is not None:
-    if args.interpolate is not None:
-      raise UsageError(
-        "--interpolate draws samples, not speech; leave out one of --speech and --interpolate"
-      )
+    for flag, value in (("--interpolate", args.interpolate), ("--truncation", args.truncation)):
+      if value is not None:
+        raise UsageError(f"{flag} draws samples, not speech; leave out one of --speech and {flag}")
     return _sample_speech(args)
   if not args.out.endswith((".npz", ".png")):
     raise UsageError(
@@ -294,12 +293,14 @@ def _sample(args, overrides):
     raise UsageError(f"--out {args.out!r} cannot be written: {out_dir} is not a directory")
   import numpy as np
   from gan_jax import recipes, runs, sampling
+  from gan_jax.state import check_truncation
 
   if args.interpolation is not None and args.interpolate is None:
     raise UsageError(f"--interpolation {args.interpolation} needs --interpolate N")
   interpolation = args.interpolation or "slerp"
   try:
     sampling.check_interpolation(interpolation, "--interpolation")
+    check_truncation(args.truncation, "--truncation")
   except ValueError as error:
     raise UsageError(str(error)) from None
   config, source, state = runs.load_run(args.workdir)
@@ -324,13 +325,18 @@ def _sample(args, overrides):
     labels = np.full((args.num,), args.label, np.int32)
   elif recipe.needs_labels:
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
+  if args.truncation is not None and state.noise.distribution != "normal":
+    raise UsageError(
+      f"--truncation needs a run with normal noise; this run's is {state.noise.distribution!r}"
+    )
   state = sampling.sampling_state(state, config, recipe, source.num_classes)
+  options = {"recipe": recipe, "labels": labels, "truncation": args.truncation}
   if args.interpolate is None:
-    samples = sampling.draw_samples(state, args.num, args.seed, recipe=recipe, labels=labels)
+    samples = sampling.draw_samples(state, args.num, args.seed, **options)
     what, flat = f"{args.num} samples", samples
   else:
     samples = sampling.draw_interpolations(
-      state, args.num, args.interpolate, args.seed, interpolation, recipe=recipe, labels=labels
+      state, args.num, args.interpolate, args.seed, interpolation, **options
     )
     what = f"{args.num} {interpolation} paths of {args.interpolate} samples"
     flat = samples.reshape((-1,) + samples.shape[2:])
@@ -500,6 +506,14 @@ def build_parser() -> argparse.ArgumentParser:
     default=None,
     help="the path of --interpolate: along the great circle (slerp, the default) or the "
     "straight line (linear)",
+  )
+  sample.add_argument(
+    "--truncation",
+    type=float,
+    default=None,
+    metavar="T",
+    help="draw the latents' normal entries within [-T, T] (BigGAN's truncation trick: "
+    "smaller T, more faithful and less varied samples); default: the prior as trained",
   )
   sample.set_defaults(run=_sample)
   evaluate = commands.add_parser(

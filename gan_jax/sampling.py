@@ -138,13 +138,16 @@ def draw_samples(
   batch_size: int = 1000,
   recipe: recipes.Recipe = recipes.RECIPES["gan"],
   labels=None,
+  truncation: float | None = None,
 ) -> np.ndarray:
   """`num` generator samples in data space from `seed`, with the sampling (EMA) weights.
 
-  `labels` (num,) int, for recipes that condition on a class.
+  `labels` (num,) int, for recipes that condition on a class. `truncation` t: the latents'
+  normal entries drawn within [-t, t] (`NoiseSampler`; None: the prior as trained).
   """
   key = step_key(jax.random.PRNGKey(seed), 0, "samples")
-  return _generate(state, state.noise(key, num), recipe, labels, batch_size)
+  z = state.noise(key, num, truncation=truncation)
+  return _generate(state, z, recipe, labels, batch_size)
 
 
 def _generate(state, z, recipe, labels, batch_size) -> np.ndarray:
@@ -216,6 +219,7 @@ def draw_interpolations(
   batch_size: int = 1000,
   recipe: recipes.Recipe = recipes.RECIPES["gan"],
   labels=None,
+  truncation: float | None = None,
 ) -> np.ndarray:
   """Samples along `num_paths` latent paths: (num_paths, num_points, *data_shape).
 
@@ -223,10 +227,11 @@ def draw_interpolations(
   num_paths draws), by `interpolate_latents(..., method)`; its first and last samples are
   G of those two draws. `labels` (num_paths,): each path's class (or caption tokens,
   (num_paths, T)), held along the path, for recipes that condition on one; a recipe's
-  default for row i (InfoGAN's category i mod K) is also held along path i.
+  default for row i (InfoGAN's category i mod K) is also held along path i. `truncation`:
+  the ends' draws truncated as in `draw_samples`.
   """
   key = step_key(jax.random.PRNGKey(seed), 0, "samples")
-  z = state.noise(key, 2 * num_paths)
+  z = state.noise(key, 2 * num_paths, truncation=truncation)
   path = interpolate_latents(z[:num_paths], z[num_paths:], num_points, method)
   # One call per position, a row per path: what a recipe gives row i by default (InfoGAN's
   # category i mod K) then stays the same along path i, as in draw_samples' row i.

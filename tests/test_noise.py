@@ -75,3 +75,35 @@ def test_the_config_adds_the_categories_to_latent_dim_and_g_sees_them():
   assert any(leaf.shape[0] == 10 for leaf in first_layer if leaf.ndim == 2)
   x = state.g_apply_fn(state.g_variables, state.noise(KEY, 3), train=False)
   assert jnp.shape(x) == (3, 2)
+
+
+def test_truncation_draws_the_normal_within_the_bounds_and_none_is_the_prior():
+  sampler = NoiseSampler((4, 6), "normal", num_categories=3)
+  plain = sampler(KEY, 20000)
+  np.testing.assert_array_equal(plain, sampler(KEY, 20000, truncation=None))
+  z = np.asarray(sampler(KEY, 20000, truncation=1.0))
+  np.testing.assert_array_equal(z[..., :3], plain[..., :3])  # the categorical code as before
+  continuous = z[..., 3:]
+  assert np.abs(continuous).max() <= 1.0
+  # The standard normal truncated to [-1, 1] has standard deviation 0.5378.
+  assert abs(continuous.std() - 0.5378) < 0.005, continuous.std()
+  assert abs(np.asarray(plain[..., 3:]).std() - 1.0) < 0.01
+
+
+@pytest.mark.parametrize(
+  "sampler, truncation, message",
+  [
+    (NoiseSampler((5,)), 0.0, "truncation must be a number > 0 (or None: no truncation), got 0.0"),
+    (NoiseSampler((5,)), float("nan"), "truncation must be a number > 0"),
+    (NoiseSampler((5,)), True, "truncation must be a number > 0"),
+    (
+      NoiseSampler((5,), "uniform"),
+      1.0,
+      "truncation 1.0 needs normal noise; this sampler's is 'uniform'",
+    ),
+  ],
+)
+def test_a_bad_truncation_is_refused_in_one_line(sampler, truncation, message):
+  with pytest.raises(ValueError) as error:
+    sampler(KEY, 2, truncation=truncation)
+  assert message in str(error.value) and "\n" not in str(error.value)

@@ -1,5 +1,5 @@
-"""Walks in the latent space: `sampling.interpolate_latents`, `draw_interpolations` and
-`gan-jax sample --interpolate`."""
+"""Sampling the latent space: walks between draws (`sampling.interpolate_latents`,
+`draw_interpolations`, `gan-jax sample --interpolate`) and truncated draws (`--truncation`)."""
 
 import os
 
@@ -161,3 +161,23 @@ def test_a_recipes_default_for_a_row_is_held_along_its_path():
   categories = jnp.arange(3) % 4
   np.testing.assert_allclose(paths[:, 0], infogan.generate(state, z[:3], categories), atol=1e-6)
   np.testing.assert_allclose(paths[:, -1], infogan.generate(state, z[3:], categories), atol=1e-6)
+
+
+def test_the_cli_draws_truncated_latents_and_refuses_a_bad_truncation(tmp_path, capsys):
+  """`sample --truncation T` draws G of the truncated latents of the seed's "samples" stream."""
+  args = ["train", "--config", RING, "--workdir", str(tmp_path), "--no-progress", *TINY]
+  assert cli.main(args) == 0
+  assert sample(tmp_path, tmp_path / "t.npz", "--num", "40", "--truncation", "0.5") == 0
+  truncated = np.load(tmp_path / "t.npz")["samples"]
+  _, _, state = runs.load_run(str(tmp_path))
+  z = state.noise(sampling.step_key(jax.random.PRNGKey(0), 0, "samples"), 40, truncation=0.5)
+  np.testing.assert_allclose(truncated, recipes.RECIPES["gan"].sample(state, z), atol=1e-6)
+  assert not np.allclose(truncated, sampling.draw_samples(state, 40, 0), atol=1e-4)
+  capsys.readouterr()
+  for arguments, message in [
+    (["--truncation", "0"], "--truncation must be a number > 0 (or None: no truncation), got 0.0"),
+    (["--truncation", "-1"], "--truncation must be a number > 0"),
+  ]:
+    assert sample(tmp_path, tmp_path / "q.npz", *arguments) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
