@@ -513,7 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
     default=None,
     metavar="T",
     help="draw the latents' normal entries within [-T, T] (BigGAN's truncation trick: "
-    "smaller T, more faithful and less varied samples); default: the prior as trained",
+    "smaller T, less varied samples, more faithful ones where G was trained for it); "
+    "default: the prior as trained",
   )
   sample.set_defaults(run=_sample)
   evaluate = commands.add_parser(

@@ -84,8 +84,10 @@ class NoiseSampler:
     """Returns float array of shape (batch_size, *latent_shape).
 
     truncation: None, or t > 0 for sampling only: the normal entries are drawn from the
-    normal truncated to [-t, t] (BigGAN's truncation trick, Brock et al. 2019), which trades
-    the samples' variety for their fidelity; a categorical code is drawn as without it.
+    normal truncated to [-t, t] (BigGAN's truncation trick, Brock et al. 2019): less varied
+    samples, more faithful ones where the generator was trained to be truncated (BigGAN's
+    orthogonal regularization; experiments/results/latent_space.md shows a DCGAN where they
+    only fade). A categorical code is drawn as without it.
     """
     check_truncation(truncation)
     if truncation is not None and self.distribution != "normal":

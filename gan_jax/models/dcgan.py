@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 from gan_jax.models import initializers
 from gan_jax.models.layers import (
+  batch_norm,
   FourierConvTranspose,
   PhaseConv,
   PhaseConvTranspose,
@@ -151,14 +152,7 @@ class DCGANGenerator(nn.Module):
     return nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
 
   def _bn(self, x, train):
-    return nn.BatchNorm(
-      use_running_average=not train,
-      momentum=0.9,
-      epsilon=1e-5,
-      axis_name=self.axis_name,
-      scale_init=self.weight_init.scale,
-      dtype=self.dtype,
-    )(x)
+    return batch_norm(train, self.axis_name, self.weight_init.scale, self.dtype)(x)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -229,14 +223,7 @@ class DCGANDiscriminator(nn.Module):
         self._downsample(self.features * 2**i, x.shape[-1], f"Conv_{i}"), x, **sn
       )
       if self.batch_norm and i > 0:
-        x = nn.BatchNorm(
-          use_running_average=not train,
-          momentum=0.9,
-          epsilon=1e-5,
-          axis_name=self.axis_name,
-          scale_init=self.weight_init.scale,
-          dtype=self.dtype,
-        )(x)
+        x = batch_norm(train, self.axis_name, self.weight_init.scale, self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
     h = x.reshape(x.shape[0], -1)
     dense = nn.Dense(

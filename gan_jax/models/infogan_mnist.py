@@ -19,7 +19,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.models import initializers
-from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose
+from gan_jax.models.layers import PhaseConv, SubpixelConvTranspose, batch_norm
 
 
 def _check_shape(image_shape: Sequence[int]) -> None:
@@ -58,13 +58,7 @@ class InfoGANMNISTGenerator(nn.Module):
     )
 
   def _bn(self, x, train):
-    return nn.BatchNorm(
-      use_running_average=not train,
-      momentum=0.9,
-      epsilon=1e-5,
-      axis_name=self.axis_name,
-      scale_init=self.weight_init.scale,
-    )(x)
+    return batch_norm(train, self.axis_name, self.weight_init.scale)(x)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -94,13 +88,7 @@ class InfoGANMNISTDiscriminator(nn.Module):
   def _bn(self, x, train):
     if not self.batch_norm:
       return x
-    return nn.BatchNorm(
-      use_running_average=not train,
-      momentum=0.9,
-      epsilon=1e-5,
-      axis_name=self.axis_name,
-      scale_init=self.weight_init.scale,
-    )(x)
+    return batch_norm(train, self.axis_name, self.weight_init.scale)(x)
 
   @nn.compact
   def __call__(self, x, train: bool = True):

@@ -425,3 +425,19 @@ class FourierConvTranspose(FourierConv):
   """
 
   transpose: ClassVar[bool] = True
+
+
+def batch_norm(
+  train: bool, axis_name: str | None, scale_init, dtype: Any = None, epsilon: float = 1e-5
+) -> nn.BatchNorm:
+  """`nn.BatchNorm` with PyTorch's defaults, the players' normalization in every model here:
+  running statistics moved by 0.1 of each batch's (Flax momentum 0.9), epsilon 1e-5; batch
+  statistics when `train`, averaged over `axis_name`'s devices."""
+  return nn.BatchNorm(
+    use_running_average=not train,
+    momentum=0.9,
+    epsilon=epsilon,
+    axis_name=axis_name,
+    scale_init=scale_init,
+    dtype=dtype,
+  )

@@ -20,6 +20,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gan_jax.models import initializers
+from gan_jax.models.layers import batch_norm
 from gan_jax.models.spectral import maybe_spectral_norm
 
 
@@ -96,13 +97,8 @@ class PyTorchGANMLPGenerator(nn.Module):
     for i, width in enumerate(self.hidden):
       x = _dense(width, x.shape[-1], self.weight_init, self.dtype)(x)
       if i > 0:
-        x = nn.BatchNorm(
-          use_running_average=not train,
-          momentum=0.9,
-          epsilon=self.batch_norm_epsilon,
-          axis_name=self.axis_name,
-          scale_init=self.weight_init.scale,
-          dtype=self.dtype,
+        x = batch_norm(
+          train, self.axis_name, self.weight_init.scale, self.dtype, self.batch_norm_epsilon
         )(x)
       x = nn.leaky_relu(x, 0.2)
     x = jnp.tanh(_dense(math.prod(self.data_shape), x.shape[-1], self.weight_init, self.dtype)(x))

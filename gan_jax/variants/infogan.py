@@ -31,6 +31,7 @@ import optax
 
 from gan_jax import builders, losses, steps
 from gan_jax import state as state_lib
+from gan_jax.models.layers import batch_norm
 from gan_jax.recipes import Recipe, register_recipe
 from gan_jax.variants import base_models, extend_game, option, positive_int
 
@@ -64,9 +65,7 @@ class InfoDiscriminator(nn.Module):
     logits, features = self.base(x, train=train)
     q = nn.Dense(self.q_hidden)(features)
     if self.q_batch_norm:
-      q = nn.BatchNorm(
-        use_running_average=not train, momentum=0.9, epsilon=1e-5, axis_name=self.axis_name
-      )(q)
+      q = batch_norm(train, self.axis_name, nn.initializers.ones)(q)
     q = nn.leaky_relu(q, 0.2)
     return logits, nn.Dense(self.num_outputs)(q)
 
