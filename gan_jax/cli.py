@@ -331,21 +331,22 @@ def _sample(args, overrides):
     )
   state = sampling.sampling_state(state, config, recipe, source.num_classes)
   options = {"recipe": recipe, "labels": labels, "truncation": args.truncation}
+  title = f"step {int(state.step)}, seed {args.seed}"
   if args.interpolate is None:
     samples = sampling.draw_samples(state, args.num, args.seed, **options)
-    what, flat = f"{args.num} samples", samples
+    what, save_picture = f"{args.num} samples", sampling.save_picture_of_samples
   else:
     samples = sampling.draw_interpolations(
       state, args.num, args.interpolate, args.seed, interpolation, **options
     )
     what = f"{args.num} {interpolation} paths of {args.interpolate} samples"
-    flat = samples.reshape((-1,) + samples.shape[2:])
+    save_picture = sampling.save_picture_of_paths
   os.makedirs(out_dir, exist_ok=True)
   if args.out.endswith(".png"):
-    sampling.save_picture_of_samples(
-      flat, source, args.out, f"step {int(state.step)}, seed {args.seed}", args.interpolate
-    )
+    save_picture(samples, source, args.out, title)
     kind = "a grid of" if source.kind == "image" else "a scatter of"
+    if args.interpolate is not None and source.kind != "image":
+      kind = "lines of"
     print(f"wrote {kind} {what} to {args.out}")
     return 0
   np.savez(args.out, samples=samples)

@@ -36,6 +36,24 @@ def save_image_grid(images: np.ndarray, path: str, columns: int | None = None) -
     plt.imsave(path, grid)
 
 
+def save_paths(paths: np.ndarray, data: np.ndarray, path: str, title: str = "") -> None:
+  """Writes 2-D point paths (P, K, 2) as lines over a scatter of the data (N, 2), as PNG; each
+  path's start is a dot and its end a cross."""
+  paths, data = np.asarray(paths), np.asarray(data)
+  fig, ax = plt.subplots(figsize=(5, 5))
+  ax.scatter(data[:, 0], data[:, 1], s=4, alpha=0.3, label="data")
+  for i, line in enumerate(paths):
+    color = f"C{1 + i % 9}"
+    ax.plot(line[:, 0], line[:, 1], "-", color=color, linewidth=1.2, alpha=0.8)
+    ax.plot(line[0, 0], line[0, 1], "o", color=color, markersize=4)
+    ax.plot(line[-1, 0], line[-1, 1], "x", color=color, markersize=5)
+  ax.set_aspect("equal")
+  ax.set_title(title)
+  fig.tight_layout()
+  fig.savefig(path, dpi=80)
+  plt.close(fig)
+
+
 def save_scatter(samples: np.ndarray, data: np.ndarray, path: str, title: str = "") -> None:
   """Writes a scatter (2D) or histogram (1D) of samples over the data as PNG."""
   samples, data = np.asarray(samples), np.asarray(data)

@@ -265,6 +265,19 @@ def _save_sample_picture(state, source, path, num_images, recipe):
   save_picture_of_samples(samples, source, path, title=f"step {int(state.step)}")
 
 
+def save_picture_of_paths(
+  paths: np.ndarray, source: data.DataSource, path: str, title: str = ""
+) -> None:
+  """A PNG of sample paths (P, K, *data_shape): an image grid with a row per path, or for
+  2-D points each path as a line over 2500 of the data's points."""
+  if source.kind == "image" or paths.shape[-1] != 2:
+    flat = paths.reshape((-1,) + paths.shape[2:])
+    save_picture_of_samples(flat, source, path, title, columns=paths.shape[1])
+  else:
+    reference = np.asarray(source.sample(source.arrays, jax.random.PRNGKey(0), 2500)["x"])
+    plotting.save_paths(paths, reference, path, title=title)
+
+
 def save_picture_of_samples(
   samples: np.ndarray,
   source: data.DataSource,

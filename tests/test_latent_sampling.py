@@ -89,21 +89,35 @@ def sample(workdir, out, *arguments):
   return cli.main(["sample", "--workdir", str(workdir), "--out", str(out), *arguments])
 
 
-def test_the_cli_writes_paths_whose_ends_are_the_generator_at_two_draws(tmp_path, capsys):
-  args = ["train", "--config", RING, "--workdir", str(tmp_path), "--no-progress", *TINY]
+@pytest.fixture(scope="module")
+def ring_run(tmp_path_factory):
+  """A tiny trained ring GAN run (20 steps), shared by the CLI tests of this file."""
+  workdir = tmp_path_factory.mktemp("ring")
+  args = ["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY]
   assert cli.main(args) == 0
-  assert sample(tmp_path, tmp_path / "p.npz", "--interpolate", "5", "--num", "3") == 0
+  return workdir
+
+
+def test_the_cli_writes_paths_whose_ends_are_the_generator_at_two_draws(ring_run, tmp_path, capsys):
+  run = ring_run
+  assert sample(run, tmp_path / "p.npz", "--interpolate", "5", "--num", "3") == 0
   paths = np.load(tmp_path / "p.npz")["samples"]
   assert paths.shape == (3, 5, 2)
-  _, _, state = runs.load_run(str(tmp_path))
+  _, _, state = runs.load_run(str(run))
   ends = sampling.draw_interpolations(state, 3, 2, seed=0)
   np.testing.assert_allclose(paths[:, [0, -1]], ends, atol=1e-6)
   assert not np.allclose(paths[:, 1], paths[:, 0], atol=1e-3)  # the middle moves
   linear = sampling.draw_interpolations(state, 3, 5, seed=0, method="linear")
   assert not np.allclose(paths[:, 2], linear[:, 2], atol=1e-4)  # another path, same ends
-  assert sample(tmp_path, tmp_path / "p.png", "--interpolate", "5", "--num", "3") == 0
-  assert os.path.getsize(tmp_path / "p.png") > 0
   capsys.readouterr()
+  assert sample(run, tmp_path / "p.png", "--interpolate", "5", "--num", "3") == 0
+  assert (
+    capsys.readouterr().out.strip()
+    == f"wrote lines of 3 slerp paths of 5 samples to {tmp_path / 'p.png'}"
+  )
+  import matplotlib.pyplot as plt
+
+  assert plt.imread(tmp_path / "p.png").shape[:2] == (400, 400)  # one 5x5-inch plot at 80 dpi
   for arguments, message in [
     (["--interpolate", "1"], "--interpolate must be >= 2 (the points of a path, both ends), got 1"),
     (["--interpolation", "linear"], "--interpolation linear needs --interpolate N"),
@@ -112,7 +126,7 @@ def test_the_cli_writes_paths_whose_ends_are_the_generator_at_two_draws(tmp_path
       "--interpolation 'cubic' is unknown; accepted: slerp, linear",
     ),
   ]:
-    assert sample(tmp_path, tmp_path / "q.npz", *arguments) == 2
+    assert sample(run, tmp_path / "q.npz", *arguments) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
   assert not os.path.exists(tmp_path / "q.npz")
@@ -163,13 +177,12 @@ def test_a_recipes_default_for_a_row_is_held_along_its_path():
   np.testing.assert_allclose(paths[:, -1], infogan.generate(state, z[3:], categories), atol=1e-6)
 
 
-def test_the_cli_draws_truncated_latents_and_refuses_a_bad_truncation(tmp_path, capsys):
+def test_the_cli_draws_truncated_latents_and_refuses_a_bad_truncation(ring_run, tmp_path, capsys):
   """`sample --truncation T` draws G of the truncated latents of the seed's "samples" stream."""
-  args = ["train", "--config", RING, "--workdir", str(tmp_path), "--no-progress", *TINY]
-  assert cli.main(args) == 0
-  assert sample(tmp_path, tmp_path / "t.npz", "--num", "40", "--truncation", "0.5") == 0
+  run = ring_run
+  assert sample(run, tmp_path / "t.npz", "--num", "40", "--truncation", "0.5") == 0
   truncated = np.load(tmp_path / "t.npz")["samples"]
-  _, _, state = runs.load_run(str(tmp_path))
+  _, _, state = runs.load_run(str(run))
   z = state.noise(sampling.step_key(jax.random.PRNGKey(0), 0, "samples"), 40, truncation=0.5)
   np.testing.assert_allclose(truncated, recipes.RECIPES["gan"].sample(state, z), atol=1e-6)
   assert not np.allclose(truncated, sampling.draw_samples(state, 40, 0), atol=1e-4)
@@ -178,6 +191,6 @@ def test_the_cli_draws_truncated_latents_and_refuses_a_bad_truncation(tmp_path, 
     (["--truncation", "0"], "--truncation must be a number > 0 (or None: no truncation), got 0.0"),
     (["--truncation", "-1"], "--truncation must be a number > 0"),
   ]:
-    assert sample(tmp_path, tmp_path / "q.npz", *arguments) == 2
+    assert sample(run, tmp_path / "q.npz", *arguments) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
