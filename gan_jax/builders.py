@@ -180,7 +180,9 @@ def create_state_from_config(
   `make_game(config)`, and `state.create_state`'s `init_batch_size`, `g_extra_inputs` and
   `d_extra_inputs`. data_shape: the shape of one input of D, e.g. (28, 28, 1).
   """
-  generator, discriminator = players or make_models(config, data_shape, axis_name)
+  generator, discriminator = (
+    make_models(config, data_shape, axis_name) if players is None else players
+  )
   return create_state(
     seed=config.seed,
     generator=generator,
