@@ -389,6 +389,12 @@ def _evaluate(args, overrides):
   if args.num_samples is not None and args.num_samples < 2:
     raise UsageError(f"--num-samples must be >= 2, got {args.num_samples}")
   from gan_jax import evaluate, report
+  from gan_jax.state import check_truncation
+
+  try:
+    check_truncation(args.truncation, "--truncation")
+  except ValueError as error:
+    raise UsageError(str(error)) from None
 
   result = evaluate.evaluate_run(
     args.workdir,
@@ -397,6 +403,7 @@ def _evaluate(args, overrides):
     feature_network_path=args.feature_network,
     inception_weights=args.inception_weights,
     progress=True,
+    truncation=args.truncation,
   )
   print(evaluate.format_table(result))
   print(f"wrote {os.path.join(args.workdir, evaluate.EVAL_FILE)}")
@@ -538,6 +545,14 @@ def build_parser() -> argparse.ArgumentParser:
     "--inception-weights",
     default=None,
     help="Inception .npz (see gan_jax.metrics.inception) to add FID",
+  )
+  evaluate.add_argument(
+    "--truncation",
+    type=float,
+    default=None,
+    metavar="T",
+    help="evaluate samples whose latents' normal entries are drawn within [-T, T] (as "
+    "sample --truncation); recorded in DIR/eval.json",
   )
   evaluate.add_argument("--no-report", action="store_true", help="skip DIR/report.md")
   evaluate.set_defaults(run=_evaluate)

@@ -58,9 +58,11 @@ def evaluate_mixture_state(
   *,
   seed: int = 0,
   num_samples: int = mixture.PROTOCOL_NUM_POINTS,
+  truncation: float | None = None,
 ) -> dict[str, Any]:
-  """PacGAN metrics of `state`'s generator on a toy mixture source."""
-  points = draw_samples(state, num_samples, seed)
+  """PacGAN metrics of `state`'s generator on a toy mixture source (latents truncated at
+  `truncation` when given, as `draw_samples` does)."""
+  points = draw_samples(state, num_samples, seed, truncation=truncation)
   result = mixture.evaluate_mixture(points, source.distribution)
   return {
     **result.as_dict(),
@@ -160,6 +162,7 @@ def evaluate_image_state(
   extractor=None,
   floor: bool = True,
   progress: bool = False,
+  truncation: float | None = None,
 ) -> dict[str, Any]:
   """The image metrics that `source`'s images and the given weights allow (module docstring).
 
@@ -177,7 +180,7 @@ def evaluate_image_state(
   real = _subset(source.arrays["x"], num_samples, seed)
   recipe = recipes.recipe_of(config)
   labels = _sample_labels(source, num_samples, seed) if recipe.needs_labels else None
-  fake = draw_samples(state, num_samples, seed, recipe=recipe, labels=labels)
+  fake = draw_samples(state, num_samples, seed, recipe=recipe, labels=labels, truncation=truncation)
   result.update({"num_samples": int(num_samples), "num_real": int(len(real))})
   if own_network:
     network = network or features.load_or_train(feature_network_path, progress=True)
@@ -201,7 +204,13 @@ def evaluate_state(state: GANState, source: DataSource, config, **options) -> di
     if source.distribution is None:
       raise ValueError(f"data {source.name!r} has no known mixture; nothing to evaluate against")
     num = options.get("num_samples") or mixture.PROTOCOL_NUM_POINTS
-    return evaluate_mixture_state(state, source, seed=options.get("seed", 0), num_samples=num)
+    return evaluate_mixture_state(
+      state,
+      source,
+      seed=options.get("seed", 0),
+      num_samples=num,
+      truncation=options.get("truncation"),
+    )
   if source.kind == "image":
     options = dict(options)
     options["num_samples"] = options.get("num_samples") or DEFAULT_IMAGE_SAMPLES
@@ -223,7 +232,8 @@ def evaluate_run(workdir: str, *, step: int | None = None, **options) -> dict[st
   """Evaluates the newest (or given) checkpoint of the run in `workdir`; writes DIR/eval.json.
 
   Options go to `evaluate_state`: seed, num_samples, feature_network_path,
-  inception_weights, progress. Non-finite values are written as strings ("inf"); the
+  inception_weights, progress, truncation (the samples' latents truncated, BigGAN's trick;
+  the result then records it). Non-finite values are written as strings ("inf"); the
   file is replaced whole (a failed evaluation leaves the previous one).
   """
   config, source, state = load_run(workdir, step)
@@ -232,6 +242,8 @@ def evaluate_run(workdir: str, *, step: int | None = None, **options) -> dict[st
     "step": int(state.step),
     **evaluate_state(state, source, config, **options),
   }
+  if options.get("truncation") is not None:
+    result["truncation"] = float(options["truncation"])
   write_json_atomically(os.path.join(workdir, EVAL_FILE), _json_safe(result))
   return result
 
@@ -260,6 +272,7 @@ def format_table(result: dict[str, Any]) -> str:
       "data",
       "step",
       "num_samples",
+      "truncation",
       "feature_network",
       "inception_weights",
       "kid_subset_size",

@@ -194,3 +194,27 @@ def test_the_cli_draws_truncated_latents_and_refuses_a_bad_truncation(ring_run, 
     assert sample(run, tmp_path / "q.npz", *arguments) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_evaluate_scores_truncated_samples_and_records_the_truncation(ring_run, capsys):
+  """`evaluate --truncation T` computes the metrics of `draw_samples(..., truncation=T)`."""
+  import json
+
+  from gan_jax.metrics import mixture
+
+  args = ["evaluate", "--workdir", str(ring_run), "--no-report", "--truncation", "0.5"]
+  assert cli.main(args) == 0
+  written = json.loads((ring_run / "eval.json").read_text())
+  assert written["truncation"] == 0.5
+  _, source, state = runs.load_run(str(ring_run))
+  points = sampling.draw_samples(state, 2500, 0, truncation=0.5)
+  expected = mixture.evaluate_mixture(points, source.distribution).as_dict()
+  assert written["high_quality"] == pytest.approx(expected["high_quality"])
+  assert written["modes"] == expected["modes"]
+  assert cli.main(["evaluate", "--workdir", str(ring_run), "--no-report"]) == 0
+  assert "truncation" not in json.loads((ring_run / "eval.json").read_text())
+  capsys.readouterr()
+  assert cli.main(args[:-1] + ["0"]) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and "--truncation must be a number > 0" in err[0], err
+  assert "truncation" not in json.loads((ring_run / "eval.json").read_text())  # kept as it was
