@@ -23,13 +23,11 @@ import json
 import os
 import sys
 
-import jax
 import numpy as np
 from recorded_runs import RESULTS, host, shipped_config
 
 from gan_jax import evaluate, plotting, recipes, runs, sampling, train
 from gan_jax.metrics import features
-from gan_jax.state import step_key
 
 
 def parse_args(argv=None):
@@ -54,7 +52,7 @@ def walk_rows(state, recipe, source, network, paths: int, points: int) -> list[d
   """One row per method and position t on the path: latent norm, contrast, FD, P, R."""
   real = evaluate._subset(source.arrays["x"], paths, seed=0)
   # The draws that draw_interpolations(state, paths, points, seed=0) walks between.
-  latents = state.noise(step_key(jax.random.PRNGKey(0), 0, "samples"), 2 * paths)
+  latents = sampling.draw_latents(state, 2 * paths, seed=0)
   dim = int(np.prod(latents.shape[1:]))
   rows = []
   for method in sampling.INTERPOLATIONS:

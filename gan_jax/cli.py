@@ -325,10 +325,7 @@ def _sample(args, overrides):
     labels = np.full((args.num,), args.label, np.int32)
   elif recipe.needs_labels:
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
-  if args.truncation is not None and state.noise.distribution != "normal":
-    raise UsageError(
-      f"--truncation needs a run with normal noise; this run's is {state.noise.distribution!r}"
-    )
+  state.noise.check_truncation(args.truncation, "--truncation")
   state = sampling.sampling_state(state, config, recipe, source.num_classes)
   options = {"recipe": recipe, "labels": labels, "truncation": args.truncation}
   title = f"step {int(state.step)}, seed {args.seed}"

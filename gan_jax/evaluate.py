@@ -199,6 +199,7 @@ def evaluate_state(state: GANState, source: DataSource, config, **options) -> di
   """The metrics that fit `source`: mixture metrics for toy mixtures, image metrics for images.
 
   Samples come from `sampling.sampling_state` (the EMA's statistics as the config says)."""
+  state.noise.check_truncation(options.get("truncation"))
   state = sampling_state(state, config, recipes.recipe_of(config), source.num_classes)
   if source.kind == "points":
     if source.distribution is None:

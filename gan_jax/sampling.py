@@ -145,9 +145,14 @@ def draw_samples(
   `labels` (num,) int, for recipes that condition on a class. `truncation` t: the latents'
   normal entries drawn within [-t, t] (`NoiseSampler`; None: the prior as trained).
   """
+  return _generate(state, draw_latents(state, num, seed, truncation), recipe, labels, batch_size)
+
+
+def draw_latents(state: GANState, num: int, seed: int, truncation: float | None = None):
+  """The `num` latents (num, *latent_shape) that `draw_samples(state, num, seed, ...)`
+  generates from: the named "samples" stream of `seed`."""
   key = step_key(jax.random.PRNGKey(seed), 0, "samples")
-  z = state.noise(key, num, truncation=truncation)
-  return _generate(state, z, recipe, labels, batch_size)
+  return state.noise(key, num, truncation=truncation)
 
 
 def _generate(state, z, recipe, labels, batch_size) -> np.ndarray:
@@ -230,8 +235,7 @@ def draw_interpolations(
   default for row i (InfoGAN's category i mod K) is also held along path i. `truncation`:
   the ends' draws truncated as in `draw_samples`.
   """
-  key = step_key(jax.random.PRNGKey(seed), 0, "samples")
-  z = state.noise(key, 2 * num_paths, truncation=truncation)
+  z = draw_latents(state, 2 * num_paths, seed, truncation)
   path = interpolate_latents(z[:num_paths], z[num_paths:], num_points, method)
   # One call per position, a row per path: what a recipe gives row i by default (InfoGAN's
   # category i mod K) then stays the same along path i, as in draw_samples' row i.

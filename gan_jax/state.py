@@ -89,11 +89,7 @@ class NoiseSampler:
     orthogonal regularization; experiments/results/latent_space.md shows a DCGAN where they
     only fade). A categorical code is drawn as without it.
     """
-    check_truncation(truncation)
-    if truncation is not None and self.distribution != "normal":
-      raise ValueError(
-        f"truncation {truncation!r} needs normal noise; this sampler's is {self.distribution!r}"
-      )
+    self.check_truncation(truncation)
     if not self.num_categories:
       return self._continuous(key, (batch_size,) + self.latent_shape, dtype, truncation)
     *lead, last = (batch_size,) + self.latent_shape
@@ -106,6 +102,15 @@ class NoiseSampler:
       ],
       axis=-1,
     )
+
+  def check_truncation(self, truncation, name: str = "truncation") -> None:
+    """Raises a one-line ValueError unless `truncation` is None, or a number > 0 and this
+    sampler's noise is normal."""
+    check_truncation(truncation, name)
+    if truncation is not None and self.distribution != "normal":
+      raise ValueError(
+        f"{name} {truncation!r} needs normal noise; this sampler's is {self.distribution!r}"
+      )
 
   def _continuous(self, key, shape, dtype, truncation=None):
     if truncation is not None:
