@@ -305,6 +305,12 @@ def _sample(args, overrides):
     raise UsageError(str(error)) from None
   config, source, state = runs.load_run(args.workdir)
   recipe = recipes.recipe_of(config)
+  for flag, value in (("--interpolate", args.interpolate), ("--truncation", args.truncation)):
+    if value is not None:
+      try:
+        sampling.check_latent_input(recipe, flag)
+      except ValueError as error:
+        raise UsageError(str(error)) from None
   labels = None
   if args.text is not None:
     if recipe.name != "text_to_image" or args.label is not None:

@@ -36,7 +36,7 @@ from gan_jax.metrics import (
   precision_recall,
 )
 from gan_jax.runs import load_run, write_json_atomically
-from gan_jax.sampling import draw_samples, sampling_state
+from gan_jax.sampling import check_latent_input, draw_samples, sampling_state
 from gan_jax.state import GANState
 
 DEFAULT_IMAGE_SAMPLES = 10000
@@ -199,8 +199,11 @@ def evaluate_state(state: GANState, source: DataSource, config, **options) -> di
   """The metrics that fit `source`: mixture metrics for toy mixtures, image metrics for images.
 
   Samples come from `sampling.sampling_state` (the EMA's statistics as the config says)."""
+  recipe = recipes.recipe_of(config)
+  if options.get("truncation") is not None:
+    check_latent_input(recipe, "truncation")
   state.noise.check_truncation(options.get("truncation"))
-  state = sampling_state(state, config, recipes.recipe_of(config), source.num_classes)
+  state = sampling_state(state, config, recipe, source.num_classes)
   if source.kind == "points":
     if source.distribution is None:
       raise ValueError(f"data {source.name!r} has no known mixture; nothing to evaluate against")

@@ -42,6 +42,9 @@ class Recipe:
     prepare: fn(state, config) -> state, the work a fresh run does once on its step-0 state
       before its first step (text-to-image loads its pre-trained text encoder); not on
       resume, and not for shape checks, so create_state stays cheap and pure. None: nothing.
+    latent_input: whether the `z` of `generate` is a latent drawn from the prior (walks and
+      truncation of it mean something); False when it stands for a condition (an image to
+      translate, a text to speak), which sampling then refuses to walk or truncate.
   """
 
   name: str
@@ -53,6 +56,7 @@ class Recipe:
   phase: Callable = None
   options: tuple[str, ...] = ()
   prepare: Callable = None
+  latent_input: bool = True
 
   def train_step_for(self, phase: int | None = None) -> Callable:
     """The train step of `phase` (the plain train step when the recipe has no phases)."""

@@ -1,6 +1,7 @@
 """A run report: DIR/report.md with PNG figures in DIR/report/.
 
-Figures: the final samples (image grid or scatter over the data), the losses,
+Figures: the final samples (image grid or scatter over the data), slerp walks between
+pairs of latents (for recipes whose generator input is a latent), the losses,
 D(x) and D(G(z)) over steps, the gradient norms, and the metrics over steps
 when the run was evaluated during training (DIR/eval_metrics.jsonl).
 """
@@ -102,18 +103,24 @@ def write_report(workdir: str, state=None, source=None, config=None) -> str:
     if made:
       figures.append((caption, f"{REPORT_DIR}/{name}"))
 
-  samples_path = os.path.join(figures_dir, "samples.png")
   recipe = recipes.recipe_of(config)
+  drawing_state = sampling.sampling_state(state, config, recipe, source.num_classes)
   sampling.save_sample_picture(
-    sampling.sampling_state(state, config, recipe, source.num_classes),
+    drawing_state,
     source,
-    samples_path,
+    os.path.join(figures_dir, "samples.png"),
     config.get("num_sample_images", 64),
     recipe,
   )
   figure(
     "samples.png", "Final samples" + (" over the data" if source.kind == "points" else ""), True
   )
+  if recipe.latent_input:
+    num_points = 8 if source.kind == "image" else 16
+    sampling.save_latent_walks(
+      drawing_state, source, os.path.join(figures_dir, "latent_walks.png"), recipe, 8, num_points
+    )
+    figure("latent_walks.png", "Latent walks (slerp between pairs of draws)", True)
   figure(
     "losses.png",
     "Losses",

@@ -145,7 +145,18 @@ def draw_samples(
   `labels` (num,) int, for recipes that condition on a class. `truncation` t: the latents'
   normal entries drawn within [-t, t] (`NoiseSampler`; None: the prior as trained).
   """
+  if truncation is not None:
+    check_latent_input(recipe, "truncation")
   return _generate(state, draw_latents(state, num, seed, truncation), recipe, labels, batch_size)
+
+
+def check_latent_input(recipe: recipes.Recipe, what: str) -> None:
+  """Refuses `what` (a walk, a truncation) for a recipe whose `z` is a condition, not a latent."""
+  if not recipe.latent_input:
+    raise ValueError(
+      f"{what} needs a generator of a latent drawn from the prior; recipe {recipe.name!r} "
+      "maps a condition (an image, a text), which has none"
+    )
 
 
 def draw_latents(state: GANState, num: int, seed: int, truncation: float | None = None):
@@ -233,8 +244,10 @@ def draw_interpolations(
   G of those two draws. `labels` (num_paths,): each path's class (or caption tokens,
   (num_paths, T)), held along the path, for recipes that condition on one; a recipe's
   default for row i (InfoGAN's category i mod K) is also held along path i. `truncation`:
-  the ends' draws truncated as in `draw_samples`.
+  the ends' draws truncated as in `draw_samples`. Refused for a recipe without a latent
+  input (`Recipe.latent_input`).
   """
+  check_latent_input(recipe, "a latent walk")
   z = draw_latents(state, 2 * num_paths, seed, truncation)
   path = interpolate_latents(z[:num_paths], z[num_paths:], num_points, method)
   # One call per position, a row per path: what a recipe gives row i by default (InfoGAN's
@@ -267,6 +280,23 @@ def _save_sample_picture(state, source, path, num_images, recipe):
   else:
     samples = draw_samples(state, 2500, seed=0, recipe=recipe)
   save_picture_of_samples(samples, source, path, title=f"step {int(state.step)}")
+
+
+def save_latent_walks(
+  state: GANState,
+  source: data.DataSource,
+  path: str,
+  recipe: recipes.Recipe = recipes.RECIPES["gan"],
+  num_paths: int = 8,
+  num_points: int = 8,
+) -> None:
+  """A PNG of `num_paths` slerp walks of `num_points` samples between draws of seed 0 (a row
+  per path, or lines over the data for 2-D points); for recipes that need labels, path i
+  holds class i mod the number of classes. Refused for a recipe without a latent input."""
+  labels = (np.arange(num_paths) % max(source.num_classes, 1)) if recipe.needs_labels else None
+  walks = draw_interpolations(state, num_paths, num_points, 0, recipe=recipe, labels=labels)
+  title = f"step {int(state.step)}, {num_paths} slerp walks"
+  save_picture_of_paths(walks, source, path, title)
 
 
 def save_picture_of_paths(

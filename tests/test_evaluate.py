@@ -53,6 +53,7 @@ def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run)
   text = open(path).read()
   for name in (
     "samples.png",
+    "latent_walks.png",
     "losses.png",
     "discriminator.png",
     "grad_norms.png",

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax import data, recipes, train
+from gan_jax import cli, data, recipes, report, sampling, train
 from gan_jax.data import paired
 from gan_jax.metrics import image_quality
 from gan_jax.variants import cyclegan, inpainting, translation
@@ -247,6 +247,23 @@ def test_resume_through_train_and_evaluate_is_bit_exact(recipe, tmp_path):
     jax.tree.leaves((resumed.g_params, resumed.d_params, resumed.g_opt_state)),
   ):
     np.testing.assert_array_equal(a, b)
+
+
+def test_a_condition_is_neither_walked_nor_truncated(tmp_path, capsys):
+  workdir = str(tmp_path / "run")
+  config = tiny_config("pix2pix")
+  config.num_steps = 1
+  state = train.train_and_evaluate(config, workdir, progress=False)
+  out = str(tmp_path / "walks.png")
+  for flag in (["--interpolate", "3"], ["--truncation", "1"]):
+    assert cli.main(["sample", "--workdir", workdir, *flag, "--out", out]) == cli.EXIT_USAGE
+    error = capsys.readouterr().err
+    assert f"{flag[0]} needs a generator of a latent" in error and "'pix2pix'" in error
+  assert not os.path.exists(out)
+  with pytest.raises(ValueError, match="truncation needs a generator of a latent"):
+    sampling.draw_samples(state, 2, 0, recipe=recipes.get_recipe("pix2pix"), truncation=1.0)
+  text = open(report.write_report(workdir)).read()
+  assert "(report/samples.png)" in text and "latent_walks" not in text
 
 
 SHARD_SCRIPT = """

@@ -428,11 +428,17 @@ class FourierConvTranspose(FourierConv):
 
 
 def batch_norm(
-  train: bool, axis_name: str | None, scale_init, dtype: Any = None, epsilon: float = 1e-5
+  train: bool,
+  axis_name: str | None,
+  scale_init=nn.initializers.ones,
+  dtype: Any = None,
+  epsilon: float = 1e-5,
+  name: str | None = None,
 ) -> nn.BatchNorm:
   """`nn.BatchNorm` with PyTorch's defaults, the players' normalization in every model here:
-  running statistics moved by 0.1 of each batch's (Flax momentum 0.9), epsilon 1e-5; batch
-  statistics when `train`, averaged over `axis_name`'s devices."""
+  running statistics moved by 0.1 of each batch's (Flax momentum 0.9), epsilon 1e-5, scales
+  from 1 unless `scale_init` says otherwise; batch statistics when `train`, averaged over
+  `axis_name`'s devices."""
   return nn.BatchNorm(
     use_running_average=not train,
     momentum=0.9,
@@ -440,4 +446,5 @@ def batch_norm(
     axis_name=axis_name,
     scale_init=scale_init,
     dtype=dtype,
+    name=name,
   )

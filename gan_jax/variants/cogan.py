@@ -32,6 +32,7 @@ from jax import lax
 
 from gan_jax import builders, losses, steps
 from gan_jax import state as state_lib
+from gan_jax.models import layers
 from gan_jax.models.layers import SubpixelConvTranspose
 from gan_jax.recipes import Recipe, register_recipe
 from gan_jax.variants import extend_game, option, positive_int
@@ -83,15 +84,7 @@ class CoupledGenerator(nn.Module):
   axis_name: str | None = None
 
   def _bn_relu(self, x, train, name):
-    return nn.relu(
-      nn.BatchNorm(
-        use_running_average=not train,
-        momentum=0.9,
-        epsilon=1e-5,
-        axis_name=self.axis_name,
-        name=name,
-      )(x)
-    )
+    return nn.relu(layers.batch_norm(train, self.axis_name, name=name)(x))
 
   def _trunk(self, z, train, prefix):
     f = self.features

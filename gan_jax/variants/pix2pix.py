@@ -51,5 +51,6 @@ PIX2PIX = recipes.register_recipe(
     train_step=translation.translation_train_step,
     generate=translation.translate,
     options=translation.OPTIONS,
+    latent_input=False,
   )
 )
