@@ -16,6 +16,7 @@ recipe='acgan', variant.num_classes, variant.embed_dim, variant.aux_weight.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import flax.linen as nn
 import jax
@@ -88,22 +89,11 @@ def generator_class_term(game: ACGANGame, fake_classes, labels):
   return game.aux_weight * aux_loss, {"aux_loss_g": aux_loss}
 
 
-def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=(), targets=None):
-  """d_loss + aux_weight * (CE on real + CE on fake) + penalties; `targets`: labels int32 (B,).
-
-  `steps.discriminator_loss` with the class head; the same signature and returns.
-  """
-  return steps.discriminator_loss(
-    state, d_params, real, fake, key, axis_name, inputs, targets, head_loss=discriminator_class_term
-  )
-
-
-def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
-  """g_loss + aux_weight * CE(C(G(z, y)), y): `steps.generator_loss` with the class head."""
-  return steps.generator_loss(
-    state, g_params, batch, inputs, keys, axis_name, head_loss=generator_class_term
-  )
-
+# The core losses with the class head: d_loss + aux_weight * (CE on real + CE on fake) +
+# penalties (`targets`: labels int32 (B,)), and g_loss + aux_weight * CE(C(G(z, y)), y); the
+# signatures and returns of `steps.discriminator_loss` and `steps.generator_loss`.
+discriminator_loss = functools.partial(steps.discriminator_loss, head_loss=discriminator_class_term)
+generator_loss = functools.partial(steps.generator_loss, head_loss=generator_class_term)
 
 # One ACGAN discriminator update on {'x': (B, ...), 'label': int32 (B,)}; one generator update
 # for the labels of batch['label']; Algorithm 1 on {'x': (k, B, ...), 'label': (k, B)}.

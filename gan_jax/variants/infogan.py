@@ -22,6 +22,7 @@ variant.info_weight, variant.continuous_weight, variant.q_hidden, variant.q_batc
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import flax.linen as nn
@@ -164,22 +165,11 @@ def generator_info_term(game: InfoGANGame, fake_q, codes):
   }
 
 
-def discriminator_loss(state, d_params, real, fake, key, axis_name=None, inputs=(), targets=None):
-  """Adversarial loss + info_weight * info_loss + penalties; `targets`: the codes.
-
-  `steps.discriminator_loss` with the Q head; the same signature and returns.
-  """
-  return steps.discriminator_loss(
-    state, d_params, real, fake, key, axis_name, inputs, targets, head_loss=discriminator_info_term
-  )
-
-
-def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
-  """g_loss + info_weight * info_loss: `steps.generator_loss` with the Q head."""
-  return steps.generator_loss(
-    state, g_params, batch, inputs, keys, axis_name, head_loss=generator_info_term
-  )
-
+# The core losses with the Q head: adversarial loss + info_weight * info_loss + penalties
+# (`targets`: the codes), and g_loss + info_weight * info_loss; the signatures and returns of
+# `steps.discriminator_loss` and `steps.generator_loss`.
+discriminator_loss = functools.partial(steps.discriminator_loss, head_loss=discriminator_info_term)
+generator_loss = functools.partial(steps.generator_loss, head_loss=generator_info_term)
 
 # One update of D and Q (adversarial loss + info_weight * info_loss on fresh coded fakes),
 # one of G (g_loss + info_weight * info_loss), and Algorithm 1 on {'x': (k, B, ...)}.
