@@ -357,6 +357,15 @@ def _sample(args, overrides):
   return 0
 
 
+def _report(args, overrides):
+  if overrides:
+    raise UsageError(f"report takes no config overrides, got --config.{overrides[0][0]}")
+  from gan_jax import report
+
+  print(f"wrote {report.write_report(args.workdir)}")
+  return 0
+
+
 def _sample_speech(args):
   """`sample --speech TEXT --out FILE.wav`: G's log-mels of TEXT through Griffin-Lim."""
   if not args.out.endswith(".wav"):
@@ -559,6 +568,13 @@ def build_parser() -> argparse.ArgumentParser:
   )
   evaluate.add_argument("--no-report", action="store_true", help="skip DIR/report.md")
   evaluate.set_defaults(run=_evaluate)
+  report = commands.add_parser(
+    "report",
+    help="DIR/report.md and its figures from the newest checkpoint, without evaluating "
+    "(the metrics of DIR/eval.json when there is one)",
+  )
+  report.add_argument("--workdir", required=True)
+  report.set_defaults(run=_report)
   return parser
 
 

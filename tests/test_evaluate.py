@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from gan_jax import cli, evaluate, report, runs, sampling, train
+from gan_jax import cli, evaluate, runs, sampling, train
 from gan_jax.data import toy
 from gan_jax.metrics import features, frechet, mixture
 
@@ -45,11 +45,13 @@ def test_evaluate_cli_writes_the_pacgan_metrics_of_the_run(ring_run, capsys):
   assert "reverse_kl" in printed and f"{expected.modes} / 8" in printed
 
 
-def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run):
+def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run, capsys):
   workdir, _ = ring_run
   history = evaluate.read_history(workdir)
   assert [r["step"] for r in history] == [100, 200]
-  path = report.write_report(workdir)
+  assert cli.main(["report", "--workdir", workdir]) == 0
+  path = os.path.join(workdir, "report.md")
+  assert capsys.readouterr().out == f"wrote {path}\n"
   text = open(path).read()
   for name in (
     "samples.png",
@@ -64,9 +66,11 @@ def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run)
       assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
-def test_evaluate_on_a_directory_without_a_run_is_a_usage_error(tmp_path, capsys):
-  assert cli.main(["evaluate", "--workdir", str(tmp_path)]) == cli.EXIT_USAGE
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_a_directory_without_a_run_is_a_usage_error(command, tmp_path, capsys):
+  assert cli.main([command, "--workdir", str(tmp_path)]) == cli.EXIT_USAGE
   assert "no run" in capsys.readouterr().err
+  assert os.listdir(tmp_path) == []
 
 
 def test_image_runs_get_fd_precision_recall_and_class_kl(tmp_path):
