@@ -102,7 +102,8 @@ def conditioning_inputs(batch: dict[str, Any], conditioning: tuple[str, ...]) ->
     if name not in batch:
       raise ValueError(
         f"the step is conditioned on batch[{name!r}] but the batch holds only "
-        f"{sorted(batch)}; use a labelled data source (idx, or npz with 'label')"
+        f"{sorted(batch)}; use a labelled data source (idx, npz with 'label', or a "
+        "folder of images with a subfolder per class)"
       )
   return tuple(batch[name] for name in conditioning)
 

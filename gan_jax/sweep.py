@@ -116,6 +116,7 @@ def train_seeds(config, seeds: Sequence[int], *, every: int = 0, callback=None) 
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
   validation.validate_models(config, source.data_shape, recipe)
+  validation.check_classes(config, source, recipe)
   states = create_states(config, seeds, source.data_shape, recipe)
   step_fns = train.PhasedStepFns(
     recipe, states.game, lambda phase: make_sweep_step(source, config, recipe, phase)

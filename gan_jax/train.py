@@ -276,6 +276,7 @@ def train_and_evaluate(
   recipe = recipes.recipe_of(config)
   source = data.make_data_source(config)
   validation.validate_models(config, source.data_shape, recipe)
+  validation.check_classes(config, source, recipe)
   runner = make_loop_step(source, config, recipe)
   axis_name = parallel.model_axis_name(runner.mode)
   state = recipe.create_state(config, source.data_shape, axis_name=axis_name)

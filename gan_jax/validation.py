@@ -457,7 +457,8 @@ def validate_config(config, num_devices: int | None = None) -> None:
 def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
   """Checks by shape evaluation (nothing runs or compiles) that the models fit `data_shape`.
 
-  The generator must produce (B, *data_shape) and the discriminator (B,) logits.
+  The generator must produce (B, *data_shape) and, in the core game, the discriminator
+  (B,) logits (`check_discriminator_output`).
   """
   from gan_jax import recipes
 
@@ -476,6 +477,7 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
       f"model {model!r} cannot work on data of shape {tuple(data_shape)}: {first}"
     ) from None
   check_penalties_without_batch_norm(state)
+  check_discriminator_output(state, recipe, model, tuple(fake.shape[1:]))
   expected = recipe.shape_of_sample(data_shape)
   if tuple(fake.shape[1:]) != expected:
     raise ValueError(
@@ -486,6 +488,60 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
         if expected != tuple(data_shape)
         else ""
       )
+    )
+
+
+def check_classes(config, source, recipe) -> None:
+  """Refuses a class-conditional recipe whose variant.num_classes differs from the number of
+  classes of the data (one line): more classes in the data index past the label
+  embeddings (NaN from the first step), fewer leave embeddings that never train."""
+  if "num_classes" not in recipe.options or not source.num_classes:
+    return
+  from gan_jax import variants
+
+  declared = variants.num_classes_of(config)
+  if declared != source.num_classes:
+    raise ValueError(
+      f"data {source.name!r} has {source.num_classes} classes but variant.num_classes is "
+      f"{declared}; accepted: variant.num_classes={source.num_classes}"
+    )
+
+
+CHECKED_ROWS = 12  # divisible by every PacGAN pack size of 2, 3 and 4
+
+
+def check_discriminator_output(state, recipe, model: str, sample_shape: tuple[int, ...]) -> None:
+  """Refuses a discriminator of the core game whose logits are not one per row (one line).
+
+  For the recipes that play the core game on samples (`steps.train_step`: 'gan', 'pacgan',
+  'stylegan'), D in inference mode on CHECKED_ROWS samples must give a 1-D array (B,), or
+  (B / m,) for a D that packs m samples; a (B, 5) or scalar output would otherwise train
+  on the mean of its entries, or fail inside the step. Other recipes feed D their own
+  inputs and check them in their steps.
+  """
+  from gan_jax import steps
+
+  if recipe.train_step is not steps.train_step:
+    return
+  samples = jax.ShapeDtypeStruct((CHECKED_ROWS,) + tuple(sample_shape), jnp.float32)
+
+  def logits_of(s, x):
+    return steps.apply_discriminator(s, s.d_params, x, train=False, key=jax.random.PRNGKey(0))[0]
+
+  try:
+    logits = jax.eval_shape(logits_of, state, samples)
+  except Exception as error:  # a D that cannot take the samples
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    raise ValueError(
+      f"model {model!r}: the discriminator cannot take samples of shape {tuple(sample_shape)}: "
+      f"{first}"
+    ) from None
+  shape = getattr(logits, "shape", None)
+  if shape is None or len(shape) != 1 or not 1 <= shape[0] <= CHECKED_ROWS:
+    got = jax.tree.map(lambda a: tuple(a.shape), logits)
+    raise ValueError(
+      f"model {model!r}: the discriminator returns {got} for {CHECKED_ROWS} samples; "
+      f"expected one logit per sample, shape ({CHECKED_ROWS},)"
     )
 
 

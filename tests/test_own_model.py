@@ -205,3 +205,60 @@ def test_an_unknown_or_broken_model_module_is_one_line_and_exit_2(tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and message in err[0], (module, err)
   assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+BAD_DISCRIMINATORS = '''
+import flax.linen as nn
+import jax.numpy as jnp
+from gan_jax import models
+from my_players import Generator
+
+
+class FiveLogits(nn.Module):
+  @nn.compact
+  def __call__(self, x, train=True):
+    return nn.Dense(5)(x)
+
+
+class OneLogit(nn.Module):
+  @nn.compact
+  def __call__(self, x, train=True):
+    return jnp.mean(nn.Dense(1)(x))
+
+
+@models.register_model("five_logits")
+def build_five(data_shape, axis_name, options):
+  return Generator(tuple(data_shape)), FiveLogits()
+
+
+@models.register_model("one_logit")
+def build_one(data_shape, axis_name, options):
+  return Generator(tuple(data_shape)), OneLogit()
+'''
+
+
+@pytest.mark.parametrize("model, returned", [("five_logits", "(12, 5)"), ("one_logit", "()")])
+def test_a_discriminator_without_one_logit_per_sample_is_refused_before_training(
+  model, returned, tmp_path, capsys, monkeypatch
+):
+  monkeypatch.syspath_prepend(str(tmp_path))
+  (tmp_path / "my_players.py").write_text(MODEL_FILE)
+  (tmp_path / "bad_players.py").write_text(BAD_DISCRIMINATORS)
+  ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
+  status = cli.main(
+    [
+      "train",
+      "--config",
+      ring,
+      "--workdir",
+      str(tmp_path / "run"),
+      f"--config.model.name='{model}'",
+      "--config.model.module='bad_players'",
+    ]
+  )
+  err = capsys.readouterr().err.strip().splitlines()
+  assert status == 2 and err == [
+    f"gan-jax: error: model '{model}': the discriminator returns {returned} for 12 samples; "
+    "expected one logit per sample, shape (12,)"
+  ]
+  assert not (tmp_path / "run" / "checkpoints").exists()

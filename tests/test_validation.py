@@ -365,23 +365,23 @@ CASES = [
   (
     "npz floats out of range",
     npz(x=np.full((4, 28, 28), 3.0, np.float32)),
-    "float images of fashion_mnist must lie in [-1, 1], got [3, 3]",
+    "float images of data.npz must lie in [-1, 1], got [3, 3]",
   ),
   (
     "npz with NaN",
     npz(x=np.full((4, 28, 28), np.nan, np.float32)),
-    "float images of fashion_mnist must be finite",
+    "float images of data.npz must be finite",
   ),
   (
     "npz of int32",
     npz(x=np.zeros((4, 28, 28), np.int32)),
-    "images of fashion_mnist must be uint8 or float in [-1, 1], got int32",
+    "images of data.npz must be uint8 or float in [-1, 1], got int32",
   ),
-  ("empty npz", npz(x=np.zeros((0, 28, 28), np.uint8)), "dataset fashion_mnist is empty"),
+  ("empty npz", npz(x=np.zeros((0, 28, 28), np.uint8)), "dataset data.npz is empty"),
   (
     "negative labels",
     npz(x=IMAGES, label=np.full((16,), -1)),
-    "labels of fashion_mnist must be integers >= 0",
+    "labels of data.npz must be integers >= 0",
   ),
   ("not an npz file", raw_file(b"this is not a zip archive"), "is not a readable .npz file"),
   ("pickled npz", raw_file(b"\x80\x04\x95" + bytes(20)), "is not a readable .npz file"),

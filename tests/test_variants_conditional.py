@@ -8,7 +8,7 @@ import pytest
 
 from gan_jax import cli, recipes, runs, sampling, train
 from gan_jax.variants import conditional
-from tests.conftest import tiny_ring_config
+from tests.conftest import ROOT, tiny_ring_config
 from tests.variant_helpers import build, ring_batch, write_tiny_images
 
 
@@ -102,6 +102,34 @@ def test_train_then_sample_a_label_from_the_cli(tmp_path, capsys):
     ),
   )
   assert cli.main(["sample", "--workdir", workdir, "--label", "7", "--out", out]) == 2
+
+
+@pytest.mark.parametrize("recipe", ["conditional", "acgan"])
+@pytest.mark.parametrize("data_classes", [12, 3])
+def test_a_class_count_other_than_the_datas_is_refused_before_training(
+  recipe, data_classes, tmp_path, capsys
+):
+  path = write_tiny_images(str(tmp_path / "d.npz"), classes=data_classes)
+  workdir = tmp_path / "run"
+  config = "cgan" if recipe == "conditional" else recipe
+  status = cli.main(
+    [
+      "train",
+      "--config",
+      f"{ROOT}/experiments/configs/{config}_fashion_mnist.py",
+      "--workdir",
+      str(workdir),
+      "--config.data.source=npz",
+      f"--config.data.path={path}",
+      "--config.data.image_size=28",
+    ]
+  )
+  assert status == 2
+  assert capsys.readouterr().err.strip().splitlines() == [
+    f"gan-jax: error: data 'd.npz' has {data_classes} classes but variant.num_classes is 10; "
+    f"accepted: variant.num_classes={data_classes}"
+  ]
+  assert not (workdir / "checkpoints").exists()
 
 
 class _Inputs(nn.Module):

@@ -204,6 +204,14 @@ def tfds_image_source(
   )
 
 
+def own_data_name(path: str, fallback: str) -> str:
+  """The name of data of one's own (an npz file, a folder of images): its file or folder
+  name ('mine.npz' for runs/mine.npz, 'pictures' for data/pictures/). Not config.data.name,
+  which names a toy, idx or tfds dataset and would otherwise label one's own data with the
+  base config's dataset."""
+  return os.path.basename(os.path.normpath(str(path))) or fallback
+
+
 def make_data_source(config) -> DataSource:
   """Builds the data source a `config.data` names.
 
@@ -224,7 +232,8 @@ def make_data_source(config) -> DataSource:
   'image_to_image' (config.data.task in edges, superres, inpainting, unpaired, built
   from the idx files at config.data.path; see `gan_jax.data.paired`).
   With config.data.pipeline = 'host' a tfds split is not loaded into memory but
-  read row by row by the host pipeline.
+  read row by row by the host pipeline. The 'npz' and 'images' sources are named after
+  their file or folder (`own_data_name`).
   """
   data = config.data if hasattr(config, "data") else config
   source = data.get("source", "toy")
@@ -245,14 +254,13 @@ def make_data_source(config) -> DataSource:
     )
     if data.get("image_size", 0):
       images = image_folder.resize_arrays(images, data.image_size)
-    return image_source(data.get("name", "npz"), images, labels)
+    return image_source(own_data_name(data.path, "npz"), images, labels)
   if source == "images":
     path = data.get("path", "")
     pictures, labels, names = image_folder.load_folder(
       path, data.get("image_size", 0), data.get("channels", 0), data.get("cache_dir", "")
     )
-    name = data.get("name", "") or os.path.basename(os.path.normpath(path)) or "images"
-    source = image_source(name, pictures, labels)
+    source = image_source(own_data_name(path, "images"), pictures, labels)
     return dataclasses.replace(source, num_classes=len(names) if names else 0)
   if source == "tfds":
     return tfds_image_source(

@@ -52,6 +52,16 @@ def positive_int(config, name: str, default: int, minimum: int = 1) -> int:
   return value
 
 
+DEFAULT_NUM_CLASSES = 10
+
+
+def num_classes_of(config) -> int:
+  """config.variant.num_classes of a class-conditional recipe (default DEFAULT_NUM_CLASSES):
+  the size of its label embeddings and class heads, which must be the data's number of
+  classes (`validation.check_classes`)."""
+  return positive_int(config, "num_classes", DEFAULT_NUM_CLASSES, minimum=2)
+
+
 def base_models(config, data_shape, axis_name: str | None = None, *, return_features: bool = False):
   """The core (generator, discriminator) of config.model; the D returns (logits, features)
   when `return_features`, for variants that put a head on D's last hidden layer."""

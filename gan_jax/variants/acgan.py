@@ -26,7 +26,8 @@ import optax
 from gan_jax import builders, losses, steps
 from gan_jax import state as state_lib
 from gan_jax.recipes import Recipe, register_recipe
-from gan_jax.variants import base_models, extend_game, option, positive_int
+from gan_jax.variants import base_models, extend_game, num_classes_of, option, positive_int
+
 from gan_jax.variants.conditional import LabelConcatGenerator, generate
 
 
@@ -106,7 +107,7 @@ discriminator_step, generator_step, train_step = steps.player_steps(
 
 def create_state(config, data_shape, *, axis_name: str | None = None) -> state_lib.GANState:
   """The step-0 ACGAN state; its game is an `ACGANGame`."""
-  num_classes = positive_int(config, "num_classes", 10, minimum=2)
+  num_classes = num_classes_of(config)
   generator, discriminator = base_models(config, data_shape, axis_name, return_features=True)
   generator = LabelConcatGenerator(generator, num_classes, positive_int(config, "embed_dim", 16))
   discriminator = AuxiliaryClassifierDiscriminator(discriminator, num_classes)

@@ -29,7 +29,8 @@ import jax.numpy as jnp
 from gan_jax import builders, steps
 from gan_jax import state as state_lib
 from gan_jax.recipes import Recipe, register_recipe
-from gan_jax.variants import base_models, option, positive_int
+from gan_jax.variants import base_models, num_classes_of, option, positive_int
+
 
 CONDITIONING = ("label",)
 LABEL_ENCODINGS = ("embedding", "one_hot")
@@ -97,7 +98,7 @@ class ProjectionDiscriminator(nn.Module):
 
 def make_models(config, data_shape, axis_name: str | None = None):
   """(conditional generator, conditional discriminator) of a config."""
-  num_classes = positive_int(config, "num_classes", 10, minimum=2)
+  num_classes = num_classes_of(config)
   projection = bool(option(config, "projection", False))
   encoding = option(config, "label_encoding", "embedding")
   if encoding not in LABEL_ENCODINGS:
