@@ -303,7 +303,7 @@ def _sample(args, overrides):
     check_truncation(args.truncation, "--truncation")
   except ValueError as error:
     raise UsageError(str(error)) from None
-  config, source, state = runs.load_run(args.workdir)
+  config, source, state = runs.load_run(args.workdir, need_data=False)
   recipe = recipes.recipe_of(config)
   for flag, value in (("--interpolate", args.interpolate), ("--truncation", args.truncation)):
     if value is not None:

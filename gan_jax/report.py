@@ -92,7 +92,7 @@ def write_report(workdir: str, state=None, source=None, config=None) -> str:
   `state`, `source` and `config` default to the run's newest checkpoint.
   """
   if state is None:
-    config, source, state = runs.load_run(workdir)
+    config, source, state = runs.load_run(workdir, need_data=False)
   figures_dir = os.path.join(workdir, REPORT_DIR)
   os.makedirs(figures_dir, exist_ok=True)
   records = read_metrics(workdir) if os.path.exists(os.path.join(workdir, "metrics.jsonl")) else []

@@ -17,6 +17,7 @@ from gan_jax import checkpoint, data, models, recipes
 from gan_jax.state import GANState
 
 CONFIG_FILE = "config.json"
+DATA_FILE = "data.json"  # what the run's data looked like: name, kind, shape, classes
 CHECKPOINT_DIR = "checkpoints"
 
 
@@ -57,8 +58,52 @@ def write_json_atomically(path: str, value) -> None:
   os.replace(tmp, path)
 
 
-def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSource, GANState]:
-  """(config, data source, state) of the run in `workdir`, restored from its newest checkpoint."""
+def write_data_description(workdir: str, source: data.DataSource) -> None:
+  """DIR/data.json: the name, kind, example shape and classes of the run's data, which
+  is all that sampling and reports need of it (`load_run(..., need_data=False)`)."""
+  description = {
+    "name": source.name,
+    "kind": source.kind,
+    "data_shape": list(source.data_shape),
+    "num_classes": int(source.num_classes),
+  }
+  write_json_atomically(os.path.join(workdir, DATA_FILE), description)
+
+
+def described_source(workdir: str, missing: Exception) -> data.DataSource:
+  """A `DataSource` without rows, from DIR/data.json, for a run whose data is gone (moved,
+  archived, another machine); re-raises `missing` when the run has no description."""
+  path = os.path.join(workdir, DATA_FILE)
+  if not os.path.exists(path):
+    raise missing
+  with open(path) as f:
+    description = json.load(f)
+
+  def no_rows(arrays, key, num):
+    raise ValueError(
+      f"the data of this run cannot be read ({missing}); sampling and reports work "
+      "without it, evaluation and training do not"
+    )
+
+  return data.DataSource(
+    name=description["name"],
+    kind=description["kind"],
+    data_shape=tuple(description["data_shape"]),
+    arrays={},
+    sample=no_rows,
+    num_classes=int(description["num_classes"]),
+  )
+
+
+def load_run(
+  workdir: str, step: int | None = None, *, need_data: bool = True
+) -> tuple[Any, data.DataSource, GANState]:
+  """(config, data source, state) of the run in `workdir`, restored from its newest checkpoint
+  (or the checkpoint of `step`).
+
+  With need_data=False (sampling, reports), a run whose data files are gone loads with a
+  source that has its name, kind, shape and classes from DIR/data.json but no rows.
+  """
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
     raise FileNotFoundError(
@@ -67,7 +112,12 @@ def load_run(workdir: str, step: int | None = None) -> tuple[Any, data.DataSourc
   with open(path) as f:
     config = ml_collections.ConfigDict(json.load(f))
   models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
-  source = data.make_data_source(config)
+  try:
+    source = data.make_data_source(config)
+  except FileNotFoundError as missing:
+    if need_data:
+      raise
+    source = described_source(workdir, missing)
   template = recipes.recipe_of(config).create_state(config, source.data_shape)
   checkpointer = checkpoint.Checkpointer(
     os.path.join(workdir, CHECKPOINT_DIR), async_save=False, writable=False

@@ -37,7 +37,13 @@ from gan_jax import (
   validation,
 )
 from gan_jax.logs import MetricWriter, truncate_metrics
-from gan_jax.runs import WorkdirWriteError, check_workdir, config_to_dict, write_json_atomically
+from gan_jax.runs import (
+  WorkdirWriteError,
+  check_workdir,
+  config_to_dict,
+  write_data_description,
+  write_json_atomically,
+)
 from gan_jax.sampling import sampling_state, save_sample_picture
 from gan_jax.state import GANState
 
@@ -333,6 +339,7 @@ def _run(
     return state
   truncate_metrics(workdir, start)
   write_json_atomically(os.path.join(workdir, "config.json"), config_dict)
+  write_data_description(workdir, source)
   os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
   monitor = guards.NonFiniteMonitor(
     config.get("nonfinite", "stop"),

@@ -132,8 +132,8 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argument, message
   assert len(err) == 1 and message in err[0], err
 
 
-def test_image_run_writes_a_grid_and_nhwc_samples(tmp_path):
-  """An image dataset from an .npz file, the seeds' MLP GAN, a PNG grid, NHWC samples in [-1, 1]."""
+def train_image_run(tmp_path):
+  """4 steps of the seeds' MLP GAN on 64 random 28 x 28 images in tmp_path/images.npz."""
   images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
   np.savez(tmp_path / "images.npz", x=images)
   config = os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py")
@@ -158,10 +158,30 @@ def test_image_run_writes_a_grid_and_nhwc_samples(tmp_path):
     )
     == 0
   )
+
+
+def test_image_run_writes_a_grid_and_nhwc_samples(tmp_path):
+  """An image dataset from an .npz file, the seeds' MLP GAN, a PNG grid, NHWC samples in [-1, 1]."""
+  train_image_run(tmp_path)
   assert os.listdir(tmp_path / "run" / "samples") == ["step_0000004.png"]
   samples = sample(tmp_path / "run", tmp_path / "s.npz", num=5)
   assert samples.shape == (5, 28, 28, 1)
   assert samples.min() >= -1.0 and samples.max() <= 1.0
+
+
+def test_a_run_whose_data_is_gone_still_samples_and_reports_but_does_not_evaluate(tmp_path, capsys):
+  train_image_run(tmp_path)
+  workdir = tmp_path / "run"
+  before = sample(workdir, tmp_path / "a.npz", num=5)
+  os.rename(tmp_path / "images.npz", tmp_path / "archived.npz")
+  np.testing.assert_array_equal(sample(workdir, tmp_path / "b.npz", num=5), before)
+  assert cli.main(["report", "--workdir", str(workdir)]) == 0
+  assert "data: `images.npz`" in (workdir / "report.md").read_text()
+  capsys.readouterr()
+  assert cli.main(["evaluate", "--workdir", str(workdir)]) == cli.EXIT_USAGE
+  assert capsys.readouterr().err.strip().splitlines() == [
+    f"gan-jax: error: npz file {tmp_path / 'images.npz'} does not exist"
+  ]
 
 
 def test_tensorboard_reads_the_logged_scalars(tmp_path):
