@@ -6,6 +6,7 @@ accepted, before anything is compiled.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import optax
@@ -90,10 +91,12 @@ def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransform
 
   `learning_rate` may be 0 to freeze a player (optax.set_to_zero). Optional
   schedule keys: 'schedule' ('constant', 'cosine', 'linear'), 'decay_steps' and
-  'final_learning_rate' (`make_schedule`); the rest go to the optax optimizer.
+  'final_learning_rate' (`make_schedule`); the rest go to the optax optimizer. An option
+  set to None is left out (switching Adam to SGD on the command line:
+  `--config.g_optimizer.name=sgd --config.g_optimizer.b1=None --config.g_optimizer.b2=None`).
   The options in `OPTIMIZER_FIELDS` are checked here and nowhere else.
   """
-  options = _as_dict(config)
+  options = {key: value for key, value in _as_dict(config).items() if value is not None}
   name = options.pop("name", "adam")
   one_of(f"{player} name", lambda: OPTIMIZERS)(name, f"{player}.name")
   if "learning_rate" not in options:
@@ -110,6 +113,15 @@ def make_optimizer(config, player: str = "optimizer") -> optax.GradientTransform
   if learning_rate == 0:
     return optax.set_to_zero()
   learning_rate = make_schedule(learning_rate, player=player, **schedule)
+  taken = inspect.signature(OPTIMIZERS[name]).parameters
+  others = sorted(key for key in options if key not in taken)
+  if others:
+    accepted = ", ".join(key for key in taken if key != "learning_rate")
+    raise ValueError(
+      f"{player} option {others[0]!r} is not one that {name!r} takes; accepted: {accepted}, "
+      f"and learning_rate, schedule, decay_steps, final_learning_rate (leave it out with "
+      f"--config.{player}.{others[0]}=None)"
+    )
   try:
     return OPTIMIZERS[name](learning_rate, **options)
   except TypeError as error:

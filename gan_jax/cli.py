@@ -125,8 +125,12 @@ def parse_override_value(text: str, current, name: str):
   Strings are taken as written (a quoted Python literal is unquoted); booleans
   accept true or false in any case (not 1 or 0); ints and floats their Python spellings;
   tuples a literal `(a, b)` (one value: a 1-tuple); a field holding None, or
-  a field the file leaves out, takes any Python literal, else the text.
+  a field the file leaves out, takes any Python literal, else the text. `None` sets any
+  field to None, which leaves out an optional one (an optimizer option that another
+  optimizer does not take); a required field then says what it needs.
   """
+  if text == "None" and not isinstance(current, str):
+    return None
 
   def bad(kind):
     return UsageError(

@@ -111,6 +111,31 @@ def test_a_bad_override_is_one_line_naming_it(argv, message):
   assert message in str(error.value) and "\n" not in str(error.value), str(error.value)
 
 
+def test_none_leaves_out_the_options_another_optimizer_does_not_take():
+  """Adam -> SGD from the command line: b1 and b2 set to None are left out, and the
+  optimizer built is SGD with the given momentum (its update equals optax.sgd's)."""
+  import jax.numpy as jnp
+  import optax
+
+  from gan_jax import builders
+
+  config = overridden(
+    "--config.g_optimizer.name=sgd",
+    "--config.g_optimizer.b1=None",
+    "--config.g_optimizer.b2=None",
+    "--config.g_optimizer.momentum=0.5",
+  )
+  assert config.g_optimizer.b1 is None and config.g_optimizer.name == "sgd"
+  params, grads = jnp.ones(3), jnp.array([1.0, -2.0, 0.5])
+  built = builders.make_optimizer(config.g_optimizer)
+  reference = optax.sgd(config.g_optimizer.learning_rate, momentum=0.5)
+  ours, theirs = built.init(params), reference.init(params)
+  for _ in range(2):  # the second update carries the momentum of the first
+    ours_update, ours = built.update(grads, ours, params)
+    theirs_update, theirs = reference.update(grads, theirs, params)
+    assert jnp.array_equal(ours_update, theirs_update)
+
+
 def test_a_config_file_argument_reaches_get_config(tmp_path):
   """Flax's `--config file.py:arg` form: the text after the first colon is get_config's argument."""
   path = tmp_path / "sized.py"

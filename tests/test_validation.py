@@ -212,7 +212,14 @@ CASES = [
   (
     "unknown optimizer option",
     ring("--config.d_optimizer.momentum2=0.9"),
-    "bad d_optimizer option for 'adam'",
+    "d_optimizer option 'momentum2' is not one that 'adam' takes; accepted: b1, b2, eps,",
+  ),
+  (
+    "another optimizer's option",
+    ring("--config.g_optimizer.name=sgd"),
+    "g_optimizer option 'b1' is not one that 'sgd' takes; accepted: momentum, nesterov, "
+    "accumulator_dtype, and learning_rate, schedule, decay_steps, final_learning_rate (leave "
+    "it out with --config.g_optimizer.b1=None)",
   ),
   (
     "unknown noise",
@@ -264,6 +271,18 @@ CASES = [
     "unknown discriminator option",
     ring("--config.model.discriminator.widths=(3,)"),
     "bad option for model 'toy_mlp': ToyDiscriminator",
+  ),
+  (
+    "negative hidden width",
+    ring("--config.model.generator.hidden=(64, -1)"),
+    "model.generator.hidden of model 'toy_mlp' must be a positive integer or a tuple of "
+    "them, got (64, -1)",
+  ),
+  (
+    "fractional hidden width",
+    ring("--config.model.discriminator.hidden=(64, 2.5)"),
+    "model.discriminator.hidden of model 'toy_mlp' must be a positive integer or a tuple of "
+    "them, got (64, 2.5)",
   ),
   ("unknown recipe", ring("--config.recipe='vae'"), "recipe 'vae' is unknown; accepted: acgan"),
   (

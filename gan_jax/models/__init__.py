@@ -224,6 +224,29 @@ def resolve_choices(player_options: dict) -> dict:
   return player_options
 
 
+# The model families of this package (a user's registered ones come later); their layer
+# widths, 'hidden' (an int or a tuple of ints) and 'features', are checked before building.
+BUILT_IN_MODELS = frozenset(MODEL_BUILDERS)
+WIDTH_OPTIONS = ("hidden", "features")
+
+
+def check_widths(name: str, player: str, player_options: dict) -> None:
+  """One-line ValueError for a width option of a built-in model that is not a positive
+  integer, or a tuple of them (a -1 or 2.5 width otherwise fails deep in the layers)."""
+  for key in WIDTH_OPTIONS:
+    if key not in player_options:
+      continue
+    value = player_options[key]
+    widths = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if not widths or not all(
+      isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths
+    ):
+      raise ValueError(
+        f"model.{player}.{key} of model {name!r} must be a positive integer or a tuple of "
+        f"them, got {value!r}"
+      )
+
+
 def build_models(
   name: str, data_shape: Sequence[int], *, axis_name: str | None = None, options: dict | None = None
 ):
@@ -246,6 +269,8 @@ def build_models(
     if key not in ("generator", "discriminator"):
       raise ValueError(f"model option {key!r} is unknown; accepted: generator, discriminator")
     options[key] = resolve_choices(options[key])
+    if name in BUILT_IN_MODELS:
+      check_widths(name, key, options[key])
   try:
     return MODEL_BUILDERS[name](tuple(data_shape), axis_name, options)
   except TypeError as error:
