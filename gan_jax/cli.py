@@ -434,7 +434,8 @@ config overrides (ml_collections config_flags style), any number, after `train`:
                         set a field of get_config(), e.g. --config.num_steps=500,
                         --config.model.generator.hidden '(64, 64)', --config.data.source npz;
                         VALUE is parsed by the field's type: strings as written,
-                        integers, numbers, true/false, tuples as (a, b)
+                        integers, numbers, true/false, tuples as (a, b); None
+                        leaves out an optional field (--config.g_optimizer.b1=None)
   --config.FLAG, --config.noFLAG
                         set a boolean field to true / false
   --config FILE.py:ARG  call get_config('ARG') of FILE.py
