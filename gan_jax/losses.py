@@ -187,7 +187,7 @@ class Game:
   """What the two players optimise, and Algorithm 1's schedule.
 
   Attributes:
-    loss: the `GANLoss` pair.
+    loss: the `GANLoss` pair, or the name of one in LOSSES ("hinge").
     d_steps: k, discriminator updates per generator update (Algorithm 1).
     gradient_penalty_weight: lambda of the WGAN-GP penalty, 0 to turn off.
     r1_weight: gamma of the R1 penalty, 0 to turn off.
@@ -215,6 +215,13 @@ class Game:
   augment: Callable | None = None
 
   def __post_init__(self):
+    if isinstance(self.loss, str):  # Game(loss="hinge"), as config.loss names it
+      object.__setattr__(self, "loss", get_loss(self.loss))
+    if not (hasattr(self.loss, "discriminator") and hasattr(self.loss, "generator")):
+      raise ValueError(
+        f"loss must be a GANLoss or the name of one, got {self.loss!r}; accepted: "
+        f"{', '.join(LOSSES)}"
+      )
     for name, check in GAME_FIELDS.items():
       check(getattr(self, name), name)
     for name in ("gradient_penalty_weight", "r1_weight", "clip_value"):

@@ -8,7 +8,6 @@ when the run was evaluated during training (DIR/eval_metrics.jsonl).
 
 from __future__ import annotations
 
-import json
 import os
 
 import matplotlib
@@ -170,8 +169,7 @@ def write_report(workdir: str, state=None, source=None, config=None) -> str:
     lines.append(f"- wall-clock at the last logged step: {records[-1].get('wall_time', 'n/a')} s")
   eval_path = os.path.join(workdir, evaluate.EVAL_FILE)
   if os.path.exists(eval_path):
-    with open(eval_path) as f:
-      result = json.load(f)
+    result = runs.read_json(eval_path)
     lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
   for caption, path in figures:
     lines += ["", f"## {caption}", "", f"![{caption}]({path})"]

@@ -58,6 +58,18 @@ def write_json_atomically(path: str, value) -> None:
   os.replace(tmp, path)
 
 
+def read_json(path: str):
+  """The JSON value in `path`; a damaged file is a one-line ValueError that names it."""
+  with open(path) as f:
+    try:
+      return json.load(f)
+    except json.JSONDecodeError as error:
+      raise ValueError(
+        f"{path} is damaged (not JSON: {error.msg} at line {error.lineno}); it is written by "
+        "gan-jax train: restore it from a copy, or train the run again"
+      ) from None
+
+
 def write_data_description(workdir: str, source: data.DataSource) -> None:
   """DIR/data.json: the name, kind, example shape and classes of the run's data, which
   is all that sampling and reports need of it (`load_run(..., need_data=False)`)."""
@@ -76,8 +88,7 @@ def described_source(workdir: str, missing: Exception) -> data.DataSource:
   path = os.path.join(workdir, DATA_FILE)
   if not os.path.exists(path):
     raise missing
-  with open(path) as f:
-    description = json.load(f)
+  description = read_json(path)
 
   def no_rows(arrays, key, num):
     raise ValueError(
@@ -109,8 +120,7 @@ def load_run(
     raise FileNotFoundError(
       f"{workdir} holds no run (no config.json); train one with gan-jax train"
     )
-  with open(path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
+  config = ml_collections.ConfigDict(read_json(path))
   models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
   try:
     source = data.make_data_source(config)

@@ -203,6 +203,11 @@ def interpolate_latents(
   check_interpolation(method)
   if isinstance(num_points, bool) or not isinstance(num_points, int) or num_points < 2:
     raise ValueError(f"num_points must be an integer >= 2 (both ends), got {num_points!r}")
+  if z_start.ndim < 2:
+    raise ValueError(
+      f"z_start and z_end must be batches (P, *latent_shape) of path ends, got shape "
+      f"{tuple(z_start.shape)}; for one path give z[None]"
+    )
   if z_start.shape != z_end.shape:
     raise ValueError(
       f"z_start and z_end must have one shape, got {tuple(z_start.shape)} and {tuple(z_end.shape)}"

@@ -138,6 +138,19 @@ def test_no_intact_checkpoint_left_is_a_clear_error(run20, tmp_path, capsys):
   assert "step 20: " in err[2] and "step 10: " in err[2]
 
 
+def test_a_damaged_config_json_is_one_line_naming_it(run20, tmp_path, capsys):
+  workdir = copy_run(run20, tmp_path)
+  (workdir / "config.json").write_text('{\n  "seed": 0,\n')
+  for command in (["sample", "--out", str(tmp_path / "s.npz")], ["report"], ["evaluate"]):
+    assert cli.main([command[0], "--workdir", str(workdir), *command[1:]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+      f"gan-jax: error: {workdir / 'config.json'} is damaged (not JSON: Expecting property name "
+      "enclosed in double quotes at line 3); it is written by gan-jax train: restore it from a "
+      "copy, or train the run again"
+    ], (command, err)
+
+
 class _Marker:
   """Unpickling this creates a file: proof that code from the checkpoint ran."""
 

@@ -76,10 +76,17 @@ def test_ends_pointing_the_same_way_give_the_straight_line_not_nan():
   [
     ({"method": "cubic"}, "interpolation 'cubic' is unknown; accepted: slerp, linear"),
     ({"num_points": 1}, "num_points must be an integer >= 2 (both ends), got 1"),
+    (
+      {"one_path": True},
+      "z_start and z_end must be batches (P, *latent_shape) of path ends, got shape (3,); "
+      "for one path give z[None]",
+    ),
   ],
 )
 def test_a_bad_path_is_refused_in_one_line(kwargs, message):
   a, b = gaussian_pairs(2, 3)
+  if kwargs.pop("one_path", False):  # one latent each, not a batch: would walk each entry
+    a, b = a[0], b[0]
   with pytest.raises(ValueError) as error:
     sampling.interpolate_latents(a, b, **{"num_points": 4, **kwargs})
   assert str(error.value) == message

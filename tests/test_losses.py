@@ -131,6 +131,15 @@ def test_game_rejects_bad_values():
     losses.Game(d_steps=0)
   with pytest.raises(ValueError, match="clip_value must be >= 0"):
     losses.Game(clip_value=-1.0)
+  with pytest.raises(ValueError, match="loss 'hing' is unknown; accepted: minimax"):
+    losses.Game(loss="hing")
+  with pytest.raises(ValueError, match="loss must be a GANLoss or the name of one, got 3"):
+    losses.Game(loss=3)
+
+
+def test_a_game_takes_its_loss_by_name_as_config_loss_does():
+  assert losses.Game(loss="hinge").loss is losses.hinge
+  assert losses.Game(loss="hinge") == losses.Game(loss=losses.hinge)
 
 
 def test_saturating_generator_gets_vanishing_gradients_when_d_wins():

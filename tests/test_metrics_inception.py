@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import metric_references
-from gan_jax.metrics import inception
+from gan_jax.metrics import convert_inception, inception
 
 
 def _write_weights(path, drop=None, reshape=None, classifier=True):
@@ -53,6 +53,34 @@ def test_an_unconverted_pth_is_refused(tmp_path):
   path.write_bytes(b"\x80\x02not an npz")
   with pytest.raises(ValueError, match="convert"):
     inception.load_inception_weights(str(path))
+
+
+def test_a_file_that_is_not_an_npz_suggests_converting_the_pth_not_itself(tmp_path):
+  path = tmp_path / "fake.npz"
+  path.write_bytes(b"not a zip archive")
+  with pytest.raises(ValueError) as error:
+    inception.load_inception_weights(str(path))
+  assert f"convert_inception {inception.PYTORCH_FID_WEIGHTS} inception_fid.npz" in str(error.value)
+
+
+def test_the_converter_fails_in_one_line_and_writes_nothing(tmp_path, capsys):
+  garbage = tmp_path / "garbage.pth"
+  garbage.write_bytes(b"not a pickle")
+  out = tmp_path / "out.npz"
+  try:
+    import torch  # noqa: F401
+
+    unreadable = "is not a state dict that torch.load(weights_only=True) reads"
+  except ImportError:  # the converter's one dependency beyond the package's
+    unreadable = "converting a .pth file needs PyTorch once"
+  for source, message in (
+    (tmp_path / "absent.pth", f"weights file '{tmp_path / 'absent.pth'}' does not exist"),
+    (garbage, unreadable),
+  ):
+    assert convert_inception.main([str(source), str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("convert_inception: error: ") and message in err[0]
+  assert not out.exists()
 
 
 def test_missing_and_misshapen_entries_are_named(tmp_path):

@@ -13,6 +13,7 @@ classifier ('fc.weight', 'fc.bias') is kept: the Inception Score needs it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -46,6 +47,9 @@ def state_dict_to_arrays(state_dict) -> dict[str, np.ndarray]:
 
 
 def convert(pth_path: str, npz_path: str) -> None:
+  """Writes the arrays of the state dict in `pth_path` to `npz_path` (whole, or not at all)."""
+  if not os.path.isfile(pth_path):
+    raise FileNotFoundError(f"weights file {pth_path!r} does not exist")
   try:
     import torch
   except ImportError:
@@ -53,8 +57,19 @@ def convert(pth_path: str, npz_path: str) -> None:
       "converting a .pth file needs PyTorch once: pip install torch "
       "(or convert elsewhere and copy the .npz)"
     ) from None
-  state_dict = torch.load(pth_path, map_location="cpu", weights_only=True)
-  np.savez(npz_path, **state_dict_to_arrays(state_dict))
+  try:
+    state_dict = torch.load(pth_path, map_location="cpu", weights_only=True)
+  except Exception as error:  # torch's unpickling errors are many kinds and many lines
+    raise ValueError(
+      f"{pth_path!r} is not a state dict that torch.load(weights_only=True) reads "
+      f"({type(error).__name__}); accepted: pytorch-fid's pt_inception-2015-12-05-6726825d.pth"
+    ) from None
+  if not isinstance(state_dict, dict):
+    raise ValueError(f"{pth_path!r} holds a {type(state_dict).__name__}, not a state dict")
+  arrays = state_dict_to_arrays(state_dict)
+  tmp = npz_path + ".tmp.npz"  # written whole, then renamed: never a half-written .npz
+  np.savez(tmp, **arrays)
+  os.replace(tmp, npz_path)
 
 
 def main(argv=None) -> int:
@@ -62,7 +77,13 @@ def main(argv=None) -> int:
   parser.add_argument("pth", help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth")
   parser.add_argument("npz", help="output .npz")
   args = parser.parse_args(argv)
-  convert(args.pth, args.npz)
+  if not args.npz.endswith(".npz"):
+    parser.error(f"the output must be an .npz file, got {args.npz!r}")
+  try:
+    convert(args.pth, args.npz)
+  except (ImportError, OSError, ValueError) as error:
+    print(f"convert_inception: error: {error}", file=sys.stderr)
+    return 2
   print(f"wrote {args.npz}")
   return 0
 

@@ -170,9 +170,10 @@ def load_inception_weights(path: str | None) -> dict[str, np.ndarray]:
   if not path or not os.path.exists(path):
     raise FileNotFoundError(missing_weights_message(path or ""))
   if not zipfile.is_zipfile(path) or path.endswith(".pth"):
+    source = path if path.endswith(".pth") else PYTORCH_FID_WEIGHTS
     raise ValueError(
-      f"{path} is not an .npz archive; convert pytorch-fid's .pth first: "
-      f"python -m gan_jax.metrics.convert_inception {path} inception_fid.npz"
+      f"{path} is not an .npz archive; accepted: pytorch-fid's .pth converted first with "
+      f"python -m gan_jax.metrics.convert_inception {source} inception_fid.npz"
     )
   with np.load(path, allow_pickle=False) as archive:
     names = set(archive.files)
