@@ -22,6 +22,7 @@ Crashes and damage:
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -140,14 +141,21 @@ class Checkpointer:
       shutil.rmtree(os.path.join(self.directory, TRASH), ignore_errors=True)
     elif not os.path.isdir(self.directory):
       raise FileNotFoundError(f"no checkpoint directory {self.directory}")
-    options = ocp.CheckpointManagerOptions(
-      max_to_keep=None,
-      create=writable,
-      read_only=not writable,
-      cleanup_tmp_directories=writable,
-      enable_async_checkpointing=async_save,
-    )
-    self.manager = ocp.CheckpointManager(self.directory, options=options)
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    if not writable:  # orbax warns that a read-only manager is read-only: we asked for it
+      absl_logger.setLevel(max(level, logging.ERROR))
+    try:
+      options = ocp.CheckpointManagerOptions(
+        max_to_keep=None,
+        create=writable,
+        read_only=not writable,
+        cleanup_tmp_directories=writable,
+        enable_async_checkpointing=async_save,
+      )
+      self.manager = ocp.CheckpointManager(self.directory, options=options)
+    finally:
+      absl_logger.setLevel(level)
     self._pending: int | None = None  # step of a save that may still be in flight
     self.failure: CheckpointWriteError | None = None  # the last write that failed
 
@@ -261,6 +269,9 @@ class Checkpointer:
     checkpoint is left, FileNotFoundError when there is none at all.
     """
     self.manager.reload()
+    if step is not None and step not in self.all_steps():
+      saved = ", ".join(map(str, self.all_steps())) or "none"
+      raise ValueError(f"{self.directory} has no checkpoint of step {step}; accepted: {saved}")
     steps = [step] if step is not None else self.all_steps()[::-1]
     if not steps:
       raise FileNotFoundError(f"no checkpoint in {self.directory}")

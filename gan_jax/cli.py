@@ -307,7 +307,7 @@ def _sample(args, overrides):
     check_truncation(args.truncation, "--truncation")
   except ValueError as error:
     raise UsageError(str(error)) from None
-  config, source, state = runs.load_run(args.workdir, need_data=False)
+  config, source, state = runs.load_run(args.workdir, args.step, need_data=False)
   recipe = recipes.recipe_of(config)
   for flag, value in (("--interpolate", args.interpolate), ("--truncation", args.truncation)):
     if value is not None:
@@ -366,7 +366,7 @@ def _report(args, overrides):
     raise UsageError(f"report takes no config overrides, got --config.{overrides[0][0]}")
   from gan_jax import report
 
-  print(f"wrote {report.write_report(args.workdir)}")
+  print(f"wrote {report.write_report(args.workdir, step=args.step)}")
   return 0
 
 
@@ -378,7 +378,7 @@ def _sample_speech(args):
   from gan_jax.data import speech
   from gan_jax.variants import text_to_speech
 
-  config, source, state = runs.load_run(args.workdir)
+  config, source, state = runs.load_run(args.workdir, args.step)
   if recipes.recipe_of(config).name != "text_to_speech":
     raise UsageError(
       f"--speech needs a text_to_speech run; this run's recipe is "
@@ -414,6 +414,7 @@ def _evaluate(args, overrides):
 
   result = evaluate.evaluate_run(
     args.workdir,
+    step=args.step,
     seed=args.seed,
     num_samples=args.num_samples,
     feature_network_path=args.feature_network,
@@ -424,7 +425,7 @@ def _evaluate(args, overrides):
   print(evaluate.format_table(result))
   print(f"wrote {os.path.join(args.workdir, evaluate.EVAL_FILE)}")
   if not args.no_report:
-    print(f"wrote {report.write_report(args.workdir)}")
+    print(f"wrote {report.write_report(args.workdir, step=args.step)}")
   return 0
 
 
@@ -454,6 +455,16 @@ def _versions() -> str:
     except importlib.metadata.PackageNotFoundError:
       found.append(f"{name} not installed")
   return f"gan-jax {__version__} ({', '.join(found)}, Python {sys.version.split()[0]})"
+
+
+def add_step_argument(parser: argparse.ArgumentParser) -> None:
+  parser.add_argument(
+    "--step",
+    type=int,
+    default=None,
+    help="the checkpoint of this step (default: the newest; the run keeps "
+    "config.keep_checkpoints of them)",
+  )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -499,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     "Griffin-Lim), --label the voice (default 0)",
   )
   sample.add_argument("--workdir", required=True)
+  add_step_argument(sample)
   sample.add_argument("--num", type=int, default=64)
   sample.add_argument("--seed", type=int, default=0)
   sample.add_argument(
@@ -546,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     "evaluate", help="metrics of a trained run into DIR/eval.json, and DIR/report.md"
   )
   evaluate.add_argument("--workdir", required=True)
+  add_step_argument(evaluate)
   evaluate.add_argument(
     "--num-samples",
     type=int,
@@ -579,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     "(the metrics of DIR/eval.json when there is one)",
   )
   report.add_argument("--workdir", required=True)
+  add_step_argument(report)
   report.set_defaults(run=_report)
   return parser
 
@@ -593,8 +607,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("concurrent.futures", "asyncio"):
       logging.getLogger(name).setLevel(logging.CRITICAL)
   try:
-    args = parser.parse_args(known)
+    # --debug may come before or after the command; the command's parser would refuse it.
+    args, extra = parser.parse_known_args([item for item in known if item != "--debug"])
+    if extra:
+      raise UsageError(
+        f"unrecognized arguments: {' '.join(extra)} (see {parser.prog} {args.command} --help)"
+      )
     return args.run(args, overrides)
+  except BrokenPipeError:  # the reader went away (`gan-jax evaluate ... | head`): not an error
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_FAILURE
   except Exception as error:  # one line unless --debug
     if debug:
       raise

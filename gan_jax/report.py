@@ -85,13 +85,13 @@ def plot_eval_history(history: list[dict], path: str) -> bool:
   return True
 
 
-def write_report(workdir: str, state=None, source=None, config=None) -> str:
+def write_report(workdir: str, state=None, source=None, config=None, step=None) -> str:
   """Writes DIR/report.md and its figures; returns the report's path.
 
-  `state`, `source` and `config` default to the run's newest checkpoint.
+  `state`, `source` and `config` default to the run's checkpoint of `step` (None: the newest).
   """
   if state is None:
-    config, source, state = runs.load_run(workdir, need_data=False)
+    config, source, state = runs.load_run(workdir, step, need_data=False)
   figures_dir = os.path.join(workdir, REPORT_DIR)
   os.makedirs(figures_dir, exist_ok=True)
   records = read_metrics(workdir) if os.path.exists(os.path.join(workdir, "metrics.jsonl")) else []

@@ -439,9 +439,8 @@ def _run(
     except (KeyboardInterrupt, _StopRequested) as stop:
       monitor.settle()
       stopped_at = int(jax.device_get(runner.get_state(placed).step))
-      bar.write(
-        f"stopping at step {stopped_at} ({type(stop).__name__} {stop}); saving a checkpoint"
-      )
+      reason = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else str(stop)  # the signal
+      bar.write(f"stopping at step {stopped_at} ({reason}); saving a checkpoint")
       save_checkpoint(placed, force=True)
       checkpointer.wait()
       raise

@@ -28,7 +28,7 @@ def train(workdir, *overrides):
   )
 
 
-def sample(workdir, out, num=50, seed=0):
+def sample(workdir, out, num=50, seed=0, *extra):
   assert (
     cli.main(
       [
@@ -41,6 +41,7 @@ def sample(workdir, out, num=50, seed=0):
         str(seed),
         "--out",
         str(out),
+        *extra,
       ]
     )
     == 0
@@ -81,6 +82,21 @@ def test_sample_writes_points_in_data_space(tmp_path):
   assert points.shape == (50, 2) and points.dtype == np.float32
   np.testing.assert_array_equal(points, sample(tmp_path, tmp_path / "t.npz", num=50, seed=3))
   assert not np.array_equal(points, sample(tmp_path, tmp_path / "u.npz", num=50, seed=4))
+
+
+def test_sample_and_report_take_an_earlier_checkpoint_by_its_step(tmp_path, capsys):
+  run, ten = tmp_path / "run", tmp_path / "ten"
+  assert train(run) == 0 and train(ten, "--config.num_steps=10") == 0  # run: steps 10 and 20
+  at_ten = sample(ten, tmp_path / "a.npz")
+  np.testing.assert_array_equal(sample(run, tmp_path / "b.npz", 50, 0, "--step", "10"), at_ten)
+  assert not np.array_equal(sample(run, tmp_path / "c.npz"), at_ten)
+  assert cli.main(["report", "--workdir", str(run), "--step", "10"]) == 0
+  assert "step 10 of 20" in (run / "report.md").read_text()
+  capsys.readouterr()
+  assert cli.main(["sample", "--workdir", str(run), "--step", "7", "--out", "x.npz"]) == 2
+  assert capsys.readouterr().err.strip().splitlines() == [
+    f"gan-jax: error: {run / 'checkpoints'} has no checkpoint of step 7; accepted: 10, 20"
+  ]
 
 
 def test_resume_is_bit_exact(tmp_path):

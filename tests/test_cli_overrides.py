@@ -136,6 +136,22 @@ def test_none_leaves_out_the_options_another_optimizer_does_not_take():
     assert jnp.array_equal(ours_update, theirs_update)
 
 
+def test_an_unknown_argument_points_to_its_commands_help(tmp_path, capsys):
+  argv = ["sample", "--workdir", str(tmp_path), "--out", "s.npz", "--steps", "3"]
+  assert cli.main(argv) == cli.EXIT_USAGE
+  assert capsys.readouterr().err.strip().splitlines() == [
+    "gan-jax: error: unrecognized arguments: --steps 3 (see gan-jax sample --help)"
+  ]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_before_or_after_the_command_shows_the_traceback(where, tmp_path):
+  command = ["report", "--workdir", str(tmp_path)]
+  argv = ["--debug", *command] if where == "before" else [*command, "--debug"]
+  with pytest.raises(FileNotFoundError, match="holds no run"):
+    cli.main(argv)
+
+
 def test_a_config_file_argument_reaches_get_config(tmp_path):
   """Flax's `--config file.py:arg` form: the text after the first colon is get_config's argument."""
   path = tmp_path / "sized.py"
