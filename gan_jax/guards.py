@@ -116,6 +116,11 @@ def describe(flags: int) -> str:
   return " and ".join(players)
 
 
+# Under policy 'skip', this many steps in a row with a skipped update end the run: its
+# players no longer produce finite steps, and skipping would only spin in place.
+MAX_STEPS_SKIPPED_IN_A_ROW = 100
+
+
 class NonFiniteMonitor:
   """Acts on the flags of each step on the host, in batches.
 
@@ -137,6 +142,7 @@ class NonFiniteMonitor:
     self.skipped_g = int(skipped_g)
     self.max_pending = max_pending
     self._pending: list[tuple[int, jax.Array]] = []  # (step, flags on the device)
+    self.skipped_in_a_row = 0  # steps, up to the newest read, each with a skipped update
 
   def push(self, step: int, flags: jax.Array) -> None:
     """Records the flags of `step`, or of the len(flags) steps ending at `step` when `flags`
@@ -157,11 +163,28 @@ class NonFiniteMonitor:
       expanded += [(step - len(value) + 1 + i, int(v)) for i, v in enumerate(value)]
     for step, value in expanded:
       if not value:
+        self.skipped_in_a_row = 0
         continue
       if self.policy == "stop":
         raise NonFiniteError(f"non-finite values (NaN or Inf) at step {step} in {describe(value)}")
       self.skipped_d += bool(value & D_MASK)
       self.skipped_g += bool(value & G_MASK)
+      self.skipped_in_a_row += 1
+      if self.skipped_in_a_row >= MAX_STEPS_SKIPPED_IN_A_ROW:
+        raise NonFiniteError(
+          f"steps {step - self.skipped_in_a_row + 1} to {step} all skipped an update (non-finite "
+          f"values, last in {describe(value)}): the run does not recover; nonfinite='skip' "
+          "passes over occasional bad steps, not a run whose every step is bad"
+        )
+
+  def summary(self) -> str | None:
+    """A line saying how many updates were skipped, or None when none was."""
+    if self.policy != "skip" or not (self.skipped_d or self.skipped_g):
+      return None
+    return (
+      f"warning: {self.skipped_d} discriminator and {self.skipped_g} generator updates were "
+      "skipped for non-finite values (nonfinite='skip')"
+    )
 
   def counts(self) -> dict[str, int]:
     """{'skipped_d_updates', 'skipped_g_updates'} under policy 'skip', else {}."""

@@ -436,6 +436,8 @@ def _run(
       monitor.settle()
       save_checkpoint(placed, force=True)
       checkpointer.wait()
+      if monitor.summary():
+        bar.write(monitor.summary())
     except (KeyboardInterrupt, _StopRequested) as stop:
       monitor.settle()
       stopped_at = int(jax.device_get(runner.get_state(placed).step))

@@ -91,6 +91,23 @@ def test_skip_keeps_the_old_player_and_advances_the_step():
   assert monitor.counts() == {"skipped_d_updates": 3, "skipped_g_updates": 0}
 
 
+def test_skip_ends_a_run_whose_every_step_is_bad_but_passes_over_a_bad_stretch():
+  d_flag = jnp.int32(guards.D_MASK & -guards.D_MASK)  # one discriminator check failed
+  limit = guards.MAX_STEPS_SKIPPED_IN_A_ROW
+  monitor = guards.NonFiniteMonitor("skip")
+  for step in range(1, limit):  # one step short of the limit, then a good step
+    monitor.push(step, d_flag)
+  monitor.push(limit, jnp.int32(0))
+  monitor.settle()
+  for step in range(limit + 1, 2 * limit):
+    monitor.push(step, d_flag)
+  monitor.settle()
+  assert monitor.counts()["skipped_d_updates"] == 2 * limit - 2
+  monitor.push(2 * limit, jnp.stack([d_flag]))  # a fused call's flags: the limit-th bad step
+  with pytest.raises(guards.NonFiniteError, match=f"steps {limit + 1} to {2 * limit} all skipped"):
+    monitor.settle()
+
+
 def test_a_finite_step_is_bit_identical_to_the_unguarded_one():
   config = tiny_ring_config()
   source = data.make_data_source(config)
@@ -137,6 +154,10 @@ def test_a_nan_stops_the_run_at_its_step_and_the_last_good_checkpoint_stays(tmp_
   assert steps_of(workdir / "metrics.jsonl") == [5, 10]
   # 'skip' continues from step 10 past the bad update and counts it.
   assert cli.main(argv + ["--config.nonfinite='skip'"]) == 0
+  assert (
+    "warning: 1 discriminator and 0 generator updates were skipped for non-finite values "
+    "(nonfinite='skip')" in capsys.readouterr().out
+  )
   records = [json.loads(line) for line in open(workdir / "metrics.jsonl")]
   assert [r["step"] for r in records] == [5, 10, 15, 20]
   assert [r.get("skipped_d_updates") for r in records] == [None, None, 1, 1]
