@@ -387,7 +387,28 @@ def check_compatible(saved_config: dict, config: dict) -> None:
         if field in CHANGEABLE_ON_RESUME
         else ""
       )
+      name, saved, now = first_difference(field, saved_config.get(field), config.get(field))
       raise CheckpointMismatchError(
-        f"the checkpoint was written with {field}={saved_config.get(field)!r} but this run has "
-        f"{field}={config.get(field)!r}; use a new --workdir or the same {field}{advice}"
+        f"the checkpoint was written with {name}={saved!r} but this run has "
+        f"{name}={now!r}; use a new --workdir or the same {field}{advice}"
       )
+
+
+class _Absent:
+  """A field one of two configs does not hold (printed as `absent`)."""
+
+  def __repr__(self) -> str:
+    return "absent"
+
+
+MISSING = _Absent()
+
+
+def first_difference(name: str, saved, now) -> tuple[str, object, object]:
+  """(dotted name, saved value, new value) of the first leaf where two config values differ:
+  ('model.generator.hidden', [128, 128], [64]) rather than the whole model sections."""
+  if isinstance(saved, dict) and isinstance(now, dict):
+    for key in sorted(set(saved) | set(now), key=str):
+      if saved.get(key, MISSING) != now.get(key, MISSING):
+        return first_difference(f"{name}.{key}", saved.get(key, MISSING), now.get(key, MISSING))
+  return name, saved, now

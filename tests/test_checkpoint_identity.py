@@ -12,10 +12,31 @@ def test_a_config_saved_before_later_fields_existed_resumes_with_their_defaults(
   checkpoint.check_compatible(saved, config)  # no error: the old code had these defaults
   checkpoint.check_compatible(saved, saved)  # nor for a run whose config lacks them too
   coded = {**config["model"], "noise_categories": 10}
-  for field, value in (("r1_decay_steps", 500), ("model", coded)):
+  for field, value, name in (
+    ("r1_decay_steps", 500, "r1_decay_steps"),
+    ("model", coded, "model.noise_categories"),
+  ):
     changed = {**config, field: value}
-    with pytest.raises(checkpoint.CheckpointMismatchError, match=f"{field}="):
+    with pytest.raises(checkpoint.CheckpointMismatchError, match=f"{name}="):
       checkpoint.check_compatible(saved, changed)
+
+
+def test_a_changed_model_names_the_option_that_differs_not_the_whole_section():
+  config = config_base.ring().to_dict()
+  model = config["model"]
+  changed = {**config, "model": {**model, "generator": {**model["generator"], "hidden": [64]}}}
+  with pytest.raises(checkpoint.CheckpointMismatchError) as error:
+    checkpoint.check_compatible(config, changed)
+  saved = model["generator"]["hidden"]
+  assert str(error.value) == (
+    f"the checkpoint was written with model.generator.hidden={saved!r} but this run has "
+    "model.generator.hidden=[64]; use a new --workdir or the same model"
+  )
+  dropped = {**config, "model": {k: v for k, v in model.items() if k != "generator"}}
+  with pytest.raises(
+    checkpoint.CheckpointMismatchError, match="this run has model.generator=absent;"
+  ):
+    checkpoint.check_compatible(config, dropped)
 
 
 def test_every_identity_field_that_differs_is_refused_by_name():
