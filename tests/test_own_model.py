@@ -262,3 +262,70 @@ def test_a_discriminator_without_one_logit_per_sample_is_refused_before_training
     "expected one logit per sample, shape (12,)"
   ]
   assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+VARIANT_FILE = '''
+"""A recipe of one's own: the relativistic average GAN's losses (Jolicoeur-Martineau 2018)."""
+import dataclasses
+
+import jax
+from gan_jax import builders, losses, steps
+from gan_jax.recipes import Recipe, register_recipe
+
+
+def discriminator_loss(real_logits, fake_logits):
+  return jax.nn.softplus(fake_logits.mean() - real_logits).mean() + jax.nn.softplus(
+    fake_logits - real_logits.mean()
+  ).mean()
+
+
+def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
+  fake, collections = steps.apply_generator(
+    state, g_params, *inputs.generator, train=True, key=keys.generator_dropout
+  )
+  fake_logits, _ = steps.apply_discriminator(
+    state, state.d_params, fake, train=True, key=keys.discriminator_dropout
+  )
+  real_logits, _ = steps.apply_discriminator(
+    state, state.d_params, batch["x"], train=True, key=keys.discriminator_dropout
+  )
+  real_logits = jax.lax.stop_gradient(real_logits)
+  loss = discriminator_loss(fake_logits, real_logits)  # the roles swapped
+  return loss, (fake_logits, collections, {})
+
+
+def create_state(config, data_shape, *, axis_name=None):
+  game = dataclasses.replace(
+    builders.make_game(config),
+    loss=losses.GANLoss(discriminator_loss, losses.non_saturating_generator_loss),
+  )
+  return builders.create_state_from_config(config, data_shape, axis_name=axis_name, game=game)
+
+
+_, _, train_step = steps.player_steps(generator_loss_fn=generator_loss)
+register_recipe(Recipe("my_ragan", create_state, train_step))
+'''
+
+
+def test_a_recipe_of_ones_own_trains_and_samples_from_its_module(tmp_path, monkeypatch, capsys):
+  monkeypatch.syspath_prepend(str(tmp_path))
+  (tmp_path / "my_variant.py").write_text(VARIANT_FILE)
+  workdir = str(tmp_path / "run")
+  ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
+  argv = ["train", "--config", ring, "--workdir", workdir, "--no-progress"]
+  overrides = [
+    "--config.model.module=my_variant",
+    "--config.recipe=my_ragan",
+    "--config.num_steps=4",
+    "--config.steps_per_call=1",
+    "--config.log_every=2",
+    "--config.sample_every=4",
+    "--config.checkpoint_every=4",
+  ]
+  assert cli.main(argv + overrides) == 0
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    records = [json.loads(line) for line in f]
+  assert [r["step"] for r in records] == [2, 4] and all(np.isfinite(r["g_loss"]) for r in records)
+  out = str(tmp_path / "s.npz")
+  assert cli.main(["sample", "--workdir", workdir, "--num", "5", "--out", out]) == 0
+  assert np.load(out)["samples"].shape == (5, 2)
