@@ -473,8 +473,9 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
     raise  # our own one-line messages, e.g. an unsupported DCGAN image shape
   except Exception as error:  # shape errors from the layers
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    of_recipe = f" of recipe {recipe.name!r}" if recipe.name != "gan" else ""
     raise ValueError(
-      f"model {model!r} cannot work on data of shape {tuple(data_shape)}: {first}"
+      f"model {model!r}{of_recipe} cannot work on data of shape {tuple(data_shape)}: {first}"
     ) from None
   check_penalties_without_batch_norm(state)
   check_discriminator_output(state, recipe, model, tuple(fake.shape[1:]))

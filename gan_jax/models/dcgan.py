@@ -85,7 +85,9 @@ def upsampling_depth(image_shape: Sequence[int]) -> tuple[int, int]:
   if base is None:
     raise ValueError(
       f"DCGAN image shape {shape} is not supported; accepted: (H, H, C) with H = 3, 4 or 7 "
-      f"times a power of two >= 2 ({', '.join(map(str, supported_sizes()))}, ...) and any C"
+      f"times a power of two >= 2 ({', '.join(map(str, supported_sizes()))}, ...) and any C; "
+      "images of another size can be resized and center-cropped with data.image_size "
+      "(--config.data.image_size=32)"
     )
   return base, (shape[0] // base).bit_length() - 1
 
