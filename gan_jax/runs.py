@@ -11,6 +11,8 @@ import json
 import os
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import ml_collections
 
 from gan_jax import checkpoint, data, models, recipes
@@ -137,3 +139,50 @@ def load_run(
   finally:
     checkpointer.close()
   return config, source, state
+
+
+INIT_FIELDS = ("g_params", "d_params", "g_collections", "d_collections")
+
+
+def parse_init_from(value: str) -> tuple[str, int | None]:
+  """'DIR' or 'DIR:STEP' of config.init_from -> (DIR, STEP or None for the newest)."""
+  path, colon, step = str(value).rpartition(":")
+  if colon and step.isdigit():
+    return path, int(step)
+  return str(value), None
+
+
+def _shapes(tree) -> dict[str, tuple]:
+  leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+  return {jax.tree_util.keystr(path): tuple(getattr(leaf, "shape", ())) for path, leaf in leaves}
+
+
+def initialized_from(state: GANState, init_from: str) -> GANState:
+  """`state` (a fresh run's step-0 state) with the players of another run's checkpoint.
+
+  config.init_from 'DIR' (its newest checkpoint) or 'DIR:STEP': both players' parameters
+  and collections (batch statistics, spectral norm's vectors) and the generator EMA (the
+  other run's, or its generator when it kept none) are taken from it; the step, the
+  optimizer states, the key and everything else start fresh, as this run's config says
+  (fine-tuning with another learning rate, loss or data of the same shape). A player that
+  differs from this run's (another width, another model) is a one-line ValueError naming
+  the first array that differs.
+  """
+  workdir, step = parse_init_from(init_from)
+  _, _, other = load_run(workdir, step, need_data=False)
+  taken = {}
+  for field in INIT_FIELDS:
+    ours, theirs = _shapes(getattr(state, field)), _shapes(getattr(other, field))
+    if ours != theirs:
+      name = (sorted(set(ours) ^ set(theirs)) or [k for k in ours if ours[k] != theirs[k]])[0]
+      raise ValueError(
+        f"init_from {init_from!r}: its {field}{name} has shape {theirs.get(name, 'absent')} but "
+        f"this run's has {ours.get(name, 'absent')}; accepted: a run of the same players"
+      )
+    taken[field] = jax.tree.map(jnp.asarray, getattr(other, field))
+  if state.g_ema_params is not None:  # this run keeps an EMA: start it at the other run's
+    taken["g_ema_params"] = jax.tree.map(jnp.asarray, other.sampling_params)
+    if state.g_ema_collections is not None:
+      collections = other.g_ema_collections
+      taken["g_ema_collections"] = taken["g_collections"] if collections is None else collections
+  return state.replace(**taken)

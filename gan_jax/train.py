@@ -41,6 +41,7 @@ from gan_jax.runs import (
   WorkdirWriteError,
   check_workdir,
   config_to_dict,
+  initialized_from,
   write_data_description,
   write_json_atomically,
 )
@@ -327,6 +328,8 @@ def _run(
     )
   else:
     state = recipe.prepared(state, config)
+    if config.get("init_from", ""):  # a fresh run that starts from another run's players
+      state = initialized_from(state, config.init_from)
   start = int(state.step)
   if start >= config.num_steps:
     past = "complete" if start == config.num_steps else f"past config.num_steps {config.num_steps}"

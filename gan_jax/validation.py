@@ -355,6 +355,7 @@ FIELDS: dict[str, Check] = {
   "clip_value": _game_field,
   "reuse_fakes": _game_field,
   "resume_may_change": _resume_may_change,
+  "init_from": string,  # 'DIR' or 'DIR:STEP' of a run (`runs.initialized_from`); '' for none
   "g_optimizer": _check_optimizer,
   "d_optimizer": _check_optimizer,
   "ema_decay": rule_of("state", "check_ema_decay"),
