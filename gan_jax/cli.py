@@ -361,6 +361,18 @@ def _sample(args, overrides):
   return 0
 
 
+def _show_config(args, overrides):
+  """`gan-jax config --config FILE [overrides]`: validated, printed as config.json holds it."""
+  import json
+
+  from gan_jax import runs, validation
+
+  config = apply_overrides(load_config_file(args.config), overrides)
+  validation.validate_config(config)
+  print(json.dumps(runs.config_to_dict(config), indent=2, sort_keys=True))
+  return 0
+
+
 def _report(args, overrides):
   if overrides:
     raise UsageError(f"report takes no config overrides, got --config.{overrides[0][0]}")
@@ -430,7 +442,7 @@ def _evaluate(args, overrides):
 
 
 OVERRIDES_HELP = """\
-config overrides (ml_collections config_flags style), any number, after `train`:
+config overrides (ml_collections config_flags style), any number, after `train` or `config`:
   --config.FIELD=VALUE, --config.FIELD VALUE
                         set a field of get_config(), e.g. --config.num_steps=500,
                         --config.model.generator.hidden '(64, 64)', --config.data.source npz;
@@ -586,6 +598,19 @@ def build_parser() -> argparse.ArgumentParser:
   )
   evaluate.add_argument("--no-report", action="store_true", help="skip DIR/report.md")
   evaluate.set_defaults(run=_evaluate)
+  show = commands.add_parser(
+    "config",
+    help="check a config file with its overrides and print the resolved config, without "
+    "training (what train would write to DIR/config.json)",
+    epilog=OVERRIDES_HELP,
+    formatter_class=argparse.RawDescriptionHelpFormatter,
+  )
+  show.add_argument(
+    "--config",
+    required=True,
+    help="python file with get_config(); FILE.py:ARG calls get_config('ARG')",
+  )
+  show.set_defaults(run=_show_config)
   report = commands.add_parser(
     "report",
     help="DIR/report.md and its figures from the newest checkpoint, without evaluating "

@@ -136,6 +136,20 @@ def test_none_leaves_out_the_options_another_optimizer_does_not_take():
     assert jnp.array_equal(ours_update, theirs_update)
 
 
+def test_the_config_command_prints_the_checked_config_with_its_overrides(capsys):
+  import json
+
+  assert cli.main(["config", "--config", RING, "--config.num_steps=50", "--config.loss=hinge"]) == 0
+  printed = json.loads(capsys.readouterr().out)
+  expected = cli.apply_overrides(
+    cli.load_config_file(RING), [("num_steps", "50"), ("loss", "hinge")]
+  ).to_dict()
+  assert printed["num_steps"] == 50 and printed["loss"] == "hinge"
+  assert printed == json.loads(json.dumps(expected))
+  assert cli.main(["config", "--config", RING, "--config.loss=vanilla"]) == cli.EXIT_USAGE
+  assert "loss 'vanilla' is unknown" in capsys.readouterr().err
+
+
 def test_an_unknown_argument_points_to_its_commands_help(tmp_path, capsys):
   argv = ["sample", "--workdir", str(tmp_path), "--out", "s.npz", "--steps", "3"]
   assert cli.main(argv) == cli.EXIT_USAGE
