@@ -125,12 +125,9 @@ def parse_override_value(text: str, current, name: str):
   Strings are taken as written (a quoted Python literal is unquoted); booleans
   accept true or false in any case (not 1 or 0); ints and floats their Python spellings;
   tuples a literal `(a, b)` (one value: a 1-tuple); a field holding None, or
-  a field the file leaves out, takes any Python literal, else the text. `None` sets any
-  field to None, which leaves out an optional one (an optimizer option that another
-  optimizer does not take); a required field then says what it needs.
+  a field the file leaves out, takes any Python literal, else the text (`apply_overrides`
+  removes a field given as `None` before this).
   """
-  if text == "None" and not isinstance(current, str):
-    return None
 
   def bad(kind):
     return UsageError(
@@ -196,6 +193,10 @@ def split_overrides(argv: list[str]) -> tuple[list[str], list[tuple[str, str | N
 def apply_overrides(config, overrides):
   """Applies overrides to an ml_collections ConfigDict, each parsed by the field's type.
 
+  A VALUE of `None` removes the field, as if the file had not set it: an optional field
+  then takes its default (an optimizer option another optimizer does not take is left
+  out), a required one is reported missing.
+
   Args:
     overrides: ['--config.a.b=VALUE', ...] or (FIELD, VALUE or None) pairs
       from `split_overrides`.
@@ -243,6 +244,10 @@ def apply_overrides(config, overrides):
           f"--config.{dotted} VALUE (a bare --config.FIELD is for booleans)"
         )
       text = "true"
+    if text == "None":  # leave the field out, as if the file had not set it
+      if leaf in node:
+        del node[leaf]
+      continue
     node[leaf] = parse_override_value(text, current, dotted)
   return config
 
@@ -448,7 +453,8 @@ config overrides (ml_collections config_flags style), any number, after `train` 
                         --config.model.generator.hidden '(64, 64)', --config.data.source npz;
                         VALUE is parsed by the field's type: strings as written,
                         integers, numbers, true/false, tuples as (a, b); None
-                        leaves out an optional field (--config.g_optimizer.b1=None)
+                        removes the field, as if the file had not set it
+                        (--config.g_optimizer.b1=None)
   --config.FLAG, --config.noFLAG
                         set a boolean field to true / false
   --config FILE.py:ARG  call get_config('ARG') of FILE.py

@@ -130,19 +130,27 @@ class NonFiniteMonitor:
 
   Args:
     policy: 'stop' raises `NonFiniteError`; 'skip' counts skipped updates.
-    skipped_d, skipped_g: counts so far (from the checkpoint of a resumed run).
+    skipped_d, skipped_g, skipped_in_a_row: counts so far (from the checkpoint of a resumed
+      run).
     max_pending: most steps whose flags are not read yet.
   """
 
   def __init__(
-    self, policy: str = "stop", skipped_d: int = 0, skipped_g: int = 0, max_pending: int = 100
+    self,
+    policy: str = "stop",
+    skipped_d: int = 0,
+    skipped_g: int = 0,
+    max_pending: int = 100,
+    *,
+    skipped_in_a_row: int = 0,
   ):
     self.policy = policy
     self.skipped_d = int(skipped_d)
     self.skipped_g = int(skipped_g)
     self.max_pending = max_pending
     self._pending: list[tuple[int, jax.Array]] = []  # (step, flags on the device)
-    self.skipped_in_a_row = 0  # steps, up to the newest read, each with a skipped update
+    # Steps up to the newest read, each with a skipped update (kept across a resume).
+    self.skipped_in_a_row = int(skipped_in_a_row)
 
   def push(self, step: int, flags: jax.Array) -> None:
     """Records the flags of `step`, or of the len(flags) steps ending at `step` when `flags`
@@ -185,6 +193,12 @@ class NonFiniteMonitor:
       f"warning: {self.skipped_d} discriminator and {self.skipped_g} generator updates were "
       "skipped for non-finite values (nonfinite='skip')"
     )
+
+  def resume_counts(self) -> dict[str, int]:
+    """`counts` and the steps skipped in a row, for a checkpoint's metadata."""
+    if self.policy != "skip":
+      return {}
+    return {**self.counts(), "skipped_in_a_row": self.skipped_in_a_row}
 
   def counts(self) -> dict[str, int]:
     """{'skipped_d_updates', 'skipped_g_updates'} under policy 'skip', else {}."""

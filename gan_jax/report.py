@@ -170,7 +170,14 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
   eval_path = os.path.join(workdir, evaluate.EVAL_FILE)
   if os.path.exists(eval_path):
     result = runs.read_json(eval_path)
-    lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
+    if result.get("step") == int(state.step):  # the metrics of another checkpoint stay out
+      lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
+    else:
+      lines += [
+        "",
+        f"(DIR/eval.json holds the metrics of step {result.get('step')}; "
+        f"`gan-jax evaluate --step {int(state.step)}` computes this step's)",
+      ]
   for caption, path in figures:
     lines += ["", f"## {caption}", "", f"![{caption}]({path})"]
   report_path = os.path.join(workdir, "report.md")

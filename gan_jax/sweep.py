@@ -107,6 +107,11 @@ def train_seeds(config, seeds: Sequence[int], *, every: int = 0, callback=None) 
   if not seeds or len(set(seeds)) != len(seeds):
     raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
   validation.validate_config(config)
+  if config.get("init_from", ""):
+    raise ValueError(
+      f"init_from {config.init_from!r}: a seed sweep starts each seed's players from its own "
+      "seed; accepted: init_from '' (fine-tune one run with gan-jax train)"
+    )
   if train.streams(config) or config.get("parallel", "none") != "none":
     raise ValueError(
       f"a seed sweep runs on one device from the on-device data; got "

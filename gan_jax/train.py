@@ -298,6 +298,8 @@ def train_and_evaluate(
   except guards.NonFiniteError as error:
     latest = checkpointer.latest_step()
     kept = f"the newest checkpoint is step {latest}" if latest is not None else "no checkpoint"
+    if config.get("nonfinite", "stop") == "skip":  # a stretch of skipped steps ended the run
+      raise guards.NonFiniteError(f"{error}; {kept}") from None
     raise guards.NonFiniteError(
       f"{error}; stopped without saving it ({kept}); config.nonfinite='skip' skips such "
       f"updates instead"
@@ -326,10 +328,10 @@ def _run(
     state, resumed = checkpointer.restore(
       state, check=lambda saved: checkpoint.check_compatible(saved.get("config", {}), config_dict)
     )
+  elif config.get("init_from", ""):  # a fresh run that starts from another run's players
+    state = initialized_from(state, config.init_from)  # (what `prepare` would make, trained)
   else:
     state = recipe.prepared(state, config)
-    if config.get("init_from", ""):  # a fresh run that starts from another run's players
-      state = initialized_from(state, config.init_from)
   start = int(state.step)
   if start >= config.num_steps:
     past = "complete" if start == config.num_steps else f"past config.num_steps {config.num_steps}"
@@ -348,6 +350,7 @@ def _run(
     config.get("nonfinite", "stop"),
     resumed.get("skipped_d_updates", 0),
     resumed.get("skipped_g_updates", 0),
+    skipped_in_a_row=resumed.get("skipped_in_a_row", 0),
   )
 
   writer = MetricWriter(workdir, start_wall_time=resumed.get("wall_time", 0.0))
@@ -378,7 +381,7 @@ def _run(
   def save_checkpoint(placed, force=False):
     checkpointer.save(
       runner.get_state(placed),
-      {"config": config_dict, "wall_time": writer.elapsed(), **monitor.counts()},
+      {"config": config_dict, "wall_time": writer.elapsed(), **monitor.resume_counts()},
       force=force,
     )
 

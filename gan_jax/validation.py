@@ -479,7 +479,6 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
       f"model {model!r}{of_recipe} cannot work on data of shape {tuple(data_shape)}: {first}"
     ) from None
   check_penalties_without_batch_norm(state)
-  check_discriminator_output(state, recipe, model, tuple(fake.shape[1:]))
   expected = recipe.shape_of_sample(data_shape)
   if tuple(fake.shape[1:]) != expected:
     raise ValueError(
@@ -491,6 +490,7 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
         else ""
       )
     )
+  check_discriminator_output(state, recipe, model, tuple(data_shape), int(config.batch_size))
 
 
 def check_classes(config, source, recipe) -> None:
@@ -509,41 +509,52 @@ def check_classes(config, source, recipe) -> None:
     )
 
 
-CHECKED_ROWS = 12  # divisible by every PacGAN pack size of 2, 3 and 4
-
-
-def check_discriminator_output(state, recipe, model: str, sample_shape: tuple[int, ...]) -> None:
+def check_discriminator_output(
+  state, recipe, model: str, data_shape: tuple[int, ...], batch_size: int
+) -> None:
   """Refuses a discriminator of the core game whose logits are not one per row (one line).
 
   For the recipes that play the core game on samples (`steps.train_step`: 'gan', 'pacgan',
-  'stylegan'), D in inference mode on CHECKED_ROWS samples must give a 1-D array (B,), or
-  (B / m,) for a D that packs m samples; a (B, 5) or scalar output would otherwise train
-  on the mean of its entries, or fail inside the step. Other recipes feed D their own
-  inputs and check them in their steps.
+  'stylegan'), D in inference mode on a batch of B and of 2B samples (B = batch_size) must
+  give 1-D logits whose length grows with the rows: (B,), or (B / m,) for a D that packs m
+  samples (PacGAN). A (B, 5) or scalar output would otherwise train on the mean of its
+  entries or fail inside the step. Other recipes feed D their own inputs and check them in
+  their steps.
   """
   from gan_jax import steps
 
   if recipe.train_step is not steps.train_step:
     return
-  samples = jax.ShapeDtypeStruct((CHECKED_ROWS,) + tuple(sample_shape), jnp.float32)
 
   def logits_of(s, x):
     return steps.apply_discriminator(s, s.d_params, x, train=False, key=jax.random.PRNGKey(0))[0]
 
-  try:
-    logits = jax.eval_shape(logits_of, state, samples)
-  except Exception as error:  # a D that cannot take the samples
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+  shapes = []
+  for rows in (batch_size, 2 * batch_size):
+    samples = jax.ShapeDtypeStruct((rows,) + tuple(data_shape), jnp.float32)
+    try:
+      logits = jax.eval_shape(logits_of, state, samples)
+    except ValueError:
+      raise  # our own one-line messages (PacGAN's pack size against the rows)
+    except Exception as error:  # a D that cannot take the samples
+      first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+      raise ValueError(
+        f"model {model!r}: the discriminator cannot take samples of shape "
+        f"{tuple(data_shape)}: {first}"
+      ) from None
+    shapes.append(jax.tree.map(lambda a: tuple(a.shape), logits))
+  one, two = shapes
+  if not (
+    isinstance(one, tuple)
+    and len(one) == 1
+    and isinstance(one[0], int)
+    and one[0] >= 1
+    and batch_size % one[0] == 0
+    and two == (2 * one[0],)
+  ):
     raise ValueError(
-      f"model {model!r}: the discriminator cannot take samples of shape {tuple(sample_shape)}: "
-      f"{first}"
-    ) from None
-  shape = getattr(logits, "shape", None)
-  if shape is None or len(shape) != 1 or not 1 <= shape[0] <= CHECKED_ROWS:
-    got = jax.tree.map(lambda a: tuple(a.shape), logits)
-    raise ValueError(
-      f"model {model!r}: the discriminator returns {got} for {CHECKED_ROWS} samples; "
-      f"expected one logit per sample, shape ({CHECKED_ROWS},)"
+      f"model {model!r}: the discriminator returns {one} for {batch_size} samples; "
+      f"expected one logit per sample, shape ({batch_size},)"
     )
 
 

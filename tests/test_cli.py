@@ -90,8 +90,11 @@ def test_sample_and_report_take_an_earlier_checkpoint_by_its_step(tmp_path, caps
   at_ten = sample(ten, tmp_path / "a.npz")
   np.testing.assert_array_equal(sample(run, tmp_path / "b.npz", 50, 0, "--step", "10"), at_ten)
   assert not np.array_equal(sample(run, tmp_path / "c.npz"), at_ten)
+  assert cli.main(["evaluate", "--workdir", str(run), "--no-report"]) == 0  # of step 20
   assert cli.main(["report", "--workdir", str(run), "--step", "10"]) == 0
-  assert "step 10 of 20" in (run / "report.md").read_text()
+  text = (run / "report.md").read_text()
+  assert "step 10 of 20" in text and "## Metrics" not in text
+  assert "holds the metrics of step 20; `gan-jax evaluate --step 10` computes" in text
   capsys.readouterr()
   assert cli.main(["sample", "--workdir", str(run), "--step", "7", "--out", "x.npz"]) == 2
   assert capsys.readouterr().err.strip().splitlines() == [

@@ -38,3 +38,48 @@ def test_a_fresh_run_starts_from_the_players_of_another_runs_checkpoint(tmp_path
   assert len(err) == 1 and err[0].startswith(f"gan-jax: error: init_from '{source}': its g_params")
   assert "has shape (" in err[0] and "accepted: a run of the same players" in err[0]
   assert not [name for name in os.listdir(tmp_path / "bad" / "checkpoints") if name.isdigit()]
+
+
+def test_batch_statistics_and_the_ema_come_from_the_other_run(tmp_path):
+  """The seeds' MLP GAN (BatchNorm in G) with an EMA: a fresh state initialized from a run
+  holds that run's batch statistics and EMA; from a run without an EMA, its EMA starts at
+  the other run's generator."""
+  from gan_jax import recipes
+  from tests.conftest import CONFIG_DIR
+
+  images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+  np.savez(tmp_path / "images.npz", x=images)
+  base = [
+    "train",
+    "--config",
+    os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py"),
+    "--no-progress",
+    "--config.data.source='npz'",
+    f"--config.data.path='{tmp_path / 'images.npz'}'",
+    "--config.num_steps=2",
+    "--config.batch_size=8",
+    "--config.sample_every=2",
+    "--config.model.generator.hidden=(8, 8, 8, 8)",
+    "--config.model.discriminator.hidden=(8, 8)",
+  ]
+  for name, ema in (("ema", "0.9"), ("plain", "0.0")):
+    assert cli.main([*base, "--workdir", str(tmp_path / name), f"--config.ema_decay={ema}"]) == 0
+  config, source, with_ema = runs.load_run(str(tmp_path / "ema"))
+  _, _, without_ema = runs.load_run(str(tmp_path / "plain"))
+  assert jax.tree.leaves(with_ema.g_collections)  # BatchNorm statistics to carry over
+  fresh = recipes.recipe_of(config).create_state(config, source.data_shape)
+  for other, ema_params in ((with_ema, with_ema.g_ema_params), (without_ema, without_ema.g_params)):
+    started = runs.initialized_from(
+      fresh, str(tmp_path / ("ema" if other is with_ema else "plain"))
+    )
+    for ours, theirs in (
+      (started.g_collections, other.g_collections),
+      (started.d_params, other.d_params),
+      (started.g_ema_params, ema_params),
+      (started.g_ema_collections, other.g_ema_collections or other.g_collections),
+    ):
+      for a, b in zip(leaves(ours), leaves(theirs), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(started.step) == 0
+    for a, b in zip(leaves(started.g_opt_state), leaves(fresh.g_opt_state), strict=True):
+      np.testing.assert_array_equal(a, b)  # the optimizer starts fresh

@@ -26,11 +26,12 @@ TINY = [
 ]
 
 
-def poisoned_train_step(state, batch, *, axis_name=None, player="d", at_step=13):
-  """steps.train_step, but `player`'s new parameters are NaN after step `at_step`."""
+def poisoned_train_step(state, batch, *, axis_name=None, player="d", at_step=13, onwards=False):
+  """steps.train_step, but `player`'s new parameters are NaN after step `at_step` (and after
+  every later step when `onwards`)."""
   new, metrics = steps.train_step(state, batch, axis_name=axis_name)
   field = f"{player}_params"
-  bad = new.step == at_step
+  bad = new.step >= at_step if onwards else new.step == at_step
   poisoned = jax.tree.map(lambda p: jnp.where(bad, p * jnp.nan, p), getattr(new, field))
   return new.replace(**{field: poisoned}), metrics
 
@@ -41,6 +42,13 @@ for _player in ("d", "g"):
       f"poison_{_player}_at_13", train_step=functools.partial(poisoned_train_step, player=_player)
     )
   )
+
+
+recipes.register_recipe(
+  recipes.Recipe(
+    "poison_d_from_13", train_step=functools.partial(poisoned_train_step, player="d", onwards=True)
+  )
+)
 
 
 def run_step(policy, player, state=None, num_steps=1):
@@ -165,6 +173,21 @@ def test_a_nan_stops_the_run_at_its_step_and_the_last_good_checkpoint_stays(tmp_
   assert all(np.isfinite(r["d_loss"]) for r in records)
   _, _, state = runs.load_run(str(workdir))
   assert all(np.all(np.isfinite(x)) for x in leaves((state.d_params, state.g_params)))
+
+
+def test_skip_stops_a_run_whose_every_step_from_one_on_is_bad(tmp_path, capsys):
+  workdir = tmp_path / "run"
+  argv = ["train", "--config", RING, "--workdir", str(workdir), "--no-progress", *TINY]
+  argv += ["--config.num_steps=200", "--config.recipe='poison_d_from_13'"]
+  assert cli.main(argv + ["--config.nonfinite='skip'"]) == 1
+  limit = guards.MAX_STEPS_SKIPPED_IN_A_ROW
+  last = 13 + limit - 1
+  kept = last // 5 * 5
+  assert capsys.readouterr().err.strip().splitlines() == [
+    f"gan-jax: error: steps 13 to {last} all skipped an update (non-finite values, last in the "
+    "discriminator (d_params)): the run does not recover; nonfinite='skip' passes over "
+    f"occasional bad steps, not a run whose every step is bad; the newest checkpoint is step {kept}"
+  ]
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

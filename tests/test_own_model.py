@@ -226,6 +226,28 @@ class OneLogit(nn.Module):
     return jnp.mean(nn.Dense(1)(x))
 
 
+class FirstLogit(nn.Module):
+  @nn.compact
+  def __call__(self, x, train=True):
+    return nn.Dense(1)(x)[:1, 0]
+
+
+class ThreeCoordinates(nn.Module):
+  @nn.compact
+  def __call__(self, z, train=True):
+    return nn.Dense(3)(z)
+
+
+@models.register_model("first_logit")
+def build_first(data_shape, axis_name, options):
+  return Generator(tuple(data_shape)), FirstLogit()
+
+
+@models.register_model("wrong_g")
+def build_wrong_g(data_shape, axis_name, options):
+  return ThreeCoordinates(), FiveLogits()
+
+
 @models.register_model("five_logits")
 def build_five(data_shape, axis_name, options):
   return Generator(tuple(data_shape)), FiveLogits()
@@ -237,7 +259,9 @@ def build_one(data_shape, axis_name, options):
 '''
 
 
-@pytest.mark.parametrize("model, returned", [("five_logits", "(12, 5)"), ("one_logit", "()")])
+@pytest.mark.parametrize(
+  "model, returned", [("five_logits", "(256, 5)"), ("one_logit", "()"), ("first_logit", "(1,)")]
+)
 def test_a_discriminator_without_one_logit_per_sample_is_refused_before_training(
   model, returned, tmp_path, capsys, monkeypatch
 ):
@@ -258,10 +282,22 @@ def test_a_discriminator_without_one_logit_per_sample_is_refused_before_training
   )
   err = capsys.readouterr().err.strip().splitlines()
   assert status == 2 and err == [
-    f"gan-jax: error: model '{model}': the discriminator returns {returned} for 12 samples; "
-    "expected one logit per sample, shape (12,)"
+    f"gan-jax: error: model '{model}': the discriminator returns {returned} for 256 samples; "
+    "expected one logit per sample, shape (256,)"
   ]
   assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_generator_of_the_wrong_shape_is_blamed_on_the_generator(tmp_path, capsys, monkeypatch):
+  monkeypatch.syspath_prepend(str(tmp_path))
+  (tmp_path / "my_players.py").write_text(MODEL_FILE)
+  (tmp_path / "bad_players.py").write_text(BAD_DISCRIMINATORS)
+  ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
+  argv = ["train", "--config", ring, "--workdir", str(tmp_path / "run")]
+  assert cli.main(argv + ["--config.model.name=wrong_g", "--config.model.module=bad_players"]) == 2
+  assert capsys.readouterr().err.strip().splitlines() == [
+    "gan-jax: error: model 'wrong_g' generates samples of shape (3,) but the data has shape (2,)"
+  ]
 
 
 VARIANT_FILE = '''

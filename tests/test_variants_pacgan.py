@@ -5,7 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gan_jax import validation
 from gan_jax.variants import pacgan
+from tests.conftest import load_experiment_config
 from tests.variant_helpers import build, ring_batch, variant_config
 
 
@@ -43,3 +45,12 @@ def test_pacgan_m_gives_one_logit_per_pack_and_trains(m):
   for i in range(2):
     state, metrics = step(state, {"x": ring_batch(1, 12, i)["x"]})
   assert int(state.step) == 2 and all(np.isfinite(float(v)) for v in metrics.values())
+
+
+@pytest.mark.parametrize("pack_size, batch_size", [(2, 64), (5, 250), (16, 64)])
+def test_the_models_check_takes_any_pack_size_that_divides_the_batch(pack_size, batch_size):
+  """The check that D gives one logit per (packed) sample runs D on the config's batch, so any
+  pack size that divides it passes; one logit per sample without packing is still required."""
+  config = load_experiment_config("pacgan_ring")
+  config.variant.pack_size, config.batch_size = pack_size, batch_size
+  validation.validate_models(config, (2,))

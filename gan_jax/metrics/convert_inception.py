@@ -68,8 +68,13 @@ def convert(pth_path: str, npz_path: str) -> None:
     raise ValueError(f"{pth_path!r} holds a {type(state_dict).__name__}, not a state dict")
   arrays = state_dict_to_arrays(state_dict)
   tmp = npz_path + ".tmp.npz"  # written whole, then renamed: never a half-written .npz
-  np.savez(tmp, **arrays)
-  os.replace(tmp, npz_path)
+  try:
+    np.savez(tmp, **arrays)
+    os.replace(tmp, npz_path)
+  except OSError:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
 
 
 def main(argv=None) -> int:

@@ -112,7 +112,8 @@ def differentiable_optimizer_options(options) -> dict:
   """D optimizer options with eps_root = 1e-8 added for Adam/AdamW when absent."""
   options = builders._as_dict(options)
   if options.get("name", "adam") in ("adam", "adamw"):
-    options.setdefault("eps_root", DIFFERENTIABLE_EPS_ROOT)
+    if options.get("eps_root") is None:  # absent, or None (left out)
+      options["eps_root"] = DIFFERENTIABLE_EPS_ROOT
   return options
 
 
