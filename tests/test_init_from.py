@@ -3,6 +3,7 @@
 import os
 
 import jax
+import pytest
 import numpy as np
 
 from gan_jax import cli, runs
@@ -83,3 +84,13 @@ def test_batch_statistics_and_the_ema_come_from_the_other_run(tmp_path):
     assert int(started.step) == 0
     for a, b in zip(leaves(started.g_opt_state), leaves(fresh.g_opt_state), strict=True):
       np.testing.assert_array_equal(a, b)  # the optimizer starts fresh
+
+
+def test_a_seed_sweep_refuses_init_from():
+  from gan_jax import sweep
+  from tests.conftest import tiny_ring_config
+
+  config = tiny_ring_config()
+  config.init_from = "runs/elsewhere"
+  with pytest.raises(ValueError, match="init_from 'runs/elsewhere': a seed sweep starts each"):
+    sweep.train_seeds(config, [0, 1])
