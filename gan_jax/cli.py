@@ -475,6 +475,14 @@ def _versions() -> str:
   return f"gan-jax {__version__} ({', '.join(found)}, Python {sys.version.split()[0]})"
 
 
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+  parser.add_argument(
+    "--config",
+    required=True,
+    help="python file with get_config(); FILE.py:ARG calls get_config('ARG')",
+  )
+
+
 def add_step_argument(parser: argparse.ArgumentParser) -> None:
   parser.add_argument(
     "--step",
@@ -501,11 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     epilog=OVERRIDES_HELP,
     formatter_class=argparse.RawDescriptionHelpFormatter,
   )
-  train.add_argument(
-    "--config",
-    required=True,
-    help="python file with get_config(); FILE.py:ARG calls get_config('ARG')",
-  )
+  add_config_argument(train)
   train.add_argument("--workdir", required=True, help="directory for logs, samples, checkpoints")
   train.add_argument(
     "--no-progress",
@@ -611,11 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     epilog=OVERRIDES_HELP,
     formatter_class=argparse.RawDescriptionHelpFormatter,
   )
-  show.add_argument(
-    "--config",
-    required=True,
-    help="python file with get_config(); FILE.py:ARG calls get_config('ARG')",
-  )
+  add_config_argument(show)
   show.set_defaults(run=_show_config)
   report = commands.add_parser(
     "report",

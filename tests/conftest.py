@@ -77,6 +77,37 @@ def ring_config():
   return tiny_ring_config()
 
 
+def train_tiny_image_run(tmp_path, workdir, *overrides) -> int:
+  """`gan-jax train` of the seeds' MLP GAN (layers of width 8) for 2 steps on 64 random
+  28 x 28 images written to tmp_path/images.npz; `overrides` (--config.X=Y) come last and
+  win. Returns the command's exit status."""
+  import numpy as np
+
+  from gan_jax import cli
+
+  images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+  np.savez(os.path.join(tmp_path, "images.npz"), x=images)
+  return cli.main(
+    [
+      "train",
+      "--config",
+      os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py"),
+      "--workdir",
+      str(workdir),
+      "--no-progress",
+      "--config.data.source='npz'",
+      f"--config.data.path='{os.path.join(tmp_path, 'images.npz')}'",
+      "--config.num_steps=2",
+      "--config.batch_size=8",
+      "--config.sample_every=2",
+      "--config.model.generator.hidden=(8, 8, 8, 8)",
+      "--config.model.discriminator.hidden=(8, 8)",
+      "--config.num_sample_images=4",
+      *overrides,
+    ]
+  )
+
+
 def jitted_sampled_train_step(source, batch_size: int, recipe=None):
   """`train.sampled_train_step` of the recipe on one device, jitted as the loop compiles it:
   fn(state, arrays) -> (state, metrics), drawing the real minibatches from the on-device

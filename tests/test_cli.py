@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gan_jax import cli
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, train_tiny_image_run
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
 TINY = [
@@ -153,30 +153,8 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argument, message
 
 def train_image_run(tmp_path):
   """4 steps of the seeds' MLP GAN on 64 random 28 x 28 images in tmp_path/images.npz."""
-  images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
-  np.savez(tmp_path / "images.npz", x=images)
-  config = os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py")
-  assert (
-    cli.main(
-      [
-        "train",
-        "--config",
-        config,
-        "--workdir",
-        str(tmp_path / "run"),
-        "--no-progress",
-        "--config.data.source='npz'",
-        f"--config.data.path='{tmp_path / 'images.npz'}'",
-        "--config.num_steps=4",
-        "--config.batch_size=8",
-        "--config.sample_every=4",
-        "--config.model.generator.hidden=(8, 8, 8, 8)",
-        "--config.model.discriminator.hidden=(8, 8)",
-        "--config.num_sample_images=9",
-      ]
-    )
-    == 0
-  )
+  overrides = ["--config.num_steps=4", "--config.sample_every=4", "--config.num_sample_images=9"]
+  assert train_tiny_image_run(tmp_path, tmp_path / "run", *overrides) == 0
 
 
 def test_image_run_writes_a_grid_and_nhwc_samples(tmp_path):

@@ -46,25 +46,10 @@ def test_batch_statistics_and_the_ema_come_from_the_other_run(tmp_path):
   holds that run's batch statistics and EMA; from a run without an EMA, its EMA starts at
   the other run's generator."""
   from gan_jax import recipes
-  from tests.conftest import CONFIG_DIR
+  from tests.conftest import train_tiny_image_run
 
-  images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
-  np.savez(tmp_path / "images.npz", x=images)
-  base = [
-    "train",
-    "--config",
-    os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py"),
-    "--no-progress",
-    "--config.data.source='npz'",
-    f"--config.data.path='{tmp_path / 'images.npz'}'",
-    "--config.num_steps=2",
-    "--config.batch_size=8",
-    "--config.sample_every=2",
-    "--config.model.generator.hidden=(8, 8, 8, 8)",
-    "--config.model.discriminator.hidden=(8, 8)",
-  ]
   for name, ema in (("ema", "0.9"), ("plain", "0.0")):
-    assert cli.main([*base, "--workdir", str(tmp_path / name), f"--config.ema_decay={ema}"]) == 0
+    assert train_tiny_image_run(tmp_path, tmp_path / name, f"--config.ema_decay={ema}") == 0
   config, source, with_ema = runs.load_run(str(tmp_path / "ema"))
   _, _, without_ema = runs.load_run(str(tmp_path / "plain"))
   assert jax.tree.leaves(with_ema.g_collections)  # BatchNorm statistics to carry over

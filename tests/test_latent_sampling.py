@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gan_jax import cli, recipes, runs, sampling
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, train_tiny_image_run
 from tests.test_cli import TINY
 
 RING = os.path.join(CONFIG_DIR, "ring_gan.py")
@@ -140,26 +140,8 @@ def test_the_cli_writes_paths_whose_ends_are_the_generator_at_two_draws(ring_run
 
 
 def test_a_picture_of_image_paths_has_a_row_per_path(tmp_path):
-  images = np.random.default_rng(0).integers(0, 256, (16, 28, 28), dtype=np.uint8)
-  np.savez(tmp_path / "images.npz", x=images)
   run = tmp_path / "run"
-  args = [
-    "train",
-    "--config",
-    os.path.join(CONFIG_DIR, "mlp_fashion_mnist.py"),
-    "--workdir",
-    str(run),
-    "--no-progress",
-    "--config.data.source='npz'",
-    f"--config.data.path='{tmp_path / 'images.npz'}'",
-    "--config.num_steps=2",
-    "--config.batch_size=8",
-    "--config.sample_every=2",
-    "--config.model.generator.hidden=(8, 8, 8, 8)",
-    "--config.model.discriminator.hidden=(8, 8)",
-    "--config.num_sample_images=4",
-  ]
-  assert cli.main(args) == 0
+  assert train_tiny_image_run(tmp_path, run) == 0
   out = tmp_path / "walk.png"
   assert sample(run, out, "--interpolate", "5", "--num", "3", "--interpolation", "linear") == 0
   import matplotlib.pyplot as plt

@@ -164,11 +164,18 @@ def test_a_model_of_ones_own_trains_samples_and_evaluates_from_the_cli(
   ]
 
 
+RING = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
+
+
+def train_ring(workdir, *overrides) -> int:
+  """`gan-jax train` of the ring GAN's config into `workdir` with `overrides`; exit status."""
+  return cli.main(["train", "--config", RING, "--workdir", str(workdir), *overrides])
+
+
 def test_an_unknown_or_broken_model_module_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
   monkeypatch.syspath_prepend(str(tmp_path))
   (tmp_path / "broken_players.py").write_text("import no_such_dependency\n")
   (tmp_path / "empty_players.py").write_text("X = 1\n")
-  ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
   cases = [
     (
       "no_such_players",
@@ -195,7 +202,7 @@ def test_an_unknown_or_broken_model_module_is_one_line_and_exit_2(tmp_path, caps
       [
         "train",
         "--config",
-        ring,
+        RING,
         "--workdir",
         str(tmp_path / "run"),
         "--config.model.name='my_mlp'",
@@ -268,17 +275,8 @@ def test_a_discriminator_without_one_logit_per_sample_is_refused_before_training
   monkeypatch.syspath_prepend(str(tmp_path))
   (tmp_path / "my_players.py").write_text(MODEL_FILE)
   (tmp_path / "bad_players.py").write_text(BAD_DISCRIMINATORS)
-  ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
-  status = cli.main(
-    [
-      "train",
-      "--config",
-      ring,
-      "--workdir",
-      str(tmp_path / "run"),
-      f"--config.model.name='{model}'",
-      "--config.model.module='bad_players'",
-    ]
+  status = train_ring(
+    tmp_path / "run", f"--config.model.name='{model}'", "--config.model.module='bad_players'"
   )
   err = capsys.readouterr().err.strip().splitlines()
   assert status == 2 and err == [
@@ -292,9 +290,8 @@ def test_a_generator_of_the_wrong_shape_is_blamed_on_the_generator(tmp_path, cap
   monkeypatch.syspath_prepend(str(tmp_path))
   (tmp_path / "my_players.py").write_text(MODEL_FILE)
   (tmp_path / "bad_players.py").write_text(BAD_DISCRIMINATORS)
-  ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
-  argv = ["train", "--config", ring, "--workdir", str(tmp_path / "run")]
-  assert cli.main(argv + ["--config.model.name=wrong_g", "--config.model.module=bad_players"]) == 2
+  overrides = ["--config.model.name=wrong_g", "--config.model.module=bad_players"]
+  assert train_ring(tmp_path / "run", *overrides) == 2
   assert capsys.readouterr().err.strip().splitlines() == [
     "gan-jax: error: model 'wrong_g' generates samples of shape (3,) but the data has shape (2,)"
   ]
@@ -347,9 +344,8 @@ def test_a_recipe_of_ones_own_trains_and_samples_from_its_module(tmp_path, monke
   monkeypatch.syspath_prepend(str(tmp_path))
   (tmp_path / "my_variant.py").write_text(VARIANT_FILE)
   workdir = str(tmp_path / "run")
-  ring = os.path.join(ROOT, "experiments", "configs", "ring_gan.py")
-  argv = ["train", "--config", ring, "--workdir", workdir, "--no-progress"]
   overrides = [
+    "--no-progress",
     "--config.model.module=my_variant",
     "--config.recipe=my_ragan",
     "--config.num_steps=4",
@@ -358,7 +354,7 @@ def test_a_recipe_of_ones_own_trains_and_samples_from_its_module(tmp_path, monke
     "--config.sample_every=4",
     "--config.checkpoint_every=4",
   ]
-  assert cli.main(argv + overrides) == 0
+  assert train_ring(workdir, *overrides) == 0
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     records = [json.loads(line) for line in f]
   assert [r["step"] for r in records] == [2, 4] and all(np.isfinite(r["g_loss"]) for r in records)
