@@ -3,7 +3,8 @@
 A GAN is data (`GANState`) and pure functions transform it
 (`discriminator_step`, `generator_step`, `train_step`). Jit or pmap them yourself,
 or run `gan_jax.train_and_evaluate(config, workdir)`, the training loop of
-`gan_jax.train` (imported on first use).
+`gan_jax.train`, and `gan_jax.load_run(workdir, step=None)` to get a run back (both
+imported on first use).
 """
 
 from gan_jax import losses, models
@@ -17,17 +18,22 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-  """`train_and_evaluate`, imported on first use: the loop's modules (orbax, tqdm) load only
-  then."""
+  """`train_and_evaluate` and `load_run` (config, data source, state of a run's checkpoint),
+  imported on first use: the loop's modules (orbax, tqdm) load only then."""
   if name == "train_and_evaluate":
     from gan_jax.train import train_and_evaluate
 
     return train_and_evaluate
+  if name == "load_run":
+    from gan_jax.runs import load_run
+
+    return load_run
   raise AttributeError(f"module 'gan_jax' has no attribute {name!r}")
 
 
 __all__ = [
   "train_and_evaluate",
+  "load_run",
   "GANState",
   "NoiseSampler",
   "create_state",

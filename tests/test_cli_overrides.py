@@ -216,3 +216,7 @@ def test_train_and_evaluate_is_exported_and_named_in_the_docstring():
   assert "train_and_evaluate" in gan_jax.__all__
   with pytest.raises(AttributeError, match="has no attribute 'train_and_evaluat'"):
     gan_jax.train_and_evaluat
+  from gan_jax import runs
+
+  assert gan_jax.load_run is runs.load_run and "load_run" in gan_jax.__all__
+  assert "gan_jax.load_run(workdir, step=None)" in gan_jax.__doc__
