@@ -4,7 +4,8 @@ Mixtures (ring8, grid25, gaussian1d): PacGAN's protocol on 2500 samples:
 `modes`, `high_quality` (a fraction) and `reverse_kl`.
 28 x 28 x 1 images: the library's Fashion-MNIST feature network gives `fd`
 (Frechet distance, not FID), `precision`, `recall` (k = 3) and `class_kl`,
-each beside its floor (the training split against the test split, same
+each beside its floor (the training split against the test split, or the test split
+against the training split for a run trained on the test split; same
 sample count).
 Images of any size, gray or RGB, with Inception weights supplied
 (`inception_weights`, pytorch-fid's converted: gan_jax.metrics.inception):
@@ -101,12 +102,18 @@ def _sample_labels(source: DataSource, num: int, seed: int) -> np.ndarray:
   return np.resize(labels, num).astype(np.int32)
 
 
+def other_split(config) -> str:
+  """The idx split the floor compares the run's data with: 'test', or 'train' for a run that
+  trained on the test split (test against a reshuffle of itself would give FD 0)."""
+  return "train" if config.get("data", {}).get("split", "train") == "test" else "test"
+
+
 def _test_split(config) -> np.ndarray | None:
   data = config.get("data", {})
   if data.get("source") != "idx":
     return None
   try:
-    return files.load_idx_split(data.get("path", files.FASHION_MNIST_DIR), "test")[0]
+    return files.load_idx_split(data.get("path", files.FASHION_MNIST_DIR), other_split(config))[0]
   except FileNotFoundError:
     return None
 
@@ -190,6 +197,7 @@ def evaluate_image_state(
     test = _test_split(config) if floor else None
     if test is not None:
       result["floor"] = image_metrics(network, real, _subset(test, num_samples, seed + 1))
+      result["floor_splits"] = f"{config.data.get('split', 'train')} vs {other_split(config)}"
   if extractor is not None:
     result.update(inception_metrics(extractor, real, fake, progress=progress))
   return result
@@ -199,6 +207,7 @@ def evaluate_state(state: GANState, source: DataSource, config, **options) -> di
   """The metrics that fit `source`: mixture metrics for toy mixtures, image metrics for images.
 
   Samples come from `sampling.sampling_state` (the EMA's statistics as the config says)."""
+  check_evaluable(config)
   recipe = recipes.recipe_of(config)
   if options.get("truncation") is not None:
     check_latent_input(recipe, "truncation")
@@ -257,7 +266,8 @@ def format_table(result: dict[str, Any]) -> str:
   run's facts and what was not computed."""
   keys = [k for k in MIXTURE_KEYS + IMAGE_KEYS + ("fid", "kid", "inception_score") if k in result]
   floor = result.get("floor", {})
-  rows = [("metric", "value", "floor (train vs test)" if floor else "")]
+  splits = result.get("floor_splits", "train vs test")
+  rows = [("metric", "value", f"floor ({splits})" if floor else "")]
   for key in keys:
     value = result[key]
     text = f"{value:.4f}" if isinstance(value, float) else str(value)
@@ -289,6 +299,18 @@ def format_table(result: dict[str, Any]) -> str:
   return "\n".join(lines + info)
 
 
+def check_evaluable(config) -> None:
+  """Refuses (one line) a run whose samples are not the data's shape: the metrics compare
+  samples with the data (CoGAN draws two domains side by side)."""
+  recipe = recipes.recipe_of(config)
+  if recipe.sample_shape is not None:
+    raise ValueError(
+      f"recipe {recipe.name!r} draws samples that are not the data's shape (pairs of domains "
+      "side by side), which evaluate does not score; experiments/multiscale_style.py scores "
+      "each domain"
+    )
+
+
 class PeriodicEvaluator:
   """A `train_and_evaluate` step hook: every `every` steps, appends evaluate_state's metrics
   with the step to DIR/eval_metrics.jsonl (for the report's metrics-over-steps figure)."""
@@ -296,6 +318,13 @@ class PeriodicEvaluator:
   def __init__(self, workdir: str, config, every: int, **options):
     if not isinstance(every, int) or every < 1:
       raise ValueError(f"eval_every must be an integer >= 1, got {every!r}")
+    check_evaluable(config)
+    fused = config.get("steps_per_call", 1)
+    if every % fused:
+      raise ValueError(
+        f"eval_every={every} must be a multiple of steps_per_call={fused} (the loop sees "
+        "every steps_per_call-th step)"
+      )
     self.path = os.path.join(workdir, EVAL_HISTORY_FILE)
     self.config, self.every, self.options = config, every, options
 

@@ -9,6 +9,7 @@ import pytest
 from gan_jax import cli, evaluate, runs, sampling, train
 from gan_jax.data import toy
 from gan_jax.metrics import features, frechet, mixture
+from tests.conftest import load_experiment_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -198,3 +199,30 @@ def test_rgb_images_with_inception_weights_get_fid_kid_and_inception_score(tmp_p
   assert saved["kid_subset_size"] == 3 and saved["inception_score_std"] >= 0
   assert saved["inception_weights"] == "inception-v3-fid:inception.npz"
   assert "needs_inception_weights" not in saved
+
+
+def test_the_floor_of_a_run_on_the_test_split_is_taken_from_the_training_split():
+  """A run trained on the test split has its floor against the training split (test against
+  a reshuffle of itself gave FD 0 and precision 1), and the table says which."""
+  config = load_experiment_config("dcgan_fashion_mnist")
+  assert evaluate.other_split(config) == "test"
+  config.data.split = "test"
+  assert evaluate.other_split(config) == "train"
+  table = evaluate.format_table({"fd": 3.0, "floor": {"fd": 1.0}, "floor_splits": "test vs train"})
+  assert table.splitlines()[0].split() == ["metric", "value", "floor", "(test", "vs", "train)"]
+
+
+def test_a_recipe_whose_samples_are_not_the_datas_shape_is_not_evaluated():
+  config = load_experiment_config("cogan_fashion_mnist")
+  message = "recipe 'cogan' draws samples that are not the data's shape"
+  with pytest.raises(ValueError, match=message):
+    evaluate.check_evaluable(config)
+  with pytest.raises(ValueError, match=message):  # --eval-every is refused before training
+    evaluate.PeriodicEvaluator("/nonexistent", config, 10)
+
+
+def test_eval_every_must_be_a_multiple_of_steps_per_call():
+  config = load_experiment_config("ring_gan")  # steps_per_call 10
+  with pytest.raises(ValueError, match="eval_every=7 must be a multiple of steps_per_call=10"):
+    evaluate.PeriodicEvaluator("/nonexistent", config, 7)
+  evaluate.PeriodicEvaluator("/nonexistent", config, 20)
