@@ -270,7 +270,9 @@ CASES = [
   (
     "unknown discriminator option",
     ring("--config.model.discriminator.widths=(3,)"),
-    "bad option for model 'toy_mlp': ToyDiscriminator",
+    "bad option for model 'toy_mlp': ToyDiscriminator.__init__() got an unexpected keyword "
+    "argument 'widths'; accepted: hidden, activation, maxout_pieces, input_scale, "
+    "spectral_norm, weight_init",
   ),
   (
     "negative hidden width",

@@ -229,8 +229,9 @@ def test_unknown_variant_option_is_refused():
 def test_a_model_option_its_module_does_not_take_is_refused_in_one_line(recipe, player):
   config = tiny_config(recipe)
   config.model[player].widht = 3
-  with pytest.raises(ValueError, match=rf"^bad config.model option for {recipe}: .*'widht'"):
+  with pytest.raises(ValueError, match=rf"^bad config.model option for {recipe}: .*'widht'") as e:
     recipes.get_recipe(recipe).create_state(config, (28, 28, 1))
+  assert "; accepted: features" in str(e.value)  # every player here takes 'features' first
 
 
 @pytest.mark.parametrize("recipe", ["pix2pix", "cyclegan"])

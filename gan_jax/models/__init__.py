@@ -274,7 +274,36 @@ def build_models(
   try:
     return MODEL_BUILDERS[name](tuple(data_shape), axis_name, options)
   except TypeError as error:
-    raise ValueError(f"bad option for model {name!r}: {error}") from None
+    accepted = accepted_options(str(error))
+    raise ValueError(
+      f"bad option for model {name!r}: {error}" + (f"; accepted: {accepted}" if accepted else "")
+    ) from None
+
+
+# Player fields the library sets itself (Flax's own, the data's shape, the device axis, the
+# compute dtype of config.dtype, a variant's feature output): not options a config gives.
+SET_BY_BUILDERS = ("parent", "name", "image_shape", "data_shape", "axis_name", "dtype")
+SET_BY_BUILDERS += ("return_features",)
+
+
+def accepted_options(message: str) -> str:
+  """The fields a player module takes, from a TypeError 'Cls.__init__() got an unexpected
+  keyword argument ...' of a module class of gan_jax ('' when it names none)."""
+  import dataclasses
+  import re
+  import sys
+
+  found = re.match(r"(\w+)\.__init__\(\) got an unexpected keyword", message)
+  if not found:
+    return ""
+  for module_name, module in list(sys.modules.items()):
+    if not module_name.startswith("gan_jax."):
+      continue
+    cls = getattr(module, found.group(1), None)
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+      names = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in SET_BY_BUILDERS]
+      return ", ".join(names)
+  return ""
 
 
 __all__ = [

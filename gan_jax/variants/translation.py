@@ -27,7 +27,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gan_jax import builders, recipes, steps
+from gan_jax import builders, models, recipes, steps
 from gan_jax.losses import Game
 from gan_jax.models.patchgan import PatchGAN
 from gan_jax.state import GANState, NoiseSampler
@@ -108,7 +108,11 @@ def make_players(config, recipe: str, generator_cls, discriminator_cls=PatchGAN,
     generator = generator_cls(**generator_args, **model_options(config, "generator"))
     discriminator = discriminator_cls(**model_options(config, "discriminator"))
   except TypeError as error:
-    raise ValueError(f"bad config.model option for {recipe}: {error}") from None
+    accepted = models.accepted_options(str(error))
+    raise ValueError(
+      f"bad config.model option for {recipe}: {error}"
+      + (f"; accepted: {accepted}" if accepted else "")
+    ) from None
   return generator, discriminator
 
 
