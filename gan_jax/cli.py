@@ -54,7 +54,7 @@ def load_config_file(path: str):
     spec.loader.exec_module(module)
   except Exception as error:
     raise UsageError(
-      f"config file {path!r} failed to load: {type(error).__name__}: {_first_line(error)}"
+      f"config file {path!r} failed to load: {type(error).__name__}: {validation.first_line(error)}"
     ) from error
   if not hasattr(module, "get_config"):
     raise UsageError(f"config file {path!r} has no get_config() function")
@@ -63,7 +63,7 @@ def load_config_file(path: str):
     config = module.get_config(arg) if has_arg else module.get_config()
   except Exception as error:
     raise UsageError(
-      f"get_config() of {path!r} failed: {type(error).__name__}: {_first_line(error)}"
+      f"get_config() of {path!r} failed: {type(error).__name__}: {validation.first_line(error)}"
     ) from error
   if not hasattr(config, "keys"):
     raise UsageError(
@@ -90,11 +90,6 @@ def _check_config_arg(path: str, get_config, arg: str | None) -> None:
       f"get_config() of {path!r} takes no argument, got {arg!r} from "
       f"--config {path}:{arg}; accepted: --config {path}"
     ) from None
-
-
-def _first_line(error: BaseException) -> str:
-  text = str(error).strip()
-  return text.splitlines()[0] if text else type(error).__name__
 
 
 TYPE_NAMES = {
@@ -675,7 +670,7 @@ def exit_status(error: BaseException) -> int:
 
 def error_line(error: BaseException) -> str:
   """The error as one line: its first line, or its type when it has no message."""
-  line = _first_line(error)
+  line = validation.first_line(error)
   if len(str(error).strip().splitlines()) > 1:
     line += " (--debug shows the rest)"
   return line

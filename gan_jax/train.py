@@ -442,8 +442,9 @@ def _run(
       monitor.settle()
       save_checkpoint(placed, force=True)
       checkpointer.wait()
-      if monitor.summary():
-        bar.write(monitor.summary())
+      summary = monitor.summary()
+      if summary:
+        bar.write(summary)
     except (KeyboardInterrupt, _StopRequested) as stop:
       monitor.settle()
       stopped_at = int(jax.device_get(runner.get_state(placed).step))

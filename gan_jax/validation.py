@@ -83,6 +83,12 @@ def boolean(value, name):
     raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
+def first_line(error: BaseException) -> str:
+  """The first line of an error's message (its type's name when the message is empty)."""
+  text = str(error).strip()
+  return text.splitlines()[0] if text else type(error).__name__
+
+
 def string(value, name):
   if not isinstance(value, str):
     raise ValueError(f"{name} must be a string, got {value!r}")
@@ -473,7 +479,7 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
   except ValueError:
     raise  # our own one-line messages, e.g. an unsupported DCGAN image shape
   except Exception as error:  # shape errors from the layers
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    first = first_line(error)
     of_recipe = f" of recipe {recipe.name!r}" if recipe.name != "gan" else ""
     raise ValueError(
       f"model {model!r}{of_recipe} cannot work on data of shape {tuple(data_shape)}: {first}"
@@ -537,7 +543,7 @@ def check_discriminator_output(
     except ValueError:
       raise  # our own one-line messages (PacGAN's pack size against the rows)
     except Exception as error:  # a D that cannot take the samples
-      first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+      first = first_line(error)
       raise ValueError(
         f"model {model!r}: the discriminator cannot take samples of shape "
         f"{tuple(data_shape)}: {first}"

@@ -282,8 +282,15 @@ def build_models(
 
 # Player fields the library sets itself (Flax's own, the data's shape, the device axis, the
 # compute dtype of config.dtype, a variant's feature output): not options a config gives.
-SET_BY_BUILDERS = ("parent", "name", "image_shape", "data_shape", "axis_name", "dtype")
-SET_BY_BUILDERS += ("return_features",)
+SET_BY_BUILDERS = (
+  "parent",
+  "name",
+  "image_shape",
+  "data_shape",
+  "axis_name",
+  "dtype",
+  "return_features",
+)
 
 
 def accepted_options(message: str) -> str:
