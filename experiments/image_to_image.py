@@ -30,9 +30,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import cli, train
+from gan_jax import cli, evaluate, train
 from gan_jax.data import files, paired, to_unit_range
-from gan_jax.metrics import features, frechet, image_quality
+from gan_jax.metrics import features, frechet
 from gan_jax.variants import cyclegan, inpainting, translation
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -72,19 +72,6 @@ def batched(fn, *arrays):
     for i in range(0, len(arrays[0]), BATCH)
   ]
   return np.concatenate(outputs)
-
-
-def pixel_metrics(outputs, targets, mask=None) -> dict:
-  out, tgt = jnp.asarray(outputs), jnp.asarray(targets)
-  metrics = {
-    "psnr": float(jnp.mean(image_quality.psnr(out, tgt))),
-    "ssim": float(jnp.mean(image_quality.ssim(out, tgt))),
-  }
-  if mask is None:
-    metrics["l1"] = float(jnp.mean(jnp.abs(out - tgt)))
-  else:
-    metrics["masked_l1"] = float(translation.reconstruction_loss(out, tgt, jnp.asarray(mask), "l1"))
-  return metrics
 
 
 def fd(network, outputs, reference_features) -> float:
@@ -130,7 +117,7 @@ def evaluate_paired(
       for name, state in states.items():
         out = batched(jax.jit(lambda c, s=state: inpainting.inpaint(s, c)), cond)
         results[f"{name}/{kind}"] = {
-          **pixel_metrics(out, x, mask),
+          **evaluate.pixel_metrics(out, x, mask),
           "fd": fd(network, out, real_features),
         }
         rows.append((f"{name} ({kind})", out[:10]))
@@ -148,11 +135,14 @@ def evaluate_paired(
   )
   if task == "superres":
     bicubic = np.clip(np.asarray(jax.image.resize(jnp.asarray(cond), x.shape, "bicubic")), -1, 1)
-    results["bicubic"] = {**pixel_metrics(bicubic, x), "fd": fd(network, bicubic, real_features)}
+    results["bicubic"] = {
+      **evaluate.pixel_metrics(bicubic, x),
+      "fd": fd(network, bicubic, real_features),
+    }
     rows.append(("bicubic", bicubic[:10]))
   for name, state in states.items():
     out = batched(jax.jit(lambda c, s=state: translation.translate(s, c)), cond)
-    results[name] = {**pixel_metrics(out, x), "fd": fd(network, out, real_features)}
+    results[name] = {**evaluate.pixel_metrics(out, x), "fd": fd(network, out, real_features)}
     rows.append((name, out[:10]))
   rows.append(("ground truth", x[:10]))
   return results, rows

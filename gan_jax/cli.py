@@ -337,6 +337,8 @@ def _sample(args, overrides):
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
   state.noise.check_truncation(args.truncation, "--truncation")
   state = sampling.sampling_state(state, config, recipe, source.num_classes)
+  if not recipe.latent_input:
+    return _sample_conditions(args, source, state, recipe, out_dir)
   options = {"recipe": recipe, "labels": labels, "truncation": args.truncation}
   title = f"step {int(state.step)}, seed {args.seed}"
   if args.interpolate is None:
@@ -379,6 +381,33 @@ def _report(args, overrides):
   from gan_jax import report
 
   print(f"wrote {report.write_report(args.workdir, step=args.step)}")
+  return 0
+
+
+def _sample_conditions(args, source, state, recipe, out_dir):
+  """`gan-jax sample` for a recipe whose z is a condition: --num conditions drawn from the
+  run's data (--seed), G's outputs for them; the npz holds 'samples', 'conditions' and, for
+  a paired recipe, 'targets' (and inpainting's 'masks'); the png shows the three."""
+  import numpy as np
+  from gan_jax import sampling
+
+  batch = sampling.draw_conditions(source, recipe, args.num, args.seed)
+  samples = sampling.generate_from_conditions(state, batch[recipe.condition], recipe)
+  os.makedirs(out_dir, exist_ok=True)
+  what = f"{args.num} outputs for conditions drawn from the data"
+  if args.out.endswith(".png"):
+    rows = sampling.condition_picture_rows(batch, samples, recipe)
+    sampling.save_picture_of_conditions(rows, args.out)
+    shown = ("condition, " if len(rows) > 1 + recipe.paired else "") + "output"
+    print(f"wrote a grid of {what} ({shown}{', target' if recipe.paired else ''}) to {args.out}")
+    return 0
+  arrays = {"samples": samples, "conditions": batch[recipe.condition]}
+  if recipe.paired:
+    arrays["targets"] = batch["x"]
+  if "mask" in batch:
+    arrays["masks"] = batch["mask"]
+  np.savez(args.out, **arrays)
+  print(f"wrote {what} ({', '.join(arrays)}) of shape {samples.shape[1:]} to {args.out}")
   return 0
 
 
@@ -533,8 +562,9 @@ def build_parser() -> argparse.ArgumentParser:
   sample.add_argument(
     "--out",
     required=True,
-    help="FILE.npz: an array 'samples'; FILE.png: a picture (an image grid, or "
-    "the points over the data)",
+    help="FILE.npz: an array 'samples' (with 'conditions' and 'targets' for recipes that "
+    "map a condition drawn from the data); FILE.png: a picture (an image grid, or the "
+    "points over the data)",
   )
   sample.add_argument(
     "--label",

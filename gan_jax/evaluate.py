@@ -7,6 +7,15 @@ Mixtures (ring8, grid25, gaussian1d): PacGAN's protocol on 2500 samples:
 each beside its floor (the training split against the test split, or the test split
 against the training split for a run trained on the test split; same
 sample count).
+Recipes whose generator maps a condition (`Recipe.condition`: pix2pix, super-resolution,
+inpainting, CycleGAN, speech) are scored on the conditions of the held-out split (the
+split the floor uses; the run's own data when there is none), each row once: a paired
+recipe's outputs against their own targets, `l1` (`masked_l1` over inpainting's masks),
+`psnr` and `ssim` (data range 2), and on 28 x 28 x 1 images `fd`, `precision` and
+`recall` of the outputs against the targets and `class_match`, the fraction of outputs
+that the feature network puts in the class it gives their target; CycleGAN's translations
+G(a) against the held-out domain-B images, with `class_match` the fraction put in the
+class it gives most domain-B images.
 Images of any size, gray or RGB, with Inception weights supplied
 (`inception_weights`, pytorch-fid's converted: gan_jax.metrics.inception):
 `fid`, `kid` (x 1, with `kid_std` over subsets) and, when the weights hold the
@@ -22,9 +31,10 @@ import math
 import os
 from typing import Any, Callable
 
+import ml_collections
 import numpy as np
 
-from gan_jax import recipes
+from gan_jax import data, recipes
 from gan_jax.data import DataSource, files
 from gan_jax.metrics import (
   coverage,
@@ -34,10 +44,16 @@ from gan_jax.metrics import (
   inception_score,
   kernel_distance,
   mixture,
+  image_quality,
   precision_recall,
 )
 from gan_jax.runs import load_run, write_json_atomically
-from gan_jax.sampling import check_latent_input, draw_samples, sampling_state
+from gan_jax.sampling import (
+  check_latent_input,
+  draw_samples,
+  generate_from_conditions,
+  sampling_state,
+)
 from gan_jax.state import GANState
 
 DEFAULT_IMAGE_SAMPLES = 10000
@@ -45,7 +61,10 @@ EVAL_FILE = "eval.json"
 EVAL_HISTORY_FILE = "eval_metrics.jsonl"
 MIXTURE_KEYS = ("modes", "high_quality", "reverse_kl")
 IMAGE_KEYS = ("fd", "precision", "recall", "class_kl")
+CONDITION_KEYS = ("l1", "masked_l1", "psnr", "ssim", "class_match")
+SPLIT_SOURCES = ("idx", "image_to_image")  # config.data.source values with idx splits
 INCEPTION_KEYS = ("fid", "kid", "kid_std", "inception_score", "inception_score_std")
+HISTORY_KEYS = MIXTURE_KEYS + CONDITION_KEYS + IMAGE_KEYS + INCEPTION_KEYS
 WITHOUT_WEIGHTS = (
   "fid, kid and inception_score need --inception-weights FILE: pytorch-fid's "
   f"{inception.PYTORCH_FID_WEIGHTS} converted with python -m "
@@ -203,6 +222,106 @@ def evaluate_image_state(
   return result
 
 
+def held_out_source(config, source: DataSource) -> tuple[DataSource, str]:
+  """(the data a condition recipe is scored on, its split): the held-out idx split
+  (`other_split`) of a source with idx splits when its files are there, else `source`."""
+  data_config = config.get("data", {})
+  split = data_config.get("split", "train")
+  if data_config.get("source") not in SPLIT_SOURCES:
+    return source, split
+  held_out = other_split(config)
+  held_out_config = ml_collections.ConfigDict({**dict(data_config.items()), "split": held_out})
+  try:
+    return data.make_data_source(held_out_config), held_out
+  except FileNotFoundError:
+    return source, split
+
+
+def pixel_metrics(outputs: np.ndarray, targets: np.ndarray, mask=None) -> dict[str, float]:
+  """psnr and ssim (means over images, data range 2) of outputs against targets (N, H, W, C)
+  in [-1, 1], and l1, the mean |outputs - targets|, or with mask (N, H, W, 1) masked_l1,
+  the mean over the masked pixels."""
+  error = np.abs(np.asarray(outputs, np.float32) - np.asarray(targets, np.float32))
+  result = {
+    "psnr": float(np.mean(image_quality.psnr(outputs, targets))),
+    "ssim": float(np.mean(image_quality.ssim(outputs, targets))),
+  }
+  if mask is None:
+    result["l1"] = float(np.mean(error))
+  else:
+    weights = np.broadcast_to(np.asarray(mask, np.float32), error.shape)
+    result["masked_l1"] = float(np.sum(error * weights) / max(float(np.sum(weights)), 1.0))
+  return result
+
+
+def translation_metrics(network, reference: np.ndarray, outputs: np.ndarray, paired: bool):
+  """fd, precision and recall of outputs (N, 28, 28, 1) against reference images, and
+  class_match: the fraction of outputs that `network` puts in the class it gives their own
+  reference row (paired), or the class it gives most reference images (unpaired)."""
+  reference_features, reference_logits = network.embed(reference)
+  output_features, output_logits = network.embed(np.clip(outputs, -1.0, 1.0))
+  pr = precision_recall.precision_recall(reference_features, output_features)
+  reference_classes = np.argmax(reference_logits, axis=1)
+  if not paired:
+    reference_classes = np.argmax(np.bincount(reference_classes, minlength=network.num_classes))
+  return {
+    "fd": frechet.frechet_distance_from_features(reference_features, output_features),
+    "precision": pr.precision,
+    "recall": pr.recall,
+    "class_match": float(np.mean(np.argmax(output_logits, axis=1) == reference_classes)),
+  }
+
+
+def evaluate_condition_state(
+  state: GANState,
+  source: DataSource,
+  config,
+  *,
+  seed: int = 0,
+  num_samples: int = DEFAULT_IMAGE_SAMPLES,
+  network=None,
+  feature_network_path: str | None = None,
+  inception_weights: str | None = None,
+  extractor=None,
+  floor: bool = True,
+  progress: bool = False,
+  truncation: float | None = None,
+) -> dict[str, Any]:
+  """The metrics of a recipe whose generator maps a condition (module docstring), on up to
+  `num_samples` rows of the held-out split, each once. The floor: fd, precision and
+  recall of as many rows of the run's own split against the same references."""
+  del truncation  # refused for these recipes by evaluate_state
+  recipe = recipes.recipe_of(config)
+  eval_source, eval_split = held_out_source(config, source)
+  batch = data.draw_rows_without_replacement(eval_source, num_samples, seed)
+  batch = {name: np.asarray(value) for name, value in batch.items()}
+  outputs = generate_from_conditions(state, batch[recipe.condition], recipe)
+  reference = batch["x"]
+  result: dict[str, Any] = {
+    "image_shape": list(source.data_shape),
+    "num_samples": int(len(outputs)),
+    "eval_split": eval_split,
+  }
+  if recipe.paired:
+    result.update(pixel_metrics(outputs, reference, batch.get("mask")))
+  if source.data_shape == features.IMAGE_SHAPE:
+    network = network or features.load_or_train(feature_network_path, progress=True)
+    result.update(translation_metrics(network, reference, outputs, recipe.paired))
+    result["feature_network"] = network.identity
+    result["feature_network_test_accuracy"] = network.test_accuracy
+    run_split = config.get("data", {}).get("split", "train")
+    if floor and eval_source is not source:
+      own = data.draw_rows_without_replacement(source, len(outputs), seed + 1)
+      own_metrics = translation_metrics(network, reference, np.asarray(own["x"]), False)
+      result["floor"] = {k: own_metrics[k] for k in ("fd", "precision", "recall")}
+      result["floor_splits"] = f"{run_split} vs {eval_split}"
+  if inception_weights and extractor is None:
+    extractor = inception.InceptionFeatures(inception_weights)
+  if extractor is not None:
+    result.update(inception_metrics(extractor, reference, outputs, progress=progress))
+  return result
+
+
 def evaluate_state(state: GANState, source: DataSource, config, **options) -> dict[str, Any]:
   """The metrics that fit `source`: mixture metrics for toy mixtures, image metrics for images.
 
@@ -227,6 +346,8 @@ def evaluate_state(state: GANState, source: DataSource, config, **options) -> di
   if source.kind == "image":
     options = dict(options)
     options["num_samples"] = options.get("num_samples") or DEFAULT_IMAGE_SAMPLES
+    if not recipe.latent_input:
+      return evaluate_condition_state(state, source, config, **options)
     return evaluate_image_state(state, source, config, **options)
   raise ValueError(f"data kind {source.kind!r} is unknown; accepted: points, image")
 
@@ -264,7 +385,8 @@ def evaluate_run(workdir: str, *, step: int | None = None, **options) -> dict[st
 def format_table(result: dict[str, Any]) -> str:
   """The metrics of an `evaluate_run` result as a two- or three-column text table, then the
   run's facts and what was not computed."""
-  keys = [k for k in MIXTURE_KEYS + IMAGE_KEYS + ("fid", "kid", "inception_score") if k in result]
+  names = MIXTURE_KEYS + CONDITION_KEYS + IMAGE_KEYS + ("fid", "kid", "inception_score")
+  keys = [k for k in names if k in result]
   floor = result.get("floor", {})
   splits = result.get("floor_splits", "train vs test")
   rows = [("metric", "value", f"floor ({splits})" if floor else "")]
@@ -286,6 +408,7 @@ def format_table(result: dict[str, Any]) -> str:
       "data",
       "step",
       "num_samples",
+      "eval_split",
       "truncation",
       "feature_network",
       "inception_weights",
@@ -342,7 +465,7 @@ class PeriodicEvaluator:
     result = evaluate_state(state, source, self.config, **self.options)
     record = {
       "step": int(step),
-      **{k: v for k, v in result.items() if k in MIXTURE_KEYS + IMAGE_KEYS + INCEPTION_KEYS},
+      **{k: v for k, v in result.items() if k in HISTORY_KEYS},
     }
     with open(self.path, "a") as f:
       f.write(json.dumps(_json_safe(record)) + "\n")

@@ -42,9 +42,13 @@ class Recipe:
     prepare: fn(state, config) -> state, the work a fresh run does once on its step-0 state
       before its first step (text-to-image loads its pre-trained text encoder); not on
       resume, and not for shape checks, so create_state stays cheap and pure. None: nothing.
-    latent_input: whether the `z` of `generate` is a latent drawn from the prior (walks and
-      truncation of it mean something); False when it stands for a condition (an image to
-      translate, a text to speak), which sampling then refuses to walk or truncate.
+    condition: None when the `z` of `generate` is a latent drawn from the prior; else the
+      name of the batch entry that `z` stands for (pix2pix's 'cond', CycleGAN's domain-A
+      images 'a'): samples, pictures and evaluation then draw `z` from the data, and walks
+      and truncation (which need a prior) are refused.
+    paired: with a condition, whether the batch's 'x' is the target that G should give for
+      it (pix2pix, super-resolution, inpainting, speech), so outputs are scored against
+      their own targets; False when 'x' is only a sample of the output domain (CycleGAN).
   """
 
   name: str
@@ -56,7 +60,13 @@ class Recipe:
   phase: Callable = None
   options: tuple[str, ...] = ()
   prepare: Callable = None
-  latent_input: bool = True
+  condition: str | None = None
+  paired: bool = False
+
+  @property
+  def latent_input(self) -> bool:
+    """Whether the `z` of `generate` is a latent drawn from the prior (not a condition)."""
+    return self.condition is None
 
   def train_step_for(self, phase: int | None = None) -> Callable:
     """The train step of `phase` (the plain train step when the recipe has no phases)."""

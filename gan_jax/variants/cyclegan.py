@@ -274,6 +274,6 @@ CYCLEGAN = recipes.register_recipe(
     train_step=cyclegan_train_step,
     generate=translate_a_to_b,
     options=OPTIONS,
-    latent_input=False,
+    condition="a",
   )
 )

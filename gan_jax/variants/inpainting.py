@@ -59,6 +59,7 @@ INPAINTING = recipes.register_recipe(
     train_step=translation.translation_train_step,
     generate=inpaint,
     options=translation.OPTIONS,
-    latent_input=False,
+    condition="cond",
+    paired=True,
   )
 )

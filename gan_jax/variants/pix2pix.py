@@ -51,6 +51,7 @@ PIX2PIX = recipes.register_recipe(
     train_step=translation.translation_train_step,
     generate=translation.translate,
     options=translation.OPTIONS,
-    latent_input=False,
+    condition="cond",
+    paired=True,
   )
 )

@@ -105,6 +105,7 @@ TEXT_TO_SPEECH = recipes.register_recipe(
     train_step=translation.translation_train_step,
     generate=translation.translate,
     options=translation.OPTIONS,
-    latent_input=False,
+    condition="cond",
+    paired=True,
   )
 )
