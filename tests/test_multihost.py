@@ -21,6 +21,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import parallel_runs  # noqa: E402
 
+from tests.conftest import device_count_flags  # noqa: E402
+
 ATOL = 1e-5
 RUNS = ["shard_map_host:image:shard_map:host", "pmap_device:image:pmap:device"]
 
@@ -38,7 +40,7 @@ def two_processes(tmp_path_factory):
   parallel_runs.write_images(str(tmp / parallel_runs.IMAGES_PATH))  # before, not by both processes
   env = dict(
     os.environ,
-    XLA_FLAGS="--xla_force_host_platform_device_count=2",
+    XLA_FLAGS=device_count_flags(2),
     JAX_PLATFORMS="cpu",
     PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
   )

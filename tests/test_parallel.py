@@ -32,6 +32,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import parallel_runs  # noqa: E402
 
+from tests.conftest import device_count_flags  # noqa: E402
+
 ATOL = 1e-5
 RUNS = [
   "toy_none:toy:none:device",
@@ -54,7 +56,7 @@ def run_with_devices(tmp_path, runs, num_devices=8):
   # Fake devices are CPU devices: on a machine with one GPU the runs stay on the CPU.
   env = dict(
     os.environ,
-    XLA_FLAGS=f"--xla_force_host_platform_device_count={num_devices}",
+    XLA_FLAGS=device_count_flags(num_devices),
     JAX_PLATFORMS="cpu",
     PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
   )

@@ -14,7 +14,12 @@ from gan_jax import cli, data, recipes, report, sampling, train
 from gan_jax.data import paired
 from gan_jax.metrics import image_quality
 from gan_jax.variants import cyclegan, inpainting, translation
-from tests.conftest import ROOT, jitted_sampled_train_step, load_experiment_config
+from tests.conftest import (
+  ROOT,
+  device_count_flags,
+  jitted_sampled_train_step,
+  load_experiment_config,
+)
 
 
 def tiny_config(recipe: str, **variant):
@@ -319,7 +324,7 @@ for mode in ("shard_map", "pmap"):
 def test_pix2pix_runs_under_shard_map_and_pmap_on_two_devices_like_one(tmp_path):
   env = {
     **os.environ,
-    "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+    "XLA_FLAGS": device_count_flags(2),
     "JAX_PLATFORMS": "cpu",
     "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
   }
