@@ -5,11 +5,11 @@ import os
 # The suite is compile-bound: hundreds of tiny programs, each compiled once and run a few
 # times (flax's eager init alone compiles every initializer). XLA without its expensive
 # CPU optimizations compiles them 2.5x faster and computes the same functions. On a 2-core
-# AMD EPYC, 2026-12-07, the whole suite took 1159 s at the default level, 923 s at level 0
-# and 1017 s at level 1 (which runs the longer tests faster but compiles slower). Runs
-# compared bit for bit are all made under these flags (subprocesses inherit them,
-# `device_count_flags` keeps them). Set before jax starts its backend; an XLA_FLAGS that
-# names an optimization level is kept.
+# AMD EPYC, 2026-12-07, the whole suite took 1159 s at the default level, 820-923 s at
+# level 0 (three runs) and 1017 s at level 1 (which runs the longer tests faster but
+# compiles slower). Runs compared bit for bit are all made under these flags (subprocesses
+# inherit them, `device_count_flags` keeps them). Set before jax starts its backend; an
+# XLA_FLAGS that names an optimization level is kept.
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
   os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
