@@ -106,7 +106,8 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
   recipe = recipes.recipe_of(config)
   drawing_state = sampling.sampling_state(state, config, recipe, source.num_classes)
   notes = []
-  if recipe.latent_input or source.arrays:
+  draws_samples = recipe.latent_input or bool(source.arrays)  # conditions come from the data
+  if draws_samples:
     sampling.save_sample_picture(
       drawing_state,
       source,
@@ -122,7 +123,7 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
   if not recipe.latent_input:
     target = ", target" if recipe.paired else ""
     caption = f"Final outputs for conditions from the data (rows: condition, output{target})"
-  figure("samples.png", caption, recipe.latent_input or bool(source.arrays))
+  figure("samples.png", caption, draws_samples)
   if recipe.latent_input:
     num_points = 8 if source.kind == "image" else 16
     sampling.save_latent_walks(
