@@ -85,6 +85,11 @@ second-core:
    each framework in a process allowed one core and in one allowed two: how much each
    gains from the second core, i.e. why the toy step's ratio to PyTorch is lower on two
    cores than on one on hosts where XLA runs those products on one thread.
+threefry-rolled-loops:
+   The MLP and toy fused steps with jax's CPU lowering of the threefry hash (a rolled
+   loop) and with the unrolled lowering jax uses elsewhere: same bits (integer
+   arithmetic), while loops, compile time and steps/s in alternating windows; why the
+   library leaves jax's random-number lowering as it is.
 
   python benchmarks/xla_cpu_findings.py matrix-product-floor   # one finding (or: 6)
 """
@@ -1048,6 +1053,72 @@ def second_core():
     )
 
 
+def threefry_rolled_loops():
+  print(
+    "threefry-rolled-loops\n   the MLP and toy fused steps with jax's CPU lowering of the "
+    "threefry hash (a while loop\n   of 5 iterations of 4 rounds) and with its unrolled "
+    "lowering (jax's on GPU): while loops\n   left, compile seconds, the bits after 30 steps "
+    "and steps/s in alternating windows"
+  )
+  import hashlib
+  import statistics
+  import sys
+
+  import numpy as np
+  from jax.interpreters import mlir
+
+  try:
+    from jax._src.random import threefry2x32 as threefry
+  except ImportError:  # a private module: another jax may keep it elsewhere
+    print("   this jax has no jax._src.random.threefry2x32 to swap the lowering of")
+    return
+  sys.path.insert(0, __file__.rsplit("/", 1)[0])
+  import compare_pytorch
+  from gan_jax import host_memory
+
+  host_memory.retain_freed_memory()  # as the training loop does on CPU
+  rules = {
+    "rolled": threefry._threefry2x32_cpu_lowering_rule,
+    "unrolled": threefry._threefry2x32_lowering_rule,
+  }
+  for workload in ("mlp", "toy2d"):
+    runs = {}
+    try:
+      for label, rule in rules.items():
+        mlir.register_lowering(threefry.threefry2x32_p, rule, platform="cpu")
+        compiled, state, arrays, compile_s = compare_pytorch.compile_jax_step(
+          workload, compare_pytorch.BATCH[workload], steps_per_call=10
+        )
+        for _ in range(3):
+          state, _ = compiled(state, arrays)
+        digest = hashlib.sha256()
+        for leaf in jax.tree.leaves(state):
+          digest.update(np.asarray(leaf).tobytes())
+        loops = compiled.as_text().count(" while(")
+        print(
+          f"   {workload:6s} {label:8s} {loops:2d} while loops, compile {compile_s:5.2f} s, "
+          f"state after 30 steps sha256 {digest.hexdigest()[:16]}"
+        )
+        runs[label] = [compiled, state, arrays, []]
+    finally:
+      mlir.register_lowering(threefry.threefry2x32_p, rules["rolled"], platform="cpu")
+    for _ in range(8):
+      for run in runs.values():
+        compiled, state, arrays, rates = run
+        calls, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < 1.5:
+          state, _ = compiled(state, arrays)
+          calls += 1
+        jax.block_until_ready(state)
+        rates.append(calls * 10 / (time.perf_counter() - t0))
+        run[1] = state
+    rolled, unrolled = (statistics.median(runs[label][3]) for label in rules)
+    print(
+      f"   {workload:6s} rolled {rolled:7.1f} steps/s, unrolled {unrolled:7.1f} "
+      f"({unrolled / rolled:.3f}x)"
+    )
+
+
 # Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
 FINDINGS = {
   "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
@@ -1066,6 +1137,7 @@ FINDINGS = {
   "step-page-faults": step_page_faults,
   "copies-of-the-loop-carried-state": loop_state_copies,
   "second-core": second_core,
+  "threefry-rolled-loops": threefry_rolled_loops,
 }
 NUMBERS = dict(zip("123456789", FINDINGS))  # the first nine had numbers
 

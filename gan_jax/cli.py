@@ -250,6 +250,11 @@ def apply_overrides(config, overrides):
 def _train(args, overrides):
   if args.eval_every < 0:
     raise UsageError(f"--eval-every must be >= 0 (0: never), got {args.eval_every}")
+  if args.eval_samples is not None:
+    if not args.eval_every:
+      raise UsageError(f"--eval-samples {args.eval_samples} needs --eval-every N")
+    if args.eval_samples < 2:
+      raise UsageError(f"--eval-samples must be >= 2, got {args.eval_samples}")
   from gan_jax import train
 
   config = apply_overrides(load_config_file(args.config), overrides)
@@ -257,7 +262,8 @@ def _train(args, overrides):
   if args.eval_every:
     from gan_jax import evaluate
 
-    hook = evaluate.PeriodicEvaluator(args.workdir, config, args.eval_every)
+    options = {} if args.eval_samples is None else {"num_samples": args.eval_samples}
+    hook = evaluate.PeriodicEvaluator(args.workdir, config, args.eval_every, **options)
   try:
     train.train_and_evaluate(
       config, args.workdir, progress="lines" if args.no_progress else True, step_hook=hook
@@ -328,10 +334,17 @@ def _sample(args, overrides):
     except ValueError as error:
       raise UsageError(str(error)) from None
   elif args.label is not None:
-    if not recipe.needs_labels:
-      raise UsageError(f"--label needs a conditional recipe; this run's recipe is {recipe.name!r}")
-    if not 0 <= args.label < source.num_classes:
-      raise UsageError(f"--label must be in [0, {source.num_classes - 1}], got {args.label}")
+    if recipe.needs_labels:
+      count, what = source.num_classes, "class"
+    elif recipe.label_count is not None:
+      count, what = recipe.label_count(state.game), "category"
+    else:
+      raise UsageError(
+        "--label needs a recipe whose generator takes a class or a category (conditional "
+        f"recipes, infogan); this run's recipe is {recipe.name!r}"
+      )
+    if not 0 <= args.label < count:
+      raise UsageError(f"--label must be a {what} in [0, {count - 1}], got {args.label}")
     labels = np.full((args.num,), args.label, np.int32)
   elif recipe.needs_labels:
     labels = (np.arange(args.num) % source.num_classes).astype(np.int32)
@@ -547,6 +560,14 @@ def build_parser() -> argparse.ArgumentParser:
     default=0,
     help="evaluate every N steps into DIR/eval_metrics.jsonl (0: never)",
   )
+  train.add_argument(
+    "--eval-samples",
+    type=int,
+    default=None,
+    metavar="N",
+    help="generated samples of each --eval-every evaluation (default: evaluate's, 2500 for "
+    "mixtures, 10000 for images)",
+  )
   train.set_defaults(run=_train)
   sample = commands.add_parser("sample", help="draw samples from a trained run")
   sample.add_argument(
@@ -570,7 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     "--label",
     type=int,
     default=None,
-    help="class to generate, for conditional recipes (default: cycle through classes)",
+    help="class to generate, for conditional recipes, or category code, for infogan "
+    "(default: cycle through them)",
   )
   sample.add_argument(
     "--text",

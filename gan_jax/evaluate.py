@@ -465,6 +465,7 @@ class PeriodicEvaluator:
     result = evaluate_state(state, source, self.config, **self.options)
     record = {
       "step": int(step),
+      "num_samples": result.get("num_samples"),
       **{k: v for k, v in result.items() if k in HISTORY_KEYS},
     }
     with open(self.path, "a") as f:

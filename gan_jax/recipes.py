@@ -32,6 +32,10 @@ class Recipe:
       batch {'x': (k, B, ...), optionally 'label': (k, B)}.
     generate: fn(state, z, labels=None) -> samples (B, *data_shape), inference mode.
     needs_labels: whether batches must carry 'label'.
+    label_count: fn(game) -> how many values the `labels` of `generate` take when they are
+      the recipe's own codes, not the data's classes (InfoGAN's categories); `gan-jax
+      sample --label` then picks one. None: a recipe's labels are the data's classes
+      (`needs_labels`) or it has none.
     sample_shape: fn(data_shape) -> the shape of one sample of `generate`, when it is
       not data_shape (CoGAN shows a pair side by side); checked before compiling.
     phase: fn(game, step: int) -> int, the phase of generator step `step`, for a recipe
@@ -56,6 +60,7 @@ class Recipe:
   train_step: Callable = steps.train_step
   generate: Callable = None
   needs_labels: bool = False
+  label_count: Callable = None
   sample_shape: Callable = None
   phase: Callable = None
   options: tuple[str, ...] = ()

@@ -73,12 +73,14 @@ def plot_eval_history(history: list[dict], path: str) -> bool:
   keys = [k for k in names if any(k in r for r in history)]
   if not keys:
     return False
+  counts = {r.get("num_samples") for r in history}
+  samples = f", {counts.pop()} samples" if len(counts) == 1 and None not in counts else ""
   fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3), squeeze=False)
   for ax, key in zip(axes[0], keys):
     steps, values = _series(history, key)
     ax.plot(steps, values, marker="o", markersize=3)
     ax.set_title(key)
-    ax.set_xlabel("generator step")
+    ax.set_xlabel("generator step" + samples)
     ax.grid(alpha=0.3)
   fig.tight_layout()
   fig.savefig(path, dpi=80)

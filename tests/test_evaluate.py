@@ -67,6 +67,19 @@ def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run,
       assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_train_eval_samples_sets_the_samples_of_each_evaluation(tmp_path):
+  workdir = str(tmp_path / "run")
+  argv = ["train", "--config", os.path.join(ROOT, "experiments", "configs", "ring_gan.py")]
+  argv += ["--workdir", workdir, "--no-progress", "--eval-every", "2", "--eval-samples", "300"]
+  argv += ["--config.num_steps=4", "--config.steps_per_call=1", "--config.batch_size=8"]
+  assert cli.main(argv) == 0
+  history = evaluate.read_history(workdir)
+  assert [(r["step"], r["num_samples"]) for r in history] == [(2, 300), (4, 300)]
+  _, _, state = runs.load_run(workdir)
+  points = sampling.draw_samples(state, 300, seed=0)
+  assert history[-1]["modes"] == mixture.evaluate_mixture(points, toy.ring()).modes
+
+
 @pytest.mark.parametrize("command", ["evaluate", "report"])
 def test_a_directory_without_a_run_is_a_usage_error(command, tmp_path, capsys):
   assert cli.main([command, "--workdir", str(tmp_path)]) == cli.EXIT_USAGE

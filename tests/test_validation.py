@@ -142,6 +142,16 @@ CASES = [
   ),
   ("--eval-every < 0", ring("--eval-every", "-1"), "--eval-every must be >= 0 (0: never), got -1"),
   (
+    "--eval-samples without --eval-every",
+    ring("--eval-samples", "500"),
+    "--eval-samples 500 needs --eval-every N",
+  ),
+  (
+    "--eval-samples < 2",
+    ring("--eval-every", "2", "--eval-samples", "1"),
+    "--eval-samples must be >= 2, got 1",
+  ),
+  (
     "sample --num 0",
     lambda tmp: ["sample", "--workdir", str(tmp), "--num", "0", "--out", str(tmp / "s.npz")],
     "--num must be >= 1, got 0",

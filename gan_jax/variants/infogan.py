@@ -264,6 +264,7 @@ RECIPE = register_recipe(
     create_state,
     train_step,
     generate,
+    label_count=lambda game: game.num_categories,
     options=(
       "continuous_weight",
       "info_weight",
