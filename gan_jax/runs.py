@@ -130,7 +130,8 @@ def load_run(
     if need_data:
       raise
     source = described_source(workdir, missing)
-  template = recipes.recipe_of(config).create_state(config, source.data_shape)
+  recipe = recipes.recipe_of(config)
+  template = checkpoint.abstract_template(lambda: recipe.create_state(config, source.data_shape))
   checkpointer = checkpoint.Checkpointer(
     os.path.join(workdir, CHECKPOINT_DIR), async_save=False, writable=False
   )

@@ -286,14 +286,22 @@ def train_and_evaluate(
   validation.check_classes(config, source, recipe)
   runner = make_loop_step(source, config, recipe)
   axis_name = parallel.model_axis_name(runner.mode)
-  state = recipe.create_state(config, source.data_shape, axis_name=axis_name)
   config_dict = config_to_dict(config)
   checkpointer = checkpoint.Checkpointer(
     os.path.join(workdir, "checkpoints"), max_to_keep=config.get("keep_checkpoints", 3)
   )
   try:
     return _run(
-      config, workdir, config_dict, checkpointer, runner, source, recipe, state, progress, step_hook
+      config,
+      workdir,
+      config_dict,
+      checkpointer,
+      runner,
+      source,
+      recipe,
+      functools.partial(recipe.create_state, config, source.data_shape, axis_name=axis_name),
+      progress,
+      step_hook,
     )
   except guards.NonFiniteError as error:
     latest = checkpointer.latest_step()
@@ -320,18 +328,31 @@ def train_and_evaluate(
 
 
 def _run(
-  config, workdir, config_dict, checkpointer, runner, source, recipe, state, progress, step_hook
+  config,
+  workdir,
+  config_dict,
+  checkpointer,
+  runner,
+  source,
+  recipe,
+  make_state,
+  progress,
+  step_hook,
 ) -> GANState:
-  """The loop of `train_and_evaluate` from the restored (or initial) state."""
+  """The loop of `train_and_evaluate` from the restored (or initial) state.
+
+  `make_state()` builds the step-0 state; a resumed run restores into its shapes alone.
+  """
   resumed = {}
   if checkpointer.all_steps():
     state, resumed = checkpointer.restore(
-      state, check=lambda saved: checkpoint.check_compatible(saved.get("config", {}), config_dict)
+      checkpoint.abstract_template(make_state),
+      check=lambda saved: checkpoint.check_compatible(saved.get("config", {}), config_dict),
     )
   elif config.get("init_from", ""):  # a fresh run that starts from another run's players
-    state = initialized_from(state, config.init_from)  # (what `prepare` would make, trained)
+    state = initialized_from(make_state(), config.init_from)  # (`prepare`'s work, trained)
   else:
-    state = recipe.prepared(state, config)
+    state = recipe.prepared(make_state(), config)
   start = int(state.step)
   if start >= config.num_steps:
     past = "complete" if start == config.num_steps else f"past config.num_steps {config.num_steps}"

@@ -2,10 +2,12 @@
 pictures and config, `sample --out FILE.png`, a finished run re-run, a missing extra."""
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
@@ -193,3 +195,38 @@ def test_tfds_without_tensorflow_datasets_names_the_extra(monkeypatch):
     "data.source='tfds' (dataset 'mnist') needs tensorflow-datasets, "
     "an extra: pip install 'gan_jax[tfds]'"
   )
+
+
+def test_loading_or_resuming_a_run_builds_the_states_shapes_not_its_initial_values(
+  ring_run, monkeypatch
+):
+  """Restoring overwrites every array, so the initializers (an eager compile per shape) are
+  not run: create_state is only traced, and the arrays are the checkpoint's."""
+  from gan_jax import checkpoint, recipes, runs
+
+  workdir, _, _ = ring_run
+  recipe = recipes.get_recipe("gan")
+  built = []
+
+  def recording_create_state(*args, **kwargs):
+    state = create_state(*args, **kwargs)
+    built.append(isinstance(state.step, jax.core.Tracer))
+    return state
+
+  create_state = recipe.create_state
+  monkeypatch.setitem(
+    recipes.RECIPES, "gan", dataclasses.replace(recipe, create_state=recording_create_state)
+  )
+  config, _, state = runs.load_run(workdir)
+  assert built == [True]
+  reader = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), writable=False)
+  try:
+    assert (
+      checkpoint.arrays_digest(checkpoint.state_arrays(state))
+      == (reader.read_metadata(20)["sha256"])
+    )
+  finally:
+    reader.close()
+  status, _, err = run_cli("train", "--config", RING, "--workdir", workdir, "--no-progress", *TINY)
+  assert status == 0, err
+  assert len(built) > 1 and all(built)  # (the config's validation traces it too)
