@@ -124,8 +124,13 @@ def load_run(
     )
   config = ml_collections.ConfigDict(read_json(path))
   models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
+  data_config = config
+  if not need_data and config.get("data", {}).get("download", False):
+    # Sampling and reports never download: a run whose tfds data is gone uses DIR/data.json.
+    data_config = ml_collections.ConfigDict(config.to_dict())
+    data_config.data.download = False
   try:
-    source = data.make_data_source(config)
+    source = data.make_data_source(data_config)
   except FileNotFoundError as missing:
     if need_data:
       raise

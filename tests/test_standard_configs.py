@@ -6,11 +6,12 @@ each config runs as shipped except for smaller players, a small batch and 5 step
 
 import os
 
+import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
 from conftest import load_experiment_config
-from gan_jax import runs, train, validation
+from gan_jax import cli, runs, train, validation
 
 CONFIGS = {
   "dcgan_cifar10": (32, 32, 3),
@@ -49,3 +50,23 @@ def test_five_steps_on_mock_data(name, tmp_path):
     _, source, _ = runs.load_run(str(tmp_path))
   assert int(state.step) == 5
   assert source.data_shape == CONFIGS[name]
+
+
+def test_sampling_a_run_whose_tfds_data_is_gone_downloads_nothing(tmp_path, capsys):
+  """A run trained with config.data.download=True samples from DIR/data.json once its
+  prepared data is gone, instead of downloading the dataset again."""
+  config = load_experiment_config("dcgan_cifar10")
+  config.num_steps = config.log_every = config.sample_every = config.checkpoint_every = 1
+  config.batch_size = config.num_sample_images = 4
+  config.model.generator.features = config.model.discriminator.features = 4
+  config.data.download = True
+  config.data.data_dir = str(tmp_path / "tfds")  # never prepared: mock_data stands in
+  workdir = str(tmp_path / "run")
+  with tfds.testing.mock_data(num_examples=8):
+    train.train_and_evaluate(config, workdir, progress=False)
+  _, source, state = runs.load_run(workdir, need_data=False)
+  assert (source.name, source.data_shape, source.arrays) == ("cifar10", (32, 32, 3), {})
+  out = str(tmp_path / "s.npz")
+  assert cli.main(["sample", "--workdir", workdir, "--num", "2", "--out", out]) == 0
+  assert np.load(out)["samples"].shape == (2, 32, 32, 3)
+  assert not os.path.exists(tmp_path / "tfds" / "downloads")
