@@ -90,6 +90,11 @@ threefry-rolled-loops:
    loop) and with the unrolled lowering jax uses elsewhere: same bits (integer
    arithmetic), while loops, compile time and steps/s in alternating windows; why the
    library leaves jax's random-number lowering as it is.
+the-guards-cost:
+   The MLP and toy fused steps with the non-finite guard as shipped and with fewer of its
+   checks (no parameter checks, no gradient norms, losses only, none), alternating
+   windows in one process: what the guard costs a step that PyTorch's reference does
+   without.
 
   python benchmarks/xla_cpu_findings.py matrix-product-floor   # one finding (or: 6)
 """
@@ -1119,6 +1124,81 @@ def threefry_rolled_loops():
     )
 
 
+def the_guards_cost():
+  print(
+    "the-guards-cost\n   the MLP and toy fused steps with the non-finite guard as shipped "
+    "(losses, gradient norms,\n   parameters and collections checked every step) and with "
+    "fewer of its checks, alternating\n   windows in one process"
+  )
+  import statistics
+  import sys
+
+  sys.path.insert(0, __file__.rsplit("/", 1)[0])
+  import compare_pytorch
+  from gan_jax import guards, host_memory
+
+  host_memory.retain_freed_memory()  # as the training loop does on CPU
+  shipped = guards.nonfinite_flags
+
+  def flags_checking(names):
+    def flags(state, metrics):
+      values = {
+        "d_loss": metrics.get("d_loss"),
+        "d_grad_norm": metrics.get("d_grad_norm"),
+        "d_params": (state.d_params, state.d_collections),
+        "g_loss": metrics.get("g_loss"),
+        "g_grad_norm": metrics.get("g_grad_norm"),
+        "g_params": (state.g_params, state.g_collections),
+      }
+      bits = [
+        jnp.where(guards.all_finite(values[name]), 0, 1 << bit).astype(jnp.int32)
+        for bit, name in enumerate(guards.CHECKS)
+        if name in names
+      ]
+      return sum(bits, jnp.zeros((), jnp.int32))
+
+    return flags
+
+  variants = {
+    "shipped": shipped,
+    "no parameter checks": flags_checking({"d_loss", "d_grad_norm", "g_loss", "g_grad_norm"}),
+    "no gradient norms": flags_checking({"d_loss", "d_params", "g_loss", "g_params"}),
+    "losses only": flags_checking({"d_loss", "g_loss"}),
+    "no checks": flags_checking(set()),
+  }
+  for workload in ("mlp", "toy2d"):
+    runs = {}
+    try:
+      for label, flags in variants.items():
+        guards.nonfinite_flags = flags  # guard_train_step looks it up when it traces
+        compiled, state, arrays, _ = compare_pytorch.compile_jax_step(
+          workload, compare_pytorch.BATCH[workload], steps_per_call=10
+        )
+        for _ in range(3):
+          state, _ = compiled(state, arrays)
+        runs[label] = [compiled, state, arrays, []]
+    finally:
+      guards.nonfinite_flags = shipped
+    for _ in range(8):
+      for run in runs.values():
+        compiled, state, arrays, rates = run
+        calls, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < 1.5:
+          state, _ = compiled(state, arrays)
+          calls += 1
+        jax.block_until_ready(state)
+        rates.append(calls * 10 / (time.perf_counter() - t0))
+        run[1] = state
+    rates = {label: statistics.median(run[3]) for label, run in runs.items()}
+    print(
+      f"   {workload:6s} "
+      + ", ".join(
+        f"{label} {rate:.1f} steps/s ({rate / rates['shipped']:.3f}x)"
+        for label, rate in rates.items()
+      )
+    )
+
+
 # Each finding by its name (benchmarks/RESULTS.md, "Finding: ..."); its former number is an alias.
 FINDINGS = {
   "sub-pixel-transposed-convolution": conv_transpose_kernel_gradient,
@@ -1138,6 +1218,7 @@ FINDINGS = {
   "copies-of-the-loop-carried-state": loop_state_copies,
   "second-core": second_core,
   "threefry-rolled-loops": threefry_rolled_loops,
+  "the-guards-cost": the_guards_cost,
 }
 NUMBERS = dict(zip("123456789", FINDINGS))  # the first nine had numbers
 
