@@ -1058,6 +1058,25 @@ def second_core():
     )
 
 
+def alternating_rates(runs: dict, rounds: int = 8, seconds: float = 1.5) -> dict:
+  """Median steps/s of each fused 10-step call ({label: [compiled, state, data]}), windows of
+  `seconds` alternating over the labels for `rounds` rounds; each run carries its state on."""
+  import statistics
+
+  rates = {label: [] for label in runs}
+  for _ in range(rounds):
+    for label, run in runs.items():
+      compiled, state, arrays = run
+      calls, t0 = 0, time.perf_counter()
+      while time.perf_counter() - t0 < seconds:
+        state, _ = compiled(state, arrays)
+        calls += 1
+      jax.block_until_ready(state)
+      rates[label].append(calls * 10 / (time.perf_counter() - t0))
+      run[1] = state
+  return {label: statistics.median(windows) for label, windows in rates.items()}
+
+
 def threefry_rolled_loops():
   print(
     "threefry-rolled-loops\n   the MLP and toy fused steps with jax's CPU lowering of the "
@@ -1066,7 +1085,6 @@ def threefry_rolled_loops():
     "and steps/s in alternating windows"
   )
   import hashlib
-  import statistics
   import sys
 
   import numpy as np
@@ -1104,20 +1122,11 @@ def threefry_rolled_loops():
           f"   {workload:6s} {label:8s} {loops:2d} while loops, compile {compile_s:5.2f} s, "
           f"state after 30 steps sha256 {digest.hexdigest()[:16]}"
         )
-        runs[label] = [compiled, state, arrays, []]
+        runs[label] = [compiled, state, arrays]
     finally:
       mlir.register_lowering(threefry.threefry2x32_p, rules["rolled"], platform="cpu")
-    for _ in range(8):
-      for run in runs.values():
-        compiled, state, arrays, rates = run
-        calls, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < 1.5:
-          state, _ = compiled(state, arrays)
-          calls += 1
-        jax.block_until_ready(state)
-        rates.append(calls * 10 / (time.perf_counter() - t0))
-        run[1] = state
-    rolled, unrolled = (statistics.median(runs[label][3]) for label in rules)
+    rates = alternating_rates(runs)
+    rolled, unrolled = rates["rolled"], rates["unrolled"]
     print(
       f"   {workload:6s} rolled {rolled:7.1f} steps/s, unrolled {unrolled:7.1f} "
       f"({unrolled / rolled:.3f}x)"
@@ -1130,7 +1139,6 @@ def the_guards_cost():
     "(losses, gradient norms,\n   parameters and collections checked every step) and with "
     "fewer of its checks, alternating\n   windows in one process"
   )
-  import statistics
   import sys
 
   sys.path.insert(0, __file__.rsplit("/", 1)[0])
@@ -1141,23 +1149,7 @@ def the_guards_cost():
   shipped = guards.nonfinite_flags
 
   def flags_checking(names):
-    def flags(state, metrics):
-      values = {
-        "d_loss": metrics.get("d_loss"),
-        "d_grad_norm": metrics.get("d_grad_norm"),
-        "d_params": (state.d_params, state.d_collections),
-        "g_loss": metrics.get("g_loss"),
-        "g_grad_norm": metrics.get("g_grad_norm"),
-        "g_params": (state.g_params, state.g_collections),
-      }
-      bits = [
-        jnp.where(guards.all_finite(values[name]), 0, 1 << bit).astype(jnp.int32)
-        for bit, name in enumerate(guards.CHECKS)
-        if name in names
-      ]
-      return sum(bits, jnp.zeros((), jnp.int32))
-
-    return flags
+    return lambda state, metrics: shipped(state, metrics, checks=tuple(names))
 
   variants = {
     "shipped": shipped,
@@ -1176,20 +1168,10 @@ def the_guards_cost():
         )
         for _ in range(3):
           state, _ = compiled(state, arrays)
-        runs[label] = [compiled, state, arrays, []]
+        runs[label] = [compiled, state, arrays]
     finally:
       guards.nonfinite_flags = shipped
-    for _ in range(8):
-      for run in runs.values():
-        compiled, state, arrays, rates = run
-        calls, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < 1.5:
-          state, _ = compiled(state, arrays)
-          calls += 1
-        jax.block_until_ready(state)
-        rates.append(calls * 10 / (time.perf_counter() - t0))
-        run[1] = state
-    rates = {label: statistics.median(run[3]) for label, run in runs.items()}
+    rates = alternating_rates(runs)
     print(
       f"   {workload:6s} "
       + ", ".join(
