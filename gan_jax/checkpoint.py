@@ -17,7 +17,10 @@ Crashes and damage:
   `corrupt-STEP`), falling back to the previous one; when none is left it raises
   `CheckpointCorruptError`.
 - A failed write (full disk, read-only directory) raises `CheckpointWriteError`
-  naming the step and the cause; earlier checkpoints are untouched.
+  naming the step and the cause; earlier checkpoints are untouched. What a failed
+  background write leaves behind (tracebacks of callbacks that find orbax's event
+  loop closed, warnings about coroutines never awaited) is held back: the one-line
+  error says it all.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import re
 import shutil
 import sys
 import time
+import warnings
 from typing import Any, Callable
 
 import flax
@@ -116,6 +120,40 @@ def _warn(message: str) -> None:
   print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
+def _is_closed_loop_callback(unraisable) -> bool:
+  """Whether an unraisable exception is asyncio's 'Event loop is closed' from a callback
+  scheduled after the loop ended (what a failed background write leaves behind)."""
+  frame = unraisable.exc_traceback
+  while frame is not None and frame.tb_next is not None:
+    frame = frame.tb_next
+  return (
+    unraisable.exc_type is RuntimeError
+    and str(unraisable.exc_value) == "Event loop is closed"
+    and frame is not None
+    and frame.tb_frame.f_code.co_filename.endswith(os.path.join("asyncio", "base_events.py"))
+  )
+
+
+def _hold_back_closed_loop_callbacks() -> None:
+  """Installs (once) a `sys.unraisablehook` that drops `_is_closed_loop_callback` exceptions
+  and hands every other one to the hook it replaces.
+
+  When a background write fails (full disk), orbax's event loop ends with the error, and
+  tensorstore's callbacks for the writes still in flight find it closed: each printed a
+  traceback, 20 on a full disk, before the `CheckpointWriteError` that names the failure.
+  """
+  previous = sys.unraisablehook
+  if getattr(previous, "holds_back_closed_loop_callbacks", False):
+    return
+
+  def hook(unraisable):
+    if not _is_closed_loop_callback(unraisable):
+      previous(unraisable)
+
+  hook.holds_back_closed_loop_callbacks = True
+  sys.unraisablehook = hook
+
+
 def _first_line(error: BaseException) -> str:
   text = str(error).strip()
   return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
@@ -172,6 +210,8 @@ class Checkpointer:
       self.manager = ocp.CheckpointManager(self.directory, options=options)
     finally:
       absl_logger.setLevel(level)
+    if async_save:
+      _hold_back_closed_loop_callbacks()
     self._pending: int | None = None  # step of a save that may still be in flight
     self.failure: CheckpointWriteError | None = None  # the last write that failed
 
@@ -227,6 +267,9 @@ class Checkpointer:
       if latest is not None
       else "no complete checkpoint exists yet"
     )
+    # Coroutines of the failed write that orbax never awaited warn at exit, one pair of lines
+    # each: the error below says what happened.
+    warnings.filterwarnings("ignore", r"coroutine .* was never awaited", RuntimeWarning)
     self.failure = CheckpointWriteError(
       f"could not write the checkpoint of step {step} in {self.directory}: {cause}; {kept}"
     )

@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import sys
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -343,6 +344,7 @@ def _run(
 
   `make_state()` builds the step-0 state; a resumed run restores into its shapes alone.
   """
+  outside_step = models_outside_the_step(recipe, config, source.data_shape, runner.mode)
   resumed = {}
   if checkpointer.all_steps():
     state, resumed = checkpointer.restore(
@@ -362,7 +364,7 @@ def _run(
       flush=True,
     )
     checkpointer.close()
-    return state
+    return outside_step(state)
   truncate_metrics(workdir, start)
   write_json_atomically(os.path.join(workdir, "config.json"), config_dict)
   write_data_description(workdir, source)
@@ -447,7 +449,9 @@ def _run(
         if samples:
           picture = os.path.join(workdir, "samples", f"step_{step:07d}.png")
           save_sample_picture(
-            sampling_state(runner.get_state(placed), config, recipe, source.num_classes),
+            sampling_state(
+              outside_step(runner.get_state(placed)), config, recipe, source.num_classes
+            ),
             source,
             picture,
             config.get("num_sample_images", 64),
@@ -459,7 +463,7 @@ def _run(
         if saves:
           save_checkpoint(placed)
         if step_hook is not None:
-          step_hook(step, runner.get_state(placed), source)
+          step_hook(step, outside_step(runner.get_state(placed)), source)
       monitor.settle()
       save_checkpoint(placed, force=True)
       checkpointer.wait()
@@ -487,7 +491,23 @@ def _run(
         raise  # else an error is already on its way
     if previous_handler is not None:
       signal.signal(signal.SIGTERM, previous_handler)
-  return runner.get_state(placed)
+  return outside_step(runner.get_state(placed))
+
+
+def models_outside_the_step(recipe, config, data_shape, mode: str) -> Callable:
+  """fn(state) -> the same arrays, with the players as built for use outside the step.
+
+  Under pmap and shard_map the players' BatchNorm averages its batch moments over the
+  device axis, which is bound only inside the mapped step: a train-mode call elsewhere
+  (the EMA generator's recomputed statistics for a sample picture) would fail on the unbound
+  axis. The sample pictures, the step hook and the state returned use players built
+  without it (traced only, nothing initialized); under 'none' and 'jit' states pass as
+  they are.
+  """
+  if parallel.model_axis_name(mode) is None:
+    return lambda state: state
+  structure = jax.tree.structure(jax.eval_shape(lambda: recipe.create_state(config, data_shape)))
+  return lambda state: jax.tree.unflatten(structure, jax.tree.leaves(state))
 
 
 def _main_thread() -> bool:

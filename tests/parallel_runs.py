@@ -167,7 +167,11 @@ def main(argv=None):
     if pipeline == "train_and_evaluate":
       config.data.pipeline = "host" if model == "image" else "device"
       config.log_every = config.sample_every = config.checkpoint_every = NUM_STEPS
-      state = train.train_and_evaluate(config, os.path.join(args.workdir, name), progress=False)
+      if model == "bn":  # the sample picture recomputes the EMA generator's BatchNorm moments
+        config.ema_decay = 0.9
+      workdir = os.path.join(args.workdir, name)
+      state = train.train_and_evaluate(config, workdir, progress=False)
+      results[f"pictures/{name}"] = np.asarray(len(os.listdir(os.path.join(workdir, "samples"))))
     else:
       state = run(config)
     for key, value in flat_arrays(state).items():

@@ -45,6 +45,7 @@ RUNS = [
   "img_none:image:none:device",
   "img_shard_host:image:shard_map:host",
   "img_loop:image:shard_map:train_and_evaluate",
+  "bn_loop_pmap:bn:pmap:train_and_evaluate",
   "toy_jit:toy:jit:device",
   "bn_jit:bn:jit:device",
   "img_jit_host:image:jit:host",
@@ -136,6 +137,17 @@ def test_training_moved_the_parameters(results):
 def test_train_and_evaluate_runs_the_parallel_step(results):
   loop, direct = arrays_of(results, "img_loop"), arrays_of(results, "img_shard_host")
   for key in direct:
+    np.testing.assert_array_equal(loop[key], direct[key], err_msg=key)
+
+
+def test_the_loop_under_pmap_draws_pictures_from_an_ema_generator_with_batch_norm(results):
+  """The picture recomputes the EMA generator's BatchNorm moments in train mode, outside the
+  mapped step: with the players of the step (BatchNorm averaging over the device axis) the
+  run stopped at its first picture with an unbound axis name, before its checkpoint."""
+  loop, direct = arrays_of(results, "bn_loop_pmap"), arrays_of(results, "bn_pmap")
+  assert int(results["pictures/bn_loop_pmap"]) == 1
+  assert "['g_ema_params']['Dense_0']['kernel']" in loop
+  for key in direct:  # the EMA changes nothing the players train
     np.testing.assert_array_equal(loop[key], direct[key], err_msg=key)
 
 
