@@ -325,8 +325,11 @@ class Checkpointer:
     about (and, when writable, moving aside) each damaged one it passes.
     `check(metadata)` runs before the arrays are read (e.g. `check_compatible`);
     its errors propagate. Raises `CheckpointCorruptError` when no intact
-    checkpoint is left, FileNotFoundError when there is none at all.
+    checkpoint is left, FileNotFoundError when there is none at all. A save of this
+    `Checkpointer` still in flight is waited for first (its checkpoint counts).
     """
+    if self._pending is not None:
+      self.wait()
     self.manager.reload()
     if step is not None and step not in self.all_steps():
       saved = ", ".join(map(str, self.all_steps())) or "none"

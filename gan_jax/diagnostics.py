@@ -37,9 +37,17 @@ def mean_pairwise_distance(x: jax.Array) -> jax.Array:
   return jnp.sum(jnp.sqrt(d2) * off_diagonal) / max(n * (n - 1), 1)
 
 
-def diversity_ratio(fake: jax.Array, real: jax.Array) -> jax.Array:
+def diversity_ratio(fake: jax.Array, real: jax.Array, axis_name: str | None = None) -> jax.Array:
   """mean_pairwise_distance(fake) / mean_pairwise_distance(real): about 1 when G covers the data,
-  near 0 when it collapses to a point."""
+  near 0 when it collapses to a point.
+
+  With `axis_name` (inside pmap or shard_map, each device holding its rows of the global
+  batch), the distances are those of the whole global batch, gathered from every device:
+  the value does not depend on how many devices share the batch.
+  """
+  if axis_name is not None:
+    fake = jax.lax.all_gather(fake, axis_name, tiled=True)
+    real = jax.lax.all_gather(real, axis_name, tiled=True)
   return mean_pairwise_distance(fake) / (mean_pairwise_distance(real) + 1e-12)
 
 

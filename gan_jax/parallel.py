@@ -10,7 +10,9 @@ device axis; inside,
 `lax.pmean` averages gradients, BatchNorm statistics and metrics across
 devices and every random draw is made for the global batch and sliced per
 device (`steps.local_slice_of_global_draw`), so the run is a function of the
-seed and the GLOBAL batch size, not of the device count.
+seed and the GLOBAL batch size, not of the device count. The exception: draws made
+inside the players (dropout layers, StyleGAN's noise inputs) use `steps.device_key`, a
+key per device, and depend on the device count too.
 
 The state is replicated: for pmap each leaf gets a leading device axis
 (`replicate` / `unreplicate`); for shard_map it is one global array with a

@@ -114,7 +114,10 @@ def get_recipe(name: str) -> Recipe:
   for module in variant_modules():
     importlib.import_module(module)
   if not isinstance(name, str) or name not in RECIPES:
-    raise ValueError(f"recipe {name!r} is unknown; accepted: {', '.join(sorted(RECIPES))}")
+    raise ValueError(
+      f"recipe {name!r} is unknown; accepted: {', '.join(sorted(RECIPES))} (a recipe of your "
+      "own is registered by the module that config.model.module names)"
+    )
   return RECIPES[name]
 
 

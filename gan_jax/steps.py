@@ -88,7 +88,9 @@ def gradient_norm(grads) -> jax.Array:
 
 
 def device_key(key: jax.Array, axis_name: str | None) -> jax.Array:
-  """A key that differs per device, for per-device randomness such as dropout."""
+  """A key that differs per device, for randomness drawn inside the players (dropout, StyleGAN's
+  noise inputs), whose shapes are the device's rows: a run with such draws depends on the
+  device count, where `local_slice_of_global_draw` does not."""
   return key if axis_name is None else jax.random.fold_in(key, lax.axis_index(axis_name))
 
 
@@ -402,7 +404,7 @@ def discriminator_loss(
     diversity_ratio, the active penalties and the head's metrics.
   """
   game = state.game
-  diversity = diagnostics.diversity_ratio(fake, real)
+  diversity = diagnostics.diversity_ratio(fake, real, axis_name)
   real, fake = augment_real_and_fake(game, key, real, fake, axis_name)
   real_out, fake_out, collections = discriminate(
     state, d_params, real, fake, *inputs, key=key, axis_name=axis_name

@@ -108,7 +108,10 @@ def run(config, num_steps: int = NUM_STEPS):
     arrays = runner.put_data(source.arrays)
     next_data = lambda: arrays
   for _ in range(num_steps):
-    placed, _ = runner.step_fn(placed, next_data())
+    placed, metrics = runner.step_fn(placed, next_data())
+  run.last_metrics = {  # of the last step, as the loop logs them (one value per metric)
+    name: np.asarray(jax.device_get(value)).reshape(-1)[0] for name, value in metrics.items()
+  }
   return runner.get_state(placed)
 
 
@@ -174,6 +177,8 @@ def main(argv=None):
       results[f"pictures/{name}"] = np.asarray(len(os.listdir(os.path.join(workdir, "samples"))))
     else:
       state = run(config)
+      for metric, value in run.last_metrics.items():
+        results[f"metrics/{name}/{metric}"] = value
     for key, value in flat_arrays(state).items():
       results[f"{name}/{key}"] = value
     if mode == "jit":

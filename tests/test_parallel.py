@@ -124,6 +124,23 @@ def test_one_and_eight_devices_agree_up_to_reassociation(results, one, eight):
     np.testing.assert_allclose(multi[key], single[key], rtol=0, atol=ATOL, err_msg=key)
 
 
+@pytest.mark.parametrize("model", ["toy", "bn"])
+def test_the_logged_metrics_do_not_depend_on_the_devices(results, model):
+  """Every metric of the last step, diversity_ratio included (the mean pairwise distance of the
+  global batch's samples: each device's rows alone gave 0.68 on 8 devices against 0.63)."""
+  one = {
+    key.rsplit("/", 1)[1]: results[key]
+    for key in results.files
+    if key.startswith(f"metrics/{model}_none/")
+  }
+  assert "diversity_ratio" in one
+  for mode in ("pmap", "shard", "jit"):
+    for metric, value in one.items():
+      np.testing.assert_allclose(
+        results[f"metrics/{model}_{mode}/{metric}"], value, rtol=1e-5, atol=1e-6, err_msg=metric
+      )
+
+
 def test_training_moved_the_parameters(results):
   # Guards the comparisons above against a step that changes nothing.
   start = parallel_runs.make_config("toy", "none", "device", "")

@@ -230,3 +230,35 @@ def test_loading_or_resuming_a_run_builds_the_states_shapes_not_its_initial_valu
   status, _, err = run_cli("train", "--config", RING, "--workdir", workdir, "--no-progress", *TINY)
   assert status == 0, err
   assert len(built) > 1 and all(built)  # (the config's validation traces it too)
+
+
+def test_restoring_right_after_a_background_save_waits_for_it(tmp_path):
+  """`save` returns while orbax still writes; `restore` on the same Checkpointer finds that
+  checkpoint (it said there was none)."""
+  import optax
+
+  import gan_jax
+  from gan_jax import checkpoint, models
+
+  def make_state():
+    return gan_jax.create_state(
+      seed=0,
+      generator=models.ToyGenerator(data_shape=(2,), hidden=(8,)),
+      discriminator=models.ToyDiscriminator(hidden=(8,)),
+      noise=gan_jax.NoiseSampler(latent_shape=(4,)),
+      data_shape=(2,),
+      g_tx=optax.adam(1e-3),
+      d_tx=optax.adam(1e-3),
+    )
+
+  state = make_state()
+  writer = checkpoint.Checkpointer(str(tmp_path / "checkpoints"), async_save=True)
+  try:
+    writer.save(state, {"note": "right away"})
+    restored, metadata = writer.restore(checkpoint.abstract_template(make_state))
+  finally:
+    writer.close()
+  assert metadata["note"] == "right away"
+  assert checkpoint.arrays_digest(checkpoint.state_arrays(restored)) == checkpoint.arrays_digest(
+    checkpoint.state_arrays(state)
+  )
