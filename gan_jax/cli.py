@@ -28,6 +28,7 @@ from gan_jax import validation
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+SAMPLE_NUM = 64  # sample --num by default
 
 
 class UsageError(ValueError):
@@ -44,6 +45,13 @@ class ArgumentParser(argparse.ArgumentParser):
 def load_config_file(path: str):
   """Imports `path` and returns its get_config(); `FILE.py:ARG` returns get_config('ARG')."""
   path, has_arg, arg = path.partition(":")  # as config_flags: the first colon ends the path
+  if os.path.isdir(path):
+    found = sorted(n for n in os.listdir(path) if n.endswith(".py") and not n.startswith("_"))
+    example = f", such as {os.path.join(path, found[0])}" if found else ""
+    raise UsageError(
+      f"config file {path!r} is a directory; accepted: a python file (.py) with "
+      f"get_config(){example}"
+    )
   if not os.path.isfile(path):
     raise UsageError(f"config file {path!r} does not exist")
   if not path.endswith(".py"):
@@ -255,9 +263,10 @@ def _train(args, overrides):
       raise UsageError(f"--eval-samples {args.eval_samples} needs --eval-every N")
     if args.eval_samples < 2:
       raise UsageError(f"--eval-samples must be >= 2, got {args.eval_samples}")
-  from gan_jax import train
+  from gan_jax import runs, train
 
   config = apply_overrides(load_config_file(args.config), overrides)
+  runs.check_init_from(config.get("init_from", ""), args.workdir)  # before anything is built
   hook = None
   if args.eval_every:
     from gan_jax import evaluate
@@ -281,19 +290,40 @@ def _train(args, overrides):
 def _sample(args, overrides):
   if overrides:
     raise UsageError(f"sample takes no config overrides, got --config.{overrides[0][0]}")
-  if args.num < 1:
+  if args.num is not None and args.num < 1:
     raise UsageError(f"--num must be >= 1, got {args.num}")
-  if args.seed < 0:
+  if args.seed is not None and args.seed < 0:
     raise UsageError(f"--seed must be >= 0, got {args.seed}")
   if args.interpolate is not None and args.interpolate < 2:
     raise UsageError(
       f"--interpolate must be >= 2 (the points of a path, both ends), got {args.interpolate}"
     )
   if args.speech is not None:
-    for flag, value in (("--interpolate", args.interpolate), ("--truncation", args.truncation)):
-      if value is not None:
-        raise UsageError(f"{flag} draws samples, not speech; leave out one of --speech and {flag}")
+    unused = [
+      flag
+      for flag, value in (
+        ("--text", args.text),
+        ("--num", args.num),
+        ("--seed", args.seed),
+        ("--interpolate", args.interpolate),
+        ("--interpolation", args.interpolation),
+        ("--truncation", args.truncation),
+      )
+      if value is not None
+    ]
+    if unused:
+      raise UsageError(
+        f"--speech does not use {', '.join(unused)} (it speaks one text); accepted with "
+        f"--speech: --workdir, --step, --out FILE.wav, --label VOICE"
+      )
     return _sample_speech(args)
+  args.num = SAMPLE_NUM if args.num is None else args.num
+  args.seed = 0 if args.seed is None else args.seed
+  if args.text is not None and args.label is not None:
+    raise UsageError(
+      "--text and --label cannot be used together: --text draws a caption's images, --label "
+      "a class or category; leave out one of them"
+    )
   if not args.out.endswith((".npz", ".png")):
     raise UsageError(
       f"--out must name an .npz file (the samples) or a .png file (a picture), got {args.out!r}"
@@ -323,10 +353,8 @@ def _sample(args, overrides):
         raise UsageError(str(error)) from None
   labels = None
   if args.text is not None:
-    if recipe.name != "text_to_image" or args.label is not None:
-      raise UsageError(
-        f"--text needs a text_to_image run without --label; this run's recipe is {recipe.name!r}"
-      )
+    if recipe.name != "text_to_image":
+      raise UsageError(f"--text needs a text_to_image run; this run's recipe is {recipe.name!r}")
     from gan_jax.data import captions
 
     try:
@@ -458,13 +486,26 @@ def _evaluate(args, overrides):
     raise UsageError(f"evaluate takes no config overrides, got --config.{overrides[0][0]}")
   if args.num_samples is not None and args.num_samples < 2:
     raise UsageError(f"--num-samples must be >= 2, got {args.num_samples}")
+  if args.seed < 0:
+    raise UsageError(f"--seed must be >= 0, got {args.seed}")
   from gan_jax import evaluate, report
+  from gan_jax.metrics import inception
   from gan_jax.state import check_truncation
 
+  weights = args.inception_weights
+  if weights is not None and not os.path.isfile(weights):
+    if os.path.exists(weights):
+      raise UsageError(
+        f"--inception-weights {weights!r} is not a file; accepted: an Inception .npz converted "
+        f"with python -m gan_jax.metrics.convert_inception {inception.PYTORCH_FID_WEIGHTS} "
+        "inception_fid.npz"
+      )
+    raise UsageError(f"--inception-weights: {inception.missing_weights_message(weights)}")
   try:
     check_truncation(args.truncation, "--truncation")
   except ValueError as error:
     raise UsageError(str(error)) from None
+  _check_evaluate_flags(args)
 
   result = evaluate.evaluate_run(
     args.workdir,
@@ -481,6 +522,33 @@ def _evaluate(args, overrides):
   if not args.no_report:
     print(f"wrote {report.write_report(args.workdir, step=args.step)}")
   return 0
+
+
+def _check_evaluate_flags(args) -> None:
+  """Refuses, before the run is loaded, the evaluate flags its config rules out: --truncation
+  for a recipe that maps a condition (as sample refuses it), --inception-weights for a run on
+  toy points (Inception scores images). A directory without a run is left to `load_run`."""
+  if args.truncation is None and args.inception_weights is None:
+    return
+  from gan_jax import models, recipes, runs, sampling
+
+  path = os.path.join(args.workdir, runs.CONFIG_FILE)
+  if not os.path.isfile(path):
+    return
+  config = runs.read_json(path)
+  if args.truncation is not None:
+    models.import_module(config.get("model", {}).get("module", ""))  # as `load_run`
+    try:
+      sampling.check_latent_input(recipes.get_recipe(config.get("recipe", "gan")), "--truncation")
+    except ValueError as error:
+      raise UsageError(str(error)) from None
+  data = config.get("data", {})
+  if args.inception_weights is not None and data.get("source", "toy") == "toy":
+    raise UsageError(
+      f"--inception-weights adds FID, KID and the Inception Score of images; this run's data "
+      f"({data.get('name', 'ring8')!r}) are toy points, scored by their mixture's modes: "
+      "leave out --inception-weights"
+    )
 
 
 OVERRIDES_HELP = """\
@@ -578,8 +646,13 @@ def build_parser() -> argparse.ArgumentParser:
   )
   sample.add_argument("--workdir", required=True)
   add_step_argument(sample)
-  sample.add_argument("--num", type=int, default=64)
-  sample.add_argument("--seed", type=int, default=0)
+  sample.add_argument(
+    "--num",
+    type=int,
+    default=None,
+    help=f"how many samples, --interpolate paths or conditions (default: {SAMPLE_NUM})",
+  )
+  sample.add_argument("--seed", type=int, default=None, help="seed of the samples (default: 0)")
   sample.add_argument(
     "--out",
     required=True,

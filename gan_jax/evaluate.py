@@ -63,6 +63,9 @@ MIXTURE_KEYS = ("modes", "high_quality", "reverse_kl")
 IMAGE_KEYS = ("fd", "precision", "recall", "class_kl")
 CONDITION_KEYS = ("l1", "masked_l1", "psnr", "ssim", "class_match")
 SPLIT_SOURCES = ("idx", "image_to_image")  # config.data.source values with idx splits
+# config.data.source values whose splits are files named after them, in one directory
+# (`split_file`): experiments/make_speech.py writes DIR/train.npz and DIR/test.npz
+FILE_SPLIT_SOURCES = ("speech",)
 INCEPTION_KEYS = ("fid", "kid", "kid_std", "inception_score", "inception_score_std")
 HISTORY_KEYS = MIXTURE_KEYS + CONDITION_KEYS + IMAGE_KEYS + INCEPTION_KEYS
 WITHOUT_WEIGHTS = (
@@ -222,11 +225,33 @@ def evaluate_image_state(
   return result
 
 
+def split_file(path: str) -> tuple[str, str, str] | None:
+  """(its split, the other split, the other split's file) of a data file named after its
+  split: train.npz and test.npz, or NAME_train.npz and NAME_test.npz; None for another name."""
+  directory, name = os.path.split(path)
+  stem, extension = os.path.splitext(name)
+  for split, other in (("train", "test"), ("test", "train")):
+    if stem == split or stem.endswith("_" + split):
+      return split, other, os.path.join(directory, stem[: -len(split)] + other + extension)
+  return None
+
+
 def held_out_source(config, source: DataSource) -> tuple[DataSource, str]:
   """(the data a condition recipe is scored on, its split): the held-out idx split
-  (`other_split`) of a source with idx splits when its files are there, else `source`."""
+  (`other_split`) of a source with idx splits, or the other split's file of a source whose
+  splits are files (`split_file`: test.npz beside train.npz), when its files are there, else
+  `source`."""
   data_config = config.get("data", {})
   split = data_config.get("split", "train")
+  if data_config.get("source") in FILE_SPLIT_SOURCES:
+    named = split_file(data_config.get("path", ""))
+    if named is None:
+      return source, split
+    split, held_out, path = named
+    if not os.path.exists(path):
+      return source, split
+    held_out_config = ml_collections.ConfigDict({**dict(data_config.items()), "path": path})
+    return data.make_data_source(held_out_config), held_out
   if data_config.get("source") not in SPLIT_SOURCES:
     return source, split
   held_out = other_split(config)

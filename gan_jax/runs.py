@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from typing import Any
 
@@ -16,6 +17,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from gan_jax import checkpoint, data, models, recipes
+from gan_jax.validation import first_line
 from gan_jax.state import GANState
 
 CONFIG_FILE = "config.json"
@@ -117,6 +119,11 @@ def load_run(
   With need_data=False (sampling, reports), a run whose data files are gone loads with a
   source that has its name, kind, shape and classes from DIR/data.json but no rows.
   """
+  if step is not None and (not isinstance(step, numbers.Integral) or isinstance(step, bool)):
+    raise ValueError(
+      f"step must be an integer (the step of one of the run's checkpoints), got {step!r}"
+    )
+  step = None if step is None else int(step)
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
     raise FileNotFoundError(
@@ -151,11 +158,70 @@ INIT_FIELDS = ("g_params", "d_params", "g_collections", "d_collections")
 
 
 def parse_init_from(value: str) -> tuple[str, int | None]:
-  """'DIR' or 'DIR:STEP' of config.init_from -> (DIR, STEP or None for the newest)."""
-  path, colon, step = str(value).rpartition(":")
-  if colon and step.isdigit():
+  """'DIR' or 'DIR:STEP' of config.init_from -> (DIR, STEP or None for the newest).
+
+  The text after the last ':' is the step, a whole number (a directory whose own name holds
+  a ':' is taken whole when it exists); anything else there is a one-line ValueError.
+  This is config.init_from's rule in `validation` (its form only: whether DIR holds a run
+  is for `check_init_from`).
+  """
+  if not isinstance(value, str):
+    raise ValueError(f"config.init_from must be a string 'DIR' or 'DIR:STEP', got {value!r}")
+  path, colon, step = value.rpartition(":")
+  if colon and step.isdigit() and path:
     return path, int(step)
-  return str(value), None
+  if not colon or os.path.isdir(value):
+    return value, None
+  problem = (
+    " names no directory before ':'"
+    if step.isdigit()
+    else f": the step after ':' must be a whole number, got {step!r}"
+  )
+  raise ValueError(
+    f"config.init_from {value!r}{problem}; accepted: 'DIR' (its newest checkpoint) or 'DIR:STEP'"
+  )
+
+
+def check_init_from(init_from, workdir: str | None = None) -> None:
+  """Refuses (one-line ValueError) a config.init_from that names no run, or a step that run
+  has no checkpoint of, before anything is built. A run in `workdir` that already has a
+  checkpoint resumes from it and does not read config.init_from: nothing to check then.
+  A value that is not a string is left to `validation` ('' is no init_from)."""
+  if not isinstance(init_from, str) or not init_from:
+    return
+  directory, step = parse_init_from(init_from)
+  if workdir is not None and _checkpoint_steps(workdir):
+    return
+  if not os.path.isfile(os.path.join(directory, CONFIG_FILE)):
+    what = "does not exist" if not os.path.exists(directory) else f"holds no run (no {CONFIG_FILE})"
+    raise ValueError(
+      f"config.init_from {init_from!r} names no run: {directory} {what}; accepted: 'DIR' or "
+      "'DIR:STEP' of a run written by gan-jax train"
+    )
+  steps = _checkpoint_steps(directory)
+  if not steps:
+    raise ValueError(
+      f"config.init_from {init_from!r}: the run in {directory} has no checkpoint; accepted: "
+      "a run that has saved one"
+    )
+  if step is not None and step not in steps:
+    raise ValueError(
+      f"config.init_from {init_from!r}: the run in {directory} has no checkpoint of step "
+      f"{step}; accepted: {', '.join(f'{directory}:{s}' for s in steps)} or {directory} "
+      "(the newest)"
+    )
+
+
+def _checkpoint_steps(workdir: str) -> list[int]:
+  """The steps of the checkpoints in DIR/checkpoints (`checkpoint.Checkpointer.all_steps`)."""
+  directory = os.path.join(workdir, CHECKPOINT_DIR)
+  try:
+    names = os.listdir(directory)
+  except OSError:
+    return []
+  return sorted(
+    int(name) for name in names if name.isdigit() and os.path.isdir(os.path.join(directory, name))
+  )
 
 
 def _shapes(tree) -> dict[str, tuple]:
@@ -175,16 +241,22 @@ def initialized_from(state: GANState, init_from: str) -> GANState:
   the first array that differs.
   """
   workdir, step = parse_init_from(init_from)
-  _, _, other = load_run(workdir, step, need_data=False)
+  try:
+    _, _, other = load_run(workdir, step, need_data=False)
+  except (FileNotFoundError, ValueError) as error:  # not a failed write of this run's
+    raise ValueError(f"config.init_from {init_from!r}: {first_line(error)}") from None
   taken = {}
   for field in INIT_FIELDS:
     ours, theirs = _shapes(getattr(state, field)), _shapes(getattr(other, field))
     if ours != theirs:
       name = (sorted(set(ours) ^ set(theirs)) or [k for k in ours if ours[k] != theirs[k]])[0]
-      raise ValueError(
-        f"init_from {init_from!r}: its {field}{name} has shape {theirs.get(name, 'absent')} but "
-        f"this run's has {ours.get(name, 'absent')}; accepted: a run of the same players"
-      )
+      if name not in theirs:
+        difference = f" has no {field}{name} but this run's has shape {ours[name]}"
+      elif name not in ours:
+        difference = f": its {field}{name} has shape {theirs[name]} but this run has no such array"
+      else:
+        difference = f": its {field}{name} has shape {theirs[name]} but this run's has {ours[name]}"
+      raise ValueError(f"init_from {init_from!r}{difference}; accepted: a run of the same players")
     taken[field] = jax.tree.map(jnp.asarray, getattr(other, field))
   if state.g_ema_params is not None:  # this run keeps an EMA: start it at the other run's
     taken["g_ema_params"] = jax.tree.map(jnp.asarray, other.sampling_params)

@@ -316,6 +316,8 @@ def train_and_evaluate(
   except OSError as error:
     if checkpointer.failure is not None:  # a background checkpoint write failed first
       raise checkpointer.failure from None
+    if error.errno is None:  # a message of ours (a run that is not there), not a failed write
+      raise
     latest = checkpointer.latest_step()
     kept = (
       f"the newest complete checkpoint is step {latest}"

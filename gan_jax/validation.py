@@ -341,6 +341,17 @@ def _process_count(value, name):
     distributed.FIELDS[name.rsplit(".", 1)[-1]](value, name)
 
 
+def _init_from(value, name):
+  """init_from: '' or the form of `runs.parse_init_from` ('DIR' or 'DIR:STEP'). Whether DIR
+  holds a run is checked where a fresh run starts (`runs.check_init_from`): a resumed run does
+  not read it, and a config is checked without its workdir."""
+  string(value, name)
+  if value:
+    from gan_jax import runs
+
+    runs.parse_init_from(value)
+
+
 DISTRIBUTED_FIELDS: dict[str, Check] = {
   "coordinator_address": optional_string,
   "num_processes": _process_count,
@@ -361,7 +372,7 @@ FIELDS: dict[str, Check] = {
   "clip_value": _game_field,
   "reuse_fakes": _game_field,
   "resume_may_change": _resume_may_change,
-  "init_from": string,  # 'DIR' or 'DIR:STEP' of a run (`runs.initialized_from`); '' for none
+  "init_from": _init_from,  # 'DIR' or 'DIR:STEP' of a run (`runs.initialized_from`); '' for none
   "g_optimizer": _check_optimizer,
   "d_optimizer": _check_optimizer,
   "ema_decay": rule_of("state", "check_ema_decay"),

@@ -67,6 +67,18 @@ def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run,
       assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_inception_weights_are_refused_for_a_run_on_toy_points(ring_run, tmp_path, capsys):
+  """Inception scores images (README): the flag is not silently ignored on a mixture."""
+  weights = str(tmp_path / "inception.npz")
+  np.savez(weights, x=np.zeros(1))
+  assert cli.main(["evaluate", "--workdir", ring_run[0], "--inception-weights", weights]) == 2
+  assert capsys.readouterr().err.strip().splitlines() == [
+    "gan-jax: error: --inception-weights adds FID, KID and the Inception Score of images; this "
+    "run's data ('ring8') are toy points, scored by their mixture's modes: leave out "
+    "--inception-weights"
+  ]
+
+
 def test_train_eval_samples_sets_the_samples_of_each_evaluation(tmp_path):
   workdir = str(tmp_path / "run")
   argv = ["train", "--config", os.path.join(ROOT, "experiments", "configs", "ring_gan.py")]

@@ -171,11 +171,44 @@ CASES = [
     lambda tmp: ["sample", "--workdir", str(tmp), "--out", str(tmp / "s.npz")],
     "holds no run (no config.json)",
   ),
+  (
+    "sample --text with --label",
+    lambda tmp: (
+      ["sample", "--workdir", str(tmp), "--text", "a bright sandal", "--label", "3"]
+      + ["--out", str(tmp / "s.npz")]
+    ),
+    "--text and --label cannot be used together",
+  ),
+  (
+    "sample --speech with flags it does not use",
+    lambda tmp: (
+      ["sample", "--workdir", str(tmp), "--speech", "hello", "--text", "a sandal"]
+      + ["--num", "64", "--seed", "0", "--out", str(tmp / "h.wav")]
+    ),
+    "--speech does not use --text, --num, --seed (it speaks one text); accepted with --speech: "
+    "--workdir, --step, --out FILE.wav, --label VOICE",
+  ),
+  (
+    "evaluate --seed < 0",
+    lambda tmp: ["evaluate", "--workdir", str(tmp), "--seed", "-1"],
+    "--seed must be >= 0, got -1",
+  ),
+  (
+    "evaluate --inception-weights missing",
+    lambda tmp: ["evaluate", "--workdir", str(tmp), "--inception-weights", str(tmp / "no.npz")],
+    "--inception-weights: Inception weights file '",
+  ),
   # config files
   (
     "config file missing",
     lambda tmp: ["train", "--config", str(tmp / "nope.py"), "--workdir", str(tmp)],
     "does not exist",
+  ),
+  (
+    "config file a directory",
+    lambda tmp: ["train", "--config", CONFIG_DIR, "--workdir", str(tmp / "run")],
+    f"config file {CONFIG_DIR!r} is a directory; accepted: a python file (.py) with get_config(), "
+    f"such as {CONFIG_DIR}{os.sep}",
   ),
   ("config file syntax error", config_file("def get_config(:\n"), "failed to load: SyntaxError"),
   ("config file without get_config", config_file("x = 1\n"), "has no get_config() function"),
@@ -430,6 +463,19 @@ CASES = [
     npz(DCGAN, x=np.zeros((4, 30, 30), np.uint8)),
     "DCGAN image shape (30, 30, 1) is not supported; accepted: (H, H, C) with H = 3, 4 or 7 "
     "times a power of two >= 2 (6, 8, 12, 14, 16, 24, 28, 32, 48, 56, 64, 96, 112, 128, ...)",
+  ),
+  # init_from: checked before the data, the state or the workdir's checkpoints
+  (
+    "init_from names no run",
+    ring("--config.init_from=/nonexistent/run"),
+    "config.init_from '/nonexistent/run' names no run: /nonexistent/run does not exist; "
+    "accepted: 'DIR' or 'DIR:STEP' of a run written by gan-jax train",
+  ),
+  (
+    "init_from step not a number",
+    ring("--config.init_from=/nonexistent/run:abc"),
+    "config.init_from '/nonexistent/run:abc': the step after ':' must be a whole number, got "
+    "'abc'; accepted: 'DIR' (its newest checkpoint) or 'DIR:STEP'",
   ),
   # the workdir
   ("workdir not writable", workdir_under_a_file, "cannot be written: Not a directory"),

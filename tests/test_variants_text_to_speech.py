@@ -133,6 +133,34 @@ def test_sample_speech_writes_a_16khz_wav(speech_npz, trained, tmp_path, capsys)
   assert not any("Traceback" in line for line in err)
 
 
+def test_evaluate_scores_the_held_out_sentences_of_test_npz(speech_npz, trained, tmp_path):
+  """A run on DIR/train.npz is scored on DIR/test.npz (make_speech.py's held-out sentences)
+  when it is there, else on its own data."""
+  from gan_jax import data, evaluate
+
+  shutil.copy(speech_npz, tmp_path / "train.npz")
+  config = tiny_config(str(tmp_path / "train.npz"))
+  source = data.make_data_source(config)
+  result = evaluate.evaluate_state(trained[1], source, config, num_samples=100)
+  assert (result["eval_split"], result["num_samples"]) == ("train", 6)
+  write_speech_npz(tmp_path / "test.npz", num=3)
+  result = evaluate.evaluate_state(trained[1], source, config, num_samples=100)
+  assert (result["eval_split"], result["num_samples"]) == ("test", 3)
+  assert evaluate.split_file("data/captions_test.npz") == (
+    "test",
+    "train",
+    "data/captions_train.npz",
+  )
+
+
+def test_evaluate_refuses_truncation_naming_the_flag(trained, capsys):
+  assert cli.main(["evaluate", "--workdir", trained[0], "--truncation", "0.5"]) == 2
+  assert capsys.readouterr().err.strip().splitlines() == [
+    "gan-jax: error: --truncation needs a generator of a latent drawn from the prior; recipe "
+    "'text_to_speech' maps a condition (an image, a text), which has none"
+  ]
+
+
 def test_griffin_lim_recovers_a_known_magnitude():
   """Spectral convergence ||S - S'|| / ||S|| of a chirp plus a tone: 0.081 after 100 iterations
   (tolerance 0.1), 0.62 with the random first phases alone."""
