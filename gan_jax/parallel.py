@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import numbers
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -98,14 +99,16 @@ def constrain_batch(tree: PyTree) -> PyTree:
   )
 
 
-def local_batch_size(global_batch: int, mode: str, count: int | None = None) -> int:
+def local_batch_size(
+  global_batch: int, mode: str, count: int | None = None, name: str = "config.batch_size"
+) -> int:
   """The rows of the global batch that each of `count` devices (default: those of `mode`)
-  gets; raises unless they divide evenly."""
+  gets; raises unless they divide evenly (the message names the batch `name`)."""
   count = num_devices(mode) if count is None else count
   if global_batch % count:
+    what = "" if name == "global_batch" else " (the global batch)"
     raise ValueError(
-      f"config.batch_size {global_batch} (the global batch) must be divisible by "
-      f"the {count} devices of parallel={mode!r}"
+      f"{name} {global_batch}{what} must be divisible by the {count} devices of parallel={mode!r}"
     )
   return global_batch // count
 
@@ -305,12 +308,46 @@ def make_parallel_step(
     step_fn: the pure step; its batch must be `step_batch_size(global_batch, mode)`.
     mode: 'none' (jax.jit, one device), 'pmap', 'shard_map' or 'jit' (all devices).
     global_batch: the global batch size (config.batch_size); checked to divide evenly.
-    shard_data: whether `data` is a batch split along axis 1 (else it is replicated).
+    shard_data: whether `data` is a batch split along axis 1 (else it is replicated); put_data
+      then refuses a batch without this process's rows of global_batch (`process_rows`).
     donate: donate the state buffers; default: on everywhere but CPU.
   """
   check_mode(mode)
-  local_batch_size(global_batch, mode)
+  integral = isinstance(global_batch, numbers.Integral) and not isinstance(global_batch, bool)
+  if not integral or global_batch < 1:
+    raise ValueError(f"global_batch must be an integer >= 1, got {global_batch!r}")
+  local_batch_size(global_batch, mode, name="global_batch")
   donate = jax.default_backend() != "cpu" if donate is None else donate
+  if shard_data:
+    return _checking_rows(
+      _make_parallel_step(step_fn, mode, global_batch, shard_data, donate), global_batch
+    )
+  return _make_parallel_step(step_fn, mode, global_batch, shard_data, donate)
+
+
+def _checking_rows(step: ParallelStep, global_batch: int) -> ParallelStep:
+  """`step` whose put_data first refuses (one line) a batch whose rows (axis 1 of every leaf)
+  are not this process's share of `global_batch` (`process_rows`)."""
+  share = process_rows(global_batch, step.mode)
+  expected = share.stop - share.start
+
+  def put_data(batch):
+    for leaf in jax.tree.leaves(batch):
+      shape = tuple(np.shape(leaf))
+      if len(shape) < 2 or shape[1] != expected:
+        rows = shape[1] if len(shape) >= 2 else None
+        raise ValueError(
+          f"put_data got a batch of {rows} rows (axis 1 of shape {shape}), but "
+          f"global_batch={global_batch} over the {step.num_devices} devices of "
+          f"parallel={step.mode!r} needs {expected} rows from this process: (k, {expected}, ...)"
+        )
+    return step.put_data(batch)
+
+  return step._replace(put_data=put_data)
+
+
+def _make_parallel_step(step_fn, mode, global_batch, shard_data, donate) -> ParallelStep:
+  """`make_parallel_step` after its checks."""
   if mode == "none":
     device = jax.local_devices()[0]
     put = functools.partial(jax.device_put, device=device)

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import data, plotting, recipes
-from gan_jax.state import GANState, step_key
+from gan_jax.state import GANState, check_rows, step_key
 
 SAMPLING_STATISTICS = ("recomputed", "averaged")
 INTERPOLATIONS = ("slerp", "linear")
@@ -155,6 +155,8 @@ def draw_samples(
   `labels` (num,) int, for recipes that condition on a class. `truncation` t: the latents'
   normal entries drawn within [-t, t] (`NoiseSampler`; None: the prior as trained).
   """
+  check_rows(num, "num")
+  check_rows(batch_size, "batch_size")
   if truncation is not None:
     check_latent_input(recipe, "truncation")
   return _generate(state, draw_latents(state, num, seed, truncation), recipe, labels, batch_size)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+import operator
 import zlib
 from typing import Any, Callable
 
@@ -31,6 +33,43 @@ def check_num_categories(value, name: str = "num_categories") -> None:
   0 for none, else >= 2 (a code of one value carries nothing)."""
   if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value == 1:
     raise ValueError(f"{name} must be 0 (no categorical code) or an integer >= 2, got {value!r}")
+
+
+def check_seed(value, name: str = "seed") -> None:
+  """The one rule of a run's seed (`create_state`): an integer (a Python or NumPy integer, or an
+  integer scalar array, e.g. under jax.vmap); checked on its type alone."""
+  if hasattr(value, "dtype") and hasattr(value, "shape"):  # an array or a NumPy scalar
+    if not value.shape and jnp.issubdtype(value.dtype, jnp.integer):
+      return
+    raise ValueError(
+      f"{name} must be an integer, got an array of dtype {value.dtype} and shape {value.shape}"
+    )
+  if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    raise ValueError(f"{name} must be an integer, got {value!r}")
+
+
+def check_latent_shape(value, name: str = "latent_shape") -> None:
+  """The one rule of a latent shape (`NoiseSampler`): a non-empty tuple (or list) of integers
+  >= 1, e.g. (100,)."""
+  if (
+    not isinstance(value, (tuple, list))
+    or not value
+    or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in value)
+  ):
+    raise ValueError(
+      f"{name} must be a non-empty tuple of positive integers, e.g. (100,), got {value!r}"
+    )
+
+
+def check_rows(value, name: str, minimum: int = 1) -> None:
+  """The one rule of a count of rows (a batch size): an integer >= `minimum` (anything
+  `operator.index` takes, so NumPy integers too; never a traced array)."""
+  try:
+    rows = operator.index(value)
+  except TypeError:
+    rows = None
+  if isinstance(value, bool) or rows is None or rows < minimum:
+    raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def check_ema_decay(value, name: str = "ema_decay") -> None:
@@ -60,11 +99,8 @@ class NoiseSampler:
   num_categories: int = 0
 
   def __post_init__(self):
+    check_latent_shape(self.latent_shape)
     shape = tuple(self.latent_shape)
-    if not shape or any(int(d) < 1 for d in shape):
-      raise ValueError(
-        f"latent_shape must be a non-empty tuple of positive sizes, got {self.latent_shape!r}"
-      )
     if self.distribution not in NOISE_DISTRIBUTIONS:
       raise ValueError(
         f"noise distribution {self.distribution!r} is unknown; accepted: "
@@ -89,6 +125,7 @@ class NoiseSampler:
     orthogonal regularization; experiments/results/latent_space.md shows a DCGAN where they
     only fade). A categorical code is drawn as without it.
     """
+    check_rows(batch_size, "batch_size", minimum=0)
     self.check_truncation(truncation)
     if not self.num_categories:
       return self._continuous(key, (batch_size,) + self.latent_shape, dtype, truncation)
@@ -259,7 +296,10 @@ def create_state(
     generator: a Flax module mapping z (B, *latent_shape) to x (B, *data_shape).
     discriminator: a Flax module mapping x (B, *data_shape) to logits (B,).
     noise: the latent sampler.
-    data_shape: shape of one data point, e.g. (28, 28, 1) or (2,).
+    data_shape: shape of one input of D, e.g. (28, 28, 1) or (2,): in the core game one data
+      point, the shape of G's samples (`steps.discriminator_step` refuses real rows of another);
+      a recipe whose D also sees a condition (pix2pix) gives D's wider input, so it is not
+      compared with G's output here.
     g_tx, d_tx: optax optimizers for each player.
     game: the losses, k and the regularizers.
     ema_decay: generator EMA decay in [0, 1); 0 turns the EMA off.
@@ -268,6 +308,7 @@ def create_state(
       passed to `init` after z (resp. x), e.g. (labels int32 (2,),) for
       conditional players.
   """
+  check_seed(seed)
   check_ema_decay(ema_decay)
   root = jax.random.PRNGKey(seed)
   g_key, d_key = jax.random.split(jax.random.fold_in(root, stream_id("init")))

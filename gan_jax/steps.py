@@ -38,6 +38,8 @@ assembles them into the loop's step.
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -108,6 +110,64 @@ def conditioning_inputs(batch: dict[str, Any], conditioning: tuple[str, ...]) ->
         "folder of images with a subfolder per class)"
       )
   return tuple(batch[name] for name in conditioning)
+
+
+def real_data(batch, what: str, layout: str, rows_axis: int) -> jax.Array:
+  """batch['x'] after one-line refusals of what a step cannot take: a batch that is not a dict
+  with 'x', an 'x' without `rows_axis` + 1 axes or without rows on that axis (B >= 1), or not
+  in floating point. `layout` is the shape named in the messages. Only static facts (keys,
+  shapes, dtypes) are read, so the checks cost nothing inside jit."""
+  if not isinstance(batch, Mapping) or "x" not in batch:
+    held = sorted(map(str, batch)) if isinstance(batch, Mapping) else type(batch).__name__
+    raise ValueError(f"{what} needs a batch dict with 'x', real data {layout}, got {held}")
+  x = batch["x"]
+  shape, dtype = getattr(x, "shape", None), getattr(x, "dtype", None)
+  if shape is None or dtype is None:
+    raise ValueError(f"{what} needs batch['x'] an array {layout}, got {type(x).__name__}")
+  if len(shape) <= rows_axis or shape[rows_axis] < 1:
+    raise ValueError(f"{what} needs batch['x'] of shape {layout} with B >= 1, got {tuple(shape)}")
+  if not jnp.issubdtype(dtype, jnp.floating):
+    raise ValueError(
+      f"{what} needs batch['x'] in floating point, scaled as the models expect (e.g. [-1, 1]), "
+      f"got {dtype}; gan_jax.data.to_unit_range maps uint8 images to [-1, 1]"
+    )
+  return x
+
+
+def check_rows_like_samples(what: str, rows_shape, samples) -> None:
+  """Refuses (one line) real rows (B, ...) of another shape than the generator's samples
+  (B', *data_shape), in the core game where D takes both. `samples` may be a
+  jax.ShapeDtypeStruct; a tree of samples (a variant's) is not compared."""
+  sample_shape = getattr(samples, "shape", None)
+  if sample_shape is None or tuple(rows_shape[1:]) == tuple(sample_shape[1:]):
+    return
+  data_shape = ", ".join(map(str, sample_shape[1:]))
+  raise ValueError(
+    f"{what} got batch['x'] rows of shape {tuple(rows_shape[1:])} but the generator makes "
+    f"samples of shape {tuple(sample_shape[1:])}: the player steps take x of shape "
+    f"(B, {data_shape}), train_step (d_steps, B, {data_shape})"
+  )
+
+
+def check_d_index(d_index) -> None:
+  """Refuses (one line) a discriminator step index that is not an integer >= 0; an integer
+  scalar array (a loop's traced counter) is taken unread."""
+  if isinstance(d_index, numbers.Integral) and not isinstance(d_index, bool):
+    if d_index >= 0:
+      return
+  elif isinstance(d_index, jax.Array) and not d_index.shape:
+    if jnp.issubdtype(d_index.dtype, jnp.integer):
+      return
+  raise ValueError(f"d_index must be an integer >= 0 (the discriminator step), got {d_index!r}")
+
+
+def generator_samples(state: GANState, inputs: tuple):
+  """The shape and dtype of G(*inputs) in a player step (jax.eval_shape: traced, never run)."""
+
+  def samples(state, inputs, key):
+    return apply_generator(state, state.g_params, *inputs, train=True, key=key)[0]
+
+  return jax.eval_shape(samples, state, inputs, state.key)
 
 
 def apply_generator(state: GANState, params, z, *inputs, train: bool, key: jax.Array):
@@ -456,11 +516,15 @@ def discriminator_step(
     (new state, metrics): d_loss, d_real, d_fake, d_acc_real, d_acc_fake,
     d_grad_norm, game_value, diversity_ratio, the active penalties and the loss's metrics.
   """
+  real = real_data(batch, "discriminator_step", "(B, *data_shape)", rows_axis=0)
+  check_d_index(d_index)
   key = state.key_for("discriminator", d_index)
   inputs = (inputs_fn or noise_and_conditioning(conditioning))(state, batch, key, axis_name)
   fake, _ = apply_generator(
     state, state.g_params, *inputs.generator, train=True, key=generator_dropout_key(key, axis_name)
   )
+  if inputs_fn is None and loss_fn is discriminator_loss:  # the core game: D takes both
+    check_rows_like_samples("discriminator_step", real.shape, fake)
   return discriminator_update(
     state,
     batch["x"],
@@ -584,8 +648,14 @@ def generator_step(
     (new state, metrics): g_loss, g_grad_norm, d_fake_for_g (mean D(G(z)) seen by G)
     and the loss's metrics.
   """
+  if inputs_fn is None or (isinstance(batch, Mapping) and "x" in batch):  # the core reads x
+    real = real_data(batch, "generator_step", "(B, *data_shape)", rows_axis=0)
   key = state.key_for("generator")
   inputs = (inputs_fn or noise_and_conditioning(conditioning))(state, batch, key, axis_name)
+  if inputs_fn is None and loss_fn is generator_loss:  # the core game: x and G's samples alike
+    check_rows_like_samples(
+      "generator_step", real.shape, generator_samples(state, inputs.generator)
+    )
   (loss, (fake_logits, g_collections, aux)), grads = jax.value_and_grad(
     loss_fn, argnums=1, has_aux=True
   )(state, state.g_params, batch, inputs, generator_keys(key, axis_name), axis_name)
@@ -670,8 +740,8 @@ def train_step(
   Returns:
     (new state, metrics of the last discriminator step and of the generator step).
   """
-  real = batch["x"]
   k = state.game.d_steps
+  real = real_data(batch, "train_step", f"(d_steps={k}, B, *data_shape)", rows_axis=1)
   if real.shape[0] != k:
     raise ValueError(
       f"train_step needs batch['x'] of shape (d_steps={k}, batch, ...), got {real.shape}"
@@ -683,6 +753,9 @@ def train_step(
     raise ValueError(
       "reuse_fakes works with the plain player steps only; set reuse_fakes=False for this recipe"
     )
+  if shared and k == 1:  # no discriminator_step to compare x with G's samples
+    z = jax.ShapeDtypeStruct((real.shape[1],) + state.noise.latent_shape, jnp.float32)
+    check_rows_like_samples("train_step", real.shape[1:], generator_samples(state, (z,)))
   metrics = {}
   # A Python loop, not lax.scan: k is small and static, and convolutions inside
   # scan run far slower on CPU (benchmarks/RESULTS.md, "Finding: convolutions inside lax.scan").
