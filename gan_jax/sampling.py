@@ -265,6 +265,8 @@ def draw_interpolations(
   input (`Recipe.latent_input`).
   """
   check_latent_input(recipe, "a latent walk")
+  check_rows(num_paths, "num_paths")
+  check_rows(batch_size, "batch_size")
   z = draw_latents(state, 2 * num_paths, seed, truncation)
   path = interpolate_latents(z[:num_paths], z[num_paths:], num_points, method)
   # One call per position, a row per path: what a recipe gives row i by default (InfoGAN's

@@ -144,6 +144,13 @@ def test_draw_samples_refuses_a_batch_size_below_one(state):
     sampling.draw_samples(state, 4, 0, batch_size=0)
 
 
+def test_draw_interpolations_refuses_fewer_than_one_path(state):
+  """Before: ZeroDivisionError from a reshape (0 paths), "batch_size ... got -2" (-1 paths)."""
+  for num_paths in (0, -1):
+    with pytest.raises(ValueError, match=rf"num_paths must be an integer >= 1, got {num_paths}"):
+      sampling.draw_interpolations(state, num_paths, 3, 0)
+
+
 @pytest.mark.parametrize("global_batch", [-8, 0])
 def test_make_parallel_step_refuses_a_global_batch_below_one(global_batch):
   """Before: accepted."""
