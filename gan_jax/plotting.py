@@ -28,12 +28,14 @@ def image_grid(images: np.ndarray, columns: int | None = None, pad: int = 1) -> 
 
 
 def save_image_grid(images: np.ndarray, path: str, columns: int | None = None) -> None:
-  """Writes (N, H, W, C) images in [-1, 1] as one PNG grid."""
+  """Writes (N, H, W, C) images in [-1, 1] as one PNG grid: gray for C = 1, RGB(A) for C = 3
+  or 4, and for any other C one gray grid per channel, side by side."""
   grid = image_grid(images, columns)
-  if grid.shape[-1] == 1:
-    plt.imsave(path, grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0)
-  else:
+  if grid.shape[-1] in (3, 4):
     plt.imsave(path, grid)
+  else:
+    planes = np.concatenate([grid[..., c] for c in range(grid.shape[-1])], axis=1)
+    plt.imsave(path, planes, cmap="gray", vmin=0.0, vmax=1.0)
 
 
 def save_paths(paths: np.ndarray, data: np.ndarray, path: str, title: str = "") -> None:

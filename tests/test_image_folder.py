@@ -181,6 +181,45 @@ def test_npz_array_names_are_configurable(tmp_path):
     data.make_data_source(ml_collections.ConfigDict({"source": "npz", "path": str(path)}))
 
 
+def test_npz_files_that_are_not_what_the_source_takes_are_one_line_naming_them(tmp_path):
+  """Before: a .npy gave "'numpy.ndarray' object does not support the context manager
+  protocol"; a file that is not a zip "contains pickled (object) data ... allow_pickle";
+  a data.label_key naming no array was ignored (the run trained without labels)."""
+  np.save(tmp_path / "plain.npy", np.zeros((4, 8, 8), np.uint8))
+  (tmp_path / "garbage.npz").write_text("not a zip")
+  np.savez(tmp_path / "labelled.npz", x=np.zeros((4, 8, 8, 1), np.uint8), label=np.arange(4))
+  cases = [
+    ({"path": str(tmp_path / "plain.npy")}, r"plain.npy holds a single array \(.npy\)"),
+    ({"path": str(tmp_path / "garbage.npz")}, r"garbage.npz is not an .npz \(zip\) file"),
+    (
+      {"path": str(tmp_path / "labelled.npz"), "label_key": "y"},
+      r"labelled.npz has no array 'y' \(data.label_key\); it has: x, label",
+    ),
+  ]
+  for fields, message in cases:
+    with pytest.raises(ValueError, match=message):
+      data.make_data_source(ml_collections.ConfigDict({"source": "npz", **fields}))
+
+
+def test_float_npz_images_out_of_range_are_refused_before_resizing(tmp_path):
+  """Before: with data.image_size the resize clipped [0, 255] floats into [-1, 1] (98% of the
+  pixels became 1.0) and the run trained on them."""
+  np.savez(tmp_path / "f255.npz", x=np.full((2, 28, 28, 1), 200.0, np.float32))
+  config = ml_collections.ConfigDict(
+    {"source": "npz", "path": str(tmp_path / "f255.npz"), "image_size": 32}
+  )
+  with pytest.raises(ValueError, match=r"must lie in \[-1, 1\], got \[200, 200\]"):
+    data.make_data_source(config)
+
+
+def test_a_16_bit_png_is_scaled_by_65535_whatever_its_own_maximum(tmp_path):
+  """Before: a dark 16-bit file (200 of 65535) became 200 of 255."""
+  Image.fromarray(np.full((8, 8), 200, np.uint16)).save(tmp_path / "dark.png")
+  Image.fromarray(np.full((8, 8), 60000, np.uint16)).save(tmp_path / "bright.png")
+  pictures, _, _ = image_folder.load_folder(str(tmp_path), cache_dir=str(tmp_path / "cache"))
+  np.testing.assert_array_equal(pictures.reshape(2, -1).mean(1), [233, 1])  # bright, dark
+
+
 def test_npz_and_tfds_images_of_any_shape_are_resized_and_cropped_to_image_size(tmp_path):
   """A 48 x 64 RGB npz (which no DCGAN takes as it is) and CelebA's 218 x 178 become
   32 x 32 and 64 x 64; catches image_size ignored outside folders and a crop off center."""
@@ -273,3 +312,21 @@ def test_the_dft_first_layer_of_a_base_3_generator_equals_flax_s():
   np.testing.assert_allclose(
     jax.jit(fast.apply)(variables, x), jax.jit(reference.apply)(variables, x), atol=1e-5
   )
+
+
+def test_pictures_of_images_with_2_or_5_channels_show_each_channel_in_gray(tmp_path):
+  """Before: 'Third dimension must be 3 or 4' at the first sample picture, ending the run
+  before its checkpoint."""
+  from gan_jax import plotting
+
+  one = tmp_path / "one.png"
+  plotting.save_image_grid(np.zeros((4, 6, 6, 1), np.float32), str(one))
+  width = np.asarray(Image.open(one)).shape[1]
+  for channels in (2, 5):
+    images = np.stack([np.full((4, 6, 6), c / channels) for c in range(channels)], -1)
+    path = tmp_path / f"c{channels}.png"
+    plotting.save_image_grid(images.astype(np.float32), str(path))
+    picture = np.asarray(Image.open(path).convert("L"))
+    assert picture.shape[1] == channels * width
+    tones = [int(np.median(picture[:, c * width : (c + 1) * width])) for c in range(channels)]
+    assert tones == sorted(tones) and len(set(tones)) == channels  # channel c's own grid

@@ -122,8 +122,9 @@ def draw_rows_without_replacement(source: DataSource, num: int, seed: int) -> di
   return {name: value[:, 0] for name, value in batch.items()}
 
 
-def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> DataSource:
-  """A `DataSource` over in-memory images (N, H, W, C), uint8 or float in [-1, 1]."""
+def check_images(name: str, images: np.ndarray) -> None:
+  """Refuses (one line) images that are not (N >= 1, H, W, C), uint8 or finite float in
+  [-1, 1]: before any resizing, which would clip floats outside the range into it."""
   if images.ndim != 4:
     raise ValueError(f"images of {name} must be (N, H, W, C), got shape {images.shape}")
   if len(images) == 0:
@@ -139,6 +140,12 @@ def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> Da
     low, high = float(images.min()), float(images.max())
     if low < -1.0 or high > 1.0:
       raise ValueError(f"float images of {name} must lie in [-1, 1], got [{low:.3g}, {high:.3g}]")
+
+
+def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> DataSource:
+  """A `DataSource` over in-memory images (N, H, W, C), uint8 or float in [-1, 1]."""
+  check_images(name, images)
+  if images.dtype != np.uint8:
     images = images.astype(np.float32)
   arrays = {"x": images}
   num_classes = 0
@@ -280,6 +287,7 @@ def make_data_source(config) -> DataSource:
       data.path, data.get("image_key", "x"), data.get("label_key", "label")
     )
     if data.get("image_size", 0):
+      check_images(own_data_name(data.path, "npz"), images)  # before resizing clips them
       images = image_folder.resize_arrays(images, data.image_size)
     return image_source(own_data_name(data.path, "npz"), images, labels)
   if source == "images":

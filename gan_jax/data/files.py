@@ -76,12 +76,25 @@ def load_npz(path: str, image_key: str = "x", label_key: str = "label"):
   """Images (N, H, W, C) and labels (N,) or None from an .npz file."""
   if not os.path.exists(path):
     raise FileNotFoundError(f"npz file {path} does not exist")
+  accepted = (
+    "accepted: an .npz file of named arrays, as np.savez(path, x=images, label=labels) writes"
+  )
   try:
-    with np.load(path, allow_pickle=False) as arrays:
-      if not hasattr(arrays, "files"):
-        raise ValueError("it holds a single array, not named arrays")
+    loaded = np.load(path, allow_pickle=False)
+  except ValueError:  # what numpy says of any file that is neither .npy nor .npz
+    raise ValueError(f"{path} is not an .npz (zip) file; {accepted}") from None
+  except (OSError, EOFError, zipfile.BadZipFile) as error:
+    raise ValueError(f"{path} is not a readable .npz file of arrays: {error}") from None
+  if not isinstance(loaded, np.lib.npyio.NpzFile):
+    raise ValueError(f"{path} holds a single array (.npy), not named arrays; {accepted}")
+  try:
+    with loaded as arrays:
       if image_key not in arrays:
         raise ValueError(f"{path} has no array {image_key!r}; it has: {', '.join(arrays.files)}")
+      if label_key != "label" and label_key not in arrays:  # a key named on purpose
+        raise ValueError(
+          f"{path} has no array {label_key!r} (data.label_key); it has: {', '.join(arrays.files)}"
+        )
       images = arrays[image_key]
       labels = arrays[label_key] if label_key in arrays else None
   except ValueError as error:

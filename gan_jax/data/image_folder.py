@@ -132,7 +132,10 @@ def _read(folder: str, file: str, size: int, channels: int) -> np.ndarray:
   image = _open(folder, file)
   if image.mode in ("I", "I;16", "F"):  # 16-bit or float gray: scale to 8 bits
     values = np.asarray(image, np.float64)
-    high = 65535.0 if values.max() > 255 else 255.0
+    # A 16-bit file is 0..65535 whatever its own maximum (a dark one is not brightened); a
+    # 32-bit integer or float file has no fixed range: its values above 255 say 16 bits.
+    sixteen_bits = image.mode.startswith("I;16") or values.max() > 255
+    high = 65535.0 if sixteen_bits else 255.0
     from PIL import Image
 
     image = Image.fromarray(np.clip(values / high * 255.0 + 0.5, 0, 255).astype(np.uint8))
