@@ -190,7 +190,10 @@ def test_npz_files_that_are_not_what_the_source_takes_are_one_line_naming_them(t
   np.savez(tmp_path / "labelled.npz", x=np.zeros((4, 8, 8, 1), np.uint8), label=np.arange(4))
   cases = [
     ({"path": str(tmp_path / "plain.npy")}, r"plain.npy holds a single array \(.npy\)"),
-    ({"path": str(tmp_path / "garbage.npz")}, r"garbage.npz is not an .npz \(zip\) file"),
+    (
+      {"path": str(tmp_path / "garbage.npz")},
+      r"garbage.npz is not a readable .npz file \(a zip of arrays\)",
+    ),
     (
       {"path": str(tmp_path / "labelled.npz"), "label_key": "y"},
       r"labelled.npz has no array 'y' \(data.label_key\); it has: x, label",

@@ -82,7 +82,7 @@ def load_npz(path: str, image_key: str = "x", label_key: str = "label"):
   try:
     loaded = np.load(path, allow_pickle=False)
   except ValueError:  # what numpy says of any file that is neither .npy nor .npz
-    raise ValueError(f"{path} is not an .npz (zip) file; {accepted}") from None
+    raise ValueError(f"{path} is not a readable .npz file (a zip of arrays); {accepted}") from None
   except (OSError, EOFError, zipfile.BadZipFile) as error:
     raise ValueError(f"{path} is not a readable .npz file of arrays: {error}") from None
   if not isinstance(loaded, np.lib.npyio.NpzFile):
