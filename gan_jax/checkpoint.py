@@ -159,6 +159,18 @@ def _first_line(error: BaseException) -> str:
   return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
+def complete_steps(directory: str) -> list[int]:
+  """Steps of the complete checkpoints in `directory`, oldest first (none when it is missing;
+  temporary directories excluded): what a `Checkpointer` there would restore from."""
+  try:
+    names = os.listdir(directory)
+  except (FileNotFoundError, NotADirectoryError):
+    return []
+  return sorted(
+    int(name) for name in names if name.isdigit() and os.path.isdir(os.path.join(directory, name))
+  )
+
+
 class Checkpointer:
   """Orbax `CheckpointManager` for GAN states in DIR, keeping the newest `max_to_keep`.
 
@@ -221,15 +233,7 @@ class Checkpointer:
 
   def all_steps(self) -> list[int]:
     """Steps of the complete checkpoints on disk, oldest first (temporary directories excluded)."""
-    try:
-      names = os.listdir(self.directory)
-    except FileNotFoundError:
-      return []
-    return sorted(
-      int(name)
-      for name in names
-      if name.isdigit() and os.path.isdir(os.path.join(self.directory, name))
-    )
+    return complete_steps(self.directory)
 
   def save(self, state: GANState, metadata: dict, *, force: bool = False) -> bool:
     """Saves the state at its step with JSON `metadata` (e.g. {'config': ..., 'wall_time': ...}).

@@ -190,7 +190,7 @@ def check_init_from(init_from, workdir: str | None = None) -> None:
   if not isinstance(init_from, str) or not init_from:
     return
   directory, step = parse_init_from(init_from)
-  if workdir is not None and _checkpoint_steps(workdir):
+  if workdir is not None and checkpoint.complete_steps(os.path.join(workdir, CHECKPOINT_DIR)):
     return
   if not os.path.isfile(os.path.join(directory, CONFIG_FILE)):
     what = "does not exist" if not os.path.exists(directory) else f"holds no run (no {CONFIG_FILE})"
@@ -198,7 +198,7 @@ def check_init_from(init_from, workdir: str | None = None) -> None:
       f"config.init_from {init_from!r} names no run: {directory} {what}; accepted: 'DIR' or "
       "'DIR:STEP' of a run written by gan-jax train"
     )
-  steps = _checkpoint_steps(directory)
+  steps = checkpoint.complete_steps(os.path.join(directory, CHECKPOINT_DIR))
   if not steps:
     raise ValueError(
       f"config.init_from {init_from!r}: the run in {directory} has no checkpoint; accepted: "
@@ -210,18 +210,6 @@ def check_init_from(init_from, workdir: str | None = None) -> None:
       f"{step}; accepted: {', '.join(f'{directory}:{s}' for s in steps)} or {directory} "
       "(the newest)"
     )
-
-
-def _checkpoint_steps(workdir: str) -> list[int]:
-  """The steps of the checkpoints in DIR/checkpoints (`checkpoint.Checkpointer.all_steps`)."""
-  directory = os.path.join(workdir, CHECKPOINT_DIR)
-  try:
-    names = os.listdir(directory)
-  except OSError:
-    return []
-  return sorted(
-    int(name) for name in names if name.isdigit() and os.path.isdir(os.path.join(directory, name))
-  )
 
 
 def _shapes(tree) -> dict[str, tuple]:
