@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import types
 from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 # A check is fn(value, name) that raises a one-line ValueError when `value` is
 # not acceptable for the field `name` (e.g. 'config.model.latent_dim').
@@ -511,19 +513,43 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
 
 
 def check_classes(config, source, recipe) -> None:
-  """Refuses a class-conditional recipe whose variant.num_classes differs from the number of
-  classes of the data (one line): more classes in the data index past the label
-  embeddings (NaN from the first step), fewer leave embeddings that never train."""
+  """Refuses (one line) a class-conditional recipe on data without labels, and one whose
+  variant.num_classes differs from the number of classes of the data: more classes in the
+  data index past the label embeddings (NaN from the first step), fewer leave embeddings
+  that never train."""
+  if recipe.needs_labels and not source.num_classes:
+    raise ValueError(
+      f"recipe {recipe.name!r} needs class labels but data {source.name!r} has none"
+      f"{_why_unlabelled(config)}"
+    )
   if "num_classes" not in recipe.options or not source.num_classes:
     return
   from gan_jax import variants
 
   declared = variants.num_classes_of(config)
   if declared != source.num_classes:
+    present = len(np.unique(source.arrays["label"])) if "label" in source.arrays else 0
+    if present and present < source.num_classes:  # labels with gaps, or an outlier
+      raise ValueError(
+        f"data {source.name!r} has labels up to {source.num_classes - 1} ({present} distinct "
+        f"values) but variant.num_classes is {declared}; accepted: labels in "
+        f"[0, {declared}), or variant.num_classes={source.num_classes}"
+      )
     raise ValueError(
       f"data {source.name!r} has {source.num_classes} classes but variant.num_classes is "
       f"{declared}; accepted: variant.num_classes={source.num_classes}"
     )
+
+
+def _why_unlabelled(config) -> str:
+  """'; <reason>' for a folder of images without labels, else ''."""
+  data = config.get("data", {})
+  if data.get("source") != "images":
+    return ""
+  from gan_jax.data import image_folder
+
+  folder = os.path.abspath(os.path.expanduser(data.get("path", "")))
+  return "; " + image_folder.unlabelled_reason(folder, image_folder.list_files(folder))
 
 
 def check_discriminator_output(

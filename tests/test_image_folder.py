@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_jax import cli, config_base, data, models, runs, sampling, train
+from gan_jax import cli, config_base, data, models, recipes, runs, sampling, train, validation
 from gan_jax.data import image_folder
 from gan_jax.models import dcgan
 from gan_jax.models.layers import FourierConvTranspose
@@ -184,10 +184,13 @@ def test_npz_array_names_are_configurable(tmp_path):
 def test_npz_files_that_are_not_what_the_source_takes_are_one_line_naming_them(tmp_path):
   """Before: a .npy gave "'numpy.ndarray' object does not support the context manager
   protocol"; a file that is not a zip "contains pickled (object) data ... allow_pickle";
-  a data.label_key naming no array was ignored (the run trained without labels)."""
+  a data.label_key naming no array was ignored (the run trained without labels); one
+  (H, W, C) image and channels-first images were read as (N, H, W) and (N, H, W, C)."""
   np.save(tmp_path / "plain.npy", np.zeros((4, 8, 8), np.uint8))
   (tmp_path / "garbage.npz").write_text("not a zip")
   np.savez(tmp_path / "labelled.npz", x=np.zeros((4, 8, 8, 1), np.uint8), label=np.arange(4))
+  np.savez(tmp_path / "one.npz", x=np.zeros((28, 28, 3), np.uint8))  # was 28 images of 28 x 3
+  np.savez(tmp_path / "first.npz", x=np.zeros((4, 3, 16, 16), np.uint8))  # was 3 x 16, 16 channels
   cases = [
     ({"path": str(tmp_path / "plain.npy")}, r"plain.npy holds a single array \(.npy\)"),
     (
@@ -197,6 +200,14 @@ def test_npz_files_that_are_not_what_the_source_takes_are_one_line_naming_them(t
     (
       {"path": str(tmp_path / "labelled.npz"), "label_key": "y"},
       r"labelled.npz has no array 'y' \(data.label_key\); it has: x, label",
+    ),
+    (
+      {"path": str(tmp_path / "one.npz")},
+      r"one.npz:x of shape \(28, 28, 3\) looks like one \(H, W, C\) image",
+    ),
+    (
+      {"path": str(tmp_path / "first.npz")},
+      r"first.npz:x of shape \(4, 3, 16, 16\) looks channels-first \(N, C, H, W\)",
     ),
   ]
   for fields, message in cases:
@@ -333,3 +344,73 @@ def test_pictures_of_images_with_2_or_5_channels_show_each_channel_in_gray(tmp_p
     assert picture.shape[1] == channels * width
     tones = [int(np.median(picture[:, c * width : (c + 1) * width])) for c in range(channels)]
     assert tones == sorted(tones) and len(set(tones)) == channels  # channel c's own grid
+
+
+def test_an_empty_class_folder_is_refused_rather_than_renumbering_the_classes(tmp_path):
+  """Before: an empty 'b' was dropped, so 'c' became class 1 where the sorted subfolders make
+  it class 2. Hidden folders (.ipynb_checkpoints) are not classes."""
+  root = tmp_path / "abc"
+  write(root / "a" / "0.png", np.zeros((8, 8)))
+  write(root / "c" / "0.png", np.zeros((8, 8)))
+  write(root / ".ipynb_checkpoints" / "0-checkpoint.png", np.zeros((8, 8)))
+  (root / "b").mkdir()
+  with pytest.raises(ValueError, match=r"class folder .*abc/b holds no image files \(.png"):
+    image_folder.load_folder(str(root), cache_dir=str(tmp_path / "cache"))
+  (root / "b" / "0.png").write_bytes((root / "a" / "0.png").read_bytes())
+  _, labels, names = image_folder.load_folder(str(root), cache_dir=str(tmp_path / "cache"))
+  assert names == ["a", "b", "c"] and labels.tolist() == [0, 1, 2]
+
+
+def test_a_symbolic_link_to_a_folder_above_is_not_followed(tmp_path):
+  """Before: os.walk followed root/a/up -> root again and again (40 levels deep) and read the
+  one image 40 times. A link to a folder elsewhere is still read."""
+  root = tmp_path / "loop"
+  write(root / "a" / "0.png", np.zeros((8, 8)))
+  os.symlink(root, root / "a" / "up")
+  os.symlink(root / "a", tmp_path / "elsewhere")
+  write(root / "b" / "0.png", np.zeros((8, 8)))
+  os.symlink(tmp_path / "elsewhere", root / "b" / "more")  # elsewhere -> root/a: read here too
+  assert image_folder.list_files(str(root)) == ["a/0.png", "b/0.png", "b/more/0.png"]
+
+
+def test_a_conditional_recipe_on_a_folder_without_labels_names_the_file_outside_the_classes(
+  tmp_path, capsys
+):
+  """Before: one image beside the class folders turned the labels off without a word, and a
+  conditional recipe stopped with no mention of the file."""
+  root = tmp_path / "faces"
+  for label in ("frowning", "smiling"):
+    write(root / label / "0.png", np.zeros((8, 8, 3)))
+  write(root / "cover.png", np.zeros((8, 8, 3)))
+  args = image_run(tmp_path, root)
+  args[args.index("--config") + 1] = args[args.index("--config") + 1].replace(
+    "dcgan_fashion_mnist", "cgan_fashion_mnist"
+  )
+  assert cli.main(args) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and err[0].endswith(
+    f"recipe 'conditional' needs class labels but data 'faces' has none; {root}/cover.png lies "
+    "outside the class subfolders (labels come from the subfolders only when every image "
+    "lies in one)"
+  ), err
+
+
+def test_an_outlier_label_is_named_as_such_against_variant_num_classes(tmp_path):
+  """Before: labels 0-3 and one 10**9 said "accepted: variant.num_classes=1000000001"."""
+  path = tmp_path / "outlier.npz"
+  np.savez(path, x=np.zeros((5, 8, 8, 1), np.uint8), label=np.array([0, 1, 2, 3, 10**9]))
+  config = ml_collections.ConfigDict(
+    {
+      "data": {"source": "npz", "path": str(path)},
+      "recipe": "conditional",
+      "variant": {"num_classes": 4},
+    }
+  )
+  source = data.make_data_source(config)
+
+  with pytest.raises(
+    ValueError,
+    match=r"has labels up to 1000000000 \(5 distinct values\) but variant.num_classes is 4; "
+    r"accepted: labels in \[0, 4\), or variant.num_classes=1000000001",
+  ):
+    validation.check_classes(config, source, recipes.recipe_of(config))

@@ -103,8 +103,19 @@ def load_npz(path: str, image_key: str = "x", label_key: str = "label"):
     raise ValueError(f"{path} is not a readable .npz file of arrays: {error}") from None
   except (OSError, EOFError, zipfile.BadZipFile) as error:
     raise ValueError(f"{path} is not a readable .npz file of arrays: {error}") from None
+  shapes = "(N, H, W) or (N, H, W, C)"
+  if images.ndim == 3 and images.shape[-1] in (3, 4) and min(images.shape[:2]) > 4:
+    raise ValueError(
+      f"{path}:{image_key} of shape {images.shape} looks like one (H, W, C) image, not "
+      f"{shapes} images; accepted: a stack of images (x[None] for a single one)"
+    )
   if images.ndim == 3:
     images = images[..., None]
   if images.ndim != 4:
-    raise ValueError(f"{path}:{image_key} must be (N, H, W) or (N, H, W, C), got {images.shape}")
+    raise ValueError(f"{path}:{image_key} must be {shapes}, got {images.shape}")
+  if images.shape[1] in (1, 3, 4) and images.shape[3] not in (1, 3, 4) and images.shape[2] > 4:
+    raise ValueError(
+      f"{path}:{image_key} of shape {images.shape} looks channels-first (N, C, H, W); "
+      f"accepted: {shapes}, np.moveaxis(x, 1, -1) makes them channels-last"
+    )
   return images, labels

@@ -33,12 +33,26 @@ def default_cache_dir() -> str:
 
 
 def list_files(folder: str) -> list[str]:
-  """Paths of the image files under `folder`, relative to it, sorted; raises when there is none."""
+  """Paths of the image files under `folder`, relative to it, sorted; raises when there is none.
+
+  Hidden files and folders (names starting with '.', such as .ipynb_checkpoints) are
+  skipped; symbolic links to folders are followed, except a link back to a folder above
+  it (which would loop).
+  """
   if not os.path.isdir(folder):
     raise FileNotFoundError(f"image folder {folder!r} does not exist or is not a directory")
+  folder = os.path.normpath(folder)
   found = []
+  above = {}  # each folder walked -> the (device, inode) of it and the folders above it
   for root, dirs, names in os.walk(folder, followlinks=True):
-    dirs.sort()
+    status = os.stat(root)
+    here = (status.st_dev, status.st_ino)
+    chain = above.get(os.path.dirname(root), ()) if root != folder else ()
+    if here in chain:  # a link back to a folder above: a loop
+      dirs.clear()
+      continue
+    above[root] = chain + (here,)
+    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
     found += [
       os.path.relpath(os.path.join(root, name), folder)
       for name in names
@@ -58,6 +72,36 @@ def class_names(files: list[str]) -> list[str] | None:
   if any(top is None for top in tops):
     return None
   return sorted(set(tops))
+
+
+def check_class_folders(folder: str, files: list[str]) -> None:
+  """Refuses (one line) a folder of class subfolders where one subfolder holds no image
+  file: the classes are the sorted subfolders, so an empty one would renumber the classes
+  after it (torchvision's ImageFolder refuses it too)."""
+  names = class_names(files)
+  if names is None:
+    return
+  subfolders = sorted(
+    entry.name for entry in os.scandir(folder) if entry.is_dir() and not entry.name.startswith(".")
+  )
+  empty = [name for name in subfolders if name not in names]
+  if empty:
+    raise ValueError(
+      f"class folder {os.path.join(folder, empty[0])} holds no image files "
+      f"({', '.join(EXTENSIONS)}); the classes are the sorted subfolders of {folder}, "
+      f"so add images to it or remove it"
+    )
+
+
+def unlabelled_reason(folder: str, files: list[str]) -> str:
+  """Why a folder's images carry no labels, in words for an error message."""
+  top = [f for f in files if os.sep not in f]
+  if len(top) < len(files):
+    return (
+      f"{os.path.join(folder, top[0])} lies outside the class subfolders (labels come "
+      f"from the subfolders only when every image lies in one)"
+    )
+  return f"its images lie in {folder} itself, not in class subfolders"
 
 
 def _open(folder: str, file: str):
@@ -211,6 +255,7 @@ def load_folder(
   check_channels(channels)
   folder = os.path.abspath(os.path.expanduser(folder))
   files = list_files(folder)
+  check_class_folders(folder, files)
   names = class_names(files)
   if not image_size or not channels:
     probes = {file: _probe(folder, file) for file in files}
