@@ -6,7 +6,8 @@ Mixtures (ring8, grid25, gaussian1d): PacGAN's protocol on 2500 samples:
 (Frechet distance, not FID), `precision`, `recall` (k = 3) and `class_kl`,
 each beside its floor (the training split against the test split, or the test split
 against the training split for a run trained on the test split; same
-sample count).
+sample count): the idx splits, or for an npz or captions file named after its split
+(NAME_train.npz) the file of the other split beside it.
 Recipes whose generator maps a condition (`Recipe.condition`: pix2pix, super-resolution,
 inpainting, CycleGAN, speech) are scored on the conditions of the held-out split (the
 split the floor uses; the run's own data when there is none), each row once: a paired
@@ -66,6 +67,9 @@ SPLIT_SOURCES = ("idx", "image_to_image")  # config.data.source values with idx 
 # config.data.source values whose splits are files named after them, in one directory
 # (`split_file`): experiments/make_speech.py writes DIR/train.npz and DIR/test.npz
 FILE_SPLIT_SOURCES = ("speech",)
+# config.data.source values of images whose floor may come from the other split's file
+# (experiments/make_captions.py writes NAME_train.npz and NAME_test.npz)
+IMAGE_FILE_SPLIT_SOURCES = ("npz", "captions")
 INCEPTION_KEYS = ("fid", "kid", "kid_std", "inception_score", "inception_score_std")
 HISTORY_KEYS = MIXTURE_KEYS + CONDITION_KEYS + IMAGE_KEYS + INCEPTION_KEYS
 WITHOUT_WEIGHTS = (
@@ -130,14 +134,28 @@ def other_split(config) -> str:
   return "train" if config.get("data", {}).get("split", "train") == "test" else "test"
 
 
-def _test_split(config) -> np.ndarray | None:
-  data = config.get("data", {})
-  if data.get("source") != "idx":
-    return None
-  try:
-    return files.load_idx_split(data.get("path", files.FASHION_MNIST_DIR), other_split(config))[0]
-  except FileNotFoundError:
-    return None
+def _floor_images(config) -> tuple[np.ndarray, str] | None:
+  """(the held-out images the floor compares the run's data with, 'train vs test'): the other
+  idx split (`other_split`), or the other split's file of an npz or captions file named after
+  its split (`split_file`); None when there is none."""
+  data_config = config.get("data", {})
+  source = data_config.get("source")
+  if source == "idx":
+    try:
+      images, _ = files.load_idx_split(
+        data_config.get("path", files.FASHION_MNIST_DIR), other_split(config)
+      )
+    except FileNotFoundError:
+      return None
+    return images, f"{data_config.get('split', 'train')} vs {other_split(config)}"
+  if source in IMAGE_FILE_SPLIT_SOURCES:
+    named = split_file(data_config.get("path", ""))
+    if named is None or not os.path.exists(named[2]):
+      return None
+    split, held_out, path = named
+    held_out_config = ml_collections.ConfigDict({**dict(data_config.items()), "path": path})
+    return data.make_data_source(held_out_config).arrays["x"], f"{split} vs {held_out}"
+  return None
 
 
 def inception_metrics(
@@ -216,10 +234,11 @@ def evaluate_image_state(
     result.update(image_metrics(network, real, fake))
     result["feature_network"] = network.identity
     result["feature_network_test_accuracy"] = network.test_accuracy
-    test = _test_split(config) if floor else None
-    if test is not None:
+    held_out = _floor_images(config) if floor else None
+    if held_out is not None:
+      test, splits = held_out
       result["floor"] = image_metrics(network, real, _subset(test, num_samples, seed + 1))
-      result["floor_splits"] = f"{config.data.get('split', 'train')} vs {other_split(config)}"
+      result["floor_splits"] = splits
   if extractor is not None:
     result.update(inception_metrics(extractor, real, fake, progress=progress))
   return result

@@ -3,6 +3,7 @@
 import json
 import os
 
+import ml_collections
 import numpy as np
 import pytest
 
@@ -10,6 +11,7 @@ from gan_jax import cli, evaluate, runs, sampling, train
 from gan_jax.data import toy
 from gan_jax.metrics import features, frechet, mixture
 from tests.conftest import load_experiment_config
+from tests.test_variants_text_to_image import write_tiny_captions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -235,6 +237,27 @@ def test_the_floor_of_a_run_on_the_test_split_is_taken_from_the_training_split()
   assert evaluate.other_split(config) == "train"
   table = evaluate.format_table({"fd": 3.0, "floor": {"fd": 1.0}, "floor_splits": "test vs train"})
   assert table.splitlines()[0].split() == ["metric", "value", "floor", "(test", "vs", "train)"]
+
+
+def test_the_floor_of_a_file_named_after_its_split_is_the_other_split_s_file(tmp_path):
+  """Text-to-image runs (captions) and npz files had no floor: only idx splits gave one. Now
+  NAME_train.npz is compared with NAME_test.npz beside it, resized as the run's data is."""
+  captions_train = write_tiny_captions(str(tmp_path / "caps_train.npz"), num=8, size=8)
+  write_tiny_captions(str(tmp_path / "caps_test.npz"), num=6, size=8)
+  config = ml_collections.ConfigDict({"data": {"source": "captions", "path": captions_train}})
+  images, splits = evaluate._floor_images(config)
+  assert images.shape == (6, 8, 8, 1) and splits == "train vs test"
+  rng = np.random.default_rng(0)
+  np.savez(tmp_path / "mine_test.npz", x=rng.integers(0, 256, (5, 16, 16, 3), np.uint8))
+  np.savez(tmp_path / "mine_train.npz", x=np.zeros((4, 16, 16, 3), np.uint8))
+  config.data = {"source": "npz", "path": str(tmp_path / "mine_test.npz"), "image_size": 8}
+  images, splits = evaluate._floor_images(config)
+  assert images.shape == (4, 8, 8, 3) and splits == "test vs train" and not images.any()
+  config.data.path = str(tmp_path / "mine.npz")
+  assert evaluate._floor_images(config) is None  # not named after a split
+  os.remove(tmp_path / "caps_test.npz")
+  config.data = {"source": "captions", "path": captions_train}
+  assert evaluate._floor_images(config) is None  # the other split's file is not there
 
 
 def test_a_recipe_whose_samples_are_not_the_datas_shape_is_not_evaluated():
