@@ -362,8 +362,9 @@ def test_an_empty_class_folder_is_refused_rather_than_renumbering_the_classes(tm
 
 
 def test_a_symbolic_link_to_a_folder_above_is_not_followed(tmp_path):
-  """Before: os.walk followed root/a/up -> root again and again (40 levels deep) and read the
-  one image 40 times. A link to a folder elsewhere is still read."""
+  """Before: os.walk followed root/a/up -> root again and again, 40 levels deep, reading the
+  one image 40 times; with the second link below the walk branched at every level and did
+  not end. A link to a folder elsewhere is still read."""
   root = tmp_path / "loop"
   write(root / "a" / "0.png", np.zeros((8, 8)))
   os.symlink(root, root / "a" / "up")
@@ -377,7 +378,8 @@ def test_a_conditional_recipe_on_a_folder_without_labels_names_the_file_outside_
   tmp_path, capsys
 ):
   """Before: one image beside the class folders turned the labels off without a word, and a
-  conditional recipe stopped with no mention of the file."""
+  conditional run stopped at its first step (its run folder written) with no mention of
+  the file."""
   root = tmp_path / "faces"
   for label in ("frowning", "smiling"):
     write(root / label / "0.png", np.zeros((8, 8, 3)))
