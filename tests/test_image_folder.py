@@ -395,6 +395,7 @@ def test_a_conditional_recipe_on_a_folder_without_labels_names_the_file_outside_
     "outside the class subfolders (labels come from the subfolders only when every image "
     "lies in one)"
   ), err
+  assert not list((tmp_path / "run").iterdir())  # nothing written: it stops before training
 
 
 def test_an_outlier_label_is_named_as_such_against_variant_num_classes(tmp_path):
