@@ -283,6 +283,17 @@ def test_tfds_downloads_only_when_asked(tmp_path, monkeypatch):
     data.make_data_source(config)
   assert calls == [False, True]
 
+  def missing_module(name, **kwargs):  # what tensorflow-datasets 4.9.10 raises offline
+    raise ModuleNotFoundError("No module named 'importlib_resources'", name="importlib_resources")
+
+  monkeypatch.setattr(tfds, "data_source", missing_module)
+  with pytest.raises(
+    ModuleNotFoundError,
+    match=r"preparing needs 'importlib_resources', which tensorflow-datasets does not install "
+    r"\(pip install tensorflow importlib_resources\), or on a machine with them run `tfds build",
+  ):
+    data.make_data_source(config)
+
 
 def test_dcgan_makes_every_size_of_3_4_or_7_times_a_power_of_two():
   """Catches a size table that lists some sizes only, and a base picked wrongly (28 = 7 * 4,

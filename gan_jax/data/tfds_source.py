@@ -59,6 +59,13 @@ def open_data_source(
     return tfds.data_source(name, split=split, data_dir=data_dir, download=download)
   except Exception as error:  # tfds raises several types here; all mean "not usable as is".
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if download and not builder.is_prepared() and isinstance(error, ModuleNotFoundError):
+      raise ModuleNotFoundError(
+        f"tfds dataset {name!r} could not be downloaded and prepared: preparing needs "
+        f"{error.name!r}, which tensorflow-datasets does not install (pip install "
+        f"tensorflow importlib_resources), or on a machine with them run `tfds build {name} "
+        f"--file_format=array_record --data_dir=DIR` and copy DIR here (config.data.data_dir)"
+      ) from None
     if download and not builder.is_prepared():
       raise ValueError(
         f"tfds dataset {name!r} could not be downloaded and prepared in "
