@@ -399,6 +399,7 @@ def _sample(args, overrides):
       kind = "lines of"
     print(f"wrote {kind} {what} to {args.out}")
     return 0
+  samples = sampling.as_data(samples, source)
   np.savez(args.out, samples=samples)
   print(f"wrote {what} of shape {samples.shape[1:]} to {args.out}")
   return 0
@@ -442,7 +443,7 @@ def _sample_conditions(args, source, state, recipe, out_dir):
     shown = ("condition, " if len(rows) > 1 + recipe.paired else "") + "output"
     print(f"wrote a grid of {what} ({shown}{', target' if recipe.paired else ''}) to {args.out}")
     return 0
-  arrays = {"samples": samples, "conditions": batch[recipe.condition]}
+  arrays = {"samples": sampling.as_data(samples, source), "conditions": batch[recipe.condition]}
   if recipe.paired:
     arrays["targets"] = batch["x"]
   if "mask" in batch:

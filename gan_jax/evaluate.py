@@ -50,6 +50,7 @@ from gan_jax.metrics import (
 )
 from gan_jax.runs import load_run, write_json_atomically
 from gan_jax.sampling import (
+  as_data,
   check_latent_input,
   draw_samples,
   generate_from_conditions,
@@ -228,6 +229,7 @@ def evaluate_image_state(
   recipe = recipes.recipe_of(config)
   labels = _sample_labels(source, num_samples, seed) if recipe.needs_labels else None
   fake = draw_samples(state, num_samples, seed, recipe=recipe, labels=labels, truncation=truncation)
+  fake = as_data(fake, source)  # pixels: an unbounded toRGB layer's outputs clipped
   result.update({"num_samples": int(num_samples), "num_real": int(len(real))})
   if own_network:
     network = network or features.load_or_train(feature_network_path, progress=True)
@@ -339,7 +341,7 @@ def evaluate_condition_state(
   eval_source, eval_split = held_out_source(config, source)
   batch = data.draw_rows_without_replacement(eval_source, num_samples, seed)
   batch = {name: np.asarray(value) for name, value in batch.items()}
-  outputs = generate_from_conditions(state, batch[recipe.condition], recipe)
+  outputs = as_data(generate_from_conditions(state, batch[recipe.condition], recipe), source)
   reference = batch["x"]
   result: dict[str, Any] = {
     "image_shape": list(source.data_shape),

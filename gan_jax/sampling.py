@@ -162,6 +162,15 @@ def draw_samples(
   return _generate(state, draw_latents(state, num, seed, truncation), recipe, labels, batch_size)
 
 
+def as_data(samples, source) -> np.ndarray:
+  """Generator outputs as data: images (and spectrogram frames) clipped to the data range
+  [-1, 1], as the papers' code does when it turns outputs into pixels (StyleGAN's and
+  progressive GAN's linear toRGB layers and LAPGAN's sums of pyramid levels are unbounded);
+  toy points unchanged."""
+  samples = np.asarray(samples)
+  return np.clip(samples, -1.0, 1.0) if source.kind == "image" else samples
+
+
 def check_latent_input(recipe: recipes.Recipe, what: str) -> None:
   """Refuses `what` (a walk, a truncation) for a recipe whose `z` is a condition, not a latent."""
   if not recipe.latent_input:

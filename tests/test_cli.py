@@ -166,6 +166,22 @@ def test_image_run_writes_a_grid_and_nhwc_samples(tmp_path):
   assert samples.min() >= -1.0 and samples.max() <= 1.0
 
 
+def test_samples_of_an_unbounded_generator_are_clipped_to_the_data_range(tmp_path, monkeypatch):
+  """StyleGAN's and progressive GAN's linear toRGB layers and LAPGAN's pyramid sums give
+  outputs beyond [-1, 1] (StyleGAN -3.1 to 2.2 after 8 steps); `sample` wrote them as they
+  came although the README promises images in [-1, 1]. Here the MLP's outputs are scaled
+  by 5 to stand for such a generator."""
+  from gan_jax import sampling
+
+  train_image_run(tmp_path)
+  raw = sample(tmp_path / "run", tmp_path / "raw.npz", num=5)
+  draw = sampling.draw_samples
+  monkeypatch.setattr(sampling, "draw_samples", lambda *a, **k: 5.0 * draw(*a, **k))
+  samples = sample(tmp_path / "run", tmp_path / "wide.npz", num=5)
+  np.testing.assert_array_equal(samples, np.clip(5.0 * raw, -1.0, 1.0))
+  assert np.abs(5.0 * raw).max() > 1.0 and samples.min() >= -1.0 and samples.max() <= 1.0
+
+
 def test_a_run_whose_data_is_gone_still_samples_and_reports_but_does_not_evaluate(tmp_path, capsys):
   train_image_run(tmp_path)
   workdir = tmp_path / "run"
