@@ -440,8 +440,8 @@ def _sample_conditions(args, source, state, recipe, out_dir):
   if args.out.endswith(".png"):
     rows = sampling.condition_picture_rows(batch, samples, recipe)
     sampling.save_picture_of_conditions(rows, args.out)
-    shown = ("condition, " if len(rows) > 1 + recipe.paired else "") + "output"
-    print(f"wrote a grid of {what} ({shown}{', target' if recipe.paired else ''}) to {args.out}")
+    shown = sampling.condition_row_names(rows, recipe)
+    print(f"wrote a grid of {what} ({shown}) to {args.out}")
     return 0
   arrays = {"samples": sampling.as_data(samples, source), "conditions": batch[recipe.condition]}
   if recipe.paired:

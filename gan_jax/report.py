@@ -109,8 +109,9 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
   drawing_state = sampling.sampling_state(state, config, recipe, source.num_classes)
   notes = []
   draws_samples = recipe.latent_input or bool(source.arrays)  # conditions come from the data
+  shown = None
   if draws_samples:
-    sampling.save_sample_picture(
+    shown = sampling.save_sample_picture(
       drawing_state,
       source,
       os.path.join(figures_dir, "samples.png"),
@@ -123,8 +124,7 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
     )
   caption = "Final samples" + (" over the data" if source.kind == "points" else "")
   if not recipe.latent_input:
-    target = ", target" if recipe.paired else ""
-    caption = f"Final outputs for conditions from the data (rows: condition, output{target})"
+    caption = "Final outputs for conditions from the data" + (f" (rows: {shown})" if shown else "")
   figure("samples.png", caption, draws_samples)
   if recipe.latent_input:
     num_points = 8 if source.kind == "image" else 16

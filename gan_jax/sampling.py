@@ -343,6 +343,12 @@ def condition_picture_rows(
   return rows
 
 
+def condition_row_names(rows: list[np.ndarray], recipe: recipes.Recipe) -> str:
+  """What the rows of `condition_picture_rows` show, e.g. 'condition, output, target'."""
+  has_condition = len(rows) > 1 + recipe.paired
+  return ("condition, " if has_condition else "") + "output" + (", target" if recipe.paired else "")
+
+
 def save_picture_of_conditions(rows: list[np.ndarray], path: str, columns: int = 8) -> None:
   """A PNG of `condition_picture_rows`: bands of `columns` examples, a row each for the
   condition, the output and the target."""
@@ -366,10 +372,11 @@ def save_sample_picture(
   For recipes that need labels, the grid cycles through the classes. For a recipe whose
   `z` is a condition, bands of 8 columns of conditions drawn from the data (seed 0), G's
   outputs for them and, when paired, their targets (`condition_picture_rows`), about
-  `num_images` images in all.
+  `num_images` images in all. Returns what those rows show (`condition_row_names`), or None
+  for samples of a latent.
   """
   try:
-    _save_sample_picture(state, source, path, num_images, recipe)
+    return _save_sample_picture(state, source, path, num_images, recipe)
   except OSError as error:  # image writers often leave out the file name
     raise OSError(error.errno, error.strerror or str(error), path) from None
 
@@ -380,8 +387,9 @@ def _save_sample_picture(state, source, path, num_images, recipe):
     num = max(8, num_images // rows_per_example // 8 * 8)
     batch = draw_conditions(source, recipe, num, seed=0)
     outputs = generate_from_conditions(state, batch[recipe.condition], recipe)
-    save_picture_of_conditions(condition_picture_rows(batch, outputs, recipe), path)
-    return
+    rows = condition_picture_rows(batch, outputs, recipe)
+    save_picture_of_conditions(rows, path)
+    return condition_row_names(rows, recipe)
   labels = (np.arange(num_images) % max(source.num_classes, 1)) if recipe.needs_labels else None
   if source.kind == "image":
     samples = draw_samples(state, num_images, seed=0, recipe=recipe, labels=labels)

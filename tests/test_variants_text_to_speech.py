@@ -133,6 +133,15 @@ def test_sample_speech_writes_a_16khz_wav(speech_npz, trained, tmp_path, capsys)
   assert not any("Traceback" in line for line in err)
 
 
+def test_the_report_caption_names_the_rows_its_picture_shows(trained):
+  """Speech's condition (text features) is not an image, so the picture has rows of outputs
+  and targets only; the report's caption said 'rows: condition, output, target'."""
+  from gan_jax import report
+
+  text = open(report.write_report(trained[0])).read()
+  assert "Final outputs for conditions from the data (rows: output, target)" in text
+
+
 def test_evaluate_scores_the_held_out_sentences_of_test_npz(speech_npz, trained, tmp_path):
   """A run on DIR/train.npz is scored on DIR/test.npz (make_speech.py's held-out sentences)
   when it is there, else on its own data."""
