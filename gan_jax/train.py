@@ -278,13 +278,19 @@ def train_and_evaluate(
       "train_and_evaluate writes logs and checkpoints from one process; "
       "with several, run parallel.make_parallel_step in your own loop"
     )
+  created = not os.path.exists(workdir)
   check_workdir(workdir)
   if config.get("retain_host_memory", True) and jax.default_backend() == "cpu":
     host_memory.retain_freed_memory()
   recipe = recipes.recipe_of(config)
-  source = data.make_data_source(config)
-  validation.validate_models(config, source.data_shape, recipe)
-  validation.check_classes(config, source, recipe)
+  try:
+    source = data.make_data_source(config)
+    validation.validate_models(config, source.data_shape, recipe)
+    validation.check_classes(config, source, recipe)
+  except Exception:
+    if created and not os.listdir(workdir):  # a refused run leaves no empty folder behind
+      os.rmdir(workdir)
+    raise
   runner = make_loop_step(source, config, recipe)
   axis_name = parallel.model_axis_name(runner.mode)
   config_dict = config_to_dict(config)
