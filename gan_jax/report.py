@@ -190,6 +190,11 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
         f"(DIR/eval.json holds the metrics of step {result.get('step')}; "
         f"`gan-jax evaluate --step {int(state.step)}` computes this step's)",
       ]
+  else:
+    try:
+      evaluate.check_evaluable(config)
+    except ValueError as error:  # CoGAN: say why the report has no metrics
+      lines += ["", f"(no metrics: {error})"]
   lines += ["", *notes] if notes else []
   for caption, path in figures:
     lines += ["", f"## {caption}", "", f"![{caption}]({path})"]

@@ -97,3 +97,18 @@ def test_the_shipped_config_passes_validation_with_pairs_shown_side_by_side():
   validation.validate_models(config, (28, 28, 1))  # generate gives (28, 56, 1): A | B
   assert recipes.get_recipe("cogan").shape_of_sample((28, 28, 1)) == (28, 56, 1)
   assert recipes.get_recipe("gan").shape_of_sample((28, 28, 1)) == (28, 28, 1)
+
+
+def test_the_report_of_a_run_says_why_it_has_no_metrics(tmp_path):
+  """evaluate refuses CoGAN runs (pairs of domains side by side); the report's Metrics section
+  was missing without a word."""
+  from gan_jax import cli, report
+  from tests.conftest import CONFIG_DIR
+
+  workdir = str(tmp_path / "run")
+  args = ["train", "--config", f"{CONFIG_DIR}/cogan_fashion_mnist.py", "--workdir", workdir]
+  short = ["--config.num_steps=2", "--config.batch_size=4", "--config.variant.features=4"]
+  intervals = ["--config.log_every=2", "--config.sample_every=2", "--config.checkpoint_every=2"]
+  assert cli.main([*args, "--no-progress", *short, *intervals, "--config.num_sample_images=4"]) == 0
+  text = open(report.write_report(workdir)).read()
+  assert "(no metrics: recipe 'cogan' draws samples that are not the data's shape" in text
