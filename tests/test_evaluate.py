@@ -10,7 +10,7 @@ import pytest
 from gan_jax import cli, evaluate, runs, sampling, train
 from gan_jax.data import toy
 from gan_jax.metrics import features, frechet, mixture
-from tests.conftest import load_experiment_config
+from tests.conftest import load_experiment_config, train_tiny_image_run
 from tests.test_variants_text_to_image import write_tiny_captions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -274,3 +274,27 @@ def test_eval_every_must_be_a_multiple_of_steps_per_call():
   with pytest.raises(ValueError, match="eval_every=7 must be a multiple of steps_per_call=10"):
     evaluate.PeriodicEvaluator("/nonexistent", config, 7)
   evaluate.PeriodicEvaluator("/nonexistent", config, 20)
+
+
+def test_image_metrics_score_samples_clipped_to_the_data_range(tmp_path, monkeypatch):
+  """Outputs of an unbounded generator (StyleGAN's linear toRGB) are scored as the pixels they
+  become, clipped to [-1, 1], as the authors' FID code does; they were scored as they came.
+  Here the MLP's samples are scaled by 5 to stand for such a generator."""
+  assert train_tiny_image_run(tmp_path, tmp_path / "run") == 0
+  config, source, state = runs.load_run(str(tmp_path / "run"))
+  real = np.asarray(source.arrays["x"])
+  params, _ = features.train_classifier(real[:32], np.arange(32) % 10, num_steps=1)
+  network = features.FeatureNetwork(params, 10, features.parameter_identity(params))
+  draw = evaluate.draw_samples
+
+  def scored(scale, clip):
+    def wide(*args, **kwargs):
+      fake = scale * draw(*args, **kwargs)
+      return np.clip(fake, -1.0, 1.0) if clip else fake
+
+    monkeypatch.setattr(evaluate, "draw_samples", wide)
+    return evaluate.evaluate_state(state, source, config, num_samples=32, network=network)
+
+  wide, clipped, plain = scored(5.0, False), scored(5.0, True), scored(1.0, False)
+  assert wide["fd"] == clipped["fd"] and wide["precision"] == clipped["precision"]
+  assert wide["fd"] != plain["fd"]  # the scaling reaches the metrics: the clip is what matters
