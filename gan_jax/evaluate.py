@@ -142,20 +142,18 @@ def _floor_images(config) -> tuple[np.ndarray, str] | None:
   data_config = config.get("data", {})
   source = data_config.get("source")
   if source == "idx":
+    held_out = other_split(config)
     try:
-      images, _ = files.load_idx_split(
-        data_config.get("path", files.FASHION_MNIST_DIR), other_split(config)
-      )
+      images, _ = files.load_idx_split(data_config.get("path", files.FASHION_MNIST_DIR), held_out)
     except FileNotFoundError:
       return None
-    return images, f"{data_config.get('split', 'train')} vs {other_split(config)}"
+    return images, f"{data_config.get('split', 'train')} vs {held_out}"
   if source in IMAGE_FILE_SPLIT_SOURCES:
-    named = split_file(data_config.get("path", ""))
-    if named is None or not os.path.exists(named[2]):
+    named = _split_file_data(data_config)
+    if named is None or named[2] is None:
       return None
-    split, held_out, path = named
-    held_out_config = ml_collections.ConfigDict({**dict(data_config.items()), "path": path})
-    return data.make_data_source(held_out_config).arrays["x"], f"{split} vs {held_out}"
+    split, held_out, other = named
+    return other.arrays["x"], f"{split} vs {held_out}"
   return None
 
 
@@ -257,6 +255,19 @@ def split_file(path: str) -> tuple[str, str, str] | None:
   return None
 
 
+def _split_file_data(data_config) -> tuple[str, str, DataSource | None] | None:
+  """(its split, the other split, the other split's data or None when its file is missing)
+  of a data file named after its split (`split_file`); None for another name."""
+  named = split_file(data_config.get("path", ""))
+  if named is None:
+    return None
+  split, held_out, path = named
+  if not os.path.exists(path):
+    return split, held_out, None
+  held_out_config = ml_collections.ConfigDict({**dict(data_config.items()), "path": path})
+  return split, held_out, data.make_data_source(held_out_config)
+
+
 def held_out_source(config, source: DataSource) -> tuple[DataSource, str]:
   """(the data a condition recipe is scored on, its split): the held-out idx split
   (`other_split`) of a source with idx splits, or the other split's file of a source whose
@@ -265,14 +276,11 @@ def held_out_source(config, source: DataSource) -> tuple[DataSource, str]:
   data_config = config.get("data", {})
   split = data_config.get("split", "train")
   if data_config.get("source") in FILE_SPLIT_SOURCES:
-    named = split_file(data_config.get("path", ""))
+    named = _split_file_data(data_config)
     if named is None:
       return source, split
-    split, held_out, path = named
-    if not os.path.exists(path):
-      return source, split
-    held_out_config = ml_collections.ConfigDict({**dict(data_config.items()), "path": path})
-    return data.make_data_source(held_out_config), held_out
+    split, held_out, other = named
+    return (source, split) if other is None else (other, held_out)
   if data_config.get("source") not in SPLIT_SOURCES:
     return source, split
   held_out = other_split(config)

@@ -74,11 +74,10 @@ def class_names(files: list[str]) -> list[str] | None:
   return sorted(set(tops))
 
 
-def check_class_folders(folder: str, files: list[str]) -> None:
-  """Refuses (one line) a folder of class subfolders where one subfolder holds no image
-  file: the classes are the sorted subfolders, so an empty one would renumber the classes
-  after it (torchvision's ImageFolder refuses it too)."""
-  names = class_names(files)
+def check_class_folders(folder: str, names: list[str] | None) -> None:
+  """Refuses (one line) a folder of class subfolders (`names`, from `class_names`) where a
+  subfolder holds no image file: the classes are the sorted subfolders, so an empty one
+  would renumber the classes after it (torchvision's ImageFolder refuses it too)."""
   if names is None:
     return
   subfolders = sorted(
@@ -255,8 +254,8 @@ def load_folder(
   check_channels(channels)
   folder = os.path.abspath(os.path.expanduser(folder))
   files = list_files(folder)
-  check_class_folders(folder, files)
   names = class_names(files)
+  check_class_folders(folder, names)
   if not image_size or not channels:
     probes = {file: _probe(folder, file) for file in files}
     image_size = image_size or _default_size(folder, {f: p[0] for f, p in probes.items()})
