@@ -141,6 +141,8 @@ def _hold_back_closed_loop_callbacks() -> None:
   When a background write fails (full disk), orbax's event loop ends with the error, and
   tensorstore's callbacks for the writes still in flight find it closed: each printed a
   traceback, 20 on a full disk, before the `CheckpointWriteError` that names the failure.
+  A restore that fails on one damaged array leaves the other reads' callbacks the same way
+  (30 to 80 tracebacks before the one-line warning that names the damage).
   """
   previous = sys.unraisablehook
   if getattr(previous, "holds_back_closed_loop_callbacks", False):
@@ -155,8 +157,11 @@ def _hold_back_closed_loop_callbacks() -> None:
 
 
 def _first_line(error: BaseException) -> str:
+  """`Type: first line` of an error, without the JSON specs tensorstore appends to its own."""
   text = str(error).strip()
-  return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+  if not text:
+    return type(error).__name__
+  return f"{type(error).__name__}: {text.splitlines()[0].split(' [tensorstore_spec')[0]}"
 
 
 def complete_steps(directory: str) -> list[int]:
@@ -222,8 +227,7 @@ class Checkpointer:
       self.manager = ocp.CheckpointManager(self.directory, options=options)
     finally:
       absl_logger.setLevel(level)
-    if async_save:
-      _hold_back_closed_loop_callbacks()
+    _hold_back_closed_loop_callbacks()  # failed writes and failed reads leave such callbacks
     self._pending: int | None = None  # step of a save that may still be in flight
     self.failure: CheckpointWriteError | None = None  # the last write that failed
 
@@ -329,8 +333,11 @@ class Checkpointer:
     about (and, when writable, moving aside) each damaged one it passes.
     `check(metadata)` runs before the arrays are read (e.g. `check_compatible`);
     its errors propagate. Raises `CheckpointCorruptError` when no intact
-    checkpoint is left, FileNotFoundError when there is none at all. A save of this
-    `Checkpointer` still in flight is waited for first (its checkpoint counts).
+    checkpoint is left (with `step`, when that one is damaged; it is not moved),
+    `CheckpointMismatchError` when the template's arrays differ from the saved ones in shape
+    or dtype (a whole checkpoint of other players: not moved), FileNotFoundError when there
+    is none at all. A save of this `Checkpointer` still in flight is waited for first (its
+    checkpoint counts).
     """
     if self._pending is not None:
       self.wait()
@@ -342,42 +349,57 @@ class Checkpointer:
     if not steps:
       raise FileNotFoundError(f"no checkpoint in {self.directory}")
     problems = []
+
+    def damaged(candidate: int, reason: str) -> None:
+      if step is not None:  # the one asked for: nothing to fall back to, nothing moved
+        others = ", ".join(str(s) for s in self.all_steps() if s != step) or "none"
+        raise CheckpointCorruptError(
+          f"the checkpoint of step {step} in {self.directory} is damaged ({reason}); "
+          f"the other checkpoints: {others}"
+        )
+      problems.append(self._damaged(candidate, reason))
+
     for candidate in steps:
       try:
         metadata = self.read_metadata(candidate)
         if not isinstance(metadata, dict):
           raise ValueError("its metadata is not a JSON object")
       except Exception as error:
-        problems.append(self._damaged(candidate, f"unreadable metadata ({_first_line(error)})"))
+        damaged(candidate, f"unreadable metadata ({_first_line(error)})")
         continue
       if check is not None:
         check(metadata)
       try:
         state = self._restore_arrays(template, candidate, metadata)
+      except CheckpointMismatchError:
+        raise  # arrays of another shape: the config does not fit, the checkpoint is whole
       except Exception as error:
-        problems.append(self._damaged(candidate, _first_line(error)))
+        damaged(candidate, _first_line(error))
         continue
       return state, metadata
     raise CheckpointCorruptError(
       f"no intact checkpoint is left in {self.directory}: {'; '.join(problems)}"
     )
 
-  def _saved_fields(self, step: int) -> set[str] | None:
-    """The state fields stored at `step`, or None when orbax cannot say."""
+  def _saved_arrays(self, step: int) -> dict | None:
+    """The arrays stored at `step` as a nested dict of orbax metadata (shape, dtype), or None
+    when orbax cannot say."""
     try:
       path = epath.Path(self.directory) / str(step) / "state"
-      return set(ocp.StandardCheckpointHandler().metadata(path).keys())
+      return dict(ocp.StandardCheckpointHandler().metadata(path))
     except Exception:
       return None
 
   def _restore_arrays(self, template: GANState, step: int, metadata: dict) -> GANState:
     arrays = state_arrays(template)
-    saved = self._saved_fields(step)
+    saved = self._saved_arrays(step)
     # Written before the EMA kept G's statistics: the EMA starts from the online ones.
     without_ema_collections = saved is not None and "g_ema_collections" not in saved
     if without_ema_collections:
       arrays = {name: value for name, value in arrays.items() if name != "g_ema_collections"}
     target = jax.tree.map(ocp.utils.to_shape_dtype_struct, arrays)
+    if saved is not None:
+      check_shapes(step, saved, target)
     restored = self.manager.restore(
       step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
     )["state"]
@@ -424,6 +446,39 @@ class Checkpointer:
         self.manager.close()
       except Exception:  # an error already reported by wait()
         pass
+
+
+def _shapes_by_name(tree) -> dict[str, tuple]:
+  """{'g_params.Dense_0.kernel': (shape, dtype name)} of the arrays in a nested dict."""
+  flat = jax.tree_util.tree_leaves_with_path(tree, is_leaf=lambda leaf: hasattr(leaf, "shape"))
+  return {
+    ".".join(str(getattr(key, "key", getattr(key, "idx", key))) for key in path): (
+      tuple(leaf.shape),
+      str(np.dtype(leaf.dtype)),
+    )
+    for path, leaf in flat
+    if hasattr(leaf, "shape")
+  }
+
+
+def check_shapes(step: int, saved, target) -> None:
+  """Raises `CheckpointMismatchError` naming the first array of `target` that the checkpoint
+  of `step` holds with another shape or dtype, or does not hold: the run's config builds other
+  players than the ones that were saved (the checkpoint itself is whole)."""
+  saved, target = _shapes_by_name(saved), _shapes_by_name(target)
+  params_first = sorted(target, key=lambda name: not name.startswith(("g_params.", "d_params.")))
+  for name in params_first:
+    shape, dtype = target[name]
+    if name not in saved:
+      raise CheckpointMismatchError(
+        f"the checkpoint of step {step} holds no array {name} (shape {shape}), which the run's "
+        f"config builds: it was written with other players"
+      )
+    if saved[name] != (shape, dtype):
+      raise CheckpointMismatchError(
+        f"the checkpoint of step {step} holds {name} as {saved[name][0]} {saved[name][1]}, but "
+        f"the run's config builds it as {shape} {dtype}: it was written with other players"
+      )
 
 
 def _with_later_defaults(config: dict) -> dict:

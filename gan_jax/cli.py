@@ -21,6 +21,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import logging
+import math
 import os
 import sys
 
@@ -219,7 +220,11 @@ def apply_overrides(config, overrides):
         f"--config.FIELD=VALUE or --config.SECTION.FIELD=VALUE"
       )
     node = config
-    for name in parents:
+    for depth, name in enumerate(parents):
+      if name not in node and validation.is_known_section(parents[:depth], name):
+        import ml_collections
+
+        node[name] = ml_collections.ConfigDict()  # a section the file leaves out
       if name not in node or not hasattr(node[name], "keys"):
         raise UsageError(f"config has no field {dotted!r} (no section {name!r})")
       node = node[name]
@@ -255,6 +260,15 @@ def apply_overrides(config, overrides):
   return config
 
 
+MAX_SEED = 2**32 - 1  # config.seed's range too (`validation.FIELDS`)
+
+
+def check_seed_flag(seed: int | None) -> None:
+  """--seed of sample and evaluate: None (the default) or an integer in [0, 2**32 - 1]."""
+  if seed is not None and not 0 <= seed <= MAX_SEED:
+    raise UsageError(f"--seed must be in [0, {MAX_SEED}], got {seed}")
+
+
 def _train(args, overrides):
   if args.eval_every < 0:
     raise UsageError(f"--eval-every must be >= 0 (0: never), got {args.eval_every}")
@@ -287,13 +301,44 @@ def _train(args, overrides):
   return 0
 
 
+def check_out_file(path: str) -> str:
+  """Refuses a --out that cannot be written (a directory, a folder that cannot be created or
+  written) before anything is generated; returns its folder, created when missing."""
+  if os.path.isdir(path):
+    raise UsageError(f"--out {path!r} is a directory; accepted: the path of a file to write")
+  out_dir = os.path.dirname(os.path.abspath(path))
+  if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+    raise UsageError(f"--out {path!r} cannot be written: {out_dir} is not a directory")
+  try:
+    os.makedirs(out_dir, exist_ok=True)
+    probe = os.path.join(out_dir, f".write-test-{os.getpid()}")
+    with open(probe, "w"):
+      pass
+    os.remove(probe)
+  except OSError as error:
+    raise UsageError(f"--out {path!r} cannot be written: {error.strerror or error}") from None
+  return out_dir
+
+
+def check_sample_memory(count: int, shape: tuple[int, ...], latent_shape: tuple[int, ...]) -> None:
+  """Refuses a --num whose samples and latents, `count` float32 arrays of `shape` and of
+  `latent_shape`, would not fit in this machine's memory (they are held at once)."""
+  need = count * (math.prod(shape) + math.prod(latent_shape)) * 4
+  total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+  if need > total:
+    raise UsageError(
+      f"--num asks for {count} samples of shape {shape} from latents of shape {latent_shape}, "
+      f"{need / 2**30:.1f} GiB of float32, more than this machine's {total / 2**30:.1f} GiB "
+      f"of memory; draw fewer at a time"
+    )
+
+
 def _sample(args, overrides):
   if overrides:
     raise UsageError(f"sample takes no config overrides, got --config.{overrides[0][0]}")
   if args.num is not None and args.num < 1:
     raise UsageError(f"--num must be >= 1, got {args.num}")
-  if args.seed is not None and args.seed < 0:
-    raise UsageError(f"--seed must be >= 0, got {args.seed}")
+  check_seed_flag(args.seed)
   if args.interpolate is not None and args.interpolate < 2:
     raise UsageError(
       f"--interpolate must be >= 2 (the points of a path, both ends), got {args.interpolate}"
@@ -328,9 +373,7 @@ def _sample(args, overrides):
     raise UsageError(
       f"--out must name an .npz file (the samples) or a .png file (a picture), got {args.out!r}"
     )
-  out_dir = os.path.dirname(os.path.abspath(args.out))
-  if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-    raise UsageError(f"--out {args.out!r} cannot be written: {out_dir} is not a directory")
+  out_dir = check_out_file(args.out)
   import numpy as np
   from gan_jax import recipes, runs, sampling
   from gan_jax.state import check_truncation
@@ -345,6 +388,11 @@ def _sample(args, overrides):
     raise UsageError(str(error)) from None
   config, source, state = runs.load_run(args.workdir, args.step, need_data=False)
   recipe = recipes.recipe_of(config)
+  check_sample_memory(
+    args.num * (args.interpolate or 1),
+    recipe.shape_of_sample(source.data_shape),
+    state.noise.latent_shape,
+  )
   for flag, value in (("--interpolate", args.interpolate), ("--truncation", args.truncation)):
     if value is not None:
       try:
@@ -413,8 +461,27 @@ def _show_config(args, overrides):
 
   config = apply_overrides(load_config_file(args.config), overrides)
   validation.validate_config(config)
+  runs.check_init_from(config.get("init_from", ""))
+  unchecked = check_models_on_data(config)
   print(json.dumps(runs.config_to_dict(config), indent=2, sort_keys=True))
+  if unchecked:
+    print(f"note: the models were not checked against the data: {unchecked}", file=sys.stderr)
   return 0
+
+
+def check_models_on_data(config) -> str:
+  """What `train` checks before it builds anything, past the config's own fields: that the
+  models fit the data (by shape evaluation) and that the data has the classes the recipe
+  needs. Returns '' when checked, or why not (the data is not on this machine)."""
+  from gan_jax import data, recipes, validation
+
+  recipe = recipes.recipe_of(config)
+  try:
+    source = data.make_data_source(config)
+  except FileNotFoundError as missing:
+    return validation.first_line(missing)
+  validation.check_against_data(config, source, recipe)
+  return ""
 
 
 def _report(args, overrides):
@@ -457,6 +524,7 @@ def _sample_speech(args):
   """`sample --speech TEXT --out FILE.wav`: G's log-mels of TEXT through Griffin-Lim."""
   if not args.out.endswith(".wav"):
     raise UsageError(f"--speech needs --out FILE.wav, got {args.out!r}")
+  check_out_file(args.out)
   from gan_jax import recipes, runs
   from gan_jax.data import speech
   from gan_jax.variants import text_to_speech
@@ -487,8 +555,7 @@ def _evaluate(args, overrides):
     raise UsageError(f"evaluate takes no config overrides, got --config.{overrides[0][0]}")
   if args.num_samples is not None and args.num_samples < 2:
     raise UsageError(f"--num-samples must be >= 2, got {args.num_samples}")
-  if args.seed < 0:
-    raise UsageError(f"--seed must be >= 0, got {args.seed}")
+  check_seed_flag(args.seed)
   from gan_jax import evaluate, report
   from gan_jax.metrics import inception
   from gan_jax.state import check_truncation
@@ -771,8 +838,20 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_FAILURE
   except Exception as error:  # one line unless --debug
     if debug:
-      raise
+      raise  # for a debugger; `command` prints it and exits as without --debug
     print(f"gan-jax: error: {error_line(error)}", file=sys.stderr)
+    return exit_status(error)
+
+
+def command() -> int:
+  """The `gan-jax` program: `main`, whose error with --debug is printed with its traceback,
+  and the exit status is the one without --debug (2 for bad input, 1 otherwise)."""
+  try:
+    return main()
+  except Exception as error:  # raised by main only with --debug
+    import traceback
+
+    traceback.print_exc()
     return exit_status(error)
 
 
@@ -803,4 +882,4 @@ def error_line(error: BaseException) -> str:
 
 
 if __name__ == "__main__":
-  sys.exit(main())
+  sys.exit(command())

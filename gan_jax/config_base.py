@@ -1,8 +1,10 @@
 """The shared starting points of experiment configs (ml_collections), so that each file
 in experiments/configs/ states only what makes its experiment different.
 
-Every config has `seed`, `num_steps` and `batch_size`; the other fields and their
-meaning are listed in `base()`.
+Every config has `seed`, `num_steps` and `batch_size`; the fields every run sets are in
+`base()`, with their defaults. Optional fields (`diagnostics`, `distributed`, `init_from`,
+`resume_may_change`, models' and data sources' own options) and every field's rule are in
+`gan_jax.validation`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ def adam(
 
 
 def base() -> ml_collections.ConfigDict:
-  """Every field the library reads, with its default."""
+  """The fields every run sets, with their defaults (the optional ones: `gan_jax.validation`)."""
   config = ml_collections.ConfigDict()
   config.seed = 0
   config.num_steps = 10000

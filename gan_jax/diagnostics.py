@@ -34,7 +34,8 @@ def mean_pairwise_distance(x: jax.Array) -> jax.Array:
   d2 = jnp.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0)
   off_diagonal = 1.0 - jnp.eye(x.shape[0], dtype=x.dtype)
   n = x.shape[0]
-  return jnp.sum(jnp.sqrt(d2) * off_diagonal) / max(n * (n - 1), 1)
+  pairs = float(max(n * (n - 1), 1))  # a Python float: B(B-1) passes int32's range at B 46342
+  return jnp.sum(jnp.sqrt(d2) * off_diagonal) / pairs
 
 
 def diversity_ratio(fake: jax.Array, real: jax.Array, axis_name: str | None = None) -> jax.Array:

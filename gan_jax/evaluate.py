@@ -35,7 +35,7 @@ from typing import Any, Callable
 import ml_collections
 import numpy as np
 
-from gan_jax import data, recipes
+from gan_jax import data, logs, recipes
 from gan_jax.data import DataSource, files
 from gan_jax.metrics import (
   coverage,
@@ -532,12 +532,7 @@ def read_history(workdir: str) -> list[dict]:
   path = os.path.join(workdir, EVAL_HISTORY_FILE)
   if not os.path.exists(path):
     return []
-  by_step = {}
-  with open(path) as f:
-    for line in f:
-      if line.strip():
-        record = json.loads(line)
-        by_step[record["step"]] = record
+  by_step = {record["step"]: record for record in logs.read_records(path)}
   return [by_step[s] for s in sorted(by_step)]
 
 

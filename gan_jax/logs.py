@@ -194,16 +194,30 @@ def read_metrics(workdir: str) -> list[dict]:
 
   A last line cut short (a run killed while writing it) is left out.
   """
-  path = os.path.join(workdir, "metrics.jsonl")
+  return read_records(os.path.join(workdir, "metrics.jsonl"))
+
+
+def read_records(path: str) -> list[dict]:
+  """The records (JSON objects with an integer 'step'), one per line, of a log the training
+  loop appends to (DIR/metrics.jsonl, DIR/eval_metrics.jsonl), in order. A last line cut
+  short (a run killed while writing it) is left out; any other bad line is a one-line
+  ValueError naming the file and the line."""
   with open(path) as f:
     lines = [line for line in f.read().split("\n") if line.strip()]
   records = []
   for number, line in enumerate(lines, 1):
     try:
-      records.append(json.loads(line))
+      record = json.loads(line)
     except json.JSONDecodeError:
       if number < len(lines):
         raise ValueError(f"{path} line {number} is not a JSON record") from None
+      continue
+    if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+      raise ValueError(
+        f"{path} line {number} is not a record of gan-jax train (a JSON object with an "
+        f"integer 'step'): {line[:60]}"
+      )
+    records.append(record)
   return records
 
 

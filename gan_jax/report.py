@@ -181,7 +181,7 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
     lines.append(f"- wall-clock at the last logged step: {records[-1].get('wall_time', 'n/a')} s")
   eval_path = os.path.join(workdir, evaluate.EVAL_FILE)
   if os.path.exists(eval_path):
-    result = runs.read_json(eval_path)
+    result = runs.read_json(eval_path, written_by="gan-jax evaluate")
     if result.get("step") == int(state.step):  # the metrics of another checkpoint stay out
       lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
     else:

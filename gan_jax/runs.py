@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from gan_jax import checkpoint, data, models, recipes
+from gan_jax import checkpoint, data, logs, models, recipes
 from gan_jax.validation import first_line
 from gan_jax.state import GANState
 
@@ -54,6 +54,26 @@ def check_workdir(workdir: str) -> None:
     ) from None
 
 
+def check_no_earlier_logs(workdir: str) -> None:
+  """Refuses (`WorkdirError`) to start a run at step 0 in a `workdir` that holds the logs or
+  sample pictures of an earlier run but no checkpoint to resume from (one killed before its
+  first checkpoint, or whose checkpoints were all damaged): training there would write over
+  them."""
+  records = (
+    logs.read_metrics(workdir) if os.path.isfile(os.path.join(workdir, "metrics.jsonl")) else []
+  )
+  samples = os.path.join(workdir, "samples")
+  pictures = os.listdir(samples) if os.path.isdir(samples) else []
+  if not records and not pictures:
+    return
+  held = f"metrics.jsonl up to step {records[-1]['step']}" if records else "sample pictures"
+  raise WorkdirError(
+    f"{workdir} holds an earlier run's logs ({held}) but no checkpoint to resume from, and "
+    f"training would write over them; train into a new --workdir, or delete its "
+    f"metrics.jsonl and samples/ first"
+  )
+
+
 def write_json_atomically(path: str, value) -> None:
   """Writes JSON to path.tmp, then renames it over `path` (never a half-written file)."""
   tmp = path + ".tmp"
@@ -62,16 +82,21 @@ def write_json_atomically(path: str, value) -> None:
   os.replace(tmp, path)
 
 
-def read_json(path: str):
-  """The JSON value in `path`; a damaged file is a one-line ValueError that names it."""
+def read_json(path: str, written_by: str = "gan-jax train") -> dict:
+  """The JSON object in `path`; a damaged file (not JSON, or not an object) is a one-line
+  ValueError that names it and the command that writes it."""
+  again = "train the run again" if written_by == "gan-jax train" else f"run {written_by} again"
+  advice = f"it is written by {written_by}: restore it from a copy, or {again}"
   with open(path) as f:
     try:
-      return json.load(f)
+      value = json.load(f)
     except json.JSONDecodeError as error:
       raise ValueError(
-        f"{path} is damaged (not JSON: {error.msg} at line {error.lineno}); it is written by "
-        "gan-jax train: restore it from a copy, or train the run again"
+        f"{path} is damaged (not JSON: {error.msg} at line {error.lineno}); {advice}"
       ) from None
+  if not isinstance(value, dict):
+    raise ValueError(f"{path} is damaged (a JSON {type(value).__name__}, not an object); {advice}")
+  return value
 
 
 def write_data_description(workdir: str, source: data.DataSource) -> None:
@@ -127,9 +152,16 @@ def load_run(
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
     raise FileNotFoundError(
-      f"{workdir} holds no run (no config.json); train one with gan-jax train"
+      f"{workdir or repr(workdir)} holds no run (no config.json); train one with gan-jax train"
     )
-  config = ml_collections.ConfigDict(read_json(path))
+  saved = read_json(path)
+  missing = [field for field in ("model", "data", "seed", "batch_size") if field not in saved]
+  if missing:
+    raise ValueError(
+      f"{path} is damaged (no field {missing[0]!r}, which a run's config holds); it is "
+      f"written by gan-jax train: restore it from a copy, or train the run again"
+    )
+  config = ml_collections.ConfigDict(saved)
   models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
   data_config = config
   if not need_data and config.get("data", {}).get("download", False):

@@ -157,12 +157,17 @@ class NoiseSampler:
     return jax.random.uniform(key, shape, dtype, minval=-1.0, maxval=1.0)
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # the latents are float32
+
+
 def check_truncation(value, name: str = "truncation") -> None:
-  """The one rule of a sampling truncation: None, or a finite number > 0."""
+  """The one rule of a sampling truncation: None, or a number > 0 that float32 holds."""
   if value is None:
     return
   if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
     raise ValueError(f"{name} must be a number > 0 (or None: no truncation), got {value!r}")
+  if value > FLOAT32_MAX:
+    raise ValueError(f"{name} must be at most {FLOAT32_MAX:.4g} (float32's largest), got {value!r}")
 
 
 def stream_id(name: str) -> int:

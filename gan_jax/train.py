@@ -40,6 +40,7 @@ from gan_jax import (
 from gan_jax.logs import MetricWriter, truncate_metrics
 from gan_jax.runs import (
   WorkdirWriteError,
+  check_no_earlier_logs,
   check_workdir,
   config_to_dict,
   initialized_from,
@@ -285,8 +286,7 @@ def train_and_evaluate(
   recipe = recipes.recipe_of(config)
   try:
     source = data.make_data_source(config)
-    validation.validate_models(config, source.data_shape, recipe)
-    validation.check_classes(config, source, recipe)
+    validation.check_against_data(config, source, recipe)
   except Exception:
     if created and not os.listdir(workdir):  # a refused run leaves no empty folder behind
       os.rmdir(workdir)
@@ -360,8 +360,10 @@ def _run(
       check=lambda saved: checkpoint.check_compatible(saved.get("config", {}), config_dict),
     )
   elif config.get("init_from", ""):  # a fresh run that starts from another run's players
+    check_no_earlier_logs(workdir)
     state = initialized_from(make_state(), config.init_from)  # (`prepare`'s work, trained)
   else:
+    check_no_earlier_logs(workdir)
     state = recipe.prepared(make_state(), config)
   start = int(state.step)
   if start >= config.num_steps:

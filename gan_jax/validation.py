@@ -121,6 +121,9 @@ def options(value, name):
     raise ValueError(f"{name} must be a dict of options, got {value!r}")
 
 
+options.is_section = True
+
+
 def section(fields: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
   """A nested ConfigDict whose fields are all in `fields`."""
 
@@ -129,6 +132,7 @@ def section(fields: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
       raise ValueError(f"{name} must be a ConfigDict, got {value!r}")
     check_fields(value, fields, name, required)
 
+  check.is_section = True
   return check
 
 
@@ -362,7 +366,7 @@ DISTRIBUTED_FIELDS: dict[str, Check] = {
 
 FIELDS: dict[str, Check] = {
   "seed": integer(0, 2**32 - 1),
-  "num_steps": integer(1),
+  "num_steps": integer(1, 2**31 - 1),  # state.step is int32
   "batch_size": integer(1),
   "data": _check_data,
   "model": _check_model,
@@ -417,6 +421,13 @@ def known_fields(parents: list[str]) -> dict[str, Check] | None:
     ("distributed",): DISTRIBUTED_FIELDS,
   }
   return tables.get(tuple(parents), None)
+
+
+def is_known_section(parents: list[str], name: str) -> bool:
+  """Whether `name` under the section `parents` is a section of its own (a ConfigDict of
+  fields or of free-form options) that a config may leave out."""
+  known = known_fields(parents) or {}
+  return getattr(known.get(name), "is_section", False)
 
 
 def register_fields(fields: dict[str, Check]) -> None:
@@ -510,6 +521,14 @@ def validate_models(config, data_shape: tuple[int, ...], recipe=None) -> None:
       )
     )
   check_discriminator_output(state, recipe, model, tuple(data_shape), int(config.batch_size))
+
+
+def check_against_data(config, source, recipe) -> None:
+  """What `train` checks once the data is known, before it builds anything: the models fit
+  the data's shape (`validate_models`) and the data has the classes the recipe needs
+  (`check_classes`)."""
+  validate_models(config, source.data_shape, recipe)
+  check_classes(config, source, recipe)
 
 
 def check_classes(config, source, recipe) -> None:

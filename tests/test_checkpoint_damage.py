@@ -154,6 +154,123 @@ def test_a_damaged_config_json_is_one_line_naming_it(run20, tmp_path, capsys):
     ], (command, err)
 
 
+def folder_contents(folder):
+  """{relative path: bytes} of every file under `folder`."""
+  contents = {}
+  for root, _, names in os.walk(folder):
+    for name in names:
+      path = os.path.join(root, name)
+      contents[os.path.relpath(path, folder)] = open(path, "rb").read()
+  return contents
+
+
+@pytest.mark.parametrize("how", ["killed before its first checkpoint", "all checkpoints damaged"])
+def test_training_over_logs_without_a_checkpoint_is_refused(run20, tmp_path, capsys, how):
+  workdir = copy_run(run20, tmp_path)
+  if how == "killed before its first checkpoint":
+    subprocess.run(["rm", "-r", str(workdir / "checkpoints")], check=True)
+  else:
+    for step in (10, 20):
+      truncate_files(workdir / "checkpoints" / str(step))
+    assert train_to(workdir, 30) == 1  # moves both aside: nothing left to resume from
+    capsys.readouterr()
+  before = folder_contents(workdir)
+  assert train_to(workdir, 30, "--config.model.latent_dim=8") == 2
+  assert capsys.readouterr().err.strip().splitlines() == [
+    f"gan-jax: error: {workdir} holds an earlier run's logs (metrics.jsonl up to step 20) but "
+    f"no checkpoint to resume from, and training would write over them; train into a new "
+    f"--workdir, or delete its metrics.jsonl and samples/ first"
+  ]
+  assert folder_contents(workdir) == before
+  os.remove(workdir / "metrics.jsonl")
+  subprocess.run(["rm", "-r", str(workdir / "samples")], check=True)
+  assert train_to(workdir, 10) == 0  # what the message says to do
+
+
+def test_sampling_past_a_damaged_checkpoint_prints_one_warning_and_no_traceback(run20, tmp_path):
+  workdir = copy_run(run20, tmp_path)
+  truncate_files(workdir / "checkpoints" / "20")
+  out = tmp_path / "s.npz"
+  process = subprocess.run(
+    [sys.executable, "-m", "gan_jax.cli", "sample", "--workdir", str(workdir), "--out", str(out)],
+    capture_output=True,
+    text=True,
+    cwd=ROOT,
+  )
+  assert process.returncode == 0, process.stderr[-2000:]
+  err = process.stderr.strip().splitlines()
+  assert len(err) == 1 and err[0].startswith("warning: checkpoint at step 20 in "), err[:5]
+  assert "tensorstore_spec" not in err[0] and err[0].endswith("falling back to an earlier one")
+  assert saved_steps(workdir) == [10, 20]  # sampling moves nothing
+
+
+def test_a_damaged_checkpoint_asked_for_by_step_is_an_error_naming_the_others(
+  run20, tmp_path, capsys
+):
+  workdir = copy_run(run20, tmp_path)
+  truncate_files(workdir / "checkpoints" / "20")
+  argv = ["sample", "--workdir", str(workdir), "--step", "20", "--out", str(tmp_path / "s.npz")]
+  assert cli.main(argv) == 1
+  [err] = capsys.readouterr().err.strip().splitlines()
+  assert err.startswith(
+    f"gan-jax: error: the checkpoint of step 20 in {workdir / 'checkpoints'} is damaged ("
+  )
+  assert err.endswith("); the other checkpoints: 10")
+  assert saved_steps(workdir) == [10, 20]
+
+
+def test_a_checkpoint_of_other_players_is_refused_naming_the_array_and_kept(
+  run20, tmp_path, capsys
+):
+  workdir = copy_run(run20, tmp_path)
+  saved = json.loads((workdir / "config.json").read_text())
+  saved["model"]["generator"]["hidden"] = [16, 8]  # the config edited after training
+  (workdir / "config.json").write_text(json.dumps(saved))
+  before = folder_contents(workdir / "checkpoints")
+  for command in (["sample", "--out", str(tmp_path / "s.npz")], ["report"]):
+    assert cli.main([command[0], "--workdir", str(workdir), *command[1:]]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+      "gan-jax: error: the checkpoint of step 20 holds g_params.Dense_1.bias as (16,) float32, "
+      "but the run's config builds it as (8,) float32: it was written with other players"
+    ]
+  assert folder_contents(workdir / "checkpoints") == before
+
+
+@pytest.mark.parametrize(
+  "file, text, message",
+  [
+    (
+      "config.json",
+      "[1, 2]",
+      "config.json is damaged (a JSON list, not an object); it is written by gan-jax train: "
+      "restore it from a copy, or train the run again",
+    ),
+    (
+      "config.json",
+      '{"seed": 0, "batch_size": 32, "data": {}}',
+      "config.json is damaged (no field 'model', which a run's config holds); it is written "
+      "by gan-jax train: restore it from a copy, or train the run again",
+    ),
+    ("metrics.jsonl", "[1, 2]\n{}\n", "metrics.jsonl line 1 is not a record of gan-jax train"),
+    ("eval_metrics.jsonl", '{"step": 10, "modes": 3\n{"step": 20}\n', "eval_metrics.jsonl line 1"),
+    (
+      "eval.json",
+      "[3]",
+      "eval.json is damaged (a JSON list, not an object); it is written by gan-jax evaluate: "
+      "restore it from a copy, or run gan-jax evaluate again",
+    ),
+  ],
+)
+def test_run_files_of_the_wrong_form_are_one_line_naming_the_file(
+  run20, tmp_path, capsys, file, text, message
+):
+  workdir = copy_run(run20, tmp_path)
+  (workdir / file).write_text(text)
+  assert cli.main(["report", "--workdir", str(workdir)]) == 2
+  [err] = capsys.readouterr().err.strip().splitlines()
+  assert err.startswith(f"gan-jax: error: {workdir / file}") and message in err, err
+
+
 class _Marker:
   """Unpickling this creates a file: proof that code from the checkpoint ran."""
 

@@ -84,6 +84,20 @@ def test_sample_writes_points_in_data_space(tmp_path):
   assert not np.array_equal(points, sample(tmp_path, tmp_path / "u.npz", num=50, seed=4))
 
 
+def test_sample_refuses_a_num_beyond_the_machines_memory_before_drawing(tmp_path, capsys):
+  assert train(tmp_path) == 0
+  memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+  num = memory // (4 * (2 + 16)) + 1  # ring points (2,) from latents (16,), float32
+  out = tmp_path / "s.npz"
+  argv = ["sample", "--workdir", str(tmp_path), "--num", str(num), "--out", str(out)]
+  assert cli.main(argv) == cli.EXIT_USAGE
+  [err] = capsys.readouterr().err.strip().splitlines()
+  assert err.startswith(
+    f"gan-jax: error: --num asks for {num} samples of shape (2,) from latents of shape (16,), "
+  )
+  assert err.endswith("of memory; draw fewer at a time") and not out.exists()
+
+
 def test_sample_and_report_take_an_earlier_checkpoint_by_its_step(tmp_path, capsys):
   run, ten = tmp_path / "run", tmp_path / "ten"
   assert train(run) == 0 and train(ten, "--config.num_steps=10") == 0  # run: steps 10 and 20

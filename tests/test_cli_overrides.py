@@ -158,6 +158,39 @@ def test_an_unknown_argument_points_to_its_commands_help(tmp_path, capsys):
   ]
 
 
+def test_a_field_of_a_known_section_the_file_leaves_out_can_be_overridden():
+  config = overridden("--config.diagnostics.window=3", "--config.distributed.num_processes=1")
+  assert config.diagnostics.window == 3 and config.distributed.num_processes == 1
+  with pytest.raises(cli.UsageError, match=r"config has no field 'loss.x' \(no section 'loss'\)"):
+    overridden("--config.loss.x=1")  # loss is a field, not a section
+
+
+def test_the_config_command_checks_the_models_when_the_data_is_there_and_says_when_not(
+  tmp_path, capsys
+):
+  assert cli.main(["config", "--config", RING, "--config.model.generator.hidden='(0,)'"]) == 2
+  assert "model.generator.hidden of model 'toy_mlp' must be" in capsys.readouterr().err
+  missing = tmp_path / "none.npz"
+  argv = ["config", "--config", RING, "--config.data.source=npz", f"--config.data.path={missing}"]
+  assert cli.main(argv) == 0
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and err[0].startswith(
+    "note: the models were not checked against the data: "
+  ), err
+  assert str(missing) in err[0]
+
+
+def test_debug_keeps_the_exit_status_of_bad_input():
+  import subprocess
+  import sys
+
+  argv = [sys.executable, "-m", "gan_jax.cli", "config", "--config", RING, "--config.num_stepz=3"]
+  for extra in ([], ["--debug"]):
+    process = subprocess.run(argv + extra, capture_output=True, text=True)
+    assert process.returncode == 2, (extra, process.stderr[-500:])
+    assert ("Traceback" in process.stderr) == bool(extra)
+
+
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_debug_before_or_after_the_command_shows_the_traceback(where, tmp_path):
   command = ["report", "--workdir", str(tmp_path)]

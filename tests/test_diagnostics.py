@@ -2,6 +2,7 @@
 
 import math
 
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -16,6 +17,15 @@ def test_mean_pairwise_distance_by_hand_and_collapse_ratio():
   collapsed = jnp.zeros((3, 2)) + 1e-3 * x
   assert float(diagnostics.diversity_ratio(collapsed, x)) < 0.01
   assert math.isclose(float(diagnostics.diversity_ratio(x, x)), 1.0, rel_tol=1e-6)
+
+
+def test_mean_pairwise_distance_traces_at_batches_whose_pair_count_passes_int32():
+  # B(B-1) > 2**31 - 1 from B = 46342: the count must not become an int32 argument.
+  for rows in (46341, 46342, 60000):
+    traced = jax.eval_shape(
+      diagnostics.mean_pairwise_distance, jax.ShapeDtypeStruct((rows, 2), jnp.float32)
+    )
+    assert traced.shape == () and traced.dtype == jnp.float32
 
 
 def _records(**series):

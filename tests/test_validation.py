@@ -120,6 +120,11 @@ def bad_gzip_idx(tmp):
   ]
 
 
+def a_folder(path):
+  path.mkdir()
+  return path
+
+
 def workdir_under_a_file(tmp):
   (tmp / "plain_file").write_text("")
   return ["train", "--config", RING, "--workdir", str(tmp / "plain_file" / "run"), *TINY]
@@ -164,7 +169,7 @@ CASES = [
   (
     "sample --seed < 0",
     lambda tmp: ["sample", "--workdir", str(tmp), "--seed", "-3", "--out", str(tmp / "s.npz")],
-    "--seed must be >= 0, got -3",
+    "--seed must be in [0, 4294967295], got -3",
   ),
   (
     "sample without a run",
@@ -191,7 +196,7 @@ CASES = [
   (
     "evaluate --seed < 0",
     lambda tmp: ["evaluate", "--workdir", str(tmp), "--seed", "-1"],
-    "--seed must be >= 0, got -1",
+    "--seed must be in [0, 4294967295], got -1",
   ),
   (
     "evaluate --inception-weights missing",
@@ -479,6 +484,82 @@ CASES = [
   ),
   # the workdir
   ("workdir not writable", workdir_under_a_file, "cannot be written: Not a directory"),
+  # model options checked before anything is built, by `config` as by `train`
+  (
+    "DCGAN activation unknown",
+    npz(DCGAN, x=np.zeros((4, 28, 28), np.uint8)),
+    None,  # filled below with the override
+  ),
+  (
+    "num_steps past int32",
+    ring("--config.num_steps=2147483648"),
+    "config.num_steps must be <= 2147483647, got 2147483648",
+  ),
+  (
+    "config: a width that is not a number",
+    lambda tmp: ["config", "--config", RING, "--config.model.generator.hidden=abc"],
+    "model.generator.hidden of model 'toy_mlp' must be a positive integer or a tuple of them, "
+    "got ('abc',)",
+  ),
+  (
+    "config: a negative DCGAN kernel size",
+    lambda tmp: ["config", "--config", DCGAN, "--config.model.generator.kernel_size=-1"],
+    "model.generator.kernel_size of model 'dcgan' must be a positive integer, got -1",
+  ),
+  (
+    "config: an unknown DCGAN activation",
+    lambda tmp: ["config", "--config", DCGAN, "--config.model.generator.activation=relux"],
+    "activation 'relux' is unknown; accepted: relu, leaky_relu",
+  ),
+  # sample and evaluate flags, before any run is read
+  (
+    "sample --seed past 2**32 - 1",
+    lambda tmp: [
+      "sample",
+      "--workdir",
+      str(tmp),
+      "--seed",
+      "4294967296",
+      "--out",
+      str(tmp / "s.npz"),
+    ],
+    "--seed must be in [0, 4294967295], got 4294967296",
+  ),
+  (
+    "evaluate --seed past 2**32 - 1",
+    lambda tmp: ["evaluate", "--workdir", str(tmp), "--seed", str(10**25)],
+    f"--seed must be in [0, 4294967295], got {10**25}",
+  ),
+  (
+    "sample --out a directory",
+    lambda tmp: ["sample", "--workdir", str(tmp), "--out", str(a_folder(tmp / "out.npz"))],
+    "is a directory; accepted: the path of a file to write",
+  ),
+  (
+    "sample --truncation past float32",
+    lambda tmp: [
+      "sample",
+      "--workdir",
+      str(tmp),
+      "--truncation",
+      "1e308",
+      "--out",
+      str(tmp / "s.npz"),
+    ],
+    "--truncation must be at most 3.403e+38 (float32's largest), got 1e+308",
+  ),
+]
+CASES = [
+  (
+    (
+      name,
+      lambda tmp, make=make: make(tmp) + ["--config.model.generator.activation=relux"],
+      "activation 'relux' is unknown; accepted: relu, leaky_relu",
+    )
+    if message is None
+    else (name, make, message)
+  )
+  for name, make, message in CASES
 ]
 
 

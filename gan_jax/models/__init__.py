@@ -225,25 +225,36 @@ def resolve_choices(player_options: dict) -> dict:
 
 
 # The model families of this package (a user's registered ones come later); their layer
-# widths, 'hidden' (an int or a tuple of ints) and 'features', are checked before building.
+# widths, 'hidden' (an int or a tuple of ints) and 'features', and their kernel sizes are
+# checked before building.
 BUILT_IN_MODELS = frozenset(MODEL_BUILDERS)
 WIDTH_OPTIONS = ("hidden", "features")
+SIZE_OPTIONS = ("kernel_size",)
+
+
+def _positive_int(value) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def check_widths(name: str, player: str, player_options: dict) -> None:
   """One-line ValueError for a width option of a built-in model that is not a positive
-  integer, or a tuple of them (a -1 or 2.5 width otherwise fails deep in the layers)."""
+  integer, or a tuple of them, or a kernel size that is not a positive integer (a -1 or 2.5
+  otherwise fails deep in the layers)."""
   for key in WIDTH_OPTIONS:
     if key not in player_options:
       continue
     value = player_options[key]
     widths = tuple(value) if isinstance(value, (tuple, list)) else (value,)
-    if not widths or not all(
-      isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths
-    ):
+    if not widths or not all(_positive_int(w) for w in widths):
       raise ValueError(
         f"model.{player}.{key} of model {name!r} must be a positive integer or a tuple of "
         f"them, got {value!r}"
+      )
+  for key in SIZE_OPTIONS:
+    if key in player_options and not _positive_int(player_options[key]):
+      raise ValueError(
+        f"model.{player}.{key} of model {name!r} must be a positive integer, "
+        f"got {player_options[key]!r}"
       )
 
 

@@ -151,7 +151,11 @@ class DCGANGenerator(nn.Module):
     raise ValueError(f"first_conv {self.first_conv!r} is unknown; accepted: fourier, lax")
 
   def _act(self, x):
-    return nn.relu(x) if self.activation == "relu" else nn.leaky_relu(x, 0.2)
+    if self.activation == "relu":
+      return nn.relu(x)
+    if self.activation == "leaky_relu":
+      return nn.leaky_relu(x, 0.2)
+    raise ValueError(f"activation {self.activation!r} is unknown; accepted: relu, leaky_relu")
 
   def _bn(self, x, train):
     return batch_norm(train, self.axis_name, self.weight_init.scale, self.dtype)(x)
