@@ -21,7 +21,6 @@ import importlib.metadata
 import importlib.util
 import inspect
 import logging
-import math
 import os
 import sys
 
@@ -320,19 +319,6 @@ def check_out_file(path: str) -> str:
   return out_dir
 
 
-def check_sample_memory(count: int, shape: tuple[int, ...], latent_shape: tuple[int, ...]) -> None:
-  """Refuses a --num whose samples and latents, `count` float32 arrays of `shape` and of
-  `latent_shape`, would not fit in this machine's memory (they are held at once)."""
-  need = count * (math.prod(shape) + math.prod(latent_shape)) * 4
-  total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-  if need > total:
-    raise UsageError(
-      f"--num asks for {count} samples of shape {shape} from latents of shape {latent_shape}, "
-      f"{need / 2**30:.1f} GiB of float32, more than this machine's {total / 2**30:.1f} GiB "
-      f"of memory; draw fewer at a time"
-    )
-
-
 def _sample(args, overrides):
   if overrides:
     raise UsageError(f"sample takes no config overrides, got --config.{overrides[0][0]}")
@@ -388,11 +374,15 @@ def _sample(args, overrides):
     raise UsageError(str(error)) from None
   config, source, state = runs.load_run(args.workdir, args.step, need_data=False)
   recipe = recipes.recipe_of(config)
-  check_sample_memory(
-    args.num * (args.interpolate or 1),
-    recipe.shape_of_sample(source.data_shape),
-    state.noise.latent_shape,
-  )
+  try:
+    sampling.check_memory(
+      args.num * (args.interpolate or 1),
+      recipe.shape_of_sample(source.data_shape),
+      state.noise.latent_shape,
+      "--num",
+    )
+  except ValueError as error:
+    raise UsageError(str(error)) from None
   for flag, value in (("--interpolate", args.interpolate), ("--truncation", args.truncation)):
     if value is not None:
       try:

@@ -48,10 +48,11 @@ from gan_jax.metrics import (
   image_quality,
   precision_recall,
 )
-from gan_jax.runs import load_run, write_json_atomically
+from gan_jax.runs import check_workdir, load_run, write_json_atomically
 from gan_jax.sampling import (
   as_data,
   check_latent_input,
+  check_memory,
   draw_samples,
   generate_from_conditions,
   sampling_state,
@@ -223,6 +224,7 @@ def evaluate_image_state(
     result["needs_inception_weights"] = WITHOUT_WEIGHTS
   if not own_network and extractor is None:
     return result
+  check_memory(num_samples, source.data_shape, state.noise.latent_shape, "num_samples")
   real = _subset(source.arrays["x"], num_samples, seed)
   recipe = recipes.recipe_of(config)
   labels = _sample_labels(source, num_samples, seed) if recipe.needs_labels else None
@@ -376,6 +378,17 @@ def evaluate_condition_state(
   return result
 
 
+def check_precision_recall_samples(num_samples: int) -> None:
+  """Refuses (one line) fewer samples than precision and recall need: each sample's
+  `precision_recall.DEFAULT_K` nearest neighbours among the others."""
+  least = precision_recall.DEFAULT_K + 1
+  if num_samples < least:
+    raise ValueError(
+      f"num_samples must be >= {least} for image metrics (precision and recall take each "
+      f"sample's {precision_recall.DEFAULT_K} nearest neighbours), got {num_samples}"
+    )
+
+
 def evaluate_state(state: GANState, source: DataSource, config, **options) -> dict[str, Any]:
   """The metrics that fit `source`: mixture metrics for toy mixtures, image metrics for images.
 
@@ -390,6 +403,7 @@ def evaluate_state(state: GANState, source: DataSource, config, **options) -> di
     if source.distribution is None:
       raise ValueError(f"data {source.name!r} has no known mixture; nothing to evaluate against")
     num = options.get("num_samples") or mixture.PROTOCOL_NUM_POINTS
+    check_memory(num, source.data_shape, state.noise.latent_shape, "num_samples")
     return evaluate_mixture_state(
       state,
       source,
@@ -400,6 +414,8 @@ def evaluate_state(state: GANState, source: DataSource, config, **options) -> di
   if source.kind == "image":
     options = dict(options)
     options["num_samples"] = options.get("num_samples") or DEFAULT_IMAGE_SAMPLES
+    if source.data_shape == features.IMAGE_SHAPE:  # the feature network's precision, recall
+      check_precision_recall_samples(options["num_samples"])
     if not recipe.latent_input:
       return evaluate_condition_state(state, source, config, **options)
     return evaluate_image_state(state, source, config, **options)
@@ -424,15 +440,20 @@ def evaluate_run(workdir: str, *, step: int | None = None, **options) -> dict[st
   the result then records it). Non-finite values are written as strings ("inf"); the
   file is replaced whole (a failed evaluation leaves the previous one).
   """
+  path = os.path.join(workdir, EVAL_FILE)
+  if os.path.isdir(path):
+    raise IsADirectoryError(f"{path} is a directory; evaluate writes its metrics there")
   config, source, state = load_run(workdir, step)
+  check_workdir(workdir)  # before minutes of evaluation, not after
   result = {
     "data": source.name,
     "step": int(state.step),
+    "sample_seed": int(options.get("seed", 0)),
     **evaluate_state(state, source, config, **options),
   }
   if options.get("truncation") is not None:
     result["truncation"] = float(options["truncation"])
-  write_json_atomically(os.path.join(workdir, EVAL_FILE), _json_safe(result))
+  write_json_atomically(path, _json_safe(result))
   return result
 
 
@@ -461,6 +482,7 @@ def format_table(result: dict[str, Any]) -> str:
     for k in (
       "data",
       "step",
+      "sample_seed",
       "num_samples",
       "eval_split",
       "truncation",

@@ -122,19 +122,36 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
     notes.append(
       f"(no samples: G maps conditions drawn from data {source.name!r}, whose files are gone)"
     )
-  caption = "Final samples" + (" over the data" if source.kind == "points" else "")
+  step = int(state.step)
+  final = "Final" if step >= config.num_steps else f"Step {step}"
+  eval_path = os.path.join(workdir, evaluate.EVAL_FILE)
+  result = (
+    runs.read_json(eval_path, written_by="gan-jax evaluate") if os.path.exists(eval_path) else None
+  )
+  if result is not None and result.get("step") != step:
+    result = None  # the metrics of another checkpoint stay out
+  untruncated = (
+    f" (drawn without truncation; the metrics use truncation {result['truncation']})"
+    if result is not None and "truncation" in result
+    else ""
+  )
+  caption = f"{final} samples" + (" over the data" if source.kind == "points" else "") + untruncated
   if not recipe.latent_input:
-    caption = "Final outputs for conditions from the data" + (f" (rows: {shown})" if shown else "")
+    caption = f"{final} outputs for conditions from the data" + (
+      f" (rows: {shown})" if shown else ""
+    )
   figure("samples.png", caption, draws_samples)
   if recipe.latent_input:
     num_points = 8 if source.kind == "image" else 16
     sampling.save_latent_walks(
       drawing_state, source, os.path.join(figures_dir, "latent_walks.png"), recipe, 8, num_points
     )
-    figure("latent_walks.png", "Latent walks (slerp between pairs of draws)", True)
+    figure("latent_walks.png", f"Latent walks (slerp between pairs of draws){untruncated}", True)
+  logged = records[-1]["step"] if records else step
+  past = f" (logged to step {logged}, past this checkpoint)" if logged > step else ""
   figure(
     "losses.png",
-    "Losses",
+    "Losses" + past,
     plot_curves(
       records,
       [("d_loss", "discriminator"), ("g_loss", "generator")],
@@ -144,7 +161,7 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
   )
   figure(
     "discriminator.png",
-    "D(x) and D(G(z))",
+    "D(x) and D(G(z))" + past,
     plot_curves(
       records,
       [("d_real", "D(x)"), ("d_fake", "D(G(z))")],
@@ -154,7 +171,7 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
   )
   figure(
     "grad_norms.png",
-    "Gradient norms",
+    "Gradient norms" + past,
     plot_curves(
       records,
       [("d_grad_norm", "discriminator"), ("g_grad_norm", "generator")],
@@ -174,22 +191,21 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
     f"- data: `{source.name}`; model: `{config.model.name}`; loss: `{config.loss}`, "
     f"d_steps {config.get('d_steps', 1)}, gradient penalty "
     f"{config.get('gradient_penalty_weight', 0.0)}, clip {config.get('clip_value', 0.0)}",
-    f"- seed {config.seed}; step {int(state.step)} of {config.num_steps}; batch "
-    f"{config.batch_size}",
+    f"- training seed {config.seed}; step {step} of {config.num_steps}; batch {config.batch_size}",
   ]
   if records:
-    lines.append(f"- wall-clock at the last logged step: {records[-1].get('wall_time', 'n/a')} s")
-  eval_path = os.path.join(workdir, evaluate.EVAL_FILE)
-  if os.path.exists(eval_path):
-    result = runs.read_json(eval_path, written_by="gan-jax evaluate")
-    if result.get("step") == int(state.step):  # the metrics of another checkpoint stay out
-      lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
-    else:
-      lines += [
-        "",
-        f"(DIR/eval.json holds the metrics of step {result.get('step')}; "
-        f"`gan-jax evaluate --step {int(state.step)}` computes this step's)",
-      ]
+    lines.append(
+      f"- wall-clock at the last logged step ({logged}): {records[-1].get('wall_time', 'n/a')} s"
+    )
+  if result is not None:
+    lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
+  elif os.path.exists(eval_path):
+    other = runs.read_json(eval_path, written_by="gan-jax evaluate").get("step")
+    lines += [
+      "",
+      f"(DIR/eval.json holds the metrics of step {other}; "
+      f"`gan-jax evaluate --step {step}` computes this step's)",
+    ]
   else:
     try:
       evaluate.check_evaluable(config)

@@ -77,9 +77,14 @@ def check_no_earlier_logs(workdir: str) -> None:
 def write_json_atomically(path: str, value) -> None:
   """Writes JSON to path.tmp, then renames it over `path` (never a half-written file)."""
   tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump(value, f, indent=2, sort_keys=True)
-  os.replace(tmp, path)
+  try:
+    with open(tmp, "w") as f:
+      json.dump(value, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):  # no half-written or stray file stays behind
+      os.remove(tmp)
+    raise
 
 
 def read_json(path: str, written_by: str = "gan-jax train") -> dict:

@@ -24,6 +24,8 @@ condition, the output and (when paired) the target of each example.
 from __future__ import annotations
 
 import functools
+import math
+import os
 
 import jax
 import jax.numpy as jnp
@@ -160,6 +162,21 @@ def draw_samples(
   if truncation is not None:
     check_latent_input(recipe, "truncation")
   return _generate(state, draw_latents(state, num, seed, truncation), recipe, labels, batch_size)
+
+
+def check_memory(count: int, shape, latent_shape, name: str = "num") -> None:
+  """Refuses (one-line ValueError naming `name`) a count of samples whose arrays, `count`
+  float32 samples of `shape` and latents of `latent_shape`, would not fit in this machine's
+  memory: they are held at once."""
+  shape, latent_shape = tuple(shape), tuple(latent_shape)
+  need = count * (math.prod(shape) + math.prod(latent_shape)) * 4
+  total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+  if need > total:
+    raise ValueError(
+      f"{name} asks for {count} samples of shape {shape} from latents of shape {latent_shape}, "
+      f"{need / 2**30:.1f} GiB of float32, more than this machine's {total / 2**30:.1f} GiB "
+      f"of memory; draw fewer at a time"
+    )
 
 
 def as_data(samples, source) -> np.ndarray:

@@ -1,8 +1,11 @@
 """End to end: train tiny runs, then `gan-jax evaluate` writes eval.json and report.md."""
 
+import dataclasses
 import json
 import os
+import shutil
 
+import jax
 import ml_collections
 import numpy as np
 import pytest
@@ -67,6 +70,50 @@ def test_report_links_every_figure_and_the_history_has_each_evaluation(ring_run,
     assert f"(report/{name})" in text
     with open(os.path.join(workdir, "report", name), "rb") as f:
       assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_json_records_the_samples_seed_and_the_report_says_what_was_truncated(
+  ring_run, tmp_path, capsys
+):
+  workdir = str(tmp_path / "ring")
+  shutil.copytree(ring_run[0], workdir)
+  argv = ["evaluate", "--workdir", workdir, "--num-samples", "200", "--seed", "7"]
+  assert cli.main([*argv, "--truncation", "1.5"]) == 0
+  result = json.load(open(os.path.join(workdir, "eval.json")))
+  assert result["sample_seed"] == 7 and result["truncation"] == 1.5
+  text = open(os.path.join(workdir, "report.md")).read()
+  assert "sample_seed: 7" in text and "- training seed 0; step 200 of 200" in text
+  assert "## Final samples over the data (drawn without truncation; the metrics use truncation" in (
+    text
+  )
+  assert cli.main(argv) == 0  # without truncation, no such words
+  assert "without truncation" not in open(os.path.join(workdir, "report.md")).read()
+
+
+def test_a_report_of_an_earlier_checkpoint_says_the_curves_go_past_it(tmp_path, capsys):
+  workdir = str(tmp_path / "run")
+  config = _config("ring_gan")
+  config.update(num_steps=40, log_every=10, sample_every=40, checkpoint_every=20)
+  train.train_and_evaluate(config, workdir, progress=False)
+  assert cli.main(["report", "--workdir", workdir, "--step", "20"]) == 0
+  text = open(os.path.join(workdir, "report.md")).read()
+  assert "## Step 20 samples over the data" in text and "Final samples" not in text
+  assert "## Losses (logged to step 40, past this checkpoint)" in text
+  assert "- wall-clock at the last logged step (40): " in text
+
+
+def test_eval_json_that_is_a_directory_is_refused_before_evaluating(ring_run, tmp_path, capsys):
+  workdir = str(tmp_path / "ring")
+  shutil.copytree(ring_run[0], workdir)
+  if os.path.exists(os.path.join(workdir, "eval.json")):
+    os.remove(os.path.join(workdir, "eval.json"))
+  os.mkdir(os.path.join(workdir, "eval.json"))
+  assert cli.main(["evaluate", "--workdir", workdir]) == 1
+  assert capsys.readouterr().err.strip().splitlines() == [
+    f"gan-jax: error: {os.path.join(workdir, 'eval.json')} is a directory; evaluate writes its "
+    "metrics there"
+  ]
+  assert not [name for name in os.listdir(workdir) if name.endswith(".tmp")]
 
 
 def test_inception_weights_are_refused_for_a_run_on_toy_points(ring_run, tmp_path, capsys):
@@ -160,6 +207,58 @@ def test_a_conditional_run_is_evaluated_with_the_real_images_labels(tmp_path):
   order = np.random.default_rng(3).permutation(96)
   np.testing.assert_array_equal(drawn[:96], labels[order])
   np.testing.assert_array_equal(drawn[96:], labels[order][:24])
+
+
+def test_image_metrics_need_four_samples_and_say_so_before_any_network(tmp_path, capsys):
+  assert train_tiny_image_run(tmp_path, tmp_path / "run") == 0
+  for num in (2, 3):
+    argv = ["evaluate", "--workdir", str(tmp_path / "run"), "--num-samples", str(num)]
+    argv += ["--feature-network", str(tmp_path / "absent.msgpack")]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+      "gan-jax: error: num_samples must be >= 4 for image metrics (precision and recall take "
+      f"each sample's 3 nearest neighbours), got {num}"
+    ]
+  assert not os.path.exists(tmp_path / "absent.msgpack")  # nothing trained for it
+
+
+def test_a_damaged_feature_network_file_is_one_line_naming_it_and_the_way_out(tmp_path):
+  network = features.FeatureNetwork(
+    jax.tree.map(
+      lambda leaf: np.zeros(leaf.shape, leaf.dtype),
+      jax.eval_shape(
+        features.FeatureClassifier(num_classes=10).init,
+        jax.random.PRNGKey(0),
+        np.zeros((1,) + features.IMAGE_SHAPE, np.float32),
+      ),
+    ),
+    10,
+    "",
+  )
+  network = dataclasses.replace(network, identity=features.parameter_identity(network.params))
+  path = str(tmp_path / "net.msgpack")
+  features.save_network(network, path)
+  assert features.load_network(path).identity == network.identity
+  whole = open(path, "rb").read()
+  retrain = f"delete {path} and {path}.json, and evaluate trains one there again"
+  for damage, message in (
+    (
+      lambda: open(path, "wb").write(whole[:1000]),
+      "(ValueError: Unpack failed: incomplete input); ",
+    ),
+    (lambda: open(path + ".json", "w").write("{x"), "(JSONDecodeError: Expecting property name"),
+  ):
+    meta = open(path + ".json").read()
+    damage()
+    with pytest.raises(ValueError) as error:
+      features.load_network(path)
+    assert str(error.value).startswith(f"the feature network {path} cannot be read ")
+    assert message in str(error.value) and str(error.value).endswith(retrain)
+    open(path, "wb").write(whole)
+    open(path + ".json", "w").write(meta)
+  os.remove(path + ".json")  # a write cut short before the parameters' file was replaced
+  with pytest.raises(ValueError, match=f"has no {path}.json beside it; delete {path}, and"):
+    features.load_network(path)
 
 
 def _rgb_run(tmp_path, size=16):

@@ -184,37 +184,55 @@ def default_path(seed: int = DEFAULT_SEED, num_steps: int = DEFAULT_NUM_STEPS) -
 
 
 def save_network(network: FeatureNetwork, path: str) -> None:
-  """Writes PATH (msgpack parameters) and PATH.json (identity, accuracy, training info)."""
+  """Writes PATH.json (identity, accuracy, training info), then PATH (msgpack parameters),
+  each whole or not at all: a write cut short leaves no PATH, so `load_or_train` trains again."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  meta = {
+    "identity": network.identity,
+    "num_classes": network.num_classes,
+    "test_accuracy": network.test_accuracy,
+    "info": network.info,
+  }
+  with open(path + ".json.tmp", "w") as f:
+    json.dump(meta, f, indent=2)
+  os.replace(path + ".json.tmp", path + ".json")
   with open(path + ".tmp", "wb") as f:
     f.write(serialization.to_bytes(network.params))
   os.replace(path + ".tmp", path)
-  with open(path + ".json", "w") as f:
-    json.dump(
-      {
-        "identity": network.identity,
-        "num_classes": network.num_classes,
-        "test_accuracy": network.test_accuracy,
-        "info": network.info,
-      },
-      f,
-      indent=2,
-    )
 
 
 def load_network(path: str) -> FeatureNetwork:
   """Reads a network written by `save_network`; checks its identity against its bytes."""
-  if not os.path.exists(path) or not os.path.exists(path + ".json"):
+  if not os.path.exists(path):
     raise FileNotFoundError(
       f"no feature network at {path} (needs {path} and {path}.json); "
       f"train one with gan_jax.metrics.features.load_or_train"
     )
-  with open(path + ".json") as f:
-    meta = json.load(f)
-  module = FeatureClassifier(num_classes=meta["num_classes"])
-  template = jax.eval_shape(module.init, jax.random.PRNGKey(0), jnp.zeros((1,) + IMAGE_SHAPE))
-  with open(path, "rb") as f:
-    params = serialization.from_bytes(template, f.read())
+  retrain = f"delete {path} and {path}.json, and evaluate trains one there again"
+  if not os.path.exists(path + ".json"):
+    raise ValueError(
+      f"the feature network {path} has no {path}.json beside it; delete {path}, and evaluate "
+      f"trains one there again"
+    )
+  try:
+    with open(path + ".json") as f:
+      meta = json.load(f)
+    module = FeatureClassifier(num_classes=meta["num_classes"])
+    template = jax.eval_shape(module.init, jax.random.PRNGKey(0), jnp.zeros((1,) + IMAGE_SHAPE))
+    with open(path, "rb") as f:
+      params = serialization.from_bytes(template, f.read())
+  except Exception as error:  # not JSON, not msgpack, cut short, fields missing
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    raise ValueError(
+      f"the feature network {path} cannot be read ({type(error).__name__}: {reason}); {retrain}"
+    ) from None
+  expected = jax.tree_util.tree_leaves_with_path(template)
+  for (name, want), got in zip(expected, jax.tree.leaves(params), strict=False):
+    if tuple(np.shape(got)) != tuple(want.shape):
+      raise ValueError(
+        f"{path} is not gan_jax's feature network: {jax.tree_util.keystr(name)} has shape "
+        f"{tuple(np.shape(got))}, not {tuple(want.shape)}; {retrain}"
+      )
   identity = parameter_identity(params)
   if identity != meta["identity"]:
     raise ValueError(
