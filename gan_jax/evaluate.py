@@ -239,8 +239,15 @@ def evaluate_image_state(
     held_out = _floor_images(config) if floor else None
     if held_out is not None:
       test, splits = held_out
-      result["floor"] = image_metrics(network, real, _subset(test, num_samples, seed + 1))
+      floor_images = _subset(test, num_samples, seed + 1)
+      result["floor"] = image_metrics(network, real, floor_images)
       result["floor_splits"] = splits
+      result["floor_num_samples"] = int(len(floor_images))  # the held-out split may be smaller
+    elif floor:
+      result["floor_not_computed"] = (
+        "no held-out split of the data was found (the other idx split, or NAME_test.npz "
+        "beside NAME_train.npz)"
+      )
   if extractor is not None:
     result.update(inception_metrics(extractor, real, fake, progress=progress))
   return result
@@ -484,6 +491,7 @@ def format_table(result: dict[str, Any]) -> str:
       "step",
       "sample_seed",
       "num_samples",
+      "floor_num_samples",
       "eval_split",
       "truncation",
       "feature_network",
@@ -495,6 +503,8 @@ def format_table(result: dict[str, Any]) -> str:
   ]
   if "needs_inception_weights" in result:
     info.append(f"not computed: {result['needs_inception_weights']}")
+  if "floor_not_computed" in result:
+    info.append(f"not computed: the floor; {result['floor_not_computed']}")
   return "\n".join(lines + info)
 
 

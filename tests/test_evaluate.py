@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from gan_jax import cli, evaluate, runs, sampling, train
+from gan_jax import cli, data, evaluate, runs, sampling, train
 from gan_jax.data import toy
 from gan_jax.metrics import features, frechet, mixture
 from tests.conftest import load_experiment_config, train_tiny_image_run
@@ -173,6 +173,22 @@ def test_image_runs_get_fd_precision_recall_and_class_kl(tmp_path):
   assert 0 <= saved["class_kl"] <= np.log(10) + 1e-9 and saved["fd"] >= 0
   assert saved["feature_network"] == features.parameter_identity(params)
   assert saved["num_samples"] == 40
+  # data.npz is not named after a split: no held-out images, and the table says so
+  assert "floor" not in saved and "no held-out split" in saved["floor_not_computed"]
+  assert "not computed: the floor; no held-out split of the data was found" in (
+    evaluate.format_table(saved)
+  )
+  os.rename(tmp_path / "data.npz", tmp_path / "data_train.npz")
+  np.savez(tmp_path / "data_test.npz", x=images[:24], label=labels[:24])
+  config.data.path = str(tmp_path / "data_train.npz")
+  saved = evaluate.evaluate_state(
+    runs.load_run(workdir, need_data=False)[2],
+    data.make_data_source(config),
+    config,
+    num_samples=40,
+    feature_network_path=network_path,
+  )
+  assert saved["floor_num_samples"] == 24 and "floor_not_computed" not in saved  # all it has
 
 
 def test_a_conditional_run_is_evaluated_with_the_real_images_labels(tmp_path):
