@@ -382,6 +382,8 @@ def evaluate_condition_state(
     extractor = inception.InceptionFeatures(inception_weights)
   if extractor is not None:
     result.update(inception_metrics(extractor, reference, outputs, progress=progress))
+  else:
+    result["needs_inception_weights"] = WITHOUT_WEIGHTS
   return result
 
 

@@ -108,6 +108,7 @@ def test_cyclegan_is_scored_against_the_other_domain_without_pixel_metrics(netwo
   scored_on(monkeypatch, source, "test")  # the metrics' formulas, on the run's own split
   result = evaluate.evaluate_state(state, source, config, num_samples=16, network=network)
   assert {"fd", "precision", "recall", "class_match"} <= set(result)
+  assert "--inception-weights" in result["needs_inception_weights"]  # what weights would add
   assert not {"l1", "psnr", "ssim", "class_kl"} & set(result)
   batch = data.draw_rows_without_replacement(source, 16, seed=0)
   outputs = np.asarray(cyclegan.translate_a_to_b(state, batch["a"]))
