@@ -308,12 +308,10 @@ def check_out_file(path: str) -> str:
   out_dir = os.path.dirname(os.path.abspath(path))
   if os.path.exists(out_dir) and not os.path.isdir(out_dir):
     raise UsageError(f"--out {path!r} cannot be written: {out_dir} is not a directory")
+  from gan_jax import runs
+
   try:
-    os.makedirs(out_dir, exist_ok=True)
-    probe = os.path.join(out_dir, f".write-test-{os.getpid()}")
-    with open(probe, "w"):
-      pass
-    os.remove(probe)
+    runs.probe_writable(out_dir)
   except OSError as error:
     raise UsageError(f"--out {path!r} cannot be written: {error.strerror or error}") from None
   return out_dir

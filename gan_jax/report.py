@@ -125,11 +125,11 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
   step = int(state.step)
   final = "Final" if step >= config.num_steps else f"Step {step}"
   eval_path = os.path.join(workdir, evaluate.EVAL_FILE)
-  result = (
+  saved = (
     runs.read_json(eval_path, written_by="gan-jax evaluate") if os.path.exists(eval_path) else None
   )
-  if result is not None and result.get("step") != step:
-    result = None  # the metrics of another checkpoint stay out
+  # The metrics of another checkpoint stay out.
+  result = saved if saved is not None and saved.get("step") == step else None
   untruncated = (
     f" (drawn without truncation; the metrics use truncation {result['truncation']})"
     if result is not None and "truncation" in result
@@ -199,11 +199,10 @@ def write_report(workdir: str, state=None, source=None, config=None, step=None) 
     )
   if result is not None:
     lines += ["", "## Metrics", "", "```", evaluate.format_table(result), "```"]
-  elif os.path.exists(eval_path):
-    other = runs.read_json(eval_path, written_by="gan-jax evaluate").get("step")
+  elif saved is not None:
     lines += [
       "",
-      f"(DIR/eval.json holds the metrics of step {other}; "
+      f"(DIR/eval.json holds the metrics of step {saved.get('step')}; "
       f"`gan-jax evaluate --step {step}` computes this step's)",
     ]
   else:

@@ -40,14 +40,20 @@ class WorkdirWriteError(RuntimeError):
   """Writing logs or pictures into the workdir failed during training (full disk, ...)."""
 
 
+def probe_writable(folder: str) -> None:
+  """Creates `folder` and writes and removes a probe file in it; raises the OSError when it
+  cannot."""
+  os.makedirs(folder, exist_ok=True)
+  probe = os.path.join(folder, f".write-test-{os.getpid()}")
+  with open(probe, "w") as f:
+    f.write("ok")
+  os.remove(probe)
+
+
 def check_workdir(workdir: str) -> None:
   """Creates `workdir` and writes a probe file in it; raises `WorkdirError` when it cannot."""
   try:
-    os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, f".write-test-{os.getpid()}")
-    with open(probe, "w") as f:
-      f.write("ok")
-    os.remove(probe)
+    probe_writable(workdir)
   except OSError as error:
     raise WorkdirError(
       f"workdir {workdir!r} cannot be written: {error.strerror or error}; give a writable --workdir"
@@ -87,11 +93,15 @@ def write_json_atomically(path: str, value) -> None:
     raise
 
 
+def _restore_advice(written_by: str) -> str:
+  again = "train the run again" if written_by == "gan-jax train" else f"run {written_by} again"
+  return f"it is written by {written_by}: restore it from a copy, or {again}"
+
+
 def read_json(path: str, written_by: str = "gan-jax train") -> dict:
   """The JSON object in `path`; a damaged file (not JSON, or not an object) is a one-line
   ValueError that names it and the command that writes it."""
-  again = "train the run again" if written_by == "gan-jax train" else f"run {written_by} again"
-  advice = f"it is written by {written_by}: restore it from a copy, or {again}"
+  advice = _restore_advice(written_by)
   with open(path) as f:
     try:
       value = json.load(f)
@@ -163,8 +173,8 @@ def load_run(
   missing = [field for field in ("model", "data", "seed", "batch_size") if field not in saved]
   if missing:
     raise ValueError(
-      f"{path} is damaged (no field {missing[0]!r}, which a run's config holds); it is "
-      f"written by gan-jax train: restore it from a copy, or train the run again"
+      f"{path} is damaged (no field {missing[0]!r}, which a run's config holds); "
+      f"{_restore_advice('gan-jax train')}"
     )
   config = ml_collections.ConfigDict(saved)
   models.import_module(config.get("model", {}).get("module", ""))  # it registers the model
