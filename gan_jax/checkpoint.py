@@ -374,6 +374,11 @@ class Checkpointer:
       except CheckpointMismatchError:
         raise  # arrays of another shape: the config does not fit, the checkpoint is whole
       except Exception as error:
+        if "tree structures do not match" in str(error):  # orbax: another tree, not damage
+          raise CheckpointMismatchError(
+            f"the checkpoint of step {candidate} in {self.directory} holds another tree of "
+            f"arrays than the state to restore into: {_first_line(error)}"
+          ) from None
         damaged(candidate, _first_line(error))
         continue
       return state, metadata
@@ -479,6 +484,13 @@ def check_shapes(step: int, saved, target) -> None:
         f"the checkpoint of step {step} holds {name} as {saved[name][0]} {saved[name][1]}, but "
         f"the run's config builds it as {shape} {dtype}: it was written with other players"
       )
+  extra = sorted(set(saved) - set(target))
+  if extra:
+    raise CheckpointMismatchError(
+      f"the checkpoint of step {step} holds {len(extra)} array(s) the state to restore into "
+      f"lacks, {extra[0]} first (shape {saved[extra[0]][0]}): it was written with other players "
+      "or another optimizer"
+    )
 
 
 def _with_later_defaults(config: dict) -> dict:

@@ -862,7 +862,10 @@ def exit_status(error: BaseException) -> int:
 
 
 def error_line(error: BaseException) -> str:
-  """The error as one line: its first line, or its type when it has no message."""
+  """The error as one line: its first line, or its type when it has no message; an OSError
+  about a file as 'FILE: what is wrong' (without Python's '[Errno N]')."""
+  if isinstance(error, OSError) and error.filename and error.strerror:
+    return f"{error.filename}: {error.strerror}"
   line = validation.first_line(error)
   if len(str(error).strip().splitlines()) > 1:
     line += " (--debug shows the rest)"

@@ -202,6 +202,11 @@ def read_records(path: str) -> list[dict]:
   loop appends to (DIR/metrics.jsonl, DIR/eval_metrics.jsonl), in order. A last line cut
   short (a run killed while writing it) is left out; any other bad line is a one-line
   ValueError naming the file and the line."""
+  if os.path.isdir(path):
+    raise ValueError(
+      f"{path} is a folder where a log of JSON records belongs; it is written by gan-jax "
+      "train: restore it from a copy, or move it aside"
+    )
   with open(path) as f:
     lines = [line for line in f.read().split("\n") if line.strip()]
   records = []

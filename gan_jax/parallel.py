@@ -184,15 +184,23 @@ def wrap_shard_map(
   batch {'x': (k, B, ...)} with B split over the devices). Returns the new
   replicated state and the metrics (device means), both replicated.
   """
-  fn = functools.partial(step_fn, axis_name=axis_name)
   data_spec = P(None, axis_name) if shard_data else P()
+
+  def fn(state, data):
+    return step_fn(state, data, axis_name=axis_name)
+
+  def checked(state, data):
+    if shard_data:
+      check_rows_split(data, mesh.size, "the shard_map step")
+    return mapped(state, data)
+
   # check_vma=False, as jax.pmap does: with it on, the gradient of a per-device
   # loss with respect to replicated parameters comes back already summed over
   # devices, and the step's own lax.pmean would leave it num_devices times too big.
   mapped = jax.shard_map(
     fn, mesh=mesh, in_specs=(P(), data_spec), out_specs=(P(), P()), check_vma=False
   )
-  return xla_options.jit(mapped, donate_argnums=(0,) if donate else ())
+  return xla_options.jit(checked, donate_argnums=(0,) if donate else ())
 
 
 def wrap_jit(
@@ -230,10 +238,28 @@ def wrap_jit(
   )
 
 
+def check_rows_split(batch: PyTree, num_devices: int, what: str) -> None:
+  """Refuses (one-line ValueError) a batch leaf without the (k, rows, ...) axes, or whose rows
+  do not split evenly over `num_devices`; reads shapes only (costs nothing inside jit)."""
+  for leaf in jax.tree.leaves(batch):
+    shape = tuple(np.shape(leaf))
+    if len(shape) < 2:
+      raise ValueError(
+        f"{what} needs every batch entry as (k, rows, ...): one minibatch per discriminator "
+        f"step, rows split over the {num_devices} devices; got shape {shape}"
+      )
+    if shape[1] % num_devices:
+      raise ValueError(
+        f"{what} got a batch of {shape[1]} rows (axis 1 of shape {shape}), which does not split "
+        f"evenly over {num_devices} devices; give a multiple of {num_devices}"
+      )
+
+
 def split_for_pmap(batch: PyTree, devices=None) -> PyTree:
   """This process's rows (k, R, ...) of a batch as (n, k, R / n, ...) on its n local devices."""
   devices = jax.local_devices() if devices is None else devices
   n = len(devices)
+  check_rows_split(batch, n, "split_for_pmap")
   sharding = NamedSharding(Mesh(np.asarray(devices), ("devices",)), P("devices"))
 
   def put(x):

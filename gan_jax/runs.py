@@ -102,6 +102,8 @@ def read_json(path: str, written_by: str = "gan-jax train") -> dict:
   """The JSON object in `path`; a damaged file (not JSON, or not an object) is a one-line
   ValueError that names it and the command that writes it."""
   advice = _restore_advice(written_by)
+  if os.path.isdir(path):
+    raise ValueError(f"{path} is a folder where a JSON file belongs; {advice}")
   with open(path) as f:
     try:
       value = json.load(f)

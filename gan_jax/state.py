@@ -315,6 +315,7 @@ def create_state(
   """
   check_seed(seed)
   check_ema_decay(ema_decay)
+  check_latent_shape(data_shape, "data_shape")  # the same rule: a tuple of positive integers
   root = jax.random.PRNGKey(seed)
   g_key, d_key = jax.random.split(jax.random.fold_in(root, stream_id("init")))
   z = jnp.zeros((init_batch_size,) + noise.latent_shape, jnp.float32)
@@ -355,6 +356,14 @@ def generate(state: GANState, z: jax.Array, *inputs, params: PyTree | None = Non
   Returns:
     (B, *data_shape) samples in data space.
   """
+  shape, dtype = tuple(getattr(z, "shape", ())), getattr(z, "dtype", None)
+  if shape[1:] != tuple(state.noise.latent_shape) or not shape[:1]:
+    raise ValueError(
+      f"generate needs z of shape (B, *latent_shape) = (B, "
+      f"{', '.join(map(str, state.noise.latent_shape))}), got {shape}"
+    )
+  if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
+    raise ValueError(f"generate needs z in floating point, got {dtype}")
   variables = (
     state.sampling_variables if params is None else {"params": params, **state.g_collections}
   )

@@ -116,7 +116,8 @@ def real_data(batch, what: str, layout: str, rows_axis: int) -> jax.Array:
   """batch['x'] after one-line refusals of what a step cannot take: a batch that is not a dict
   with 'x', an 'x' without `rows_axis` + 1 axes or without rows on that axis (B >= 1), or not
   in floating point. `layout` is the shape named in the messages. Only static facts (keys,
-  shapes, dtypes) are read, so the checks cost nothing inside jit."""
+  shapes, dtypes) are read, so the checks cost nothing inside jit. Non-float32 x (float64
+  with jax_enable_x64, bfloat16, float16) is refused too."""
   if not isinstance(batch, Mapping) or "x" not in batch:
     held = sorted(map(str, batch)) if isinstance(batch, Mapping) else type(batch).__name__
     raise ValueError(f"{what} needs a batch dict with 'x', real data {layout}, got {held}")
@@ -130,6 +131,12 @@ def real_data(batch, what: str, layout: str, rows_axis: int) -> jax.Array:
     raise ValueError(
       f"{what} needs batch['x'] in floating point, scaled as the models expect (e.g. [-1, 1]), "
       f"got {dtype}; gan_jax.data.to_unit_range maps uint8 images to [-1, 1]"
+    )
+  # float64 reads as float32 unless jax_enable_x64 is on (as jit would pass it)
+  if jax.dtypes.canonicalize_dtype(dtype) != jnp.float32:
+    raise ValueError(
+      f"{what} needs batch['x'] in float32 (the players' inputs, losses and metrics are float32; "
+      f"config.dtype sets what they compute in), got {dtype}; pass x.astype(jnp.float32)"
     )
   return x
 
@@ -513,8 +520,9 @@ def discriminator_step(
       `noise_and_conditioning(conditioning)`.
     loss_fn: D's loss with the signature of `discriminator_loss`.
   Returns:
-    (new state, metrics): d_loss, d_real, d_fake, d_acc_real, d_acc_fake,
-    d_grad_norm, game_value, diversity_ratio, the active penalties and the loss's metrics.
+    (new state, metrics): d_loss, d_real, d_fake, d_real_logit, d_fake_logit, d_acc_real,
+    d_acc_fake, d_grad_norm, game_value, diversity_ratio, the active penalties and the loss's
+    metrics.
   """
   real = real_data(batch, "discriminator_step", "(B, *data_shape)", rows_axis=0)
   check_d_index(d_index)
@@ -746,6 +754,13 @@ def train_step(
     raise ValueError(
       f"train_step needs batch['x'] of shape (d_steps={k}, batch, ...), got {real.shape}"
     )
+  for name, value in batch.items():
+    shape = tuple(getattr(value, "shape", ()))
+    if shape[:2] != real.shape[:2]:
+      raise ValueError(
+        f"train_step needs every batch entry of shape (d_steps={k}, B={real.shape[1]}, ...) "
+        f"as batch['x'], got batch[{name!r}] of shape {shape}"
+      )
   shared = state.game.reuse_fakes
   if shared and (
     discriminator_step_fn is not discriminator_step or generator_step_fn is not generator_step

@@ -6,7 +6,7 @@ minibatches from the on-device data with the state's key and then runs
 `steps.train_step`; so the whole run is a function of the config and the seed.
 With config.data.pipeline = 'host' the same examples are read on the host
 (`data.HostPipeline`) and `streamed_train_step` runs instead. config.parallel
-('none', 'pmap', 'shard_map') maps the step over all devices (`gan_jax.parallel`).
+('none', 'pmap', 'shard_map', 'jit') maps the step over all devices (`gan_jax.parallel`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ acceptance). The state is the README's toy setup with small players; the checks 
 static facts (keys, shapes, dtypes), so they also hold under jit.
 """
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -78,6 +80,38 @@ def test_train_step_refuses_integer_x(state, dtype):
   """Before: accepted silently (uint8 255 fed to D as 255.0)."""
   with pytest.raises(ValueError, match=rf"batch\['x'\] in floating point.*got {dtype.__name__}"):
     gan_jax.train_step(state, {"x": jnp.full((1, 16, 2), 255, dtype)})
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_train_step_refuses_x_in_another_float_than_float32(state, dtype):
+  """Before: accepted silently, D ran on half-precision inputs."""
+  with pytest.raises(ValueError, match=rf"batch\['x'\] in float32.*got {jnp.dtype(dtype).name}"):
+    gan_jax.train_step(state, {"x": jnp.zeros((1, 16, 2), dtype)})
+
+
+def test_numpy_float64_x_is_taken_as_jit_takes_it(state):
+  """Without jax_enable_x64, float64 arrays are float32 to JAX: the eager step accepts them
+  and gives what the jitted step gives."""
+  x = np.random.default_rng(0).normal(size=(1, 16, 2))
+  eager, _ = gan_jax.train_step(state, {"x": x})
+  jitted, _ = jax.jit(gan_jax.train_step)(state, {"x": x})
+  close = jax.tree.map(lambda a, b: np.allclose(a, b, atol=1e-6), eager.g_params, jitted.g_params)
+  assert all(jax.tree.leaves(close))
+
+
+@pytest.mark.parametrize("label_shape", [(16,), (1, 8), (2, 16)])
+def test_train_step_refuses_a_batch_entry_not_shaped_as_x(state, label_shape):
+  """Before: labels (1, 8) for x (1, 16, 2) ran, and with d_steps=2 labels (1, B) were read
+  out of bounds (clamped: D's second step reused the first's labels)."""
+  shape = re.escape(str(tuple(label_shape)))
+  with pytest.raises(
+    ValueError,
+    match=rf"every batch entry of shape \(d_steps=1, B=16, \.\.\.\) as batch\['x'\], got "
+    rf"batch\['label'\] of shape {shape}",
+  ):
+    gan_jax.train_step(
+      state, {"x": jnp.zeros((1, 16, 2)), "label": jnp.zeros(label_shape, jnp.int32)}
+    )
 
 
 def test_the_checks_hold_under_jit(state):
@@ -183,3 +217,27 @@ def test_put_data_refuses_rows_other_than_the_global_batch(mode):
     rf"{runner.num_devices} devices of parallel='{mode}' needs {8 * devices} rows",
   ):
     runner.put_data({"x": np.zeros((1, 6 * devices, 2), np.float32)})
+
+
+@pytest.mark.parametrize(
+  "z, message",
+  [
+    (
+      jnp.zeros((5, 8)),
+      r"generate needs z of shape \(B, \*latent_shape\) = \(B, 16\), got \(5, 8\)",
+    ),
+    (jnp.zeros((16,)), r"generate needs z of shape .* got \(16,\)"),
+    (jnp.zeros((5, 16), jnp.uint8), r"generate needs z in floating point, got uint8"),
+  ],
+)
+def test_generate_refuses_latents_of_another_shape_or_dtype(state, z, message):
+  """Before: flax's ScopeParamShapeError about a kernel's shape; uint8 z ran."""
+  with pytest.raises(ValueError, match=message):
+    gan_jax.generate(state, z)
+
+
+@pytest.mark.parametrize("data_shape", [2, (), (2, 0), (2.0,)])
+def test_create_state_refuses_a_data_shape_that_is_not_a_tuple_of_sizes(data_shape):
+  """Before: TypeError "'int' object is not iterable" for 2."""
+  with pytest.raises(ValueError, match=r"data_shape must be a non-empty tuple of positive"):
+    toy_state(data_shape=data_shape)

@@ -154,6 +154,30 @@ def test_a_damaged_config_json_is_one_line_naming_it(run20, tmp_path, capsys):
     ], (command, err)
 
 
+@pytest.mark.parametrize("name", ["config.json", "metrics.jsonl"])
+def test_a_run_file_replaced_by_a_folder_is_one_line_naming_it(run20, tmp_path, capsys, name):
+  workdir = copy_run(run20, tmp_path)
+  os.remove(workdir / name)
+  os.mkdir(workdir / name)
+  commands = [["report"]] + (
+    [["sample", "--out", str(tmp_path / "s.npz")]] if name == "config.json" else []
+  )
+  for command in commands:
+    assert cli.main([command[0], "--workdir", str(workdir), *command[1:]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+      f"gan-jax: error: {workdir / name} is a folder where a"
+    ), (command, err)
+    assert "it is written by gan-jax train" in err[0]
+
+
+def test_an_os_error_about_a_file_is_one_line_without_its_errno(tmp_path):
+  try:
+    open(tmp_path)
+  except OSError as error:
+    assert cli.error_line(error) == f"{tmp_path}: Is a directory"
+
+
 def folder_contents(folder):
   """{relative path: bytes} of every file under `folder`."""
   contents = {}
@@ -402,3 +426,44 @@ def test_a_checkpoint_directory_turning_read_only_while_saving(
     assert_same_state(runs.load_run(str(workdir))[2], run20[1])
   finally:
     subprocess.run(["umount", "-l", checkpoints], check=False)
+
+
+def _toy_state(ema_decay=0.0, d_tx=None):
+  import optax
+
+  from gan_jax import state as state_lib
+  from gan_jax.models import toy
+
+  return state_lib.create_state(
+    seed=0,
+    generator=toy.ToyGenerator(data_shape=(2,), hidden=(8,)),
+    discriminator=toy.ToyDiscriminator(hidden=(8,)),
+    noise=state_lib.NoiseSampler(latent_shape=(4,)),
+    data_shape=(2,),
+    g_tx=optax.adam(1e-3),
+    d_tx=d_tx or optax.adam(1e-3),
+    ema_decay=ema_decay,
+  )
+
+
+@pytest.mark.parametrize("other", ["without the EMA", "another optimizer"])
+def test_restoring_into_a_state_of_another_tree_is_a_mismatch_and_moves_nothing(tmp_path, other):
+  """From a notebook there is no config to compare: a template lacking arrays the checkpoint
+  holds is a CheckpointMismatchError, and the whole checkpoint stays where it is."""
+  import optax
+
+  directory = str(tmp_path / "checkpoints")
+  saver = checkpoint.Checkpointer(directory)
+  saver.save(_toy_state(ema_decay=0.9), {})
+  saver.close()
+  before = folder_contents(directory)
+  if other == "without the EMA":
+    template = checkpoint.abstract_template(_toy_state)
+  else:
+    template = checkpoint.abstract_template(lambda: _toy_state(0.9, optax.sgd(1e-3)))
+  reader = checkpoint.Checkpointer(directory)
+  with pytest.raises(checkpoint.CheckpointMismatchError, match="step 0 .*other players"):
+    reader.restore(template)
+  assert folder_contents(directory) == before
+  restored, _ = reader.restore(checkpoint.abstract_template(lambda: _toy_state(0.9)))
+  assert_same_state(restored, _toy_state(0.9))

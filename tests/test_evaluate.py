@@ -339,7 +339,9 @@ def test_rgb_images_with_inception_weights_get_fid_kid_and_inception_score(tmp_p
     inception_score.inception_score(logits(real), splits=3)[0]
   )
   assert saved["kid_subset_size"] == 3 and saved["inception_score_std"] >= 0
-  assert saved["inception_weights"] == "inception-v3-fid:inception.npz"
+  assert saved["inception_weights"] == inception.weights_identity(
+    weights, inception.load_inception_weights(weights)
+  )
   assert "needs_inception_weights" not in saved
 
 

@@ -79,6 +79,18 @@ def test_a_missing_network_file_is_a_clear_error(tmp_path):
     features.load_network(str(tmp_path / "absent.msgpack"))
 
 
+def test_an_unwritable_network_path_is_refused_before_training(tmp_path, monkeypatch):
+  def no_training(*args, **kwargs):
+    raise AssertionError("trained before checking the path")
+
+  monkeypatch.setattr(features, "train_classifier", no_training)
+  (tmp_path / "a-file").write_text("not a folder")
+  path = str(tmp_path / "a-file" / "network.msgpack")
+  with pytest.raises(ValueError, match="cannot be written to .*network.msgpack.*writable path"):
+    features.load_or_train(path, data_dir=str(tmp_path))
+  assert (tmp_path / "a-file").read_text() == "not a folder"
+
+
 def test_wrong_image_shape_is_refused(trained):
   _, _, params, _ = trained
   network = features.FeatureNetwork(params, 2)

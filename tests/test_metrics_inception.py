@@ -94,6 +94,26 @@ def test_missing_and_misshapen_entries_are_named(tmp_path):
     )
 
 
+def test_the_identity_names_the_weights_by_their_values_not_their_file(tmp_path):
+  """Two files of the same weights (another name, other compression) share the hash part of
+  their identity; one changed number changes it."""
+  weights = metric_references.random_inception_weights()
+  np.savez(tmp_path / "a.npz", **weights)
+  np.savez_compressed(tmp_path / "b.npz", **weights)
+  weights["fc.bias"] = weights["fc.bias"].copy()
+  weights["fc.bias"][0] += 1.0
+  np.savez(tmp_path / "c.npz", **weights)
+  a, b, c = (
+    inception.weights_identity(
+      str(tmp_path / name), inception.load_inception_weights(str(tmp_path / name))
+    )
+    for name in ("a.npz", "b.npz", "c.npz")
+  )
+  assert a.startswith("inception-v3-fid:a.npz:sha256-") and len(a.rsplit("-", 1)[1]) == 12
+  assert a.rsplit(":", 1)[1] == b.rsplit(":", 1)[1]
+  assert a.rsplit(":", 1)[1] != c.rsplit(":", 1)[1]
+
+
 @pytest.fixture(scope="module")
 def reference_extractor(tmp_path_factory):
   path = tmp_path_factory.mktemp("inception") / "weights.npz"

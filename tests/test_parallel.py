@@ -224,3 +224,16 @@ def test_streaming_a_closed_form_distribution_is_refused():
   source = data.make_data_source(ml_collections.ConfigDict({"source": "toy", "name": "ring8"}))
   with pytest.raises(ValueError, match="sampled in closed form"):
     source.row_reader()
+
+
+@pytest.mark.parametrize(
+  "x_shape, message",
+  [
+    ((1, 60, 2), r"split_for_pmap got a batch of 60 rows .* does not split evenly over 8 devices"),
+    ((64,), r"split_for_pmap needs every batch entry as \(k, rows, \.\.\.\).*got shape \(64,\)"),
+  ],
+)
+def test_a_batch_that_does_not_split_over_the_devices_is_one_line(x_shape, message):
+  """Before: numpy's 'cannot reshape array of size 120 into shape (1,8,7,2)'."""
+  with pytest.raises(ValueError, match=message):
+    parallel.split_for_pmap({"x": np.zeros(x_shape, np.float32)}, [jax.devices()[0]] * 8)

@@ -44,7 +44,8 @@ class GaussianMixture:
     component_key, noise_key = jax.random.split(key)
     means = jnp.asarray(self.means, jnp.float32)
     component = jax.random.randint(component_key, (num,), 0, self.num_modes)
-    return means[component] + self.std * jax.random.normal(noise_key, (num, means.shape[1]))
+    noise = jax.random.normal(noise_key, (num, means.shape[1]), jnp.float32)
+    return means[component] + jnp.float32(self.std) * noise
 
   def log_density(self, x: jax.Array) -> jax.Array:
     """log p(x) for x of shape (N, D); returns (N,)."""

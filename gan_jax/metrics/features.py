@@ -183,6 +183,21 @@ def default_path(seed: int = DEFAULT_SEED, num_steps: int = DEFAULT_NUM_STEPS) -
   return os.path.join(default_cache_dir(), f"fmnist_cnn_seed{seed}_steps{num_steps}.msgpack")
 
 
+def check_writable(path: str) -> None:
+  """Refuses (ValueError) a network path that cannot be written, before minutes of training:
+  creates its folder and writes and removes PATH.tmp."""
+  try:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".tmp", "wb"):
+      pass
+    os.remove(path + ".tmp")
+  except OSError as error:
+    raise ValueError(
+      f"the feature network cannot be written to {path}: {error.strerror or error}; give a "
+      "writable path (gan-jax evaluate --feature-network FILE)"
+    ) from None
+
+
 def save_network(network: FeatureNetwork, path: str) -> None:
   """Writes PATH.json (identity, accuracy, training info), then PATH (msgpack parameters),
   each whole or not at all: a write cut short leaves no PATH, so `load_or_train` trains again."""
@@ -260,6 +275,7 @@ def load_or_train(
   path = path or default_path(seed, num_steps)
   if os.path.exists(path):
     return load_network(path)
+  check_writable(path)
   if progress:
     print(f"training the Fashion-MNIST feature network ({num_steps} steps) into {path}")
   train_images, train_labels = files.load_idx_split(data_dir, "train")

@@ -30,6 +30,7 @@ repeated to three channels.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 
@@ -198,6 +199,18 @@ def load_inception_weights(path: str | None) -> dict[str, np.ndarray]:
   return weights
 
 
+def weights_identity(path: str, weights: dict[str, np.ndarray]) -> str:
+  """'inception-v3-fid:' + the file's name + ':sha256-' + the first 12 hex digits of the
+  SHA-256 of the arrays (names in sorted order, then each array's float32 bytes): the same
+  weights give the same identity whatever the file is called or however it was zipped, so
+  two FIDs compare only when they carry the same identity."""
+  digest = hashlib.sha256()
+  for name in sorted(weights):
+    digest.update(name.encode() + b"\0")
+    digest.update(np.ascontiguousarray(weights[name], np.float32).tobytes())
+  return f"inception-v3-fid:{os.path.basename(path)}:sha256-{digest.hexdigest()[:12]}"
+
+
 # --- The network as a pure function --------------------------------------------
 
 
@@ -362,7 +375,9 @@ class InceptionFeatures:
   """
 
   def __init__(self, path: str | None, batch_size: int = 50):
-    self.weights = jax.device_put(load_inception_weights(path))
+    weights = load_inception_weights(path)
+    self._identity = weights_identity(path, weights)
+    self.weights = jax.device_put(weights)
     self.path = path
     self.batch_size = batch_size
     self._prepare = _jitted_prepare_images
@@ -370,7 +385,8 @@ class InceptionFeatures:
 
   @property
   def identity(self) -> str:
-    return f"inception-v3-fid:{os.path.basename(self.path)}"
+    """'inception-v3-fid:FILE:sha256-' + 12 hex digits of the weights (`weights_identity`)."""
+    return self._identity
 
   @property
   def has_logits(self) -> bool:
