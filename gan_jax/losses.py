@@ -31,14 +31,39 @@ Array = jax.Array
 class GANLoss(NamedTuple):
   """The two players' objectives, each to be minimised.
 
-  `threshold` is the logit above which the discriminator calls an input real
-  (0 for the cross-entropy, Wasserstein and hinge games, 0.5 for least squares);
-  it only feeds the accuracy metrics.
+  discriminator(real_logits (B,), fake_logits (B,)) and generator(fake_logits (B,)) give
+  float32 scalars. `threshold` is the logit above which the discriminator calls an input
+  real (0 for the cross-entropy, Wasserstein and hinge games, 0.5 for least squares); it
+  only feeds the accuracy metrics. `mixes_rows`: the objectives compare rows with batch
+  statistics (a relativistic loss's mean logits) and take an `axis_name` keyword, the
+  mapped device axis or None, to take them over the global batch with `batch_mean`; the
+  steps pass it (`discriminator_loss`, `generator_loss`). Without it, a loss is a mean of
+  per-row terms, which the steps' device mean of the gradients makes global.
   """
 
-  discriminator: Callable[[Array, Array], Array]
-  generator: Callable[[Array], Array]
+  discriminator: Callable[..., Array]
+  generator: Callable[..., Array]
   threshold: float = 0.0
+  mixes_rows: bool = False
+
+  def discriminator_loss(self, real_logits: Array, fake_logits: Array, axis_name=None) -> Array:
+    """`discriminator`, given `axis_name` when the loss mixes rows."""
+    if self.mixes_rows:
+      return self.discriminator(real_logits, fake_logits, axis_name=axis_name)
+    return self.discriminator(real_logits, fake_logits)
+
+  def generator_loss(self, fake_logits: Array, axis_name=None) -> Array:
+    """`generator`, given `axis_name` when the loss mixes rows."""
+    if self.mixes_rows:
+      return self.generator(fake_logits, axis_name=axis_name)
+    return self.generator(fake_logits)
+
+
+def batch_mean(x: Array, axis_name: str | None = None) -> Array:
+  """The mean of `x` over the global batch: over this device's rows, then over the mapped
+  device axis `axis_name` when there is one (equal rows per device)."""
+  mean = jnp.mean(x)
+  return mean if axis_name is None else jax.lax.pmean(mean, axis_name)
 
 
 def log_d(logits: Array) -> Array:

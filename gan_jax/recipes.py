@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import importlib
 import pkgutil
 from typing import Callable
@@ -104,7 +105,40 @@ def variant_modules() -> list[str]:
   ]
 
 
+def check_signature(fn: Callable, args: tuple, what: str, expected: str, **keywords) -> None:
+  """Refuses (one-line TypeError) a function that cannot be called as the loop and the
+  library call it: with `args` and `keywords`, with and without `axis_name`."""
+  try:
+    signature = inspect.signature(fn)
+  except (TypeError, ValueError):  # a builtin or a C callable: nothing to read
+    return
+  try:
+    signature.bind(*args, **keywords)
+    signature.bind(*args, axis_name=None, **keywords)
+  except TypeError as error:
+    raise TypeError(
+      f"{what} {getattr(fn, '__name__', fn)}{signature} cannot be called as {expected} ({error})"
+    ) from None
+
+
 def register_recipe(recipe: Recipe) -> Recipe:
+  """Adds `recipe` to RECIPES under its name, after checking that its `create_state` and
+  `train_step` take the arguments the loop passes (`axis_name` included, with a default)."""
+  where = f"recipe {recipe.name!r}:"
+  check_signature(
+    recipe.create_state,
+    (None, None),
+    f"{where} create_state",
+    "create_state(config, data_shape, axis_name=None)",
+  )
+  phase = {"phase": 0} if recipe.phase is not None else {}
+  check_signature(
+    recipe.train_step,
+    (None, None),
+    f"{where} train_step",
+    f"train_step(state, batch, axis_name=None{', phase=p' if phase else ''})",
+    **phase,
+  )
   RECIPES[recipe.name] = recipe
   return recipe
 

@@ -479,11 +479,11 @@ def discriminator_loss(
   metrics = {}
   if head_loss is None:
     real_logits, fake_logits = real_out, fake_out
-    loss = game.loss.discriminator(real_logits, fake_logits)
+    loss = game.loss.discriminator_loss(real_logits, fake_logits, axis_name)
   else:
     (real_logits, real_head), (fake_logits, fake_head) = real_out, fake_out
     term, metrics = head_loss(game, real_head, fake_head, targets)
-    loss = game.loss.discriminator(real_logits, fake_logits) + term
+    loss = game.loss.discriminator_loss(real_logits, fake_logits, axis_name) + term
   dropout_key = device_key(jax.random.fold_in(key, D_DROPOUT_STREAM), axis_name)
 
   def d_fn(x):
@@ -603,10 +603,10 @@ def judge_fakes(
     state, d_params, fake, *inputs.discriminator, train=True, key=keys.discriminator_dropout
   )
   if head_loss is None:
-    return game.loss.generator(out), (out, {})
+    return game.loss.generator_loss(out, axis_name), (out, {})
   fake_logits, fake_head = out
   term, metrics = head_loss(game, fake_head, inputs.targets)
-  return game.loss.generator(fake_logits) + term, (fake_logits, metrics)
+  return game.loss.generator_loss(fake_logits, axis_name) + term, (fake_logits, metrics)
 
 
 def generator_loss(

@@ -5,6 +5,7 @@ new process; they find a user's model because config.model.module names the modu
 that registers it, and every entry point imports it before building.
 """
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 from gan_jax import cli, models
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tiny_ring_config
 
 MODEL_FILE = '''
 """Players of one's own: a one-hidden-layer MLP pair for 2D points."""
@@ -160,7 +161,7 @@ def test_a_model_of_ones_own_trains_samples_and_evaluates_from_the_cli(
   assert capsys.readouterr().err.strip().splitlines() == [
     "gan-jax: error: model.module 'players_not_on_the_path' cannot be found; accepted: a "
     "module on the Python path (add its folder to PYTHONPATH) that registers models with "
-    "gan_jax.models.register_model"
+    "gan_jax.models.register_model or recipes with gan_jax.recipes.register_recipe"
   ]
 
 
@@ -306,10 +307,14 @@ from gan_jax import builders, losses, steps
 from gan_jax.recipes import Recipe, register_recipe
 
 
-def discriminator_loss(real_logits, fake_logits):
-  return jax.nn.softplus(fake_logits.mean() - real_logits).mean() + jax.nn.softplus(
-    fake_logits - real_logits.mean()
-  ).mean()
+def discriminator_loss(real_logits, fake_logits, axis_name=None):
+  # The mean logits are the global batch's: `batch_mean` takes them over the devices too.
+  real_mean = losses.batch_mean(real_logits, axis_name)
+  fake_mean = losses.batch_mean(fake_logits, axis_name)
+  return (
+    jax.nn.softplus(fake_mean - real_logits).mean()
+    + jax.nn.softplus(fake_logits - real_mean).mean()
+  )
 
 
 def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
@@ -323,15 +328,20 @@ def generator_loss(state, g_params, batch, inputs, keys, axis_name=None):
     state, state.d_params, batch["x"], train=True, key=keys.discriminator_dropout
   )
   real_logits = jax.lax.stop_gradient(real_logits)
-  loss = discriminator_loss(fake_logits, real_logits)  # the roles swapped
+  loss = discriminator_loss(fake_logits, real_logits, axis_name)  # the roles swapped
   return loss, (fake_logits, collections, {})
 
 
+def fake_logits_only_loss(fake_logits, axis_name=None):
+  """GANLoss.generator: not called here, generator_loss (above) needs the real logits too."""
+  return losses.non_saturating_generator_loss(fake_logits)
+
+
+RAGAN = losses.GANLoss(discriminator_loss, fake_logits_only_loss, mixes_rows=True)
+
+
 def create_state(config, data_shape, *, axis_name=None):
-  game = dataclasses.replace(
-    builders.make_game(config),
-    loss=losses.GANLoss(discriminator_loss, losses.non_saturating_generator_loss),
-  )
+  game = dataclasses.replace(builders.make_game(config), loss=RAGAN)
   return builders.create_state_from_config(config, data_shape, axis_name=axis_name, game=game)
 
 
@@ -361,3 +371,74 @@ def test_a_recipe_of_ones_own_trains_and_samples_from_its_module(tmp_path, monke
   out = str(tmp_path / "s.npz")
   assert cli.main(["sample", "--workdir", workdir, "--num", "5", "--out", out]) == 0
   assert np.load(out)["samples"].shape == (5, 2)
+
+
+def test_a_recipe_whose_loss_mixes_rows_trains_alike_on_one_device_and_on_two(
+  tmp_path, monkeypatch
+):
+  """The relativistic loss's mean logits are the global batch's (`losses.batch_mean` over the
+  device axis): two devices, emulated by `jax.vmap` with an axis name (the steps' collectives
+  run over it as over pmap's), train as one device on the whole batch. Taking the means over
+  each device's rows instead gives another discriminator loss."""
+  import importlib
+
+  import jax
+
+  from gan_jax import data
+
+  monkeypatch.syspath_prepend(str(tmp_path))
+  (tmp_path / "my_variant_rows.py").write_text(
+    VARIANT_FILE.replace('"my_ragan"', '"my_ragan_rows"')
+  )
+  variant = importlib.import_module("my_variant_rows")
+  config = tiny_ring_config()
+  config.batch_size = 16
+  state = variant.create_state(config, (2,))
+  x = data.toy.ring().sample(jax.random.PRNGKey(3), 16)[None]
+  _, one_metrics = jax.jit(variant.train_step)(state, {"x": x})
+
+  def two_devices(step):
+    halves = {"x": x.reshape(1, 2, 8, 2).swapaxes(0, 1)}  # (devices, k, rows, 2)
+    mapped = jax.vmap(lambda batch: step(state, batch, axis_name="devices"), axis_name="devices")
+    return jax.jit(mapped)(halves)
+
+  # Adam's first update is about lr * sign(gradient): compare the losses and gradients' norms,
+  # which rounding moves by 1e-7, not parameters whose gradient is near 0.
+  _, two_metrics = two_devices(variant.train_step)
+  for name in ("d_loss", "g_loss", "d_grad_norm", "g_grad_norm"):
+    np.testing.assert_allclose(two_metrics[name][0], one_metrics[name], rtol=1e-5, err_msg=name)
+    np.testing.assert_array_equal(two_metrics[name][0], two_metrics[name][1])
+
+  local = dataclasses.replace(
+    state.game,
+    loss=state.game.loss._replace(
+      discriminator=lambda r, f, axis_name=None: variant.discriminator_loss(r, f, None)
+    ),
+  )
+  state = state.replace(game=local)
+  _, local_metrics = two_devices(variant.train_step)
+  assert abs(float(local_metrics["d_loss"][0]) - float(one_metrics["d_loss"])) > 1e-4
+
+
+def test_a_recipe_whose_create_state_needs_axis_name_is_refused_when_registered(
+  tmp_path, capsys, monkeypatch
+):
+  """Before: the loop's call without axis_name failed inside the model check, which blamed
+  the model and the data's shape."""
+  monkeypatch.syspath_prepend(str(tmp_path))
+  source = VARIANT_FILE.replace('"my_ragan"', '"my_ragan_kw"').replace(
+    "def create_state(config, data_shape, *, axis_name=None):",
+    "def create_state(config, data_shape, *, axis_name):",
+  )
+  (tmp_path / "my_variant_kw.py").write_text(source)
+  overrides = ["--config.model.module=my_variant_kw", "--config.recipe=my_ragan_kw"]
+  assert train_ring(tmp_path / "run", *overrides) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1, err
+  assert (
+    "model.module 'my_variant_kw' failed to import: TypeError: recipe "
+    "'my_ragan_kw': create_state create_state(config, data_shape, *, axis_name) cannot be "
+    "called as create_state(config, data_shape, axis_name=None) (missing a required argument: "
+    "'axis_name')" in err[0]
+  ), err
+  assert not os.path.exists(tmp_path / "run" / "config.json")

@@ -65,7 +65,7 @@ def import_module(module: str) -> None:
       raise ValueError(
         f"model.module {module!r} cannot be found; accepted: a module on the "
         f"Python path (add its folder to PYTHONPATH) that registers models with "
-        f"gan_jax.models.register_model"
+        f"gan_jax.models.register_model or recipes with gan_jax.recipes.register_recipe"
       ) from None
     raise ValueError(
       f"model.module {module!r} failed to import: ModuleNotFoundError: {error}"
