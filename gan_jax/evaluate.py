@@ -231,13 +231,24 @@ def evaluate_image_state(
   fake = draw_samples(state, num_samples, seed, recipe=recipe, labels=labels, truncation=truncation)
   fake = as_data(fake, source)  # pixels: an unbounded toRGB layer's outputs clipped
   result.update({"num_samples": int(num_samples), "num_real": int(len(real))})
+  least = precision_recall.DEFAULT_K + 1
+  if own_network and len(real) < least:
+    raise ValueError(
+      f"the run's data holds {len(source.arrays['x'])} images; image metrics need at least "
+      f"{least} real ones (precision and recall take each image's "
+      f"{precision_recall.DEFAULT_K} nearest neighbours)"
+    )
   if own_network:
     network = network or features.load_or_train(feature_network_path, progress=True)
     result.update(image_metrics(network, real, fake))
     result["feature_network"] = network.identity
     result["feature_network_test_accuracy"] = network.test_accuracy
     held_out = _floor_images(config) if floor else None
-    if held_out is not None:
+    if held_out is not None and len(held_out[0]) < least:
+      result["floor_not_computed"] = (
+        f"the held-out split holds {len(held_out[0])} images; the floor needs at least {least}"
+      )
+    elif held_out is not None:
       test, splits = held_out
       floor_images = _subset(test, num_samples, seed + 1)
       result["floor"] = image_metrics(network, real, floor_images)

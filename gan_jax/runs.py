@@ -116,16 +116,52 @@ def read_json(path: str, written_by: str = "gan-jax train") -> dict:
   return value
 
 
-def write_data_description(workdir: str, source: data.DataSource) -> None:
-  """DIR/data.json: the name, kind, example shape and classes of the run's data, which
-  is all that sampling and reports need of it (`load_run(..., need_data=False)`)."""
-  description = {
+def data_description(source: data.DataSource) -> dict:
+  """The name, kind, example shape and classes of a data source, as DIR/data.json holds them."""
+  return {
     "name": source.name,
     "kind": source.kind,
     "data_shape": list(source.data_shape),
     "num_classes": int(source.num_classes),
   }
-  write_json_atomically(os.path.join(workdir, DATA_FILE), description)
+
+
+def write_data_description(workdir: str, source: data.DataSource) -> None:
+  """DIR/data.json: the name, kind, example shape and classes of the run's data, which
+  is all that sampling and reports need of it (`load_run(..., need_data=False)`)."""
+  write_json_atomically(os.path.join(workdir, DATA_FILE), data_description(source))
+
+
+def changed_data(workdir: str, source: data.DataSource) -> str | None:
+  """None when the run in `workdir` was trained on data of `source`'s kind, example shape
+  and classes (or records none: a run older than DIR/data.json); else a one-line account of
+  what changed, e.g. 'data.json records 3 classes, the data now has 5'."""
+  path = os.path.join(workdir, DATA_FILE)
+  if not os.path.isfile(path):
+    return None
+  recorded, now = read_json(path), data_description(source)
+  for field, what in (
+    ("kind", "kind"),
+    ("data_shape", "example shape"),
+    ("num_classes", "classes"),
+  ):
+    if field in recorded and recorded[field] != now[field]:
+      was, is_now = recorded[field], now[field]
+      if field == "data_shape":
+        was, is_now = tuple(was), tuple(is_now)
+      return (
+        f"the data at config.data has changed since the run was trained: {path} records "
+        f"{what} {was}, the data now gives {is_now}"
+      )
+  return None
+
+
+def check_same_data(workdir: str, source: data.DataSource) -> None:
+  """Refuses (one-line ValueError) to resume or evaluate a run on data that changed since it
+  was trained (`changed_data`)."""
+  change = changed_data(workdir, source)
+  if change:
+    raise ValueError(f"{change}; restore the run's data, or train into a new --workdir")
 
 
 def described_source(workdir: str, missing: Exception) -> data.DataSource:
@@ -158,8 +194,10 @@ def load_run(
   """(config, data source, state) of the run in `workdir`, restored from its newest checkpoint
   (or the checkpoint of `step`).
 
-  With need_data=False (sampling, reports), a run whose data files are gone loads with a
-  source that has its name, kind, shape and classes from DIR/data.json but no rows.
+  With need_data=False (sampling, reports), a run whose data files are gone, unreadable or
+  changed (another kind, example shape or class count than DIR/data.json records) loads
+  with a source that has its name, kind, shape and classes from DIR/data.json but no rows.
+  With need_data=True, changed data is a one-line ValueError.
   """
   if step is not None and (not isinstance(step, numbers.Integral) or isinstance(step, bool)):
     raise ValueError(
@@ -187,10 +225,16 @@ def load_run(
     data_config.data.download = False
   try:
     source = data.make_data_source(data_config)
-  except FileNotFoundError as missing:
+  except (FileNotFoundError, ValueError) as unreadable:  # gone, emptied, damaged
     if need_data:
       raise
-    source = described_source(workdir, missing)
+    source = described_source(workdir, unreadable)
+  else:
+    change = changed_data(workdir, source)
+    if change and need_data:
+      raise ValueError(f"{change}; restore the run's data to evaluate it")
+    if change:  # samples and reports come from data.json's description, as without the data
+      source = described_source(workdir, ValueError(change))
   recipe = recipes.recipe_of(config)
   template = checkpoint.abstract_template(lambda: recipe.create_state(config, source.data_shape))
   checkpointer = checkpoint.Checkpointer(

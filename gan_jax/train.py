@@ -44,6 +44,7 @@ from gan_jax.runs import (
   check_workdir,
   config_to_dict,
   initialized_from,
+  check_same_data,
   write_data_description,
   write_json_atomically,
 )
@@ -355,6 +356,7 @@ def _run(
   outside_step = models_outside_the_step(recipe, config, source.data_shape, runner.mode)
   resumed = {}
   if checkpointer.all_steps():
+    check_same_data(workdir, source)
     state, resumed = checkpointer.restore(
       checkpoint.abstract_template(make_state),
       check=lambda saved: checkpoint.check_compatible(saved.get("config", {}), config_dict),

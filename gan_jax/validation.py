@@ -210,9 +210,9 @@ def _check_data(value, name):
       raise ValueError(
         f"{name}.{key} is an option of data source 'images'; data source {source!r} has none"
       )
-  if value.get("image_size", 0) and source not in ("images", "npz", "tfds"):
+  if value.get("image_size", 0) and source not in ("images", "npz", "idx", "tfds"):
     raise ValueError(
-      f"{name}.image_size is an option of data sources images, npz and tfds; "
+      f"{name}.image_size is an option of data sources images, npz, idx and tfds; "
       f"data source {source!r} has none"
     )
 
@@ -543,6 +543,11 @@ def check_classes(config, source, recipe) -> None:
     )
   if "num_classes" not in recipe.options or not source.num_classes:
     return
+  if source.num_classes < 2:
+    raise ValueError(
+      f"recipe {recipe.name!r} is conditioned on classes but data {source.name!r} has one "
+      "class; accepted: data of 2 classes or more, or an unconditional recipe"
+    )
   from gan_jax import variants
 
   declared = variants.num_classes_of(config)

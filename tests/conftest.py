@@ -94,16 +94,17 @@ def ring_config():
   return tiny_ring_config()
 
 
-def train_tiny_image_run(tmp_path, workdir, *overrides) -> int:
+def train_tiny_image_run(tmp_path, workdir, *overrides, write_images=True) -> int:
   """`gan-jax train` of the seeds' MLP GAN (layers of width 8) for 2 steps on 64 random
-  28 x 28 images written to tmp_path/images.npz; `overrides` (--config.X=Y) come last and
-  win. Returns the command's exit status."""
+  28 x 28 images written to tmp_path/images.npz (write_images=False: on the file there);
+  `overrides` (--config.X=Y) come last and win. Returns the command's exit status."""
   import numpy as np
 
   from gan_jax import cli
 
-  images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
-  np.savez(os.path.join(tmp_path, "images.npz"), x=images)
+  if write_images:
+    images = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    np.savez(os.path.join(tmp_path, "images.npz"), x=images)
   return cli.main(
     [
       "train",

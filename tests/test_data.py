@@ -37,6 +37,25 @@ def test_idx_directory_round_trip(tmp_path, compress):
   assert batch["label"].shape == (6,)
 
 
+def test_idx_images_are_resized_by_image_size(tmp_path):
+  """DCGAN's hint for images of another size (data.image_size) holds for idx files too."""
+  import ml_collections
+
+  from gan_jax.data import image_folder
+
+  images = np.random.default_rng(0).integers(0, 256, (4, 20, 20), dtype=np.uint8)
+  write_idx(str(tmp_path / "train-images-idx3-ubyte"), images, False)
+  write_idx(str(tmp_path / "train-labels-idx1-ubyte"), np.arange(4), False)
+  config = ml_collections.ConfigDict(
+    {"data": {"source": "idx", "path": str(tmp_path), "image_size": 32}}
+  )
+  source = data.make_data_source(config)
+  assert source.data_shape == (32, 32, 1)
+  np.testing.assert_array_equal(
+    source.arrays["x"], image_folder.resize_arrays(images[..., None], 32)
+  )
+
+
 def test_truncated_idx_file_is_named(tmp_path):
   path = tmp_path / "train-images-idx3-ubyte"
   write_idx(str(path), np.zeros((4, 2, 2)), False)

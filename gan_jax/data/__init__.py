@@ -152,11 +152,10 @@ def image_source(name: str, images: np.ndarray, labels: np.ndarray | None) -> Da
   if labels is not None:
     if labels.shape != (len(images),):
       raise ValueError(f"labels of {name} must be ({len(images)},), got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-      raise ValueError(
-        f"labels of {name} must be integers >= 0, got dtype {labels.dtype} "
-        f"and minimum {labels.min()}"
-      )
+    if not np.issubdtype(labels.dtype, np.integer):
+      raise ValueError(f"labels of {name} must be integers >= 0, got dtype {labels.dtype}")
+    if len(labels) and labels.min() < 0:
+      raise ValueError(f"labels of {name} must be integers >= 0, got minimum {labels.min()}")
     arrays["label"] = labels.astype(np.int32)
     num_classes = int(labels.max()) + 1
   return DataSource(
@@ -252,7 +251,8 @@ def make_data_source(config) -> DataSource:
   config.data.source: 'toy' (config.data.name in ring8, grid25, gaussian1d; optional
   config.data.radius, .spacing, .std as `toy.OPTIONS` lists for each, and
   config.data.training_set_size > 0 for a fixed training set of that many points),
-  'idx' (config.data.path: a directory of MNIST-format files, config.data.split),
+  'idx' (config.data.path: a directory of MNIST-format files, config.data.split;
+  config.data.image_size S resizes and center-crops them to S x S),
   'npz' (config.data.path: a file with an array config.data.image_key, default 'x',
   and optionally config.data.label_key, default 'label'; config.data.image_size S > 0
   resizes and center-crops the images to S x S, as for tfds),
@@ -281,6 +281,8 @@ def make_data_source(config) -> DataSource:
   if source == "idx":
     path = data.get("path", files.FASHION_MNIST_DIR)
     images, labels = files.load_idx_split(path, data.get("split", "train"))
+    if data.get("image_size", 0):
+      images = image_folder.resize_arrays(images, data.image_size)
     return image_source(data.get("name", "fashion_mnist"), images, labels)
   if source == "npz":
     images, labels = files.load_npz(

@@ -16,6 +16,8 @@ import os
 import jax
 import numpy as np
 
+from gan_jax.data import files
+
 MAX_TOKENS = 16
 # Per class, its words: the first is the one `class_captions` uses.
 CLASS_WORDS = (
@@ -111,17 +113,12 @@ def load_captions(path: str) -> dict[str, np.ndarray]:
     raise FileNotFoundError(
       f"captions file {path!r} does not exist; write it with python experiments/make_captions.py"
     )
-  with np.load(path, allow_pickle=False) as arrays:
-    missing = [k for k in ("x", "label", "tokens") if k not in arrays.files]
-    if missing:
-      raise ValueError(
-        f"captions file {path} lacks {', '.join(missing)}; it needs x, label, tokens"
-      )
-    out = {
-      "x": arrays["x"],
-      "label": arrays["label"].astype(np.int32),
-      "tokens": arrays["tokens"].astype(np.int32),
-    }
+  arrays = files.read_npz_arrays(path, ("x", "label", "tokens"), "captions")
+  out = {
+    "x": arrays["x"],
+    "label": arrays["label"].astype(np.int32),
+    "tokens": arrays["tokens"].astype(np.int32),
+  }
   if out["x"].ndim == 3:
     out["x"] = out["x"][..., None]
   n = len(out["x"])

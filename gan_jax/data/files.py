@@ -72,21 +72,52 @@ def load_idx_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
   return images[..., None], labels.astype(np.int32)
 
 
-def load_npz(path: str, image_key: str = "x", label_key: str = "label"):
-  """Images (N, H, W, C) and labels (N,) or None from an .npz file."""
-  if not os.path.exists(path):
-    raise FileNotFoundError(f"npz file {path} does not exist")
-  accepted = (
-    "accepted: an .npz file of named arrays, as np.savez(path, x=images, label=labels) writes"
-  )
+NPZ_ACCEPTED = (
+  "accepted: an .npz file of named arrays, as np.savez(path, x=images, label=labels) writes"
+)
+
+
+def open_npz(path: str, accepted: str = NPZ_ACCEPTED) -> np.lib.npyio.NpzFile:
+  """The opened .npz at an existing `path`; a one-line ValueError naming it when it is not
+  one (a folder, a .npy, another file), `accepted` saying what is."""
   try:
     loaded = np.load(path, allow_pickle=False)
   except ValueError:  # what numpy says of any file that is neither .npy nor .npz
     raise ValueError(f"{path} is not a readable .npz file (a zip of arrays); {accepted}") from None
   except (OSError, EOFError, zipfile.BadZipFile) as error:
-    raise ValueError(f"{path} is not a readable .npz file of arrays: {error}") from None
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+    raise ValueError(f"{path} is not a readable .npz file of arrays: {reason}") from None
   if not isinstance(loaded, np.lib.npyio.NpzFile):
     raise ValueError(f"{path} holds a single array (.npy), not named arrays; {accepted}")
+  return loaded
+
+
+def read_npz_arrays(path: str, names: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+  """The arrays `names` of the .npz at an existing `path`, whole; a one-line ValueError
+  naming the file (`what` file PATH) when it is not an .npz, lacks one, or one cannot be
+  read (object arrays, a cut-off file)."""
+  loaded = open_npz(path, f"accepted: an .npz file of the arrays {', '.join(names)}")
+  try:
+    with loaded as arrays:
+      missing = [name for name in names if name not in arrays.files]
+      if missing:
+        raise ValueError(
+          f"{what} file {path} lacks {', '.join(missing)}; it needs {', '.join(names)}"
+        )
+      return {name: arrays[name] for name in names}
+  except ValueError as error:
+    if str(error).startswith(f"{what} file {path}"):
+      raise
+    raise ValueError(f"{what} file {path} cannot be read: {str(error).splitlines()[0]}") from None
+  except (OSError, EOFError, zipfile.BadZipFile) as error:
+    raise ValueError(f"{what} file {path} cannot be read: {error}") from None
+
+
+def load_npz(path: str, image_key: str = "x", label_key: str = "label"):
+  """Images (N, H, W, C) and labels (N,) or None from an .npz file."""
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"npz file {path} does not exist")
+  loaded = open_npz(path)
   try:
     with loaded as arrays:
       if image_key not in arrays:

@@ -30,6 +30,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.data import files
+
 SAMPLE_RATE = 16000
 N_FFT = 1024
 HOP = 256
@@ -224,13 +226,7 @@ def load_speech(path: str) -> dict[str, np.ndarray]:
     raise FileNotFoundError(
       f"speech file {path!r} does not exist; write it with python experiments/make_speech.py"
     )
-  with np.load(path, allow_pickle=False) as arrays:
-    missing = [k for k in ARRAYS if k not in arrays.files]
-    if missing:
-      raise ValueError(
-        f"speech file {path} lacks {', '.join(missing)}; it needs {', '.join(ARRAYS)}"
-      )
-    out = {k: arrays[k] for k in ARRAYS}
+  out = files.read_npz_arrays(path, tuple(ARRAYS), "speech")
   if out["x"].ndim != 3 or out["x"].shape[1:] != (FRAMES, NUM_MELS):
     raise ValueError(
       f"speech file {path}: x has shape {out['x'].shape}; accepted: (N, {FRAMES}, {NUM_MELS})"
