@@ -131,7 +131,7 @@ def run_one(name: str, root: str, num_steps: int, network) -> dict:
   row = {
     "run": name,
     "config": RUNS[name],
-    "steps": num_steps,
+    "steps": int(state.step),  # the checkpoint's: a run already past num_steps keeps its own
     "train_wall_clock_s": round(train_s, 1),
     "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
   }

@@ -80,7 +80,7 @@ def run_one(name: str, root: str) -> dict:
     "what": RUNS[name][2],
     "measured": datetime.date.today().isoformat(),
     "host": host(),
-    "steps": int(config.num_steps),
+    "steps": int(result["step"]),  # the checkpoint evaluated
     "d_steps": int(config.d_steps),
     "batch_size": int(config.batch_size),
     "train_wall_clock_s": round(train_s, 1),

@@ -181,13 +181,22 @@ def evaluate_cyclegan(config, state, test_images, test_labels, network) -> tuple
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--task", choices=TASKS, required=True)
-  parser.add_argument("--num_steps", type=int, default=None)
-  parser.add_argument("--root", default="/tmp/i2i_runs")
-  parser.add_argument("--out", default=os.path.join(ROOT, "results"))
+  parser.add_argument("--task", choices=TASKS, required=True, help="the variant to train")
+  parser.add_argument(
+    "--num_steps", type=int, default=None, help="generator steps (default: the config's)"
+  )
+  parser.add_argument("--root", default="/tmp/i2i_runs", help="where the runs go")
+  parser.add_argument(
+    "--out", default=os.path.join(ROOT, "results"), help="folder of the page and figures"
+  )
   args, overrides = parser.parse_known_args()
-  config = cli.apply_overrides(load_config(args.task), overrides)
-  if args.num_steps:
+  if args.num_steps is not None and args.num_steps < 1:
+    parser.error(f"--num_steps must be >= 1, got {args.num_steps}")
+  try:
+    config = cli.apply_overrides(load_config(args.task), overrides)
+  except (cli.UsageError, ValueError) as error:
+    parser.error(str(error))  # e.g. an unknown flag: one line, exit 2
+  if args.num_steps is not None:
     config.num_steps = args.num_steps
   configs = {"gan": config}
   if args.task != "cyclegan":

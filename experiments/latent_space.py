@@ -223,7 +223,7 @@ def main(argv=None) -> None:
     "host": host(),
     "seconds": (datetime.datetime.now(datetime.timezone.utc) - start).total_seconds(),
     "training_seconds": (trained - start).total_seconds(),
-    "num_steps": args.num_steps,
+    "num_steps": int(state.step),  # the checkpoint's: a run already past --num_steps keeps its own
     "paths": args.paths,
     "points": args.points,
     "samples": args.samples,

@@ -1,7 +1,7 @@
 """Mode coverage on PacGAN's ring (8) and grid (25) mixtures, every recipe, several seeds.
 
   python experiments/mixture_benchmark.py                      # the benchmark: 10 seeds
-  python experiments/mixture_benchmark.py --seeds 2 --steps 1000 --recipes gan_ns,wgan_gp
+  python experiments/mixture_benchmark.py --seeds 2 --steps 1000 --recipes gan_ns --out /tmp/m
   python experiments/mixture_benchmark.py --jobs 1                # one row at a time
 
 Each recipe is experiments/configs/ring_gan.py with the recipe's overrides. Its
@@ -480,6 +480,17 @@ def main(argv=None) -> int:
     parser.error(f"--seeds must be >= 1 and --steps >= 0, got {args.seeds} and {args.steps}")
   if args.jobs < 1:
     parser.error(f"--jobs must be >= 1, got {args.jobs}")
+  json_path = os.path.join(args.out, "mixture.json")
+  if not args.merge and os.path.isfile(json_path):  # before hours of training, not after
+    with open(json_path) as f:
+      kept = {(r["recipe"], r["dataset"]) for r in json.load(f)}
+    dropped = kept - {(r, d) for r in args.recipes for d in args.datasets}
+    if dropped:
+      parser.error(
+        f"{json_path} holds {len(kept)} rows and this run would keep only its own, dropping "
+        f"{len(dropped)} ({', '.join(sorted('/'.join(key) for key in dropped)[:3])}, ...); "
+        "pass --merge to replace only the rows run now, or another --out"
+      )
   os.makedirs(args.out, exist_ok=True)
 
   rows, examples = [], {}

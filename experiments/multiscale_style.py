@@ -27,9 +27,14 @@ from gan_jax.logs import read_metrics
 from gan_jax.metrics import features
 from gan_jax.models import resample
 from gan_jax.variants import cogan, lapgan, progressive, stylegan
-from tests.conftest import load_experiment_config
+from gan_jax.cli import load_config_file
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
+
+
+def load_experiment_config(name: str):
+  """get_config() of experiments/configs/NAME.py."""
+  return load_config_file(os.path.join(os.path.dirname(__file__), "configs", name + ".py"))
 
 
 def short(config, steps: int, **overrides):
@@ -49,14 +54,32 @@ def wall(workdir) -> float:
   return float(read_metrics(workdir)[-1]["wall_time"])
 
 
+VARIANTS = ("progressive", "stylegan", "lapgan", "cogan")
+
+
 def main():
-  parser = argparse.ArgumentParser()
-  parser.add_argument("--steps", type=int, default=400)
-  parser.add_argument("--num_samples", type=int, default=2000)
-  parser.add_argument("--workroot", default="/tmp/multiscale_style")
-  parser.add_argument("--only", default="progressive,stylegan,lapgan,cogan")
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument(
+    "--steps", type=int, default=400, help="generator steps per run (>= 8: four stages)"
+  )
+  parser.add_argument(
+    "--num_samples", type=int, default=2000, help="samples each FD and class KL is scored on"
+  )
+  parser.add_argument("--workroot", default="/tmp/multiscale_style", help="where runs go")
+  parser.add_argument(
+    "--only",
+    default=",".join(VARIANTS),
+    help=f"comma-separated, from {', '.join(VARIANTS)} (default: all)",
+  )
   args = parser.parse_args()
-  only = args.only.split(",")
+  only = [name for name in args.only.split(",") if name]
+  unknown = [name for name in only if name not in VARIANTS]
+  if unknown or not only:
+    parser.error(f"--only {args.only!r}: accepted: comma-separated from {', '.join(VARIANTS)}")
+  if args.steps < 8 or args.num_samples < 4:
+    parser.error(
+      f"--steps must be >= 8 and --num_samples >= 4, got {args.steps} and {args.num_samples}"
+    )
   network = features.load_or_train()
   test = files.load_idx_split(files.FASHION_MNIST_DIR, "test")[0][: args.num_samples]
   real = np.asarray(test, np.float32) / 127.5 - 1.0

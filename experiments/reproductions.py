@@ -33,6 +33,7 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import time
 
 import jax
@@ -760,10 +761,15 @@ def main(argv=None) -> int:
   )
   parser.add_argument(
     "--host",
-    default="AMD EPYC, 2 cores, shared with other work",
-    help="the machine, as the page names it",
+    default=None,
+    help="the machine, as the page names it (default: this CPU, lscpu, and its cores)",
   )
   args = parser.parse_args(argv)
+  if args.host is None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from recorded_runs import host
+
+    args.host = host()
   names = [n for n in args.rows.split(",") if n]
   for name in names:
     if name not in ROWS:

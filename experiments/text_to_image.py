@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 
 import jax
 import matplotlib
@@ -42,7 +43,7 @@ from scipy import stats
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from make_captions import ATTRIBUTES, HELD_OUT_TEMPLATES, TRAIN_TEMPLATES, measure
-from recorded_runs import RESULTS
+from recorded_runs import RESULTS, host
 
 from gan_jax import recipes, runs, sampling
 from gan_jax.data import captions
@@ -323,8 +324,10 @@ def main():
   parser.add_argument("--num", type=int, default=10000, help="test captions (of 10,000) scored")
   parser.add_argument("--class_step", type=int, default=None, help="default: --step")
   parser.add_argument("--captions", default="runs/data")
-  parser.add_argument("--date", default="2026-12-05")
-  parser.add_argument("--host", default="AMD EPYC, 2 cores, shared with other work")
+  parser.add_argument(
+    "--date", default=time.strftime("%Y-%m-%d", time.gmtime()), help="default: today (UTC)"
+  )
+  parser.add_argument("--host", default=host(), help="default: this CPU (lscpu) and its cores")
   parser.add_argument("--notes", default="")
   parser.add_argument(
     "--figure", default="EMA", choices=("EMA", "raw G"), help="the generator weights of the figure"

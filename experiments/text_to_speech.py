@@ -232,8 +232,14 @@ def main(argv=None) -> int:
   parser.add_argument("--baseline", default="runs/tts_l1")
   parser.add_argument("--test", default=os.path.expanduser("~/.cache/gan_jax/speech/test.npz"))
   parser.add_argument("--out", default=RESULTS)
-  parser.add_argument("--host", default="AMD EPYC, 2 cores, shared with other work")
+  parser.add_argument("--host", default=None, help="default: this CPU (lscpu) and its cores")
   args = parser.parse_args(argv)
+  if args.host is None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from recorded_runs import host
+
+    args.host = host()
+  os.makedirs(args.out, exist_ok=True)
   started = time.time()
   with np.load(args.test, allow_pickle=False) as f:
     arrays = {k: f[k] for k in f.files}

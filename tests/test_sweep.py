@@ -66,8 +66,35 @@ def test_a_diverging_seed_stops_the_sweep_naming_it():
   config = tiny_ring_config(num_steps=4)
   config.g_optimizer.learning_rate = 1e38
   config.d_optimizer.learning_rate = 1e38
-  with pytest.raises(guards.NonFiniteError, match=r"in seed 5 at step \d"):
+  with pytest.raises(guards.NonFiniteError, match=r"seed 5: non-finite values .* at step \d"):
     sweep.train_seeds(config, [5])
+
+
+def test_the_callback_never_sees_a_state_that_stop_refuses():
+  config = tiny_ring_config(num_steps=8)
+  config.g_optimizer.learning_rate = 1e38
+  config.d_optimizer.learning_rate = 1e38
+  seen = []
+  with pytest.raises(guards.NonFiniteError, match=r"seed 5: "):
+    sweep.train_seeds(config, [5], every=1, callback=lambda step, states: seen.append(step))
+  assert len(seen) <= 1  # the first step's state is finite or the sweep stops before it
+
+
+def test_skip_stops_a_sweep_whose_seed_skips_every_step_as_a_single_run_stops(monkeypatch):
+  """Before: 'skip' ran to the end with frozen parameters and no word."""
+  monkeypatch.setattr(guards, "MAX_STEPS_SKIPPED_IN_A_ROW", 3)
+  config = tiny_ring_config(num_steps=8, nonfinite="skip")
+  config.g_optimizer.learning_rate = 1e38
+  config.d_optimizer.learning_rate = 1e38
+  with pytest.raises(guards.NonFiniteError, match=r"seed 2: steps \d+ to \d+ all skipped"):
+    sweep.train_seeds(config, [2])
+
+
+@pytest.mark.parametrize("seeds", [[0, 2**32], [-1], [0.5], [2**70]])
+def test_seeds_outside_config_seeds_range_are_refused(seeds):
+  """Before: 2**32 and 0 trained the same run twice, 0.5 became 0, 2**70 overflowed."""
+  with pytest.raises(ValueError, match=r"each seed must be"):
+    sweep.train_seeds(tiny_ring_config(), seeds)
 
 
 @pytest.mark.parametrize("schedule", ["cosine", "linear"])

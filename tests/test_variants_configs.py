@@ -1,6 +1,7 @@
 """Every variant config ships, names a known recipe and builds its step-0 state through it."""
 
 import importlib.util
+import json
 import os
 
 import jax
@@ -114,3 +115,21 @@ def test_the_mixture_page_keeps_studies_apart_and_says_when_a_run_is_reduced(mon
   assert f"sum to {6.0 * 10 * len(full) / 60:.1f} min of training" in page
   mixture_benchmark.write_markdown(full[1:], str(path))
   assert "A reduced run" in path.read_text()
+
+
+def test_a_partial_mixture_run_does_not_drop_the_pages_other_rows(monkeypatch, tmp_path, capsys):
+  """Before: `--recipes gan_ns --datasets ring` without --merge rewrote mixture.json with its
+  one row after training; now it is refused before anything trains."""
+  monkeypatch.syspath_prepend(os.path.join(ROOT, "experiments"))
+  import mixture_benchmark
+
+  rows = [{"recipe": "gan_ns", "dataset": "ring"}, {"recipe": "hinge", "dataset": "grid"}]
+  (tmp_path / "mixture.json").write_text(json.dumps(rows))
+  trained = []
+  monkeypatch.setattr(mixture_benchmark, "run_rows", lambda *a: trained.append(a) or {})
+  args = ["--seeds", "1", "--steps", "2", "--recipes", "gan_ns", "--datasets", "ring"]
+  with pytest.raises(SystemExit) as exit_status:
+    mixture_benchmark.main([*args, "--out", str(tmp_path)])
+  assert exit_status.value.code == 2 and not trained
+  assert "dropping 1 (hinge/grid, ...); pass --merge" in capsys.readouterr().err
+  assert json.loads((tmp_path / "mixture.json").read_text()) == rows
