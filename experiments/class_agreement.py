@@ -249,7 +249,9 @@ def rewrite_page() -> None:
 
 
 def main() -> None:
-  parser = make_parser(__doc__, list(RUNS), default=["conditional", "acgan", "infogan"])
+  parser = make_parser(
+    __doc__, list(RUNS), default=["conditional", "acgan", "infogan"], root_required=False
+  )
   parser.add_argument("--num_steps", type=int, default=2000)
   parser.add_argument(
     "--page_only", action="store_true", help="only rewrite the markdown page from the recorded rows"
@@ -258,6 +260,8 @@ def main() -> None:
   if args.page_only:
     rewrite_page()
     return
+  if not args.root:
+    parser.error("--root is required to train runs (only --page_only goes without it)")
   network = features.load_or_train()
   record(
     parser,

@@ -268,7 +268,10 @@ def main() -> None:
     parser.error("--root and --run are required to train a row")
   config = load_config(args.run, args.num_steps)
   for assignment in args.set:
-    apply_override(config, assignment)
+    try:
+      apply_override(config, assignment)
+    except (ValueError, KeyError, AttributeError, TypeError) as error:
+      parser.error(f"--set {assignment!r}: {error}; accepted: KEY=VALUE of the run's config")
   network = features.load_or_train()
   workdir = os.path.join(args.root, f"{args.run}_{args.name}_{args.num_steps}")
   state = train.train_and_evaluate(config, workdir, progress=False)

@@ -38,15 +38,28 @@ def shipped_config(filename: str):
 
 
 def make_parser(
-  doc: str, known: list[str], default: list[str] | None = None
+  doc: str, known: list[str], default: list[str] | None = None, *, root_required: bool = True
 ) -> argparse.ArgumentParser:
-  """The scripts' command line: --root (where runs go) and --runs (which; default: all known)."""
+  """The scripts' command line: --root (where runs go) and --runs (which; default: all known),
+  whose names are checked as the command line is read, before anything trains."""
   parser = argparse.ArgumentParser(
     description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
   )
-  parser.add_argument("--root", required=True, help="directory for the runs")
+  parser.add_argument("--root", required=root_required, help="directory for the runs")
+
+  def run_names(text: str) -> str:
+    unknown = [name for name in text.split(",") if name not in known]
+    if unknown:
+      raise argparse.ArgumentTypeError(
+        f"run {unknown[0]!r} is unknown; accepted: {', '.join(known)}"
+      )
+    return text
+
   parser.add_argument(
-    "--runs", default=",".join(default or known), help=f"comma-separated, from {', '.join(known)}"
+    "--runs",
+    type=run_names,
+    default=",".join(default or known),
+    help=f"comma-separated, from {', '.join(known)}",
   )
   return parser
 

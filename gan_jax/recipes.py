@@ -54,6 +54,11 @@ class Recipe:
     paired: with a condition, whether the batch's 'x' is the target that G should give for
       it (pix2pix, super-resolution, inpainting, speech), so outputs are scored against
       their own targets; False when 'x' is only a sample of the output domain (CycleGAN).
+    reuses_fakes: whether `train_step` honours config.reuse_fakes, as the core player steps
+      do (`steps.train_step` called with its own discriminator and generator steps, which
+      CoGAN and progressive GAN do with their players). A train step that is
+      `steps.train_step` itself honours it anyway (`honours_reuse_fakes`); validation
+      refuses reuse_fakes for the others, which would ignore it.
   """
 
   name: str
@@ -68,6 +73,12 @@ class Recipe:
   prepare: Callable = None
   condition: str | None = None
   paired: bool = False
+  reuses_fakes: bool = False
+
+  @property
+  def honours_reuse_fakes(self) -> bool:
+    """Whether config.reuse_fakes takes effect in this recipe's step (`reuses_fakes`)."""
+    return self.reuses_fakes or self.train_step is steps.train_step
 
   @property
   def latent_input(self) -> bool:

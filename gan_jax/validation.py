@@ -470,6 +470,12 @@ def validate_config(config, num_devices: int | None = None) -> None:
   from gan_jax import parallel, recipes
 
   recipes.check_variant_options(config)
+  recipe = recipes.recipe_of(config)
+  if config.get("reuse_fakes", False) and not recipe.honours_reuse_fakes:
+    raise ValueError(
+      f"reuse_fakes=True works with the core player steps only; recipe {recipe.name!r} "
+      "trains with steps of its own, which would ignore it: set reuse_fakes=False"
+    )
 
   if num_devices is None:
     num_devices = parallel.num_devices(config.get("parallel", "none"))

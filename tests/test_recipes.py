@@ -3,7 +3,10 @@
 import importlib
 import sys
 
-from gan_jax import recipes
+import pytest
+
+from gan_jax import recipes, validation
+from tests.conftest import load_experiment_config
 
 # Modules of gan_jax.variants that hold parts other variants use and no recipe: translation's
 # shared steps, text_matching's pre-training of text_to_image's encoder.
@@ -72,3 +75,26 @@ def test_a_variants_state_takes_from_the_config_all_it_does_not_pass():
   updates, _ = passed.g_tx.update(grads, passed.g_opt_state, passed.g_params)
   for update in jax.tree.leaves(updates):
     np.testing.assert_allclose(np.abs(update), 0.125, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+  "config_name, honoured",
+  [
+    ("ring_gan", True),
+    ("cogan_fashion_mnist", True),
+    ("progressive_fashion_mnist", True),
+    ("pix2pix_fashion_mnist", False),
+    ("cyclegan_fashion_mnist", False),
+    ("unrolled_ring", False),
+  ],
+)
+def test_reuse_fakes_is_refused_for_recipes_whose_steps_would_ignore_it(config_name, honoured):
+  """Before: pix2pix and CycleGAN trained with reuse_fakes=True as without it; unrolled GAN
+  refused it only once its step was traced, after the workdir's first files."""
+  config = load_experiment_config(config_name)
+  config.reuse_fakes = True
+  if honoured:
+    validation.validate_config(config)
+  else:
+    with pytest.raises(ValueError, match=r"reuse_fakes=True works with the core player steps"):
+      validation.validate_config(config)

@@ -229,5 +229,6 @@ RECIPE = register_recipe(
     generate,
     sample_shape=pair_picture_shape,
     options=("domain_b", "features", "shared"),
+    reuses_fakes=True,  # the core train step, with its players
   )
 )

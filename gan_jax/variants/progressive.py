@@ -382,5 +382,6 @@ RECIPE = register_recipe(
     generate,
     phase=stage_of,
     options=("fade_steps", "features", "mbstd_group", "stage_steps"),
+    reuses_fakes=True,  # the core train step, with its players
   )
 )
