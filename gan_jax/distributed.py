@@ -70,4 +70,10 @@ def initialize_from_config(config) -> bool:
   if settings is None:
     return False
   jax.distributed.initialize(**settings)
+  if jax.process_count() != settings["num_processes"]:
+    raise ValueError(
+      f"this process was started for num_processes={settings['num_processes']}, but the "
+      f"coordinator at {settings['coordinator_address']} runs {jax.process_count()}; start "
+      "every process with the same num_processes"
+    )
   return jax.process_count() > 1

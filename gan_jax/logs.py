@@ -117,6 +117,23 @@ class MetricWriter:
       ],
     )
 
+  def mark_resumed(self, step: int) -> None:
+    """Tells TensorBoard that the run restarts after `step` (its checkpoint): a SessionLog
+    START event at step + 1, on which TensorBoard drops what the event files hold past
+    `step` (records of the interrupted run that metrics.jsonl drops too,
+    `truncate_metrics`), so a resumed step is not shown twice."""
+    if self._tb is None:
+      return
+    from tensorboard.compat.proto import event_pb2
+
+    self._tb.add_event(
+      event_pb2.Event(
+        wall_time=time.time(),
+        step=int(step) + 1,
+        session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START),
+      )
+    )
+
   def _add(self, step: int, values: list) -> None:
     from tensorboard.compat.proto import event_pb2, summary_pb2
 

@@ -273,6 +273,13 @@ def train_and_evaluate(
   step (e.g. `gan_jax.evaluate.PeriodicEvaluator`); it must not change the state.
   Returns the final state.
   """
+  settings = distributed.settings_from_config(config)
+  if settings is not None and settings["num_processes"] > 1:  # before JAX starts, or any wait
+    raise NotImplementedError(
+      f"train_and_evaluate writes logs and checkpoints from one process, but config.distributed"
+      f" names {settings['num_processes']}; with several, run parallel.make_parallel_step in "
+      "your own loop (tests/parallel_runs.py is one)"
+    )
   validation.validate_config(config)
   progress = progress_mode(progress)
   if distributed.initialize_from_config(config):
@@ -389,6 +396,8 @@ def _run(
   )
 
   writer = MetricWriter(workdir, start_wall_time=resumed.get("wall_time", 0.0))
+  if start > 0:
+    writer.mark_resumed(start)
   if writer.tensorboard:
     writer.write_text(
       start,

@@ -467,6 +467,9 @@ def validate_config(config, num_devices: int | None = None) -> None:
       )
   check_fields(config, FIELDS, "config", REQUIRED)
   _check_model_of_recipe(config)
+  from gan_jax import distributed
+
+  distributed.settings_from_config(config)  # process_id < num_processes, with the environment's
   from gan_jax import parallel, recipes
 
   recipes.check_variant_options(config)

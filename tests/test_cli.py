@@ -223,6 +223,41 @@ def test_tensorboard_reads_the_logged_scalars(tmp_path):
   assert events.Scalars("d_loss")[0].value == pytest.approx(first["d_loss"], rel=1e-6)
 
 
+def test_a_resumed_run_shows_each_step_once_in_tensorboard(tmp_path):
+  """A run that crashed after logging step 15 resumes from its step-10 checkpoint; metrics.jsonl
+  drops the old step 15 and TensorBoard drops it too (SessionLog START at step 11): before,
+  its scalars showed step 15 twice."""
+  from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+  from gan_jax import train as train_lib
+  from tests.conftest import tiny_ring_config
+
+  def crash_at_15(step, state, source):
+    if step == 15:
+      raise RuntimeError("crash")
+
+  config = tiny_ring_config()  # 20 steps, a log every 5, a checkpoint every 10
+  with pytest.raises(RuntimeError, match="crash"):
+    train_lib.train_and_evaluate(config, str(tmp_path), progress="none", step_hook=crash_at_15)
+  train_lib.train_and_evaluate(config, str(tmp_path), progress="none")
+  events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"scalars": 0})
+  events.Reload()
+  logged = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+  assert (
+    [e.step for e in events.Scalars("d_loss")]
+    == [r["step"] for r in logged]
+    == [
+      5,
+      10,
+      15,
+      20,
+    ]
+  )
+  assert [e.value for e in events.Scalars("d_loss")] == pytest.approx(
+    [r["d_loss"] for r in logged], rel=1e-6
+  )
+
+
 def test_sigterm_saves_a_checkpoint_and_the_resumed_run_is_exact(tmp_path):
   """A real `gan-jax train` process stopped by SIGTERM leaves a checkpoint at the step it
   reached; resuming to step N gives the same parameters as an uninterrupted run to N."""

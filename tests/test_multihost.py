@@ -117,3 +117,24 @@ def test_importing_every_module_starts_no_backend_so_distributed_can_initialize_
     [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
   )
   assert done.returncode == 0 and done.stdout.split() == ["ok"], done.stderr[-2000:]
+
+
+def test_train_refuses_several_processes_at_once_without_joining_a_coordinator(ring_config):
+  """Before: with parallel != 'none' JAX's "initialize() must be called before any JAX
+  calls"; with an unreachable coordinator, minutes of silence."""
+  from gan_jax import train
+
+  ring_config.distributed = {"coordinator_address": "10.255.255.1:1", "num_processes": 2}
+  ring_config.distributed.process_id = 0
+  ring_config.parallel = "shard_map"
+  with pytest.raises(NotImplementedError, match="from one process, but config.distributed names 2"):
+    train.train_and_evaluate(ring_config, "/nonexistent/never-written")
+
+
+def test_a_process_id_past_the_process_count_is_refused_by_validation(ring_config):
+  from gan_jax import validation
+
+  ring_config.distributed = {"coordinator_address": "localhost:1", "num_processes": 2}
+  ring_config.distributed.process_id = 2
+  with pytest.raises(ValueError, match=r"process_id must be < num_processes=2, got 2"):
+    validation.validate_config(ring_config)
