@@ -231,14 +231,14 @@ def evaluate_image_state(
   fake = draw_samples(state, num_samples, seed, recipe=recipe, labels=labels, truncation=truncation)
   fake = as_data(fake, source)  # pixels: an unbounded toRGB layer's outputs clipped
   result.update({"num_samples": int(num_samples), "num_real": int(len(real))})
-  least = precision_recall.DEFAULT_K + 1
-  if own_network and len(real) < least:
-    raise ValueError(
-      f"the run's data holds {len(source.arrays['x'])} images; image metrics need at least "
-      f"{least} real ones (precision and recall take each image's "
-      f"{precision_recall.DEFAULT_K} nearest neighbours)"
-    )
   if own_network:
+    least = precision_recall.DEFAULT_K + 1
+    if len(real) < least:
+      raise ValueError(
+        f"the run's data holds {len(source.arrays['x'])} images; image metrics need at least "
+        f"{least} real ones (precision and recall take each image's "
+        f"{precision_recall.DEFAULT_K} nearest neighbours)"
+      )
     network = network or features.load_or_train(feature_network_path, progress=True)
     result.update(image_metrics(network, real, fake))
     result["feature_network"] = network.identity

@@ -186,20 +186,22 @@ def wrap_shard_map(
   """
   data_spec = P(None, axis_name) if shard_data else P()
 
-  def fn(state, data):
-    return step_fn(state, data, axis_name=axis_name)
-
-  def checked(state, data):
-    if shard_data:
-      check_rows_split(data, mesh.size, "the shard_map step")
-    return mapped(state, data)
-
   # check_vma=False, as jax.pmap does: with it on, the gradient of a per-device
   # loss with respect to replicated parameters comes back already summed over
   # devices, and the step's own lax.pmean would leave it num_devices times too big.
   mapped = jax.shard_map(
-    fn, mesh=mesh, in_specs=(P(), data_spec), out_specs=(P(), P()), check_vma=False
+    functools.partial(step_fn, axis_name=axis_name),
+    mesh=mesh,
+    in_specs=(P(), data_spec),
+    out_specs=(P(), P()),
+    check_vma=False,
   )
+
+  def checked(state, data):  # the rows' split, refused in one line before shard_map's own
+    if shard_data:
+      check_rows_split(data, mesh.size, "the shard_map step")
+    return mapped(state, data)
+
   return xla_options.jit(checked, donate_argnums=(0,) if donate else ())
 
 

@@ -135,7 +135,7 @@ def write_data_description(workdir: str, source: data.DataSource) -> None:
 def changed_data(workdir: str, source: data.DataSource) -> str | None:
   """None when the run in `workdir` was trained on data of `source`'s kind, example shape
   and classes (or records none: a run older than DIR/data.json); else a one-line account of
-  what changed, e.g. 'data.json records 3 classes, the data now has 5'."""
+  what changed ('... DIR/data.json records classes 3, the data now gives 5')."""
   path = os.path.join(workdir, DATA_FILE)
   if not os.path.isfile(path):
     return None
